@@ -1,0 +1,22 @@
+"""Internal trigger/query API (API Gateway HTTP API, IAM-protected)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from dialhub.api import app
+from dialhub.observability import logger, metrics
+from dialhub.wiring import Dependencies, default_dependencies
+
+
+def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
+    app.append_context(deps=deps)
+    return app.resolve(event, context)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, context, default_dependencies())

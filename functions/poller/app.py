@@ -1,0 +1,28 @@
+"""Result polling (EventBridge Scheduler): recover outcomes whose callbacks never arrived."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from dialhub.observability import logger, metrics
+from dialhub.polling import poll_open_tasks
+from dialhub.wiring import Dependencies, default_dependencies
+from pydantic import BaseModel
+
+
+class PollInput(BaseModel):
+    """The schedule's Input in template.yaml."""
+
+    kind: Literal["poll_results"]
+
+
+def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, int]:
+    PollInput.model_validate(event)
+    return poll_open_tasks(deps.store, deps.adapters, deps.clock(), deps.settings.poll_horizon_days).__dict__
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    return handle(event, default_dependencies())

@@ -1,0 +1,49 @@
+"""Vendor callbacks (API Gateway HTTP API, open route; every vendor is authenticated in code)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from dialhub.observability import logger, metrics
+from dialhub.vendors.base import InboundCallback
+from dialhub.webhooks import handle_callback
+from dialhub.wiring import Dependencies, default_dependencies
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def _callback(event: dict[str, Any]) -> InboundCallback:
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    path = event.get("pathParameters") or {}
+    return InboundCallback(
+        kind=path.get("kind", ""),
+        body=body,
+        headers={name.lower(): value for name, value in (event.get("headers") or {}).items()},
+        query=event.get("queryStringParameters") or {},
+        source_ip=event.get("requestContext", {}).get("http", {}).get("sourceIp", ""),
+    )
+
+
+def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
+    vendor = (event.get("pathParameters") or {}).get("vendor", "")
+    try:
+        reply = handle_callback(vendor, _callback(event), deps.adapters, deps.store, deps.clock(),
+                                deps.settings.predial_fail_open)
+    except Exception:
+        # Not stored: a 5xx makes the vendor deliver it again later.
+        logger.exception("callback could not be stored", extra={"vendor": vendor})
+        return _response(503, {"message": "temporarily unavailable, retry later"})
+    return _response(reply.status, reply.body)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, default_dependencies())

@@ -1,0 +1,133 @@
+"""The internal trigger/query API: routes, request validation and the one exception → HTTP map."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from dialhub.campaigns import (
+    AddContactsRequest,
+    CampaignView,
+    ContactView,
+    CreateCampaignRequest,
+    DispatchResult,
+    IntakeResult,
+    campaign_view,
+    cancel_contact,
+    contact_view,
+    create_campaign,
+    dispatch_now,
+    intake_contacts,
+    require_campaign,
+)
+from dialhub.errors import Conflict, InvalidField, NotFound
+from dialhub.models import ID_PATTERN, CallOutcome
+from dialhub.observability import logger
+from dialhub.vendors import vendor_names
+from dialhub.wiring import Dependencies
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+CampaignId = Annotated[str, Path(pattern=ID_PATTERN, description="Campaign id")]
+ContactId = Annotated[str, Path(pattern=ID_PATTERN, description="Your contact id")]
+
+
+def _deps() -> Dependencies:
+    return app.context["deps"]
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(exc: RequestValidationError) -> Response:
+    errors = [{"field": _field_name(error.get("loc", ())), "problem": error.get("msg", "invalid")}
+              for error in exc.errors()]
+    return _json(422, {"message": "invalid request", "errors": errors})
+
+
+@app.exception_handler(InvalidField)
+def _invalid_field(exc: InvalidField) -> Response:
+    return _json(422, {"message": "invalid request", "errors": [{"field": exc.field, "problem": exc.problem}]})
+
+
+@app.exception_handler(NotFound)
+def _not_found(exc: NotFound) -> Response:
+    return _json(404, {"message": str(exc)})
+
+
+@app.exception_handler(Conflict)
+def _conflict(exc: Conflict) -> Response:
+    return _json(409, {"message": str(exc)})
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unhandled error in the API")
+    return _json(500, {"message": "internal error; it has been logged"})
+
+
+@app.post("/campaigns", summary="Create a campaign with up to 10,000 contacts", tags=["campaigns"])
+def post_campaign(body: CreateCampaignRequest) -> Response[IntakeResult]:
+    deps = _deps()
+    settings = deps.settings
+    result = create_campaign(body, deps.store, settings.default_phone_region, settings.default_timezone,
+                             deps.clock())
+    return Response(status_code=201, content_type="application/json", body=result.to_wire())
+
+
+@app.post("/campaigns/<campaignId>/contacts", summary="Add contacts to a campaign", tags=["campaigns"])
+def post_contacts(campaignId: CampaignId, body: AddContactsRequest) -> IntakeResult:  # noqa: N803
+    deps = _deps()
+    campaign = require_campaign(deps.store, campaignId)
+    return intake_contacts(campaign, body.contacts, deps.store, deps.settings.default_phone_region, deps.clock())
+
+
+@app.post("/campaigns/<campaignId>/dispatch", summary="Dispatch queued contacts now", tags=["campaigns"])
+def post_dispatch(campaignId: CampaignId) -> DispatchResult:  # noqa: N803
+    deps = _deps()
+    return dispatch_now(deps.store, deps.queue, campaignId, deps.clock())
+
+
+@app.get("/campaigns/<campaignId>", summary="Campaign state and counts", tags=["campaigns"])
+def get_campaign(campaignId: CampaignId) -> CampaignView:  # noqa: N803
+    return campaign_view(_deps().store, campaignId)
+
+
+@app.get("/campaigns/<campaignId>/contacts/<contactId>", summary="A contact and every attempt",
+         tags=["contacts"])
+def get_contact(campaignId: CampaignId, contactId: ContactId) -> ContactView:  # noqa: N803
+    return contact_view(_deps().store, campaignId, contactId)
+
+
+@app.post("/campaigns/<campaignId>/contacts/<contactId>/cancel", summary="Cancel a contact not yet dialled",
+          tags=["contacts"])
+def post_cancel(campaignId: CampaignId, contactId: ContactId) -> ContactView:  # noqa: N803
+    deps = _deps()
+    return cancel_contact(deps.store, deps.adapters, campaignId, contactId, deps.clock())
+
+
+@app.get("/calls/<vendor>/<vendorCallId>", summary="One normalised call outcome", tags=["calls"])
+def get_call(vendor: Annotated[str, Path(description="blu, nxtele, airudder")],
+             vendorCallId: Annotated[str, Path(min_length=1, max_length=128)]) -> CallOutcome:  # noqa: N803
+    if vendor not in vendor_names():
+        raise NotFound(f"vendor {vendor}")
+    outcome = _deps().store.get_outcome(vendor, vendorCallId)
+    if outcome is None:
+        raise NotFound(f"call {vendorCallId} of {vendor}")
+    return outcome
+
+
+def openapi_document() -> str:
+    """The OpenAPI document, generated from the routes and models above (committed as docs/openapi.json)."""
+    return app.get_openapi_json_schema(title="dialhub internal API", version="1.0.0",
+                                       summary="Submit campaigns to voice-bot vendors and read every outcome")

@@ -1,0 +1,263 @@
+"""Campaign rules behind the internal API: intake of contacts, views, cancel, dispatch now.
+
+No HTTP here: the API module validates the request shape and maps errors; this module decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, WithJsonSchema, field_validator
+
+from dialhub.errors import Conflict, InvalidField, NotFound
+from dialhub.models import ID_PATTERN, CallOutcome, Campaign, Contact, DialState, WireModel
+from dialhub.observability import logger
+from dialhub.phones import InvalidPhone, mask_phone, normalise_phone
+from dialhub.planning import PlanSummary, campaign_today, plan_campaign
+from dialhub.queue import DispatchQueue
+from dialhub.store import Store
+from dialhub.vendors import Adapters, UnknownVendor, adapter_class, vendor_names
+from dialhub.vendors.base import DialRequest, VendorRejected, VendorUnavailable
+
+MAX_CONTACTS_PER_REQUEST = 10_000
+VariableValue = str | int | float | bool
+
+
+class ContactIn(WireModel):
+    """One person to call. Checked one by one: a bad contact is reported by index, the rest accepted."""
+
+    contact_id: str = Field(pattern=ID_PATTERN, description="Your id, unique in the campaign")
+    phone: str = Field(min_length=1, max_length=40, description="E.164, or national in the default region")
+    name: str = Field(default="", max_length=200)
+    variables: dict[str, VariableValue] = Field(default_factory=dict, max_length=50,
+                                                description="Free variables passed to the bot script")
+
+
+_CONTACTS_SCHEMA = {"type": "array", "maxItems": MAX_CONTACTS_PER_REQUEST,
+                    "items": ContactIn.model_json_schema(by_alias=True)}
+ContactList = Annotated[list[Any], Field(max_length=MAX_CONTACTS_PER_REQUEST), WithJsonSchema(_CONTACTS_SCHEMA)]
+
+
+class CreateCampaignRequest(WireModel):
+    name: str = Field(min_length=1, max_length=200)
+    vendor: str = Field(description="Voice-bot vendor: blu, nxtele or airudder (as deployed)")
+    campaign_id: str | None = Field(default=None, pattern=ID_PATTERN,
+                                    description="Optional: your own id; creating it again is idempotent")
+    dial_date: dt.date | None = Field(default=None, description="Default: today in the campaign's time zone")
+    timezone: str | None = Field(default=None, description="IANA zone deciding the campaign's 'today'")
+    vendor_options: dict[str, Any] = Field(default_factory=dict, description="Vendor task settings")
+    contacts: ContactList = Field(default_factory=list)
+
+    @field_validator("vendor")
+    @classmethod
+    def _known_vendor(cls, value: str) -> str:
+        if value not in vendor_names():
+            raise ValueError(f"unknown vendor; expected one of: {', '.join(vendor_names())}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("not an IANA time zone (e.g. Asia/Manila)") from exc
+        return value
+
+
+class AddContactsRequest(WireModel):
+    contacts: ContactList = Field(min_length=1)
+
+
+class Rejection(WireModel):
+    index: int
+    contact_id: str | None = None
+    reason: str
+
+
+class IntakeResult(WireModel):
+    campaign_id: str
+    accepted: int = 0
+    duplicates: int = Field(default=0, description="contactIds already in the campaign (not queued again)")
+    rejected: int = 0
+    rejections: list[Rejection] = Field(default_factory=list)
+
+
+class CampaignView(WireModel):
+    campaign_id: str
+    name: str
+    vendor: str
+    dial_date: dt.date
+    timezone: str
+    state: str = Field(description="queued, in_progress or completed")
+    created_at: dt.datetime
+    total_contacts: int
+    by_state: dict[str, int]
+    by_disposition: dict[str, int]
+
+
+class ContactView(WireModel):
+    campaign_id: str
+    contact_id: str
+    phone: str = Field(description="Masked: only the last four digits")
+    state: DialState
+    attempt: int
+    reason: str | None = None
+    disposition: str | None = None
+    vendor_task_id: str | None = None
+    attempts: list[CallOutcome]
+
+
+class DispatchResult(WireModel):
+    campaign_id: str
+    dial_date: dt.date
+    batches: int
+    contacts: int
+
+
+def _new_campaign_id() -> str:
+    return f"cmp_{secrets.token_hex(10)}"
+
+
+def _field_of(error: dict[str, Any]) -> str:
+    return ".".join(str(part) for part in error.get("loc", ())) or "contact"
+
+
+def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, default_region: str,
+                    now: dt.datetime) -> IntakeResult:
+    """Validate each contact on its own; queue the valid new ones; never queue a contactId twice."""
+    result = IntakeResult(campaign_id=campaign.campaign_id)
+    vendor = adapter_class(campaign.vendor)
+    candidates: dict[str, tuple[int, Contact]] = {}
+    for index, raw in enumerate(raw_contacts):
+        contact_id = raw.get("contactId") if isinstance(raw, dict) else None
+        contact_id = contact_id if isinstance(contact_id, str) else None
+        try:
+            contact_in = ContactIn.model_validate(raw)
+            phone = normalise_phone(contact_in.phone, default_region)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            result.rejections.append(Rejection(index=index, contact_id=contact_id,
+                                               reason=f"{_field_of(error)}: {error['msg']}"))
+            continue
+        except InvalidPhone as exc:
+            result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=f"phone: {exc}"))
+            continue
+        contact = Contact(campaign_id=campaign.campaign_id, contact_id=contact_in.contact_id, phone=phone,
+                          name=contact_in.name, variables=contact_in.variables, created_at=now, updated_at=now)
+        if problem := vendor.contact_problem(contact):
+            result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=problem))
+            continue
+        if contact.contact_id in candidates:
+            result.rejections.append(Rejection(index=index, contact_id=contact_id,
+                                               reason="contactId: repeated in this request"))
+            continue
+        candidates[contact.contact_id] = (index, contact)
+    existing = store.existing_contact_ids(campaign.campaign_id, list(candidates)) if candidates else set()
+    new = [contact for contact_id, (_, contact) in candidates.items() if contact_id not in existing]
+    if new:
+        store.add_contacts(new, now)
+        store.mark_campaign_due(campaign, campaign.dial_date)
+    result.accepted = len(new)
+    result.duplicates = len(existing)
+    result.rejected = len(result.rejections)
+    logger.info("contacts taken in", extra={"campaign_id": campaign.campaign_id, "accepted": result.accepted,
+                                            "duplicates": result.duplicates, "rejected": result.rejected})
+    return result
+
+
+def create_campaign(request: CreateCampaignRequest, store: Store, default_region: str, default_timezone: str,
+                    now: dt.datetime) -> IntakeResult:
+    timezone = request.timezone or default_timezone
+    try:
+        options = adapter_class(request.vendor).validate_options(request.vendor_options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InvalidField(f"vendorOptions.{_field_of(error)}", error["msg"]) from exc
+    except UnknownVendor as exc:
+        raise InvalidField("vendor", str(exc)) from exc
+    campaign = Campaign(campaign_id=request.campaign_id or _new_campaign_id(), name=request.name,
+                        vendor=request.vendor, timezone=timezone, vendor_options=options, created_at=now,
+                        dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date())
+    if not store.create_campaign(campaign):
+        existing = store.get_campaign(campaign.campaign_id)
+        if existing is None or (existing.name, existing.vendor) != (campaign.name, campaign.vendor):
+            raise Conflict(f"campaign {campaign.campaign_id} exists with another name or vendor")
+        campaign = existing
+    return intake_contacts(campaign, request.contacts, store, default_region, now)
+
+
+def require_campaign(store: Store, campaign_id: str) -> Campaign:
+    campaign = store.get_campaign(campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id}")
+    return campaign
+
+
+def campaign_view(store: Store, campaign_id: str) -> CampaignView:
+    campaign = require_campaign(store, campaign_id)
+    counts = store.campaign_counts(campaign_id)
+    open_states = {DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING, DialState.SUBMITTED}
+    still_open = sum(counts.by_state.get(state.value, 0) for state in open_states)
+    queued_only = counts.by_state.get(DialState.QUEUED.value, 0) == counts.total
+    state = "queued" if queued_only else ("in_progress" if still_open else "completed")
+    return CampaignView(campaign_id=campaign.campaign_id, name=campaign.name, vendor=campaign.vendor,
+                        dial_date=campaign.dial_date, timezone=campaign.timezone, state=state,
+                        created_at=campaign.created_at, total_contacts=counts.total,
+                        by_state=counts.by_state, by_disposition=counts.by_disposition)
+
+
+def contact_view(store: Store, campaign_id: str, contact_id: str) -> ContactView:
+    contact = store.get_contact(campaign_id, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} in campaign {campaign_id}")
+    return ContactView(campaign_id=campaign_id, contact_id=contact_id, phone=mask_phone(contact.phone),
+                       state=contact.state, attempt=contact.attempt, reason=contact.reason,
+                       disposition=contact.disposition, vendor_task_id=contact.vendor_task_id,
+                       attempts=store.contact_history(campaign_id, contact_id))
+
+
+def cancel_contact(store: Store, adapters: Adapters, campaign_id: str, contact_id: str,
+                   now: dt.datetime) -> ContactView:
+    """Cancel a contact not yet dialled: locally while it is ours, at the vendor once submitted."""
+    campaign = require_campaign(store, campaign_id)
+    contact = store.get_contact(campaign_id, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} in campaign {campaign_id}")
+    local = {DialState.QUEUED, DialState.PLANNED}
+    if contact.state in local and store.move_contact(campaign_id, contact_id, DialState.CANCELLED, now=now,
+                                                     allowed_from=local):
+        return contact_view(store, campaign_id, contact_id)
+    contact = store.get_contact(campaign_id, contact_id) or contact
+    if contact.state == DialState.CANCELLED:
+        return contact_view(store, campaign_id, contact_id)
+    if contact.state == DialState.SUBMITTING:
+        raise Conflict("the contact is being submitted to the vendor right now; try again in a minute")
+    if contact.state != DialState.SUBMITTED:
+        raise Conflict(f"the contact is {contact.state.value}; only a contact not yet dialled can be cancelled")
+    task = store.get_task(campaign_id, campaign.vendor, contact.vendor_task_date) if contact.vendor_task_date else None
+    if task is None:
+        raise Conflict("the contact's vendor task is unknown; it cannot be cancelled at the vendor")
+    try:
+        adapters.get(campaign.vendor).cancel(task, DialRequest.for_contact(contact))
+    except VendorRejected as exc:
+        raise Conflict(f"the vendor refused to cancel: {exc.reason}") from exc
+    except VendorUnavailable as exc:
+        raise Conflict(f"the vendor is unavailable, try again: {exc.reason}") from exc
+    if not store.move_contact(campaign_id, contact_id, DialState.CANCELLED, now=now,
+                              allowed_from={DialState.SUBMITTED}):
+        raise Conflict("the call finished before it could be cancelled")
+    return contact_view(store, campaign_id, contact_id)
+
+
+def dispatch_now(store: Store, queue: DispatchQueue, campaign_id: str, now: dt.datetime) -> DispatchResult:
+    campaign = require_campaign(store, campaign_id)
+    today = campaign_today(campaign, now)
+    summary: PlanSummary = plan_campaign(campaign, store, queue, today, now)
+    return DispatchResult(campaign_id=campaign_id, dial_date=today, batches=summary.batches,
+                          contacts=summary.contacts)

@@ -1,0 +1,100 @@
+"""Submit one planned batch to its vendor, at most once per contact.
+
+Each contact is claimed (moved to SUBMITTING under this batch and task) before the vendor call and
+settled (SUBMITTED or FAILED) after it. A redelivered message re-sends only contacts still SUBMITTING
+under the same batch and the same vendor task; vendors ignore a record id they already hold, so a crash
+between the vendor's acceptance and our write cannot dial anyone twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from dialhub.models import Campaign, Contact, DialState, DispatchBatch, VendorTask
+from dialhub.observability import count_metric, logger
+from dialhub.store import Store
+from dialhub.vendors import Adapters
+from dialhub.vendors.base import DialRequest, VendorAdapter, VendorRejected
+
+_CLAIMABLE = frozenset({DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING})
+
+
+@dataclass
+class DispatchSummary:
+    submitted: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def ensure_task(campaign: Campaign, adapter: VendorAdapter, store: Store, now: dt.datetime) -> VendorTask:
+    """Today's vendor task for the campaign; created once (vendor task ids are never reused across days)."""
+    local_date = adapter.today()
+    task = store.get_task(campaign.campaign_id, campaign.vendor, local_date)
+    if task is not None:
+        return task
+    vendor_task_id = adapter.create_task(campaign, local_date)
+    return store.create_task(VendorTask(campaign_id=campaign.campaign_id, vendor=campaign.vendor,
+                                        local_date=local_date, vendor_task_id=vendor_task_id, created_at=now), now)
+
+
+def _fail(store: Store, contact: Contact, reason: str, now: dt.datetime) -> bool:
+    return store.move_contact(contact.campaign_id, contact.contact_id, DialState.FAILED, now=now,
+                              allowed_from=_CLAIMABLE, sets={"reason": reason})
+
+
+def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
+                   now: dt.datetime) -> DispatchSummary:
+    summary = DispatchSummary()
+    campaign = store.get_campaign(batch.campaign_id)
+    if campaign is None:
+        logger.warning("batch for unknown campaign dropped", extra={"batch_id": batch.batch_id})
+        return summary
+    contacts = store.get_contacts(campaign.campaign_id, batch.contact_ids)
+    eligible = [c for c in contacts.values() if c.state in (DialState.QUEUED, DialState.PLANNED)
+                or (c.state == DialState.SUBMITTING and c.batch_id == batch.batch_id)]
+    summary.skipped = len(batch.contact_ids) - len(eligible)
+    if not eligible:
+        return summary
+    adapter = adapters.get(campaign.vendor)
+    try:
+        task = ensure_task(campaign, adapter, store, now)
+    except VendorRejected as exc:
+        summary.failed += sum(_fail(store, contact, exc.reason, now) for contact in eligible)
+        return summary
+
+    claimed: list[Contact] = []
+    for contact in eligible:
+        if contact.state == DialState.SUBMITTING and contact.vendor_task_id != task.vendor_task_id:
+            # Sent to an earlier day's task whose answer we never recorded: resending to a new task could
+            # dial twice, so it stays with the task it went to and the poller settles it.
+            store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTED, now=now,
+                               allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id)
+            continue
+        if problem := adapter.contact_problem(contact):
+            summary.failed += _fail(store, contact, problem, now)
+            continue
+        if store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTING, now=now,
+                              allowed_from=_CLAIMABLE, batch_id=batch.batch_id,
+                              sets={"batchId": batch.batch_id, "vendorTaskId": task.vendor_task_id,
+                                    "vendorTaskDate": task.local_date.isoformat()}):
+            claimed.append(contact)
+
+    for start in range(0, len(claimed), adapter.batch_limit):
+        chunk = claimed[start:start + adapter.batch_limit]
+        result = adapter.submit(task, [DialRequest.for_contact(contact) for contact in chunk])
+        moved = 0
+        for contact_id, record_id in result.accepted.items():
+            moved += store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
+                                        allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
+                                        sets={"vendorRecordId": record_id})
+        for contact_id, reason in result.rejected.items():
+            summary.failed += _fail(store, contacts[contact_id], reason, now)
+        store.add_task_submissions(task, moved)
+        summary.submitted += moved
+    count_metric("ContactsSubmitted", summary.submitted, vendor=campaign.vendor)
+    count_metric("ContactsRejectedByVendor", summary.failed, vendor=campaign.vendor)
+    logger.info("batch dispatched", extra={"batch_id": batch.batch_id, "vendor": campaign.vendor,
+                                           "submitted": summary.submitted, "failed": summary.failed,
+                                           "skipped": summary.skipped})
+    return summary

@@ -1,0 +1,129 @@
+"""Domain models shared by the API, the store and the vendor adapters (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from dialhub.dispositions import TRAITS, CallStatus, Disposition
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+class WireModel(BaseModel):
+    """camelCase JSON outside, snake_case Python inside."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class DialState(StrEnum):
+    """Where a contact's dial request is; only forward moves are allowed (see store.py)."""
+
+    QUEUED = "queued"  # accepted, waiting for its dial date
+    PLANNED = "planned"  # in a dispatch batch on the queue
+    SUBMITTING = "submitting"  # claimed by the dispatcher: the vendor call is in flight (recorded intent)
+    SUBMITTED = "submitted"  # the vendor accepted it; waiting for the call
+    FINAL = "final"  # a call reached a final outcome
+    CANCELLED = "cancelled"  # cancelled before it was dialled
+    FAILED = "failed"  # the vendor refused it for good; `reason` says why
+
+    @property
+    def closed(self) -> bool:
+        return self in (DialState.FINAL, DialState.CANCELLED, DialState.FAILED)
+
+
+class OutcomeSource(StrEnum):
+    WEBHOOK = "webhook"
+    POLL = "poll"
+
+
+class Campaign(WireModel):
+    campaign_id: str
+    name: str
+    vendor: str
+    dial_date: dt.date
+    timezone: str
+    vendor_options: dict[str, Any] = Field(default_factory=dict)
+    created_at: dt.datetime
+
+
+class Contact(WireModel):
+    """A person to call in one campaign, with the state of their dial request."""
+
+    campaign_id: str
+    contact_id: str
+    phone: str  # E.164
+    name: str = ""
+    variables: dict[str, Any] = Field(default_factory=dict)
+    state: DialState = DialState.QUEUED
+    attempt: int = 1
+    batch_id: str | None = None
+    vendor_task_id: str | None = None
+    vendor_task_date: dt.date | None = None
+    vendor_record_id: str | None = None
+    reason: str | None = None
+    disposition: Disposition | None = None
+    do_not_call: bool = False
+    last_call_id: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+class CallOutcome(WireModel):
+    """One vendor call, normalised; addressed by (vendor, vendor_call_id)."""
+
+    vendor: str
+    vendor_call_id: str
+    vendor_task_id: str | None = None
+    campaign_id: str | None = None
+    contact_id: str | None = None
+    attempt: int = 1
+    status: CallStatus
+    disposition: Disposition = Disposition.UNKNOWN
+    vendor_code: str | None = None
+    vendor_description: str | None = None
+    vendor_status: str | None = None
+    started_at: dt.datetime | None = None
+    answered_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    duration_seconds: int | None = None
+    recording_url: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+    source: OutcomeSource = OutcomeSource.WEBHOOK
+    first_seen_at: dt.datetime | None = None
+    last_updated_at: dt.datetime | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status.final
+
+    @property
+    def do_not_call(self) -> bool:
+        return TRAITS[self.disposition].do_not_call
+
+
+class VendorTask(WireModel):
+    """A vendor-side task (one per campaign, vendor and local day) that dial requests are added to."""
+
+    campaign_id: str
+    vendor: str
+    local_date: dt.date
+    vendor_task_id: str
+    submitted: int = 0
+    open: bool = True
+    created_at: dt.datetime | None = None
+
+
+class DispatchBatch(WireModel):
+    """One SQS message: a vendor-sized batch of a campaign's contacts to submit."""
+
+    batch_id: str = Field(min_length=1, max_length=200)
+    campaign_id: str = Field(pattern=ID_PATTERN)
+    contact_ids: list[str] = Field(min_length=1, max_length=10_000)

@@ -1,0 +1,34 @@
+"""The one path by which an outcome is stored, whether a vendor pushed it or the poller fetched it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from dialhub.models import CallOutcome
+from dialhub.observability import count_metric
+from dialhub.store import RecordResult, Store
+
+
+def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime) -> Counter[RecordResult]:
+    """Store each outcome idempotently and monotonically; returns how many were stored, duplicate, orphan."""
+    results: Counter[RecordResult] = Counter()
+    for outcome in outcomes:
+        result = store.record_outcome(outcome, now)
+        results[result] += 1
+        if result is not RecordResult.DUPLICATE and outcome.final:
+            count_metric("CallOutcomes", vendor=outcome.vendor, disposition=outcome.disposition.value,
+                         source=outcome.source.value)
+        if result is RecordResult.ORPHAN:
+            count_metric("OrphanOutcomes", vendor=outcome.vendor)
+    return results
+
+
+def record_polled(vendor: str, outcomes: list[CallOutcome], store: Store,
+                  now: dt.datetime) -> Counter[RecordResult]:
+    """A polled page mostly repeats what is stored: one batch read skips the calls already final."""
+    known_final = store.final_call_ids(vendor, [outcome.vendor_call_id for outcome in outcomes])
+    fresh = [outcome for outcome in outcomes if outcome.vendor_call_id not in known_final]
+    results = record_outcomes(fresh, store, now)
+    results[RecordResult.DUPLICATE] += len(outcomes) - len(fresh)
+    return results

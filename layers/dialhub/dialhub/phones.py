@@ -1,0 +1,42 @@
+"""Phone numbers in, E.164 out; and the only way a phone number may appear in a log."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+class InvalidPhone(ValueError):
+    """The text is not a dialable phone number; the message says why."""
+
+
+def normalise_phone(raw: str, default_region: str) -> str:
+    """E.164 form of a number written locally (in default_region) or internationally."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone("phone is empty")
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(f"not a phone number ({exc.error_type.name.lower()})") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhone("wrong length for its country")
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("not a valid number in its numbering plan")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """The number as dialled inside its country, digits only (e.g. 09171234567 in the Philippines)."""
+    number = phonenumbers.parse(e164, None)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
+
+
+def mask_phone(phone: str | None) -> str:
+    """Enough of a number to recognise it in a log, never enough to call it."""
+    if not phone:
+        return ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) <= 4:
+        return "***"
+    return f"***{digits[-4:]}"

@@ -1,0 +1,98 @@
+"""Which queued contacts go out today, in vendor-sized batches, one SQS message per batch.
+
+A message is sent before its contacts are marked planned: a crash in between leaves them queued and a
+later run plans them again; the dispatcher's per-contact claim makes the second message a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from dialhub.models import Campaign, DialState, DispatchBatch
+from dialhub.observability import logger
+from dialhub.queue import SEND_BATCH_LIMIT, DispatchQueue
+from dialhub.store import Store
+from dialhub.vendors import adapter_class
+
+# Every zone's "today" has begun by the time UTC reaches this offset (UTC+14 is the furthest ahead).
+_FURTHEST_AHEAD = dt.timedelta(hours=14)
+
+
+@dataclass
+class PlanSummary:
+    campaigns: int = 0
+    batches: int = 0
+    contacts: int = 0
+
+    def __iadd__(self, other: PlanSummary) -> PlanSummary:
+        self.campaigns += other.campaigns
+        self.batches += other.batches
+        self.contacts += other.contacts
+        return self
+
+
+def campaign_today(campaign: Campaign, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(campaign.timezone)).date()
+
+
+def batch_id(campaign_id: str, dial_date: dt.date, contact_ids: list[str]) -> str:
+    digest = hashlib.sha256("\x1f".join(sorted(contact_ids)).encode()).hexdigest()[:16]
+    return f"{campaign_id}:{dial_date.isoformat()}:{digest}"
+
+
+def _batches(campaign: Campaign, store: Store, dial_date: dt.date) -> Iterator[DispatchBatch]:
+    limit = adapter_class(campaign.vendor).batch_limit
+    pending: list[str] = []
+    for page in store.iter_queued_contacts(campaign.campaign_id):
+        pending.extend(contact.contact_id for contact in page)
+        while len(pending) >= limit:
+            ids, pending = pending[:limit], pending[limit:]
+            yield DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, ids),
+                                campaign_id=campaign.campaign_id, contact_ids=ids)
+    if pending:
+        yield DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, pending),
+                            campaign_id=campaign.campaign_id, contact_ids=pending)
+
+
+def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, dial_date: dt.date,
+                  now: dt.datetime) -> PlanSummary:
+    """Queue every queued contact of the campaign for dispatch today."""
+    summary = PlanSummary(campaigns=1)
+    # Cleared first: contacts added while we plan mark the campaign due again and are not missed.
+    store.clear_campaign_due(campaign.campaign_id)
+    outgoing: list[DispatchBatch] = []
+
+    def flush() -> None:
+        queue.send(outgoing)
+        for batch in outgoing:
+            for contact_id in batch.contact_ids:
+                store.move_contact(campaign.campaign_id, contact_id, DialState.PLANNED, now=now,
+                                   allowed_from={DialState.QUEUED}, sets={"batchId": batch.batch_id})
+            summary.batches += 1
+            summary.contacts += len(batch.contact_ids)
+        outgoing.clear()
+
+    for batch in _batches(campaign, store, dial_date):
+        outgoing.append(batch)
+        if len(outgoing) == SEND_BATCH_LIMIT:
+            flush()
+    if outgoing:
+        flush()
+    logger.info("campaign planned", extra={"campaign_id": campaign.campaign_id, "batches": summary.batches,
+                                           "contacts": summary.contacts, "vendor": campaign.vendor})
+    return summary
+
+
+def plan_due_campaigns(store: Store, queue: DispatchQueue, now: dt.datetime) -> PlanSummary:
+    """The daily run: every campaign whose dial date has come in its own time zone."""
+    total = PlanSummary()
+    for campaign in store.iter_due_campaigns((now + _FURTHEST_AHEAD).date()):
+        today = campaign_today(campaign, now)
+        if campaign.dial_date > today:
+            continue
+        total += plan_campaign(campaign, store, queue, today, now)
+    return total

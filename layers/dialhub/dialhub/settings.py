@@ -1,0 +1,45 @@
+"""Environment as a validated model, read once per cold start so a misconfiguration fails loudly and early."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class Settings(BaseModel):
+    table_name: str = Field(min_length=1)
+    dispatch_queue_url: str = ""
+    vendor_secret_prefix: str = "dialhub/dev/vendors/"
+    default_phone_region: str = Field(default="PH", pattern=r"^[A-Z]{2}$")
+    default_timezone: str = "Asia/Manila"
+    # What Blu's pre-dial verification answers when the store cannot be read: dial (open) or not (closed).
+    predial_fail_open: bool = False
+    outcome_retention_days: int = Field(default=400, ge=1)
+    # A vendor task stops being polled this many days after its dial date, whatever is still missing.
+    poll_horizon_days: int = Field(default=2, ge=1, le=45)
+    parameters_max_age: int = Field(default=300, ge=0)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        fields = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
+        if "POWERTOOLS_PARAMETERS_MAX_AGE" in env:
+            fields["parameters_max_age"] = env["POWERTOOLS_PARAMETERS_MAX_AGE"]
+        return cls.model_validate(fields)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_environ()

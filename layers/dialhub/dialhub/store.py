@@ -1,0 +1,424 @@
+"""The only code that touches DynamoDB: one table, keys and indexes as template.yaml declares them.
+
+Items (pk / sk):
+  CAMPAIGN#<id> / CAMPAIGN                 campaign; in gsi1 as DUE / <dialDate>#<id> while it has queued contacts
+  CAMPAIGN#<id> / CONTACT#<contactId>      contact and its dial state; in gsi1 as QUEUE#<id> while queued
+  CAMPAIGN#<id> / TASK#<vendor>#<date>     vendor task; in gsi1 as OPENTASK / <vendor>#<date>#<id> while open
+  CALL#<vendor>#<vendorCallId> / CALL      one call outcome; in gsi2 as CONTACT#<campaign>#<contact> (history)
+
+State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
+move a contact or an outcome forward, never back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from dialhub.models import CallOutcome, Campaign, Contact, DialState, VendorTask
+from dialhub.settings import get_settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+DUE = "DUE"
+OPEN_TASKS = "OPENTASK"
+GSI_WORK = "gsi1"
+GSI_HISTORY = "gsi2"
+
+
+class RecordResult(StrEnum):
+    STORED = "stored"  # new, or moved forward (e.g. in progress -> final)
+    DUPLICATE = "duplicate"  # nothing new: already final
+    ORPHAN = "orphan"  # stored, but it names no contact we know
+
+
+@dataclass
+class CampaignCounts:
+    total: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_disposition: dict[str, int] = field(default_factory=dict)
+
+
+def _to_item(data: dict[str, Any]) -> dict[str, Any]:
+    clean = json.loads(json.dumps(data, default=str), parse_float=Decimal)
+    return {key: _serializer.serialize(value) for key, value in clean.items() if value is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _campaign_pk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
+def _contact_key(campaign_id: str, contact_id: str) -> dict[str, Any]:
+    return {"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": f"CONTACT#{contact_id}"}}
+
+
+def _call_key(vendor: str, vendor_call_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CALL#{vendor}#{vendor_call_id}"}, "sk": {"S": "CALL"}}
+
+
+def _task_key(campaign_id: str, vendor: str, local_date: dt.date) -> dict[str, Any]:
+    return {"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": f"TASK#{vendor}#{local_date.isoformat()}"}}
+
+
+def _history_pk(campaign_id: str, contact_id: str) -> str:
+    return f"CONTACT#{campaign_id}#{contact_id}"
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class Store:
+    def __init__(self, table_name: str, client: Any = None, retention_days: int = 400) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.retention = dt.timedelta(days=retention_days)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    def _expires_at(self, now: dt.datetime) -> int:
+        return int((now + self.retention).timestamp())
+
+    def _update(self, key: dict[str, Any], sets: dict[str, Any], *, removes: Iterable[str] = (),
+                condition: str | None = None, values: dict[str, Any] | None = None,
+                names: dict[str, str] | None = None) -> bool:
+        """SET / REMOVE attributes by name under an optional condition; False when the condition fails."""
+        names = dict(names or {})
+        expr_values = {key_: _serializer.serialize(val) for key_, val in _to_plain_values(values or {}).items()}
+        parts = []
+        for index, (attr, value) in enumerate(sets.items()):
+            names[f"#a{index}"] = attr
+            expr_values[f":a{index}"] = _serializer.serialize(_to_plain_values({"v": value})["v"])
+            parts.append(f"#a{index} = :a{index}")
+        expression = ("SET " + ", ".join(parts)) if parts else ""
+        remove_names = []
+        for index, attr in enumerate(removes):
+            names[f"#r{index}"] = attr
+            remove_names.append(f"#r{index}")
+        if remove_names:
+            expression += " REMOVE " + ", ".join(remove_names)
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Key": key, "UpdateExpression": expression.strip(),
+                                  "ExpressionAttributeNames": names}
+        if expr_values:
+            kwargs["ExpressionAttributeValues"] = expr_values
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        try:
+            self.client.update_item(**kwargs)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def _batch_get(self, keys: list[dict[str, Any]], projection: str | None = None,
+                   names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for chunk in _chunks(keys, BATCH_GET_LIMIT):
+            request: dict[str, Any] = {"Keys": chunk, "ConsistentRead": True}
+            if projection:
+                request["ProjectionExpression"] = projection
+                request["ExpressionAttributeNames"] = names or {}
+            pending = {self.table_name: request}
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                found.extend(_from_item(item) for item in response["Responses"].get(self.table_name, []))
+                pending = response.get("UnprocessedKeys") or {}
+        return found
+
+    def _query(self, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+        kwargs["TableName"] = self.table_name
+        while True:
+            response = self.client.query(**kwargs)
+            yield [_from_item(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ campaigns
+    def create_campaign(self, campaign: Campaign) -> bool:
+        """Store a new campaign; False when the id is taken."""
+        item = {"pk": _campaign_pk(campaign.campaign_id), "sk": "CAMPAIGN", **campaign.to_wire(),
+                "expiresAt": self._expires_at(campaign.created_at)}
+        try:
+            self.client.put_item(TableName=self.table_name, Item=_to_item(item),
+                                 ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def get_campaign(self, campaign_id: str) -> Campaign | None:
+        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
+                                        Key={"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": "CAMPAIGN"}})
+        return Campaign.model_validate(_from_item(response["Item"])) if "Item" in response else None
+
+    def mark_campaign_due(self, campaign: Campaign, dial_date: dt.date) -> None:
+        key = {"pk": {"S": _campaign_pk(campaign.campaign_id)}, "sk": {"S": "CAMPAIGN"}}
+        self._update(key, {"dialDate": dial_date.isoformat(), "gsi1pk": DUE,
+                           "gsi1sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"})
+
+    def clear_campaign_due(self, campaign_id: str) -> None:
+        key = {"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": "CAMPAIGN"}}
+        self._update(key, {}, removes=("gsi1pk", "gsi1sk"))
+
+    def iter_due_campaigns(self, up_to: dt.date) -> Iterator[Campaign]:
+        """Campaigns with queued contacts whose dial date is on or before `up_to`."""
+        for page in self._query(IndexName=GSI_WORK,
+                                KeyConditionExpression="gsi1pk = :due AND gsi1sk <= :upto",
+                                ExpressionAttributeValues={":due": {"S": DUE},
+                                                           ":upto": {"S": f"{up_to.isoformat()}#~"}}):
+            yield from (Campaign.model_validate(item) for item in page)
+
+    # ------------------------------------------------------------------ contacts
+    def existing_contact_ids(self, campaign_id: str, contact_ids: list[str]) -> set[str]:
+        keys = [_contact_key(campaign_id, cid) for cid in dict.fromkeys(contact_ids)]
+        return {item["contactId"] for item in self._batch_get(keys, "contactId")}
+
+    def add_contacts(self, contacts: list[Contact], now: dt.datetime) -> None:
+        """Write new contacts (callers pass only ids that do not exist yet), queued for dialling."""
+        for chunk in _chunks(contacts, BATCH_WRITE_LIMIT):
+            requests = []
+            for contact in chunk:
+                item = {**_contact_key_plain(contact.campaign_id, contact.contact_id), **contact.to_wire(),
+                        "gsi1pk": f"QUEUE#{contact.campaign_id}", "gsi1sk": contact.contact_id,
+                        "expiresAt": self._expires_at(now)}
+                requests.append({"PutRequest": {"Item": _to_item(item)}})
+            pending = {self.table_name: requests}
+            while pending:
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+
+    def get_contact(self, campaign_id: str, contact_id: str) -> Contact | None:
+        response = self.client.get_item(TableName=self.table_name, Key=_contact_key(campaign_id, contact_id),
+                                        ConsistentRead=True)
+        return Contact.model_validate(_from_item(response["Item"])) if "Item" in response else None
+
+    def get_contacts(self, campaign_id: str, contact_ids: list[str]) -> dict[str, Contact]:
+        keys = [_contact_key(campaign_id, cid) for cid in dict.fromkeys(contact_ids)]
+        contacts = (Contact.model_validate(item) for item in self._batch_get(keys))
+        return {contact.contact_id: contact for contact in contacts}
+
+    def iter_queued_contacts(self, campaign_id: str) -> Iterator[list[Contact]]:
+        for page in self._query(IndexName=GSI_WORK, KeyConditionExpression="gsi1pk = :queue",
+                                ExpressionAttributeValues={":queue": {"S": f"QUEUE#{campaign_id}"}}):
+            yield [Contact.model_validate(item) for item in page]
+
+    def campaign_counts(self, campaign_id: str) -> CampaignCounts:
+        counts = CampaignCounts()
+        for page in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
+                                ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
+                                                           ":contact": {"S": "CONTACT#"}},
+                                ProjectionExpression="#state, disposition",
+                                ExpressionAttributeNames={"#state": "state"}):
+            for item in page:
+                counts.total += 1
+                state = item.get("state", "unknown")
+                counts.by_state[state] = counts.by_state.get(state, 0) + 1
+                if disposition := item.get("disposition"):
+                    counts.by_disposition[disposition] = counts.by_disposition.get(disposition, 0) + 1
+        return counts
+
+    def move_contact(self, campaign_id: str, contact_id: str, to: DialState, *, allowed_from: Iterable[DialState],
+                     now: dt.datetime, sets: dict[str, Any] | None = None, batch_id: str | None = None,
+                     leave_queue: bool = True) -> bool:
+        """Move a contact forward if it is in one of `allowed_from` (and, with batch_id, in that batch)."""
+        states = sorted({state.value for state in allowed_from})
+        placeholders = {f":from{index}": state for index, state in enumerate(states)}
+        condition = f"attribute_exists(pk) AND #st IN ({', '.join(placeholders)})"
+        values: dict[str, Any] = dict(placeholders)
+        if batch_id is not None:
+            condition += " AND (attribute_not_exists(batchId) OR batchId = :batch OR #st <> :submitting)"
+            values |= {":batch": batch_id, ":submitting": DialState.SUBMITTING.value}
+        return self._update(_contact_key(campaign_id, contact_id),
+                            {"state": to.value, "updatedAt": now.isoformat(), **(sets or {})},
+                            removes=("gsi1pk", "gsi1sk") if leave_queue else (),
+                            condition=condition, values=values, names={"#st": "state"})
+
+    # ------------------------------------------------------------------ vendor tasks
+    def get_task(self, campaign_id: str, vendor: str, local_date: dt.date) -> VendorTask | None:
+        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
+                                        Key=_task_key(campaign_id, vendor, local_date))
+        return VendorTask.model_validate(_from_item(response["Item"])) if "Item" in response else None
+
+    def create_task(self, task: VendorTask, now: dt.datetime) -> VendorTask:
+        """Record a new vendor task; if another writer won the race, theirs is returned and used."""
+        item = {**{k: v["S"] for k, v in _task_key(task.campaign_id, task.vendor, task.local_date).items()},
+                **task.to_wire(), "gsi1pk": OPEN_TASKS,
+                "gsi1sk": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}",
+                "expiresAt": self._expires_at(now)}
+        try:
+            self.client.put_item(TableName=self.table_name, Item=_to_item(item),
+                                 ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            existing = self.get_task(task.campaign_id, task.vendor, task.local_date)
+            if existing is None:
+                raise
+            return existing
+        return task
+
+    def add_task_submissions(self, task: VendorTask, count: int) -> None:
+        if count <= 0:
+            return
+        self.client.update_item(TableName=self.table_name,
+                                Key=_task_key(task.campaign_id, task.vendor, task.local_date),
+                                UpdateExpression="ADD submitted :n SET gsi1pk = :open, gsi1sk = :sk, #open = :true",
+                                ExpressionAttributeNames={"#open": "open"},
+                                ExpressionAttributeValues={
+                                    ":n": {"N": str(count)}, ":open": {"S": OPEN_TASKS}, ":true": {"BOOL": True},
+                                    ":sk": {"S": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}"}})
+
+    def close_task(self, task: VendorTask) -> None:
+        self._update(_task_key(task.campaign_id, task.vendor, task.local_date), {"open": False},
+                     removes=("gsi1pk", "gsi1sk"))
+
+    def iter_open_tasks(self) -> Iterator[VendorTask]:
+        for page in self._query(IndexName=GSI_WORK, KeyConditionExpression="gsi1pk = :open",
+                                ExpressionAttributeValues={":open": {"S": OPEN_TASKS}}):
+            yield from (VendorTask.model_validate(item) for item in page)
+
+    # ------------------------------------------------------------------ outcomes
+    def get_outcome(self, vendor: str, vendor_call_id: str) -> CallOutcome | None:
+        response = self.client.get_item(TableName=self.table_name, Key=_call_key(vendor, vendor_call_id),
+                                        ConsistentRead=True)
+        return CallOutcome.model_validate(_from_item(response["Item"])) if "Item" in response else None
+
+    def final_call_ids(self, vendor: str, vendor_call_ids: list[str]) -> set[str]:
+        """Which of these calls already have a final outcome stored (one read per 100 calls)."""
+        keys = [_call_key(vendor, call_id) for call_id in dict.fromkeys(vendor_call_ids)]
+        items = self._batch_get(keys, "vendorCallId, #final", {"#final": "final"})
+        return {item["vendorCallId"] for item in items if item.get("final")}
+
+    def contact_history(self, campaign_id: str, contact_id: str) -> list[CallOutcome]:
+        outcomes: list[CallOutcome] = []
+        for page in self._query(IndexName=GSI_HISTORY, KeyConditionExpression="gsi2pk = :contact",
+                                ExpressionAttributeValues={":contact": {"S": _history_pk(campaign_id, contact_id)}}):
+            outcomes.extend(CallOutcome.model_validate(item) for item in page)
+        return outcomes
+
+    def record_outcome(self, outcome: CallOutcome, now: dt.datetime) -> RecordResult:
+        """Store an outcome and move its contact, in one transaction; only ever forward.
+
+        A final outcome is never replaced; a non-final one may be replaced by anything newer. The contact
+        moves to FINAL together with its first final outcome, so the two can never disagree.
+        """
+        outcome_update = self._outcome_update(outcome, now)
+        if not (outcome.final and outcome.campaign_id and outcome.contact_id):
+            return self._record_alone(outcome_update, outcome)
+        contact_update = self._contact_final_update(outcome, now)
+        try:
+            self.client.transact_write_items(TransactItems=[{"Update": outcome_update},
+                                                            {"Update": contact_update}])
+        except ClientError as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException" or not reasons:
+                raise
+            if reasons[0] == "ConditionalCheckFailed":
+                return RecordResult.DUPLICATE
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed" and reasons[0] in (None, "None"):
+                self._record_alone(outcome_update, outcome)
+                return RecordResult.ORPHAN
+            raise
+        return RecordResult.STORED
+
+    def _record_alone(self, outcome_update: dict[str, Any], outcome: CallOutcome) -> RecordResult:
+        try:
+            self.client.update_item(**outcome_update)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return RecordResult.DUPLICATE
+            raise
+        return RecordResult.STORED
+
+    def _outcome_update(self, outcome: CallOutcome, now: dt.datetime) -> dict[str, Any]:
+        data = outcome.to_wire()
+        data.pop("firstSeenAt", None)
+        data["lastUpdatedAt"] = now.isoformat()
+        data["final"] = outcome.final
+        data["expiresAt"] = self._expires_at(now)
+        if outcome.campaign_id and outcome.contact_id:
+            data["gsi2pk"] = _history_pk(outcome.campaign_id, outcome.contact_id)
+            started = outcome.started_at.isoformat() if outcome.started_at else now.isoformat()
+            data["gsi2sk"] = f"{started}#{outcome.vendor_call_id}"
+        names = {f"#a{i}": attr for i, attr in enumerate(data)}
+        values = {f":a{i}": value for i, value in enumerate(data.values())}
+        sets = [f"#a{i} = :a{i}" for i in range(len(data))]
+        names["#first"] = "firstSeenAt"
+        names["#final"] = "final"
+        values[":now"] = now.isoformat()
+        values[":false"] = False
+        return {
+            "TableName": self.table_name,
+            "Key": _call_key(outcome.vendor, outcome.vendor_call_id),
+            "UpdateExpression": "SET " + ", ".join([*sets, "#first = if_not_exists(#first, :now)"]),
+            "ConditionExpression": "attribute_not_exists(pk) OR #final = :false",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": _to_item(values),
+        }
+
+    def _contact_final_update(self, outcome: CallOutcome, now: dt.datetime) -> dict[str, Any]:
+        assert outcome.campaign_id and outcome.contact_id
+        values = {":final": DialState.FINAL.value, ":disposition": outcome.disposition.value,
+                  ":call": outcome.vendor_call_id, ":now": now.isoformat(), ":dnc": outcome.do_not_call}
+        return {
+            "TableName": self.table_name,
+            "Key": _contact_key(outcome.campaign_id, outcome.contact_id),
+            "UpdateExpression": "SET #st = :final, disposition = :disposition, lastCallId = :call, "
+                                "updatedAt = :now, doNotCall = :dnc REMOVE gsi1pk, gsi1sk",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {"#st": "state"},
+            "ExpressionAttributeValues": _to_item(values),
+        }
+
+
+def _contact_key_plain(campaign_id: str, contact_id: str) -> dict[str, str]:
+    return {"pk": _campaign_pk(campaign_id), "sk": f"CONTACT#{contact_id}"}
+
+
+def _to_plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(values, default=str), parse_float=Decimal)
+
+
+@lru_cache(maxsize=1)
+def get_store() -> Store:
+    settings = get_settings()
+    return Store(settings.table_name, retention_days=settings.outcome_retention_days)

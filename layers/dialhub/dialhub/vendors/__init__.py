@@ -1,0 +1,77 @@
+"""Vendor registry: every module of this package that defines `ADAPTER` is a vendor, named by its module.
+
+Adapters are built from their account secret on first use and rebuilt when the secret changes (rotation).
+Tests and the local stack inject their own `AdapterProvider` loaders or ready-made adapters.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Protocol
+
+from dialhub.vendors.base import VendorAdapter
+
+_NOT_VENDORS = frozenset({"base"})
+
+
+@cache
+def vendor_names() -> tuple[str, ...]:
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_VENDORS))
+
+
+def adapter_class(vendor: str) -> type[VendorAdapter]:
+    if vendor not in vendor_names():
+        raise UnknownVendor(vendor)
+    return importlib.import_module(f"{__name__}.{vendor}").ADAPTER
+
+
+class UnknownVendor(LookupError):
+    def __init__(self, vendor: str) -> None:
+        super().__init__(f"unknown vendor {vendor!r}; known: {', '.join(vendor_names())}")
+        self.vendor = vendor
+
+
+class Adapters(Protocol):
+    """Anything that hands out an adapter by vendor name (AdapterProvider in production)."""
+
+    def get(self, vendor: str) -> VendorAdapter: ...
+
+
+AccountLoader = Callable[[str], dict[str, Any]]
+
+
+class AdapterProvider:
+    """Hands out one adapter per vendor, built from the vendor's account (a Secrets Manager secret)."""
+
+    def __init__(self, load_account: AccountLoader, http_factory: Callable[[], Any] | None = None) -> None:
+        self._load_account = load_account
+        self._http_factory = http_factory
+        self._built: dict[str, tuple[str, VendorAdapter]] = {}
+
+    def get(self, vendor: str) -> VendorAdapter:
+        cls = adapter_class(vendor)
+        account = self._load_account(vendor)
+        fingerprint = json.dumps(account, sort_keys=True, default=str)
+        cached = self._built.get(vendor)
+        if cached and cached[0] == fingerprint:
+            return cached[1]
+        http = self._http_factory() if self._http_factory else None
+        adapter = cls.from_account(account, http=http)
+        self._built[vendor] = (fingerprint, adapter)
+        return adapter
+
+
+class StaticAdapters:
+    """Ready-made adapters by name; for tests and tools that build adapters themselves."""
+
+    def __init__(self, adapters: dict[str, VendorAdapter]) -> None:
+        self._adapters = adapters
+
+    def get(self, vendor: str) -> VendorAdapter:
+        if vendor not in self._adapters:
+            raise UnknownVendor(vendor)
+        return self._adapters[vendor]

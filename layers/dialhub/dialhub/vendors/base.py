@@ -1,0 +1,196 @@
+"""The one interface every vendor adapter implements, and the types that cross it.
+
+An adapter speaks HTTP to its vendor and returns models; it never touches DynamoDB. Adding a vendor is
+adding one module in this package that defines `ADAPTER`, a class satisfying `VendorAdapter`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import httpx
+import stamina
+
+from dialhub.models import CallOutcome, Campaign, Contact, VendorTask
+
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class VendorError(Exception):
+    """Base of every vendor failure; `reason` is safe to show to an operator and store on a contact."""
+
+    def __init__(self, vendor: str, reason: str) -> None:
+        super().__init__(f"{vendor}: {reason}")
+        self.vendor = vendor
+        self.reason = reason
+
+
+class VendorUnavailable(VendorError):
+    """Timeout, connection failure, 5xx or throttling that outlived the retries: try again later."""
+
+
+class VendorRejected(VendorError):
+    """The vendor answered and said no; retrying the same request will not help."""
+
+    def __init__(self, vendor: str, code: str | int | None, message: str) -> None:
+        super().__init__(vendor, f"{vendor} error {code}: {message}" if code is not None else message)
+        self.code = code
+        self.message = message
+
+
+class CallbackRejected(ValueError):
+    """A callback body we cannot read; answered 400 and nothing is stored."""
+
+
+@dataclass(frozen=True)
+class DialRequest:
+    """What a vendor needs to dial one contact once."""
+
+    campaign_id: str
+    contact_id: str
+    attempt: int
+    phone: str  # E.164
+    name: str
+    variables: Mapping[str, Any]
+
+    @classmethod
+    def for_contact(cls, contact: Contact) -> DialRequest:
+        return cls(contact.campaign_id, contact.contact_id, contact.attempt, contact.phone, contact.name,
+                   contact.variables)
+
+
+@dataclass
+class SubmitResult:
+    """Per-contact result of one submission: accepted (with the vendor's record id) or rejected (why)."""
+
+    accepted: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundCallback:
+    """A vendor's HTTP request to us, as received (raw bytes: signatures are over the raw body)."""
+
+    kind: str  # "" for /webhooks/{vendor}, else the {kind} path segment
+    body: bytes
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+    source_ip: str
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    """A callback that reports call outcomes (possibly none, e.g. a status ping)."""
+
+    outcomes: list[CallOutcome]
+
+
+@dataclass(frozen=True)
+class PredialQuestion:
+    """A vendor asking, just before dialling, whether this contact may still be called."""
+
+    campaign_id: str | None
+    contact_id: str | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The HTTP answer a vendor expects."""
+
+    status: int
+    body: dict[str, Any]
+
+
+class VendorAdapter(Protocol):
+    name: ClassVar[str]
+    batch_limit: ClassVar[int]
+
+    @classmethod
+    def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> VendorAdapter:
+        """Build from the vendor's account secret (raises pydantic.ValidationError when incomplete)."""
+
+    def today(self) -> dt.date:
+        """The vendor account's local date (vendor tasks live per local day)."""
+
+    @classmethod
+    def contact_problem(cls, contact: Contact) -> str | None:
+        """Why this vendor cannot take the contact (e.g. characters it refuses), or None."""
+
+    @classmethod
+    def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """Campaign vendor options checked (raises pydantic.ValidationError) and normalised."""
+
+    def create_task(self, campaign: Campaign, local_date: dt.date) -> str:
+        """Create the vendor task for this campaign and day; returns the vendor task id."""
+
+    def submit(self, task: VendorTask, requests: list[DialRequest]) -> SubmitResult:
+        """Add at most `batch_limit` dial requests to the task. Safe to repeat with the same requests."""
+
+    def cancel(self, task: VendorTask, request: DialRequest) -> None:
+        """Stop a submitted, not yet dialled request (raises VendorRejected when it is too late)."""
+
+    def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
+        """Every known outcome of the task, page by page."""
+
+    def task_complete(self, task: VendorTask, final_results: int) -> bool:
+        """Whether polling the task can stop, given how many final results it has returned."""
+
+    def authenticate(self, callback: InboundCallback) -> bool:
+        """Whether the callback really comes from this vendor account."""
+
+    def parse_callback(self, callback: InboundCallback) -> OutcomeReport | PredialQuestion:
+        """Read a callback (raises CallbackRejected when unreadable, KeyError for an unknown kind)."""
+
+    def acknowledge(self, callback: InboundCallback) -> Reply:
+        """The answer the vendor expects once the outcome is stored."""
+
+    def predial_reply(self, allow: bool) -> Reply:
+        """The answer to a pre-dial question."""
+
+
+def source_ip_allowed(source_ip: str, allowlist: list[str]) -> bool:
+    """An empty allowlist admits everyone; otherwise the source must be inside one of the networks."""
+    if not allowlist:
+        return True
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network, strict=False) for network in allowlist)
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, httpx.TransportError):  # timeouts, resets, refused connections
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code in TRANSIENT_HTTP_STATUSES
+
+
+def post_json(vendor: str, client: httpx.Client, path: str, *, content: bytes,
+              headers: Callable[[], dict[str, str]]) -> dict[str, Any]:
+    """POST with retries and backoff on transient failures; headers are rebuilt per try (fresh timestamps).
+
+    Raises VendorUnavailable when the retries are spent and VendorRejected for a permanent HTTP error.
+    """
+    try:
+        for attempt in stamina.retry_context(on=_transient, attempts=4, wait_initial=0.2, wait_max=3.0,
+                                              timeout=25.0):
+            with attempt:
+                response = client.post(path, content=content, headers=headers())
+                response.raise_for_status()
+    except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+        if _transient(exc):
+            raise VendorUnavailable(vendor, f"{vendor} unavailable: {type(exc).__name__}") from exc
+        status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+        raise VendorRejected(vendor, f"HTTP {status}", "request refused") from exc
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise VendorUnavailable(vendor, f"{vendor} answered with a body that is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise VendorUnavailable(vendor, f"{vendor} answered with unexpected JSON")
+    return payload

@@ -1,0 +1,397 @@
+"""Blu V2.0 (shanghu.ai) outbound callbot.
+
+Contract: ../shared/vendors/blu.md and seeds 000-002. What Blu's public pages leave open is decided here,
+once, and listed in the README's vendor section (each marked ASSUMPTION below):
+
+- ASSUMPTION: API base URL `https://bluapi.shanghu.ai` (host seen in recording links); per account setting.
+- ASSUMPTION: the create-task endpoint is `POST /rest/v1/createTask` with `taskName`, `botId`, optional
+  `strategyId`, answering `{code: 2000, taskId}` (the page was not published).
+- ASSUMPTION: a record `id` is unique within a task and Blu ignores an id it already has, so re-sending the
+  same records after a timeout or a crash dials nobody twice. Our record id is derived from
+  (campaign, contact, attempt), so every retry sends the same ids.
+- ASSUMPTION: `mobile` is the national number, digits only (the published example is national: 0177...).
+- ASSUMPTION: a task's "day" and the result times (`startTime` ...) are in the account's time zone.
+- ASSUMPTION: the dial-result callback carries one object shaped like a `queryCallResult.data[]` item; the
+  documented placeholder (`taskId` + `records[]`), a `data` wrapper and a bare list are accepted too.
+- ASSUMPTION: `orderId` of `taskCancelPhoneCall` is the record id (we also put it in `extVars.orderId`).
+- ASSUMPTION: pre-dial verification posts the record's `extVars` (configured at Blu as the customised
+  parameters); `code 0` = do not dial, `code 1` = dial.
+- ASSUMPTION: `Busy` is a busy line (it sits beside the D01 busy tone in both dictionaries); the integer
+  `status` has no published dictionary and is only kept raw.
+- ASSUMPTION: `queryCallResult` accepts `pageSize` up to 100; we page until a short page.
+- Blu signs nothing it sends us: callbacks are authenticated by a secret token in the callback URL
+  (`?token=`) compared in constant time, plus an optional source-IP allowlist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import unicodedata
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic.alias_generators import to_camel
+
+from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
+from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
+from dialhub.phones import national_digits
+from dialhub.vendors.base import (
+    HTTP_TIMEOUT,
+    CallbackRejected,
+    DialRequest,
+    InboundCallback,
+    OutcomeReport,
+    PredialQuestion,
+    Reply,
+    SubmitResult,
+    VendorRejected,
+    post_json,
+    source_ip_allowed,
+)
+
+VENDOR = "blu"
+SUCCESS = 2000
+UPLOAD_LIMIT = 200  # records per uploadAndStartJob (S000)
+MAX_PAGES = 10_000  # a safety stop for paging, far above any real task (10 000 pages x 100 results)
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+_A = CallStatus.ANSWERED
+CODES = VendorCodeTable(VENDOR, {
+    # Dictionary 1 (collections) and the query example.
+    "PTP": CodeMeaning(Disposition.PROMISE_TO_PAY, _A),
+    "HPTP": CodeMeaning(Disposition.PROMISE_TO_PAY_NO_DATE, _A),
+    "AP": CodeMeaning(Disposition.ALREADY_PAID, _A),
+    "NOST": CodeMeaning(Disposition.NO_AGREEMENT, _A),
+    "NotOneself": CodeMeaning(Disposition.WRONG_PERSON, _A),
+    "CPL": CodeMeaning(Disposition.COMPLAINT, _A),
+    "unknown": CodeMeaning(Disposition.UNKNOWN, _A),
+    "undefined": CodeMeaning(Disposition.UNKNOWN),
+    "LMS": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+    "Busy": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
+    # Dictionary 2 (contact / marketing).
+    "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+    "Willing": CodeMeaning(Disposition.INTERESTED, _A),
+    "Unwilling": CodeMeaning(Disposition.NOT_INTERESTED, _A),
+    "Donotknow": CodeMeaning(Disposition.WRONG_PERSON, _A),
+    "Whichcompany": CodeMeaning(Disposition.ASKED_WHO_CALLS, _A),
+    "Complan": CodeMeaning(Disposition.DO_NOT_CALL, _A),
+    "Undecided": CodeMeaning(Disposition.UNDECIDED, _A),
+    "Unconnected": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+    "Taskcancel": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
+    # Empty-number detection (line status).
+    "D00": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+    "D01": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
+    "D02": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
+    "D03": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
+    "D04": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
+    "D05": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+    "D06": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
+    "D07": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
+    "D08": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+    "D09": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+    "D10": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+    "D90": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
+    "D91": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
+    "D99": CodeMeaning(Disposition.UNKNOWN, _A),
+    "NAN": CodeMeaning(Disposition.UNKNOWN),
+})
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class BluAccount(_Camel):
+    """The Blu account secret: credentials, where to reach Blu, and how Blu reaches us."""
+
+    app_id: str = Field(min_length=1)
+    app_key: SecretStr
+    base_url: str = "https://bluapi.shanghu.ai"
+    webhook_token: SecretStr
+    timezone: str = "Asia/Manila"
+    ip_allowlist: list[str] = Field(default_factory=list)
+    page_size: int = Field(default=100, ge=1, le=100)
+
+    @field_validator("webhook_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("webhookToken must be at least 16 characters")
+        return value
+
+
+class BluOptions(_Camel):
+    """Campaign settings Blu needs to create a task."""
+
+    bot_id: int | str = Field(description="Blu bot (script) that makes the calls")
+    strategy_id: int | str | None = Field(default=None, description="Blu dialling strategy, if not the bot's")
+
+
+def sign(app_id: str, app_key: str, timestamp_ms: str) -> str:
+    """Blu's request signature: lowercase hex sha256 over appId + appKey + timeStamp, no separators."""
+    return hashlib.sha256(f"{app_id}{app_key}{timestamp_ms}".encode()).hexdigest()
+
+
+def record_id(campaign_id: str, contact_id: str, attempt: int) -> int:
+    """Deterministic numeric record id (fits a JavaScript number), so a resend carries the same id."""
+    digest = hashlib.sha256(f"{campaign_id}\x1f{contact_id}\x1f{attempt}".encode()).hexdigest()
+    return int(digest[:13], 16)
+
+
+def _refused_characters(text: str) -> bool:
+    """Blu refuses emoji and special characters in every field."""
+    for char in text:
+        if ord(char) > 0xFFFF:
+            return True
+        if unicodedata.category(char) in ("So", "Cs", "Co", "Cn") or (
+                unicodedata.category(char) == "Cc" and char not in "\t\n\r"):
+            return True
+    return False
+
+
+def _as_json_object(value: Any) -> dict[str, Any]:
+    """extVars/slots arrive as JSON text or as an object; anything else reads as empty."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+class BluAdapter:
+    name: ClassVar[str] = VENDOR
+    batch_limit: ClassVar[int] = UPLOAD_LIMIT
+
+    def __init__(self, account: BluAccount, http: httpx.Client | None = None,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.account = account
+        self._zone = ZoneInfo(account.timezone)
+        self._http = http
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    @classmethod
+    def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> BluAdapter:
+        return cls(BluAccount.model_validate(account), http=http)
+
+    # ------------------------------------------------------------------ outbound
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.account.base_url, timeout=HTTP_TIMEOUT)
+        return self._http
+
+    def _headers(self) -> dict[str, str]:
+        timestamp = str(int(self._clock().timestamp() * 1000))
+        app_id = self.account.app_id
+        return {
+            "appId": app_id,
+            "timeStamp": timestamp,
+            "sign": sign(app_id, self.account.app_key.get_secret_value(), timestamp),
+            "Content-Type": "application/json",
+        }
+
+    def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = post_json(VENDOR, self.http, path, content=content, headers=self._headers)
+        if payload.get("code") != SUCCESS:
+            raise VendorRejected(VENDOR, payload.get("code"), str(payload.get("message") or "no message"))
+        return payload
+
+    def today(self) -> dt.date:
+        return self._clock().astimezone(self._zone).date()
+
+    @classmethod
+    def contact_problem(cls, contact: Contact) -> str | None:
+        if _refused_characters(contact.name):
+            return "name contains characters Blu refuses (emoji or symbols)"
+        for key, value in contact.variables.items():
+            if _refused_characters(f"{key}{value}"):
+                return f"variable {key!r} contains characters Blu refuses (emoji or symbols)"
+        return None
+
+    @classmethod
+    def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        return BluOptions.model_validate(options).model_dump(by_alias=True, exclude_none=True)
+
+    def create_task(self, campaign: Campaign, local_date: dt.date) -> str:
+        options = BluOptions.model_validate(campaign.vendor_options)
+        body: dict[str, Any] = {"taskName": f"dialhub {campaign.campaign_id} {local_date.isoformat()}",
+                                "botId": options.bot_id}
+        if options.strategy_id is not None:
+            body["strategyId"] = options.strategy_id
+        payload = self._call("/rest/v1/createTask", body)
+        task_id = _text(payload.get("taskId"))
+        if task_id is None:
+            raise VendorRejected(VENDOR, payload.get("code"), "createTask answered without a taskId")
+        return task_id
+
+    def _task_id(self, task: VendorTask) -> int | str:
+        return int(task.vendor_task_id) if task.vendor_task_id.isdigit() else task.vendor_task_id
+
+    def _record(self, request: DialRequest) -> dict[str, Any]:
+        rid = record_id(request.campaign_id, request.contact_id, request.attempt)
+        ext_vars = {"campaignId": request.campaign_id, "contactId": request.contact_id,
+                    "attempt": request.attempt, "orderId": rid}
+        call_vars = {key: str(value) for key, value in request.variables.items()}
+        return {
+            "id": rid,
+            "name": request.name,
+            "mobile": national_digits(request.phone),
+            "extVars": json.dumps(ext_vars, separators=(",", ":")),
+            "callVars": json.dumps(call_vars, ensure_ascii=False, separators=(",", ":")),
+        }
+
+    def submit(self, task: VendorTask, requests: list[DialRequest]) -> SubmitResult:
+        if len(requests) > UPLOAD_LIMIT:
+            raise ValueError(f"Blu takes at most {UPLOAD_LIMIT} records per upload, got {len(requests)}")
+        records = [self._record(request) for request in requests]
+        result = SubmitResult()
+        try:
+            self._call("/rest/v1/uploadAndStartJob", {"taskId": self._task_id(task), "records": records})
+        except VendorRejected as exc:
+            result.rejected = {request.contact_id: exc.reason for request in requests}
+            return result
+        # Blu answers only a count (of newly accepted records): every record of a successful upload is in.
+        result.accepted = {req.contact_id: str(rec["id"]) for req, rec in zip(requests, records, strict=True)}
+        return result
+
+    def cancel(self, task: VendorTask, request: DialRequest) -> None:
+        self._call("/rest/v1/taskCancelPhoneCall", {
+            "taskId": self._task_id(task),
+            "mobile": national_digits(request.phone),
+            "orderId": record_id(request.campaign_id, request.contact_id, request.attempt),
+        })
+
+    def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
+        page_size = self.account.page_size
+        for page_no in range(1, MAX_PAGES + 1):
+            payload = self._call("/rest/v1/queryCallResult",
+                                 {"taskId": task.vendor_task_id, "pageNo": page_no, "pageSize": page_size})
+            rows = payload.get("data") or []
+            if not isinstance(rows, list):
+                raise VendorRejected(VENDOR, payload.get("code"), "queryCallResult data is not a list")
+            outcomes = [o for o in (self._outcome(row, OutcomeSource.POLL) for row in rows) if o is not None]
+            if outcomes:
+                yield outcomes
+            if len(rows) < page_size:
+                return
+
+    def task_complete(self, task: VendorTask, final_results: int) -> bool:
+        # One call per record per task: the task is done once every submitted record has a final result.
+        return task.submitted > 0 and final_results >= task.submitted
+
+    # ------------------------------------------------------------------ inbound
+    def authenticate(self, callback: InboundCallback) -> bool:
+        token = callback.query.get("token", "")
+        expected = self.account.webhook_token.get_secret_value()
+        token_ok = hmac.compare_digest(token.encode(), expected.encode())
+        return token_ok and source_ip_allowed(callback.source_ip, self.account.ip_allowlist)
+
+    def parse_callback(self, callback: InboundCallback) -> OutcomeReport | PredialQuestion:
+        if callback.kind not in ("", "predial"):
+            raise KeyError(callback.kind)
+        try:
+            body = json.loads(callback.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CallbackRejected("body is not JSON") from exc
+        if callback.kind == "predial":
+            return self._predial_question(body)
+        return OutcomeReport(self._outcomes_in(body))
+
+    def _outcomes_in(self, body: Any) -> list[CallOutcome]:
+        if isinstance(body, list):
+            items = body
+        elif isinstance(body, dict) and "callId" in body:
+            items = [body]
+        elif isinstance(body, dict) and isinstance(body.get("data"), list | dict):
+            items = body["data"] if isinstance(body["data"], list) else [body["data"]]
+        elif isinstance(body, dict) and isinstance(body.get("records"), list):
+            items = body["records"]  # the documented placeholder shape; records without callId carry no result
+        else:
+            raise CallbackRejected("no call result in body: expected callId, data[] or records[]")
+        if not all(isinstance(item, dict) for item in items):
+            raise CallbackRejected("every call result must be a JSON object")
+        return [o for o in (self._outcome(item, OutcomeSource.WEBHOOK) for item in items) if o is not None]
+
+    def _predial_question(self, body: Any) -> PredialQuestion:
+        if not isinstance(body, dict):
+            raise CallbackRejected("pre-dial body must be a JSON object")
+        records = body.get("records")
+        source = records[0] if isinstance(records, list) and records and isinstance(records[0], dict) else body
+        ours = _as_json_object(source.get("extVars"))
+        return PredialQuestion(_text(ours.get("campaignId")), _text(ours.get("contactId")))
+
+    def acknowledge(self, callback: InboundCallback) -> Reply:
+        return Reply(200, {"code": 200, "message": "success"})
+
+    def predial_reply(self, allow: bool) -> Reply:
+        return Reply(200, {"code": 1, "message": "Call"} if allow else {"code": 0, "message": "Cancel call"})
+
+    # ------------------------------------------------------------------ normalising
+    def _time(self, value: Any) -> dt.datetime | None:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        try:
+            local = dt.datetime.strptime(value.strip(), TIME_FORMAT)
+        except ValueError:
+            return None
+        return local.replace(tzinfo=self._zone).astimezone(dt.UTC)
+
+    def _outcome(self, item: dict[str, Any], source: OutcomeSource) -> CallOutcome | None:
+        call_id = _text(item.get("callId"))
+        if call_id is None:
+            return None
+        ours = _as_json_object(item.get("extVars"))
+        code = _text(item.get("code"))
+        meaning = CODES.lookup(code)
+        answered_at = self._time(item.get("answerTime"))
+        duration = item.get("duration")
+        duration = int(duration) if isinstance(duration, int | float) or str(duration).isdigit() else None
+        status = meaning.status or (CallStatus.ANSWERED if answered_at or duration else CallStatus.NO_ANSWER)
+        attempt = ours.get("attempt")
+        variables: dict[str, Any] = {}
+        slots = _as_json_object(item.get("slots"))
+        if slots:
+            variables["slots"] = slots
+            window = slots.get("paymentTime")
+            if isinstance(window, list) and len(window) == 2:
+                times = [self._time(edge) for edge in window]
+                if all(times):
+                    variables["paymentWindowUtc"] = [t.isoformat() for t in times if t]
+        return CallOutcome(
+            vendor=VENDOR,
+            vendor_call_id=call_id,
+            vendor_task_id=_text(item.get("taskId")),
+            campaign_id=_text(ours.get("campaignId")),
+            contact_id=_text(ours.get("contactId")),
+            attempt=attempt if isinstance(attempt, int) and attempt > 0 else 1,
+            status=status,
+            disposition=meaning.disposition,
+            vendor_code=code,
+            vendor_description=_text(item.get("desc")),
+            vendor_status=_text(item.get("status")),
+            started_at=self._time(item.get("startTime")),
+            answered_at=answered_at,
+            ended_at=self._time(item.get("endTime")),
+            duration_seconds=duration,
+            recording_url=_text(item.get("recordUrl")),
+            variables=variables,
+            source=source,
+        )
+
+
+ADAPTER = BluAdapter

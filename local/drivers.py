@@ -1,0 +1,317 @@
+"""Local stand-ins for the template's event sources that are not HTTP.
+
+EventBridge Scheduler and the Lambda SQS event source mapping do not exist offline, so these drivers
+do their job for the local stack: ScheduleDriver fires a template schedule on demand, SqsDriver polls a
+(moto) queue and delivers batches to the function as the event source mapping would, partial batch
+responses included.
+
+Local difference, on purpose: a failed message is made visible again at once (visibility 0) rather
+than after the queue's VisibilityTimeout, so retries and the RedrivePolicy's move to the dead-letter
+queue happen within one drain().
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, SamTemplate, Schedule, SqsSource
+
+InvokeFunction = Callable[[str, dict[str, Any]], Any]
+SQS_MAX_MESSAGES_PER_RECEIVE = 10
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class ScheduleDriver:
+    """Fires the template's Schedule/ScheduleV2 events on demand (there is no clock offline)."""
+
+    def __init__(
+        self,
+        template: SamTemplate,
+        invoke: InvokeFunction,
+        *,
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+    ) -> None:
+        self.template = template
+        self.invoke = invoke
+        self.region = region
+        self.account_id = account_id
+
+    def names(self) -> list[str]:
+        """The schedules' event logical ids, e.g. ["DailyTaskCreation", "ResultPolling"]."""
+        return [schedule.name_logical_id for schedule in self.template.schedules]
+
+    def schedule(self, logical_id_or_name: str) -> Schedule:
+        """Find a schedule by its event logical id or by its resolved Name (e.g. "dialhub-dev-daily")."""
+        for schedule in self.template.schedules:
+            if logical_id_or_name in (schedule.name_logical_id, schedule.name):
+                return schedule
+        known = [
+            name for schedule in self.template.schedules for name in (schedule.name_logical_id, schedule.name)
+        ]
+        raise KeyError(f"no schedule {logical_id_or_name!r}; known: {[name for name in known if name]}")
+
+    def event_for(self, schedule: Schedule) -> dict[str, Any]:
+        """The event the target gets: Input verbatim, or EventBridge's "Scheduled Event" without one."""
+        if schedule.has_input:
+            return _deep_copy_json(schedule.input)
+        if schedule.event_type == "ScheduleV2":
+            return {}
+        rule_name = schedule.name or schedule.name_logical_id
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.account_id,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{self.account_id}:rule/{rule_name}"],
+            "detail": {},
+        }
+
+    def fire(self, logical_id_or_name: str) -> Any:
+        """Invoke the schedule's function once, as the schedule would; the handler's errors propagate."""
+        schedule = self.schedule(logical_id_or_name)
+        return self.invoke(schedule.function_id, self.event_for(schedule))
+
+
+def _deep_copy_json(value: Any) -> Any:
+    """A fresh copy per delivery, so a handler mutating its event cannot change the next one."""
+    if isinstance(value, dict):
+        return {key: _deep_copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy_json(item) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------- SQS
+
+
+@dataclass
+class DrainStats:
+    """What a drain did; `returned` counts messages made visible again for another attempt."""
+
+    rounds: int = 0
+    received: int = 0
+    invocations: int = 0
+    deleted: int = 0
+    returned: int = 0
+    handler_errors: int = 0
+
+    def add(self, other: DrainStats) -> None:
+        self.rounds += other.rounds
+        self.received += other.received
+        self.invocations += other.invocations
+        self.deleted += other.deleted
+        self.returned += other.returned
+        self.handler_errors += other.handler_errors
+
+
+class SqsDriver:
+    """Delivers a queue's messages to its function like Lambda's SQS event source mapping.
+
+    One receive is one batch (at most 10 messages: SQS's ReceiveMessage limit, so a BatchSize above 10
+    is delivered in batches of 10 locally).
+    """
+
+    def __init__(
+        self,
+        sqs_client: Any,
+        source: SqsSource,
+        queue_url: str,
+        invoke: InvokeFunction,
+        *,
+        idle_sleep_seconds: float = 0.05,
+    ) -> None:
+        self.sqs = sqs_client
+        self.source = source
+        self.queue_url = queue_url
+        self.invoke = invoke
+        self.idle_sleep_seconds = idle_sleep_seconds
+        self.region = str(sqs_client.meta.region_name or DEFAULT_REGION)
+        self._queue_arn: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def queue_arn(self) -> str:
+        if self._queue_arn is None:
+            attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+            self._queue_arn = str(attributes["Attributes"]["QueueArn"])
+        return self._queue_arn
+
+    # ----------------------------------------------------------------- polling
+
+    def drain(self, max_rounds: int = 100, wait_seconds: int = 0) -> DrainStats:
+        """Receive and deliver until the queue is empty (in-flight messages included) or max_rounds."""
+        stats = DrainStats()
+        for _ in range(max_rounds):
+            if self._stop.is_set():
+                break
+            messages = self._receive(wait_seconds)
+            stats.rounds += 1
+            if messages:
+                self._deliver(messages, stats)
+                continue
+            if self._queue_is_empty():
+                break
+            time.sleep(self.idle_sleep_seconds)  # Messages in flight elsewhere, or delayed.
+        return stats
+
+    def run_in_background(self, interval: float = 1.0) -> threading.Thread:
+        """Keep draining every `interval` seconds until stop(), for a long-running local stack."""
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("already running")
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._poll_forever, args=(interval,), name=f"sqs-{self.source.function_id}", daemon=True
+        )
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+    def _poll_forever(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain()
+            except Exception:  # Keep polling, as the event source mapping does.
+                print(
+                    f"[local-sqs] polling {self.queue_url} failed:\n{traceback.format_exc()}", file=sys.stderr
+                )
+            self._stop.wait(interval)
+
+    def _receive(self, wait_seconds: int) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(self.source.batch_size, SQS_MAX_MESSAGES_PER_RECEIVE)),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return list(response.get("Messages") or [])
+
+    def _queue_is_empty(self) -> bool:
+        counters = (
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        )
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=list(counters))
+        return all(int(attributes["Attributes"].get(name, "0")) == 0 for name in counters)
+
+    # ----------------------------------------------------------------- delivery
+
+    def build_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The event Lambda's SQS event source mapping sends for these received messages."""
+        return {"Records": [self._record(message) for message in messages]}
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message.get("Body", ""),
+            "attributes": dict(message.get("Attributes") or {}),
+            "messageAttributes": {
+                name: _lambda_message_attribute(value)
+                for name, value in (message.get("MessageAttributes") or {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": self.region,
+        }
+        if "MD5OfMessageAttributes" in message:
+            record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+        return record
+
+    def _deliver(self, messages: list[dict[str, Any]], stats: DrainStats) -> None:
+        stats.received += len(messages)
+        stats.invocations += 1
+        message_ids = [message["MessageId"] for message in messages]
+        try:
+            response = self.invoke(self.source.function_id, self.build_event(messages))
+        except Exception:  # A function error fails the whole batch.
+            stats.handler_errors += 1
+            print(
+                f"[local-sqs] {self.source.function_id} failed on a batch of {len(messages)}; "
+                f"none deleted:\n{traceback.format_exc()}",
+                file=sys.stderr,
+                flush=True,
+            )
+            failed_ids = set(message_ids)
+        else:
+            failed_ids = self.failed_message_ids(response, message_ids)
+        succeeded = [message for message in messages if message["MessageId"] not in failed_ids]
+        failed = [message for message in messages if message["MessageId"] in failed_ids]
+        if succeeded:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]}
+                    for index, m in enumerate(succeeded)
+                ],
+            )
+            stats.deleted += len(succeeded)
+        if failed:
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for index, m in enumerate(failed)
+                ],
+            )
+            stats.returned += len(failed)
+
+    def failed_message_ids(self, response: Any, message_ids: list[str]) -> set[str]:
+        """The messages to retry, by Lambda's partial batch response rules.
+
+        Without ReportBatchItemFailures a returned batch is a success. With it, a missing or empty
+        batchItemFailures is a success, and a malformed one (or an unknown itemIdentifier) fails the batch.
+        """
+        if not self.source.report_batch_item_failures or not isinstance(response, dict):
+            return set()
+        failures = response.get("batchItemFailures")
+        if failures is None:
+            return set()
+        if not isinstance(failures, list):
+            return set(message_ids)
+        failed: set[str] = set()
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if not identifier or identifier not in message_ids:
+                return set(message_ids)
+            failed.add(str(identifier))
+        return failed
+
+
+def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """SQS API message attribute -> the camel-cased shape Lambda puts in a record."""
+    attribute: dict[str, Any] = {}
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode("ascii")
+    attribute["stringListValues"] = list(value.get("StringListValues") or [])
+    attribute["binaryListValues"] = [
+        base64.b64encode(item).decode("ascii") for item in value.get("BinaryListValues") or []
+    ]
+    attribute["dataType"] = value.get("DataType", "String")
+    return attribute

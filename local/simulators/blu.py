@@ -1,0 +1,771 @@
+"""Offline HTTP stand-in for the Blu V2.0 (shanghu.ai) outbound voice-bot API.
+
+Why it exists: Blu has no sandbox, yet every part of dialhub that talks to it (signing, daily task ids,
+200-record uploads, pre-dial verification, cancel, result callbacks with retries, result polling) must be
+provable before a real account exists. This simulator speaks that contract over real loopback HTTP,
+seeded so runs are repeatable, and exposes counters so tests can assert "dialled exactly once".
+
+Contract: ../shared/vendors/blu.md. Every point Blu's docs leave open is marked ASSUMPTION here, once.
+Stdlib only, so it runs anywhere the tests run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from zoneinfo import ZoneInfo
+
+logger = logging.getLogger(__name__)
+
+# --- endpoints -----------------------------------------------------------------------------------------
+PATH_CREATE_TASK = "/rest/v1/createTask"  # ASSUMPTION: the real "1-Create task" path is not published.
+PATH_UPLOAD = "/rest/v1/uploadAndStartJob"
+PATH_CANCEL = "/rest/v1/taskCancelPhoneCall"
+PATH_QUERY = "/rest/v1/queryCallResult"
+
+# --- API response codes (2000 is documented; the 4xxx codes are ASSUMPTION, Blu publishes none) --------
+CODE_SUCCESS = 2000
+CODE_BAD_REQUEST = 4000
+CODE_INVALID_SIGN = 4001
+CODE_TASK_EXPIRED = 4002
+CODE_TOO_MANY_RECORDS = 4003
+CODE_NOT_FOUND = 4004
+CODE_ILLEGAL_CHARACTERS = 4005
+CODE_ALREADY_CALLED = 4006
+CODE_BOT_REQUIRED = 4007
+
+# --- limits --------------------------------------------------------------------------------------------
+MAX_RECORDS_PER_UPLOAD = 200
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100  # ASSUMPTION: Blu does not publish a maximum.
+SIGN_MAX_SKEW_SECONDS = 300  # ASSUMPTION: no replay window is documented; +-5 min.
+RESULT_RETENTION = timedelta(days=45)
+CALLBACK_TIMEOUT_SECONDS = 5.0
+PREDIAL_TIMEOUT_SECONDS = 3.0  # ASSUMPTION: pre-dial sits on the dialling path, so Blu won't wait long.
+WORKER_THREADS = 8  # bounded: thousands of records share these, never one thread per record.
+
+# --- result vocabulary ---------------------------------------------------------------------------------
+STATUS_NOT_ANSWERED = 1  # ASSUMPTION: Blu's `status` dictionary is unpublished; 2 = answered per S002.
+STATUS_ANSWERED = 2
+STATUS_CANCELLED = 3
+CODE_TASK_CANCEL = "Taskcancel"
+DESC_CANCELLED_BY_CLIENT = "Task cancelled"
+DESC_CANCELLED_BY_PREDIAL = "Cancelled by pre-dial verification"
+RECORD_URL_PREFIX = "https://bluapi.shanghu.ai/download/v1/getDownloadUrl/"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+
+_RECORD_SCHEDULED = "scheduled"
+_RECORD_DIALLING = "dialling"
+_RECORD_FINISHED = "finished"
+_RECORD_CANCELLED = "cancelled"
+_TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """One possible end of a call, with how often it happens in the simulated mix (weights sum to 100)."""
+
+    code: str
+    desc: str
+    answered: bool
+    weight: float
+    ring_seconds: tuple[int, int]
+
+
+# Realistic collections mix; "XYZ1" is deliberately undocumented so clients prove unknown codes are counted.
+CALL_OUTCOMES: tuple[CallOutcome, ...] = (
+    CallOutcome("PTP", "Promised to payback", True, 16, (3, 18)),
+    CallOutcome("HPTP", "Promise to repay without a clear time", True, 8, (3, 18)),
+    CallOutcome("AP", "Already paid back", True, 5, (3, 18)),
+    CallOutcome("NOST", "No agreement reached", True, 10, (3, 18)),
+    CallOutcome("NotOneself", "Not the debtor", True, 5, (3, 18)),
+    CallOutcome("CPL", "Inclined to complain", True, 3, (3, 18)),
+    CallOutcome("unknown", "Unknown intention", True, 7, (3, 18)),
+    CallOutcome("LMS", "Voicemail", True, 1, (15, 30)),
+    CallOutcome("D00", "Ringing", False, 8, (25, 45)),
+    CallOutcome("D05", "Muted", False, 4, (25, 45)),
+    CallOutcome("D09", "Ringing with ringback music", False, 6, (25, 45)),
+    CallOutcome("Busy", "User busy", False, 5, (2, 10)),
+    CallOutcome("D01", "Busy tone", False, 4, (2, 10)),
+    CallOutcome("D02", "Powered off", False, 4, (1, 5)),
+    CallOutcome("D91", "Temporarily unreachable", False, 3, (1, 5)),
+    CallOutcome("D03", "Number does not exist", False, 3, (1, 4)),
+    CallOutcome("D04", "Out of service", False, 2, (1, 4)),
+    CallOutcome("D07", "Number not activated", False, 1, (1, 4)),
+    CallOutcome("D06", "Not connected", False, 3, (1, 6)),
+    CallOutcome("XYZ1", "Vendor custom", False, 2, (1, 10)),
+)
+_OUTCOME_WEIGHTS = [outcome.weight for outcome in CALL_OUTCOMES]
+
+
+class _ApiError(Exception):
+    """A Blu-style refusal: HTTP 200 with a non-2000 `code`, the way Blu reports business errors."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class _Record:
+    record_id: int
+    name: str
+    mobile: str
+    ext_vars: str
+    call_vars: str
+    job_id: int
+    state: str = _RECORD_SCHEDULED
+
+
+@dataclass
+class _Task:
+    task_id: int
+    task_name: str
+    bot_id: int | str
+    strategy_id: Any
+    local_day: date
+    records: dict[int, _Record] = field(default_factory=dict)
+    # (finished_at UTC, result) in completion order; the timestamp drives the 45-day query window.
+    results: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+
+
+def mask_mobile(mobile: str) -> str:
+    """Blu's masked form ("0917***4567"): first 4 and last 4 characters, so logs and results never leak."""
+    if len(mobile) >= 9:
+        return f"{mobile[:4]}***{mobile[-4:]}"
+    return f"{mobile[:2]}***{mobile[-2:]}" if len(mobile) > 4 else "***"
+
+
+def sign_for(app_id: str, app_key: str, timestamp_ms: str) -> str:
+    """Blu's request signature: lowercase hex sha256 over appId + appKey + timeStamp, no separators."""
+    return hashlib.sha256((app_id + app_key + timestamp_ms).encode("utf-8")).hexdigest()
+
+
+def _is_illegal_character(char: str) -> bool:
+    """Blu rejects emoji; non-BMP covers most, the BMP symbol/dingbat blocks and joiners cover the rest."""
+    point = ord(char)
+    return point > 0xFFFF or 0x2600 <= point <= 0x27BF or point in (0x200D, 0xFE0F)
+
+
+def _first_illegal_field(value: Any, path: str = "") -> str | None:
+    """Path of the first string (or key) holding an emoji, so the 4005 message names the field."""
+    if isinstance(value, str):
+        return path if any(_is_illegal_character(char) for char in value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if any(_is_illegal_character(char) for char in str(key)):
+                return child
+            found = _first_illegal_field(item, child)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_illegal_field(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    """Blu's examples send ids both as numbers and as numeric strings; accept both, nothing else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _is_json_text(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
+class _WorkScheduler:
+    """A time-ordered heap drained by a fixed pool of threads: bounded threads for any number of jobs.
+
+    Jobs may block on outgoing HTTP (pre-dial, callbacks), so they run on the pool, never on the HTTP
+    server's request threads.
+    """
+
+    def __init__(self, worker_count: int) -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._sequence = itertools.count()
+        self._condition = threading.Condition()
+        self._stopped = False
+        self._workers = [
+            threading.Thread(target=self._work, name=f"blu-sim-worker-{index}", daemon=True)
+            for index in range(worker_count)
+        ]
+
+    def start(self) -> None:
+        for worker in self._workers:
+            worker.start()
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopped = True
+            self._heap.clear()
+            self._condition.notify_all()
+        for worker in self._workers:
+            if worker.is_alive() and worker is not threading.current_thread():
+                worker.join(timeout=CALLBACK_TIMEOUT_SECONDS + 1)
+
+    def schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
+        with self._condition:
+            if self._stopped:
+                return
+            due = time.monotonic() + max(0.0, delay_seconds)
+            heapq.heappush(self._heap, (due, next(self._sequence), job))
+            self._condition.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                while True:
+                    if self._stopped:
+                        return
+                    if not self._heap:
+                        self._condition.wait()
+                        continue
+                    wait_seconds = self._heap[0][0] - time.monotonic()
+                    if wait_seconds <= 0:
+                        _, _, job = heapq.heappop(self._heap)
+                        break
+                    self._condition.wait(wait_seconds)
+            try:
+                job()
+            except Exception:  # a broken job must not kill the pool
+                logger.exception("blu simulator job failed")
+
+
+class _BluHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 makes bursts of clients stall on SYN retries
+    simulator: BluSimulator
+
+
+class _BluRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes; Nagle would add ~40 ms each
+    server: _BluHttpServer
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # unread chunked body would corrupt the next keep-alive request
+        raw_body = self.rfile.read(length) if length > 0 else b""
+        status, payload = self.server.simulator._handle_api(self.path, self.headers, raw_body)
+        self._send_json(status, payload)
+
+    def do_GET(self) -> None:
+        self._send_json(405, {"code": 405, "message": "method not allowed"})
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("blu simulator http: " + format, *args)
+
+
+class BluSimulator:
+    """The Blu API on loopback, plus counters that let tests prove exactly-once dialling and delivery."""
+
+    def __init__(
+        self,
+        app_id: str,
+        app_key: str,
+        *,
+        timezone: str = "Asia/Manila",
+        callback_url: str | None = None,
+        predial_url: str | None = None,
+        dial_delay: tuple[float, float] = (0.05, 0.4),
+        retry_interval: float = 0.3,
+        max_retries: int = 5,
+        drop_rate: float = 0.0,
+        seed: int = 7,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.app_id = app_id
+        self.app_key = app_key
+        self.timezone = ZoneInfo(timezone)
+        # Settable after construction: the local stack only knows its gateway URL once it is up.
+        self.callback_url = callback_url
+        self.predial_url = predial_url
+        self.dial_delay = dial_delay
+        self.retry_interval = retry_interval  # time-compressed stand-in for Blu's 5 minutes
+        self.max_retries = max_retries
+        self.drop_rate = drop_rate
+        self.host = host
+        self.port = port
+        self._seed = seed
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._rng = random.Random(seed)
+        self._lock = threading.RLock()
+        self._tasks: dict[int, _Task] = {}
+        self._issued_call_ids: set[int] = set()
+        self._job_sequence = itertools.count(1)
+        self._callbacks_outstanding = 0
+        self._faults_remaining = 0
+        self._fault_status = 503
+        # Proxies never apply to a loopback simulator; ignore any *_proxy in the environment.
+        self._http_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._server: _BluHttpServer | None = None
+        self._server_thread: threading.Thread | None = None
+        self._scheduler: _WorkScheduler | None = None
+
+        # Observability for tests.
+        self.dial_requests: Counter[tuple[int, int]] = Counter()
+        self.calls_made: list[dict[str, Any]] = []
+        self.callbacks_attempted = 0
+        self.callbacks_delivered = 0
+        self.callbacks_dropped = 0
+        self.callbacks_abandoned = 0
+        self.predial_requests = 0
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> Self:
+        """Bind and serve in a daemon thread; returns self so `sim = BluSimulator(...).start()` reads well."""
+        if self._server is not None:
+            return self
+        server = _BluHttpServer((self.host, self.port), _BluRequestHandler)
+        server.simulator = self
+        self._server = server
+        self._scheduler = _WorkScheduler(WORKER_THREADS)
+        self._scheduler.start()
+        self._server_thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="blu-sim-http", daemon=True
+        )
+        self._server_thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop scheduled work (unfinished dials and retries are simply abandoned)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._server_thread is not None:
+            self._server_thread.join(timeout=5)
+            self._server_thread = None
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("BluSimulator is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # --- test hooks ------------------------------------------------------------------------------------
+    def fail_next(self, n: int, status: int = 503) -> None:
+        """Answer the next n API requests with this HTTP status, unprocessed (for client fault tests)."""
+        with self._lock:
+            self._faults_remaining = n
+            self._fault_status = status
+
+    def pending(self) -> int:
+        """Accepted records not yet dialled or cancelled, plus callbacks not yet delivered or given up."""
+        with self._lock:
+            undialled = sum(
+                1
+                for task in self._tasks.values()
+                for record in task.records.values()
+                if record.state in (_RECORD_SCHEDULED, _RECORD_DIALLING)
+            )
+            return undialled + self._callbacks_outstanding
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once nothing is pending; False if `timeout` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.pending() == 0:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
+    def results_for(self, task_id: int) -> list[dict[str, Any]]:
+        """Every finished result of a task in completion order (test convenience; ignores retention)."""
+        with self._lock:
+            task = self._tasks.get(task_id)
+            return [dict(result) for _, result in task.results] if task else []
+
+    # --- request handling ------------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+    def _local_now(self) -> datetime:
+        return self._now().astimezone(self.timezone)
+
+    def _handle_api(self, raw_path: str, headers: Any, raw_body: bytes) -> tuple[int, dict[str, Any]]:
+        """Fault injection, auth, JSON, character rules, then the endpoint; returns (HTTP status, body)."""
+        with self._lock:
+            if self._faults_remaining > 0:
+                self._faults_remaining -= 1
+                return self._fault_status, {"code": self._fault_status, "message": "injected fault"}
+        routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            PATH_CREATE_TASK: self._create_task,
+            PATH_UPLOAD: self._upload_and_start_job,
+            PATH_CANCEL: self._cancel_phone_call,
+            PATH_QUERY: self._query_call_result,
+        }
+        endpoint = routes.get(raw_path.split("?", 1)[0])
+        if endpoint is None:
+            return 404, {"code": 404, "message": "not found"}
+        try:
+            self._check_signature(headers)
+            try:
+                body = json.loads(raw_body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise _ApiError(CODE_BAD_REQUEST, "bad request") from exc
+            if not isinstance(body, dict):
+                raise _ApiError(CODE_BAD_REQUEST, "bad request")
+            illegal_field = _first_illegal_field(body)
+            if illegal_field:
+                raise _ApiError(CODE_ILLEGAL_CHARACTERS, f"illegal characters in field {illegal_field}")
+            return 200, endpoint(body)
+        except _ApiError as refusal:
+            return 200, {"code": refusal.code, "message": refusal.message}
+
+    def _check_signature(self, headers: Any) -> None:
+        app_id = headers.get("appId") or ""
+        timestamp = headers.get("timeStamp") or ""
+        sign = headers.get("sign") or ""
+        expected_sign = sign_for(self.app_id, self.app_key, timestamp)
+        id_ok = hmac.compare_digest(app_id.encode("utf-8"), self.app_id.encode("utf-8"))
+        sign_ok = hmac.compare_digest(sign.encode("utf-8"), expected_sign.encode("utf-8"))
+        fresh = (
+            len(timestamp) == 13
+            and timestamp.isdigit()
+            and abs(int(timestamp) / 1000 - self._now().timestamp()) <= SIGN_MAX_SKEW_SECONDS
+        )
+        if not (id_ok and sign_ok and fresh):
+            raise _ApiError(CODE_INVALID_SIGN, "invalid sign")
+
+    def _create_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        bot_id = body.get("botId")
+        if bot_id is None or bot_id == "" or isinstance(bot_id, bool) or not isinstance(bot_id, int | str):
+            raise _ApiError(CODE_BOT_REQUIRED, "botId required")
+        with self._lock:
+            task_id = self._unique_id(self._tasks.keys(), 10_000_000, 99_999_999)
+            self._tasks[task_id] = _Task(
+                task_id=task_id,
+                task_name=str(body.get("taskName") or ""),
+                bot_id=bot_id,
+                strategy_id=body.get("strategyId"),
+                local_day=self._local_now().date(),
+            )
+        return {"code": CODE_SUCCESS, "message": "success", "taskId": task_id}
+
+    def _task_or_refuse(self, raw_task_id: Any) -> _Task:
+        task_id = _as_int(raw_task_id)
+        if task_id is None:
+            raise _ApiError(CODE_BAD_REQUEST, "bad request")
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise _ApiError(CODE_NOT_FOUND, "task not found")
+        return task
+
+    def _upload_and_start_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        raw_records = body.get("records")
+        if not isinstance(raw_records, list) or not raw_records:
+            raise _ApiError(CODE_BAD_REQUEST, "bad request")
+        with self._lock:
+            task = self._task_or_refuse(body.get("taskId"))
+            if task.local_day != self._local_now().date():
+                raise _ApiError(CODE_TASK_EXPIRED, "taskId expired")
+            if len(raw_records) > MAX_RECORDS_PER_UPLOAD:
+                raise _ApiError(CODE_TOO_MANY_RECORDS, f"records exceed {MAX_RECORDS_PER_UPLOAD}")
+            parsed = [self._parse_record(index, raw) for index, raw in enumerate(raw_records)]
+            job_id = int(f"{task.local_day:%Y%m%d}{next(self._job_sequence):03d}")
+            accepted: list[_Record] = []
+            for record_id, name, mobile, ext_vars, call_vars in parsed:
+                # ASSUMPTION: Blu dedupes record ids within a task, which is what makes client retries safe.
+                if record_id in task.records:
+                    continue
+                record = _Record(record_id, name, mobile, ext_vars, call_vars, job_id)
+                task.records[record_id] = record
+                accepted.append(record)
+                self.dial_requests[(task.task_id, record_id)] += 1
+            delays = [self._rng.uniform(*self.dial_delay) for _ in accepted]
+        for record, delay in zip(accepted, delays, strict=True):
+            self._schedule(delay, lambda task=task, record=record: self._dial(task, record))
+        return {"code": CODE_SUCCESS, "message": "success", "jobId": job_id, "count": len(accepted)}
+
+    @staticmethod
+    def _parse_record(index: int, raw: Any) -> tuple[int, str, str, str, str]:
+        """Validate one upload record; a bad record refuses the whole batch so nothing half-lands."""
+        if not isinstance(raw, dict):
+            raise _ApiError(CODE_BAD_REQUEST, f"bad record at index {index}")
+        record_id = raw.get("id")
+        mobile = raw.get("mobile")
+        name = raw.get("name", "")
+        ext_vars = raw.get("extVars", "{}")
+        call_vars = raw.get("callVars", "{}")
+        if isinstance(record_id, bool) or not isinstance(record_id, int):
+            raise _ApiError(CODE_BAD_REQUEST, f"records[{index}].id must be an integer")
+        if not isinstance(mobile, str) or not mobile.strip():
+            raise _ApiError(CODE_BAD_REQUEST, f"records[{index}].mobile required")
+        if not isinstance(name, str):
+            raise _ApiError(CODE_BAD_REQUEST, f"records[{index}].name must be a string")
+        for field_name, value in (("extVars", ext_vars), ("callVars", call_vars)):
+            # Blu wants JSON *encoded as a string*; a nested object is a client bug worth catching here.
+            if not isinstance(value, str) or not _is_json_text(value):
+                raise _ApiError(CODE_BAD_REQUEST, f"records[{index}].{field_name} must be a JSON string")
+        return record_id, name, mobile, ext_vars, call_vars
+
+    def _cancel_phone_call(self, body: dict[str, Any]) -> dict[str, Any]:
+        order_id = _as_int(body.get("orderId"))
+        with self._lock:
+            task = self._task_or_refuse(body.get("taskId"))
+            # ASSUMPTION: orderId is the uploaded record id; the mobile must match what was uploaded.
+            record = task.records.get(order_id) if order_id is not None else None
+            if record is None or record.mobile != body.get("mobile"):
+                raise _ApiError(CODE_NOT_FOUND, "record not found")
+            if record.state != _RECORD_SCHEDULED:
+                raise _ApiError(CODE_ALREADY_CALLED, "call already made")
+            # Finished under the same lock, so the scheduled dial sees the new state and skips the record.
+            self._finish(task, record, self._cancelled_result(task, record, DESC_CANCELLED_BY_CLIENT), False)
+        return {"code": CODE_SUCCESS, "message": "success"}
+
+    def _query_call_result(self, body: dict[str, Any]) -> dict[str, Any]:
+        page_no = _as_int(body.get("pageNo", 1))
+        page_size = _as_int(body.get("pageSize", DEFAULT_PAGE_SIZE))
+        if page_no is None or page_no < 1 or page_size is None or page_size < 1:
+            raise _ApiError(CODE_BAD_REQUEST, "bad request")
+        if page_size > MAX_PAGE_SIZE:
+            raise _ApiError(CODE_BAD_REQUEST, f"pageSize exceeds {MAX_PAGE_SIZE}")
+        oldest_kept = self._now() - RESULT_RETENTION
+        with self._lock:
+            task = self._task_or_refuse(body.get("taskId"))
+            visible = [result for finished_at, result in task.results if finished_at >= oldest_kept]
+            start = (page_no - 1) * page_size
+            page = [dict(result) for result in visible[start : start + page_size]]
+        return {"code": CODE_SUCCESS, "message": "success", "count": len(page), "data": page}
+
+    # --- dialling --------------------------------------------------------------------------------------
+    def _schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
+        scheduler = self._scheduler
+        if scheduler is not None:
+            scheduler.schedule(delay_seconds, job)
+
+    def _unique_id(self, taken: Any, low: int, high: int) -> int:
+        while True:
+            candidate = self._rng.randint(low, high)
+            if candidate not in taken:
+                return candidate
+
+    def _dial(self, task: _Task, record: _Record) -> None:
+        with self._lock:
+            if record.state != _RECORD_SCHEDULED:
+                return  # cancelled while waiting
+            record.state = _RECORD_DIALLING
+        if self.predial_url and self._predial_says_cancel(task, record):
+            self._finish(task, record, self._cancelled_result(task, record, DESC_CANCELLED_BY_PREDIAL), False)
+            return
+        self._finish(task, record, self._call_result(task, record), call_was_made=True)
+
+    def _predial_says_cancel(self, task: _Task, record: _Record) -> bool:
+        """Ask the merchant whether to still call; only an explicit code 0 stops the call (fail-open)."""
+        url = self.predial_url
+        if not url:
+            return False
+        with self._lock:
+            self.predial_requests += 1
+        # ASSUMPTION: these are the "customised parameters" dialhub configures with Blu.
+        payload = {
+            "taskId": task.task_id,
+            "id": record.record_id,
+            "mobile": record.mobile,
+            "extVars": record.ext_vars,
+        }
+        status, reply = self._post_json(url, payload, PREDIAL_TIMEOUT_SECONDS)
+        if status != 200:
+            logger.info(
+                "blu simulator pre-dial failed (status %s) for %s; dialling anyway",
+                status,
+                mask_mobile(record.mobile),
+            )
+            return False
+        try:
+            answer = json.loads(reply.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return False
+        return isinstance(answer, dict) and answer.get("code") == 0
+
+    def _base_result(self, task: _Task, record: _Record) -> dict[str, Any]:
+        with self._lock:
+            call_id = self._unique_id(self._issued_call_ids, 100_000_000, 999_999_999)
+            self._issued_call_ids.add(call_id)
+        return {
+            "taskId": task.task_id,
+            "callId": call_id,
+            "jobId": record.job_id,
+            "userId": record.record_id,
+            "phone": mask_mobile(record.mobile),
+            "recordUrl": "",
+            "name": record.name,
+            "status": STATUS_NOT_ANSWERED,
+            "code": "",
+            "desc": "",
+            "strategyId": task.strategy_id,
+            "botId": task.bot_id,
+            "startTime": "",
+            "answerTime": "",
+            "endTime": "",
+            "duration": 0,
+            "extVars": record.ext_vars,
+        }
+
+    def _cancelled_result(self, task: _Task, record: _Record, desc: str) -> dict[str, Any]:
+        now_text = self._local_now().strftime(TIME_FORMAT)
+        result = self._base_result(task, record)
+        result.update(
+            status=STATUS_CANCELLED, code=CODE_TASK_CANCEL, desc=desc, startTime=now_text, endTime=now_text
+        )
+        return result
+
+    def _call_result(self, task: _Task, record: _Record) -> dict[str, Any]:
+        """One seeded outcome; per-record RNG so results don't depend on thread scheduling order."""
+        rng = random.Random(f"{self._seed}:{task.task_id}:{record.record_id}")
+        outcome = rng.choices(CALL_OUTCOMES, weights=_OUTCOME_WEIGHTS)[0]
+        ended_at = self._local_now().replace(microsecond=0)
+        talk_seconds = rng.randint(15, 180) if outcome.answered else 0
+        answered_at = ended_at - timedelta(seconds=talk_seconds)
+        started_at = answered_at - timedelta(seconds=rng.randint(*outcome.ring_seconds))
+        result = self._base_result(task, record)
+        result.update(
+            status=STATUS_ANSWERED if outcome.answered else STATUS_NOT_ANSWERED,
+            code=outcome.code,
+            desc=outcome.desc,
+            startTime=started_at.strftime(TIME_FORMAT),
+            answerTime=answered_at.strftime(TIME_FORMAT) if outcome.answered else "",
+            endTime=ended_at.strftime(TIME_FORMAT),
+            duration=talk_seconds,
+        )
+        if outcome.answered:
+            token = "".join(rng.choice(_TOKEN_ALPHABET) for _ in range(40))
+            result["recordUrl"] = f"{RECORD_URL_PREFIX}{token}="
+        if outcome.code == "PTP":
+            result["slots"] = {"paymentTime": self._payment_window(rng, ended_at)}
+        elif outcome.code == "HPTP":
+            result["slots"] = {"paymentTime": None}
+        return result
+
+    @staticmethod
+    def _payment_window(rng: random.Random, dialled_at: datetime) -> list[str]:
+        """A promised-payment window as in Blu's PAYTIME annex, relative to the merchant-local dial time."""
+        day = dialled_at.replace(hour=0, minute=0, second=0)
+        windows = (
+            (day + timedelta(days=1), day + timedelta(days=1, hours=23, minutes=59, seconds=59)),  # tomorrow
+            (day, day + timedelta(hours=23, minutes=59, seconds=59)),  # today
+            (day + timedelta(hours=17), day + timedelta(hours=17)),  # "5 p.m."
+            (day + timedelta(hours=13), day + timedelta(hours=18)),  # "afternoon"
+            (day + timedelta(days=1), day + timedelta(days=2, hours=23, minutes=59, seconds=59)),  # +1..+2
+        )
+        start, end = rng.choice(windows)
+        return [start.strftime(TIME_FORMAT), end.strftime(TIME_FORMAT)]
+
+    def _finish(self, task: _Task, record: _Record, result: dict[str, Any], call_was_made: bool) -> None:
+        """Publish a result and queue its callback under one lock, so pending() never dips to 0 between."""
+        with self._lock:
+            record.state = _RECORD_FINISHED if call_was_made else _RECORD_CANCELLED
+            task.results.append((self._now(), result))
+            if call_was_made:
+                self.calls_made.append(result)
+            if not self.callback_url:
+                return
+            if self._rng.random() < self.drop_rate:
+                self.callbacks_dropped += 1
+                return
+            self._callbacks_outstanding += 1
+        self._schedule(0, lambda: self._deliver_callback(result, attempt=0))
+
+    def _deliver_callback(self, result: dict[str, Any], attempt: int) -> None:
+        """One callback attempt; HTTP 200 is success, anything else retries until max_retries is spent."""
+        url = self.callback_url
+        status = None
+        if url:
+            with self._lock:
+                self.callbacks_attempted += 1
+            status, _ = self._post_json(url, result, CALLBACK_TIMEOUT_SECONDS)
+        with self._lock:
+            if status == 200:
+                self.callbacks_delivered += 1
+                self._callbacks_outstanding -= 1
+                return
+            if url and attempt < self.max_retries:
+                retry = attempt + 1
+                self._schedule(self.retry_interval, lambda: self._deliver_callback(result, retry))
+                return
+            self.callbacks_abandoned += 1
+            self._callbacks_outstanding -= 1
+        logger.info(
+            "blu simulator gave up on callback for callId %s after %d attempts",
+            result.get("callId"),
+            attempt + 1,
+        )
+
+    def _post_json(self, url: str, payload: dict[str, Any], timeout: float) -> tuple[int | None, bytes]:
+        """POST like Blu does; (HTTP status, body), status None when the connection itself failed."""
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": JSON_CONTENT_TYPE},
+            method="POST",
+        )
+        try:
+            with self._http_opener.open(request, timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read() if error.fp else b""
+        except (urllib.error.URLError, OSError, ValueError):
+            return None, b""

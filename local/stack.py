@@ -1,0 +1,185 @@
+"""The whole dialhub stack on one machine, without Docker or an AWS account.
+
+moto's ThreadedMotoServer stands in for DynamoDB, SQS and Secrets Manager (boto3 follows
+AWS_ENDPOINT_URL); resources are created from template.yaml's own definitions; the real handlers run
+in-process behind a gateway that serves the template's routes; drivers fire the template's schedules and
+feed the dispatch queue to the dispatcher; the vendor simulators dial and call back over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from local.drivers import ScheduleDriver, SqsDriver
+from local.gateway import LocalGateway
+from local.simulators.blu import BluSimulator
+from local.template import FakeLambdaContext, Resolver, SamTemplate, load_handler, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "local"
+REGION = "us-east-1"
+BLU_APP_ID = "10001"
+BLU_TIMEZONE = "Asia/Manila"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def reset_library_caches() -> None:
+    """Forget settings, clients and cached secrets so the next invocation reads the current environment."""
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    from dialhub import settings, wiring
+
+    settings.get_settings.cache_clear()
+    wiring.default_dependencies.cache_clear()
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()  # Powertools keeps one boto3 client per provider: drop the old endpoint's
+
+
+class LocalStack:
+    """Start with `with LocalStack() as stack:`; everything stops and the environment is restored on exit."""
+
+    def __init__(self, *, port: int = 0, drop_rate: float = 0.15, dial_delay: tuple[float, float] = (0.3, 2.5),
+                 retry_interval: float = 0.5, seed: int = 7, log_level: str = "ERROR",
+                 gateway_workers: int = 1) -> None:
+        self.port = port
+        self.drop_rate = drop_rate
+        self.dial_delay = dial_delay
+        self.retry_interval = retry_interval
+        self.seed = seed
+        self.log_level = log_level
+        self.gateway_workers = gateway_workers
+        self.template = SamTemplate(load_template(ROOT / "template.yaml"))
+        self._saved_environ: dict[str, str] | None = None
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._invoke_lock = threading.Lock()
+        self.webhook_token = secrets.token_urlsafe(24)
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._saved_environ = dict(os.environ)
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+        self.moto.start()
+        moto_url = f"http://127.0.0.1:{self.moto._port}"  # noqa: SLF001 - the server does not expose it
+        os.environ.update({
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": moto_url,
+            "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+        })
+        os.environ.pop("AWS_PROFILE", None)
+        self._create_resources()
+        self.blu = BluSimulator(BLU_APP_ID, self.blu_app_key, timezone=BLU_TIMEZONE, dial_delay=self.dial_delay,
+                                retry_interval=self.retry_interval, drop_rate=self.drop_rate, seed=self.seed).start()
+        self._put_vendor_secrets()
+        os.environ.update(self.function_environment)
+        os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        reset_library_caches()
+        self.gateway = LocalGateway(self.template.routes, self.invoke, port=self.port,
+                                    workers_per_function=self.gateway_workers).start()
+        self.blu.callback_url = f"{self.gateway.url}/webhooks/blu?token={self.webhook_token}"
+        self.blu.predial_url = f"{self.gateway.url}/webhooks/blu/predial?token={self.webhook_token}"
+        self.schedules = ScheduleDriver(self.template, self.invoke)
+        [sqs_source] = self.template.sqs_sources
+        self.sqs_driver = SqsDriver(self.sqs, sqs_source, self.queue_urls[sqs_source.queue_id], self.invoke)
+
+    def stop(self) -> None:
+        for stopper in ("sqs_driver", "gateway", "blu"):
+            component = getattr(self, stopper, None)
+            if component is not None:
+                try:
+                    component.stop()
+                except Exception:  # noqa: S110 - best effort on the way out
+                    pass
+        if getattr(self, "moto", None) is not None:
+            self.moto.stop()
+        if self._saved_environ is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environ)
+            reset_library_caches()
+
+    # ------------------------------------------------------------------ resources from template.yaml
+    def _create_resources(self) -> None:
+        self.dynamodb = boto3.client("dynamodb")
+        self.sqs = boto3.client("sqs")
+        self.secretsmanager = boto3.client("secretsmanager")
+        resolver = Resolver(self.template.raw, parameters={"Stage": STAGE})
+        self.table_names: dict[str, str] = {}
+        for table_id in self.template.tables:
+            kwargs = self.template.create_table_kwargs(table_id, resolver)
+            self.dynamodb.create_table(**kwargs)
+            ttl = self.template.ttl_attribute(table_id)
+            if ttl:
+                self.dynamodb.update_time_to_live(TableName=kwargs["TableName"],
+                                                  TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+            self.table_names[table_id] = kwargs["TableName"]
+        self.queue_urls: dict[str, str] = {}
+        self.queue_arns: dict[str, str] = {}
+        # Dead-letter queues first: the others name them in their redrive policy.
+        ordered = sorted(self.template.queues, key=lambda qid: "RedrivePolicy" in self.template.queues[qid].properties)
+        for queue_id in ordered:
+            spec = self.template.queues[queue_id]
+            name = resolver.resolve(spec.properties.get("QueueName", queue_id))
+            attributes = self.template.queue_attributes(queue_id, resolver, self.queue_arns.__getitem__)
+            url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            self.queue_urls[queue_id] = url
+            self.queue_arns[queue_id] = self.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        refs = {**self.table_names, **self.queue_urls}
+        attributes = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
+        attributes |= {(qid, "QueueName"): url.rsplit("/", 1)[-1] for qid, url in self.queue_urls.items()}
+        self.resolver = Resolver(self.template.raw, parameters={"Stage": STAGE}, refs=refs, attributes=attributes)
+        environment: dict[str, str] = {}
+        for function_id in self.template.functions:
+            environment.update(self.template.function_environment(function_id, self.resolver))
+        self.function_environment = environment
+        self.blu_app_key = secrets.token_hex(16)
+
+    def _put_vendor_secrets(self) -> None:
+        prefix = self.function_environment["VENDOR_SECRET_PREFIX"]
+        account = {"appId": BLU_APP_ID, "appKey": self.blu_app_key, "baseUrl": self.blu.base_url,
+                   "webhookToken": self.webhook_token, "timezone": BLU_TIMEZONE, "ipAllowlist": []}
+        self.secretsmanager.create_secret(Name=f"{prefix}blu", SecretString=json.dumps(account))
+
+    # ------------------------------------------------------------------ running functions
+    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
+        handler = self._handlers.get(function_id)
+        if handler is None:
+            handler = self._handlers[function_id] = load_handler(self.template.functions[function_id])
+        return handler(event, FakeLambdaContext(function_name=function_id))
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def table_name(self) -> str:
+        [name] = self.table_names.values()
+        return name
+
+    def fire(self, schedule: str) -> Any:
+        return self.schedules.fire(schedule)
+
+    def drain_dispatch_queue(self) -> Any:
+        return self.sqs_driver.drain()

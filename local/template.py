@@ -1,0 +1,1009 @@
+"""What template.yaml says, for the offline stack.
+
+`sam local` needs Docker, which the development machines do not have, so the local stack runs the real
+handlers in-process instead. To keep it honest it must not restate the template: routes, schedules,
+queues, the table, secrets and every function's environment are read from template.yaml here, and the
+CloudFormation intrinsics in them are resolved against parameter values and the local stand-ins of the
+resources (a moto table name, a queue URL...).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import re
+import secrets
+import string
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_STACK_NAME = "dialhub-local"
+HANDLER_MODULE_PREFIX = "dialhub_function_"
+
+# SAM's defaults for properties neither the function nor Globals set.
+SAM_DEFAULT_TIMEOUT_SECONDS = 3
+SAM_DEFAULT_MEMORY_MB = 128
+SQS_DEFAULT_BATCH_SIZE = 10
+
+
+class TemplateError(Exception):
+    """The template says something the offline stack cannot honour."""
+
+
+class ResolutionError(TemplateError):
+    """An intrinsic function has no local value; the message names what is missing."""
+
+
+# --------------------------------------------------------------------------- YAML with short tags
+
+# Short tag -> long-form key. !Ref and !Condition are not "Fn::" functions.
+_SHORT_TAGS: dict[str, str] = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    **{
+        f"!{name}": f"Fn::{name}"
+        for name in [
+            "Sub",
+            "GetAtt",
+            "Join",
+            "If",
+            "Select",
+            "Split",
+            "Equals",
+            "Not",
+            "And",
+            "Or",
+            "FindInMap",
+            "Base64",
+            "ImportValue",
+            "GetAZs",
+            "Cidr",
+            "Length",
+            "ToJsonString",
+        ]
+    },
+}
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """SafeLoader that turns CloudFormation short tags (!Ref, !Sub...) into their long form."""
+
+
+def _construct_short_tag(loader: CloudFormationLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    tag = "!" + tag_suffix
+    key = _SHORT_TAGS.get(tag)
+    if key is None:
+        raise TemplateError(f"unknown CloudFormation tag {tag} at {node.start_mark}")
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if key == "Fn::GetAtt":
+            # "Resource.Attribute" (the attribute itself may contain dots, e.g. Endpoint.Address).
+            resource, _, attribute = str(value).partition(".")
+            value = [resource, attribute]
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {key: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
+
+
+def load_template(path: str | Path = "template.yaml") -> dict[str, Any]:
+    """Parse a CloudFormation/SAM YAML template, short tags included."""
+    with Path(path).open(encoding="utf-8") as stream:
+        document = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+    if not isinstance(document, dict) or "Resources" not in document:
+        raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
+    return document
+
+
+# --------------------------------------------------------------------------- intrinsic functions
+
+
+class _NoValue:
+    """Stand-in for AWS::NoValue: the enclosing property is dropped."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+_SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+class Resolver:
+    """Resolves intrinsics against parameter values and the local values of resources.
+
+    `refs` maps a logical id to what `Ref` returns for it locally (table name, queue URL, secret ARN...),
+    `attributes` maps (logical id, attribute) to what `Fn::GetAtt` returns.
+    """
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        parameters: Mapping[str, str] | None = None,
+        refs: Mapping[str, str] | None = None,
+        attributes: Mapping[tuple[str, str], str] | None = None,
+        *,
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        stack_name: str = DEFAULT_STACK_NAME,
+    ) -> None:
+        self.template = template
+        self.refs: dict[str, str] = dict(refs or {})
+        self.attributes: dict[tuple[str, str], str] = dict(attributes or {})
+        self.pseudo_parameters: dict[str, Any] = {
+            "AWS::Region": region,
+            "AWS::AccountId": account_id,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/local",
+            "AWS::Partition": "aws",
+            "AWS::NotificationARNs": [],
+        }
+        self.parameters = self._parameter_values(parameters or {})
+        self._condition_cache: dict[str, bool] = {}
+
+    @property
+    def region(self) -> str:
+        return str(self.pseudo_parameters["AWS::Region"])
+
+    @property
+    def account_id(self) -> str:
+        return str(self.pseudo_parameters["AWS::AccountId"])
+
+    @property
+    def stack_name(self) -> str:
+        return str(self.pseudo_parameters["AWS::StackName"])
+
+    def with_values(
+        self,
+        refs: Mapping[str, str] | None = None,
+        attributes: Mapping[tuple[str, str], str] | None = None,
+    ) -> Resolver:
+        """A resolver with the same parameters and more resource values (as resources get created)."""
+        return Resolver(
+            self.template,
+            {name: _parameter_text(value) for name, value in self.parameters.items()},
+            {**self.refs, **(refs or {})},
+            {**self.attributes, **(attributes or {})},
+            region=self.region,
+            account_id=self.account_id,
+            stack_name=self.stack_name,
+        )
+
+    # ----------------------------------------------------------------- parameters
+
+    def _parameter_values(self, overrides: Mapping[str, str]) -> dict[str, Any]:
+        declared: dict[str, Any] = self.template.get("Parameters") or {}
+        unknown = sorted(set(overrides) - set(declared))
+        if unknown:
+            raise ResolutionError(f"parameter override(s) {unknown} are not declared in the template")
+        values: dict[str, Any] = {}
+        for name, declaration in declared.items():
+            if name in overrides:
+                text = str(overrides[name])
+            elif "Default" in declaration:
+                text = _parameter_text(declaration["Default"])
+            else:
+                continue  # Only an error if something refers to it.
+            _validate_parameter(name, declaration, text)
+            parameter_type = str(declaration.get("Type", "String"))
+            if parameter_type == "CommaDelimitedList" or parameter_type.startswith("List<"):
+                values[name] = [item.strip() for item in text.split(",")]
+            else:
+                values[name] = text
+        return values
+
+    # ----------------------------------------------------------------- resolution
+
+    def resolve(self, value: Any, where: str = "") -> Any:
+        """Return `value` with every intrinsic replaced by its local value."""
+        if isinstance(value, dict):
+            if len(value) == 1:
+                ((key, argument),) = value.items()
+                if key == "Ref" or key.startswith("Fn::"):
+                    return self._intrinsic(key, argument, where)
+            resolved_mapping = {key: self.resolve(item, f"{where}.{key}") for key, item in value.items()}
+            return {key: item for key, item in resolved_mapping.items() if item is not NO_VALUE}
+        if isinstance(value, list):
+            resolved_items = [self.resolve(item, f"{where}[{index}]") for index, item in enumerate(value)]
+            return [item for item in resolved_items if item is not NO_VALUE]
+        return value
+
+    def ref(self, name: str, where: str = "") -> Any:
+        """What `Ref name` is locally: a parameter, a pseudo parameter or a resource's local value."""
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.refs:
+            return self.refs[name]
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in self.pseudo_parameters:
+            return self.pseudo_parameters[name]
+        resources: dict[str, Any] = self.template.get("Resources") or {}
+        if name in resources:
+            resource_type = resources[name].get("Type", "?")
+            raise ResolutionError(
+                f"{_at(where)}no local value for Ref {name} ({resource_type}); pass it in refs"
+            )
+        if name in (self.template.get("Parameters") or {}):
+            raise ResolutionError(f"{_at(where)}parameter {name} has no Default and no value was given")
+        raise ResolutionError(f"{_at(where)}Ref to {name}, which is neither a parameter nor a resource")
+
+    def get_att(self, resource: str, attribute: str, where: str = "") -> Any:
+        if (resource, attribute) in self.attributes:
+            return self.attributes[(resource, attribute)]
+        raise ResolutionError(
+            f"{_at(where)}no local value for Fn::GetAtt {resource}.{attribute}; pass it in attributes"
+        )
+
+    def condition(self, name: str) -> bool:
+        """Evaluate a named entry of the template's Conditions section."""
+        if name not in self._condition_cache:
+            conditions: dict[str, Any] = self.template.get("Conditions") or {}
+            if name not in conditions:
+                raise ResolutionError(f"condition {name} is not declared in the template")
+            self._condition_cache[name] = self._evaluate_condition(conditions[name], f"Conditions.{name}")
+        return self._condition_cache[name]
+
+    def _evaluate_condition(self, expression: Any, where: str) -> bool:
+        if isinstance(expression, bool):
+            return expression
+        if not isinstance(expression, dict) or len(expression) != 1:
+            raise ResolutionError(f"{_at(where)}not a condition: {expression!r}")
+        ((key, argument),) = expression.items()
+        if key == "Condition":
+            return self.condition(str(argument))
+        if key == "Fn::Equals":
+            left, right = (self.resolve(item, where) for item in argument)
+            return _parameter_text(left) == _parameter_text(right)
+        if key == "Fn::Not":
+            return not self._evaluate_condition(argument[0], where)
+        if key == "Fn::And":
+            return all(self._evaluate_condition(item, where) for item in argument)
+        if key == "Fn::Or":
+            return any(self._evaluate_condition(item, where) for item in argument)
+        raise ResolutionError(f"{_at(where)}{key} is not a condition function")
+
+    def _intrinsic(self, key: str, argument: Any, where: str) -> Any:
+        if key == "Ref":
+            return self.ref(str(self.resolve(argument, where)), where)
+        if key == "Fn::Sub":
+            return self._sub(argument, where)
+        if key == "Fn::GetAtt":
+            resource, attribute = self.resolve(argument, where)
+            return self.get_att(str(resource), str(attribute), where)
+        if key == "Fn::Join":
+            delimiter, items = argument
+            resolved = self.resolve(items, where)
+            return str(delimiter).join(_parameter_text(item) for item in resolved)
+        if key == "Fn::Select":
+            index, items = self.resolve(argument, where)
+            return items[int(index)]
+        if key == "Fn::Split":
+            delimiter, text = self.resolve(argument, where)
+            return str(text).split(str(delimiter))
+        if key == "Fn::Base64":
+            return base64.b64encode(str(self.resolve(argument, where)).encode()).decode()
+        if key == "Fn::If":
+            condition_name, when_true, when_false = argument
+            chosen = when_true if self.condition(str(condition_name)) else when_false
+            return self.resolve(chosen, where)
+        if key == "Fn::FindInMap":
+            map_name, top_key, second_key = (str(item) for item in self.resolve(argument, where))
+            try:
+                return self.template["Mappings"][map_name][top_key][second_key]
+            except KeyError as missing:
+                raise ResolutionError(
+                    f"{_at(where)}Fn::FindInMap {map_name}.{top_key}.{second_key} is not in Mappings"
+                ) from missing
+        if key == "Fn::GetAZs":
+            return [f"{self.region}{zone}" for zone in "abc"]
+        if key == "Fn::ToJsonString":
+            return json.dumps(self.resolve(argument, where), separators=(",", ":"))
+        raise ResolutionError(f"{_at(where)}{key} cannot be resolved locally")
+
+    def _sub(self, argument: Any, where: str) -> str:
+        if isinstance(argument, list):
+            template_text, variables = argument[0], self.resolve(argument[1], where)
+        else:
+            template_text, variables = argument, {}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1).strip()
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"  # ${!Literal} stays literal.
+            if name in variables:
+                return _parameter_text(variables[name])
+            if "." in name and name not in self.parameters:
+                resource, _, attribute = name.partition(".")
+                return _parameter_text(self.get_att(resource, attribute, where))
+            return _parameter_text(self.ref(name, where))
+
+        return _SUB_PLACEHOLDER.sub(substitute, str(template_text))
+
+
+def _at(where: str) -> str:
+    return f"{where.lstrip('.')}: " if where else ""
+
+
+def _parameter_text(value: Any) -> str:
+    """CloudFormation's string form of a value: booleans lower-case, lists comma-joined."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_parameter_text(item) for item in value)
+    if isinstance(value, dict):
+        raise ResolutionError(f"{value!r} cannot be used as text")
+    return str(value)
+
+
+def _validate_parameter(name: str, declaration: Mapping[str, Any], text: str) -> None:
+    """Reject values CloudFormation would reject, so a bad local setting fails like a deploy would."""
+    allowed = declaration.get("AllowedValues")
+    if allowed is not None and text not in [_parameter_text(item) for item in allowed]:
+        raise ResolutionError(f"parameter {name}={text!r} is not one of {allowed}")
+    pattern = declaration.get("AllowedPattern")
+    if pattern is not None and not re.fullmatch(str(pattern), text):
+        raise ResolutionError(f"parameter {name}={text!r} does not match {pattern}")
+    if declaration.get("Type") == "Number":
+        try:
+            number = float(text)
+        except ValueError as error:
+            raise ResolutionError(f"parameter {name}={text!r} is not a number") from error
+        if "MinValue" in declaration and number < float(declaration["MinValue"]):
+            raise ResolutionError(f"parameter {name}={text} is below MinValue {declaration['MinValue']}")
+        if "MaxValue" in declaration and number > float(declaration["MaxValue"]):
+            raise ResolutionError(f"parameter {name}={text} is above MaxValue {declaration['MaxValue']}")
+
+
+# --------------------------------------------------------------------------- what the template declares
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HttpApi event: `METHOD /path` served by a function, with the authorizer that guards it."""
+
+    method: str
+    path: str
+    function_id: str
+    auth: str
+    event_id: str = ""
+    api_id: str | None = None
+
+    @property
+    def route_key(self) -> str:
+        """API Gateway's routeKey, e.g. "POST /campaigns/{campaignId}/contacts"."""
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A Schedule/ScheduleV2 event; `input` is what the target receives (parsed from Input)."""
+
+    name_logical_id: str
+    function_id: str
+    expression: str
+    timezone: str | None
+    input: dict[str, Any]
+    name: str | None = None
+    event_type: str = "ScheduleV2"
+    has_input: bool = True
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class SqsSource:
+    """An SQS event source mapping from a template queue to a function."""
+
+    function_id: str
+    queue_id: str
+    batch_size: int
+    report_batch_item_failures: bool
+    event_id: str = ""
+    enabled: bool = True
+
+
+@dataclass
+class FunctionSpec:
+    """An AWS::Serverless::Function with Globals applied; environment values are still unresolved."""
+
+    logical_id: str
+    code_uri: Path
+    handler: str
+    timeout: int
+    memory: int
+    environment: dict[str, Any]
+    routes: list[Route] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    sqs_sources: list[SqsSource] = field(default_factory=list)
+    layer_dirs: list[Path] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    logical_id: str
+    properties: dict[str, Any]
+
+
+# Keys of a CloudFormation table that boto3's create_table accepts unchanged. TTL, PITR, SSE and
+# deletion protection are left out on purpose: they are separate calls (TTL) or irrelevant locally.
+_CREATE_TABLE_KEYS = [
+    "KeySchema",
+    "AttributeDefinitions",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "LocalSecondaryIndexes",
+    "TableClass",
+    "Tags",
+]
+_CREATE_INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
+
+# CloudFormation AWS::SQS::Queue properties that are SQS queue attributes of the same name.
+_QUEUE_ATTRIBUTE_KEYS = [
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "SqsManagedSseEnabled",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+]
+
+
+class SamTemplate:
+    """The parts of a SAM template the offline stack needs, read once from the file.
+
+    `source` is the template's path, or a document already loaded with load_template; CodeUri and
+    ContentUri are relative to `directory` (default: the template's folder, or the working directory
+    for a loaded document).
+    """
+
+    def __init__(
+        self,
+        source: str | Path | Mapping[str, Any] = "template.yaml",
+        parameters: Mapping[str, str] | None = None,
+        *,
+        directory: str | Path | None = None,
+    ) -> None:
+        if isinstance(source, Mapping):
+            self.path: Path | None = None
+            self.document: dict[str, Any] = dict(source)
+            self.directory = Path(directory or Path.cwd()).resolve()
+        else:
+            self.path = Path(source).resolve()
+            self.document = load_template(self.path)
+            self.directory = Path(directory).resolve() if directory else self.path.parent
+        self.parameter_overrides: dict[str, str] = dict(parameters or {})
+        self.resources: dict[str, dict[str, Any]] = self.document["Resources"]
+        self._globals: dict[str, Any] = self.document.get("Globals") or {}
+        # Schedules, timeouts and stage names only depend on parameters, so they are resolved up front.
+        self._parameter_resolver = self.resolver()
+        self.queues: dict[str, QueueSpec] = {
+            logical_id: QueueSpec(logical_id, resource.get("Properties") or {})
+            for logical_id, resource in self._resources_of_type("AWS::SQS::Queue")
+        }
+        self.tables: dict[str, TableSpec] = {
+            logical_id: TableSpec(logical_id, resource.get("Properties") or {})
+            for logical_id, resource in self._resources_of_type("AWS::DynamoDB::Table")
+        }
+        self.secrets: dict[str, SecretSpec] = {
+            logical_id: SecretSpec(logical_id, resource.get("Properties") or {})
+            for logical_id, resource in self._resources_of_type("AWS::SecretsManager::Secret")
+        }
+        self.functions: dict[str, FunctionSpec] = {
+            logical_id: self._function_spec(logical_id, resource)
+            for logical_id, resource in self._resources_of_type("AWS::Serverless::Function")
+        }
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The parsed template document (intrinsics in long form)."""
+        return self.document
+
+    def resolver(
+        self,
+        refs: Mapping[str, str] | None = None,
+        attributes: Mapping[tuple[str, str], str] | None = None,
+        **pseudo: str,
+    ) -> Resolver:
+        """A Resolver bound to this template and its parameter overrides."""
+        return Resolver(self.document, self.parameter_overrides, refs, attributes, **pseudo)
+
+    # ----------------------------------------------------------------- flattened views
+
+    @property
+    def routes(self) -> list[Route]:
+        return [route for function in self.functions.values() for route in function.routes]
+
+    @property
+    def schedules(self) -> list[Schedule]:
+        return [schedule for function in self.functions.values() for schedule in function.schedules]
+
+    @property
+    def sqs_sources(self) -> list[SqsSource]:
+        return [source for function in self.functions.values() for source in function.sqs_sources]
+
+    # ----------------------------------------------------------------- functions
+
+    def function_environment(self, function_id: str, resolver: Resolver) -> dict[str, str]:
+        """The function's environment variables as Lambda would set them (all strings)."""
+        spec = self._function(function_id)
+        return {
+            name: _parameter_text(resolver.resolve(value, f"{function_id}.Environment.Variables.{name}"))
+            for name, value in spec.environment.items()
+        }
+
+    def function_name(self, function_id: str, resolver: Resolver) -> str:
+        """FunctionName if the template sets one, else a CloudFormation-like generated name."""
+        spec = self._function(function_id)
+        if "FunctionName" in spec.properties:
+            return str(resolver.resolve(spec.properties["FunctionName"], f"{function_id}.FunctionName"))
+        return f"{resolver.stack_name}-{function_id}"
+
+    def http_api_stage(self, api_id: str | None = None) -> str:
+        """The stage an HttpApi is deployed to; it prefixes rawPath unless it is "$default"."""
+        api_ids = [logical_id for logical_id, _ in self._resources_of_type("AWS::Serverless::HttpApi")]
+        if api_id is None:
+            if len(api_ids) > 1:
+                raise TemplateError(f"several HttpApis ({api_ids}); name the one you mean")
+            api_id = api_ids[0] if api_ids else None
+        properties = self._http_api_properties(api_id)
+        stage = properties.get("StageName")
+        return "$default" if stage is None else str(self._parameter_resolver.resolve(stage, "StageName"))
+
+    def _function(self, function_id: str) -> FunctionSpec:
+        try:
+            return self.functions[function_id]
+        except KeyError:
+            raise TemplateError(
+                f"no function {function_id}; the template has {sorted(self.functions)}"
+            ) from None
+
+    def _function_spec(self, logical_id: str, resource: Mapping[str, Any]) -> FunctionSpec:
+        properties = _merge_globals(self._globals.get("Function") or {}, resource.get("Properties") or {})
+        code_uri = properties.get("CodeUri")
+        if not isinstance(code_uri, str):
+            raise TemplateError(
+                f"{logical_id}: only a local CodeUri directory can run offline, not {code_uri!r}"
+            )
+        handler = properties.get("Handler")
+        if not isinstance(handler, str) or "." not in handler:
+            raise TemplateError(f"{logical_id}: Handler must look like module.function, got {handler!r}")
+        resolve = self._parameter_resolver.resolve
+        spec = FunctionSpec(
+            logical_id=logical_id,
+            code_uri=(self.directory / code_uri).resolve(),
+            handler=handler,
+            timeout=int(
+                resolve(properties.get("Timeout", SAM_DEFAULT_TIMEOUT_SECONDS), f"{logical_id}.Timeout")
+            ),
+            memory=int(
+                resolve(properties.get("MemorySize", SAM_DEFAULT_MEMORY_MB), f"{logical_id}.MemorySize")
+            ),
+            environment=dict((properties.get("Environment") or {}).get("Variables") or {}),
+            layer_dirs=[self._layer_dir(logical_id, layer) for layer in properties.get("Layers") or []],
+            properties=properties,
+        )
+        for event_id, event in (properties.get("Events") or {}).items():
+            event_type = event.get("Type")
+            event_properties = event.get("Properties") or {}
+            if event_type == "HttpApi":
+                spec.routes.append(self._route(logical_id, event_id, event_properties))
+            elif event_type in ("ScheduleV2", "Schedule"):
+                spec.schedules.append(self._schedule(logical_id, event_id, event_type, event_properties))
+            elif event_type == "SQS":
+                spec.sqs_sources.append(self._sqs_source(logical_id, event_id, event_properties))
+        return spec
+
+    def _layer_dir(self, function_id: str, layer: Any) -> Path:
+        """The directory a layer puts on sys.path (/opt/python in Lambda)."""
+        layer_id = layer.get("Ref") if isinstance(layer, dict) else None
+        resource = self.resources.get(str(layer_id)) or {}
+        if resource.get("Type") not in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
+            raise TemplateError(f"{function_id}: layer {layer!r} is not a layer of this template")
+        properties = resource.get("Properties") or {}
+        content_uri = properties.get("ContentUri") or properties.get("Content")
+        if not isinstance(content_uri, str):
+            raise TemplateError(f"{layer_id}: only a local ContentUri directory can run offline")
+        content_dir = (self.directory / content_uri).resolve()
+        build_method = str((resource.get("Metadata") or {}).get("BuildMethod", ""))
+        # `sam build` copies a pythonX.Y-built layer into python/; an unbuilt layer must already have it.
+        if build_method.startswith("python") or not (content_dir / "python").is_dir():
+            return content_dir
+        return content_dir / "python"
+
+    def _http_api_properties(self, api_id: str | None) -> dict[str, Any]:
+        """An HttpApi's properties with Globals.HttpApi applied (api_id None: SAM's implicit API)."""
+        own = (self.resources.get(api_id) or {}).get("Properties") or {} if api_id else {}
+        return _merge_globals(self._globals.get("HttpApi") or {}, own)
+
+    def _route(self, function_id: str, event_id: str, properties: Mapping[str, Any]) -> Route:
+        api_ref = properties.get("ApiId")
+        api_id = str(api_ref["Ref"]) if isinstance(api_ref, dict) and "Ref" in api_ref else None
+        if api_ref is not None and api_id not in self.resources:
+            raise TemplateError(
+                f"{function_id}.{event_id}: ApiId {api_ref!r} is not an HttpApi of this template"
+            )
+        api_auth = self._http_api_properties(api_id).get("Auth") or {}
+        route_auth = properties.get("Auth") or {}
+        auth = route_auth.get("Authorizer", api_auth.get("DefaultAuthorizer", "NONE"))
+        path = properties.get("Path")
+        method = properties.get("Method")
+        if path is None and method is None:
+            path, method = "$default", "ANY"  # SAM: an HttpApi event without Path/Method is $default.
+        method_text = str(method).upper()
+        return Route(
+            method="ANY" if method_text in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method_text,
+            path=str(path),
+            function_id=function_id,
+            auth=str(auth),
+            event_id=event_id,
+            api_id=api_id,
+        )
+
+    def _schedule(
+        self, function_id: str, event_id: str, event_type: str, properties: Mapping[str, Any]
+    ) -> Schedule:
+        resolve = self._parameter_resolver.resolve
+        where = f"{function_id}.Events.{event_id}"
+        expression_key = "ScheduleExpression" if event_type == "ScheduleV2" else "Schedule"
+        raw_input = properties.get("Input")
+        event_input: Any = {}
+        if raw_input is not None:
+            resolved_input = resolve(raw_input, f"{where}.Input")
+            event_input = json.loads(resolved_input) if isinstance(resolved_input, str) else resolved_input
+        timezone = properties.get("ScheduleExpressionTimezone")
+        name = properties.get("Name")
+        return Schedule(
+            name_logical_id=event_id,
+            function_id=function_id,
+            expression=str(resolve(properties.get(expression_key), f"{where}.{expression_key}")),
+            timezone=None
+            if timezone is None
+            else str(resolve(timezone, f"{where}.ScheduleExpressionTimezone")),
+            input=event_input,
+            name=None if name is None else str(resolve(name, f"{where}.Name")),
+            event_type=event_type,
+            has_input=raw_input is not None,
+            enabled=properties.get("Enabled", True) is not False
+            and str(properties.get("State", "ENABLED")).upper() != "DISABLED",
+        )
+
+    def _sqs_source(self, function_id: str, event_id: str, properties: Mapping[str, Any]) -> SqsSource:
+        queue = properties.get("Queue")
+        get_att = queue.get("Fn::GetAtt") if isinstance(queue, dict) else None
+        if not get_att or get_att[0] not in self.queues or get_att[1] != "Arn":
+            raise TemplateError(
+                f"{function_id}.{event_id}: Queue must be !GetAtt <queue of this template>.Arn, got {queue!r}"
+            )
+        response_types = properties.get("FunctionResponseTypes") or []
+        return SqsSource(
+            function_id=function_id,
+            queue_id=str(get_att[0]),
+            batch_size=int(
+                self._parameter_resolver.resolve(properties.get("BatchSize", SQS_DEFAULT_BATCH_SIZE))
+            ),
+            report_batch_item_failures="ReportBatchItemFailures" in response_types,
+            event_id=event_id,
+            enabled=properties.get("Enabled", True) is not False,
+        )
+
+    # ----------------------------------------------------------------- DynamoDB
+
+    def create_table_kwargs(self, logical_id: str, resolver: Resolver) -> dict[str, Any]:
+        """Keyword arguments for boto3 dynamodb.create_table (TTL: see ttl_attribute)."""
+        table = self._table(logical_id)
+        properties = table.properties
+        kwargs: dict[str, Any] = {
+            "TableName": resolver.resolve(properties["TableName"], f"{logical_id}.TableName")
+            if "TableName" in properties
+            else f"{resolver.stack_name}-{logical_id}",
+        }
+        for key in _CREATE_TABLE_KEYS:
+            if key in properties:
+                kwargs[key] = resolver.resolve(properties[key], f"{logical_id}.{key}")
+        if "GlobalSecondaryIndexes" in properties:
+            indexes = resolver.resolve(
+                properties["GlobalSecondaryIndexes"], f"{logical_id}.GlobalSecondaryIndexes"
+            )
+            kwargs["GlobalSecondaryIndexes"] = [
+                {key: index[key] for key in _CREATE_INDEX_KEYS if key in index} for index in indexes
+            ]
+        stream = properties.get("StreamSpecification")
+        if stream:
+            kwargs["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": stream["StreamViewType"],
+            }
+        return kwargs
+
+    def ttl_attribute(self, logical_id: str) -> str | None:
+        """The TTL attribute if the table enables TTL (apply it with update_time_to_live)."""
+        ttl = self._table(logical_id).properties.get("TimeToLiveSpecification") or {}
+        return str(ttl["AttributeName"]) if ttl.get("Enabled") and ttl.get("AttributeName") else None
+
+    def _table(self, logical_id: str) -> TableSpec:
+        try:
+            return self.tables[logical_id]
+        except KeyError:
+            raise TemplateError(f"no table {logical_id}; the template has {sorted(self.tables)}") from None
+
+    # ----------------------------------------------------------------- SQS
+
+    def queue_name(self, logical_id: str, resolver: Resolver) -> str:
+        """QueueName if set, else a generated one (with the .fifo suffix SQS demands for FIFO queues)."""
+        properties = self._queue(logical_id).properties
+        if "QueueName" in properties:
+            return str(resolver.resolve(properties["QueueName"], f"{logical_id}.QueueName"))
+        suffix = ".fifo" if properties.get("FifoQueue") else ""
+        return f"{resolver.stack_name}-{logical_id}{suffix}"
+
+    def queue_attributes(
+        self, logical_id: str, resolver: Resolver, arn_of: Callable[[str], str]
+    ) -> dict[str, str]:
+        """Attributes for boto3 sqs.create_queue; arn_of(logical_id) gives a created queue's ARN."""
+        properties = self._queue(logical_id).properties
+        attributes = {
+            key: _parameter_text(resolver.resolve(properties[key], f"{logical_id}.{key}"))
+            for key in _QUEUE_ATTRIBUTE_KEYS
+            if key in properties
+        }
+        if "RedrivePolicy" in properties:
+            policy = _json_object(properties["RedrivePolicy"])
+            target = policy.get("deadLetterTargetArn")
+            get_att = target.get("Fn::GetAtt") if isinstance(target, dict) else None
+            if get_att and get_att[1] == "Arn" and get_att[0] in self.queues:
+                policy["deadLetterTargetArn"] = arn_of(str(get_att[0]))
+            policy = resolver.resolve(policy, f"{logical_id}.RedrivePolicy")
+            attributes["RedrivePolicy"] = json.dumps(policy)
+        if "RedriveAllowPolicy" in properties:
+            allow_policy = resolver.resolve(_json_object(properties["RedriveAllowPolicy"]), logical_id)
+            attributes["RedriveAllowPolicy"] = json.dumps(allow_policy)
+        return attributes
+
+    def queue_creation_order(self) -> list[str]:
+        """Queue logical ids, dead-letter queues before the queues that redrive into them."""
+        ordered: list[str] = []
+
+        def visit(logical_id: str, chain: tuple[str, ...]) -> None:
+            if logical_id in ordered:
+                return
+            if logical_id in chain:
+                raise TemplateError(f"redrive cycle between queues {chain}")
+            policy = _json_object(self.queues[logical_id].properties.get("RedrivePolicy") or {})
+            target = policy.get("deadLetterTargetArn")
+            get_att = target.get("Fn::GetAtt") if isinstance(target, dict) else None
+            if get_att and get_att[0] in self.queues:
+                visit(str(get_att[0]), (*chain, logical_id))
+            ordered.append(logical_id)
+
+        for queue_id in self.queues:
+            visit(queue_id, ())
+        return ordered
+
+    def _queue(self, logical_id: str) -> QueueSpec:
+        try:
+            return self.queues[logical_id]
+        except KeyError:
+            raise TemplateError(f"no queue {logical_id}; the template has {sorted(self.queues)}") from None
+
+    # ----------------------------------------------------------------- Secrets Manager
+
+    def create_secret_kwargs(self, logical_id: str, resolver: Resolver) -> dict[str, Any]:
+        """Keyword arguments for boto3 secretsmanager.create_secret, generating the secret like CFN does."""
+        try:
+            properties = self.secrets[logical_id].properties
+        except KeyError:
+            raise TemplateError(f"no secret {logical_id}; the template has {sorted(self.secrets)}") from None
+        kwargs: dict[str, Any] = {
+            "Name": str(resolver.resolve(properties["Name"], f"{logical_id}.Name"))
+            if "Name" in properties
+            else f"{resolver.stack_name}-{logical_id}",
+        }
+        if "Description" in properties:
+            kwargs["Description"] = str(
+                resolver.resolve(properties["Description"], f"{logical_id}.Description")
+            )
+        if "SecretString" in properties:
+            kwargs["SecretString"] = str(
+                resolver.resolve(properties["SecretString"], f"{logical_id}.SecretString")
+            )
+        else:
+            generate = resolver.resolve(properties.get("GenerateSecretString") or {}, logical_id)
+            kwargs["SecretString"] = _generated_secret_string(generate)
+        return kwargs
+
+    # ----------------------------------------------------------------- helpers
+
+    def _resources_of_type(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (logical_id, resource)
+            for logical_id, resource in self.resources.items()
+            if resource.get("Type") == resource_type
+        ]
+
+
+def _merge_globals(global_properties: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """SAM's Globals rule: maps merge (the resource wins), lists concatenate, scalars are overridden."""
+    merged: dict[str, Any] = dict(global_properties)
+    for key, value in own.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict) and not _is_intrinsic(value):
+            merged[key] = _merge_globals(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            merged[key] = [*current, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _is_intrinsic(value: Mapping[str, Any]) -> bool:
+    return len(value) == 1 and next(iter(value)).startswith(("Ref", "Fn::"))
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """CloudFormation accepts some policies as JSON objects or JSON text."""
+    return dict(json.loads(value) if isinstance(value, str) else value)
+
+
+def _generated_secret_string(generate: Mapping[str, Any]) -> str:
+    alphabet = ""
+    if not generate.get("ExcludeLowercase"):
+        alphabet += string.ascii_lowercase
+    if not generate.get("ExcludeUppercase"):
+        alphabet += string.ascii_uppercase
+    if not generate.get("ExcludeNumbers"):
+        alphabet += string.digits
+    if not generate.get("ExcludePunctuation"):
+        alphabet += "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    if generate.get("IncludeSpace"):
+        alphabet += " "
+    excluded = set(str(generate.get("ExcludeCharacters", "")))
+    alphabet = "".join(character for character in alphabet if character not in excluded)
+    length = int(generate.get("PasswordLength", 32))
+    password = "".join(secrets.choice(alphabet) for _ in range(length))
+    template_text = generate.get("SecretStringTemplate")
+    if template_text is None:
+        return password
+    document = json.loads(template_text)
+    document[str(generate["GenerateStringKey"])] = password
+    return json.dumps(document)
+
+
+# --------------------------------------------------------------------------- handlers and context
+
+_handler_cache: dict[tuple[Path, str], Callable[[dict[str, Any], Any], Any]] = {}
+_handler_lock = threading.Lock()
+
+
+def handler_module_name(spec: FunctionSpec) -> str:
+    """A module name unique per function, so the five `app` modules do not replace each other."""
+    base = spec.logical_id.removesuffix("Function") or spec.logical_id
+    return HANDLER_MODULE_PREFIX + re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()
+
+
+def load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
+    """Import the function's handler from its code directory, with its layers on sys.path.
+
+    Set the function's environment before the first call: handlers read it at import time. The code
+    directory is on sys.path only while the module executes, so sibling modules that two functions
+    both have (say `models.py`) would still collide in sys.modules.
+    """
+    key = (spec.code_uri, spec.handler)
+    with _handler_lock:
+        if key in _handler_cache:
+            return _handler_cache[key]
+        module_path, _, function_name = spec.handler.rpartition(".")
+        source = spec.code_uri / (module_path.replace(".", "/") + ".py")
+        if not source.is_file():
+            raise TemplateError(f"{spec.logical_id}: handler module {source} does not exist")
+        for layer_dir in reversed(spec.layer_dirs):
+            if str(layer_dir) not in sys.path:
+                sys.path.insert(0, str(layer_dir))
+        module = _import_file(handler_module_name(spec), source, spec.code_uri)
+        handler = getattr(module, function_name, None)
+        if not callable(handler):
+            raise TemplateError(f"{spec.logical_id}: {source} has no callable {function_name}")
+        _handler_cache[key] = handler
+        return handler
+
+
+def _import_file(module_name: str, source: Path, code_dir: Path) -> ModuleType:
+    import_spec = importlib.util.spec_from_file_location(module_name, source)
+    if import_spec is None or import_spec.loader is None:
+        raise TemplateError(f"cannot import {source}")
+    module = importlib.util.module_from_spec(import_spec)
+    sys.modules[module_name] = module
+    sys.path.insert(0, str(code_dir))  # Lambda runs handlers from /var/task, which is on sys.path.
+    try:
+        import_spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    finally:
+        sys.path.remove(str(code_dir))
+    return module
+
+
+@dataclass
+class FakeLambdaContext:
+    """The Lambda context object, good enough for powertools' Logger, Metrics and Tracer decorators."""
+
+    function_name: str
+    memory_limit_in_mb: int = SAM_DEFAULT_MEMORY_MB
+    timeout_seconds: float = SAM_DEFAULT_TIMEOUT_SECONDS
+    invoked_function_arn: str = ""
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    identity: Any = None
+    client_context: Any = None
+    tenant_id: str | None = None
+    deadline_monotonic: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.deadline_monotonic = time.monotonic() + self.timeout_seconds
+        if not self.invoked_function_arn:
+            self.invoked_function_arn = (
+                f"arn:aws:lambda:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}:function:{self.function_name}"
+            )
+        if not self.log_group_name:
+            self.log_group_name = f"/aws/lambda/{self.function_name}"
+        if not self.log_stream_name:
+            self.log_stream_name = f"local/[{self.function_version}]{uuid.uuid4().hex}"
+
+    @classmethod
+    def for_invoke(
+        cls,
+        spec: FunctionSpec,
+        function_name: str | None = None,
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+    ) -> FakeLambdaContext:
+        """A fresh context (new request id, full time budget) for one invocation of `spec`."""
+        name = function_name or spec.logical_id
+        return cls(
+            function_name=name,
+            memory_limit_in_mb=spec.memory,
+            timeout_seconds=spec.timeout,
+            invoked_function_arn=f"arn:aws:lambda:{region}:{account_id}:function:{name}",
+        )
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline_monotonic - time.monotonic()) * 1000))

@@ -1,0 +1,361 @@
+"""local.template must read what template.yaml says, so the offline stack never restates it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.template import (
+    FakeLambdaContext,
+    ResolutionError,
+    Resolver,
+    Route,
+    SamTemplate,
+    TemplateError,
+    handler_module_name,
+    load_handler,
+    load_template,
+)
+
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+LOCAL_REFS = {
+    "DialhubTable": "dialhub-dev",
+    "DispatchQueue": "http://localhost:5000/123456789012/dialhub-dev-dispatch",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> SamTemplate:
+    return SamTemplate(TEMPLATE_PATH)
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+# --------------------------------------------------------------------------- YAML and intrinsics
+
+
+def test_short_tags_load_as_long_form(tmp_path: Path) -> None:
+    source = tmp_path / "t.yaml"
+    source.write_text(
+        textwrap.dedent(
+            """
+            Resources:
+              R:
+                Properties:
+                  Ref: !Ref Thing
+                  Sub: !Sub "x-${Stage}"
+                  SubList: !Sub ["${A}-b", {A: !Ref Thing}]
+                  GetAttDotted: !GetAtt Queue.Arn
+                  GetAttList: !GetAtt [Queue, QueueName]
+                  Join: !Join [",", [a, b]]
+                  If: !If [IsProd, 1, 2]
+                  Select: !Select [0, !Split [",", "a,b"]]
+                  Equals: !Equals [a, b]
+                  Not: !Not [!Condition IsProd]
+                  And: !And [!Condition A, !Condition B]
+                  Or: !Or [!Condition A, !Condition B]
+                  FindInMap: !FindInMap [M, k1, k2]
+                  Base64: !Base64 text
+                  ImportValue: !ImportValue other-export
+                  GetAZs: !GetAZs ""
+            """
+        )
+    )
+    properties = load_template(source)["Resources"]["R"]["Properties"]
+    assert properties["Ref"] == {"Ref": "Thing"}
+    assert properties["Sub"] == {"Fn::Sub": "x-${Stage}"}
+    assert properties["SubList"] == {"Fn::Sub": ["${A}-b", {"A": {"Ref": "Thing"}}]}
+    assert properties["GetAttDotted"] == {"Fn::GetAtt": ["Queue", "Arn"]}
+    assert properties["GetAttList"] == {"Fn::GetAtt": ["Queue", "QueueName"]}
+    assert properties["Join"] == {"Fn::Join": [",", ["a", "b"]]}
+    assert properties["If"] == {"Fn::If": ["IsProd", 1, 2]}
+    assert properties["Select"] == {"Fn::Select": [0, {"Fn::Split": [",", "a,b"]}]}
+    assert properties["Equals"] == {"Fn::Equals": ["a", "b"]}
+    assert properties["Not"] == {"Fn::Not": [{"Condition": "IsProd"}]}
+    assert properties["And"] == {"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]}
+    assert properties["Or"] == {"Fn::Or": [{"Condition": "A"}, {"Condition": "B"}]}
+    assert properties["FindInMap"] == {"Fn::FindInMap": ["M", "k1", "k2"]}
+    assert properties["Base64"] == {"Fn::Base64": "text"}
+    assert properties["ImportValue"] == {"Fn::ImportValue": "other-export"}
+    assert properties["GetAZs"] == {"Fn::GetAZs": ""}
+
+
+def test_resolver_resolves_parameters_pseudo_parameters_and_local_resource_values(
+    template: SamTemplate,
+) -> None:
+    resolver = Resolver(
+        template.document,
+        parameters={"Stage": "qa"},
+        refs={"DialhubApi": "api123"},
+        attributes={("DispatchQueue", "Arn"): "arn:aws:sqs:us-east-1:123456789012:q"},
+    )
+    assert resolver.resolve({"Ref": "Stage"}) == "qa"
+    assert resolver.resolve({"Ref": "DailyRunHour"}) == "9"  # Number defaults come back as text.
+    assert resolver.resolve({"Ref": "AWS::Region"}) == "us-east-1"
+    assert resolver.resolve({"Ref": "AWS::AccountId"}) == "123456789012"
+    assert resolver.resolve({"Fn::Sub": "https://${DialhubApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}) == (
+        "https://api123.execute-api.us-east-1.amazonaws.com"
+    )
+    assert resolver.resolve({"Fn::Sub": ["${Name}/${Stage}/${!Literal}", {"Name": "x"}]}) == "x/qa/${Literal}"
+    assert resolver.resolve({"Fn::Sub": "${DispatchQueue.Arn}"}) == "arn:aws:sqs:us-east-1:123456789012:q"
+    assert resolver.resolve({"Fn::GetAtt": ["DispatchQueue", "Arn"]}) == "arn:aws:sqs:us-east-1:123456789012:q"
+    assert resolver.resolve({"Fn::Join": ["-", ["a", {"Ref": "Stage"}, "b"]]}) == "a-qa-b"
+    assert resolver.resolve({"Ref": "AWS::StackName"}) == "dialhub-local"
+    assert resolver.resolve({"Ref": "AWS::Partition"}) == "aws"
+
+
+def test_resolver_names_what_it_cannot_resolve(template: SamTemplate) -> None:
+    resolver = Resolver(template.document)
+    with pytest.raises(ResolutionError, match="DispatchQueue"):
+        resolver.resolve({"Ref": "DispatchQueue"})
+    with pytest.raises(ResolutionError, match=r"DispatchDeadLetterQueue\.Arn"):
+        resolver.resolve({"Fn::GetAtt": ["DispatchDeadLetterQueue", "Arn"]})
+    with pytest.raises(ResolutionError, match="NoSuchThing"):
+        resolver.resolve({"Fn::Sub": "${NoSuchThing}"})
+    with pytest.raises(ResolutionError, match="Fn::ImportValue"):
+        resolver.resolve({"Fn::ImportValue": "x"})
+
+
+def test_parameter_overrides_are_checked_like_cloudformation_does(template: SamTemplate) -> None:
+    with pytest.raises(ResolutionError, match="NotAParameter"):
+        Resolver(template.document, parameters={"NotAParameter": "x"})
+    with pytest.raises(ResolutionError, match="Stage"):
+        Resolver(template.document, parameters={"Stage": "Bad Stage"})
+    with pytest.raises(ResolutionError, match="PredialFailOpen"):
+        Resolver(template.document, parameters={"PredialFailOpen": "maybe"})
+    with pytest.raises(ResolutionError, match="DailyRunHour"):
+        Resolver(template.document, parameters={"DailyRunHour": "24"})
+
+
+# --------------------------------------------------------------------------- events of the real template
+
+
+def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> None:
+    api_routes = {route.route_key: route for route in template.routes if route.function_id == "ApiFunction"}
+    assert set(api_routes) == {
+        "POST /campaigns",
+        "POST /campaigns/{campaignId}/contacts",
+        "POST /campaigns/{campaignId}/dispatch",
+        "GET /campaigns/{campaignId}",
+        "GET /campaigns/{campaignId}/contacts/{contactId}",
+        "POST /campaigns/{campaignId}/contacts/{contactId}/cancel",
+        "GET /calls/{vendor}/{vendorCallId}",
+    }
+    assert {route.auth for route in api_routes.values()} == {"AWS_IAM"}
+
+
+def test_webhook_routes_override_the_default_authorizer_with_none(template: SamTemplate) -> None:
+    webhook_routes = [route for route in template.routes if route.function_id == "WebhooksFunction"]
+    assert webhook_routes == [
+        Route("POST", "/webhooks/{vendor}", "WebhooksFunction", "NONE", "VendorCallback", "DialhubApi"),
+        Route("POST", "/webhooks/{vendor}/{kind}", "WebhooksFunction", "NONE", "VendorCallbackKind", "DialhubApi"),
+    ]
+    assert len(template.routes) == 9
+
+
+def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:
+    schedules = {schedule.name_logical_id: schedule for schedule in template.schedules}
+    assert set(schedules) == {"DailyTaskCreation", "ResultPolling"}
+
+    daily = schedules["DailyTaskCreation"]
+    assert daily.function_id == "SchedulerFunction"
+    assert daily.expression == "cron(0 9 * * ? *)"
+    assert daily.timezone == "Asia/Manila"
+    assert daily.input == {"kind": "daily_plan"}
+    assert daily.name == "dialhub-dev-daily"
+
+    polling = schedules["ResultPolling"]
+    assert polling.function_id == "PollerFunction"
+    assert polling.expression == "rate(10 minutes)"
+    assert polling.timezone is None
+    assert polling.input == {"kind": "poll_results"}
+
+
+def test_schedules_follow_parameter_overrides() -> None:
+    overridden = SamTemplate(
+        TEMPLATE_PATH, parameters={"Stage": "qa", "DailyRunHour": "7", "PollRateMinutes": "2"}
+    )
+    schedules = {schedule.name_logical_id: schedule for schedule in overridden.schedules}
+    assert schedules["DailyTaskCreation"].expression == "cron(0 7 * * ? *)"
+    assert schedules["DailyTaskCreation"].name == "dialhub-qa-daily"
+    assert schedules["ResultPolling"].expression == "rate(2 minutes)"
+
+
+def test_dispatcher_reads_the_dispatch_queue_with_partial_batch_responses(template: SamTemplate) -> None:
+    [source] = template.sqs_sources
+    assert source.function_id == "DispatcherFunction"
+    assert source.queue_id == "DispatchQueue"
+    assert source.batch_size == 5
+    assert source.report_batch_item_failures is True
+
+
+def test_function_specs_apply_globals(template: SamTemplate) -> None:
+    assert set(template.functions) == {
+        "ApiFunction",
+        "WebhooksFunction",
+        "SchedulerFunction",
+        "DispatcherFunction",
+        "PollerFunction",
+    }
+    api = template.functions["ApiFunction"]
+    assert api.code_uri == REPO_ROOT / "functions" / "api"
+    assert api.handler == "app.lambda_handler"
+    assert api.timeout == 30  # From Globals.
+    assert api.memory == 512
+    assert api.layer_dirs == [REPO_ROOT / "layers" / "dialhub"]  # BuildMethod set: code at ContentUri root.
+    assert template.functions["WebhooksFunction"].timeout == 10
+    assert template.functions["DispatcherFunction"].timeout == 60
+    assert api.environment["TABLE_NAME"] == {"Ref": "DialhubTable"}  # Unresolved until the stack has one.
+    assert len(template.functions["DispatcherFunction"].sqs_sources) == 1
+    assert len(template.functions["SchedulerFunction"].schedules) == 1
+
+
+def test_function_environment_is_resolved_to_strings(template: SamTemplate) -> None:
+    environment = template.function_environment("ApiFunction", template.resolver(refs=LOCAL_REFS))
+    assert environment["TABLE_NAME"] == "dialhub-dev"
+    assert environment["DISPATCH_QUEUE_URL"] == LOCAL_REFS["DispatchQueue"]
+    assert environment["VENDOR_SECRET_PREFIX"] == "dialhub/dev/vendors/"
+    assert environment["OUTCOME_RETENTION_DAYS"] == "400"
+    assert environment["PREDIAL_FAIL_OPEN"] == "false"
+    assert environment["POWERTOOLS_SERVICE_NAME"] == "dialhub"
+    assert all(isinstance(value, str) for value in environment.values())
+
+    qa = SamTemplate(TEMPLATE_PATH, parameters={"Stage": "qa"})
+    qa_environment = qa.function_environment("ApiFunction", qa.resolver(refs={**LOCAL_REFS, "DialhubTable": "t"}))
+    assert qa_environment["VENDOR_SECRET_PREFIX"] == "dialhub/qa/vendors/"
+    assert qa_environment["TABLE_NAME"] == "t"
+
+
+def test_function_environment_names_a_missing_local_resource(template: SamTemplate) -> None:
+    with pytest.raises(ResolutionError, match=r"DISPATCH_QUEUE_URL.*DispatchQueue"):
+        template.function_environment("ApiFunction", template.resolver(refs={"DialhubTable": "t"}))
+
+
+def test_function_name_and_http_api_stage(template: SamTemplate) -> None:
+    assert template.function_name("ApiFunction", template.resolver()) == "dialhub-dev-api"
+    assert template.http_api_stage() == "dev"
+    with pytest.raises(TemplateError, match="NoSuchFunction"):
+        template.function_environment("NoSuchFunction", template.resolver())
+
+
+# --------------------------------------------------------------------------- resources, under moto
+
+
+def test_create_table_kwargs_create_the_template_table(template: SamTemplate, aws_credentials: None) -> None:
+    kwargs = template.create_table_kwargs("DialhubTable", template.resolver())
+    assert kwargs["TableName"] == "dialhub-dev"
+    for dropped in (
+        "TimeToLiveSpecification",
+        "PointInTimeRecoverySpecification",
+        "SSESpecification",
+        "DeletionProtectionEnabled",
+    ):
+        assert dropped not in kwargs
+    assert template.ttl_attribute("DialhubTable") == "expiresAt"
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(**kwargs)
+        dynamodb.update_time_to_live(
+            TableName=kwargs["TableName"],
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": template.ttl_attribute("DialhubTable")},
+        )
+        table = dynamodb.describe_table(TableName="dialhub-dev")["Table"]
+        ttl = dynamodb.describe_time_to_live(TableName="dialhub-dev")["TimeToLiveDescription"]
+
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
+
+
+def test_queue_attributes_create_the_queues_with_their_redrive_policy(
+    template: SamTemplate, aws_credentials: None
+) -> None:
+    resolver = template.resolver()
+    assert template.queue_creation_order() == ["DispatchDeadLetterQueue", "DispatchQueue"]
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        arns: dict[str, str] = {}
+        urls: dict[str, str] = {}
+        for queue_id in template.queue_creation_order():
+            attributes = template.queue_attributes(queue_id, resolver, arn_of=arns.__getitem__)
+            urls[queue_id] = sqs.create_queue(
+                QueueName=template.queue_name(queue_id, resolver), Attributes=attributes
+            )["QueueUrl"]
+            arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+        dispatch = sqs.get_queue_attributes(QueueUrl=urls["DispatchQueue"], AttributeNames=["All"])["Attributes"]
+
+    assert urls["DispatchQueue"].endswith("/dialhub-dev-dispatch")
+    assert urls["DispatchDeadLetterQueue"].endswith("/dialhub-dev-dispatch-dlq")
+    assert dispatch["VisibilityTimeout"] == "360"
+    assert dispatch["MessageRetentionPeriod"] == "345600"
+    redrive = json.loads(dispatch["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == arns["DispatchDeadLetterQueue"]
+    assert int(redrive["maxReceiveCount"]) == 5
+
+
+def test_secret_is_generated_from_its_template(template: SamTemplate) -> None:
+    assert set(template.secrets) == {"BluSecret"}
+    kwargs = template.create_secret_kwargs("BluSecret", template.resolver())
+    assert kwargs["Name"] == "dialhub/dev/vendors/blu"
+    secret = json.loads(kwargs["SecretString"])
+    assert secret["appId"] == "SET-ME"
+    assert len(secret["webhookToken"]) == 40
+    assert secret["webhookToken"].isalnum()  # ExcludePunctuation.
+
+
+# --------------------------------------------------------------------------- handlers and context
+
+
+def test_load_handler_imports_each_function_under_its_own_module_name(template: SamTemplate) -> None:
+    api_handler = load_handler(template.functions["ApiFunction"])
+    webhooks_handler = load_handler(template.functions["WebhooksFunction"])
+    assert callable(api_handler)
+    assert load_handler(template.functions["ApiFunction"]) is api_handler  # Cached.
+    assert handler_module_name(template.functions["ApiFunction"]) == "dialhub_function_api"
+    assert api_handler.__module__ == "dialhub_function_api"
+    assert webhooks_handler.__module__ == "dialhub_function_webhooks"
+    assert sys.modules["dialhub_function_api"] is not sys.modules["dialhub_function_webhooks"]
+    assert str(REPO_ROOT / "layers" / "dialhub") in sys.path
+
+
+def test_fake_context_works_with_powertools_logger(template: SamTemplate) -> None:
+    from aws_lambda_powertools import Logger
+
+    spec = template.functions["ApiFunction"]
+    logger = Logger(service="dialhub-test")
+    seen: dict[str, object] = {}
+
+    @logger.inject_lambda_context
+    def handler(event: dict[str, object], context: FakeLambdaContext) -> str:
+        seen["request_id"] = context.aws_request_id
+        seen["remaining"] = context.get_remaining_time_in_millis()
+        return "ok"
+
+    first = FakeLambdaContext.for_invoke(spec, "dialhub-dev-api")
+    second = FakeLambdaContext.for_invoke(spec, "dialhub-dev-api")
+    assert handler({}, first) == "ok"
+    assert first.aws_request_id != second.aws_request_id
+    assert seen["request_id"] == first.aws_request_id
+    assert 29_000 < int(seen["remaining"]) <= 30_000  # type: ignore[call-overload]
+    assert first.memory_limit_in_mb == 512
+    assert first.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:dialhub-dev-api"
