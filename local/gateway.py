@@ -3,7 +3,7 @@
 It serves the routes read from template.yaml by building the payload format 2.0 event HTTP API would
 send, invoking the real handler in-process and turning its proxy response back into HTTP, so handlers
 see the same events offline as deployed. Route selection, 404s for unmatched routes and methods, the
-10 MB payload limit and the 500 on a Lambda error follow HTTP API's behaviour.
+10 MB payload limit, the URL-decoded rawPath and the 500 on a Lambda error follow HTTP API's behaviour.
 
 Local differences, on purpose:
 - AWS_IAM routes are served WITHOUT SigV4 verification. Their events still carry a
@@ -111,6 +111,7 @@ class RouteTable:
         return _CompiledRoute(route, tuple(segments), (*ranks, 8, method_rank))
 
     def match(self, method: str, path: str) -> RouteMatch | None:
+        """The route for an already URL-decoded path (HTTP API decodes before it routes)."""
         request_segments = _split_path(path)
         for compiled in self._routes:
             if compiled.route.method not in (method, "ANY"):
@@ -134,18 +135,18 @@ def _match_segments(pattern: tuple[tuple[str, str], ...], request: list[str]) ->
             rest = "/".join(request[index:])
             if not rest:
                 return None
-            parameters[text] = unquote(rest)
+            parameters[text] = rest
             return parameters
         if index >= len(request):
             return None
         segment = request[index]
         if kind == "literal":
-            if unquote(segment) != text:
+            if segment != text:
                 return None
         elif not segment:
             return None
         else:
-            parameters[text] = unquote(segment)
+            parameters[text] = segment
     return parameters if len(pattern) == len(request) else None
 
 
@@ -420,7 +421,9 @@ class LocalGateway:
         request_id = new_request_id()
         method = request.command
         target = urlsplit(request.path)
-        raw_path = target.path or "/"
+        # HTTP API hands Lambda the path URL-decoded (rawPath and http.path alike) and routes on that, so
+        # an encoded "/" separates segments; the query string stays encoded.
+        raw_path = unquote(target.path or "/")
         route_key = "-"
         caller: str | None = None
         try:

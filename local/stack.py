@@ -8,10 +8,13 @@ feed the dispatch queue to the dispatcher; the vendor simulators dial and call b
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import secrets
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,9 +26,12 @@ from moto.server import ThreadedMotoServer
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
 from local.simulators.blu import BluSimulator
-from local.template import FakeLambdaContext, Resolver, SamTemplate, load_handler, load_template
+from local.template import FakeLambdaContext, SamTemplate, load_handler
 
 ROOT = Path(__file__).resolve().parent.parent
+LAYER = ROOT / "layers" / "dialhub"
+if str(LAYER) not in sys.path:  # what Lambda's /opt/python is to the deployed functions
+    sys.path.insert(0, str(LAYER))
 STAGE = "local"
 REGION = "us-east-1"
 BLU_APP_ID = "10001"
@@ -64,7 +70,7 @@ class LocalStack:
         self.seed = seed
         self.log_level = log_level
         self.gateway_workers = gateway_workers
-        self.template = SamTemplate(load_template(ROOT / "template.yaml"))
+        self.template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": STAGE})
         self._saved_environ: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._invoke_lock = threading.Lock()
@@ -80,9 +86,10 @@ class LocalStack:
 
     def start(self) -> None:
         self._saved_environ = dict(os.environ)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.moto.start()
-        moto_url = f"http://127.0.0.1:{self.moto._port}"  # noqa: SLF001 - the server does not expose it
+        moto_url = f"http://127.0.0.1:{self.moto._port}"
         os.environ.update({
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": moto_url,
@@ -108,10 +115,8 @@ class LocalStack:
         for stopper in ("sqs_driver", "gateway", "blu"):
             component = getattr(self, stopper, None)
             if component is not None:
-                try:
+                with contextlib.suppress(Exception):  # best effort on the way out
                     component.stop()
-                except Exception:  # noqa: S110 - best effort on the way out
-                    pass
         if getattr(self, "moto", None) is not None:
             self.moto.stop()
         if self._saved_environ is not None:
@@ -124,7 +129,7 @@ class LocalStack:
         self.dynamodb = boto3.client("dynamodb")
         self.sqs = boto3.client("sqs")
         self.secretsmanager = boto3.client("secretsmanager")
-        resolver = Resolver(self.template.raw, parameters={"Stage": STAGE})
+        resolver = self.template.resolver()
         self.table_names: dict[str, str] = {}
         for table_id in self.template.tables:
             kwargs = self.template.create_table_kwargs(table_id, resolver)
@@ -136,11 +141,8 @@ class LocalStack:
             self.table_names[table_id] = kwargs["TableName"]
         self.queue_urls: dict[str, str] = {}
         self.queue_arns: dict[str, str] = {}
-        # Dead-letter queues first: the others name them in their redrive policy.
-        ordered = sorted(self.template.queues, key=lambda qid: "RedrivePolicy" in self.template.queues[qid].properties)
-        for queue_id in ordered:
-            spec = self.template.queues[queue_id]
-            name = resolver.resolve(spec.properties.get("QueueName", queue_id))
+        for queue_id in self.template.queue_creation_order():
+            name = self.template.queue_name(queue_id, resolver)
             attributes = self.template.queue_attributes(queue_id, resolver, self.queue_arns.__getitem__)
             url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
             self.queue_urls[queue_id] = url
@@ -149,7 +151,7 @@ class LocalStack:
         refs = {**self.table_names, **self.queue_urls}
         attributes = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
         attributes |= {(qid, "QueueName"): url.rsplit("/", 1)[-1] for qid, url in self.queue_urls.items()}
-        self.resolver = Resolver(self.template.raw, parameters={"Stage": STAGE}, refs=refs, attributes=attributes)
+        self.resolver = self.template.resolver(refs=refs, attributes=attributes)
         environment: dict[str, str] = {}
         for function_id in self.template.functions:
             environment.update(self.template.function_environment(function_id, self.resolver))
@@ -167,7 +169,9 @@ class LocalStack:
         handler = self._handlers.get(function_id)
         if handler is None:
             handler = self._handlers[function_id] = load_handler(self.template.functions[function_id])
-        return handler(event, FakeLambdaContext(function_name=function_id))
+        spec = self.template.functions[function_id]
+        context = FakeLambdaContext.for_invoke(spec, self.template.function_name(function_id, self.resolver))
+        return handler(event, context)
 
     @property
     def url(self) -> str:

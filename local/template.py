@@ -689,19 +689,19 @@ class SamTemplate:
             event_input = json.loads(resolved_input) if isinstance(resolved_input, str) else resolved_input
         timezone = properties.get("ScheduleExpressionTimezone")
         name = properties.get("Name")
+        disabled = (
+            properties.get("Enabled") is False or str(properties.get("State", "")).upper() == "DISABLED"
+        )
         return Schedule(
             name_logical_id=event_id,
             function_id=function_id,
             expression=str(resolve(properties.get(expression_key), f"{where}.{expression_key}")),
-            timezone=None
-            if timezone is None
-            else str(resolve(timezone, f"{where}.ScheduleExpressionTimezone")),
+            timezone=None if timezone is None else str(resolve(timezone, f"{where}.Timezone")),
             input=event_input,
             name=None if name is None else str(resolve(name, f"{where}.Name")),
             event_type=event_type,
             has_input=raw_input is not None,
-            enabled=properties.get("Enabled", True) is not False
-            and str(properties.get("State", "ENABLED")).upper() != "DISABLED",
+            enabled=not disabled,
         )
 
     def _sqs_source(self, function_id: str, event_id: str, properties: Mapping[str, Any]) -> SqsSource:
@@ -873,7 +873,8 @@ def _merge_globals(global_properties: Mapping[str, Any], own: Mapping[str, Any])
 
 
 def _is_intrinsic(value: Mapping[str, Any]) -> bool:
-    return len(value) == 1 and next(iter(value)).startswith(("Ref", "Fn::"))
+    key = next(iter(value)) if len(value) == 1 else ""
+    return key == "Ref" or key.startswith("Fn::")
 
 
 def _json_object(value: Any) -> dict[str, Any]:

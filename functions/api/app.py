@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from dialhub.api import app
 from dialhub.observability import logger, metrics
 from dialhub.wiring import Dependencies, default_dependencies

@@ -7,12 +7,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from dialhub.dispatch import dispatch_batch
 from dialhub.models import DispatchBatch
 from dialhub.observability import logger, metrics
 from dialhub.wiring import Dependencies, default_dependencies
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report every failed record (even all of them) as a batch item failure: SQS redelivers only those.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

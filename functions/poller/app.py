@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
 from dialhub.observability import logger, metrics
 from dialhub.polling import poll_open_tasks
 from dialhub.wiring import Dependencies, default_dependencies
-from pydantic import BaseModel
 
 
 class PollInput(BaseModel):

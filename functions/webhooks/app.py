@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from dialhub.observability import logger, metrics
 from dialhub.vendors.base import InboundCallback
 from dialhub.webhooks import handle_callback
@@ -36,7 +37,7 @@ def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
     try:
         reply = handle_callback(vendor, _callback(event), deps.adapters, deps.store, deps.clock(),
                                 deps.settings.predial_fail_open)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever failed, the vendor must retry
         # Not stored: a 5xx makes the vendor deliver it again later.
         logger.exception("callback could not be stored", extra={"vendor": vendor})
         return _response(503, {"message": "temporarily unavailable, retry later"})

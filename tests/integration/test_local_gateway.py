@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,12 +13,14 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from moto import mock_aws
 
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import MAX_REQUEST_BODY_BYTES, AccessLogEntry, LocalGateway, RouteTable
-from local.template import Route, SamTemplate
+from local.template import FakeLambdaContext, Route, SamTemplate
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = SamTemplate(REPO_ROOT / "template.yaml")
 EXTRA_ROUTES = [
     Route("GET", "/boom", "BoomFunction", "NONE"),
@@ -142,12 +143,16 @@ def test_public_route_has_no_authorizer_and_omits_empty_fields(gateway: LocalGat
     assert "cookies" not in event
 
 
-def test_path_parameters_are_url_decoded(gateway: LocalGateway) -> None:
-    event = echoed_event(gateway, "GET", "/calls/blu/call%2F42%20x")
+def test_path_is_url_decoded_like_http_api_does(gateway: LocalGateway) -> None:
+    event = echoed_event(gateway, "GET", "/calls/blu/c%C3%A9%2042?q=a%20b")
     assert event["routeKey"] == "GET /calls/{vendor}/{vendorCallId}"
-    assert event["rawPath"] == "/calls/blu/call%2F42%20x"
-    assert event["pathParameters"] == {"vendor": "blu", "vendorCallId": "call/42 x"}
+    assert event["rawPath"] == "/calls/blu/c\u00e9 42"
+    assert event["requestContext"]["http"]["path"] == "/calls/blu/c\u00e9 42"
+    assert event["pathParameters"] == {"vendor": "blu", "vendorCallId": "c\u00e9 42"}
+    assert event["rawQueryString"] == "q=a%20b"  # The query string stays encoded.
     assert "body" not in event
+    # A decoded "/" separates segments, so this has one segment too many for the route.
+    assert request(gateway, "GET", "/calls/blu/a%2Fb")[0] == 404
 
 
 def test_duplicate_headers_are_comma_joined(gateway: LocalGateway) -> None:
@@ -181,7 +186,9 @@ def test_unknown_path_and_wrong_method_are_404(gateway: LocalGateway, functions:
     assert functions.events == []
 
 
-def test_handler_exception_is_500_and_logged(gateway: LocalGateway, capsys: pytest.CaptureFixture[str]) -> None:
+def test_handler_exception_is_500_and_logged(
+    gateway: LocalGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, headers, body = request(gateway, "GET", "/boom")
     assert status == 500
     assert json.loads(body) == {"message": "Internal Server Error"}
@@ -256,14 +263,19 @@ def test_more_specific_routes_win() -> None:
 
 def test_named_stage_prefixes_the_path(functions: FakeFunctions) -> None:
     entries: list[AccessLogEntry] = []
-    with LocalGateway(TEMPLATE.routes, functions, stage=TEMPLATE.http_api_stage(), access_log=entries.append) as gw:
+    with LocalGateway(
+        TEMPLATE.routes, functions, stage="dev", access_log=entries.append
+    ) as gw:
         assert gw.url.endswith("/dev")
         event = echoed_event(gw, "GET", "/dev/campaigns/c-1")
         assert request(gw, "GET", "/campaigns/c-1")[0] == 404
     assert event["rawPath"] == "/dev/campaigns/c-1"
     assert event["routeKey"] == "GET /campaigns/{campaignId}"
     assert event["requestContext"]["stage"] == "dev"
-    assert [(entry.route_key, entry.status) for entry in entries] == [("GET /campaigns/{campaignId}", 200), ("-", 404)]
+    assert [(entry.route_key, entry.status) for entry in entries] == [
+        ("GET /campaigns/{campaignId}", 200),
+        ("-", 404),
+    ]
 
 
 # --------------------------------------------------------------------------- schedule driver
@@ -348,7 +360,8 @@ def test_sqs_driver_deletes_successes_and_redelivers_failures_until_the_dlq(
     assert batches[1][0]["attributes"]["ApproximateReceiveCount"] == "2"
 
     rest = driver.drain(max_rounds=20)
-    assert rest.received == 3  # Receives 3, 4 and 5; the sixth receive moves it to the DLQ (maxReceiveCount 5).
+    # Receives 3, 4 and 5; the sixth receive moves it to the DLQ (maxReceiveCount 5).
+    assert rest.received == 3
     dead = sqs.receive_message(QueueUrl=urls["DispatchDeadLetterQueue"], MaxNumberOfMessages=10)["Messages"]
     assert [message["Body"] for message in dead] == ["fail"]
     remaining = sqs.get_queue_attributes(QueueUrl=urls["DispatchQueue"], AttributeNames=["All"])["Attributes"]
@@ -389,7 +402,9 @@ def test_sqs_driver_treats_an_unknown_item_identifier_as_a_failed_batch(
     driver = SqsDriver(sqs, source, urls["DispatchQueue"], lambda function_id, event: None)
     assert driver.failed_message_ids(None, ["m1", "m2"]) == set()
     assert driver.failed_message_ids({"batchItemFailures": []}, ["m1", "m2"]) == set()
-    assert driver.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "m2"}]}, ["m1", "m2"]) == {"m2"}
+    assert driver.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "m2"}]}, ["m1", "m2"]) == {
+        "m2"
+    }
     assert driver.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "zz"}]}, ["m1", "m2"]) == {
         "m1",
         "m2",
@@ -412,3 +427,40 @@ def test_sqs_driver_runs_in_the_background(sqs_queues: tuple[Any, dict[str, str]
         assert delivered.wait(timeout=5)
     finally:
         driver.stop()
+
+
+def test_events_are_understood_by_powertools_http_resolver() -> None:
+    app = APIGatewayHttpResolver()
+
+    @app.get("/campaigns/<campaignId>")
+    def get_campaign(campaignId: str) -> dict[str, Any]:
+        return {
+            "campaignId": campaignId,
+            "view": app.current_event.get_query_string_value("view"),
+            "iam": app.current_event.request_context.authorizer.iam.user_arn,
+        }
+
+    @app.post("/webhooks/<vendor>")
+    def webhook(vendor: str) -> dict[str, Any]:
+        event = app.current_event
+        return {
+            "vendor": vendor,
+            "binary": event.is_base64_encoded,
+            "size": len(base64.b64decode(event.body)),
+        }
+
+    def invoke(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        return app.resolve(event, FakeLambdaContext(function_name=function_id))
+
+    for stage, prefix in (("$default", ""), ("dev", "/dev")):
+        with LocalGateway(TEMPLATE.routes, invoke, stage=stage) as gw:
+            status, _, body = request(gw, "GET", f"{prefix}/campaigns/c%207?view=full")
+            assert status == 200, body
+            assert json.loads(body) == {
+                "campaignId": "c 7",
+                "view": "full",
+                "iam": "arn:aws:iam::123456789012:user/local-gateway",
+            }
+            status, _, body = request(gw, "POST", f"{prefix}/webhooks/blu", body=b"\xffbinary")
+            assert status == 200, body
+            assert json.loads(body) == {"vendor": "blu", "binary": True, "size": 7}

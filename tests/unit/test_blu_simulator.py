@@ -7,21 +7,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:  # `local` is a repo-root package, not installed
-    sys.path.insert(0, str(REPO_ROOT))
 
 from local.simulators.blu import BluSimulator, mask_mobile, sign_for
 

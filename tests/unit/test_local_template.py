@@ -9,6 +9,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from aws_lambda_powertools import Logger
 from moto import mock_aws
 
 from local.template import (
@@ -23,6 +24,7 @@ from local.template import (
     load_template,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 LOCAL_REFS = {
     "DialhubTable": "dialhub-dev",
@@ -106,12 +108,12 @@ def test_resolver_resolves_parameters_pseudo_parameters_and_local_resource_value
     assert resolver.resolve({"Ref": "DailyRunHour"}) == "9"  # Number defaults come back as text.
     assert resolver.resolve({"Ref": "AWS::Region"}) == "us-east-1"
     assert resolver.resolve({"Ref": "AWS::AccountId"}) == "123456789012"
-    assert resolver.resolve({"Fn::Sub": "https://${DialhubApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}) == (
-        "https://api123.execute-api.us-east-1.amazonaws.com"
-    )
+    api_url = {"Fn::Sub": "https://${DialhubApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert resolver.resolve(api_url) == "https://api123.execute-api.us-east-1.amazonaws.com"
     assert resolver.resolve({"Fn::Sub": ["${Name}/${Stage}/${!Literal}", {"Name": "x"}]}) == "x/qa/${Literal}"
     assert resolver.resolve({"Fn::Sub": "${DispatchQueue.Arn}"}) == "arn:aws:sqs:us-east-1:123456789012:q"
-    assert resolver.resolve({"Fn::GetAtt": ["DispatchQueue", "Arn"]}) == "arn:aws:sqs:us-east-1:123456789012:q"
+    queue_arn = "arn:aws:sqs:us-east-1:123456789012:q"
+    assert resolver.resolve({"Fn::GetAtt": ["DispatchQueue", "Arn"]}) == queue_arn
     assert resolver.resolve({"Fn::Join": ["-", ["a", {"Ref": "Stage"}, "b"]]}) == "a-qa-b"
     assert resolver.resolve({"Ref": "AWS::StackName"}) == "dialhub-local"
     assert resolver.resolve({"Ref": "AWS::Partition"}) == "aws"
@@ -161,7 +163,14 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
     webhook_routes = [route for route in template.routes if route.function_id == "WebhooksFunction"]
     assert webhook_routes == [
         Route("POST", "/webhooks/{vendor}", "WebhooksFunction", "NONE", "VendorCallback", "DialhubApi"),
-        Route("POST", "/webhooks/{vendor}/{kind}", "WebhooksFunction", "NONE", "VendorCallbackKind", "DialhubApi"),
+        Route(
+            "POST",
+            "/webhooks/{vendor}/{kind}",
+            "WebhooksFunction",
+            "NONE",
+            "VendorCallbackKind",
+            "DialhubApi",
+        ),
     ]
     assert len(template.routes) == 9
 
@@ -234,7 +243,9 @@ def test_function_environment_is_resolved_to_strings(template: SamTemplate) -> N
     assert all(isinstance(value, str) for value in environment.values())
 
     qa = SamTemplate(TEMPLATE_PATH, parameters={"Stage": "qa"})
-    qa_environment = qa.function_environment("ApiFunction", qa.resolver(refs={**LOCAL_REFS, "DialhubTable": "t"}))
+    qa_environment = qa.function_environment(
+        "ApiFunction", qa.resolver(refs={**LOCAL_REFS, "DialhubTable": "t"})
+    )
     assert qa_environment["VENDOR_SECRET_PREFIX"] == "dialhub/qa/vendors/"
     assert qa_environment["TABLE_NAME"] == "t"
 
@@ -246,7 +257,7 @@ def test_function_environment_names_a_missing_local_resource(template: SamTempla
 
 def test_function_name_and_http_api_stage(template: SamTemplate) -> None:
     assert template.function_name("ApiFunction", template.resolver()) == "dialhub-dev-api"
-    assert template.http_api_stage() == "dev"
+    assert template.http_api_stage() == "$default"  # no StageName: URLs carry no stage prefix
     with pytest.raises(TemplateError, match="NoSuchFunction"):
         template.function_environment("NoSuchFunction", template.resolver())
 
@@ -271,7 +282,10 @@ def test_create_table_kwargs_create_the_template_table(template: SamTemplate, aw
         dynamodb.create_table(**kwargs)
         dynamodb.update_time_to_live(
             TableName=kwargs["TableName"],
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": template.ttl_attribute("DialhubTable")},
+            TimeToLiveSpecification={
+                "Enabled": True,
+                "AttributeName": template.ttl_attribute("DialhubTable"),
+            },
         )
         table = dynamodb.describe_table(TableName="dialhub-dev")["Table"]
         ttl = dynamodb.describe_time_to_live(TableName="dialhub-dev")["TimeToLiveDescription"]
@@ -302,7 +316,9 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
             arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
                 "Attributes"
             ]["QueueArn"]
-        dispatch = sqs.get_queue_attributes(QueueUrl=urls["DispatchQueue"], AttributeNames=["All"])["Attributes"]
+        dispatch = sqs.get_queue_attributes(QueueUrl=urls["DispatchQueue"], AttributeNames=["All"])[
+            "Attributes"
+        ]
 
     assert urls["DispatchQueue"].endswith("/dialhub-dev-dispatch")
     assert urls["DispatchDeadLetterQueue"].endswith("/dialhub-dev-dispatch-dlq")
@@ -339,8 +355,6 @@ def test_load_handler_imports_each_function_under_its_own_module_name(template: 
 
 
 def test_fake_context_works_with_powertools_logger(template: SamTemplate) -> None:
-    from aws_lambda_powertools import Logger
-
     spec = template.functions["ApiFunction"]
     logger = Logger(service="dialhub-test")
     seen: dict[str, object] = {}

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import phonenumbers
 
+_PARSE_PROBLEMS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+    phonenumbers.NumberParseException.TOO_LONG: "too long",
+}
+
 
 class InvalidPhone(ValueError):
     """The text is not a dialable phone number; the message says why."""
@@ -17,7 +25,7 @@ def normalise_phone(raw: str, default_region: str) -> str:
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(f"not a phone number ({exc.error_type.name.lower()})") from exc
+        raise InvalidPhone(_PARSE_PROBLEMS.get(exc.error_type, "not a phone number")) from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhone("wrong length for its country")
     if not phonenumbers.is_valid_number(number):

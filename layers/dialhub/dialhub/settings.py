@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 class Settings(BaseModel):
     table_name: str = Field(min_length=1)
     dispatch_queue_url: str = ""
-    vendor_secret_prefix: str = "dialhub/dev/vendors/"
+    vendor_secret_prefix: str = "dialhub/dev/vendors/"  # noqa: S105 - a name, not a secret
     default_phone_region: str = Field(default="PH", pattern=r"^[A-Z]{2}$")
     default_timezone: str = "Asia/Manila"
     # What Blu's pre-dial verification answers when the store cannot be read: dial (open) or not (closed).

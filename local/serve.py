@@ -1,0 +1,40 @@
+"""`make serve`: the offline stack left running, with the dispatch queue and the poller kept busy.
+
+Locally the IAM-protected routes are served without SigV4 (there is no IAM here); in AWS they need it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from local.stack import LocalStack
+
+POLL_EVERY_SECONDS = 15.0  # the deployed schedule polls every 10 minutes; locally time is compressed
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3000"))
+    stop = threading.Event()
+    with LocalStack(port=port, log_level=os.environ.get("LOG_LEVEL", "WARNING")) as stack:
+        stack.sqs_driver.run_in_background(0.5)
+
+        def poll_forever() -> None:
+            while not stop.wait(POLL_EVERY_SECONDS):
+                stack.fire("ResultPolling")
+
+        threading.Thread(target=poll_forever, name="poller", daemon=True).start()
+        print(f"dialhub API: {stack.url}", flush=True)
+        print("  daily schedule: POST /campaigns/{id}/dispatch (or wait for none: the local cron is manual)")
+        print(f"  Blu simulator: {stack.blu.base_url}   callbacks -> {stack.url}/webhooks/blu?token=...")
+        print("  Ctrl-C to stop", flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Shared fixtures: AWS through moto (resources built from template.yaml) and the Blu simulator."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import stamina
+from moto import mock_aws
+
+from dialhub.queue import DispatchQueue
+from dialhub.settings import Settings
+from dialhub.store import Store
+from dialhub.vendors import StaticAdapters
+from dialhub.vendors.blu import BluAccount, BluAdapter
+from dialhub.wiring import Dependencies
+from local.simulators.blu import BluSimulator
+from local.template import SamTemplate
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+WEBHOOK_TOKEN = "local-webhook-token-not-a-secret"
+BLU_APP_ID = "10001"
+BLU_APP_KEY = "test-app-key-0123456789"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def api_event(name: str, *, path: dict[str, str] | None = None, body: Any = None) -> dict[str, Any]:
+    """A stored API event with other path parameters or body, keeping rawPath consistent."""
+    event = copy.deepcopy(load_event(name))
+    if path:
+        event["pathParameters"] = {**event.get("pathParameters", {}), **path}
+        raw = event["routeKey"].split(" ", 1)[1]
+        for key, value in event["pathParameters"].items():
+            raw = raw.replace("{" + key + "}", value)
+        event["rawPath"] = event["requestContext"]["http"]["path"] = raw
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+@pytest.fixture(autouse=True)
+def _offline_aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("e2e"):
+        return  # the running LocalStack owns the environment (endpoint, credentials) of its tests
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_REGION": "us-east-1", "POWERTOOLS_METRICS_DISABLED": "true",
+                        "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    stamina.set_testing(True, attempts=3)
+
+
+@pytest.fixture(scope="session")
+def template() -> SamTemplate:
+    return SamTemplate(ROOT / "template.yaml", parameters={"Stage": "test"})
+
+
+@pytest.fixture
+def aws() -> Any:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def table_name(aws: Any, template: SamTemplate) -> str:
+    kwargs = template.create_table_kwargs("DialhubTable", template.resolver())
+    boto3.client("dynamodb").create_table(**kwargs)
+    return kwargs["TableName"]
+
+
+@pytest.fixture
+def queue_url(aws: Any) -> str:
+    return boto3.client("sqs").create_queue(QueueName="dialhub-test-dispatch")["QueueUrl"]
+
+
+@pytest.fixture
+def store(table_name: str) -> Store:
+    return Store(table_name)
+
+
+@pytest.fixture
+def blu_sim() -> Any:
+    simulator = BluSimulator(BLU_APP_ID, BLU_APP_KEY, timezone="Asia/Manila", dial_delay=(0.01, 0.05),
+                             retry_interval=0.05).start()
+    yield simulator
+    simulator.stop()
+
+
+def blu_account(base_url: str, **overrides: Any) -> BluAccount:
+    return BluAccount.model_validate({"appId": BLU_APP_ID, "appKey": BLU_APP_KEY, "baseUrl": base_url,
+                                      "webhookToken": WEBHOOK_TOKEN, "timezone": "Asia/Manila", **overrides})
+
+
+@pytest.fixture
+def blu(blu_sim: BluSimulator) -> BluAdapter:
+    return BluAdapter(blu_account(blu_sim.base_url))
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture
+def deps(table_name: str, queue_url: str, blu: BluAdapter) -> Dependencies:
+    settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
+    return Dependencies(settings=settings, store=Store(table_name), queue=DispatchQueue(queue_url),
+                        adapters=StaticAdapters({"blu": blu}))
+
+
+def drain_queue(deps: Dependencies) -> list[dict[str, Any]]:
+    """Every message on the dispatch queue, as SQS would deliver it to the dispatcher."""
+    sqs = deps.queue.client
+    records = []
+    while True:
+        response = sqs.receive_message(QueueUrl=deps.queue.queue_url, MaxNumberOfMessages=10)
+        messages = response.get("Messages", [])
+        if not messages:
+            return records
+        for message in messages:
+            records.append({"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                            "body": message["Body"], "attributes": {"ApproximateReceiveCount": "1"},
+                            "messageAttributes": {}, "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs",
+                            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:dialhub-test-dispatch",
+                            "awsRegion": "us-east-1"})
+            sqs.delete_message(QueueUrl=deps.queue.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def function_module(name: str) -> Any:
+    """functions/<name>/app.py, imported under a unique name (five modules are called app)."""
+    import importlib.util
+    import sys
+
+    module_name = f"dialhub_function_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+class FakeContext:
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "test-request"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+def call_api(deps: Dependencies, event: dict[str, Any]) -> tuple[int, Any]:
+    response = function_module("api").handle(event, FakeContext(), deps)
+    body = response.get("body")
+    return response["statusCode"], json.loads(body) if body else None
+
+
+def call_webhook(deps: Dependencies, event: dict[str, Any]) -> tuple[int, Any]:
+    response = function_module("webhooks").handle(event, deps)
+    return response["statusCode"], json.loads(response["body"])
