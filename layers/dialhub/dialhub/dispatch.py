@@ -87,7 +87,7 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
         for contact_id, record_id in result.accepted.items():
             moved += store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
                                         allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
-                                        sets={"vendorRecordId": record_id})
+                                        sets={"vendorRecordId": record_id, "vendorJobId": result.job_id})
         for contact_id, reason in result.rejected.items():
             summary.failed += _fail(store, contacts[contact_id], reason, now)
         store.add_task_submissions(task, moved)

@@ -68,6 +68,7 @@ class Contact(WireModel):
     vendor_task_id: str | None = None
     vendor_task_date: dt.date | None = None
     vendor_record_id: str | None = None
+    vendor_job_id: str | None = None
     reason: str | None = None
     disposition: Disposition | None = None
     do_not_call: bool = False

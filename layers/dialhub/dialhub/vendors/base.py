@@ -70,6 +70,7 @@ class SubmitResult:
 
     accepted: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
+    job_id: str | None = None  # the vendor's id for this submission, when it gives one
 
 
 @dataclass(frozen=True)

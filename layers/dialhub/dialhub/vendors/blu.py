@@ -261,12 +261,13 @@ class BluAdapter:
         records = [self._record(request) for request in requests]
         result = SubmitResult()
         try:
-            self._call("/rest/v1/uploadAndStartJob", {"taskId": self._task_id(task), "records": records})
+            payload = self._call("/rest/v1/uploadAndStartJob", {"taskId": self._task_id(task), "records": records})
         except VendorRejected as exc:
             result.rejected = {request.contact_id: exc.reason for request in requests}
             return result
         # Blu answers only a count (of newly accepted records): every record of a successful upload is in.
         result.accepted = {req.contact_id: str(rec["id"]) for req, rec in zip(requests, records, strict=True)}
+        result.job_id = _text(payload.get("jobId"))
         return result
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
