@@ -27,7 +27,7 @@ def handle_callback(vendor: str, callback: InboundCallback, adapters: Adapters, 
         adapter = adapters.get(vendor)
     except UnknownVendor:
         return Reply(404, {"message": "unknown vendor"})
-    if not adapter.authenticate(callback):
+    if not adapter.authenticate(callback) and not _authenticates_after_rotation(vendor, callback, adapters):
         count_metric("WebhookRejected", vendor=vendor, reason="auth")
         logger.warning("callback failed authentication", extra={"vendor": vendor, "kind": callback.kind,
                                                                 "source_ip": callback.source_ip})
@@ -49,6 +49,11 @@ def handle_callback(vendor: str, callback: InboundCallback, adapters: Adapters, 
                                           "duplicates": results[RecordResult.DUPLICATE],
                                           "orphans": results[RecordResult.ORPHAN]})
     return adapter.acknowledge(callback)
+
+
+def _authenticates_after_rotation(vendor: str, callback: InboundCallback, adapters: Adapters) -> bool:
+    fresh = adapters.refreshed(vendor)
+    return fresh is not None and fresh.authenticate(callback)
 
 
 def predial_allows(question: PredialQuestion, store: Store, fail_open: bool) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any, Protocol
@@ -40,8 +41,12 @@ class Adapters(Protocol):
 
     def get(self, vendor: str) -> VendorAdapter: ...
 
+    def refreshed(self, vendor: str) -> VendorAdapter | None:
+        """The adapter rebuilt from a freshly read secret, or None when that is not possible now."""
 
-AccountLoader = Callable[[str], dict[str, Any]]
+
+AccountLoader = Callable[..., dict[str, Any]]
+REFRESH_INTERVAL_SECONDS = 30.0
 
 
 class AdapterProvider:
@@ -51,10 +56,20 @@ class AdapterProvider:
         self._load_account = load_account
         self._http_factory = http_factory
         self._built: dict[str, tuple[str, VendorAdapter]] = {}
+        self._last_refresh: dict[str, float] = {}
 
-    def get(self, vendor: str) -> VendorAdapter:
+    def refreshed(self, vendor: str) -> VendorAdapter | None:
+        """Re-read the secret (a rotation may have happened), at most once per interval per vendor,
+        so requests with a wrong token cannot turn into a stream of Secrets Manager calls."""
+        now = time.monotonic()
+        if now - self._last_refresh.get(vendor, -REFRESH_INTERVAL_SECONDS) < REFRESH_INTERVAL_SECONDS:
+            return None
+        self._last_refresh[vendor] = now
+        return self.get(vendor, force_fetch=True)
+
+    def get(self, vendor: str, *, force_fetch: bool = False) -> VendorAdapter:
         cls = adapter_class(vendor)
-        account = self._load_account(vendor)
+        account = self._load_account(vendor, force_fetch=force_fetch) if force_fetch else self._load_account(vendor)
         fingerprint = json.dumps(account, sort_keys=True, default=str)
         cached = self._built.get(vendor)
         if cached and cached[0] == fingerprint:
@@ -75,3 +90,6 @@ class StaticAdapters:
         if vendor not in self._adapters:
             raise UnknownVendor(vendor)
         return self._adapters[vendor]
+
+    def refreshed(self, vendor: str) -> VendorAdapter | None:
+        return None
