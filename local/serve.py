@@ -25,7 +25,7 @@ def main() -> None:
 
         threading.Thread(target=poll_forever, name="poller", daemon=True).start()
         print(f"dialhub API: {stack.url}", flush=True)
-        print("  daily schedule: POST /campaigns/{id}/dispatch (or wait for none: the local cron is manual)")
+        print("  the daily schedule does not fire by itself here: POST /campaigns/{id}/dispatch sends a campaign now")
         print(f"  Blu simulator: {stack.blu.base_url}   callbacks -> {stack.url}/webhooks/blu?token=...")
         print("  Ctrl-C to stop", flush=True)
         try:

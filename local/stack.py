@@ -16,6 +16,7 @@ import secrets
 import socket
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class LocalStack:
     def start(self) -> None:
         self._saved_environ = dict(os.environ)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
+        warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.moto.start()
         moto_url = f"http://127.0.0.1:{self.moto._port}"

@@ -25,7 +25,7 @@ from dialhub.campaigns import (
     require_campaign,
 )
 from dialhub.errors import Conflict, InvalidField, NotFound
-from dialhub.models import ID_PATTERN, CallOutcome
+from dialhub.models import ID_PATTERN, CallOutcome, WireModel
 from dialhub.observability import logger
 from dialhub.vendors import vendor_names
 from dialhub.wiring import Dependencies
@@ -34,6 +34,34 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 CampaignId = Annotated[str, Path(pattern=ID_PATTERN, description="Campaign id")]
 ContactId = Annotated[str, Path(pattern=ID_PATTERN, description="Your contact id")]
+
+
+class FieldProblem(WireModel):
+    field: str
+    problem: str
+
+
+class ErrorBody(WireModel):
+    """Every 4xx/5xx body: what went wrong and, for 422, which fields."""
+
+    message: str
+    errors: list[FieldProblem] | None = None
+
+
+_ERRORS = {
+    404: "Unknown campaign, contact or call",
+    409: "The resource's state does not allow this now",
+    422: "A field is missing or wrong: each error names it",
+}
+
+
+def _responses(model: type[WireModel], *errors: int, status: int = 200,
+               description: str = "Success") -> dict[int, Any]:
+    """The documented answers of a route: its success body and our error body for each error status."""
+    def body(text: str, schema: type[WireModel]) -> dict[str, Any]:
+        return {"description": text, "content": {"application/json": {"model": schema}}}
+
+    return {status: body(description, model)} | {error: body(_ERRORS[error], ErrorBody) for error in (422, *errors)}
 
 
 def _deps() -> Dependencies:
@@ -76,7 +104,9 @@ def _unexpected(exc: Exception) -> Response:
     return _json(500, {"message": "internal error; it has been logged"})
 
 
-@app.post("/campaigns", summary="Create a campaign with up to 10,000 contacts", tags=["campaigns"])
+@app.post("/campaigns", summary="Create a campaign with up to 10,000 contacts", tags=["campaigns"],
+          responses=_responses(IntakeResult, 409, status=201,
+                               description="Created (or found, for a known campaignId); contacts taken in"))
 def post_campaign(body: CreateCampaignRequest) -> Response[IntakeResult]:
     deps = _deps()
     settings = deps.settings
@@ -85,38 +115,42 @@ def post_campaign(body: CreateCampaignRequest) -> Response[IntakeResult]:
     return Response(status_code=201, content_type="application/json", body=result.to_wire())
 
 
-@app.post("/campaigns/<campaignId>/contacts", summary="Add contacts to a campaign", tags=["campaigns"])
+@app.post("/campaigns/<campaignId>/contacts", summary="Add contacts to a campaign", tags=["campaigns"],
+          responses=_responses(IntakeResult, 404))
 def post_contacts(campaignId: CampaignId, body: AddContactsRequest) -> IntakeResult:  # noqa: N803
     deps = _deps()
     campaign = require_campaign(deps.store, campaignId)
     return intake_contacts(campaign, body.contacts, deps.store, deps.settings.default_phone_region, deps.clock())
 
 
-@app.post("/campaigns/<campaignId>/dispatch", summary="Dispatch queued contacts now", tags=["campaigns"])
+@app.post("/campaigns/<campaignId>/dispatch", summary="Dispatch queued contacts now", tags=["campaigns"],
+          responses=_responses(DispatchResult, 404))
 def post_dispatch(campaignId: CampaignId) -> DispatchResult:  # noqa: N803
     deps = _deps()
     return dispatch_now(deps.store, deps.queue, campaignId, deps.clock())
 
 
-@app.get("/campaigns/<campaignId>", summary="Campaign state and counts", tags=["campaigns"])
+@app.get("/campaigns/<campaignId>", summary="Campaign state and counts", tags=["campaigns"],
+         responses=_responses(CampaignView, 404))
 def get_campaign(campaignId: CampaignId) -> CampaignView:  # noqa: N803
     return campaign_view(_deps().store, campaignId)
 
 
 @app.get("/campaigns/<campaignId>/contacts/<contactId>", summary="A contact and every attempt",
-         tags=["contacts"])
+         tags=["contacts"], responses=_responses(ContactView, 404))
 def get_contact(campaignId: CampaignId, contactId: ContactId) -> ContactView:  # noqa: N803
     return contact_view(_deps().store, campaignId, contactId)
 
 
 @app.post("/campaigns/<campaignId>/contacts/<contactId>/cancel", summary="Cancel a contact not yet dialled",
-          tags=["contacts"])
+          tags=["contacts"], responses=_responses(ContactView, 404, 409))
 def post_cancel(campaignId: CampaignId, contactId: ContactId) -> ContactView:  # noqa: N803
     deps = _deps()
     return cancel_contact(deps.store, deps.adapters, campaignId, contactId, deps.clock())
 
 
-@app.get("/calls/<vendor>/<vendorCallId>", summary="One normalised call outcome", tags=["calls"])
+@app.get("/calls/<vendor>/<vendorCallId>", summary="One normalised call outcome", tags=["calls"],
+         responses=_responses(CallOutcome, 404))
 def get_call(vendor: Annotated[str, Path(description="blu, nxtele, airudder")],
              vendorCallId: Annotated[str, Path(min_length=1, max_length=128)]) -> CallOutcome:  # noqa: N803
     if vendor not in vendor_names():

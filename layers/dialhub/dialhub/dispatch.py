@@ -83,15 +83,17 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
     for start in range(0, len(claimed), adapter.batch_limit):
         chunk = claimed[start:start + adapter.batch_limit]
         result = adapter.submit(task, [DialRequest.for_contact(contact) for contact in chunk])
-        moved = 0
         for contact_id, record_id in result.accepted.items():
-            moved += store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
-                                        allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
-                                        sets={"vendorRecordId": record_id, "vendorJobId": result.job_id})
+            # A contact whose callback raced ahead of this write is already final: the move is skipped.
+            store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
+                               allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
+                               sets={"vendorRecordId": record_id, "vendorJobId": result.job_id})
         for contact_id, reason in result.rejected.items():
             summary.failed += _fail(store, contacts[contact_id], reason, now)
-        store.add_task_submissions(task, moved)
-        summary.submitted += moved
+        # Counted as the vendor accepted them: polling stops only once this many results are final, so an
+        # over-count only polls longer, while an under-count could stop before a dropped callback is found.
+        store.add_task_submissions(task, len(result.accepted))
+        summary.submitted += len(result.accepted)
     count_metric("ContactsSubmitted", summary.submitted, vendor=campaign.vendor)
     count_metric("ContactsRejectedByVendor", summary.failed, vendor=campaign.vendor)
     logger.info("batch dispatched", extra={"batch_id": batch.batch_id, "vendor": campaign.vendor,

@@ -118,25 +118,27 @@ class Store:
     def _update(self, key: dict[str, Any], sets: dict[str, Any], *, removes: Iterable[str] = (),
                 condition: str | None = None, values: dict[str, Any] | None = None,
                 names: dict[str, str] | None = None) -> bool:
-        """SET / REMOVE attributes by name under an optional condition; False when the condition fails."""
+        """SET attributes (a None value removes it) under an optional condition; False when it fails."""
         names = dict(names or {})
-        expr_values = {key_: _serializer.serialize(val) for key_, val in _to_plain_values(values or {}).items()}
-        parts = []
+        values = dict(values or {})
+        assignments, removals = [], []
         for index, (attr, value) in enumerate(sets.items()):
             names[f"#a{index}"] = attr
-            expr_values[f":a{index}"] = _serializer.serialize(_to_plain_values({"v": value})["v"])
-            parts.append(f"#a{index} = :a{index}")
-        expression = ("SET " + ", ".join(parts)) if parts else ""
-        remove_names = []
+            if value is None:
+                removals.append(f"#a{index}")
+            else:
+                values[f":a{index}"] = value
+                assignments.append(f"#a{index} = :a{index}")
         for index, attr in enumerate(removes):
             names[f"#r{index}"] = attr
-            remove_names.append(f"#r{index}")
-        if remove_names:
-            expression += " REMOVE " + ", ".join(remove_names)
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "Key": key, "UpdateExpression": expression.strip(),
+            removals.append(f"#r{index}")
+        expression = " ".join(part for part in (
+            "SET " + ", ".join(assignments) if assignments else "",
+            "REMOVE " + ", ".join(removals) if removals else "") if part)
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Key": key, "UpdateExpression": expression,
                                   "ExpressionAttributeNames": names}
-        if expr_values:
-            kwargs["ExpressionAttributeValues"] = expr_values
+        if values:
+            kwargs["ExpressionAttributeValues"] = _to_item(values)
         if condition:
             kwargs["ConditionExpression"] = condition
         try:
@@ -412,10 +414,6 @@ class Store:
 
 def _contact_key_plain(campaign_id: str, contact_id: str) -> dict[str, str]:
     return {"pk": _campaign_pk(campaign_id), "sk": f"CONTACT#{contact_id}"}
-
-
-def _to_plain_values(values: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(values, default=str), parse_float=Decimal)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,72 @@
+"""The store's promises, against moto: outcomes only move forward, and contacts move with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dialhub.dispositions import CallStatus, Disposition
+from dialhub.models import CallOutcome, Campaign, Contact, DialState, OutcomeSource
+from dialhub.store import RecordResult, Store
+
+T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
+
+
+def _outcome(status: CallStatus, disposition: Disposition = Disposition.UNKNOWN, **changes: object) -> CallOutcome:
+    fields = {"vendor": "blu", "vendor_call_id": "777", "campaign_id": "cmp", "contact_id": "c1"} | changes
+    return CallOutcome(status=status, disposition=disposition, **fields)
+
+
+def _contact(store: Store) -> None:
+    store.create_campaign(Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(),
+                                   timezone="Asia/Manila", created_at=T0))
+    store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567")], T0)
+
+
+def test_a_final_outcome_never_regresses_and_keeps_its_first_seen_time(store: Store) -> None:
+    _contact(store)
+    later = T0 + dt.timedelta(minutes=5)
+    assert store.record_outcome(_outcome(CallStatus.IN_PROGRESS), T0) is RecordResult.STORED
+    assert store.get_contact("cmp", "c1").state == DialState.QUEUED  # in-flight news leaves the contact alone
+    final = _outcome(CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY, source=OutcomeSource.POLL)
+    assert store.record_outcome(final, later) is RecordResult.STORED
+    assert store.record_outcome(_outcome(CallStatus.IN_PROGRESS), later) is RecordResult.DUPLICATE
+    assert store.record_outcome(_outcome(CallStatus.NO_ANSWER), later) is RecordResult.DUPLICATE
+    stored = store.get_outcome("blu", "777")
+    assert stored.status == CallStatus.ANSWERED and stored.disposition == Disposition.PROMISE_TO_PAY
+    assert stored.first_seen_at == T0 and stored.last_updated_at == later and stored.source == OutcomeSource.POLL
+    contact = store.get_contact("cmp", "c1")
+    assert contact.state == DialState.FINAL and contact.disposition == Disposition.PROMISE_TO_PAY
+    assert [o.vendor_call_id for o in store.contact_history("cmp", "c1")] == ["777"]
+
+
+def test_outcome_for_an_unknown_contact_is_kept_as_an_orphan(store: Store) -> None:
+    assert store.record_outcome(_outcome(CallStatus.BUSY), T0) is RecordResult.ORPHAN
+    assert store.get_outcome("blu", "777").status == CallStatus.BUSY
+    assert store.record_outcome(_outcome(CallStatus.BUSY), T0) is RecordResult.DUPLICATE
+
+
+def test_do_not_call_dispositions_mark_the_contact(store: Store) -> None:
+    _contact(store)
+    store.record_outcome(_outcome(CallStatus.ANSWERED, Disposition.DO_NOT_CALL), T0)
+    assert store.get_contact("cmp", "c1").do_not_call
+
+
+def test_moves_are_conditional_and_none_removes_an_attribute(store: Store) -> None:
+    _contact(store)
+    assert store.move_contact("cmp", "c1", DialState.SUBMITTING, allowed_from={DialState.QUEUED}, now=T0,
+                              batch_id="b1", sets={"batchId": "b1", "reason": "x"})
+    # Another batch cannot take a contact that b1 is submitting; b1 itself can come back to it.
+    assert not store.move_contact("cmp", "c1", DialState.SUBMITTING, allowed_from={DialState.SUBMITTING},
+                                  now=T0, batch_id="b2")
+    assert store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from={DialState.SUBMITTING}, now=T0,
+                              batch_id="b1", sets={"reason": None})
+    contact = store.get_contact("cmp", "c1")
+    assert contact.state == DialState.SUBMITTED and contact.reason is None and contact.batch_id == "b1"
+    assert not store.move_contact("cmp", "c1", DialState.CANCELLED, allowed_from={DialState.QUEUED}, now=T0)
+    assert not store.move_contact("cmp", "nobody", DialState.CANCELLED, allowed_from={DialState.QUEUED}, now=T0)
+
+
+def test_final_call_ids_reads_a_page_of_calls_at_once(store: Store) -> None:
+    store.record_outcome(_outcome(CallStatus.ANSWERED), T0)
+    store.record_outcome(_outcome(CallStatus.RINGING, vendor_call_id="778"), T0)
+    assert store.final_call_ids("blu", ["777", "778", "779"]) == {"777"}
