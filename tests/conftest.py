@@ -19,6 +19,7 @@ from dialhub.store import Store
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.blu import BluAccount, BluAdapter
 from dialhub.wiring import Dependencies
+from local.drivers import SqsDriver
 from local.simulators.blu import BluSimulator
 from local.template import SamTemplate
 
@@ -119,22 +120,18 @@ def deps(table_name: str, queue_url: str, blu: BluAdapter) -> Dependencies:
                         adapters=StaticAdapters({"blu": blu}))
 
 
-def drain_queue(deps: Dependencies) -> list[dict[str, Any]]:
-    """Every message on the dispatch queue, as SQS would deliver it to the dispatcher."""
-    sqs = deps.queue.client
-    records = []
-    while True:
-        response = sqs.receive_message(QueueUrl=deps.queue.queue_url, MaxNumberOfMessages=10)
-        messages = response.get("Messages", [])
-        if not messages:
-            return records
+def drain_queue(deps: Dependencies, template: SamTemplate) -> list[dict[str, Any]]:
+    """Take every message off the dispatch queue as the SQS event source would hand it to the dispatcher;
+    the test decides whether to deliver the records again (a redelivery)."""
+    [source] = template.sqs_sources
+    driver = SqsDriver(deps.queue.client, source, deps.queue.queue_url, invoke=lambda *_: None)
+    records: list[dict[str, Any]] = []
+    while messages := deps.queue.client.receive_message(QueueUrl=deps.queue.queue_url, MaxNumberOfMessages=10,
+                                                        AttributeNames=["All"]).get("Messages", []):
+        records.extend(driver.build_event(messages)["Records"])
         for message in messages:
-            records.append({"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                            "body": message["Body"], "attributes": {"ApproximateReceiveCount": "1"},
-                            "messageAttributes": {}, "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs",
-                            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:dialhub-test-dispatch",
-                            "awsRegion": "us-east-1"})
-            sqs.delete_message(QueueUrl=deps.queue.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            deps.queue.client.delete_message(QueueUrl=deps.queue.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return records
 
 
 def function_module(name: str) -> Any:

@@ -57,21 +57,21 @@ def _states(store: Store, campaign_id: str) -> dict[str, int]:
     return store.campaign_counts(campaign_id).by_state
 
 
-def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any) -> None:
+def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any, template: Any) -> None:
     campaign_id = _campaign(deps, count=450)
     summary = _plan(deps)
     assert summary == {"campaigns": 1, "batches": 3, "contacts": 450}
-    records = drain_queue(deps)
+    records = drain_queue(deps, template)
     sizes = sorted(len(json.loads(r["body"])["contactIds"]) for r in records)
     assert sizes == [50, 200, 200]
     assert _states(deps.store, campaign_id) == {"planned": 450}
     assert _plan(deps)["contacts"] == 0  # nothing is planned twice
 
 
-def test_every_call_reaches_one_final_outcome_through_polling(deps: Any, blu_sim: Any) -> None:
+def test_every_call_reaches_one_final_outcome_through_polling(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=12)
     _plan(deps)
-    assert _dispatch(deps, drain_queue(deps)) == {"batchItemFailures": []}
+    assert _dispatch(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 12}
     assert blu_sim.wait_idle(10)
     summary = _poll(deps)
@@ -91,21 +91,21 @@ def test_every_call_reaches_one_final_outcome_through_polling(deps: Any, blu_sim
     assert max(blu_sim.dial_requests.values()) == 1
 
 
-def test_redelivered_batch_dials_nobody_twice(deps: Any, blu_sim: Any) -> None:
+def test_redelivered_batch_dials_nobody_twice(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=5)
     _plan(deps)
-    records = drain_queue(deps)
+    records = drain_queue(deps, template)
     _dispatch(deps, records)
     _dispatch(deps, records)
     assert sum(blu_sim.dial_requests.values()) == 5 and max(blu_sim.dial_requests.values()) == 1
     assert _states(deps.store, campaign_id) == {"submitted": 5}
 
 
-def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: Any, blu_sim: Any,
+def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: Any, template: Any, blu_sim: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     campaign_id = _campaign(deps, count=4)
     _plan(deps)
-    records = drain_queue(deps)
+    records = drain_queue(deps, template)
     real_move = Store.move_contact
 
     def crash_on_submitted(self: Store, *args: Any, **kwargs: Any) -> bool:
@@ -123,17 +123,17 @@ def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: 
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
 
 
-def test_transient_vendor_failures_are_retried_and_then_left_to_sqs(deps: Any, blu_sim: Any) -> None:
+def test_transient_vendor_failures_are_retried_and_then_left_to_sqs(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=3)
     _plan(deps)
-    records = drain_queue(deps)
+    records = drain_queue(deps, template)
     blu_sim.fail_next(2, status=503)  # createTask fails twice, then the retry library gets through
     assert _dispatch(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 3}
 
     second = _campaign(deps, count=2)
     _plan(deps)
-    records = drain_queue(deps)
+    records = drain_queue(deps, template)
     blu_sim.fail_next(50, status=503)
     assert len(_dispatch(deps, records)["batchItemFailures"]) == 1  # SQS will deliver it again
     assert _states(deps.store, second) == {"planned": 2}  # Blu never answered: nothing was claimed
@@ -142,10 +142,11 @@ def test_transient_vendor_failures_are_retried_and_then_left_to_sqs(deps: Any, b
     assert _states(deps.store, second) == {"submitted": 2}
 
 
-def test_vendor_refusal_is_recorded_per_contact_with_the_vendors_reason(deps: Any, monkeypatch: Any) -> None:
+def test_vendor_refusal_is_recorded_per_contact_with_the_vendors_reason(deps: Any, template: Any,
+                                                                       monkeypatch: Any) -> None:
     campaign_id = _campaign(deps, count=2, vendorOptions={"botId": 7})
     _plan(deps)
-    records = drain_queue(deps)
+    records = drain_queue(deps, template)
     adapter = deps.adapters.get("blu")
     monkeypatch.setattr(adapter.account, "app_key", type(adapter.account.app_key)("wrong-key"))
     assert _dispatch(deps, records) == {"batchItemFailures": []}
@@ -224,10 +225,10 @@ def test_unknown_vendor_and_kind_are_404(deps: Any) -> None:
     assert call_webhook(deps, event)[0] == 404
 
 
-def test_predial_says_dial_only_for_a_contact_still_waiting(deps: Any, blu_sim: Any) -> None:
+def test_predial_says_dial_only_for_a_contact_still_waiting(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=3)
     _plan(deps)
-    _dispatch(deps, drain_queue(deps))
+    _dispatch(deps, drain_queue(deps, template))
 
     def ask(contact_id: str) -> Any:
         event = copy.deepcopy(load_event("webhooks/blu_predial.json"))
@@ -254,11 +255,11 @@ def test_predial_fails_open_or_closed_as_configured(deps: Any, monkeypatch: pyte
     assert call_webhook(deps, load_event("webhooks/blu_predial.json"))[1]["code"] == code
 
 
-def test_cancel_after_submission_cancels_at_blu(deps: Any, blu_sim: Any) -> None:
+def test_cancel_after_submission_cancels_at_blu(deps: Any, template: Any, blu_sim: Any) -> None:
     blu_sim.dial_delay = (5.0, 5.0)  # keep the calls waiting so they can still be cancelled
     campaign_id = _campaign(deps, count=2)
     _plan(deps)
-    _dispatch(deps, drain_queue(deps))
+    _dispatch(deps, drain_queue(deps, template))
     status, view = call_api(deps, api_event("api/cancel_contact.json",
                                             path={"campaignId": campaign_id, "contactId": "c0"}))
     assert status == 200 and view["state"] == "cancelled"
@@ -267,10 +268,10 @@ def test_cancel_after_submission_cancels_at_blu(deps: Any, blu_sim: Any) -> None
     assert json.loads(cancelled["extVars"])["contactId"] == "c0"
 
 
-def test_final_contact_cannot_be_cancelled(deps: Any, blu_sim: Any) -> None:
+def test_final_contact_cannot_be_cancelled(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=1)
     _plan(deps)
-    _dispatch(deps, drain_queue(deps))
+    _dispatch(deps, drain_queue(deps, template))
     assert blu_sim.wait_idle(10)
     _poll(deps)
     status, body = call_api(deps, api_event("api/cancel_contact.json",
