@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import pkgutil
 import time
 from collections.abc import Callable
@@ -62,14 +63,14 @@ class AdapterProvider:
         """Re-read the secret (a rotation may have happened), at most once per interval per vendor,
         so requests with a wrong token cannot turn into a stream of Secrets Manager calls."""
         now = time.monotonic()
-        if now - self._last_refresh.get(vendor, -REFRESH_INTERVAL_SECONDS) < REFRESH_INTERVAL_SECONDS:
+        if now - self._last_refresh.get(vendor, -math.inf) < REFRESH_INTERVAL_SECONDS:
             return None
         self._last_refresh[vendor] = now
         return self.get(vendor, force_fetch=True)
 
     def get(self, vendor: str, *, force_fetch: bool = False) -> VendorAdapter:
         cls = adapter_class(vendor)
-        account = self._load_account(vendor, force_fetch=force_fetch) if force_fetch else self._load_account(vendor)
+        account = self._load_account(vendor, force_fetch=force_fetch)
         fingerprint = json.dumps(account, sort_keys=True, default=str)
         cached = self._built.get(vendor)
         if cached and cached[0] == fingerprint:
