@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import boto3
 
 from dialhub.models import DispatchBatch
-from dialhub.settings import get_settings
 
 SEND_BATCH_LIMIT = 10
 
@@ -35,8 +33,3 @@ class DispatchQueue:
             failed.extend(chunk[int(entry["Id"])].batch_id for entry in response.get("Failed", []))
         if failed:
             raise RuntimeError(f"could not queue {len(failed)} dispatch batches: {', '.join(failed)}")
-
-
-@lru_cache(maxsize=1)
-def get_queue() -> DispatchQueue:
-    return DispatchQueue(get_settings().dispatch_queue_url)

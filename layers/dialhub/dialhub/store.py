@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -26,7 +25,6 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from dialhub.models import CallOutcome, Campaign, Contact, DialState, VendorTask
-from dialhub.settings import get_settings
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -73,6 +71,15 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def _campaign_pk(campaign_id: str) -> str:
     return f"CAMPAIGN#{campaign_id}"
+
+
+def _campaign_key(campaign_id: str) -> dict[str, Any]:
+    return {"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": "CAMPAIGN"}}
+
+
+def _plain_key(key: dict[str, Any]) -> dict[str, str]:
+    """A typed key as plain attributes, to start a whole item with it."""
+    return {name: value["S"] for name, value in key.items()}
 
 
 def _contact_key(campaign_id: str, contact_id: str) -> dict[str, Any]:
@@ -176,7 +183,7 @@ class Store:
     # ------------------------------------------------------------------ campaigns
     def create_campaign(self, campaign: Campaign) -> bool:
         """Store a new campaign; False when the id is taken."""
-        item = {"pk": _campaign_pk(campaign.campaign_id), "sk": "CAMPAIGN", **campaign.to_wire(),
+        item = {**_plain_key(_campaign_key(campaign.campaign_id)), **campaign.to_wire(),
                 "expiresAt": self._expires_at(campaign.created_at)}
         try:
             self.client.put_item(TableName=self.table_name, Item=_to_item(item),
@@ -189,17 +196,15 @@ class Store:
 
     def get_campaign(self, campaign_id: str) -> Campaign | None:
         response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
-                                        Key={"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": "CAMPAIGN"}})
+                                        Key=_campaign_key(campaign_id))
         return Campaign.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
     def mark_campaign_due(self, campaign: Campaign, dial_date: dt.date) -> None:
-        key = {"pk": {"S": _campaign_pk(campaign.campaign_id)}, "sk": {"S": "CAMPAIGN"}}
-        self._update(key, {"dialDate": dial_date.isoformat(), "gsi1pk": DUE,
+        self._update(_campaign_key(campaign.campaign_id), {"dialDate": dial_date.isoformat(), "gsi1pk": DUE,
                            "gsi1sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"})
 
     def clear_campaign_due(self, campaign_id: str) -> None:
-        key = {"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": "CAMPAIGN"}}
-        self._update(key, {}, removes=("gsi1pk", "gsi1sk"))
+        self._update(_campaign_key(campaign_id), {}, removes=("gsi1pk", "gsi1sk"))
 
     def iter_due_campaigns(self, up_to: dt.date) -> Iterator[Campaign]:
         """Campaigns with queued contacts whose dial date is on or before `up_to`."""
@@ -219,7 +224,7 @@ class Store:
         for chunk in _chunks(contacts, BATCH_WRITE_LIMIT):
             requests = []
             for contact in chunk:
-                item = {**_contact_key_plain(contact.campaign_id, contact.contact_id), **contact.to_wire(),
+                item = {**_plain_key(_contact_key(contact.campaign_id, contact.contact_id)), **contact.to_wire(),
                         "gsi1pk": f"QUEUE#{contact.campaign_id}", "gsi1sk": contact.contact_id,
                         "expiresAt": self._expires_at(now)}
                 requests.append({"PutRequest": {"Item": _to_item(item)}})
@@ -282,7 +287,7 @@ class Store:
 
     def create_task(self, task: VendorTask, now: dt.datetime) -> VendorTask:
         """Record a new vendor task; if another writer won the race, theirs is returned and used."""
-        item = {**{k: v["S"] for k, v in _task_key(task.campaign_id, task.vendor, task.local_date).items()},
+        item = {**_plain_key(_task_key(task.campaign_id, task.vendor, task.local_date)),
                 **task.to_wire(), "gsi1pk": OPEN_TASKS,
                 "gsi1sk": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}",
                 "expiresAt": self._expires_at(now)}
@@ -410,13 +415,3 @@ class Store:
             "ExpressionAttributeNames": {"#st": "state"},
             "ExpressionAttributeValues": _to_item(values),
         }
-
-
-def _contact_key_plain(campaign_id: str, contact_id: str) -> dict[str, str]:
-    return {"pk": _campaign_pk(campaign_id), "sk": f"CONTACT#{contact_id}"}
-
-
-@lru_cache(maxsize=1)
-def get_store() -> Store:
-    settings = get_settings()
-    return Store(settings.table_name, retention_days=settings.outcome_retention_days)
