@@ -24,7 +24,7 @@ from dialhub.campaigns import (
     intake_contacts,
     require_campaign,
 )
-from dialhub.errors import Conflict, InvalidField, NotFound
+from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.models import ID_PATTERN, CallOutcome, WireModel
 from dialhub.observability import logger
 from dialhub.vendors import vendor_names
@@ -72,13 +72,9 @@ def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
-def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in location)
-
-
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response:
-    errors = [{"field": _field_name(error.get("loc", ())), "problem": error.get("msg", "invalid")}
+    errors = [{"field": field_path(error), "problem": error.get("msg", "invalid")}
               for error in exc.errors()]
     return _json(422, {"message": "invalid request", "errors": errors})
 

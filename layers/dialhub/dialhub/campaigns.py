@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, WithJsonSchema, field_validator
 
-from dialhub.errors import Conflict, InvalidField, NotFound
+from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.models import ID_PATTERN, CallOutcome, Campaign, Contact, DialState, WireModel
 from dialhub.observability import logger
 from dialhub.phones import InvalidPhone, mask_phone, normalise_phone
@@ -124,10 +124,6 @@ def _new_campaign_id() -> str:
     return f"cmp_{secrets.token_hex(10)}"
 
 
-def _field_of(error: dict[str, Any]) -> str:
-    return ".".join(str(part) for part in error.get("loc", ())) or "contact"
-
-
 def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, default_region: str,
                     now: dt.datetime) -> IntakeResult:
     """Validate each contact on its own; queue the valid new ones; never queue a contactId twice."""
@@ -143,7 +139,7 @@ def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, d
         except ValidationError as exc:
             error = exc.errors()[0]
             result.rejections.append(Rejection(index=index, contact_id=contact_id,
-                                               reason=f"{_field_of(error)}: {error['msg']}"))
+                                               reason=f"{field_path(error, 'contact')}: {error['msg']}"))
             continue
         except InvalidPhone as exc:
             result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=f"phone: {exc}"))
@@ -178,7 +174,7 @@ def create_campaign(request: CreateCampaignRequest, store: Store, default_region
         options = adapter_class(request.vendor).validate_options(request.vendor_options)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise InvalidField(f"vendorOptions.{_field_of(error)}", error["msg"]) from exc
+        raise InvalidField(f"vendorOptions.{field_path(error)}", error["msg"]) from exc
     except UnknownVendor as exc:
         raise InvalidField("vendor", str(exc)) from exc
     campaign = Campaign(campaign_id=request.campaign_id or _new_campaign_id(), name=request.name,

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+
+def field_path(error: Mapping[str, Any], default: str = "") -> str:
+    """Where a pydantic error points, as a dotted path (body.contacts.3.phone)."""
+    return ".".join(str(part) for part in error.get("loc", ())) or default
+
 
 class NotFound(LookupError):
     def __init__(self, what: str) -> None:
