@@ -1,4 +1,4 @@
-"""`make demo`: the whole flow offline, from an HTTP campaign to a table of outcomes."""
+"""`make demo`: the whole flow offline, from HTTP campaigns on every vendor to their outcomes side by side."""
 
 from __future__ import annotations
 
@@ -6,42 +6,48 @@ import sys
 import time
 from collections import Counter
 
-from local.scenario import ScenarioResult, run_scenario
+from local.scenario import ScenarioResult, VendorResult, run_scenario
 from local.stack import LocalStack
 
 
-def _table(title: str, counts: Counter[str]) -> str:
-    width = max([len(title), *(len(key) for key in counts)]) + 2
-    lines = [f"  {title:<{width}}{'calls':>6}", f"  {'-' * (width + 6)}"]
-    lines += [f"  {key:<{width}}{value:>6}" for key, value in counts.most_common()]
+def _side_by_side(title: str, columns: dict[str, Counter[str]]) -> str:
+    keys = sorted({key for counts in columns.values() for key in counts},
+                  key=lambda key: -sum(counts.get(key, 0) for counts in columns.values()))
+    width = max([len(title), *(len(key) for key in keys)]) + 2
+    head = f"  {title:<{width}}" + "".join(f"{vendor:>10}" for vendor in columns)
+    lines = [head, "  " + "-" * (len(head) - 2)]
+    lines += [f"  {key:<{width}}" + "".join(f"{counts.get(key, 0):>10}" for counts in columns.values())
+              for key in keys]
     return "\n".join(lines)
 
 
-def report(result: ScenarioResult) -> tuple[str, bool]:
+def _vendor_ok(result: VendorResult) -> bool:
     final = result.contact_states.get("final", 0)
     cancelled = result.contact_states.get("cancelled", 0)
-    total = sum(result.contact_states.values())
-    once = result.every_contact_settled_once
-    ok = final + cancelled == total and once and result.recovered_by_polling > 0
-    text = "\n".join([
-        "",
-        _table("status", result.by_status),
-        "",
-        _table("disposition", result.by_disposition),
-        "",
-        f"  contacts: {total}   final: {final}   cancelled before dialling: {cancelled}   "
-        f"dialled once with exactly one outcome each: {'yes' if once else 'NO'}",
-        f"  outcomes by source: {dict(result.by_source)}   recovered by polling: {result.recovered_by_polling}",
-        f"  wall time: {result.seconds:.1f} s",
-    ])
-    return text, ok
+    return final + cancelled == sum(result.contact_states.values()) and result.every_contact_settled_once
+
+
+def report(result: ScenarioResult) -> tuple[str, bool]:
+    vendors = result.vendors
+    lines = ["", _side_by_side("closing status", {v: r.by_status for v, r in vendors.items()}), "",
+             _side_by_side("disposition", {v: r.by_disposition for v, r in vendors.items()}), ""]
+    for vendor, outcome in vendors.items():
+        final = outcome.contact_states.get("final", 0)
+        cancelled = outcome.contact_states.get("cancelled", 0)
+        lines.append(f"  {vendor:<9} contacts: {sum(outcome.contact_states.values())}   final: {final}   "
+                     f"cancelled before dialling: {cancelled}   calls (redials included): {outcome.attempts}   "
+                     f"by source: {dict(outcome.by_source)}   "
+                     f"each dialled once, one closing outcome: {'yes' if _vendor_ok(outcome) else 'NO'}")
+    lines.append(f"  recovered by polling: {result.recovered_by_polling}   wall time: {result.seconds:.1f} s")
+    ok = all(_vendor_ok(outcome) for outcome in vendors.values()) and result.recovered_by_polling > 0
+    return "\n".join(lines), ok
 
 
 def main() -> int:
     started = time.monotonic()
-    print("dialhub demo: starting moto (DynamoDB, SQS, Secrets Manager), the Blu simulator and the gateway")
+    print("dialhub demo: starting moto (DynamoDB, SQS, Secrets Manager), the vendor simulators and the gateway")
     with LocalStack() as stack:
-        print(f"dialhub API: {stack.url}")
+        print(f"dialhub API: {stack.url}   vendors: {', '.join(stack.simulators)}")
         result = run_scenario(stack, progress=print)
     text, ok = report(result)
     print(text)

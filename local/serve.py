@@ -26,7 +26,8 @@ def main() -> None:
         threading.Thread(target=poll_forever, name="poller", daemon=True).start()
         print(f"dialhub API: {stack.url}", flush=True)
         print("  the daily schedule does not fire by itself here: POST /campaigns/{id}/dispatch sends a campaign now")
-        print(f"  Blu simulator: {stack.blu.base_url}   callbacks -> {stack.url}/webhooks/blu?token=...")
+        for vendor, simulator in stack.simulators.items():
+            print(f"  {vendor} simulator: {simulator.base_url}   callbacks -> {stack.url}/webhooks/{vendor}/...")
         print("  Ctrl-C to stop", flush=True)
         try:
             stop.wait()

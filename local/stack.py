@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -24,9 +23,10 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from local import simulators
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
-from local.simulators.blu import BluSimulator
+from local.simulators import SimulatorKnobs, VendorSimulator
 from local.template import FakeLambdaContext, SamTemplate, load_handler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +35,6 @@ if str(LAYER) not in sys.path:  # what Lambda's /opt/python is to the deployed f
     sys.path.insert(0, str(LAYER))
 STAGE = "local"
 REGION = "us-east-1"
-BLU_APP_ID = "10001"
-BLU_TIMEZONE = "Asia/Manila"
 
 
 def free_port() -> int:
@@ -75,7 +73,7 @@ class LocalStack:
         self._saved_environ: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._invoke_lock = threading.Lock()
-        self.webhook_token = secrets.token_urlsafe(24)
+        self.simulators: dict[str, VendorSimulator] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -99,23 +97,19 @@ class LocalStack:
         })
         os.environ.pop("AWS_PROFILE", None)
         self._create_resources()
-        self.blu = BluSimulator(BLU_APP_ID, self.blu_app_key, timezone=BLU_TIMEZONE, dial_delay=self.dial_delay,
-                                retry_interval=self.retry_interval, drop_rate=self.drop_rate, seed=self.seed).start()
-        self._put_vendor_secrets()
         os.environ.update(self.function_environment)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         reset_library_caches()
         self.gateway = LocalGateway(self.template.routes, self.invoke, port=self.port,
                                     workers_per_function=self.gateway_workers).start()
-        self.blu.callback_url = f"{self.gateway.url}/webhooks/blu?token={self.webhook_token}"
-        self.blu.predial_url = f"{self.gateway.url}/webhooks/blu/predial?token={self.webhook_token}"
+        self._start_simulators()
         self.schedules = ScheduleDriver(self.template, self.invoke)
         [sqs_source] = self.template.sqs_sources
         self.sqs_driver = SqsDriver(self.sqs, sqs_source, self.queue_urls[sqs_source.queue_id], self.invoke)
 
     def stop(self) -> None:
-        for stopper in ("sqs_driver", "gateway", "blu"):
-            component = getattr(self, stopper, None)
+        components = [getattr(self, name, None) for name in ("sqs_driver", "gateway")]
+        for component in [*components, *self.simulators.values()]:
             if component is not None:
                 with contextlib.suppress(Exception):  # best effort on the way out
                     component.stop()
@@ -158,13 +152,25 @@ class LocalStack:
         for function_id in self.template.functions:
             environment.update(self.template.function_environment(function_id, self.resolver))
         self.function_environment = environment
-        self.blu_app_key = secrets.token_hex(16)
 
-    def _put_vendor_secrets(self) -> None:
+    def _start_simulators(self) -> None:
+        """One simulator per vendor adapter, its account stored where the functions read it."""
+        from dialhub.vendors import vendor_names
+
         prefix = self.function_environment["VENDOR_SECRET_PREFIX"]
-        account = {"appId": BLU_APP_ID, "appKey": self.blu_app_key, "baseUrl": self.blu.base_url,
-                   "webhookToken": self.webhook_token, "timezone": BLU_TIMEZONE, "ipAllowlist": []}
-        self.secretsmanager.create_secret(Name=f"{prefix}blu", SecretString=json.dumps(account))
+        knobs = SimulatorKnobs(drop_rate=self.drop_rate, dial_delay=self.dial_delay,
+                               retry_interval=self.retry_interval, seed=self.seed)
+        for vendor in vendor_names():
+            simulator = self.simulators[vendor] = simulators.create(vendor, knobs).start()
+            account = simulator.connect(self.gateway.url)
+            self.secretsmanager.create_secret(Name=f"{prefix}{vendor}", SecretString=json.dumps(account))
+
+    @property
+    def blu(self) -> Any:
+        return self.simulators["blu"]
+
+    def pending_at_vendors(self) -> int:
+        return sum(simulator.pending() for simulator in self.simulators.values())
 
     # ------------------------------------------------------------------ running functions
     def invoke(self, function_id: str, event: dict[str, Any]) -> Any:

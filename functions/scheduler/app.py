@@ -20,7 +20,7 @@ class DailyPlanInput(BaseModel):
 
 def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, int]:
     DailyPlanInput.model_validate(event)
-    return plan_due_campaigns(deps.store, deps.queue, deps.clock()).__dict__
+    return plan_due_campaigns(deps.store, deps.queue, deps.adapters, deps.clock()).__dict__
 
 
 @logger.inject_lambda_context

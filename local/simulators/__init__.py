@@ -1,0 +1,49 @@
+"""Vendor simulators for the local stack: one module per vendor, named like its adapter module.
+
+Each module defines `create(knobs: SimulatorKnobs) -> VendorSimulator`. The local stack starts one per
+vendor that has an adapter, tells it where the gateway is (`connect`), and stores the account secret it
+returns under the vendor's secret name, so the real adapter talks to the simulator unchanged.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any, Protocol, Self
+
+
+@dataclass(frozen=True)
+class SimulatorKnobs:
+    """What every simulator can be told: how fast it dials, how unreliable its callbacks are."""
+
+    drop_rate: float = 0.0  # share of callbacks lost for good (the poller must recover them)
+    dial_delay: tuple[float, float] = (0.05, 0.4)  # seconds from acceptance to the end of a call
+    retry_interval: float = 0.3  # time-compressed stand-in for the vendor's callback retry interval
+    seed: int = 7
+
+
+class VendorSimulator(Protocol):
+    vendor: str
+    # Accepted dial requests per contact identity: a value above 1 means someone was dialled twice.
+    dial_requests: Counter[Hashable]
+
+    def start(self) -> Self: ...
+
+    def stop(self) -> None: ...
+
+    def connect(self, gateway_url: str) -> dict[str, Any]:
+        """Point callbacks at the gateway; returns the account secret dialhub needs to use this simulator."""
+
+    def demo_options(self) -> dict[str, Any]:
+        """Campaign vendorOptions that this simulator accepts."""
+
+    def pending(self) -> int:
+        """Dial requests not yet finished plus callbacks not yet delivered or given up."""
+
+    def wait_idle(self, timeout: float) -> bool: ...
+
+
+def create(vendor: str, knobs: SimulatorKnobs) -> VendorSimulator:
+    return importlib.import_module(f"{__name__}.{vendor}").create(knobs)

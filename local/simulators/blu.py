@@ -18,6 +18,7 @@ import itertools
 import json
 import logging
 import random
+import secrets
 import threading
 import time
 import urllib.error
@@ -30,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
+
+from local.simulators import SimulatorKnobs
 
 logger = logging.getLogger(__name__)
 
@@ -302,6 +305,8 @@ class _BluRequestHandler(BaseHTTPRequestHandler):
 class BluSimulator:
     """The Blu API on loopback, plus counters that let tests prove exactly-once dialling and delivery."""
 
+    vendor = "blu"
+
     def __init__(
         self,
         app_id: str,
@@ -348,7 +353,7 @@ class BluSimulator:
         self._scheduler: _WorkScheduler | None = None
 
         # Observability for tests.
-        self.dial_requests: Counter[tuple[int, int]] = Counter()
+        self.dial_requests: Counter[int] = Counter()  # by record id, which names (campaign, contact, attempt)
         self.calls_made: list[dict[str, Any]] = []
         self.callbacks_attempted = 0
         self.callbacks_delivered = 0
@@ -402,6 +407,18 @@ class BluSimulator:
             raise RuntimeError("BluSimulator is not started")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    # --- local stack ---------------------------------------------------------------------------------
+    def connect(self, gateway_url: str) -> dict[str, Any]:
+        """Call back through the gateway with a fresh URL token; returns the matching account secret."""
+        token = secrets.token_urlsafe(24)
+        self.callback_url = f"{gateway_url}/webhooks/blu?token={token}"
+        self.predial_url = f"{gateway_url}/webhooks/blu/predial?token={token}"
+        return {"appId": self.app_id, "appKey": self.app_key, "baseUrl": self.base_url, "webhookToken": token,
+                "timezone": self.timezone.key, "ipAllowlist": []}
+
+    def demo_options(self) -> dict[str, Any]:
+        return {"botId": 123, "strategyId": 2}
 
     # --- test hooks ------------------------------------------------------------------------------------
     def fail_next(self, n: int, status: int = 503) -> None:
@@ -534,7 +551,7 @@ class BluSimulator:
                 record = _Record(record_id, name, mobile, ext_vars, call_vars, job_id)
                 task.records[record_id] = record
                 accepted.append(record)
-                self.dial_requests[(task.task_id, record_id)] += 1
+                self.dial_requests[record_id] += 1
             delays = [self._rng.uniform(*self.dial_delay) for _ in accepted]
         for record, delay in zip(accepted, delays, strict=True):
             self._schedule(delay, lambda task=task, record=record: self._dial(task, record))
@@ -769,3 +786,8 @@ class BluSimulator:
             return error.code, error.read() if error.fp else b""
         except (urllib.error.URLError, OSError, ValueError):
             return None, b""
+
+
+def create(knobs: SimulatorKnobs) -> BluSimulator:
+    return BluSimulator("10001", secrets.token_hex(16), dial_delay=knobs.dial_delay,
+                        retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed)

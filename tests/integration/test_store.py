@@ -66,7 +66,23 @@ def test_moves_are_conditional_and_none_removes_an_attribute(store: Store) -> No
     assert not store.move_contact("cmp", "nobody", DialState.CANCELLED, allowed_from={DialState.QUEUED}, now=T0)
 
 
-def test_final_call_ids_reads_a_page_of_calls_at_once(store: Store) -> None:
+def test_finished_calls_reads_a_page_of_calls_at_once(store: Store) -> None:
     store.record_outcome(_outcome(CallStatus.ANSWERED), T0)
     store.record_outcome(_outcome(CallStatus.RINGING, vendor_call_id="778"), T0)
-    assert store.final_call_ids("blu", ["777", "778", "779"]) == {"777"}
+    store.record_outcome(_outcome(CallStatus.NO_ANSWER, vendor_call_id="780", closes_contact=False), T0)
+    assert store.finished_calls("blu", ["777", "778", "779", "780"]) == {"777": True, "780": False}
+
+
+def test_an_attempt_the_vendor_will_redial_leaves_the_contact_open_until_a_call_closes_it(store: Store) -> None:
+    store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567",
+                                state=DialState.SUBMITTED)], T0)
+    attempt = _outcome(CallStatus.NO_ANSWER, vendor_call_id="a1", closes_contact=False)
+    assert store.record_outcome(attempt, T0) is RecordResult.STORED
+    assert store.get_contact("cmp", "c1").state == DialState.SUBMITTED
+    assert store.record_outcome(attempt, T0) is RecordResult.DUPLICATE
+    # The same call reported again as the order's last one closes the contact; a regression cannot follow.
+    closing = _outcome(CallStatus.NO_ANSWER, vendor_call_id="a1")
+    assert store.record_outcome(closing, T0) is RecordResult.STORED
+    assert store.get_contact("cmp", "c1").state == DialState.FINAL
+    assert store.record_outcome(attempt, T0) is RecordResult.DUPLICATE
+    assert store.get_outcome("blu", "a1").closes_contact

@@ -143,9 +143,9 @@ def test_every_table_code_is_known() -> None:
 
 def test_emoji_in_name_or_variables_is_refused_before_any_vendor_call() -> None:
     base = {"campaign_id": "c", "contact_id": "x", "phone": "+639171234567"}
-    assert BluAdapter.contact_problem(Contact(**base, name="Maria Santos")) is None
-    assert BluAdapter.contact_problem(Contact(**base, name="Ana \N{GRINNING FACE}"))
-    assert BluAdapter.contact_problem(Contact(**base, variables={"note": "\N{BLACK STAR}"}))
+    assert BluAdapter.contact_problem(Contact(**base, name="Maria Santos"), {}) is None
+    assert BluAdapter.contact_problem(Contact(**base, name="Ana \N{GRINNING FACE}"), {})
+    assert BluAdapter.contact_problem(Contact(**base, variables={"note": "\N{BLACK STAR}"}), {})
 
 
 def test_options_need_a_bot(adapter: BluAdapter) -> None:

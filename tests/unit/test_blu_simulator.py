@@ -263,7 +263,7 @@ def test_reuploaded_record_ids_are_dialled_once(simulator_factory: Any) -> None:
     assert retry["code"] == 2000 and retry["count"] == 1
 
     assert simulator.wait_idle(5)
-    assert sorted(simulator.dial_requests) == [(task_id, record_id) for record_id in (1, 2, 3, 4)]
+    assert sorted(simulator.dial_requests) == [1, 2, 3, 4]
     assert set(simulator.dial_requests.values()) == {1}
     results = client.query(task_id, pageSize=100)["data"]
     assert sorted(result["userId"] for result in results) == [1, 2, 3, 4]

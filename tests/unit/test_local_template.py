@@ -150,6 +150,9 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
     assert set(api_routes) == {
         "POST /campaigns",
         "POST /campaigns/{campaignId}/contacts",
+        "POST /campaigns/{campaignId}/pause",
+        "POST /campaigns/{campaignId}/resume",
+        "POST /campaigns/{campaignId}/cancel",
         "POST /campaigns/{campaignId}/dispatch",
         "GET /campaigns/{campaignId}",
         "GET /campaigns/{campaignId}/contacts/{contactId}",
@@ -172,7 +175,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 9
+    assert len(template.routes) == 12
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:
@@ -330,13 +333,15 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
 
 
 def test_secret_is_generated_from_its_template(template: SamTemplate) -> None:
-    assert set(template.secrets) == {"BluSecret"}
+    assert set(template.secrets) == {"BluSecret", "NxteleSecret", "AirudderSecret"}
     kwargs = template.create_secret_kwargs("BluSecret", template.resolver())
     assert kwargs["Name"] == "dialhub/dev/vendors/blu"
     secret = json.loads(kwargs["SecretString"])
     assert secret["appId"] == "SET-ME"
     assert len(secret["webhookToken"]) == 40
     assert secret["webhookToken"].isalnum()  # ExcludePunctuation.
+    nxtele = template.create_secret_kwargs("NxteleSecret", template.resolver(refs={"DialhubApi": "abc123"}))
+    assert json.loads(nxtele["SecretString"])["callbackBaseUrl"].startswith("https://abc123.execute-api.")
 
 
 # --------------------------------------------------------------------------- handlers and context

@@ -11,18 +11,22 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dialhub.campaigns import (
     AddContactsRequest,
+    CampaignControlResult,
     CampaignView,
     ContactView,
     CreateCampaignRequest,
     DispatchResult,
     IntakeResult,
     campaign_view,
+    cancel_campaign,
     cancel_contact,
     contact_view,
     create_campaign,
     dispatch_now,
     intake_contacts,
+    pause_campaign,
     require_campaign,
+    resume_campaign,
 )
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.models import ID_PATTERN, CallOutcome, WireModel
@@ -123,7 +127,28 @@ def post_contacts(campaignId: CampaignId, body: AddContactsRequest) -> IntakeRes
           responses=_responses(DispatchResult, 404))
 def post_dispatch(campaignId: CampaignId) -> DispatchResult:  # noqa: N803
     deps = _deps()
-    return dispatch_now(deps.store, deps.queue, campaignId, deps.clock())
+    return dispatch_now(deps.store, deps.queue, deps.adapters, campaignId, deps.clock())
+
+
+@app.post("/campaigns/<campaignId>/pause", summary="Pause: send nothing more, pause vendor tasks",
+          tags=["campaigns"], responses=_responses(CampaignControlResult, 404, 409))
+def post_pause(campaignId: CampaignId) -> CampaignControlResult:  # noqa: N803
+    deps = _deps()
+    return pause_campaign(deps.store, deps.adapters, campaignId)
+
+
+@app.post("/campaigns/<campaignId>/resume", summary="Resume a paused campaign", tags=["campaigns"],
+          responses=_responses(CampaignControlResult, 404, 409))
+def post_resume(campaignId: CampaignId) -> CampaignControlResult:  # noqa: N803
+    deps = _deps()
+    return resume_campaign(deps.store, deps.adapters, campaignId)
+
+
+@app.post("/campaigns/<campaignId>/cancel", summary="Cancel a campaign for good", tags=["campaigns"],
+          responses=_responses(CampaignControlResult, 404))
+def post_cancel_campaign(campaignId: CampaignId) -> CampaignControlResult:  # noqa: N803
+    deps = _deps()
+    return cancel_campaign(deps.store, deps.adapters, campaignId, deps.clock())
 
 
 @app.get("/campaigns/<campaignId>", summary="Campaign state and counts", tags=["campaigns"],

@@ -13,14 +13,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, WithJsonSchema, field_validator
 
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
-from dialhub.models import ID_PATTERN, CallOutcome, Campaign, Contact, DialState, WireModel
+from dialhub.models import (
+    ID_PATTERN,
+    CallingWindow,
+    CallOutcome,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    DialState,
+    VendorTask,
+    WireModel,
+)
 from dialhub.observability import logger
 from dialhub.phones import InvalidPhone, mask_phone, normalise_phone
 from dialhub.planning import PlanSummary, campaign_today, plan_campaign
 from dialhub.queue import DispatchQueue
 from dialhub.store import Store
 from dialhub.vendors import Adapters, UnknownVendor, adapter_class, vendor_names
-from dialhub.vendors.base import DialRequest, VendorRejected, VendorUnavailable
+from dialhub.vendors.base import DialRequest, TaskAction, VendorError, VendorRejected, VendorUnavailable
 
 MAX_CONTACTS_PER_REQUEST = 10_000
 VariableValue = str | int | float | bool
@@ -48,6 +58,8 @@ class CreateCampaignRequest(WireModel):
                                     description="Optional: your own id; creating it again is idempotent")
     dial_date: dt.date | None = Field(default=None, description="Default: today in the campaign's time zone")
     timezone: str | None = Field(default=None, description="IANA zone deciding the campaign's 'today'")
+    calling_window: CallingWindow = Field(default_factory=CallingWindow,
+                                          description="When the vendor may dial, in the campaign's time zone")
     vendor_options: dict[str, Any] = Field(default_factory=dict, description="Vendor task settings")
     contacts: ContactList = Field(default_factory=list)
 
@@ -94,6 +106,8 @@ class CampaignView(WireModel):
     vendor: str
     dial_date: dt.date
     timezone: str
+    status: CampaignStatus
+    calling_window: CallingWindow
     state: str = Field(description="queued, in_progress or completed")
     created_at: dt.datetime
     total_contacts: int
@@ -146,7 +160,7 @@ def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, d
             continue
         contact = Contact(campaign_id=campaign.campaign_id, contact_id=contact_in.contact_id, phone=phone,
                           name=contact_in.name, variables=contact_in.variables, created_at=now, updated_at=now)
-        if problem := vendor.contact_problem(contact):
+        if problem := vendor.contact_problem(contact, campaign.vendor_options):
             result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=problem))
             continue
         if contact.contact_id in candidates:
@@ -179,6 +193,7 @@ def create_campaign(request: CreateCampaignRequest, store: Store, default_region
         raise InvalidField("vendor", str(exc)) from exc
     campaign = Campaign(campaign_id=request.campaign_id or _new_campaign_id(), name=request.name,
                         vendor=request.vendor, timezone=timezone, vendor_options=options, created_at=now,
+                        calling_window=request.calling_window,
                         dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date())
     if not store.create_campaign(campaign):
         existing = store.get_campaign(campaign.campaign_id)
@@ -204,6 +219,7 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
     state = "queued" if queued_only else ("in_progress" if still_open else "completed")
     return CampaignView(campaign_id=campaign.campaign_id, name=campaign.name, vendor=campaign.vendor,
                         dial_date=campaign.dial_date, timezone=campaign.timezone, state=state,
+                        status=campaign.status, calling_window=campaign.calling_window,
                         created_at=campaign.created_at, total_contacts=counts.total,
                         by_state=counts.by_state, by_disposition=counts.by_disposition)
 
@@ -251,9 +267,94 @@ def cancel_contact(store: Store, adapters: Adapters, campaign_id: str, contact_i
     return contact_view(store, campaign_id, contact_id)
 
 
-def dispatch_now(store: Store, queue: DispatchQueue, campaign_id: str, now: dt.datetime) -> DispatchResult:
+def dispatch_now(store: Store, queue: DispatchQueue, adapters: Adapters, campaign_id: str,
+                 now: dt.datetime) -> DispatchResult:
     campaign = require_campaign(store, campaign_id)
+    if campaign.status is not CampaignStatus.ACTIVE:
+        raise Conflict(f"the campaign is {campaign.status.value}; resume it first")
     today = campaign_today(campaign, now)
-    summary: PlanSummary = plan_campaign(campaign, store, queue, today, now)
+    summary: PlanSummary = plan_campaign(campaign, store, queue, adapters, today, now)
     return DispatchResult(campaign_id=campaign_id, dial_date=today, batches=summary.batches,
                           contacts=summary.contacts)
+
+
+def _control_open_tasks(campaign: Campaign, store: Store, adapters: Adapters, action: TaskAction) -> list[str]:
+    """Apply the action to each of the campaign's open vendor tasks; returns what could not be done."""
+    notes: list[str] = []
+    adapter = adapters.get(campaign.vendor)
+    for task in store.campaign_tasks(campaign.campaign_id, campaign.vendor):
+        if not task.open:
+            continue
+        try:
+            if not adapter.control_task(task, action):
+                notes.append(f"{campaign.vendor} cannot {action.value} a task: contacts it holds are unaffected")
+        except VendorError as exc:
+            notes.append(f"task {task.local_date.isoformat()}: {exc.reason}")
+    return notes
+
+
+class CampaignControlResult(WireModel):
+    campaign: CampaignView
+    notes: list[str] = Field(default_factory=list, description="What the vendor could not do, if anything")
+
+
+def pause_campaign(store: Store, adapters: Adapters, campaign_id: str) -> CampaignControlResult:
+    """Nothing more is sent; the vendor pauses what it already holds, where it can."""
+    return _set_status(store, adapters, campaign_id, CampaignStatus.PAUSED, TaskAction.PAUSE)
+
+
+def resume_campaign(store: Store, adapters: Adapters, campaign_id: str) -> CampaignControlResult:
+    result = _set_status(store, adapters, campaign_id, CampaignStatus.ACTIVE, TaskAction.RESUME)
+    campaign = require_campaign(store, campaign_id)
+    store.mark_campaign_due(campaign, campaign.dial_date)  # contacts held while paused go out at the next run
+    return result
+
+
+def _set_status(store: Store, adapters: Adapters, campaign_id: str, status: CampaignStatus,
+                action: TaskAction) -> CampaignControlResult:
+    campaign = require_campaign(store, campaign_id)
+    if not store.set_campaign_status(campaign_id, status):
+        raise Conflict("the campaign is cancelled; that is for good")
+    notes = _control_open_tasks(campaign, store, adapters, action)
+    return CampaignControlResult(campaign=campaign_view(store, campaign_id), notes=notes)
+
+
+def cancel_campaign(store: Store, adapters: Adapters, campaign_id: str, now: dt.datetime) -> CampaignControlResult:
+    """For good: contacts not yet sent are cancelled here, the vendor tasks at the vendor (or, where the vendor
+    cannot cancel a task, each submitted contact on its own). Calls already under way still report back."""
+    campaign = require_campaign(store, campaign_id)
+    store.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
+    local = {DialState.QUEUED, DialState.PLANNED}
+    for page in store.iter_contacts(campaign_id, local):
+        for contact in page:
+            store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now, allowed_from=local)
+    store.clear_campaign_due(campaign_id)
+    adapter = adapters.get(campaign.vendor)
+    notes: list[str] = []
+    tasks = {task.local_date: task for task in store.campaign_tasks(campaign_id, campaign.vendor) if task.open}
+    cancelled_whole: set[dt.date] = set()
+    for local_date, task in tasks.items():
+        try:
+            if adapter.control_task(task, TaskAction.CANCEL):
+                cancelled_whole.add(local_date)
+        except VendorError as exc:
+            notes.append(f"task {local_date.isoformat()}: {exc.reason}")
+    for page in store.iter_contacts(campaign_id, {DialState.SUBMITTED}):
+        for contact in page:
+            task = tasks.get(contact.vendor_task_date) if contact.vendor_task_date else None
+            if task is None:
+                continue
+            if task.local_date not in cancelled_whole and not _cancel_at_vendor(adapter, task, contact, notes):
+                continue
+            store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now,
+                               allowed_from={DialState.SUBMITTED})
+    return CampaignControlResult(campaign=campaign_view(store, campaign_id), notes=notes[:20])
+
+
+def _cancel_at_vendor(adapter: Any, task: VendorTask, contact: Contact, notes: list[str]) -> bool:
+    try:
+        adapter.cancel(task, DialRequest.for_contact(contact))
+    except VendorError as exc:
+        notes.append(f"contact {contact.contact_id}: {exc.reason}")
+        return False
+    return True

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from dialhub.models import Campaign, Contact, DialState, DispatchBatch, VendorTask
+from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, VendorTask
 from dialhub.observability import count_metric, logger
 from dialhub.store import Store
 from dialhub.vendors import Adapters
-from dialhub.vendors.base import DialRequest, VendorAdapter, VendorRejected
+from dialhub.vendors.base import DialRequest, Submission, VendorAdapter, VendorRejected
 
 _CLAIMABLE = frozenset({DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING})
 
@@ -25,6 +25,7 @@ class DispatchSummary:
     submitted: int = 0
     failed: int = 0
     skipped: int = 0
+    held: int = 0  # back in the queue (campaign paused) or cancelled with their campaign
 
 
 def ensure_task(campaign: Campaign, adapter: VendorAdapter, store: Store, now: dt.datetime) -> VendorTask:
@@ -43,6 +44,22 @@ def _fail(store: Store, contact: Contact, reason: str, now: dt.datetime) -> bool
                               allowed_from=_CLAIMABLE, sets={"reason": reason})
 
 
+def _hold(campaign: Campaign, contacts: list[Contact], store: Store, now: dt.datetime) -> int:
+    """A batch planned before its campaign was paused or cancelled: nothing not yet sent goes out."""
+    held = 0
+    for contact in contacts:
+        if contact.state not in (DialState.QUEUED, DialState.PLANNED):
+            continue
+        if campaign.status is CampaignStatus.CANCELLED:
+            held += store.move_contact(campaign.campaign_id, contact.contact_id, DialState.CANCELLED, now=now,
+                                       allowed_from={DialState.QUEUED, DialState.PLANNED})
+        else:
+            held += store.requeue_contact(campaign.campaign_id, contact.contact_id, now)
+    if held and campaign.status is CampaignStatus.PAUSED:
+        store.mark_campaign_due(campaign, campaign.dial_date)
+    return held
+
+
 def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
                    now: dt.datetime) -> DispatchSummary:
     summary = DispatchSummary()
@@ -51,6 +68,11 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
         logger.warning("batch for unknown campaign dropped", extra={"batch_id": batch.batch_id})
         return summary
     contacts = store.get_contacts(campaign.campaign_id, batch.contact_ids)
+    if campaign.status is not CampaignStatus.ACTIVE:
+        summary.held = _hold(campaign, list(contacts.values()), store, now)
+        logger.info("batch held", extra={"batch_id": batch.batch_id, "status": campaign.status.value,
+                                         "held": summary.held})
+        return summary
     eligible = [c for c in contacts.values() if c.state in (DialState.QUEUED, DialState.PLANNED)
                 or (c.state == DialState.SUBMITTING and c.batch_id == batch.batch_id)]
     summary.skipped = len(batch.contact_ids) - len(eligible)
@@ -71,7 +93,7 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
             store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTED, now=now,
                                allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id)
             continue
-        if problem := adapter.contact_problem(contact):
+        if problem := adapter.contact_problem(contact, campaign.vendor_options):
             summary.failed += _fail(store, contact, problem, now)
             continue
         if store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTING, now=now,
@@ -82,7 +104,8 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
 
     for start in range(0, len(claimed), adapter.batch_limit):
         chunk = claimed[start:start + adapter.batch_limit]
-        result = adapter.submit(task, [DialRequest.for_contact(contact) for contact in chunk])
+        result = adapter.submit(Submission(campaign=campaign, task=task, key=f"{batch.batch_id}#{start}",
+                                           requests=[DialRequest.for_contact(contact) for contact in chunk]))
         for contact_id, record_id in result.accepted.items():
             # A contact whose callback raced ahead of this write is already final: the move is skipped.
             store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
@@ -92,7 +115,7 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
             summary.failed += _fail(store, contacts[contact_id], reason, now)
         # Counted as the vendor accepted them: polling stops only once this many results are final, so an
         # over-count only polls longer, while an under-count could stop before a dropped callback is found.
-        store.add_task_submissions(task, len(result.accepted))
+        store.add_task_submissions(task, len(result.accepted), result.job_id)
         summary.submitted += len(result.accepted)
     count_metric("ContactsSubmitted", summary.submitted, vendor=campaign.vendor)
     count_metric("ContactsRejectedByVendor", summary.failed, vendor=campaign.vendor)

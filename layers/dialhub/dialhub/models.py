@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import TRAITS, CallStatus, Disposition
@@ -19,8 +19,8 @@ class WireModel(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    def to_wire(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+    def to_wire(self, exclude: set[str] | None = None) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=exclude)
 
 
 class DialState(StrEnum):
@@ -44,13 +44,39 @@ class OutcomeSource(StrEnum):
     POLL = "poll"
 
 
+class CallingWindow(WireModel):
+    """When the recipient may be called, in the campaign's time zone; vendors are told to dial only then."""
+
+    start: dt.time = Field(default=dt.time(9), description="Local time of day calling may start (HH:MM)")
+    end: dt.time = Field(default=dt.time(20), description="Local time of day calling must stop (HH:MM)")
+    weekdays: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7,
+                                description="ISO weekdays calling is allowed on: 1 = Monday ... 7 = Sunday")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CallingWindow:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if any(day not in range(1, 8) for day in self.weekdays) or len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError("weekdays must be distinct numbers from 1 (Monday) to 7 (Sunday)")
+        self.weekdays = sorted(self.weekdays)
+        return self
+
+
+class CampaignStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # nothing more is sent; vendor tasks are paused where the vendor can
+    CANCELLED = "cancelled"  # for good: nothing not yet dialled will be
+
+
 class Campaign(WireModel):
     campaign_id: str
     name: str
     vendor: str
     dial_date: dt.date
     timezone: str
+    calling_window: CallingWindow = Field(default_factory=CallingWindow)
     vendor_options: dict[str, Any] = Field(default_factory=dict)
+    status: CampaignStatus = CampaignStatus.ACTIVE
     created_at: dt.datetime
 
 
@@ -98,12 +124,18 @@ class CallOutcome(WireModel):
     recording_url: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
     source: OutcomeSource = OutcomeSource.WEBHOOK
+    closes_contact: bool = Field(default=True, description="False for an attempt the vendor will redial")
     first_seen_at: dt.datetime | None = None
     last_updated_at: dt.datetime | None = None
 
     @property
     def final(self) -> bool:
         return self.status.final
+
+    @property
+    def closes(self) -> bool:
+        """A finished call after which the vendor makes no more attempts: the contact is done."""
+        return self.status.final and self.closes_contact
 
     @property
     def do_not_call(self) -> bool:
@@ -117,6 +149,7 @@ class VendorTask(WireModel):
     vendor: str
     local_date: dt.date
     vendor_task_id: str
+    job_ids: list[str] = Field(default_factory=list, description="Vendor-side jobs or tasks under this task")
     submitted: int = 0
     open: bool = True
     created_at: dt.datetime | None = None

@@ -26,9 +26,10 @@ def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime)
 
 def record_polled(vendor: str, outcomes: list[CallOutcome], store: Store,
                   now: dt.datetime) -> Counter[RecordResult]:
-    """A polled page mostly repeats what is stored: one batch read skips the calls already final."""
-    known_final = store.final_call_ids(vendor, [outcome.vendor_call_id for outcome in outcomes])
-    fresh = [outcome for outcome in outcomes if outcome.vendor_call_id not in known_final]
+    """A polled page mostly repeats what is stored: one batch read skips the calls that can change no more."""
+    finished = store.finished_calls(vendor, [outcome.vendor_call_id for outcome in outcomes])
+    fresh = [outcome for outcome in outcomes if outcome.vendor_call_id not in finished
+             or (outcome.closes and not finished[outcome.vendor_call_id])]
     results = record_outcomes(fresh, store, now)
     results[RecordResult.DUPLICATE] += len(outcomes) - len(fresh)
     return results

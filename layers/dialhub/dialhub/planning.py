@@ -12,14 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from dialhub.models import Campaign, DialState, DispatchBatch
+from dialhub.models import Campaign, CampaignStatus, DialState, DispatchBatch
 from dialhub.observability import logger
 from dialhub.queue import SEND_BATCH_LIMIT, DispatchQueue
 from dialhub.store import Store
-from dialhub.vendors import adapter_class
+from dialhub.vendors import Adapters
 
 # Every zone's "today" has begun by the time UTC reaches this offset (UTC+14 is the furthest ahead).
 _FURTHEST_AHEAD = dt.timedelta(hours=14)
+# Contact ids per SQS message are bounded by bytes too (SQS takes 256 KiB): 5,000 ids of 128 characters
+# would not fit, so a batch closes early when its ids reach this many characters.
+MESSAGE_ID_BUDGET = 200_000
 
 
 @dataclass
@@ -44,24 +47,32 @@ def batch_id(campaign_id: str, dial_date: dt.date, contact_ids: list[str]) -> st
     return f"{campaign_id}:{dial_date.isoformat()}:{digest}"
 
 
-def _batches(campaign: Campaign, store: Store, dial_date: dt.date) -> Iterator[DispatchBatch]:
-    limit = adapter_class(campaign.vendor).batch_limit
+def _batches(campaign: Campaign, store: Store, limit: int, dial_date: dt.date) -> Iterator[DispatchBatch]:
     pending: list[str] = []
+    size = 0
+
+    def cut() -> DispatchBatch:
+        nonlocal pending, size
+        ids, pending, size = pending, [], 0
+        return DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, ids),
+                             campaign_id=campaign.campaign_id, contact_ids=ids)
+
     for page in store.iter_queued_contacts(campaign.campaign_id):
-        pending.extend(contact.contact_id for contact in page)
-        while len(pending) >= limit:
-            ids, pending = pending[:limit], pending[limit:]
-            yield DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, ids),
-                                campaign_id=campaign.campaign_id, contact_ids=ids)
+        for contact in page:
+            if pending and (len(pending) == limit or size + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET):
+                yield cut()
+            pending.append(contact.contact_id)
+            size += len(contact.contact_id) + 3
     if pending:
-        yield DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, pending),
-                            campaign_id=campaign.campaign_id, contact_ids=pending)
+        yield cut()
 
 
-def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, dial_date: dt.date,
+def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapters: Adapters, dial_date: dt.date,
                   now: dt.datetime) -> PlanSummary:
-    """Queue every queued contact of the campaign for dispatch today."""
+    """Queue every queued contact of the campaign for dispatch today (nothing while it is paused)."""
     summary = PlanSummary(campaigns=1)
+    if campaign.status is not CampaignStatus.ACTIVE:
+        return summary
     # Cleared first: contacts added while we plan mark the campaign due again and are not missed.
     store.clear_campaign_due(campaign.campaign_id)
     outgoing: list[DispatchBatch] = []
@@ -76,7 +87,7 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, dial_d
             summary.contacts += len(batch.contact_ids)
         outgoing.clear()
 
-    for batch in _batches(campaign, store, dial_date):
+    for batch in _batches(campaign, store, adapters.get(campaign.vendor).batch_limit, dial_date):
         outgoing.append(batch)
         if len(outgoing) == SEND_BATCH_LIMIT:
             flush()
@@ -87,12 +98,12 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, dial_d
     return summary
 
 
-def plan_due_campaigns(store: Store, queue: DispatchQueue, now: dt.datetime) -> PlanSummary:
-    """The daily run: every campaign whose dial date has come in its own time zone."""
+def plan_due_campaigns(store: Store, queue: DispatchQueue, adapters: Adapters, now: dt.datetime) -> PlanSummary:
+    """The daily run: every active campaign whose dial date has come in its own time zone."""
     total = PlanSummary()
     for campaign in store.iter_due_campaigns((now + _FURTHEST_AHEAD).date()):
         today = campaign_today(campaign, now)
-        if campaign.dial_date > today:
+        if campaign.dial_date > today or campaign.status is not CampaignStatus.ACTIVE:
             continue
-        total += plan_campaign(campaign, store, queue, today, now)
+        total += plan_campaign(campaign, store, queue, adapters, today, now)
     return total

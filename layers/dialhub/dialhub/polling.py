@@ -26,11 +26,11 @@ def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_
     for task in store.iter_open_tasks():
         summary.tasks += 1
         adapter = adapters.get(task.vendor)
-        final_results = 0
+        closed_contacts = 0
         try:
             for page in adapter.results(task):
                 summary.results += len(page)
-                final_results += sum(1 for outcome in page if outcome.final)
+                closed_contacts += sum(1 for outcome in page if outcome.closes)
                 summary.recovered += record_polled(task.vendor, page, store, now)[RecordResult.STORED]
         except VendorError as exc:
             # One vendor's outage must not stop the others; this task is simply polled again next time.
@@ -39,7 +39,7 @@ def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_
                                                            "campaign_id": task.campaign_id})
             continue
         expired = task.local_date + dt.timedelta(days=horizon_days) < adapter.today()
-        if adapter.task_complete(task, final_results) or expired:
+        if adapter.task_complete(task, closed_contacts) or expired:
             store.close_task(task)
             summary.closed += 1
     count_metric("OutcomesRecoveredByPolling", summary.recovered)

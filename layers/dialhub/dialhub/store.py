@@ -24,7 +24,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from dialhub.models import CallOutcome, Campaign, Contact, DialState, VendorTask
+from dialhub.models import CallOutcome, Campaign, CampaignStatus, Contact, DialState, VendorTask
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -203,6 +203,12 @@ class Store:
         self._update(_campaign_key(campaign.campaign_id), {"dialDate": dial_date.isoformat(), "gsi1pk": DUE,
                            "gsi1sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"})
 
+    def set_campaign_status(self, campaign_id: str, status: CampaignStatus) -> bool:
+        """False when the campaign is cancelled already (cancelling is for good)."""
+        return self._update(_campaign_key(campaign_id), {"status": status.value},
+                            condition="attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :gone)",
+                            names={"#status": "status"}, values={":gone": CampaignStatus.CANCELLED.value})
+
     def clear_campaign_due(self, campaign_id: str) -> None:
         self._update(_campaign_key(campaign_id), {}, removes=("gsi1pk", "gsi1sk"))
 
@@ -279,6 +285,25 @@ class Store:
                             removes=("gsi1pk", "gsi1sk") if leave_queue else (),
                             condition=condition, values=values, names={"#st": "state"})
 
+    def requeue_contact(self, campaign_id: str, contact_id: str, now: dt.datetime) -> bool:
+        """Put a planned contact back in its campaign's queue (the campaign was paused before it went out)."""
+        return self._update(_contact_key(campaign_id, contact_id),
+                            {"state": DialState.QUEUED.value, "updatedAt": now.isoformat(), "batchId": None,
+                             "gsi1pk": f"QUEUE#{campaign_id}", "gsi1sk": contact_id},
+                            condition="#st IN (:queued, :planned)", names={"#st": "state"},
+                            values={":queued": DialState.QUEUED.value, ":planned": DialState.PLANNED.value})
+
+    def iter_contacts(self, campaign_id: str, states: Iterable[DialState]) -> Iterator[list[Contact]]:
+        """Every contact of the campaign in one of these states, page by page."""
+        wanted = sorted({state.value for state in states})
+        placeholders = {f":s{index}": {"S": state} for index, state in enumerate(wanted)}
+        for page in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
+                                FilterExpression=f"#st IN ({', '.join(placeholders)})",
+                                ExpressionAttributeNames={"#st": "state"},
+                                ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
+                                                           ":contact": {"S": "CONTACT#"}, **placeholders}):
+            yield [Contact.model_validate(item) for item in page]
+
     # ------------------------------------------------------------------ vendor tasks
     def get_task(self, campaign_id: str, vendor: str, local_date: dt.date) -> VendorTask | None:
         response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
@@ -288,7 +313,7 @@ class Store:
     def create_task(self, task: VendorTask, now: dt.datetime) -> VendorTask:
         """Record a new vendor task; if another writer won the race, theirs is returned and used."""
         item = {**_plain_key(_task_key(task.campaign_id, task.vendor, task.local_date)),
-                **task.to_wire(), "gsi1pk": OPEN_TASKS,
+                **task.to_wire(exclude={"job_ids"}), "gsi1pk": OPEN_TASKS,
                 "gsi1sk": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}",
                 "expiresAt": self._expires_at(now)}
         try:
@@ -303,20 +328,33 @@ class Store:
             return existing
         return task
 
-    def add_task_submissions(self, task: VendorTask, count: int) -> None:
+    def add_task_submissions(self, task: VendorTask, count: int, job_id: str | None = None) -> None:
+        """Count accepted requests (and remember the vendor job they went into); reopens a closed task."""
         if count <= 0:
             return
+        values: dict[str, Any] = {
+            ":n": {"N": str(count)}, ":open": {"S": OPEN_TASKS}, ":true": {"BOOL": True},
+            ":sk": {"S": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}"}}
+        adds = "ADD submitted :n"
+        if job_id:
+            adds += ", jobIds :job"
+            values[":job"] = {"SS": [job_id]}
         self.client.update_item(TableName=self.table_name,
                                 Key=_task_key(task.campaign_id, task.vendor, task.local_date),
-                                UpdateExpression="ADD submitted :n SET gsi1pk = :open, gsi1sk = :sk, #open = :true",
-                                ExpressionAttributeNames={"#open": "open"},
-                                ExpressionAttributeValues={
-                                    ":n": {"N": str(count)}, ":open": {"S": OPEN_TASKS}, ":true": {"BOOL": True},
-                                    ":sk": {"S": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}"}})
+                                UpdateExpression=f"{adds} SET gsi1pk = :open, gsi1sk = :sk, #open = :true",
+                                ExpressionAttributeNames={"#open": "open"}, ExpressionAttributeValues=values)
 
     def close_task(self, task: VendorTask) -> None:
         self._update(_task_key(task.campaign_id, task.vendor, task.local_date), {"open": False},
                      removes=("gsi1pk", "gsi1sk"))
+
+    def campaign_tasks(self, campaign_id: str, vendor: str) -> list[VendorTask]:
+        tasks: list[VendorTask] = []
+        for page in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :task)",
+                                ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
+                                                           ":task": {"S": f"TASK#{vendor}#"}}):
+            tasks.extend(VendorTask.model_validate(item) for item in page)
+        return tasks
 
     def iter_open_tasks(self) -> Iterator[VendorTask]:
         for page in self._query(IndexName=GSI_WORK, KeyConditionExpression="gsi1pk = :open",
@@ -329,11 +367,12 @@ class Store:
                                         ConsistentRead=True)
         return CallOutcome.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
-    def final_call_ids(self, vendor: str, vendor_call_ids: list[str]) -> set[str]:
-        """Which of these calls already have a final outcome stored (one read per 100 calls)."""
+    def finished_calls(self, vendor: str, vendor_call_ids: list[str]) -> dict[str, bool]:
+        """Which of these calls already have a final outcome stored, each with whether it closed its contact
+        (one read per 100 calls)."""
         keys = [_call_key(vendor, call_id) for call_id in dict.fromkeys(vendor_call_ids)]
-        items = self._batch_get(keys, "vendorCallId, #final", {"#final": "final"})
-        return {item["vendorCallId"] for item in items if item.get("final")}
+        items = self._batch_get(keys, "vendorCallId, #final, closesContact", {"#final": "final"})
+        return {item["vendorCallId"]: bool(item.get("closesContact")) for item in items if item.get("final")}
 
     def contact_history(self, campaign_id: str, contact_id: str) -> list[CallOutcome]:
         outcomes: list[CallOutcome] = []
@@ -345,11 +384,12 @@ class Store:
     def record_outcome(self, outcome: CallOutcome, now: dt.datetime) -> RecordResult:
         """Store an outcome and move its contact, in one transaction; only ever forward.
 
-        A final outcome is never replaced; a non-final one may be replaced by anything newer. The contact
-        moves to FINAL together with its first final outcome, so the two can never disagree.
+        A final outcome is never replaced, except that a call first reported as an attempt the vendor would
+        redial may later be reported as the one that closed the contact; a non-final one may be replaced by
+        anything newer. The contact moves to FINAL together with its closing outcome, so the two agree.
         """
         outcome_update = self._outcome_update(outcome, now)
-        if not (outcome.final and outcome.campaign_id and outcome.contact_id):
+        if not (outcome.closes and outcome.campaign_id and outcome.contact_id):
             return self._record_alone(outcome_update, outcome)
         contact_update = self._contact_final_update(outcome, now)
         try:
@@ -393,11 +433,15 @@ class Store:
         names["#final"] = "final"
         values[":now"] = now.isoformat()
         values[":false"] = False
+        condition = "attribute_not_exists(pk) OR #final = :false"
+        if outcome.closes:
+            names["#closes"] = "closesContact"
+            condition += " OR #closes = :false"
         return {
             "TableName": self.table_name,
             "Key": _call_key(outcome.vendor, outcome.vendor_call_id),
             "UpdateExpression": "SET " + ", ".join([*sets, "#first = if_not_exists(#first, :now)"]),
-            "ConditionExpression": "attribute_not_exists(pk) OR #final = :false",
+            "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": _to_item(values),
         }

@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
 import httpx
@@ -57,11 +58,27 @@ class DialRequest:
     phone: str  # E.164
     name: str
     variables: Mapping[str, Any]
+    vendor_record_id: str | None = None  # once submitted: the vendor's id for this request
+    vendor_job_id: str | None = None  # once submitted: the vendor-side job or task it went into
 
     @classmethod
     def for_contact(cls, contact: Contact) -> DialRequest:
         return cls(contact.campaign_id, contact.contact_id, contact.attempt, contact.phone, contact.name,
-                   contact.variables)
+                   contact.variables, contact.vendor_record_id, contact.vendor_job_id)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One chunk of at most `batch_limit` requests for a campaign's task of the day.
+
+    `key` is the same on every redelivery of the same chunk: a vendor that creates something per submission
+    (a job, a task) derives its idempotency key or unique name from it.
+    """
+
+    campaign: Campaign
+    task: VendorTask
+    requests: list[DialRequest]
+    key: str
 
 
 @dataclass
@@ -70,7 +87,13 @@ class SubmitResult:
 
     accepted: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
-    job_id: str | None = None  # the vendor's id for this submission, when it gives one
+    job_id: str | None = None  # the vendor's id for this submission; kept on the task and polled with it
+
+
+class TaskAction(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"  # stop the task for good: nothing not yet dialled is dialled
 
 
 @dataclass(frozen=True)
@@ -109,7 +132,8 @@ class Reply:
 
 class VendorAdapter(Protocol):
     name: ClassVar[str]
-    batch_limit: ClassVar[int]
+    batch_limit: int  # requests per submission (and per dispatch message); may come from the account
+
 
     @classmethod
     def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> VendorAdapter:
@@ -119,8 +143,9 @@ class VendorAdapter(Protocol):
         """The vendor account's local date (vendor tasks live per local day)."""
 
     @classmethod
-    def contact_problem(cls, contact: Contact) -> str | None:
-        """Why this vendor cannot take the contact (e.g. characters it refuses), or None."""
+    def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:
+        """Why this vendor cannot take the contact under the campaign's (validated) vendor options, or None:
+        characters it refuses, a script variable missing... checked before any vendor round trip."""
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
@@ -129,17 +154,20 @@ class VendorAdapter(Protocol):
     def create_task(self, campaign: Campaign, local_date: dt.date) -> str:
         """Create the vendor task for this campaign and day; returns the vendor task id."""
 
-    def submit(self, task: VendorTask, requests: list[DialRequest]) -> SubmitResult:
-        """Add at most `batch_limit` dial requests to the task. Safe to repeat with the same requests."""
+    def submit(self, submission: Submission) -> SubmitResult:
+        """Send at most `batch_limit` dial requests. Safe to repeat with the same submission key."""
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
         """Stop a submitted, not yet dialled request (raises VendorRejected when it is too late)."""
 
-    def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
-        """Every known outcome of the task, page by page."""
+    def control_task(self, task: VendorTask, action: TaskAction) -> bool:
+        """Pause, resume or cancel the whole vendor task; False when the vendor has no such operation."""
 
-    def task_complete(self, task: VendorTask, final_results: int) -> bool:
-        """Whether polling the task can stop, given how many final results it has returned."""
+    def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
+        """Every known outcome of the task (and of its jobs), page by page."""
+
+    def task_complete(self, task: VendorTask, closed_contacts: int) -> bool:
+        """Whether polling the task can stop, given how many contacts its results have closed."""
 
     def authenticate(self, callback: InboundCallback) -> bool:
         """Whether the callback really comes from this vendor account."""

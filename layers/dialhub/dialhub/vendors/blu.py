@@ -49,7 +49,9 @@ from dialhub.vendors.base import (
     OutcomeReport,
     PredialQuestion,
     Reply,
+    Submission,
     SubmitResult,
+    TaskAction,
     VendorRejected,
     post_json,
     source_ip_allowed,
@@ -215,7 +217,7 @@ class BluAdapter:
         return self._clock().astimezone(self._zone).date()
 
     @classmethod
-    def contact_problem(cls, contact: Contact) -> str | None:
+    def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:
         if _refused_characters(contact.name):
             return "name contains characters Blu refuses (emoji or symbols)"
         for key, value in contact.variables.items():
@@ -255,7 +257,8 @@ class BluAdapter:
             "callVars": json.dumps(call_vars, ensure_ascii=False, separators=(",", ":")),
         }
 
-    def submit(self, task: VendorTask, requests: list[DialRequest]) -> SubmitResult:
+    def submit(self, submission: Submission) -> SubmitResult:
+        task, requests = submission.task, submission.requests
         if len(requests) > UPLOAD_LIMIT:
             raise ValueError(f"Blu takes at most {UPLOAD_LIMIT} records per upload, got {len(requests)}")
         records = [self._record(request) for request in requests]
@@ -277,6 +280,9 @@ class BluAdapter:
             "orderId": record_id(request.campaign_id, request.contact_id, request.attempt),
         })
 
+    def control_task(self, task: VendorTask, action: TaskAction) -> bool:
+        return False  # Blu publishes no task pause/resume/stop; contacts are cancelled one by one instead
+
     def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
         page_size = self.account.page_size
         for page_no in range(1, MAX_PAGES + 1):
@@ -291,9 +297,9 @@ class BluAdapter:
             if len(rows) < page_size:
                 return
 
-    def task_complete(self, task: VendorTask, final_results: int) -> bool:
+    def task_complete(self, task: VendorTask, closed_contacts: int) -> bool:
         # One call per record per task: the task is done once every submitted record has a final result.
-        return task.submitted > 0 and final_results >= task.submitted
+        return task.submitted > 0 and closed_contacts >= task.submitted
 
     # ------------------------------------------------------------------ inbound
     def authenticate(self, callback: InboundCallback) -> bool:
