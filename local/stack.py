@@ -61,7 +61,7 @@ class LocalStack:
 
     def __init__(self, *, port: int = 0, drop_rate: float = 0.15, dial_delay: tuple[float, float] = (0.3, 2.5),
                  retry_interval: float = 0.5, seed: int = 7, log_level: str = "ERROR",
-                 gateway_workers: int = 1) -> None:
+                 gateway_workers: int = 1, vendors: tuple[str, ...] | None = None) -> None:
         self.port = port
         self.drop_rate = drop_rate
         self.dial_delay = dial_delay
@@ -69,6 +69,7 @@ class LocalStack:
         self.seed = seed
         self.log_level = log_level
         self.gateway_workers = gateway_workers
+        self.vendors = vendors  # None: every vendor that has an adapter
         self.template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": STAGE})
         self._saved_environ: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
@@ -160,7 +161,7 @@ class LocalStack:
         prefix = self.function_environment["VENDOR_SECRET_PREFIX"]
         knobs = SimulatorKnobs(drop_rate=self.drop_rate, dial_delay=self.dial_delay,
                                retry_interval=self.retry_interval, seed=self.seed)
-        for vendor in vendor_names():
+        for vendor in self.vendors or vendor_names():
             simulator = self.simulators[vendor] = simulators.create(vendor, knobs).start()
             account = simulator.connect(self.gateway.url)
             self.secretsmanager.create_secret(Name=f"{prefix}{vendor}", SecretString=json.dumps(account))
