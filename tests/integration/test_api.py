@@ -64,6 +64,9 @@ def test_invalid_requests_answer_422_naming_the_field(deps: Any) -> None:
         ({"dialDate": "tomorrow"}, "body.dialDate"),
         ({"vendorOptions": {}}, "vendorOptions.botId"),
         ({"contacts": [{}] * 10_001}, "body.contacts"),
+        ({"callingWindow": {"start": "20:00", "end": "09:00"}}, "body.callingWindow"),
+        ({"callingWindow": {"weekdays": [0, 8]}}, "body.callingWindow"),
+        ({"callingWindow": {"start": "late"}}, "body.callingWindow.start"),
     ]
     for change, field in cases:
         status, body = _create(deps, **change)
