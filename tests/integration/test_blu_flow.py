@@ -60,7 +60,7 @@ def _states(store: Store, campaign_id: str) -> dict[str, int]:
 def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any, template: Any) -> None:
     campaign_id = _campaign(deps, count=450)
     summary = _plan(deps)
-    assert summary == {"campaigns": 1, "batches": 3, "contacts": 450}
+    assert summary == {"campaigns": 1, "batches": 3, "contacts": 450, "held": 0}
     records = drain_queue(deps, template)
     sizes = sorted(len(json.loads(r["body"])["contactIds"]) for r in records)
     assert sizes == [50, 200, 200]

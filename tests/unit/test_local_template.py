@@ -153,6 +153,9 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
         "POST /campaigns/{campaignId}/pause",
         "POST /campaigns/{campaignId}/resume",
         "POST /campaigns/{campaignId}/cancel",
+        "PUT /suppressions/{phone}",
+        "GET /suppressions/{phone}",
+        "DELETE /suppressions/{phone}",
         "POST /campaigns/{campaignId}/dispatch",
         "GET /campaigns/{campaignId}",
         "GET /campaigns/{campaignId}/contacts/{contactId}",
@@ -175,7 +178,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 12
+    assert len(template.routes) == 15
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:

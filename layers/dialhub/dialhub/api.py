@@ -29,8 +29,9 @@ from dialhub.campaigns import (
     resume_campaign,
 )
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
-from dialhub.models import ID_PATTERN, CallOutcome, WireModel
+from dialhub.models import ID_PATTERN, CallOutcome, Suppression, WireModel
 from dialhub.observability import logger
+from dialhub.suppressions import SuppressionRequest, find_suppression, lift_suppression, suppress
 from dialhub.vendors import vendor_names
 from dialhub.wiring import Dependencies
 
@@ -53,7 +54,7 @@ class ErrorBody(WireModel):
 
 
 _ERRORS = {
-    404: "Unknown campaign, contact or call",
+    404: "Unknown campaign, contact, call or suppression",
     409: "The resource's state does not allow this now",
     422: "A field is missing or wrong: each error names it",
 }
@@ -180,6 +181,30 @@ def get_call(vendor: Annotated[str, Path(description="blu, nxtele, airudder")],
     if outcome is None:
         raise NotFound(f"call {vendorCallId} of {vendor}")
     return outcome
+
+
+Phone = Annotated[str, Path(min_length=3, max_length=40, description="E.164 (+ as %2B), or national")]
+
+
+@app.put("/suppressions/<phone>", summary="Never call this number (optionally until a time)",
+         tags=["suppressions"], responses=_responses(Suppression, 422))
+def put_suppression(phone: Phone, body: SuppressionRequest) -> Suppression:
+    deps = _deps()
+    return suppress(deps.store, phone, body, deps.settings.default_phone_region, deps.clock())
+
+
+@app.get("/suppressions/<phone>", summary="Whether and why a number is suppressed", tags=["suppressions"],
+         responses=_responses(Suppression, 404, 422))
+def get_suppression(phone: Phone) -> Suppression:
+    deps = _deps()
+    return find_suppression(deps.store, phone, deps.settings.default_phone_region, deps.clock())
+
+
+@app.delete("/suppressions/<phone>", summary="Lift a suppression; answers what was lifted",
+            tags=["suppressions"], responses=_responses(Suppression, 404, 422))
+def delete_suppression(phone: Phone) -> Suppression:
+    deps = _deps()
+    return lift_suppression(deps.store, phone, deps.settings.default_phone_region)
 
 
 def openapi_document() -> str:

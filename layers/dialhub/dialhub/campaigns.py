@@ -21,6 +21,7 @@ from dialhub.models import (
     CampaignStatus,
     Contact,
     DialState,
+    Hold,
     VendorTask,
     WireModel,
 )
@@ -113,6 +114,7 @@ class CampaignView(WireModel):
     total_contacts: int
     by_state: dict[str, int]
     by_disposition: dict[str, int]
+    held_back: dict[str, int] = Field(description="Queued contacts held by compliance, by reason")
 
 
 class ContactView(WireModel):
@@ -122,6 +124,7 @@ class ContactView(WireModel):
     state: DialState
     attempt: int
     reason: str | None = None
+    hold: Hold | None = Field(default=None, description="Why a queued contact has not been sent yet")
     disposition: str | None = None
     vendor_task_id: str | None = None
     attempts: list[CallOutcome]
@@ -221,7 +224,8 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
                         dial_date=campaign.dial_date, timezone=campaign.timezone, state=state,
                         status=campaign.status, calling_window=campaign.calling_window,
                         created_at=campaign.created_at, total_contacts=counts.total,
-                        by_state=counts.by_state, by_disposition=counts.by_disposition)
+                        by_state=counts.by_state, by_disposition=counts.by_disposition,
+                        held_back=counts.held_back)
 
 
 def contact_view(store: Store, campaign_id: str, contact_id: str) -> ContactView:
@@ -230,6 +234,7 @@ def contact_view(store: Store, campaign_id: str, contact_id: str) -> ContactView
         raise NotFound(f"contact {contact_id} in campaign {campaign_id}")
     return ContactView(campaign_id=campaign_id, contact_id=contact_id, phone=mask_phone(contact.phone),
                        state=contact.state, attempt=contact.attempt, reason=contact.reason,
+                       hold=contact.hold if contact.state == DialState.QUEUED else None,
                        disposition=contact.disposition, vendor_task_id=contact.vendor_task_id,
                        attempts=store.contact_history(campaign_id, contact_id))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from dialhub.admission import admit
 from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, VendorTask
 from dialhub.observability import count_metric, logger
 from dialhub.store import Store
@@ -25,7 +26,7 @@ class DispatchSummary:
     submitted: int = 0
     failed: int = 0
     skipped: int = 0
-    held: int = 0  # back in the queue (campaign paused) or cancelled with their campaign
+    held: int = 0  # back in the queue (campaign paused, or held by compliance) or cancelled with their campaign
 
 
 def ensure_task(campaign: Campaign, adapter: VendorAdapter, store: Store, now: dt.datetime) -> VendorTask:
@@ -76,6 +77,14 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
     eligible = [c for c in contacts.values() if c.state in (DialState.QUEUED, DialState.PLANNED)
                 or (c.state == DialState.SUBMITTING and c.batch_id == batch.batch_id)]
     summary.skipped = len(batch.contact_ids) - len(eligible)
+    # Compliance again, just before sending: a number suppressed since planning is not sent.
+    fresh = [c for c in eligible if c.state != DialState.SUBMITTING]
+    admission = admit(fresh, store, now)
+    for contact_id, hold in admission.held.items():
+        summary.held += store.requeue_contact(campaign.campaign_id, contact_id, now, hold=hold)
+    if admission.held:
+        store.mark_campaign_due(campaign, campaign.dial_date)
+        eligible = [c for c in eligible if c.contact_id not in admission.held]
     if not eligible:
         return summary
     adapter = adapters.get(campaign.vendor)

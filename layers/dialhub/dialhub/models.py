@@ -80,6 +80,28 @@ class Campaign(WireModel):
     created_at: dt.datetime
 
 
+class Hold(WireModel):
+    """Why a queued contact was not sent, and from when it may be (compliance, checked at plan and dispatch)."""
+
+    reason: str = Field(description="suppressed, outside_window, capped, no_common_window, no_time_zone")
+    detail: str | None = None
+    until: dt.datetime | None = None
+    checked_at: dt.datetime
+
+
+class Suppression(WireModel):
+    """A number that must not be called (until `until`, when given), whatever the campaign or vendor."""
+
+    phone: str
+    reason: str
+    until: dt.datetime | None = None
+    source: str = Field(default="api", description="api, or the vendor whose outcome asked for it")
+    created_at: dt.datetime
+
+    def active(self, now: dt.datetime) -> bool:
+        return self.until is None or self.until > now
+
+
 class Contact(WireModel):
     """A person to call in one campaign, with the state of their dial request."""
 
@@ -96,6 +118,7 @@ class Contact(WireModel):
     vendor_record_id: str | None = None
     vendor_job_id: str | None = None
     reason: str | None = None
+    hold: Hold | None = None
     disposition: Disposition | None = None
     do_not_call: bool = False
     last_call_id: str | None = None

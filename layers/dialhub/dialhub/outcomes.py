@@ -8,12 +8,16 @@ from collections import Counter
 from dialhub.models import CallOutcome
 from dialhub.observability import count_metric
 from dialhub.store import RecordResult, Store
+from dialhub.suppressions import suppress_after_outcome
 
 
 def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime) -> Counter[RecordResult]:
     """Store each outcome idempotently and monotonically; returns how many were stored, duplicate, orphan."""
     results: Counter[RecordResult] = Counter()
     for outcome in outcomes:
+        if outcome.closes and outcome.do_not_call:
+            # Before the outcome: should the write fail, the vendor's retry finds the number suppressed anyway.
+            suppress_after_outcome(outcome, store, now)
         result = store.record_outcome(outcome, now)
         results[result] += 1
         if result is not RecordResult.DUPLICATE and outcome.final:

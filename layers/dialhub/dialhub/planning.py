@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from dialhub.models import Campaign, CampaignStatus, DialState, DispatchBatch
+from dialhub.admission import admit
+from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch
 from dialhub.observability import logger
 from dialhub.queue import SEND_BATCH_LIMIT, DispatchQueue
 from dialhub.store import Store
@@ -30,11 +31,13 @@ class PlanSummary:
     campaigns: int = 0
     batches: int = 0
     contacts: int = 0
+    held: int = 0  # held back by compliance; they stay queued and are looked at again next run
 
     def __iadd__(self, other: PlanSummary) -> PlanSummary:
         self.campaigns += other.campaigns
         self.batches += other.batches
         self.contacts += other.contacts
+        self.held += other.held
         return self
 
 
@@ -47,7 +50,17 @@ def batch_id(campaign_id: str, dial_date: dt.date, contact_ids: list[str]) -> st
     return f"{campaign_id}:{dial_date.isoformat()}:{digest}"
 
 
-def _batches(campaign: Campaign, store: Store, limit: int, dial_date: dt.date) -> Iterator[DispatchBatch]:
+def _admitted_pages(campaign: Campaign, store: Store, now: dt.datetime,
+                    summary: PlanSummary) -> Iterator[list[Contact]]:
+    for page in store.iter_queued_contacts(campaign.campaign_id):
+        admission = admit(page, store, now)
+        for contact_id, hold in admission.held.items():
+            summary.held += store.hold_contact(campaign.campaign_id, contact_id, hold)
+        yield admission.admitted
+
+
+def _batches(campaign: Campaign, pages: Iterable[list[Contact]], limit: int,
+             dial_date: dt.date) -> Iterator[DispatchBatch]:
     pending: list[str] = []
     size = 0
 
@@ -57,7 +70,7 @@ def _batches(campaign: Campaign, store: Store, limit: int, dial_date: dt.date) -
         return DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, ids),
                              campaign_id=campaign.campaign_id, contact_ids=ids)
 
-    for page in store.iter_queued_contacts(campaign.campaign_id):
+    for page in pages:
         for contact in page:
             if pending and (len(pending) == limit or size + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET):
                 yield cut()
@@ -82,19 +95,23 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapte
         for batch in outgoing:
             for contact_id in batch.contact_ids:
                 store.move_contact(campaign.campaign_id, contact_id, DialState.PLANNED, now=now,
-                                   allowed_from={DialState.QUEUED}, sets={"batchId": batch.batch_id})
+                                   allowed_from={DialState.QUEUED}, sets={"batchId": batch.batch_id, "hold": None})
             summary.batches += 1
             summary.contacts += len(batch.contact_ids)
         outgoing.clear()
 
-    for batch in _batches(campaign, store, adapters.get(campaign.vendor).batch_limit, dial_date):
+    pages = _admitted_pages(campaign, store, now, summary)
+    for batch in _batches(campaign, pages, adapters.get(campaign.vendor).batch_limit, dial_date):
         outgoing.append(batch)
         if len(outgoing) == SEND_BATCH_LIMIT:
             flush()
     if outgoing:
         flush()
+    if summary.held:
+        store.mark_campaign_due(campaign, dial_date)  # held contacts are looked at again on the next run
     logger.info("campaign planned", extra={"campaign_id": campaign.campaign_id, "batches": summary.batches,
-                                           "contacts": summary.contacts, "vendor": campaign.vendor})
+                                           "contacts": summary.contacts, "held": summary.held,
+                                           "vendor": campaign.vendor})
     return summary
 
 

@@ -5,6 +5,7 @@ Items (pk / sk):
   CAMPAIGN#<id> / CONTACT#<contactId>      contact and its dial state; in gsi1 as QUEUE#<id> while queued
   CAMPAIGN#<id> / TASK#<vendor>#<date>     vendor task; in gsi1 as OPENTASK / <vendor>#<date>#<id> while open
   CALL#<vendor>#<vendorCallId> / CALL      one call outcome; in gsi2 as CONTACT#<campaign>#<contact> (history)
+  SUPPRESSION#<e164> / SUPPRESSION         a number not to be called; expiresAt = its end, when it has one
 
 State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
 move a contact or an outcome forward, never back.
@@ -24,7 +25,16 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from dialhub.models import CallOutcome, Campaign, CampaignStatus, Contact, DialState, VendorTask
+from dialhub.models import (
+    CallOutcome,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    DialState,
+    Hold,
+    Suppression,
+    VendorTask,
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -48,6 +58,7 @@ class CampaignCounts:
     total: int = 0
     by_state: dict[str, int] = field(default_factory=dict)
     by_disposition: dict[str, int] = field(default_factory=dict)
+    held_back: dict[str, int] = field(default_factory=dict)  # queued contacts held by compliance, by reason
 
 
 def _to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +103,10 @@ def _call_key(vendor: str, vendor_call_id: str) -> dict[str, Any]:
 
 def _task_key(campaign_id: str, vendor: str, local_date: dt.date) -> dict[str, Any]:
     return {"pk": {"S": _campaign_pk(campaign_id)}, "sk": {"S": f"TASK#{vendor}#{local_date.isoformat()}"}}
+
+
+def _suppression_key(phone: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SUPPRESSION#{phone}"}, "sk": {"S": "SUPPRESSION"}}
 
 
 def _history_pk(campaign_id: str, contact_id: str) -> str:
@@ -259,14 +274,16 @@ class Store:
         for page in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
                                 ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
                                                            ":contact": {"S": "CONTACT#"}},
-                                ProjectionExpression="#state, disposition",
-                                ExpressionAttributeNames={"#state": "state"}):
+                                ProjectionExpression="#state, disposition, #hold.reason",
+                                ExpressionAttributeNames={"#state": "state", "#hold": "hold"}):
             for item in page:
                 counts.total += 1
                 state = item.get("state", "unknown")
                 counts.by_state[state] = counts.by_state.get(state, 0) + 1
                 if disposition := item.get("disposition"):
                     counts.by_disposition[disposition] = counts.by_disposition.get(disposition, 0) + 1
+                if state == DialState.QUEUED.value and (reason := item.get("hold", {}).get("reason")):
+                    counts.held_back[reason] = counts.held_back.get(reason, 0) + 1
         return counts
 
     def move_contact(self, campaign_id: str, contact_id: str, to: DialState, *, allowed_from: Iterable[DialState],
@@ -285,10 +302,11 @@ class Store:
                             removes=("gsi1pk", "gsi1sk") if leave_queue else (),
                             condition=condition, values=values, names={"#st": "state"})
 
-    def requeue_contact(self, campaign_id: str, contact_id: str, now: dt.datetime) -> bool:
-        """Put a planned contact back in its campaign's queue (the campaign was paused before it went out)."""
+    def requeue_contact(self, campaign_id: str, contact_id: str, now: dt.datetime, hold: Hold | None = None) -> bool:
+        """Put a planned contact back in its campaign's queue: its campaign was paused, or compliance holds it."""
         return self._update(_contact_key(campaign_id, contact_id),
                             {"state": DialState.QUEUED.value, "updatedAt": now.isoformat(), "batchId": None,
+                             "hold": hold.to_wire() if hold else None,
                              "gsi1pk": f"QUEUE#{campaign_id}", "gsi1sk": contact_id},
                             condition="#st IN (:queued, :planned)", names={"#st": "state"},
                             values={":queued": DialState.QUEUED.value, ":planned": DialState.PLANNED.value})
@@ -303,6 +321,35 @@ class Store:
                                 ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
                                                            ":contact": {"S": "CONTACT#"}, **placeholders}):
             yield [Contact.model_validate(item) for item in page]
+
+    def hold_contact(self, campaign_id: str, contact_id: str, hold: Hold) -> bool:
+        """Note on a queued contact why it stays queued (it is looked at again at the next planning run)."""
+        return self._update(_contact_key(campaign_id, contact_id), {"hold": hold.to_wire()},
+                            condition="#st = :queued", names={"#st": "state"},
+                            values={":queued": DialState.QUEUED.value})
+
+    # ------------------------------------------------------------------ suppressions
+    def put_suppression(self, suppression: Suppression) -> None:
+        item = {**_plain_key(_suppression_key(suppression.phone)), **suppression.to_wire()}
+        if suppression.until is not None:
+            item["expiresAt"] = int(suppression.until.timestamp()) + 1  # DynamoDB TTL removes it some time after
+        self.client.put_item(TableName=self.table_name, Item=_to_item(item))
+
+    def delete_suppression(self, phone: str) -> Suppression | None:
+        """The suppression removed, or None when the number was not suppressed."""
+        response = self.client.delete_item(TableName=self.table_name, Key=_suppression_key(phone),
+                                           ReturnValues="ALL_OLD")
+        return Suppression.model_validate(_from_item(response["Attributes"])) if "Attributes" in response else None
+
+    def get_suppression(self, phone: str) -> Suppression | None:
+        response = self.client.get_item(TableName=self.table_name, Key=_suppression_key(phone), ConsistentRead=True)
+        return Suppression.model_validate(_from_item(response["Item"])) if "Item" in response else None
+
+    def suppressions(self, phones: Iterable[str], now: dt.datetime) -> dict[str, Suppression]:
+        """The active suppressions among these numbers (one read per 100 numbers)."""
+        keys = [_suppression_key(phone) for phone in dict.fromkeys(phones)]
+        found = (Suppression.model_validate(item) for item in self._batch_get(keys))
+        return {item.phone: item for item in found if item.active(now)}
 
     # ------------------------------------------------------------------ vendor tasks
     def get_task(self, campaign_id: str, vendor: str, local_date: dt.date) -> VendorTask | None:

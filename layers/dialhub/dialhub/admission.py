@@ -1,0 +1,34 @@
+"""The compliance gate every contact passes twice: when it is planned and again just before it is sent.
+
+A contact held back stays queued with a `hold` saying why; planning looks at it again on its next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from dialhub.models import Contact, Hold
+from dialhub.store import Store
+
+
+@dataclass
+class Admission:
+    admitted: list[Contact] = field(default_factory=list)
+    held: dict[str, Hold] = field(default_factory=dict)  # contact id -> why
+
+
+def admit(contacts: list[Contact], store: Store, now: dt.datetime) -> Admission:
+    """Split contacts into those that may be sent now and those held back (one read per 100 numbers)."""
+    admission = Admission()
+    suppressed = store.suppressions((contact.phone for contact in contacts), now) if contacts else {}
+    for contact in contacts:
+        if contact.do_not_call:
+            admission.held[contact.contact_id] = Hold(reason="suppressed", detail="marked do-not-call",
+                                                      checked_at=now)
+        elif (suppression := suppressed.get(contact.phone)) is not None:
+            admission.held[contact.contact_id] = Hold(reason="suppressed", detail=suppression.reason,
+                                                      until=suppression.until, checked_at=now)
+        else:
+            admission.admitted.append(contact)
+    return admission

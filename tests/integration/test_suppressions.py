@@ -1,0 +1,76 @@
+"""The suppression list through the API, enforced at planning and again at dispatch, fed by vendor outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialhub.dispositions import CallStatus, Disposition
+from dialhub.models import CallOutcome, DialState
+from dialhub.outcomes import record_outcomes
+from tests.conftest import api_event, call_api, drain_queue
+from tests.integration.test_blu_flow import _campaign, _dispatch, _plan
+
+SUPPRESSED = "+63917123" + "0001"  # the phone of contact c1 in _campaign()
+
+
+def _suppress(deps: Any, phone: str, **body: Any) -> tuple[int, Any]:
+    return call_api(deps, api_event("api/put_suppression.json", path={"phone": phone},
+                                    body={"reason": "asked us to stop", **body}))
+
+
+def test_suppressions_are_put_read_and_lifted_by_number_in_any_notation(deps: Any) -> None:
+    status, stored = _suppress(deps, "09171230001")  # national notation, default region PH
+    assert status == 200 and stored["phone"] == SUPPRESSED and stored["source"] == "api"
+    status, found = call_api(deps, api_event("api/get_suppression.json", path={"phone": SUPPRESSED}))
+    assert status == 200 and found["reason"] == "asked us to stop"
+    assert call_api(deps, api_event("api/delete_suppression.json", path={"phone": SUPPRESSED}))[0] == 200
+    assert call_api(deps, api_event("api/get_suppression.json", path={"phone": SUPPRESSED}))[0] == 404
+    assert call_api(deps, api_event("api/delete_suppression.json", path={"phone": SUPPRESSED}))[0] == 404
+
+
+def test_bad_suppression_requests_name_the_field(deps: Any) -> None:
+    status, body = _suppress(deps, "12345")
+    assert status == 422 and body["errors"][0]["field"] == "phone"
+    status, body = _suppress(deps, SUPPRESSED, until="2020-01-01T00:00:00+00:00")
+    assert status == 422 and body["errors"][0]["field"] == "until"
+    status, body = call_api(deps, api_event("api/put_suppression.json", path={"phone": SUPPRESSED}, body={}))
+    assert status == 422 and "body.reason" in [error["field"] for error in body["errors"]]
+
+
+def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_dialled(deps: Any, template: Any,
+                                                                                  blu_sim: Any) -> None:
+    campaign_id = _campaign(deps, count=4)
+    assert _suppress(deps, SUPPRESSED)[0] == 200
+    planned = _plan(deps)
+    assert planned["contacts"] == 3 and planned["held"] == 1
+    # Suppressed after planning, before the batch is sent: the dispatcher holds it too.
+    assert _suppress(deps, "+639171230002")[0] == 200
+    _dispatch(deps, drain_queue(deps, template))
+    assert sum(blu_sim.dial_requests.values()) == 2
+
+    _, view = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
+    assert view["heldBack"] == {"suppressed": 2} and view["byState"]["queued"] == 2
+    _, contact = call_api(deps, api_event("api/get_contact.json",
+                                               path={"campaignId": campaign_id, "contactId": "c1"}))
+    assert contact["state"] == "queued"
+    assert contact["hold"]["reason"] == "suppressed" and contact["hold"]["detail"] == "asked us to stop"
+
+    # Lifted: the next run sends it, and only it.
+    call_api(deps, api_event("api/delete_suppression.json", path={"phone": SUPPRESSED}))
+    assert _plan(deps) == {"campaigns": 1, "batches": 1, "contacts": 1, "held": 1}
+    _dispatch(deps, drain_queue(deps, template))
+    assert sum(blu_sim.dial_requests.values()) == 3 and max(blu_sim.dial_requests.values()) == 1
+
+
+def test_an_opt_out_from_any_vendor_suppresses_the_number_for_every_campaign(deps: Any, now: Any) -> None:
+    first = _campaign(deps, count=2)
+    deps.store.move_contact(first, "c1", DialState.SUBMITTED, allowed_from={DialState.QUEUED}, now=now)
+    opt_out = CallOutcome(vendor="blu", vendor_call_id="9001", campaign_id=first, contact_id="c1",
+                          status=CallStatus.ANSWERED, disposition=Disposition.OPT_OUT)
+    record_outcomes([opt_out], deps.store, now)
+    suppression = deps.store.get_suppression(SUPPRESSED)
+    assert suppression is not None and suppression.source == "blu" and suppression.until is None
+
+    second = _campaign(deps, count=2)
+    assert _plan(deps)["held"] == 1
+    assert deps.store.get_contact(second, "c1").hold.reason == "suppressed"
