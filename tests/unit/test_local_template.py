@@ -154,6 +154,8 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
         "POST /campaigns/{campaignId}/resume",
         "POST /campaigns/{campaignId}/cancel",
         "PUT /suppressions/{phone}",
+        "PUT /policies/{name}",
+        "GET /policies/{name}",
         "GET /suppressions/{phone}",
         "DELETE /suppressions/{phone}",
         "POST /campaigns/{campaignId}/dispatch",
@@ -178,7 +180,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 15
+    assert len(template.routes) == 17
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:

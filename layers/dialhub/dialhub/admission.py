@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from dialhub.compliance import Policy, clearance, recipient_zones
 from dialhub.models import Contact, Hold
 from dialhub.store import Store
 
@@ -18,8 +19,11 @@ class Admission:
     held: dict[str, Hold] = field(default_factory=dict)  # contact id -> why
 
 
-def admit(contacts: list[Contact], store: Store, now: dt.datetime) -> Admission:
-    """Split contacts into those that may be sent now and those held back (one read per 100 numbers)."""
+def admit(contacts: list[Contact], store: Store, now: dt.datetime, policy: Policy | None = None) -> Admission:
+    """Split contacts into those that may be sent now and those held back (one read per 100 numbers).
+
+    With a policy, a contact is sent only inside a calling window in every time zone its number may be in.
+    """
     admission = Admission()
     suppressed = store.suppressions((contact.phone for contact in contacts), now) if contacts else {}
     for contact in contacts:
@@ -29,6 +33,11 @@ def admit(contacts: list[Contact], store: Store, now: dt.datetime) -> Admission:
         elif (suppression := suppressed.get(contact.phone)) is not None:
             admission.held[contact.contact_id] = Hold(reason="suppressed", detail=suppression.reason,
                                                       until=suppression.until, checked_at=now)
+        elif policy is not None and not (verdict := clearance(
+                policy, recipient_zones(contact.phone, contact.timezone), [], now)).allowed:
+            admission.held[contact.contact_id] = Hold(reason=verdict.reason or "outside_window",
+                                                      detail=f"policy {policy.name}", until=verdict.not_before,
+                                                      checked_at=now)
         else:
             admission.admitted.append(contact)
     return admission

@@ -28,9 +28,11 @@ from dialhub.campaigns import (
     require_campaign,
     resume_campaign,
 )
+from dialhub.compliance import POLICY_NAME_PATTERN, Policy
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.models import ID_PATTERN, CallOutcome, Suppression, WireModel
 from dialhub.observability import logger
+from dialhub.policies import require_policy, save_policy
 from dialhub.suppressions import SuppressionRequest, find_suppression, lift_suppression, suppress
 from dialhub.vendors import vendor_names
 from dialhub.wiring import Dependencies
@@ -54,7 +56,7 @@ class ErrorBody(WireModel):
 
 
 _ERRORS = {
-    404: "Unknown campaign, contact, call or suppression",
+    404: "Unknown campaign, contact, call, suppression or policy",
     409: "The resource's state does not allow this now",
     422: "A field is missing or wrong: each error names it",
 }
@@ -205,6 +207,21 @@ def get_suppression(phone: Phone) -> Suppression:
 def delete_suppression(phone: Phone) -> Suppression:
     deps = _deps()
     return lift_suppression(deps.store, phone, deps.settings.default_phone_region)
+
+
+PolicyName = Annotated[str, Path(pattern=POLICY_NAME_PATTERN, description="Policy name (a-z, 0-9, -)")]
+
+
+@app.put("/policies/<name>", summary="Store a compliance policy (presets are read-only)", tags=["policies"],
+         responses=_responses(Policy, 409))
+def put_policy(name: PolicyName, body: Policy) -> Policy:
+    return save_policy(_deps().store, name, body)
+
+
+@app.get("/policies/<name>", summary="A compliance policy, stored or preset", tags=["policies"],
+         responses=_responses(Policy, 404))
+def get_policy(name: PolicyName) -> Policy:
+    return require_policy(_deps().store, name)
 
 
 def openapi_document() -> str:

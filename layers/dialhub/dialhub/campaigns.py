@@ -10,7 +10,7 @@ import secrets
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, ValidationError, WithJsonSchema, field_validator
 
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.models import (
@@ -28,6 +28,7 @@ from dialhub.models import (
 from dialhub.observability import logger
 from dialhub.phones import InvalidPhone, mask_phone, normalise_phone
 from dialhub.planning import PlanSummary, campaign_today, plan_campaign
+from dialhub.policies import find_policy
 from dialhub.queue import DispatchQueue
 from dialhub.store import Store
 from dialhub.vendors import Adapters, UnknownVendor, adapter_class, vendor_names
@@ -37,12 +38,24 @@ MAX_CONTACTS_PER_REQUEST = 10_000
 VariableValue = str | int | float | bool
 
 
+def _iana_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("not an IANA time zone (e.g. Asia/Manila)") from exc
+    return value
+
+
+IanaZone = Annotated[str, AfterValidator(_iana_zone)]
+
+
 class ContactIn(WireModel):
     """One person to call. Checked one by one: a bad contact is reported by index, the rest accepted."""
 
     contact_id: str = Field(pattern=ID_PATTERN, description="Your id, unique in the campaign")
     phone: str = Field(min_length=1, max_length=40, description="E.164, or national in the default region")
     name: str = Field(default="", max_length=200)
+    timezone: IanaZone | None = Field(default=None, description="The recipient's IANA zone, if not the number's")
     variables: dict[str, VariableValue] = Field(default_factory=dict, max_length=50,
                                                 description="Free variables passed to the bot script")
 
@@ -58,9 +71,11 @@ class CreateCampaignRequest(WireModel):
     campaign_id: str | None = Field(default=None, pattern=ID_PATTERN,
                                     description="Optional: your own id; creating it again is idempotent")
     dial_date: dt.date | None = Field(default=None, description="Default: today in the campaign's time zone")
-    timezone: str | None = Field(default=None, description="IANA zone deciding the campaign's 'today'")
+    timezone: IanaZone | None = Field(default=None, description="IANA zone deciding the campaign's 'today'")
     calling_window: CallingWindow = Field(default_factory=CallingWindow,
                                           description="When the vendor may dial, in the campaign's time zone")
+    policy: str | None = Field(default=None, description="Compliance policy: a preset (strict-default, "
+                               "us-regulation-f, korea-debt-collection) or one stored with PUT /policies")
     vendor_options: dict[str, Any] = Field(default_factory=dict, description="Vendor task settings")
     contacts: ContactList = Field(default_factory=list)
 
@@ -69,17 +84,6 @@ class CreateCampaignRequest(WireModel):
     def _known_vendor(cls, value: str) -> str:
         if value not in vendor_names():
             raise ValueError(f"unknown vendor; expected one of: {', '.join(vendor_names())}")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("not an IANA time zone (e.g. Asia/Manila)") from exc
         return value
 
 
@@ -108,6 +112,7 @@ class CampaignView(WireModel):
     dial_date: dt.date
     timezone: str
     status: CampaignStatus
+    policy: str | None = None
     calling_window: CallingWindow
     state: str = Field(description="queued, in_progress or completed")
     created_at: dt.datetime
@@ -162,7 +167,8 @@ def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, d
             result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=f"phone: {exc}"))
             continue
         contact = Contact(campaign_id=campaign.campaign_id, contact_id=contact_in.contact_id, phone=phone,
-                          name=contact_in.name, variables=contact_in.variables, created_at=now, updated_at=now)
+                          name=contact_in.name, timezone=contact_in.timezone, variables=contact_in.variables,
+                          created_at=now, updated_at=now)
         if problem := vendor.contact_problem(contact, campaign.vendor_options):
             result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=problem))
             continue
@@ -194,7 +200,10 @@ def create_campaign(request: CreateCampaignRequest, store: Store, default_region
         raise InvalidField(f"vendorOptions.{field_path(error)}", error["msg"]) from exc
     except UnknownVendor as exc:
         raise InvalidField("vendor", str(exc)) from exc
+    if request.policy is not None and find_policy(store, request.policy) is None:
+        raise InvalidField("policy", f"no policy named {request.policy}")
     campaign = Campaign(campaign_id=request.campaign_id or _new_campaign_id(), name=request.name,
+                        policy=request.policy,
                         vendor=request.vendor, timezone=timezone, vendor_options=options, created_at=now,
                         calling_window=request.calling_window,
                         dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date())
@@ -222,7 +231,7 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
     state = "queued" if queued_only else ("in_progress" if still_open else "completed")
     return CampaignView(campaign_id=campaign.campaign_id, name=campaign.name, vendor=campaign.vendor,
                         dial_date=campaign.dial_date, timezone=campaign.timezone, state=state,
-                        status=campaign.status, calling_window=campaign.calling_window,
+                        status=campaign.status, calling_window=campaign.calling_window, policy=campaign.policy,
                         created_at=campaign.created_at, total_contacts=counts.total,
                         by_state=counts.by_state, by_disposition=counts.by_disposition,
                         held_back=counts.held_back)

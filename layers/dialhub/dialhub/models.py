@@ -77,6 +77,7 @@ class Campaign(WireModel):
     calling_window: CallingWindow = Field(default_factory=CallingWindow)
     vendor_options: dict[str, Any] = Field(default_factory=dict)
     status: CampaignStatus = CampaignStatus.ACTIVE
+    policy: str | None = None  # compliance policy name (a preset or a stored one)
     created_at: dt.datetime
 
 
@@ -109,6 +110,7 @@ class Contact(WireModel):
     contact_id: str
     phone: str  # E.164
     name: str = ""
+    timezone: str | None = None  # the recipient's own zone, when known better than the number tells
     variables: dict[str, Any] = Field(default_factory=dict)
     state: DialState = DialState.QUEUED
     attempt: int = 1

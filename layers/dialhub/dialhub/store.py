@@ -6,6 +6,7 @@ Items (pk / sk):
   CAMPAIGN#<id> / TASK#<vendor>#<date>     vendor task; in gsi1 as OPENTASK / <vendor>#<date>#<id> while open
   CALL#<vendor>#<vendorCallId> / CALL      one call outcome; in gsi2 as CONTACT#<campaign>#<contact> (history)
   SUPPRESSION#<e164> / SUPPRESSION         a number not to be called; expiresAt = its end, when it has one
+  POLICY#<name> / POLICY                   a compliance policy (presets live in code and are not stored)
 
 State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
 move a contact or an outcome forward, never back.
@@ -25,6 +26,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from dialhub.compliance import Policy
 from dialhub.models import (
     CallOutcome,
     Campaign,
@@ -350,6 +352,16 @@ class Store:
         keys = [_suppression_key(phone) for phone in dict.fromkeys(phones)]
         found = (Suppression.model_validate(item) for item in self._batch_get(keys))
         return {item.phone: item for item in found if item.active(now)}
+
+    # ------------------------------------------------------------------ policies
+    def put_policy(self, policy: Policy) -> None:
+        item = {"pk": f"POLICY#{policy.name}", "sk": "POLICY", **policy.to_wire()}
+        self.client.put_item(TableName=self.table_name, Item=_to_item(item))
+
+    def get_policy(self, name: str) -> Policy | None:
+        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
+                                        Key={"pk": {"S": f"POLICY#{name}"}, "sk": {"S": "POLICY"}})
+        return Policy.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
     # ------------------------------------------------------------------ vendor tasks
     def get_task(self, campaign_id: str, vendor: str, local_date: dt.date) -> VendorTask | None:

@@ -1,0 +1,70 @@
+"""Compliance policies through the API, and calling windows enforced in the recipient's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dialhub.compliance import PRESETS
+from tests.conftest import api_event, call_api, drain_queue, load_event
+from tests.integration.test_blu_flow import _campaign, _dispatch, _plan
+
+NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # 11:00 in Manila, 22:00 the evening before in New York
+
+
+def _put(deps: Any, name: str, body: dict[str, Any]) -> tuple[int, Any]:
+    return call_api(deps, api_event("api/put_policy.json", path={"name": name}, body=body))
+
+
+def test_the_stored_example_policy_round_trips_and_presets_are_read_only(deps: Any) -> None:
+    event = load_event("api/put_policy.json")
+    status, stored = call_api(deps, event)
+    assert status == 200 and stored["name"] == "collections-ph"
+    status, read = call_api(deps, api_event("api/get_policy.json", path={"name": "collections-ph"}))
+    assert status == 200 and read == stored and read["restrictedDates"] == ["2026-12-25", "2026-12-30"]
+    status, preset = call_api(deps, load_event("api/get_policy.json"))
+    assert status == 200 and preset["frequencyCap"] == {"attempts": 7, "days": 7}
+    assert _put(deps, "us-regulation-f", PRESETS["us-regulation-f"].to_wire())[0] == 409
+    assert call_api(deps, api_event("api/get_policy.json", path={"name": "nothing-here"}))[0] == 404
+
+
+def test_bad_policies_answer_422_naming_the_field(deps: Any) -> None:
+    good = PRESETS["strict-default"].to_wire() | {"name": "mine"}
+    cases = [
+        ({"windows": []}, "body.windows"),
+        ({"windows": [{"weekdays": [1], "start": "20:00", "end": "09:00"}]}, "body.windows.0"),
+        ({"frequencyCap": {"attempts": 0, "days": 7}}, "body.frequencyCap.attempts"),
+        ({"redial": {"no_such_disposition": {"stop": True}}}, "body.redial.no_such_disposition.[key]"),
+    ]
+    for change, field in cases:
+        status, body = _put(deps, "mine", good | change)
+        assert status == 422, change
+        assert any(error["field"].startswith(field) for error in body["errors"]), (field, body)
+    status, body = _put(deps, "other", good)
+    assert status == 422 and body["errors"][0]["field"] == "name"
+    status, body = call_api(deps, api_event("api/create_campaign.json", body={
+        "name": "x", "vendor": "blu", "vendorOptions": {"botId": 1}, "policy": "nope"}))
+    assert status == 422 and body["errors"][0]["field"] == "policy"
+
+
+def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, template: Any, blu_sim: Any) -> None:
+    deps.clock = lambda: NOW
+    window = [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "09:00", "end": "20:00"}]
+    assert _put(deps, "daytime", {"name": "daytime", "windows": window})[0] == 200
+    campaign_id = _campaign(deps, count=3, policy="daytime")
+    abroad = {"contactId": "abroad", "phone": "+639171239999", "timezone": "America/New_York"}
+    assert call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id},
+                                    body={"contacts": [abroad]}))[1]["accepted"] == 1
+
+    assert _plan(deps) == {"campaigns": 1, "batches": 1, "contacts": 3, "held": 1}
+    _dispatch(deps, drain_queue(deps, template))
+    assert sum(blu_sim.dial_requests.values()) == 3
+    _, view = call_api(deps, api_event("api/get_contact.json", path={"campaignId": campaign_id,
+                                                                     "contactId": "abroad"}))
+    assert view["state"] == "queued" and view["hold"]["reason"] == "outside_window"
+    assert view["hold"]["until"] == "2026-11-25T14:00:00Z"  # 09:00 in New York
+    _, campaign = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
+    assert campaign["heldBack"] == {"outside_window": 1} and campaign["policy"] == "daytime"
+
+    deps.clock = lambda: dt.datetime(2026, 11, 25, 14, 30, tzinfo=dt.UTC)  # 09:30 in New York
+    assert _plan(deps)["contacts"] == 1
