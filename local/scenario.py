@@ -21,7 +21,7 @@ _PREFIXES = ("917", "918", "919", "920", "921", "927", "928", "929", "939", "945
 
 
 def demo_contacts(count: int, seed: int = 11, prefix: str = "loan") -> list[dict[str, Any]]:
-    rng = random.Random(seed)
+    rng = random.Random(f"{seed}:{prefix}")  # each vendor's campaign its own numbers (suppression is per number)
     contacts = []
     for index in range(count):
         contacts.append({

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 from moto.server import ThreadedMotoServer
 
 from local import simulators
@@ -115,6 +116,9 @@ class LocalStack:
                 with contextlib.suppress(Exception):  # best effort on the way out
                     component.stop()
         if getattr(self, "moto", None) is not None:
+            # moto keeps its state in-process after its server stops: clear it for the next stack.
+            with contextlib.suppress(Exception):
+                httpx.post(f"http://127.0.0.1:{self.moto._port}/moto-api/reset", timeout=10)
             self.moto.stop()
         if self._saved_environ is not None:
             os.environ.clear()

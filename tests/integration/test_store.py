@@ -86,3 +86,15 @@ def test_an_attempt_the_vendor_will_redial_leaves_the_contact_open_until_a_call_
     assert store.get_contact("cmp", "c1").state == DialState.FINAL
     assert store.record_outcome(attempt, T0) is RecordResult.DUPLICATE
     assert store.get_outcome("blu", "a1").closes_contact
+
+
+def test_the_vendor_confirming_a_cancel_leaves_the_contact_cancelled_but_a_real_call_wins(store: Store) -> None:
+    _contact(store)
+    store.move_contact("cmp", "c1", DialState.CANCELLED, allowed_from={DialState.QUEUED}, now=T0)
+    confirmation = _outcome(CallStatus.CANCELLED, Disposition.CANCELLED, vendor_call_id="x1")
+    assert store.record_outcome(confirmation, T0) is RecordResult.ORPHAN
+    assert store.get_contact("cmp", "c1").state == DialState.CANCELLED
+    assert store.get_outcome("blu", "x1") is not None  # kept, as every vendor report is
+    raced = _outcome(CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY, vendor_call_id="x2")
+    assert store.record_outcome(raced, T0) is RecordResult.STORED
+    assert store.get_contact("cmp", "c1").state == DialState.FINAL

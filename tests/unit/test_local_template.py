@@ -234,7 +234,7 @@ def test_function_specs_apply_globals(template: SamTemplate) -> None:
     assert api.memory == 512
     assert api.layer_dirs == [REPO_ROOT / "layers" / "dialhub"]  # BuildMethod set: code at ContentUri root.
     assert template.functions["WebhooksFunction"].timeout == 10
-    assert template.functions["DispatcherFunction"].timeout == 60
+    assert template.functions["DispatcherFunction"].timeout == 300
     assert api.environment["TABLE_NAME"] == {"Ref": "DialhubTable"}  # Unresolved until the stack has one.
     assert len(template.functions["DispatcherFunction"].sqs_sources) == 1
     assert len(template.functions["SchedulerFunction"].schedules) == 1
@@ -330,7 +330,7 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
 
     assert urls["DispatchQueue"].endswith("/dialhub-dev-dispatch")
     assert urls["DispatchDeadLetterQueue"].endswith("/dialhub-dev-dispatch-dlq")
-    assert dispatch["VisibilityTimeout"] == "360"
+    assert dispatch["VisibilityTimeout"] == "1800"
     assert dispatch["MessageRetentionPeriod"] == "345600"
     redrive = json.loads(dispatch["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == arns["DispatchDeadLetterQueue"]

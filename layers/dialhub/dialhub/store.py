@@ -27,6 +27,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from dialhub.compliance import Policy
+from dialhub.dispositions import CallStatus
 from dialhub.models import (
     CallOutcome,
     Campaign,
@@ -52,7 +53,7 @@ GSI_HISTORY = "gsi2"
 class RecordResult(StrEnum):
     STORED = "stored"  # new, or moved forward (e.g. in progress -> final)
     DUPLICATE = "duplicate"  # nothing new: already final
-    ORPHAN = "orphan"  # stored, but it names no contact we know
+    ORPHAN = "orphan"  # stored, but it moves no contact (unknown, or cancelled and the call never happened)
 
 
 @dataclass
@@ -509,12 +510,18 @@ class Store:
         assert outcome.campaign_id and outcome.contact_id
         values = {":final": DialState.FINAL.value, ":disposition": outcome.disposition.value,
                   ":call": outcome.vendor_call_id, ":now": now.isoformat(), ":dnc": outcome.do_not_call}
+        condition = "attribute_exists(pk)"
+        if outcome.status is CallStatus.CANCELLED:
+            # The vendor confirming our cancel: the contact stays cancelled. A real call that raced the
+            # cancel still makes it final, since that is what happened.
+            condition += " AND #st <> :cancelled"
+            values[":cancelled"] = DialState.CANCELLED.value
         return {
             "TableName": self.table_name,
             "Key": _contact_key(outcome.campaign_id, outcome.contact_id),
             "UpdateExpression": "SET #st = :final, disposition = :disposition, lastCallId = :call, "
                                 "updatedAt = :now, doNotCall = :dnc REMOVE gsi1pk, gsi1sk",
-            "ConditionExpression": "attribute_exists(pk)",
+            "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#st": "state"},
             "ExpressionAttributeValues": _to_item(values),
         }

@@ -205,11 +205,21 @@ def post_json(vendor: str, client: httpx.Client, path: str, *, content: bytes,
 
     Raises VendorUnavailable when the retries are spent and VendorRejected for a permanent HTTP error.
     """
+    return _json_with_retries(vendor, lambda: client.post(path, content=content, headers=headers()))
+
+
+def get_json(vendor: str, client: httpx.Client, path: str, *, params: Mapping[str, str],
+             headers: Callable[[], dict[str, str]]) -> dict[str, Any]:
+    """GET with the same retries and errors as post_json (for vendors whose queries are GETs)."""
+    return _json_with_retries(vendor, lambda: client.get(path, params=dict(params), headers=headers()))
+
+
+def _json_with_retries(vendor: str, send: Callable[[], httpx.Response]) -> dict[str, Any]:
     try:
         for attempt in stamina.retry_context(on=_transient, attempts=4, wait_initial=0.2, wait_max=3.0,
                                               timeout=25.0):
             with attempt:
-                response = client.post(path, content=content, headers=headers())
+                response = send()
                 response.raise_for_status()
     except (httpx.TransportError, httpx.HTTPStatusError) as exc:
         if _transient(exc):
