@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 from moto.server import ThreadedMotoServer
 
 from local import simulators
@@ -42,6 +41,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _reset_moto() -> None:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
 
 
 def reset_library_caches() -> None:
@@ -89,6 +94,7 @@ class LocalStack:
         self._saved_environ = dict(os.environ)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
+        _reset_moto()  # moto keeps its state in-process: start from nothing whatever ran before in this process
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.moto.start()
         moto_url = f"http://127.0.0.1:{self.moto._port}"
@@ -116,10 +122,8 @@ class LocalStack:
                 with contextlib.suppress(Exception):  # best effort on the way out
                     component.stop()
         if getattr(self, "moto", None) is not None:
-            # moto keeps its state in-process after its server stops: clear it for the next stack.
-            with contextlib.suppress(Exception):
-                httpx.post(f"http://127.0.0.1:{self.moto._port}/moto-api/reset", timeout=10)
             self.moto.stop()
+            _reset_moto()
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
