@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, ValidationError, WithJsonSchema, field_validator
+from pydantic import Field, ValidationError, WithJsonSchema, field_validator
 
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.models import (
@@ -22,6 +22,7 @@ from dialhub.models import (
     Contact,
     DialState,
     Hold,
+    IanaZone,
     VendorTask,
     WireModel,
 )
@@ -36,17 +37,6 @@ from dialhub.vendors.base import DialRequest, TaskAction, VendorError, VendorRej
 
 MAX_CONTACTS_PER_REQUEST = 10_000
 VariableValue = str | int | float | bool
-
-
-def _iana_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError("not an IANA time zone (e.g. Asia/Manila)") from exc
-    return value
-
-
-IanaZone = Annotated[str, AfterValidator(_iana_zone)]
 
 
 class ContactIn(WireModel):

@@ -51,14 +51,13 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 import stamina
@@ -67,13 +66,14 @@ from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
 from dialhub.errors import field_path
-from dialhub.models import CallingWindow, CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
+from dialhub.models import CallingWindow, CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
 from dialhub.observability import count_metric, logger
 from dialhub.phones import mask_phone
 from dialhub.vendors.base import (
     CallbackRejected,
     DialRequest,
     InboundCallback,
+    IpAllowlist,
     OutcomeReport,
     PredialQuestion,
     Reply,
@@ -253,9 +253,9 @@ class AirudderAccount(_Camel):
     app_secret: SecretStr
     base_url: str = "https://api.airudder.com"
     webhook_token: SecretStr
-    timezone: str = Field(default="Asia/Manila", description="The account's time zone: schedule times are in it")
+    timezone: IanaZone = Field(default="Asia/Manila", description="The account's time zone: schedule times are in it")
     task_size: int = Field(default=DEFAULT_TASK_SIZE, ge=1, le=MAX_TASK_SIZE)
-    ip_allowlist: list[str] = Field(default_factory=list)
+    ip_allowlist: IpAllowlist = Field(default_factory=list)
     verify_signature: bool = False
     encrypt_callbacks: bool = False
     aes_key: SecretStr | None = None
@@ -273,21 +273,6 @@ class AirudderAccount(_Camel):
             raise ValueError("webhookToken must be at least 16 characters")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("not an IANA time zone (e.g. Asia/Manila)") from exc
-        return value
-
-    @field_validator("ip_allowlist")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for network in value:
-            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
-        return value
 
     @model_validator(mode="after")
     def _aes_material(self) -> AirudderAccount:

@@ -11,10 +11,11 @@ import ipaddress
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
 import httpx
 import stamina
+from pydantic import AfterValidator
 
 from dialhub.models import CallOutcome, Campaign, Contact, VendorTask
 
@@ -180,6 +181,15 @@ class VendorAdapter(Protocol):
 
     def predial_reply(self, allow: bool) -> Reply:
         """The answer to a pre-dial question."""
+
+
+def _networks(value: list[str]) -> list[str]:
+    for network in value:
+        ipaddress.ip_network(network, strict=False)  # the ValueError names the bad entry
+    return value
+
+
+IpAllowlist = Annotated[list[str], AfterValidator(_networks)]  # CIDRs callbacks may come from; empty = any
 
 
 def source_ip_allowed(source_ip: str, allowlist: list[str]) -> bool:

@@ -39,13 +39,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
-from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
+from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
 from dialhub.phones import national_digits
 from dialhub.vendors.base import (
     HTTP_TIMEOUT,
     CallbackRejected,
     DialRequest,
     InboundCallback,
+    IpAllowlist,
     OutcomeReport,
     PredialQuestion,
     Reply,
@@ -116,8 +117,8 @@ class BluAccount(_Camel):
     app_key: SecretStr
     base_url: str = "https://bluapi.shanghu.ai"
     webhook_token: SecretStr
-    timezone: str = "Asia/Manila"
-    ip_allowlist: list[str] = Field(default_factory=list)
+    timezone: IanaZone = "Asia/Manila"
+    ip_allowlist: IpAllowlist = Field(default_factory=list)
     page_size: int = Field(default=100, ge=1, le=100)
 
     @field_validator("webhook_token")

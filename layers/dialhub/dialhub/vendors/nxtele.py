@@ -48,12 +48,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import uuid as uuid_lib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 import stamina
@@ -70,7 +69,7 @@ from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
 from dialhub.errors import field_path
-from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
+from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
 from dialhub.observability import logger
 from dialhub.phones import mask_phone
 from dialhub.vendors.base import (
@@ -78,6 +77,7 @@ from dialhub.vendors.base import (
     CallbackRejected,
     DialRequest,
     InboundCallback,
+    IpAllowlist,
     OutcomeReport,
     PredialQuestion,
     Reply,
@@ -205,9 +205,9 @@ class NxteleAccount(_Camel):
     algorithm: Literal["MD5", "SHA256"] = "MD5"
     base_url: str = "https://nxbot.nxcloud.com"
     callback_base_url: str = Field(description="Our webhook base, e.g. https://<api>/webhooks/nxtele")
-    timezone: str = "Asia/Jakarta"
+    timezone: IanaZone = "Asia/Jakarta"
     chunk_size: int = Field(default=MAX_CHUNK, ge=1, le=MAX_CHUNK)
-    ip_allowlist: list[str] = Field(default_factory=list)
+    ip_allowlist: IpAllowlist = Field(default_factory=list)
     max_clock_skew_seconds: int = Field(default=300, ge=1, le=3600)
     intent_map: dict[str, Disposition] = Field(default_factory=dict)
 
@@ -230,21 +230,6 @@ class NxteleAccount(_Camel):
             raise ValueError("callbackBaseUrl must be an absolute http(s) URL")
         return value.rstrip("/")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("not an IANA time zone (e.g. Asia/Jakarta)") from exc
-        return value
-
-    @field_validator("ip_allowlist")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for network in value:
-            ipaddress.ip_network(network, strict=False)  # a ValueError names the bad entry
-        return value
 
 
 class NxteleOptions(_Camel):
