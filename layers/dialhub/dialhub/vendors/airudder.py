@@ -70,6 +70,7 @@ from dialhub.models import CallingWindow, CallOutcome, Campaign, Contact, IanaZo
 from dialhub.observability import count_metric, logger
 from dialhub.phones import mask_phone
 from dialhub.vendors.base import (
+    AccountAdapter,
     CallbackRejected,
     DialRequest,
     InboundCallback,
@@ -539,28 +540,20 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value).strip() or None
 
 
-class AirudderAdapter:
+class AirudderAdapter(AccountAdapter):
     name: ClassVar[str] = VENDOR
+    http_timeout: ClassVar[httpx.Timeout] = HTTP_TIMEOUT
 
     def __init__(self, account: AirudderAccount, http: httpx.Client | None = None,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
-        self.account = account
+        super().__init__(account, http, clock)
         self.batch_limit = account.task_size
-        self._zone = ZoneInfo(account.timezone)
-        self._http = http
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     @classmethod
     def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> AirudderAdapter:
         return cls(AirudderAccount.model_validate(account), http=http)
 
     # ------------------------------------------------------------------ outbound plumbing
-    @property
-    def http(self) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(base_url=self.account.base_url, timeout=HTTP_TIMEOUT)
-        return self._http
-
     @property
     def _account_key(self) -> tuple[str, str]:
         return self.account.base_url.rstrip("/"), self.account.app_key
@@ -654,9 +647,6 @@ class AirudderAdapter:
         return payload
 
     # ------------------------------------------------------------------ the adapter interface
-    def today(self) -> dt.date:
-        return self._clock().astimezone(self._zone).date()
-
     @classmethod
     def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:
         try:

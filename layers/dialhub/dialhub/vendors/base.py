@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Protocol
+from zoneinfo import ZoneInfo
 
 import httpx
 import stamina
@@ -181,6 +182,29 @@ class VendorAdapter(Protocol):
 
     def predial_reply(self, allow: bool) -> Reply:
         """The answer to a pre-dial question."""
+
+
+class AccountAdapter:
+    """What every HTTP adapter shares: its account (with `base_url` and `timezone`), an HTTP client built on
+    first use (tests pass one bound to a simulator), and a clock read in the account's time zone."""
+
+    http_timeout: ClassVar[httpx.Timeout] = HTTP_TIMEOUT
+
+    def __init__(self, account: Any, http: httpx.Client | None = None,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.account = account
+        self._zone = ZoneInfo(account.timezone)
+        self._http = http
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.account.base_url, timeout=self.http_timeout)
+        return self._http
+
+    def today(self) -> dt.date:
+        return self._clock().astimezone(self._zone).date()
 
 
 def _networks(value: list[str]) -> list[str]:

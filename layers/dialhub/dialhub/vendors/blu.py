@@ -30,9 +30,8 @@ import hashlib
 import hmac
 import json
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -42,7 +41,7 @@ from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCod
 from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
 from dialhub.phones import national_digits
 from dialhub.vendors.base import (
-    HTTP_TIMEOUT,
+    AccountAdapter,
     CallbackRejected,
     DialRequest,
     InboundCallback,
@@ -175,28 +174,15 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-class BluAdapter:
+class BluAdapter(AccountAdapter):
     name: ClassVar[str] = VENDOR
     batch_limit: ClassVar[int] = UPLOAD_LIMIT
-
-    def __init__(self, account: BluAccount, http: httpx.Client | None = None,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
-        self.account = account
-        self._zone = ZoneInfo(account.timezone)
-        self._http = http
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     @classmethod
     def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> BluAdapter:
         return cls(BluAccount.model_validate(account), http=http)
 
     # ------------------------------------------------------------------ outbound
-    @property
-    def http(self) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(base_url=self.account.base_url, timeout=HTTP_TIMEOUT)
-        return self._http
-
     def _headers(self) -> dict[str, str]:
         timestamp = str(int(self._clock().timestamp() * 1000))
         app_id = self.account.app_id
@@ -213,9 +199,6 @@ class BluAdapter:
         if payload.get("code") != SUCCESS:
             raise VendorRejected(VENDOR, payload.get("code"), str(payload.get("message") or "no message"))
         return payload
-
-    def today(self) -> dt.date:
-        return self._clock().astimezone(self._zone).date()
 
     @classmethod
     def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:

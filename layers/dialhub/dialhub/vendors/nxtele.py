@@ -73,7 +73,7 @@ from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSour
 from dialhub.observability import logger
 from dialhub.phones import mask_phone
 from dialhub.vendors.base import (
-    HTTP_TIMEOUT,
+    AccountAdapter,
     CallbackRejected,
     DialRequest,
     InboundCallback,
@@ -405,16 +405,13 @@ class _VerifiedClient:
         return response
 
 
-class NxteleAdapter:
+class NxteleAdapter(AccountAdapter):
     name: ClassVar[str] = VENDOR
 
     def __init__(self, account: NxteleAccount, http: httpx.Client | None = None,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
-        self.account = account
+        super().__init__(account, http, clock)
         self.batch_limit = account.chunk_size
-        self._zone = ZoneInfo(account.timezone)
-        self._http = http
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.intents = VendorCodeTable(VENDOR, {
             code: CodeMeaning(disposition) for code, disposition in {**DEFAULT_INTENTS, **account.intent_map}.items()
         })
@@ -474,12 +471,6 @@ class NxteleAdapter:
             raise VendorUnavailable(VENDOR, f"nxtele answer not trusted: {problem}")
 
     # ------------------------------------------------------------------ outbound
-    @property
-    def http(self) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(base_url=self.account.base_url, timeout=HTTP_TIMEOUT)
-        return self._http
-
     def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST a signed request; retCode 0 returns the answer, a temporary code is retried, others refused."""
         payload = {"productID": PRODUCT_ID, **body}
@@ -501,9 +492,6 @@ class NxteleAdapter:
         if code != SUCCESS:
             raise VendorRejected(VENDOR, code, ret_code_reason(code, str(answer.get("retMsg") or "")))
         return answer
-
-    def today(self) -> dt.date:
-        return self._clock().astimezone(self._zone).date()
 
     @classmethod
     def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:
