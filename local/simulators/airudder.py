@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import heapq
 import hmac
 import itertools
 import json
@@ -29,19 +28,17 @@ import re
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
+from local.simulators.plumbing import SimulatorServer, direct_opener, encode_json, post_callback, wait_until_idle
 
 logger = logging.getLogger(__name__)
 
@@ -206,93 +203,6 @@ def encrypt_body(plaintext: bytes, key: str, iv: str) -> bytes:
     return base64.b64encode(encryptor.update(padded) + encryptor.finalize())
 
 
-class _Scheduler:
-    """A time-ordered heap drained by a fixed pool of threads: bounded threads for any number of numbers."""
-
-    def __init__(self, worker_count: int) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._sequence = itertools.count()
-        self._condition = threading.Condition()
-        self._stopped = False
-        self._workers = [threading.Thread(target=self._work, name=f"airudder-sim-{index}", daemon=True)
-                         for index in range(worker_count)]
-
-    def start(self) -> None:
-        for worker in self._workers:
-            worker.start()
-
-    def stop(self) -> None:
-        with self._condition:
-            self._stopped = True
-            self._heap.clear()
-            self._condition.notify_all()
-        for worker in self._workers:
-            if worker.is_alive() and worker is not threading.current_thread():
-                worker.join(timeout=CALLBACK_TIMEOUT_SECONDS + 1)
-
-    def schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        with self._condition:
-            if self._stopped:
-                return
-            heapq.heappush(self._heap, (time.monotonic() + max(0.0, delay_seconds), next(self._sequence), job))
-            self._condition.notify()
-
-    def _work(self) -> None:
-        while True:
-            with self._condition:
-                while True:
-                    if self._stopped:
-                        return
-                    if not self._heap:
-                        self._condition.wait()
-                        continue
-                    wait_seconds = self._heap[0][0] - time.monotonic()
-                    if wait_seconds <= 0:
-                        _, _, job = heapq.heappop(self._heap)
-                        break
-                    self._condition.wait(wait_seconds)
-            try:
-                job()
-            except Exception:  # a broken job must not kill the pool
-                logger.exception("airudder simulator job failed")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-    simulator: AirudderSimulator
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_POST(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        if self.headers.get("Transfer-Encoding"):
-            self.close_connection = True
-        body = self.rfile.read(length) if length > 0 else b""
-        self._send(*self.server.simulator.handle("POST", self.path, self.headers, body))
-
-    def do_GET(self) -> None:
-        self._send(*self.server.simulator.handle("GET", self.path, self.headers, b""))
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("airudder simulator http: " + format, *args)
-
-
 class AirudderSimulator:
     """AIRudder's cloud task API on loopback, plus counters that prove exactly-once dialling and delivery."""
 
@@ -364,35 +274,20 @@ class AirudderSimulator:
         self.callbacks_delivered = 0
         self.callbacks_dropped = 0
         self.callbacks_abandoned = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._scheduler: _Scheduler | None = None
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._server: SimulatorServer | None = None
+        self._http_opener = direct_opener()
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> Self:
-        if self._server is not None:
-            return self
-        self._scheduler = _Scheduler(WORKER_THREADS)
-        self._scheduler.start()
-        self._server = _Server((self.host, self.port), _Handler)
-        self._server.simulator = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="airudder-sim-http", daemon=True)
-        self._thread.start()
+        if self._server is None:
+            self._server = SimulatorServer(self.handle, name="airudder-sim", host=self.host, port=self.port,
+                                           workers=WORKER_THREADS, job_timeout=CALLBACK_TIMEOUT_SECONDS)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._scheduler is not None:
-            self._scheduler.stop()
-            self._scheduler = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -405,8 +300,7 @@ class AirudderSimulator:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("AirudderSimulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.base_url
 
     # --- local stack -----------------------------------------------------------------------------------
     def account(self, webhook_token: str) -> dict[str, Any]:
@@ -439,12 +333,7 @@ class AirudderSimulator:
             return open_numbers + self._callbacks_outstanding
 
     def wait_idle(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self.pending():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-        return True
+        return wait_until_idle(self.pending, timeout)
 
     # --- test hooks ------------------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 503) -> None:
@@ -770,8 +659,9 @@ class AirudderSimulator:
 
     # --- dialling --------------------------------------------------------------------------------------
     def _schedule_job(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        if self._scheduler is not None:
-            self._scheduler.schedule(delay_seconds, job)
+        server = self._server
+        if server is not None:
+            server.schedule(delay_seconds, job)
 
     def _dial(self, task: _Task, number: _Number) -> None:
         with self._lock:
@@ -842,7 +732,7 @@ class AirudderSimulator:
         self._schedule_job(0, lambda: self._deliver(url, payload, 0))
 
     def _encode(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        body = encode_json(payload)
         headers = {"Content-Type": "application/json", "User-Agent": "Airudder"}
         if self.encrypt_callbacks:
             body = encrypt_body(body, self.aes_key, self.aes_iv)
@@ -856,14 +746,7 @@ class AirudderSimulator:
         body, headers = self._encode(payload)
         with self._lock:
             self.callbacks_attempted += 1
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with self._opener.open(request, timeout=CALLBACK_TIMEOUT_SECONDS) as response:
-                status: int | None = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except (urllib.error.URLError, OSError, ValueError):
-            status = None
+        status, _ = post_callback(self._http_opener, url, body, headers, CALLBACK_TIMEOUT_SECONDS)
         with self._lock:
             if status == 200:
                 self.callbacks_delivered += 1

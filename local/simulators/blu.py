@@ -12,7 +12,6 @@ Stdlib only, so it runs anywhere the tests run.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
 import itertools
 import json
@@ -20,19 +19,16 @@ import logging
 import random
 import secrets
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
+from local.simulators.plumbing import SimulatorServer, direct_opener, encode_json, post_callback, wait_until_idle
 
 logger = logging.getLogger(__name__)
 
@@ -207,101 +203,6 @@ def _is_json_text(value: str) -> bool:
     return True
 
 
-class _WorkScheduler:
-    """A time-ordered heap drained by a fixed pool of threads: bounded threads for any number of jobs.
-
-    Jobs may block on outgoing HTTP (pre-dial, callbacks), so they run on the pool, never on the HTTP
-    server's request threads.
-    """
-
-    def __init__(self, worker_count: int) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._sequence = itertools.count()
-        self._condition = threading.Condition()
-        self._stopped = False
-        self._workers = [
-            threading.Thread(target=self._work, name=f"blu-sim-worker-{index}", daemon=True)
-            for index in range(worker_count)
-        ]
-
-    def start(self) -> None:
-        for worker in self._workers:
-            worker.start()
-
-    def stop(self) -> None:
-        with self._condition:
-            self._stopped = True
-            self._heap.clear()
-            self._condition.notify_all()
-        for worker in self._workers:
-            if worker.is_alive() and worker is not threading.current_thread():
-                worker.join(timeout=CALLBACK_TIMEOUT_SECONDS + 1)
-
-    def schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        with self._condition:
-            if self._stopped:
-                return
-            due = time.monotonic() + max(0.0, delay_seconds)
-            heapq.heappush(self._heap, (due, next(self._sequence), job))
-            self._condition.notify()
-
-    def _work(self) -> None:
-        while True:
-            with self._condition:
-                while True:
-                    if self._stopped:
-                        return
-                    if not self._heap:
-                        self._condition.wait()
-                        continue
-                    wait_seconds = self._heap[0][0] - time.monotonic()
-                    if wait_seconds <= 0:
-                        _, _, job = heapq.heappop(self._heap)
-                        break
-                    self._condition.wait(wait_seconds)
-            try:
-                job()
-            except Exception:  # a broken job must not kill the pool
-                logger.exception("blu simulator job failed")
-
-
-class _BluHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default backlog of 5 makes bursts of clients stall on SYN retries
-    simulator: BluSimulator
-
-
-class _BluRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as two writes; Nagle would add ~40 ms each
-    server: _BluHttpServer
-
-    def do_POST(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        if self.headers.get("Transfer-Encoding"):
-            self.close_connection = True  # unread chunked body would corrupt the next keep-alive request
-        raw_body = self.rfile.read(length) if length > 0 else b""
-        status, payload = self.server.simulator._handle_api(self.path, self.headers, raw_body)
-        self._send_json(status, payload)
-
-    def do_GET(self) -> None:
-        self._send_json(405, {"code": 405, "message": "method not allowed"})
-
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("blu simulator http: " + format, *args)
-
-
 class BluSimulator:
     """The Blu API on loopback, plus counters that let tests prove exactly-once dialling and delivery."""
 
@@ -346,11 +247,8 @@ class BluSimulator:
         self._callbacks_outstanding = 0
         self._faults_remaining = 0
         self._fault_status = 503
-        # Proxies never apply to a loopback simulator; ignore any *_proxy in the environment.
-        self._http_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        self._server: _BluHttpServer | None = None
-        self._server_thread: threading.Thread | None = None
-        self._scheduler: _WorkScheduler | None = None
+        self._http_opener = direct_opener()
+        self._server: SimulatorServer | None = None
 
         # Observability for tests.
         self.dial_requests: Counter[int] = Counter()  # by record id, which names (campaign, contact, attempt)
@@ -364,31 +262,16 @@ class BluSimulator:
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> Self:
         """Bind and serve in a daemon thread; returns self so `sim = BluSimulator(...).start()` reads well."""
-        if self._server is not None:
-            return self
-        server = _BluHttpServer((self.host, self.port), _BluRequestHandler)
-        server.simulator = self
-        self._server = server
-        self._scheduler = _WorkScheduler(WORKER_THREADS)
-        self._scheduler.start()
-        self._server_thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="blu-sim-http", daemon=True
-        )
-        self._server_thread.start()
+        if self._server is None:
+            self._server = SimulatorServer(self._handle_api, name="blu-sim", host=self.host, port=self.port,
+                                           workers=WORKER_THREADS, job_timeout=CALLBACK_TIMEOUT_SECONDS)
         return self
 
     def stop(self) -> None:
         """Stop serving and drop scheduled work (unfinished dials and retries are simply abandoned)."""
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._server_thread is not None:
-            self._server_thread.join(timeout=5)
-            self._server_thread = None
-        if self._scheduler is not None:
-            self._scheduler.stop()
-            self._scheduler = None
+            server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -405,8 +288,7 @@ class BluSimulator:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("BluSimulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.base_url
 
     # --- local stack ---------------------------------------------------------------------------------
     def connect(self, gateway_url: str) -> dict[str, Any]:
@@ -440,13 +322,7 @@ class BluSimulator:
 
     def wait_idle(self, timeout: float) -> bool:
         """True once nothing is pending; False if `timeout` seconds pass first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.pending() == 0:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
+        return wait_until_idle(self.pending, timeout)
 
     def results_for(self, task_id: int) -> list[dict[str, Any]]:
         """Every finished result of a task in completion order (test convenience; ignores retention)."""
@@ -462,8 +338,10 @@ class BluSimulator:
     def _local_now(self) -> datetime:
         return self._now().astimezone(self.timezone)
 
-    def _handle_api(self, raw_path: str, headers: Any, raw_body: bytes) -> tuple[int, dict[str, Any]]:
+    def _handle_api(self, method: str, raw_path: str, headers: Any, raw_body: bytes) -> tuple[int, dict[str, Any]]:
         """Fault injection, auth, JSON, character rules, then the endpoint; returns (HTTP status, body)."""
+        if method != "POST":
+            return 405, {"code": 405, "message": "method not allowed"}  # before faults: Blu's API is POST only
         with self._lock:
             if self._faults_remaining > 0:
                 self._faults_remaining -= 1
@@ -610,9 +488,9 @@ class BluSimulator:
 
     # --- dialling --------------------------------------------------------------------------------------
     def _schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        scheduler = self._scheduler
-        if scheduler is not None:
-            scheduler.schedule(delay_seconds, job)
+        server = self._server
+        if server is not None:
+            server.schedule(delay_seconds, job)
 
     def _unique_id(self, taken: Any, low: int, high: int) -> int:
         while True:
@@ -773,20 +651,8 @@ class BluSimulator:
 
     def _post_json(self, url: str, payload: dict[str, Any], timeout: float) -> tuple[int | None, bytes]:
         """POST like Blu does; (HTTP status, body), status None when the connection itself failed."""
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-            headers={"Content-Type": JSON_CONTENT_TYPE},
-            method="POST",
-        )
-        try:
-            with self._http_opener.open(request, timeout=timeout) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read() if error.fp else b""
-        except (urllib.error.URLError, OSError, ValueError):
-            return None, b""
-
+        return post_callback(self._http_opener, url, encode_json(payload), {"Content-Type": JSON_CONTENT_TYPE},
+                             timeout)
 
 def create(knobs: SimulatorKnobs) -> BluSimulator:
     return BluSimulator("10001", secrets.token_hex(16), dial_delay=knobs.dial_delay,

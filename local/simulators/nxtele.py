@@ -14,7 +14,6 @@ Stdlib only, so it runs anywhere the tests run.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
 import itertools
 import json
@@ -23,19 +22,16 @@ import random
 import re
 import secrets
 import threading
-import time
-import urllib.error
-import urllib.request
 import uuid as uuid_lib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
 from local.simulators import SimulatorKnobs
+from local.simulators.plumbing import Reply, SimulatorServer, direct_opener, encode_json, post_callback, wait_until_idle
 
 logger = logging.getLogger(__name__)
 
@@ -180,97 +176,6 @@ class _Task:
     parked: list[_Order] = field(default_factory=list)  # due while the task was paused or not started
 
 
-class _WorkScheduler:
-    """A time-ordered heap drained by a fixed pool of threads (calls and callbacks never block HTTP)."""
-
-    def __init__(self, worker_count: int) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._sequence = itertools.count()
-        self._condition = threading.Condition()
-        self._stopped = False
-        self._workers = [threading.Thread(target=self._work, name=f"nxtele-sim-{index}", daemon=True)
-                         for index in range(worker_count)]
-
-    def start(self) -> None:
-        for worker in self._workers:
-            worker.start()
-
-    def stop(self) -> None:
-        with self._condition:
-            self._stopped = True
-            self._heap.clear()
-            self._condition.notify_all()
-        for worker in self._workers:
-            if worker.is_alive() and worker is not threading.current_thread():
-                worker.join(timeout=CALLBACK_TIMEOUT_SECONDS + 1)
-
-    def schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        with self._condition:
-            if self._stopped:
-                return
-            heapq.heappush(self._heap, (time.monotonic() + max(0.0, delay_seconds), next(self._sequence), job))
-            self._condition.notify()
-
-    def _work(self) -> None:
-        while True:
-            with self._condition:
-                while True:
-                    if self._stopped:
-                        return
-                    if not self._heap:
-                        self._condition.wait()
-                        continue
-                    wait_seconds = self._heap[0][0] - time.monotonic()
-                    if wait_seconds <= 0:
-                        _, _, job = heapq.heappop(self._heap)
-                        break
-                    self._condition.wait(wait_seconds)
-            try:
-                job()
-            except Exception:  # a broken job must not kill the pool
-                logger.exception("nxtele simulator job failed")
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-    simulator: NxteleSimulator
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _HttpServer
-
-    def do_POST(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        if self.headers.get("Transfer-Encoding"):
-            self.close_connection = True
-        raw_body = self.rfile.read(length) if length > 0 else b""
-        status, body, headers = self.server.simulator._handle_api(self.path, self.headers, raw_body)
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        body = b'{"retCode": 1, "retMsg": "method not allowed"}'
-        self.send_response(405)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("nxtele simulator http: " + format, *args)
-
-
 class NxteleSimulator:
     """The NXTele Callbot API on loopback, plus counters that prove exactly-once dialling and delivery."""
 
@@ -318,10 +223,8 @@ class NxteleSimulator:
         self._refusals_remaining = 0
         self._refusal_code = 7
         self._callbacks_outstanding = 0
-        self._server: _HttpServer | None = None
-        self._server_thread: threading.Thread | None = None
-        self._scheduler: _WorkScheduler | None = None
-        self._http_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._server: SimulatorServer | None = None
+        self._http_opener = direct_opener()
         # Accepted orders per orderID: a value above 1 would mean an order was dialled twice.
         self.dial_requests: Counter[str] = Counter()
         self.calls_made: list[dict[str, Any]] = []
@@ -336,26 +239,14 @@ class NxteleSimulator:
     def start(self) -> Self:
         if self._server is not None:
             raise RuntimeError("NxteleSimulator already started")
-        self._scheduler = _WorkScheduler(WORKER_THREADS)
-        self._scheduler.start()
-        self._server = _HttpServer((self.host, self.port), _RequestHandler)
-        self._server.simulator = self
-        self._server_thread = threading.Thread(target=self._server.serve_forever, name="nxtele-sim-http",
-                                               kwargs={"poll_interval": 0.05}, daemon=True)
-        self._server_thread.start()
+        self._server = SimulatorServer(self._handle_api, name="nxtele-sim", host=self.host, port=self.port,
+                                       workers=WORKER_THREADS, job_timeout=CALLBACK_TIMEOUT_SECONDS)
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._server_thread is not None:
-            self._server_thread.join(timeout=5)
-            self._server_thread = None
-        if self._scheduler is not None:
-            self._scheduler.stop()
-            self._scheduler = None
+            server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -368,8 +259,7 @@ class NxteleSimulator:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("NxteleSimulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.base_url
 
     # --- local stack -----------------------------------------------------------------------------------
     def connect(self, gateway_url: str) -> dict[str, Any]:
@@ -406,13 +296,7 @@ class NxteleSimulator:
 
     def wait_idle(self, timeout: float) -> bool:
         """True once nothing is pending; False if `timeout` seconds pass first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.pending() == 0:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
+        return wait_until_idle(self.pending, timeout)
 
     def task_snapshot(self, user_task_id: str) -> dict[str, Any] | None:
         """A task as the console would show it (test convenience)."""
@@ -431,12 +315,14 @@ class NxteleSimulator:
         now = self._clock()
         return int((now if now.tzinfo else now.replace(tzinfo=UTC)).timestamp())
 
-    def _handle_api(self, raw_path: str, headers: Any, raw_body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    def _handle_api(self, method: str, raw_path: str, headers: Any, raw_body: bytes) -> Reply:
         """Faults, signature, productID, then the endpoint; every answer signed like NXTele signs it."""
+        if method != "POST":
+            return 405, {"retCode": 1, "retMsg": "method not allowed"}  # before faults: the API is POST only
         with self._lock:
             if self._faults_remaining > 0:
                 self._faults_remaining -= 1
-                return self._fault_status, b'{"message": "injected fault"}', {}
+                return self._fault_status, {"message": "injected fault"}
         routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             PATH_PING: self._ping,
             PATH_CREATE_TASK: self._create_task,
@@ -449,7 +335,7 @@ class NxteleSimulator:
         }
         endpoint = routes.get(raw_path.split("?", 1)[0])
         if endpoint is None:
-            return 404, b'{"retCode": 1, "retMsg": "not found"}', {}
+            return 404, {"retCode": 1, "retMsg": "not found"}
         request_id = headers.get("requestID") or ""
         algorithm = (headers.get("algorithm") or "MD5").upper()
         try:
@@ -477,7 +363,7 @@ class NxteleSimulator:
             logger.exception("nxtele simulator failed on %s", raw_path)
             payload = {"retCode": 5001, "retMsg": "internal error"}
         payload["responseID"] = uuid_lib.uuid4().hex
-        answer = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        answer = encode_json(payload)
         if algorithm not in ("MD5", "SHA256"):
             algorithm = "MD5"
         return 200, answer, self._signed_headers(answer, request_id, algorithm)
@@ -745,9 +631,9 @@ class NxteleSimulator:
 
     # --- dialling --------------------------------------------------------------------------------------
     def _schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        scheduler = self._scheduler
-        if scheduler is not None:
-            scheduler.schedule(delay_seconds, job)
+        server = self._server
+        if server is not None:
+            server.schedule(delay_seconds, job)
 
     def _dial(self, order: _Order) -> None:
         """One call round of an order; under the lock, so state and queued callbacks change together."""
@@ -842,7 +728,7 @@ class NxteleSimulator:
         """Count it outstanding now (under the caller's lock), deliver it from the pool; a share is lost."""
         if not url:
             return
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        body = encode_json(payload)
         with self._lock:
             self.callback_log.append((key, body))
             if random.Random(f"{self._seed}:drop:{key}").random() < self.drop_rate:
@@ -855,7 +741,8 @@ class NxteleSimulator:
         """One delivery, signed afresh; HTTP 200 is success, anything else is retried up to max_retries."""
         with self._lock:
             self.callbacks_attempted += 1
-        status = self._post(url, body)
+        status, _ = post_callback(self._http_opener, url, body, self._signed_callback_headers(body),
+                                  CALLBACK_TIMEOUT_SECONDS)
         with self._lock:
             if status == 200:
                 self.callbacks_delivered += 1
@@ -868,22 +755,13 @@ class NxteleSimulator:
             self._callbacks_outstanding -= 1
         logger.info("nxtele simulator gave up on callback %s after %d attempts", key, attempt + 1)
 
-    def _post(self, url: str, body: bytes) -> int | None:
+    def _signed_callback_headers(self, body: bytes) -> dict[str, str]:
+        """A fresh requestID and createTs on every attempt, so a retry is signed like a new request."""
         request_id = uuid_lib.uuid4().hex
         create_ts = str(self._now_ts())
-        headers = {"Content-Type": "application/json", "requestID": request_id, "uuid": self.uuid,
-                   "createTs": create_ts,
-                   "sign": sign_for(self.secret_key, body, create_ts, request_id, self.uuid, self.algorithm)}
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with self._http_opener.open(request, timeout=CALLBACK_TIMEOUT_SECONDS) as response:
-                response.read()
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except (urllib.error.URLError, OSError, ValueError):
-            return None
-
+        return {"Content-Type": "application/json", "requestID": request_id, "uuid": self.uuid,
+                "createTs": create_ts,
+                "sign": sign_for(self.secret_key, body, create_ts, request_id, self.uuid, self.algorithm)}
 
 def create(knobs: SimulatorKnobs) -> NxteleSimulator:
     return NxteleSimulator(secrets.token_hex(16), secrets.token_urlsafe(24), dial_delay=knobs.dial_delay,
