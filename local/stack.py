@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from local import simulators
+from local import moto_patches, simulators
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
 from local.simulators import SimulatorKnobs, VendorSimulator
@@ -95,6 +95,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         _reset_moto()  # moto keeps its state in-process: start from nothing whatever ran before in this process
+        moto_patches.apply()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         self.moto.start()
         moto_url = f"http://127.0.0.1:{self.moto._port}"
@@ -124,6 +125,7 @@ class LocalStack:
         if getattr(self, "moto", None) is not None:
             self.moto.stop()
             _reset_moto()
+            moto_patches.restore()
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
