@@ -45,6 +45,10 @@ def test_bad_policies_answer_422_naming_the_field(deps: Any) -> None:
     status, body = call_api(deps, api_event("api/create_campaign.json", body={
         "name": "x", "vendor": "blu", "vendorOptions": {"botId": 1}, "policy": "nope"}))
     assert status == 422 and body["errors"][0]["field"] == "policy"
+    status, body = call_api(deps, api_event("api/create_campaign.json", body={
+        "name": "x", "vendor": "blu", "vendorOptions": {"botId": 1}, "policy": "us-regulation-f",
+        "callingWindow": {"start": "21:30", "end": "23:00"}}))
+    assert status == 422 and body["errors"][0]["field"] == "callingWindow"
 
 
 def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, template: Any, blu_sim: Any) -> None:
@@ -65,6 +69,8 @@ def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, tem
     assert view["hold"]["until"] == "2026-11-25T14:00:00Z"  # 09:00 in New York
     _, campaign = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
     assert campaign["heldBack"] == {"outside_window": 1} and campaign["policy"] == "daytime"
+    # The vendor is told the policy's hours as its own dialling window.
+    assert campaign["callingWindow"] == {"start": "09:00:00", "end": "20:00:00", "weekdays": [1, 2, 3, 4, 5, 6, 7]}
 
     deps.clock = lambda: dt.datetime(2026, 11, 25, 14, 30, tzinfo=dt.UTC)  # 09:30 in New York
     assert _plan(deps)["contacts"] == 1

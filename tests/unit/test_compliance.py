@@ -17,11 +17,14 @@ from dialhub.compliance import (
     allowed_intervals,
     capped_until,
     clearance,
+    narrower_window,
     next_allowed,
     recipient_zones,
     redial_after,
+    vendor_window,
 )
 from dialhub.dispositions import Disposition
+from dialhub.models import CallingWindow
 
 UTC = dt.UTC
 NEW_YORK = "America/New_York"
@@ -179,3 +182,16 @@ def test_the_cap_never_lets_more_than_n_calls_into_any_period(attempts: int, day
     if until is not None:
         earlier = until - dt.timedelta(seconds=1)
         assert len([c for c in calls if c.at > earlier - dt.timedelta(days=days)]) >= attempts
+
+
+def test_the_vendor_window_never_reaches_outside_the_policy() -> None:
+    policy = Policy(name="p", windows=[WeeklyWindow(weekdays=[1, 2, 3, 4, 5], start=dt.time(8), end=dt.time(20)),
+                                       WeeklyWindow(weekdays=[6], start=dt.time(10), end=dt.time(14))])
+    window = vendor_window(policy)
+    assert (window.start, window.end, window.weekdays) == (dt.time(10), dt.time(14), [1, 2, 3, 4, 5, 6])
+    apart = Policy(name="q", windows=[WeeklyWindow(weekdays=[1], start=dt.time(8), end=dt.time(9)),
+                                      WeeklyWindow(weekdays=[2], start=dt.time(18), end=dt.time(19))])
+    assert vendor_window(apart) == CallingWindow(start=dt.time(8), end=dt.time(9), weekdays=[1])
+    assert narrower_window(CallingWindow(start=dt.time(9), end=dt.time(12), weekdays=[1, 7]), window) == \
+        CallingWindow(start=dt.time(10), end=dt.time(12), weekdays=[1])
+    assert narrower_window(CallingWindow(start=dt.time(15), end=dt.time(16)), window) is None

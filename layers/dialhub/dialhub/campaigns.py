@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, WithJsonSchema, field_validator
 
+from dialhub.compliance import narrower_window, vendor_window
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.models import (
     ID_PATTERN,
@@ -190,12 +191,21 @@ def create_campaign(request: CreateCampaignRequest, store: Store, default_region
         raise InvalidField(f"vendorOptions.{field_path(error)}", error["msg"]) from exc
     except UnknownVendor as exc:
         raise InvalidField("vendor", str(exc)) from exc
-    if request.policy is not None and find_policy(store, request.policy) is None:
+    policy = find_policy(store, request.policy) if request.policy is not None else None
+    if request.policy is not None and policy is None:
         raise InvalidField("policy", f"no policy named {request.policy}")
+    calling_window = request.calling_window
+    if policy is not None:  # the vendor's own schedule follows the policy too: never wider than it
+        allowed = vendor_window(policy)
+        if "calling_window" in request.model_fields_set:
+            allowed = narrower_window(calling_window, allowed)
+            if allowed is None:
+                raise InvalidField("callingWindow", f"shares no hours or days with policy {policy.name}")
+        calling_window = allowed
     campaign = Campaign(campaign_id=request.campaign_id or _new_campaign_id(), name=request.name,
                         policy=request.policy,
                         vendor=request.vendor, timezone=timezone, vendor_options=options, created_at=now,
-                        calling_window=request.calling_window,
+                        calling_window=calling_window,
                         dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date())
     if not store.create_campaign(campaign):
         existing = store.get_campaign(campaign.campaign_id)

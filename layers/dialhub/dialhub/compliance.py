@@ -17,7 +17,7 @@ from phonenumbers import timezone as phone_timezones
 from pydantic import Field, field_validator, model_validator
 
 from dialhub.dispositions import Disposition
-from dialhub.models import WireModel
+from dialhub.models import CallingWindow, WireModel
 
 POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 LOOKAHEAD_DAYS = 14  # how far ahead the next allowed moment is searched for
@@ -152,6 +152,25 @@ def next_allowed(policy: Policy, zones: Sequence[str], at_or_after: dt.datetime)
     """The first allowed interval that contains or follows the moment, or None within the lookahead."""
     intervals = allowed_intervals(policy, zones, at_or_after)
     return intervals[0] if intervals else None
+
+
+def vendor_window(policy: Policy) -> CallingWindow:
+    """The one daily window a vendor is told to dial in: every allowed weekday, only the hours allowed on all
+    of them, so the vendor cannot dial outside the policy even where the policy is wider."""
+    start = max(window.start for window in policy.windows)
+    end = min(window.end for window in policy.windows)
+    if start >= end:  # windows that share no hours: the first one alone, on its own days
+        first = policy.windows[0]
+        return CallingWindow(start=first.start, end=first.end, weekdays=first.weekdays)
+    days = sorted({day for window in policy.windows for day in window.weekdays})
+    return CallingWindow(start=start, end=end, weekdays=days)
+
+
+def narrower_window(one: CallingWindow, other: CallingWindow) -> CallingWindow | None:
+    """The hours and days two windows share, or None when they share none."""
+    start, end = max(one.start, other.start), min(one.end, other.end)
+    days = sorted(set(one.weekdays) & set(other.weekdays))
+    return CallingWindow(start=start, end=end, weekdays=days) if start < end and days else None
 
 
 # ------------------------------------------------------------------ attempts
