@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from dialhub.compliance import PRESETS
+from dialhub.store import DialRecord
 from tests.conftest import api_event, call_api, drain_queue, load_event
 from tests.integration.test_blu_flow import _campaign, _dispatch, _plan
 
@@ -74,3 +75,25 @@ def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, tem
 
     deps.clock = lambda: dt.datetime(2026, 11, 25, 14, 30, tzinfo=dt.UTC)  # 09:30 in New York
     assert _plan(deps)["contacts"] == 1
+
+
+def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(deps: Any, template: Any,
+                                                                         blu_sim: Any) -> None:
+    deps.clock = lambda: NOW
+    always = [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59:59.999999"}]
+    policy = {"name": "twice-a-week", "windows": always, "frequencyCap": {"attempts": 2, "days": 7}}
+    assert _put(deps, "twice-a-week", policy)[0] == 200
+    busy_number = "+639171230001"  # contact c1 of _campaign()
+    earlier = [DialRecord(phone=busy_number, at=NOW - dt.timedelta(days=days), campaign_id="older", contact_id="x",
+                          attempt=1, calls=1) for days in (6, 2)]
+    deps.store.record_dials(earlier, NOW)
+
+    campaign_id = _campaign(deps, count=3, policy="twice-a-week")
+    assert _plan(deps) == {"campaigns": 1, "batches": 1, "contacts": 2, "held": 1}
+    held = deps.store.get_contact(campaign_id, "c1").hold
+    assert held.reason == "capped" and held.until == NOW + dt.timedelta(days=1)  # the 6-day-old call ages out
+
+    _dispatch(deps, drain_queue(deps, template))
+    # What was sent is remembered per number, for every later campaign's cap.
+    assert [calls for _, calls in deps.store.dial_history("+639171230002", NOW - dt.timedelta(days=1))] == [1]
+    assert len(deps.store.dial_history(busy_number, NOW - dt.timedelta(days=7))) == 2

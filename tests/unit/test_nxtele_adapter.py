@@ -254,11 +254,13 @@ def test_account_defaults_and_bounds() -> None:
 
 
 def test_options_need_a_scene_and_distinct_variables() -> None:
-    assert NxteleAdapter.validate_options({"sceneID": 42}) == {"sceneID": 42, "scriptVariables": []}
-    full = {"sceneID": "s", "scriptVariables": ["a"], "strategyName": "fast", "routeID": 3, "maxRingTime": 30}
+    assert NxteleAdapter.validate_options({"sceneID": 42}) == {"sceneID": 42, "scriptVariables": [], "callsPerOrder": 3}
+    full = {"sceneID": "s", "scriptVariables": ["a"], "strategyName": "fast", "routeID": 3, "maxRingTime": 30,
+            "callsPerOrder": 2}
     assert NxteleAdapter.validate_options(full) == full
+    assert NxteleAdapter.calls_per_request(full) == 2
     for bad in ({}, {"sceneID": ""}, {"sceneID": "s", "scriptVariables": ["a", "a"]},
-                {"sceneID": "s", "maxRingTime": 0}):
+                {"sceneID": "s", "maxRingTime": 0}, {"sceneID": "s", "callsPerOrder": 0}):
         with pytest.raises(ValidationError):
             NxteleAdapter.validate_options(bad)
 

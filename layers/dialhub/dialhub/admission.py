@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from dialhub.compliance import Policy, clearance, recipient_zones
+from dialhub.compliance import PastCall, Policy, clearance, recipient_zones
 from dialhub.models import Contact, Hold
 from dialhub.store import Store
 
@@ -22,7 +22,8 @@ class Admission:
 def admit(contacts: list[Contact], store: Store, now: dt.datetime, policy: Policy | None = None) -> Admission:
     """Split contacts into those that may be sent now and those held back (one read per 100 numbers).
 
-    With a policy, a contact is sent only inside a calling window in every time zone its number may be in.
+    With a policy, a contact is sent only inside a calling window in every time zone its number may be in,
+    and only while its number is under the frequency cap (one history read per contact for capped policies).
     """
     admission = Admission()
     suppressed = store.suppressions((contact.phone for contact in contacts), now) if contacts else {}
@@ -34,10 +35,19 @@ def admit(contacts: list[Contact], store: Store, now: dt.datetime, policy: Polic
             admission.held[contact.contact_id] = Hold(reason="suppressed", detail=suppression.reason,
                                                       until=suppression.until, checked_at=now)
         elif policy is not None and not (verdict := clearance(
-                policy, recipient_zones(contact.phone, contact.timezone), [], now)).allowed:
+                policy, recipient_zones(contact.phone, contact.timezone), _past_calls(policy, contact, store, now),
+                now)).allowed:
             admission.held[contact.contact_id] = Hold(reason=verdict.reason or "outside_window",
                                                       detail=f"policy {policy.name}", until=verdict.not_before,
                                                       checked_at=now)
         else:
             admission.admitted.append(contact)
     return admission
+
+
+def _past_calls(policy: Policy, contact: Contact, store: Store, now: dt.datetime) -> list[PastCall]:
+    if policy.frequency_cap is None:
+        return []
+    since = now - dt.timedelta(days=policy.frequency_cap.days)
+    return [PastCall(at, conversation=False) for at, calls in store.dial_history(contact.phone, since)
+            for _ in range(calls)]

@@ -15,7 +15,7 @@ from dialhub.admission import admit
 from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, VendorTask
 from dialhub.observability import count_metric, logger
 from dialhub.policies import find_policy
-from dialhub.store import Store
+from dialhub.store import DialRecord, Store
 from dialhub.vendors import Adapters
 from dialhub.vendors.base import DialRequest, Submission, VendorAdapter, VendorRejected
 
@@ -121,6 +121,10 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
             store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
                                allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
                                sets={"vendorRecordId": record_id, "vendorJobId": result.job_id})
+        calls = adapter.calls_per_request(campaign.vendor_options)
+        store.record_dials([DialRecord(phone=contacts[contact_id].phone, at=now, campaign_id=campaign.campaign_id,
+                                       contact_id=contact_id, attempt=contacts[contact_id].attempt, calls=calls)
+                            for contact_id in result.accepted], now)
         for contact_id, reason in result.rejected.items():
             summary.failed += _fail(store, contacts[contact_id], reason, now)
         # Counted as the vendor accepted them: polling stops only once this many results are final, so an

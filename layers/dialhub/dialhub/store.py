@@ -7,6 +7,8 @@ Items (pk / sk):
   CALL#<vendor>#<vendorCallId> / CALL      one call outcome; in gsi2 as CONTACT#<campaign>#<contact> (history)
   SUPPRESSION#<e164> / SUPPRESSION         a number not to be called; expiresAt = its end, when it has one
   POLICY#<name> / POLICY                   a compliance policy (presets live in code and are not stored)
+  PHONE#<e164> / DIAL#<at>#<campaign>#<contact>#<attempt>
+                                           a request sent to a vendor for that number, counted as `calls`
 
 State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
 move a contact or an outcome forward, never back.
@@ -44,10 +46,21 @@ _deserializer = TypeDeserializer()
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
+DIAL_HISTORY_RETENTION = dt.timedelta(days=400)  # longer than any frequency-cap period (366 days at most)
 DUE = "DUE"
 OPEN_TASKS = "OPENTASK"
 GSI_WORK = "gsi1"
 GSI_HISTORY = "gsi2"
+
+
+@dataclass(frozen=True)
+class DialRecord:
+    phone: str
+    at: dt.datetime
+    campaign_id: str
+    contact_id: str
+    attempt: int
+    calls: int
 
 
 class RecordResult(StrEnum):
@@ -110,6 +123,11 @@ def _task_key(campaign_id: str, vendor: str, local_date: dt.date) -> dict[str, A
 
 def _suppression_key(phone: str) -> dict[str, Any]:
     return {"pk": {"S": f"SUPPRESSION#{phone}"}, "sk": {"S": "SUPPRESSION"}}
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """A UTC time that sorts as text (fixed width), for sort keys."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _history_pk(campaign_id: str, contact_id: str) -> str:
@@ -353,6 +371,32 @@ class Store:
         keys = [_suppression_key(phone) for phone in dict.fromkeys(phones)]
         found = (Suppression.model_validate(item) for item in self._batch_get(keys))
         return {item.phone: item for item in found if item.active(now)}
+
+    # ------------------------------------------------------------------ dial history (frequency caps)
+    def record_dials(self, dials: list[DialRecord], now: dt.datetime) -> None:
+        """Remember requests sent per number, across campaigns and vendors (25 per write request)."""
+        requests = []
+        for dial in dials:
+            item = {"pk": f"PHONE#{dial.phone}",
+                    "sk": f"DIAL#{_stamp(dial.at)}#{dial.campaign_id}#{dial.contact_id}#{dial.attempt}",
+                    "calls": dial.calls, "expiresAt": int((dial.at + DIAL_HISTORY_RETENTION).timestamp())}
+            requests.append({"PutRequest": {"Item": _to_item(item)}})
+        for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
+            pending = {self.table_name: chunk}
+            while pending:
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+
+    def dial_history(self, phone: str, since: dt.datetime) -> list[tuple[dt.datetime, int]]:
+        """(sent at, calls counted) of every request to this number since the given time."""
+        history: list[tuple[dt.datetime, int]] = []
+        for page in self._query(KeyConditionExpression="pk = :pk AND sk BETWEEN :since AND :end",
+                                ExpressionAttributeValues={":pk": {"S": f"PHONE#{phone}"},
+                                                           ":since": {"S": f"DIAL#{_stamp(since)}"},
+                                                           ":end": {"S": "DIAL#~"}}):
+            for item in page:
+                history.append((dt.datetime.fromisoformat(item["sk"].split("#")[1]), int(item["calls"])))
+        return history
 
     # ------------------------------------------------------------------ policies
     def put_policy(self, policy: Policy) -> None:

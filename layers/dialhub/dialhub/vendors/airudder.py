@@ -658,6 +658,10 @@ class AirudderAdapter(AccountAdapter):
                             parsed)
 
     @classmethod
+    def calls_per_request(cls, options: dict[str, Any]) -> int:
+        return 1 + AirudderOptions.model_validate(options).repeat_number  # the first call and its redials
+
+    @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
         # Only what was given is stored: defaults (the ASSUMPTIONs) stay in this module and apply when sent.
         return AirudderOptions.model_validate(options).model_dump(by_alias=True, exclude_unset=True)

@@ -150,6 +150,11 @@ class VendorAdapter(Protocol):
         characters it refuses, a script variable missing... checked before any vendor round trip."""
 
     @classmethod
+    def calls_per_request(cls, options: dict[str, Any]) -> int:
+        """The most calls the vendor may make for one request, its own redials included: a frequency cap
+        counts every request as this many calls, so the vendor's redials can never break the cap."""
+
+    @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
         """Campaign vendor options checked (raises pydantic.ValidationError) and normalised."""
 

@@ -210,6 +210,10 @@ class BluAdapter(AccountAdapter):
         return None
 
     @classmethod
+    def calls_per_request(cls, options: dict[str, Any]) -> int:
+        return 1  # a Blu record is dialled once; redialling is a new record
+
+    @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
         return BluOptions.model_validate(options).model_dump(by_alias=True, exclude_none=True)
 

@@ -20,6 +20,8 @@ decided here, once, and listed in the README's vendor section (each marked ASSUM
   are matched to contacts by `orderID` when present, else by phone digits (in request order).
 - ASSUMPTION: at most 500 contacts per `addBatchCall` (`chunkSize`), `listOrder` pages of at most 100,
   `listOrderDetail` chunks of at most 500 ids (documented); list rows under the keys in ORDER_ROW_KEYS.
+- ASSUMPTION: NXTele's redial rounds are configured in its console strategy, out of our sight: a campaign
+  states the most calls per order (`callsPerOrder`, default 3) and frequency caps count each order as that.
 - ASSUMPTION: only the variables named in the campaign's `scriptVariables` are sent as `params` (as text);
   `userName` is the contact's name, `customerName` is "", `other` is our ids as compact JSON text.
 - `userTaskID` and `orderID` are uuid5 hex of (campaign, account-local date) and (campaign, contact, attempt):
@@ -241,6 +243,8 @@ class NxteleOptions(_Camel):
     strategy_name: str | None = Field(default=None, description="NXTele dialling strategy, if not the default")
     route_id: int | str | None = Field(default=None, alias="routeID", description="NXTele line route")
     max_ring_time: int | None = Field(default=None, ge=1, le=300, description="Seconds to ring before giving up")
+    calls_per_order: int = Field(default=3, ge=1, le=20,
+                                 description="Most calls NXTele's strategy makes per order (redial rounds included)")
 
     @field_validator("scene_id")
     @classmethod
@@ -496,6 +500,11 @@ class NxteleAdapter(AccountAdapter):
     @classmethod
     def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:
         return _missing_variable(contact.variables, NxteleOptions.model_validate(options))
+
+    @classmethod
+    def calls_per_request(cls, options: dict[str, Any]) -> int:
+        # ASSUMPTION: the redial rounds are set in NXTele's console strategy, so the campaign states them.
+        return NxteleOptions.model_validate(options).calls_per_order
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
