@@ -32,13 +32,18 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
-from local.simulators.plumbing import SimulatorServer, direct_opener, encode_json, post_callback, wait_until_idle
+from local.simulators.plumbing import (
+    ServedSimulator,
+    direct_opener,
+    encode_json,
+    post_callback,
+    wait_until_idle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +86,6 @@ MIN_SCHEDULE_SPAN = timedelta(minutes=30)
 START_SLACK = timedelta(minutes=2)  # a start "now" that arrives a little late is still accepted
 CALLBACK_TIMEOUT_SECONDS = 5.0
 CALLBACK_TRIES = 5  # PDS-HOOK: "max 5 tries"
-WORKER_THREADS = 8
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 RECORDING_PREFIX = "https://recording.airudder.com/sim/"
 
@@ -203,7 +207,7 @@ def encrypt_body(plaintext: bytes, key: str, iv: str) -> bytes:
     return base64.b64encode(encryptor.update(padded) + encryptor.finalize())
 
 
-class AirudderSimulator:
+class AirudderSimulator(ServedSimulator):
     """AIRudder's cloud task API on loopback, plus counters that prove exactly-once dialling and delivery."""
 
     vendor = "airudder"
@@ -274,33 +278,9 @@ class AirudderSimulator:
         self.callbacks_delivered = 0
         self.callbacks_dropped = 0
         self.callbacks_abandoned = 0
-        self._server: SimulatorServer | None = None
         self._http_opener = direct_opener()
 
     # --- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> Self:
-        if self._server is None:
-            self._server = SimulatorServer(self.handle, name="airudder-sim", host=self.host, port=self.port,
-                                           workers=WORKER_THREADS, job_timeout=CALLBACK_TIMEOUT_SECONDS)
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("AirudderSimulator is not started")
-        return self._server.base_url
 
     # --- local stack -----------------------------------------------------------------------------------
     def account(self, webhook_token: str) -> dict[str, Any]:
@@ -382,7 +362,7 @@ class AirudderSimulator:
     def _local(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime(TIME_FORMAT)
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _handle_api(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:
         """Faults, token, then the endpoint; returns (HTTP status, JSON body)."""
         parts = urlsplit(raw_path)
         query = dict(parse_qsl(parts.query))

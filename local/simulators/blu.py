@@ -23,12 +23,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
-from local.simulators.plumbing import SimulatorServer, direct_opener, encode_json, post_callback, wait_until_idle
+from local.simulators.plumbing import (
+    ServedSimulator,
+    direct_opener,
+    encode_json,
+    post_callback,
+    wait_until_idle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +62,6 @@ SIGN_MAX_SKEW_SECONDS = 300  # ASSUMPTION: no replay window is documented; +-5 m
 RESULT_RETENTION = timedelta(days=45)
 CALLBACK_TIMEOUT_SECONDS = 5.0
 PREDIAL_TIMEOUT_SECONDS = 3.0  # ASSUMPTION: pre-dial sits on the dialling path, so Blu won't wait long.
-WORKER_THREADS = 8  # bounded: thousands of records share these, never one thread per record.
 
 # --- result vocabulary ---------------------------------------------------------------------------------
 STATUS_NOT_ANSWERED = 1  # ASSUMPTION: Blu's `status` dictionary is unpublished; 2 = answered per S002.
@@ -203,7 +207,7 @@ def _is_json_text(value: str) -> bool:
     return True
 
 
-class BluSimulator:
+class BluSimulator(ServedSimulator):
     """The Blu API on loopback, plus counters that let tests prove exactly-once dialling and delivery."""
 
     vendor = "blu"
@@ -248,7 +252,6 @@ class BluSimulator:
         self._faults_remaining = 0
         self._fault_status = 503
         self._http_opener = direct_opener()
-        self._server: SimulatorServer | None = None
 
         # Observability for tests.
         self.dial_requests: Counter[int] = Counter()  # by record id, which names (campaign, contact, attempt)
@@ -260,35 +263,6 @@ class BluSimulator:
         self.predial_requests = 0
 
     # --- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> Self:
-        """Bind and serve in a daemon thread; returns self so `sim = BluSimulator(...).start()` reads well."""
-        if self._server is None:
-            self._server = SimulatorServer(self._handle_api, name="blu-sim", host=self.host, port=self.port,
-                                           workers=WORKER_THREADS, job_timeout=CALLBACK_TIMEOUT_SECONDS)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and drop scheduled work (unfinished dials and retries are simply abandoned)."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("BluSimulator is not started")
-        return self._server.base_url
 
     # --- local stack ---------------------------------------------------------------------------------
     def connect(self, gateway_url: str) -> dict[str, Any]:

@@ -27,11 +27,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from local.simulators import SimulatorKnobs
-from local.simulators.plumbing import Reply, SimulatorServer, direct_opener, encode_json, post_callback, wait_until_idle
+from local.simulators.plumbing import (
+    Reply,
+    ServedSimulator,
+    direct_opener,
+    encode_json,
+    post_callback,
+    wait_until_idle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +69,6 @@ MAX_ORDER_IDS = 500  # listOrderDetail.orderList (documented) and stopOrder.orde
 MAX_PAGE_SIZE = 100  # SIMULATOR CHOICE: listTask / listOrder `size`
 SIGN_MAX_SKEW_SECONDS = 300
 CALLBACK_TIMEOUT_SECONDS = 5.0
-WORKER_THREADS = 8  # bounded: any number of orders share these
 
 # --- the published sample credentials (nxtele.md §1), and the demo script ------------------------------
 SAMPLE_UUID = "Vh71ym3yQwWSYZFpqkFwTskGXUbSxDtR"
@@ -176,7 +181,7 @@ class _Task:
     parked: list[_Order] = field(default_factory=list)  # due while the task was paused or not started
 
 
-class NxteleSimulator:
+class NxteleSimulator(ServedSimulator):
     """The NXTele Callbot API on loopback, plus counters that prove exactly-once dialling and delivery."""
 
     vendor = "nxtele"
@@ -223,7 +228,6 @@ class NxteleSimulator:
         self._refusals_remaining = 0
         self._refusal_code = 7
         self._callbacks_outstanding = 0
-        self._server: SimulatorServer | None = None
         self._http_opener = direct_opener()
         # Accepted orders per orderID: a value above 1 would mean an order was dialled twice.
         self.dial_requests: Counter[str] = Counter()
@@ -236,30 +240,6 @@ class NxteleSimulator:
         self.callback_log: list[tuple[str, bytes]] = []  # (kind:id, body) of every callback, dropped ones too
 
     # --- lifecycle -------------------------------------------------------------------------------------
-    def start(self) -> Self:
-        if self._server is not None:
-            raise RuntimeError("NxteleSimulator already started")
-        self._server = SimulatorServer(self._handle_api, name="nxtele-sim", host=self.host, port=self.port,
-                                       workers=WORKER_THREADS, job_timeout=CALLBACK_TIMEOUT_SECONDS)
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("NxteleSimulator is not started")
-        return self._server.base_url
 
     # --- local stack -----------------------------------------------------------------------------------
     def connect(self, gateway_url: str) -> dict[str, Any]:

@@ -18,7 +18,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 logger = logging.getLogger(__name__)
 
@@ -194,3 +195,43 @@ class SimulatorServer:
         self._http.server_close()
         self._thread.join(timeout=5)
         self._scheduler.stop()
+
+
+class ServedSimulator:
+    """The lifecycle every simulator shares: `_handle_api` is served on loopback from start() until stop()."""
+
+    vendor: str
+    host: str
+    port: int
+    worker_threads = 8  # bounded: thousands of dial requests share these, never one thread each
+    job_timeout = 5.0  # seconds a scheduled job (a callback delivery) may take
+    _server: SimulatorServer | None = None
+
+    def _handle_api(self, method: str, path: str, headers: Any, body: bytes) -> Any:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        """Bind and serve in daemon threads; returns self so `sim = Simulator(...).start()` reads well."""
+        if self._server is None:
+            self._server = SimulatorServer(self._handle_api, name=f"{self.vendor}-sim", host=self.host,
+                                           port=self.port, workers=self.worker_threads, job_timeout=self.job_timeout)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop scheduled work (unfinished dials and retries are simply abandoned)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"the {self.vendor} simulator is not started")
+        return self._server.base_url
