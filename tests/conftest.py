@@ -169,3 +169,18 @@ def call_api(deps: Dependencies, event: dict[str, Any]) -> tuple[int, Any]:
 def call_webhook(deps: Dependencies, event: dict[str, Any]) -> tuple[int, Any]:
     response = function_module("webhooks").handle(event, deps)
     return response["statusCode"], json.loads(response["body"])
+
+
+def plan_now(deps: Dependencies) -> dict[str, Any]:
+    """The daily schedule's run, through the scheduler handler."""
+    return function_module("scheduler").handle(load_event("schedules/daily_plan.json"), deps)
+
+
+def dispatch_records(deps: Dependencies, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """SQS records handed to the dispatcher handler, as the event source would."""
+    return function_module("dispatcher").handle({"Records": records}, FakeContext(), deps)
+
+
+def poll_now(deps: Dependencies) -> dict[str, Any]:
+    """The polling schedule's run, through the poller handler."""
+    return function_module("poller").handle(load_event("schedules/poll_results.json"), deps)

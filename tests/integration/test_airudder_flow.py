@@ -22,13 +22,15 @@ from local.gateway import LocalGateway
 from local.simulators.airudder import AirudderSimulator, encrypt_body, sign_body
 from tests.conftest import (
     WEBHOOK_TOKEN,
-    FakeContext,
     api_event,
     call_api,
     call_webhook,
+    dispatch_records,
     drain_queue,
     function_module,
     load_event,
+    plan_now,
+    poll_now,
 )
 
 APP_KEY = "ar-flow-appkey"
@@ -96,26 +98,14 @@ def _campaign(deps: Any, count: int = 5, contacts: list[dict[str, Any]] | None =
     return created["campaignId"]
 
 
-def _plan(deps: Any) -> dict[str, Any]:
-    return function_module("scheduler").handle(load_event("schedules/daily_plan.json"), deps)
-
-
-def _dispatch(deps: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return function_module("dispatcher").handle({"Records": records}, FakeContext(), deps)
-
-
-def _poll(deps: Any) -> dict[str, Any]:
-    return function_module("poller").handle(load_event("schedules/poll_results.json"), deps)
-
-
 def _states(store: Store, campaign_id: str) -> dict[str, int]:
     return store.campaign_counts(campaign_id).by_state
 
 
 def _sent(deps: Any, template: Any, count: int = 5, **changes: Any) -> str:
     campaign_id = _campaign(deps, count, **changes)
-    _plan(deps)
-    assert _dispatch(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
+    plan_now(deps)
+    assert dispatch_records(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
     return campaign_id
 
 
@@ -151,7 +141,7 @@ def test_signed_encrypted_webhooks_settle_every_contact_and_polling_closes_the_t
     [attempt] = deps.store.contact_history(campaign_id, "c3")
     assert attempt.source == "webhook" and attempt.closes_contact and attempt.variables["attempts"] >= 1
     assert attempt.variables["raw"]["Mobile"].startswith("***")
-    summary = _poll(deps)
+    summary = poll_now(deps)
     assert summary["recovered"] == 0 and summary["closed"] == 1 and summary["results"] == 12
     assert max(sim.dial_requests.values()) == 1 and sum(sim.dial_requests.values()) == 12
     assert sim.callbacks_delivered == 13  # twelve calls and the task
@@ -161,11 +151,11 @@ def test_lost_webhooks_are_recovered_by_polling(deps: Any, template: Any, sim: A
     campaign_id = _sent(deps, template, count=10)  # no webhook URL: every call webhook is lost
     assert sim.wait_idle(15)
     assert _states(deps.store, campaign_id) == {"submitted": 10}
-    summary = _poll(deps)
+    summary = poll_now(deps)
     assert summary["recovered"] == 10 and summary["closed"] == 1
     assert _states(deps.store, campaign_id) == {"final": 10}
     assert {deps.store.contact_history(campaign_id, f"c{i}")[0].source for i in range(10)} == {"poll"}
-    assert _poll(deps)["tasks"] == 0  # the task is closed: nothing more is asked of AIRudder
+    assert poll_now(deps)["tasks"] == 0  # the task is closed: nothing more is asked of AIRudder
     # The same results pushed late by AIRudder's retries, twice: acknowledged, and nothing changes.
     [task_id] = sim.task_ids()
     row = next(row for row in sim.rows(task_id) if row["Comments"] == f"{campaign_id}|c3")
@@ -183,7 +173,7 @@ def test_a_chunk_larger_than_the_task_size_becomes_several_airudder_tasks(deps: 
     campaign_id = _sent(deps, template, count=10)
     assert len(sim.task_ids()) == 3 and max(sim.dial_requests.values()) == 1
     assert sim.wait_idle(15)
-    assert _poll(deps)["recovered"] == 10
+    assert poll_now(deps)["recovered"] == 10
     assert _states(deps.store, campaign_id) == {"final": 10}
 
 
@@ -191,8 +181,8 @@ def test_a_number_airudder_refuses_fails_with_its_reason(deps: Any, template: An
     contacts = [*_contacts(3), {"contactId": "refused", "phone": "09991234567", "name": "Ana",
                                 "variables": {"amountDue": 1, "dueDate": "2026-11-30"}}]
     campaign_id = _campaign(deps, contacts=contacts)
-    _plan(deps)
-    _dispatch(deps, drain_queue(deps, template))
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
     assert _states(deps.store, campaign_id) == {"submitted": 3, "failed": 1}
     refused = deps.store.get_contact(campaign_id, "refused")
     assert refused.reason == "airudder refused the number: Country Code Error: ***4567"
@@ -204,23 +194,23 @@ def test_a_number_airudder_refuses_fails_with_its_reason(deps: Any, template: An
 def test_a_lost_create_answer_is_retried_into_10508_and_nobody_is_dialled_twice(
         deps: Any, template: Any, sim: AirudderSimulator) -> None:
     campaign_id = _campaign(deps, count=4)
-    _plan(deps)
+    plan_now(deps)
     records = drain_queue(deps, template)
     deps.adapters.get("airudder")._token()  # the token is cached: the next request is the create
     sim.lose_next_responses(1)  # AIRudder creates the task, the answer is lost, the client retries
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     [task_id] = sim.task_ids()
     assert sim.create_requests == 2 and max(sim.dial_requests.values()) == 1
     assert _states(deps.store, campaign_id) == {"submitted": 4}
     assert {deps.store.get_contact(campaign_id, f"c{i}").vendor_job_id for i in range(4)} == {task_id}
-    assert _dispatch(deps, records) == {"batchItemFailures": []}  # SQS delivers the batch once more
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}  # SQS delivers the batch once more
     assert sim.create_requests == 2 and sum(sim.dial_requests.values()) == 4
 
 
 def test_crash_between_airudder_acceptance_and_our_write_dials_nobody_twice(
         deps: Any, template: Any, sim: AirudderSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
     campaign_id = _campaign(deps, count=4)
-    _plan(deps)
+    plan_now(deps)
     records = drain_queue(deps, template)
     real_move = Store.move_contact
 
@@ -230,10 +220,10 @@ def test_crash_between_airudder_acceptance_and_our_write_dials_nobody_twice(
         return real_move(self, *args, **kwargs)
 
     monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
-    assert len(_dispatch(deps, records)["batchItemFailures"]) == 1
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
     assert _states(deps.store, campaign_id) == {"submitting": 4}
     monkeypatch.setattr(Store, "move_contact", real_move)
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 4}
     assert len(sim.task_ids()) == 1 and max(sim.dial_requests.values()) == 1
     [task] = deps.store.campaign_tasks(campaign_id, "airudder")
@@ -247,14 +237,14 @@ def test_query_limit_makes_the_poller_back_off_and_come_back(deps: Any, template
     campaign_id = _sent(deps, template, count=5)
     assert sim.wait_idle(15)
     sim.query_limit = 0
-    first = _poll(deps)
+    first = poll_now(deps)
     assert first["failed_tasks"] == 1 and first["recovered"] == 0 and first["closed"] == 0
     asked = sim.query_requests
     assert 1 <= asked <= 3 and sim.queries_refused == asked  # bounded retries, no hammering
-    assert _poll(deps)["failed_tasks"] == 1 and sim.query_requests == asked  # cooling down: not even asked
+    assert poll_now(deps)["failed_tasks"] == 1 and sim.query_requests == asked  # cooling down: not even asked
     sim.query_limit = 50
     now[0] += dt.timedelta(minutes=6)
-    assert _poll(deps)["recovered"] == 5
+    assert poll_now(deps)["recovered"] == 5
     assert _states(deps.store, campaign_id) == {"final": 5}
 
 
@@ -262,12 +252,12 @@ def test_an_expired_token_costs_one_refresh(deps: Any, template: Any, sim: Airud
     _sent(deps, template, count=3)
     assert sim.auth_requests == 1 and sim.wait_idle(15)
     sim.expire_tokens()
-    assert _poll(deps)["recovered"] == 3
+    assert poll_now(deps)["recovered"] == 3
     assert sim.auth_requests == 2
     sim.revoke_tokens()  # AIRudder forgot it: HTTP 401, one more refresh
     _campaign(deps, count=2, campaignId="second")
-    _plan(deps)
-    assert _dispatch(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
+    plan_now(deps)
+    assert dispatch_records(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
     assert sim.auth_requests == 3
 
 

@@ -14,13 +14,14 @@ from dialhub.models import DialState
 from dialhub.store import Store
 from tests.conftest import (
     WEBHOOK_TOKEN,
-    FakeContext,
     api_event,
     call_api,
     call_webhook,
+    dispatch_records,
     drain_queue,
-    function_module,
     load_event,
+    plan_now,
+    poll_now,
 )
 
 
@@ -31,18 +32,6 @@ def _campaign(deps: Any, count: int = 5, **changes: Any) -> str:
     status, created = call_api(deps, api_event("api/create_campaign.json", body=body))
     assert status == 201, created
     return created["campaignId"]
-
-
-def _plan(deps: Any) -> dict[str, Any]:
-    return function_module("scheduler").handle(load_event("schedules/daily_plan.json"), deps)
-
-
-def _dispatch(deps: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return function_module("dispatcher").handle({"Records": records}, FakeContext(), deps)
-
-
-def _poll(deps: Any) -> dict[str, Any]:
-    return function_module("poller").handle(load_event("schedules/poll_results.json"), deps)
 
 
 def _callback_event(result: dict[str, Any], token: str = WEBHOOK_TOKEN) -> dict[str, Any]:
@@ -59,22 +48,22 @@ def _states(store: Store, campaign_id: str) -> dict[str, int]:
 
 def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any, template: Any) -> None:
     campaign_id = _campaign(deps, count=450)
-    summary = _plan(deps)
+    summary = plan_now(deps)
     assert summary == {"campaigns": 1, "batches": 3, "contacts": 450, "held": 0}
     records = drain_queue(deps, template)
     sizes = sorted(len(json.loads(r["body"])["contactIds"]) for r in records)
     assert sizes == [50, 200, 200]
     assert _states(deps.store, campaign_id) == {"planned": 450}
-    assert _plan(deps)["contacts"] == 0  # nothing is planned twice
+    assert plan_now(deps)["contacts"] == 0  # nothing is planned twice
 
 
 def test_every_call_reaches_one_final_outcome_through_polling(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=12)
-    _plan(deps)
-    assert _dispatch(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
+    plan_now(deps)
+    assert dispatch_records(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 12}
     assert blu_sim.wait_idle(10)
-    summary = _poll(deps)
+    summary = poll_now(deps)
     assert summary["recovered"] == 12 and summary["closed"] == 1
     assert _states(deps.store, campaign_id) == {"final": 12}
     status, contact = call_api(deps, api_event("api/get_contact.json",
@@ -93,10 +82,10 @@ def test_every_call_reaches_one_final_outcome_through_polling(deps: Any, templat
 
 def test_redelivered_batch_dials_nobody_twice(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=5)
-    _plan(deps)
+    plan_now(deps)
     records = drain_queue(deps, template)
-    _dispatch(deps, records)
-    _dispatch(deps, records)
+    dispatch_records(deps, records)
+    dispatch_records(deps, records)
     assert sum(blu_sim.dial_requests.values()) == 5 and max(blu_sim.dial_requests.values()) == 1
     assert _states(deps.store, campaign_id) == {"submitted": 5}
 
@@ -104,7 +93,7 @@ def test_redelivered_batch_dials_nobody_twice(deps: Any, template: Any, blu_sim:
 def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: Any, template: Any, blu_sim: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     campaign_id = _campaign(deps, count=4)
-    _plan(deps)
+    plan_now(deps)
     records = drain_queue(deps, template)
     real_move = Store.move_contact
 
@@ -114,42 +103,42 @@ def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: 
         return real_move(self, *args, **kwargs)
 
     monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
-    first = _dispatch(deps, records)
+    first = dispatch_records(deps, records)
     assert len(first["batchItemFailures"]) == 1
     assert _states(deps.store, campaign_id) == {"submitting": 4}
     monkeypatch.setattr(Store, "move_contact", real_move)
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 4}
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
 
 
 def test_transient_vendor_failures_are_retried_and_then_left_to_sqs(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=3)
-    _plan(deps)
+    plan_now(deps)
     records = drain_queue(deps, template)
     blu_sim.fail_next(2, status=503)  # createTask fails twice, then the retry library gets through
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 3}
 
     second = _campaign(deps, count=2)
-    _plan(deps)
+    plan_now(deps)
     records = drain_queue(deps, template)
     blu_sim.fail_next(50, status=503)
-    assert len(_dispatch(deps, records)["batchItemFailures"]) == 1  # SQS will deliver it again
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1  # SQS will deliver it again
     assert _states(deps.store, second) == {"planned": 2}  # Blu never answered: nothing was claimed
     blu_sim.fail_next(0)
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, second) == {"submitted": 2}
 
 
 def test_vendor_refusal_is_recorded_per_contact_with_the_vendors_reason(deps: Any, template: Any,
                                                                        monkeypatch: Any) -> None:
     campaign_id = _campaign(deps, count=2, vendorOptions={"botId": 7})
-    _plan(deps)
+    plan_now(deps)
     records = drain_queue(deps, template)
     adapter = deps.adapters.get("blu")
     monkeypatch.setattr(adapter.account, "app_key", type(adapter.account.app_key)("wrong-key"))
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     contact = deps.store.get_contact(campaign_id, "c0")
     assert contact.state == DialState.FAILED and "blu error 4001" in contact.reason
 
@@ -227,8 +216,8 @@ def test_unknown_vendor_and_kind_are_404(deps: Any) -> None:
 
 def test_predial_says_dial_only_for_a_contact_still_waiting(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=3)
-    _plan(deps)
-    _dispatch(deps, drain_queue(deps, template))
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
 
     def ask(contact_id: str) -> Any:
         event = copy.deepcopy(load_event("webhooks/blu_predial.json"))
@@ -258,8 +247,8 @@ def test_predial_fails_open_or_closed_as_configured(deps: Any, monkeypatch: pyte
 def test_cancel_after_submission_cancels_at_blu(deps: Any, template: Any, blu_sim: Any) -> None:
     blu_sim.dial_delay = (5.0, 5.0)  # keep the calls waiting so they can still be cancelled
     campaign_id = _campaign(deps, count=2)
-    _plan(deps)
-    _dispatch(deps, drain_queue(deps, template))
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
     status, view = call_api(deps, api_event("api/cancel_contact.json",
                                             path={"campaignId": campaign_id, "contactId": "c0"}))
     assert status == 200 and view["state"] == "cancelled"
@@ -270,10 +259,10 @@ def test_cancel_after_submission_cancels_at_blu(deps: Any, template: Any, blu_si
 
 def test_final_contact_cannot_be_cancelled(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=1)
-    _plan(deps)
-    _dispatch(deps, drain_queue(deps, template))
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
     assert blu_sim.wait_idle(10)
-    _poll(deps)
+    poll_now(deps)
     status, body = call_api(deps, api_event("api/cancel_contact.json",
                                             path={"campaignId": campaign_id, "contactId": "c0"}))
     assert status == 409 and "final" in body["message"]
@@ -281,6 +270,6 @@ def test_final_contact_cannot_be_cancelled(deps: Any, template: Any, blu_sim: An
 
 def test_dispatch_now_plans_without_waiting_for_the_schedule(deps: Any) -> None:
     campaign_id = _campaign(deps, count=3, dialDate="2030-01-01")
-    assert _plan(deps)["contacts"] == 0  # not due yet
+    assert plan_now(deps)["contacts"] == 0  # not due yet
     status, body = call_api(deps, api_event("api/dispatch_campaign.json", path={"campaignId": campaign_id}))
     assert status == 200 and body["contacts"] == 3 and body["batches"] == 1

@@ -10,8 +10,17 @@ from dialhub.models import DialState
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.blu import BluAdapter
 from local.simulators.blu import BluSimulator
-from tests.conftest import BLU_APP_ID, BLU_APP_KEY, api_event, blu_account, call_api, drain_queue
-from tests.integration.test_blu_flow import _campaign, _dispatch, _plan, _states
+from tests.conftest import (
+    BLU_APP_ID,
+    BLU_APP_KEY,
+    api_event,
+    blu_account,
+    call_api,
+    dispatch_records,
+    drain_queue,
+    plan_now,
+)
+from tests.integration.test_blu_flow import _campaign, _states
 
 
 def _control(deps: Any, campaign_id: str, action: str) -> tuple[int, Any]:
@@ -21,20 +30,20 @@ def _control(deps: Any, campaign_id: str, action: str) -> tuple[int, Any]:
 def test_a_batch_planned_before_a_pause_goes_back_to_the_queue_and_out_after_resume(deps: Any, template: Any,
                                                                                     blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=4)
-    assert _plan(deps)["contacts"] == 4
+    assert plan_now(deps)["contacts"] == 4
     status, paused = _control(deps, campaign_id, "pause")
     assert status == 200 and paused["campaign"]["status"] == "paused" and paused["notes"] == []
 
-    assert _dispatch(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"queued": 4}
     assert not blu_sim.dial_requests
-    assert _plan(deps)["contacts"] == 0  # nothing is planned while paused
+    assert plan_now(deps)["contacts"] == 0  # nothing is planned while paused
     assert call_api(deps, api_event("api/dispatch_campaign.json", path={"campaignId": campaign_id}))[0] == 409
 
     status, resumed = _control(deps, campaign_id, "resume")
     assert status == 200 and resumed["campaign"]["status"] == "active"
-    assert _plan(deps)["contacts"] == 4
-    _dispatch(deps, drain_queue(deps, template))
+    assert plan_now(deps)["contacts"] == 4
+    dispatch_records(deps, drain_queue(deps, template))
     assert set(_states(deps.store, campaign_id)) <= {"submitted", "final"}  # the fast simulator may be done
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
 
@@ -51,8 +60,8 @@ def slow_blu(deps: Any) -> Any:
 def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(deps: Any, template: Any,
                                                                            slow_blu: Any) -> None:
     campaign_id = _campaign(deps, count=6)
-    _plan(deps)
-    _dispatch(deps, drain_queue(deps, template))
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
     assert _states(deps.store, campaign_id) == {"submitted": 6}
     added = call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id},
                                      body={"contacts": [{"contactId": "late", "phone": "09171239999"}]}))
@@ -67,5 +76,5 @@ def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(deps:
     assert slow_blu.pending() == 0  # nothing left to dial at the vendor
 
     assert _control(deps, campaign_id, "resume")[0] == 409
-    assert _plan(deps)["contacts"] == 0
+    assert plan_now(deps)["contacts"] == 0
     assert deps.store.get_contact(campaign_id, "late").state == DialState.CANCELLED

@@ -27,7 +27,16 @@ from dialhub.vendors.base import TaskAction
 from dialhub.vendors.nxtele import NxteleAdapter, order_id, sign
 from dialhub.wiring import Dependencies
 from local.simulators.nxtele import DEMO_SCENE_ID, SAMPLE_SECRET_KEY, SAMPLE_UUID, NxteleSimulator
-from tests.conftest import FakeContext, api_event, call_api, call_webhook, drain_queue, function_module, load_event
+from tests.conftest import (
+    api_event,
+    call_api,
+    call_webhook,
+    dispatch_records,
+    drain_queue,
+    function_module,
+    load_event,
+    poll_now,
+)
 
 ACK = (200, {"retCode": 0, "retMsg": "success"})
 
@@ -76,14 +85,6 @@ def _plan_and_drain(deps: Any, template: Any) -> list[dict[str, Any]]:
     return drain_queue(deps, template)
 
 
-def _dispatch(deps: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return function_module("dispatcher").handle({"Records": records}, FakeContext(), deps)
-
-
-def _poll(deps: Any) -> dict[str, Any]:
-    return function_module("poller").handle(load_event("schedules/poll_results.json"), deps)
-
-
 def _states(store: Store, campaign_id: str) -> dict[str, int]:
     return store.campaign_counts(campaign_id).by_state
 
@@ -122,14 +123,14 @@ def _closing_outcomes(store: Store, campaign_id: str, count: int) -> list[int]:
 def test_dispatch_and_polling_settle_every_contact_once(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     campaign_id = _campaign(deps, count=12)
     records = _plan_and_drain(deps, template)
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 12}
     contact = deps.store.get_contact(campaign_id, "c3")
     assert contact.vendor_record_id == order_id(campaign_id, "c3", 1)
     snapshot = nx_sim.task_snapshot(contact.vendor_task_id)
     assert snapshot["taskStatus"] == 2 and snapshot["sceneID"] == DEMO_SCENE_ID and len(snapshot["orders"]) == 12
     assert nx_sim.wait_idle(10)
-    summary = _poll(deps)
+    summary = poll_now(deps)
     assert summary["closed"] == 1 and summary["recovered"] == len(nx_sim.calls_made) >= 12
     assert _states(deps.store, campaign_id) == {"final": 12}
     assert _closing_outcomes(deps.store, campaign_id, 12) == [1] * 12
@@ -138,7 +139,7 @@ def test_dispatch_and_polling_settle_every_contact_once(deps: Any, template: Any
     assert [o.vendor_call_id for o in history] == [call["callID"] for call in calls]  # every round, in order
     assert all(o.source == "poll" and o.contact_id == "c3" for o in history)
     assert max(nx_sim.dial_requests.values()) == 1
-    assert _poll(deps)["tasks"] == 0  # the task is closed: not polled again
+    assert poll_now(deps)["tasks"] == 0  # the task is closed: not polled again
 
 
 def test_redelivery_after_a_crash_dials_nobody_twice(deps: Any, template: Any, nx_sim: NxteleSimulator,
@@ -153,11 +154,11 @@ def test_redelivery_after_a_crash_dials_nobody_twice(deps: Any, template: Any, n
         return real_move(self, *args, **kwargs)
 
     monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
-    assert len(_dispatch(deps, records)["batchItemFailures"]) == 1
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
     assert _states(deps.store, campaign_id) == {"submitting": 4}
     monkeypatch.setattr(Store, "move_contact", real_move)
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
-    assert _dispatch(deps, records) == {"batchItemFailures": []}  # and a plain redelivery
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}  # and a plain redelivery
     assert _states(deps.store, campaign_id) == {"submitted": 4}  # NXTele's "orderID already exists" = accepted
     assert sum(nx_sim.dial_requests.values()) == 4 and max(nx_sim.dial_requests.values()) == 1
 
@@ -167,7 +168,7 @@ def test_a_task_created_before_a_lost_answer_is_found_again(deps: Any, template:
     campaign_id = _campaign(deps, count=2)
     adapter = deps.adapters.get("nxtele")
     adapter.create_task(deps.store.get_campaign(campaign_id), adapter.today())  # answered, but never recorded
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 2}
     assert nx_sim.requests_refused[4] == 1  # the repeated createTask, then listTask found it
 
@@ -176,16 +177,16 @@ def test_a_busy_vendor_is_retried_and_then_left_to_sqs(deps: Any, template: Any,
     campaign_id = _campaign(deps, count=3)
     records = _plan_and_drain(deps, template)
     nx_sim.refuse_next(2, ret_code=7)  # createTask is "system busy" twice, then goes through
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"submitted": 3}
 
     second = _campaign(deps, count=2, campaignId="second")
     records = _plan_and_drain(deps, template)
     nx_sim.refuse_next(50, ret_code=5)  # maintenance outlasts the retries
-    assert len(_dispatch(deps, records)["batchItemFailures"]) == 1
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
     assert _states(deps.store, second) == {"planned": 2}  # nothing claimed: SQS delivers it again
     nx_sim.refuse_next(0)
-    assert _dispatch(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert _states(deps.store, second) == {"submitted": 2}
 
 
@@ -193,7 +194,7 @@ def test_contacts_the_vendor_refuses_fail_one_by_one_with_its_reason(deps: Any, 
                                                                      nx_sim: NxteleSimulator) -> None:
     nx_sim.blocked_phones = {"639171230001", "639171230003"}
     campaign_id = _campaign(deps, count=4)
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     assert _states(deps.store, campaign_id) == {"failed": 2, "submitted": 2}
     for contact_id in ("c1", "c3"):
         failed = deps.store.get_contact(campaign_id, contact_id)
@@ -207,7 +208,7 @@ def test_a_script_variable_the_campaign_did_not_declare_fails_at_the_vendor(deps
                                                                             nx_sim: NxteleSimulator) -> None:
     nx_sim.scenes[DEMO_SCENE_ID] = ("amountDue", "dueDate", "loanId")  # the script needs more than declared
     campaign_id = _campaign(deps, count=2, variables={"amountDue": 1, "dueDate": "d", "loanId": "L1"})
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     contact = deps.store.get_contact(campaign_id, "c0")
     assert contact.state == DialState.FAILED  # only declared scriptVariables are sent
     assert contact.reason == "nxtele refused the contact: missing script variable: loanId"
@@ -233,7 +234,7 @@ def test_a_wrong_secret_fails_the_contacts_with_nxteles_reason(deps: Any, templa
                                                               nx_sim: NxteleSimulator) -> None:
     _use_adapter(deps, nx_sim, secretKey="not-the-secret")
     campaign_id = _campaign(deps, count=2)
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     contact = deps.store.get_contact(campaign_id, "c0")
     assert contact.state == DialState.FAILED
     assert contact.reason == "nxtele error 6: wrong signature (check uuid, secretKey and algorithm)"
@@ -242,7 +243,7 @@ def test_a_wrong_secret_fails_the_contacts_with_nxteles_reason(deps: Any, templa
 # ------------------------------------------------------------------------------------------------ webhooks
 def _dispatched(deps: Any, template: Any, simulator: NxteleSimulator, count: int) -> str:
     campaign_id = _campaign(deps, count=count)
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     assert simulator.wait_idle(10)
     return campaign_id
 
@@ -258,7 +259,7 @@ def test_call_then_order_callbacks_converge_on_one_closing_outcome(deps: Any, te
     assert _closing_outcomes(deps.store, campaign_id, 10) == [1] * 10
     attempts = sum(len(deps.store.contact_history(campaign_id, f"c{i}")) for i in range(10))
     assert attempts == len(nx_sim.calls_made) and len(nx_sim.calls_made) > 10  # redials stored as attempts
-    summary = _poll(deps)
+    summary = poll_now(deps)
     assert summary["recovered"] == 0 and summary["closed"] == 1  # polling finds nothing new
 
 
@@ -281,7 +282,7 @@ def test_an_attempt_found_by_polling_is_closed_by_a_later_callback(deps: Any, te
                                                                     nx_sim: NxteleSimulator) -> None:
     nx_sim.redial_delay = (30.0, 30.0)  # orders not reached wait between two rounds while we poll
     campaign_id = _campaign(deps, count=20)
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     task = deps.store.campaign_tasks(campaign_id, "nxtele")[0]
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not all(
@@ -290,7 +291,7 @@ def test_an_attempt_found_by_polling_is_closed_by_a_later_callback(deps: Any, te
     orders = nx_sim.task_snapshot(task.vendor_task_id)["orders"].values()
     waiting = [json.loads(order["other"])["contactId"] for order in orders if not order["finish"]]
     assert waiting, "every order finished in one round"
-    _poll(deps)
+    poll_now(deps)
     for contact_id in waiting:
         [attempt] = deps.store.contact_history(campaign_id, contact_id)
         assert not attempt.closes_contact and attempt.final
@@ -354,7 +355,7 @@ def test_unknown_callback_kind_is_404(deps: Any) -> None:
 def test_cancel_after_submission_stops_the_order_at_nxtele(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     nx_sim.dial_delay = (5.0, 5.0)  # keep the orders waiting so they can still be stopped
     campaign_id = _campaign(deps, count=2)
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     status, view = call_api(deps, api_event("api/cancel_contact.json",
                                             path={"campaignId": campaign_id, "contactId": "c0"}))
     assert status == 200 and view["state"] == "cancelled"
@@ -378,7 +379,7 @@ def test_cancel_of_a_dialled_order_is_refused(deps: Any, template: Any, nx_sim: 
 def test_pause_resume_and_cancel_drive_the_nxtele_task(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     nx_sim.dial_delay = (0.5, 0.5)
     campaign_id = _campaign(deps, count=3)
-    assert _dispatch(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
+    assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     task_id = deps.store.get_contact(campaign_id, "c0").vendor_task_id
     for event, task_status in (("pause", 5), ("resume", 2), ("pause", 5)):
         status, result = call_api(deps, api_event(f"api/{event}_campaign.json", path={"campaignId": campaign_id}))
@@ -397,14 +398,14 @@ def test_polling_a_task_the_vendor_lost_fails_that_task_only(deps: Any, template
                                                             nx_sim: NxteleSimulator) -> None:
     _dispatched(deps, template, nx_sim, count=1)
     nx_sim.refuse_next(1, ret_code=6003)  # listOrder: no permission
-    summary = _poll(deps)
+    summary = poll_now(deps)
     assert summary["failed_tasks"] == 1 and summary["closed"] == 0
-    assert _poll(deps)["closed"] == 1
+    assert poll_now(deps)["closed"] == 1
 
 
 def test_outcome_times_are_utc_from_epoch_seconds(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     campaign_id = _dispatched(deps, template, nx_sim, count=1)
-    _poll(deps)
+    poll_now(deps)
     [*_, last] = deps.store.contact_history(campaign_id, "c0")
     call = nx_sim.calls_made[-1]
     assert last.started_at == dt.datetime.fromtimestamp(call["callStartTs"], dt.UTC)

@@ -7,8 +7,8 @@ from typing import Any
 
 from dialhub.compliance import PRESETS
 from dialhub.store import DialRecord
-from tests.conftest import api_event, call_api, drain_queue, load_event
-from tests.integration.test_blu_flow import _campaign, _dispatch, _plan
+from tests.conftest import api_event, call_api, dispatch_records, drain_queue, load_event, plan_now
+from tests.integration.test_blu_flow import _campaign
 
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # 11:00 in Manila, 22:00 the evening before in New York
 
@@ -61,8 +61,8 @@ def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, tem
     assert call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id},
                                     body={"contacts": [abroad]}))[1]["accepted"] == 1
 
-    assert _plan(deps) == {"campaigns": 1, "batches": 1, "contacts": 3, "held": 1}
-    _dispatch(deps, drain_queue(deps, template))
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 3, "held": 1}
+    dispatch_records(deps, drain_queue(deps, template))
     assert sum(blu_sim.dial_requests.values()) == 3
     _, view = call_api(deps, api_event("api/get_contact.json", path={"campaignId": campaign_id,
                                                                      "contactId": "abroad"}))
@@ -74,7 +74,7 @@ def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, tem
     assert campaign["callingWindow"] == {"start": "09:00:00", "end": "20:00:00", "weekdays": [1, 2, 3, 4, 5, 6, 7]}
 
     deps.clock = lambda: dt.datetime(2026, 11, 25, 14, 30, tzinfo=dt.UTC)  # 09:30 in New York
-    assert _plan(deps)["contacts"] == 1
+    assert plan_now(deps)["contacts"] == 1
 
 
 def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(deps: Any, template: Any,
@@ -89,11 +89,11 @@ def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(deps:
     deps.store.record_dials(earlier, NOW)
 
     campaign_id = _campaign(deps, count=3, policy="twice-a-week")
-    assert _plan(deps) == {"campaigns": 1, "batches": 1, "contacts": 2, "held": 1}
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 2, "held": 1}
     held = deps.store.get_contact(campaign_id, "c1").hold
     assert held.reason == "capped" and held.until == NOW + dt.timedelta(days=1)  # the 6-day-old call ages out
 
-    _dispatch(deps, drain_queue(deps, template))
+    dispatch_records(deps, drain_queue(deps, template))
     # What was sent is remembered per number, for every later campaign's cap.
     assert [calls for _, calls in deps.store.dial_history("+639171230002", NOW - dt.timedelta(days=1))] == [1]
     assert len(deps.store.dial_history(busy_number, NOW - dt.timedelta(days=7))) == 2

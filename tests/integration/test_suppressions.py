@@ -7,8 +7,8 @@ from typing import Any
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, DialState
 from dialhub.outcomes import record_outcomes
-from tests.conftest import api_event, call_api, drain_queue
-from tests.integration.test_blu_flow import _campaign, _dispatch, _plan
+from tests.conftest import api_event, call_api, dispatch_records, drain_queue, plan_now
+from tests.integration.test_blu_flow import _campaign
 
 SUPPRESSED = "+63917123" + "0001"  # the phone of contact c1 in _campaign()
 
@@ -41,11 +41,11 @@ def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_diall
                                                                                   blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=4)
     assert _suppress(deps, SUPPRESSED)[0] == 200
-    planned = _plan(deps)
+    planned = plan_now(deps)
     assert planned["contacts"] == 3 and planned["held"] == 1
     # Suppressed after planning, before the batch is sent: the dispatcher holds it too.
     assert _suppress(deps, "+639171230002")[0] == 200
-    _dispatch(deps, drain_queue(deps, template))
+    dispatch_records(deps, drain_queue(deps, template))
     assert sum(blu_sim.dial_requests.values()) == 2
 
     _, view = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
@@ -57,8 +57,8 @@ def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_diall
 
     # Lifted: the next run sends it, and only it.
     call_api(deps, api_event("api/delete_suppression.json", path={"phone": SUPPRESSED}))
-    assert _plan(deps) == {"campaigns": 1, "batches": 1, "contacts": 1, "held": 1}
-    _dispatch(deps, drain_queue(deps, template))
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 1, "held": 1}
+    dispatch_records(deps, drain_queue(deps, template))
     assert sum(blu_sim.dial_requests.values()) == 3 and max(blu_sim.dial_requests.values()) == 1
 
 
@@ -72,5 +72,5 @@ def test_an_opt_out_from_any_vendor_suppresses_the_number_for_every_campaign(dep
     assert suppression is not None and suppression.source == "blu" and suppression.until is None
 
     second = _campaign(deps, count=2)
-    assert _plan(deps)["held"] == 1
+    assert plan_now(deps)["held"] == 1
     assert deps.store.get_contact(second, "c1").hold.reason == "suppressed"
