@@ -5,14 +5,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import stamina
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from dialhub.models import DialState
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
 from dialhub.store import Store
@@ -184,3 +187,22 @@ def dispatch_records(deps: Dependencies, records: list[dict[str, Any]]) -> dict[
 def poll_now(deps: Dependencies) -> dict[str, Any]:
     """The polling schedule's run, through the poller handler."""
     return function_module("poller").handle(load_event("schedules/poll_results.json"), deps)
+
+
+def states(store: Store, campaign_id: str) -> dict[str, int]:
+    """A campaign's contacts counted by dial state."""
+    return store.campaign_counts(campaign_id).by_state
+
+
+def crash_before_settling(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Make the dispatcher crash after the vendor accepted a batch but before it records that (the
+    SUBMITTING -> SUBMITTED move); returns the function that ends the crashing."""
+    real_move = Store.move_contact
+
+    def crash_on_submitted(self: Store, *args: Any, **kwargs: Any) -> bool:
+        if args[2] == DialState.SUBMITTED:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
+        return real_move(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
+    return lambda: monkeypatch.setattr(Store, "move_contact", real_move)

@@ -9,9 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from dialhub.models import DialState
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
 from dialhub.store import Store
@@ -25,12 +23,14 @@ from tests.conftest import (
     api_event,
     call_api,
     call_webhook,
+    crash_before_settling,
     dispatch_records,
     drain_queue,
     function_module,
     load_event,
     plan_now,
     poll_now,
+    states,
 )
 
 APP_KEY = "ar-flow-appkey"
@@ -98,10 +98,6 @@ def _campaign(deps: Any, count: int = 5, contacts: list[dict[str, Any]] | None =
     return created["campaignId"]
 
 
-def _states(store: Store, campaign_id: str) -> dict[str, int]:
-    return store.campaign_counts(campaign_id).by_state
-
-
 def _sent(deps: Any, template: Any, count: int = 5, **changes: Any) -> str:
     campaign_id = _campaign(deps, count, **changes)
     plan_now(deps)
@@ -135,7 +131,7 @@ def test_signed_encrypted_webhooks_settle_every_contact_and_polling_closes_the_t
     campaign_id = _sent(deps, template, count=12)
     [task_id] = sim.task_ids()
     assert sim.wait_idle(15)
-    assert _states(deps.store, campaign_id) == {"final": 12}
+    assert states(deps.store, campaign_id) == {"final": 12}
     contact = deps.store.get_contact(campaign_id, "c3")
     assert contact.vendor_job_id == task_id and contact.vendor_record_id == f"{campaign_id}|c3"
     [attempt] = deps.store.contact_history(campaign_id, "c3")
@@ -150,10 +146,10 @@ def test_signed_encrypted_webhooks_settle_every_contact_and_polling_closes_the_t
 def test_lost_webhooks_are_recovered_by_polling(deps: Any, template: Any, sim: AirudderSimulator) -> None:
     campaign_id = _sent(deps, template, count=10)  # no webhook URL: every call webhook is lost
     assert sim.wait_idle(15)
-    assert _states(deps.store, campaign_id) == {"submitted": 10}
+    assert states(deps.store, campaign_id) == {"submitted": 10}
     summary = poll_now(deps)
     assert summary["recovered"] == 10 and summary["closed"] == 1
-    assert _states(deps.store, campaign_id) == {"final": 10}
+    assert states(deps.store, campaign_id) == {"final": 10}
     assert {deps.store.contact_history(campaign_id, f"c{i}")[0].source for i in range(10)} == {"poll"}
     assert poll_now(deps)["tasks"] == 0  # the task is closed: nothing more is asked of AIRudder
     # The same results pushed late by AIRudder's retries, twice: acknowledged, and nothing changes.
@@ -174,7 +170,7 @@ def test_a_chunk_larger_than_the_task_size_becomes_several_airudder_tasks(deps: 
     assert len(sim.task_ids()) == 3 and max(sim.dial_requests.values()) == 1
     assert sim.wait_idle(15)
     assert poll_now(deps)["recovered"] == 10
-    assert _states(deps.store, campaign_id) == {"final": 10}
+    assert states(deps.store, campaign_id) == {"final": 10}
 
 
 def test_a_number_airudder_refuses_fails_with_its_reason(deps: Any, template: Any, sim: AirudderSimulator) -> None:
@@ -183,7 +179,7 @@ def test_a_number_airudder_refuses_fails_with_its_reason(deps: Any, template: An
     campaign_id = _campaign(deps, contacts=contacts)
     plan_now(deps)
     dispatch_records(deps, drain_queue(deps, template))
-    assert _states(deps.store, campaign_id) == {"submitted": 3, "failed": 1}
+    assert states(deps.store, campaign_id) == {"submitted": 3, "failed": 1}
     refused = deps.store.get_contact(campaign_id, "refused")
     assert refused.reason == "airudder refused the number: Country Code Error: ***4567"
     assert "refused" not in {key.split("|")[1] for key in sim.dial_requests}
@@ -201,7 +197,7 @@ def test_a_lost_create_answer_is_retried_into_10508_and_nobody_is_dialled_twice(
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
     [task_id] = sim.task_ids()
     assert sim.create_requests == 2 and max(sim.dial_requests.values()) == 1
-    assert _states(deps.store, campaign_id) == {"submitted": 4}
+    assert states(deps.store, campaign_id) == {"submitted": 4}
     assert {deps.store.get_contact(campaign_id, f"c{i}").vendor_job_id for i in range(4)} == {task_id}
     assert dispatch_records(deps, records) == {"batchItemFailures": []}  # SQS delivers the batch once more
     assert sim.create_requests == 2 and sum(sim.dial_requests.values()) == 4
@@ -212,19 +208,12 @@ def test_crash_between_airudder_acceptance_and_our_write_dials_nobody_twice(
     campaign_id = _campaign(deps, count=4)
     plan_now(deps)
     records = drain_queue(deps, template)
-    real_move = Store.move_contact
-
-    def crash_on_submitted(self: Store, *args: Any, **kwargs: Any) -> bool:
-        if args[2] == DialState.SUBMITTED:
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
-        return real_move(self, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
+    stop_crashing = crash_before_settling(monkeypatch)
     assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
-    assert _states(deps.store, campaign_id) == {"submitting": 4}
-    monkeypatch.setattr(Store, "move_contact", real_move)
+    assert states(deps.store, campaign_id) == {"submitting": 4}
+    stop_crashing()
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"submitted": 4}
+    assert states(deps.store, campaign_id) == {"submitted": 4}
     assert len(sim.task_ids()) == 1 and max(sim.dial_requests.values()) == 1
     [task] = deps.store.campaign_tasks(campaign_id, "airudder")
     assert task.job_ids == sim.task_ids()
@@ -245,7 +234,7 @@ def test_query_limit_makes_the_poller_back_off_and_come_back(deps: Any, template
     sim.query_limit = 50
     now[0] += dt.timedelta(minutes=6)
     assert poll_now(deps)["recovered"] == 5
-    assert _states(deps.store, campaign_id) == {"final": 5}
+    assert states(deps.store, campaign_id) == {"final": 5}
 
 
 def test_an_expired_token_costs_one_refresh(deps: Any, template: Any, sim: AirudderSimulator) -> None:
@@ -357,5 +346,5 @@ def test_pause_resume_and_cancel_reach_every_airudder_task(deps: Any, template: 
     status, cancelled = _control(deps, campaign_id, "cancel")
     assert status == 200 and cancelled["notes"] == []
     assert {slow_sim.task_status(task_id) for task_id in task_ids} == {"Cancelled"}
-    assert _states(deps.store, campaign_id) == {"cancelled": 4}
+    assert states(deps.store, campaign_id) == {"cancelled": 4}
     assert slow_sim.calls_made == 0

@@ -17,11 +17,13 @@ from tests.conftest import (
     api_event,
     call_api,
     call_webhook,
+    crash_before_settling,
     dispatch_records,
     drain_queue,
     load_event,
     plan_now,
     poll_now,
+    states,
 )
 
 
@@ -42,10 +44,6 @@ def _callback_event(result: dict[str, Any], token: str = WEBHOOK_TOKEN) -> dict[
     return event
 
 
-def _states(store: Store, campaign_id: str) -> dict[str, int]:
-    return store.campaign_counts(campaign_id).by_state
-
-
 def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any, template: Any) -> None:
     campaign_id = _campaign(deps, count=450)
     summary = plan_now(deps)
@@ -53,7 +51,7 @@ def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any, template: A
     records = drain_queue(deps, template)
     sizes = sorted(len(json.loads(r["body"])["contactIds"]) for r in records)
     assert sizes == [50, 200, 200]
-    assert _states(deps.store, campaign_id) == {"planned": 450}
+    assert states(deps.store, campaign_id) == {"planned": 450}
     assert plan_now(deps)["contacts"] == 0  # nothing is planned twice
 
 
@@ -61,11 +59,11 @@ def test_every_call_reaches_one_final_outcome_through_polling(deps: Any, templat
     campaign_id = _campaign(deps, count=12)
     plan_now(deps)
     assert dispatch_records(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"submitted": 12}
+    assert states(deps.store, campaign_id) == {"submitted": 12}
     assert blu_sim.wait_idle(10)
     summary = poll_now(deps)
     assert summary["recovered"] == 12 and summary["closed"] == 1
-    assert _states(deps.store, campaign_id) == {"final": 12}
+    assert states(deps.store, campaign_id) == {"final": 12}
     status, contact = call_api(deps, api_event("api/get_contact.json",
                                                path={"campaignId": campaign_id, "contactId": "c3"}))
     assert status == 200 and contact["state"] == "final" and len(contact["attempts"]) == 1
@@ -87,7 +85,7 @@ def test_redelivered_batch_dials_nobody_twice(deps: Any, template: Any, blu_sim:
     dispatch_records(deps, records)
     dispatch_records(deps, records)
     assert sum(blu_sim.dial_requests.values()) == 5 and max(blu_sim.dial_requests.values()) == 1
-    assert _states(deps.store, campaign_id) == {"submitted": 5}
+    assert states(deps.store, campaign_id) == {"submitted": 5}
 
 
 def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: Any, template: Any, blu_sim: Any,
@@ -95,20 +93,13 @@ def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: 
     campaign_id = _campaign(deps, count=4)
     plan_now(deps)
     records = drain_queue(deps, template)
-    real_move = Store.move_contact
-
-    def crash_on_submitted(self: Store, *args: Any, **kwargs: Any) -> bool:
-        if args[2] == DialState.SUBMITTED:
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
-        return real_move(self, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
+    stop_crashing = crash_before_settling(monkeypatch)
     first = dispatch_records(deps, records)
     assert len(first["batchItemFailures"]) == 1
-    assert _states(deps.store, campaign_id) == {"submitting": 4}
-    monkeypatch.setattr(Store, "move_contact", real_move)
+    assert states(deps.store, campaign_id) == {"submitting": 4}
+    stop_crashing()
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"submitted": 4}
+    assert states(deps.store, campaign_id) == {"submitted": 4}
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
 
 
@@ -118,17 +109,17 @@ def test_transient_vendor_failures_are_retried_and_then_left_to_sqs(deps: Any, t
     records = drain_queue(deps, template)
     blu_sim.fail_next(2, status=503)  # createTask fails twice, then the retry library gets through
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"submitted": 3}
+    assert states(deps.store, campaign_id) == {"submitted": 3}
 
     second = _campaign(deps, count=2)
     plan_now(deps)
     records = drain_queue(deps, template)
     blu_sim.fail_next(50, status=503)
     assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1  # SQS will deliver it again
-    assert _states(deps.store, second) == {"planned": 2}  # Blu never answered: nothing was claimed
+    assert states(deps.store, second) == {"planned": 2}  # Blu never answered: nothing was claimed
     blu_sim.fail_next(0)
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert _states(deps.store, second) == {"submitted": 2}
+    assert states(deps.store, second) == {"submitted": 2}
 
 
 def test_vendor_refusal_is_recorded_per_contact_with_the_vendors_reason(deps: Any, template: Any,

@@ -19,8 +19,9 @@ from tests.conftest import (
     dispatch_records,
     drain_queue,
     plan_now,
+    states,
 )
-from tests.integration.test_blu_flow import _campaign, _states
+from tests.integration.test_blu_flow import _campaign
 
 
 def _control(deps: Any, campaign_id: str, action: str) -> tuple[int, Any]:
@@ -35,7 +36,7 @@ def test_a_batch_planned_before_a_pause_goes_back_to_the_queue_and_out_after_res
     assert status == 200 and paused["campaign"]["status"] == "paused" and paused["notes"] == []
 
     assert dispatch_records(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"queued": 4}
+    assert states(deps.store, campaign_id) == {"queued": 4}
     assert not blu_sim.dial_requests
     assert plan_now(deps)["contacts"] == 0  # nothing is planned while paused
     assert call_api(deps, api_event("api/dispatch_campaign.json", path={"campaignId": campaign_id}))[0] == 409
@@ -44,7 +45,7 @@ def test_a_batch_planned_before_a_pause_goes_back_to_the_queue_and_out_after_res
     assert status == 200 and resumed["campaign"]["status"] == "active"
     assert plan_now(deps)["contacts"] == 4
     dispatch_records(deps, drain_queue(deps, template))
-    assert set(_states(deps.store, campaign_id)) <= {"submitted", "final"}  # the fast simulator may be done
+    assert set(states(deps.store, campaign_id)) <= {"submitted", "final"}  # the fast simulator may be done
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
 
 
@@ -62,7 +63,7 @@ def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(deps:
     campaign_id = _campaign(deps, count=6)
     plan_now(deps)
     dispatch_records(deps, drain_queue(deps, template))
-    assert _states(deps.store, campaign_id) == {"submitted": 6}
+    assert states(deps.store, campaign_id) == {"submitted": 6}
     added = call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id},
                                      body={"contacts": [{"contactId": "late", "phone": "09171239999"}]}))
     assert added[0] == 200
@@ -72,7 +73,7 @@ def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(deps:
     assert cancelled["campaign"]["status"] == "cancelled"
     # Blu has no task-level stop, so each submitted contact was cancelled at Blu on its own.
     assert cancelled["notes"] == []
-    assert _states(deps.store, campaign_id) == {"cancelled": 7}
+    assert states(deps.store, campaign_id) == {"cancelled": 7}
     assert slow_blu.pending() == 0  # nothing left to dial at the vendor
 
     assert _control(deps, campaign_id, "resume")[0] == 409

@@ -16,7 +16,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from dialhub.models import DialState
 from dialhub.queue import DispatchQueue
@@ -31,11 +30,13 @@ from tests.conftest import (
     api_event,
     call_api,
     call_webhook,
+    crash_before_settling,
     dispatch_records,
     drain_queue,
     function_module,
     load_event,
     poll_now,
+    states,
 )
 
 ACK = (200, {"retCode": 0, "retMsg": "success"})
@@ -85,10 +86,6 @@ def _plan_and_drain(deps: Any, template: Any) -> list[dict[str, Any]]:
     return drain_queue(deps, template)
 
 
-def _states(store: Store, campaign_id: str) -> dict[str, int]:
-    return store.campaign_counts(campaign_id).by_state
-
-
 def signed_event(kind: str, body: bytes, *, at: int | None = None, secret_key: str = SAMPLE_SECRET_KEY,
                  ip: str | None = None) -> dict[str, Any]:
     """The stored webhook event of this kind carrying `body`, signed now (or at `at`)."""
@@ -124,7 +121,7 @@ def test_dispatch_and_polling_settle_every_contact_once(deps: Any, template: Any
     campaign_id = _campaign(deps, count=12)
     records = _plan_and_drain(deps, template)
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"submitted": 12}
+    assert states(deps.store, campaign_id) == {"submitted": 12}
     contact = deps.store.get_contact(campaign_id, "c3")
     assert contact.vendor_record_id == order_id(campaign_id, "c3", 1)
     snapshot = nx_sim.task_snapshot(contact.vendor_task_id)
@@ -132,7 +129,7 @@ def test_dispatch_and_polling_settle_every_contact_once(deps: Any, template: Any
     assert nx_sim.wait_idle(10)
     summary = poll_now(deps)
     assert summary["closed"] == 1 and summary["recovered"] == len(nx_sim.calls_made) >= 12
-    assert _states(deps.store, campaign_id) == {"final": 12}
+    assert states(deps.store, campaign_id) == {"final": 12}
     assert _closing_outcomes(deps.store, campaign_id, 12) == [1] * 12
     history = deps.store.contact_history(campaign_id, "c3")
     calls = nx_sim.task_snapshot(contact.vendor_task_id)["orders"][contact.vendor_record_id]["callInfoDetailList"]
@@ -146,20 +143,13 @@ def test_redelivery_after_a_crash_dials_nobody_twice(deps: Any, template: Any, n
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     campaign_id = _campaign(deps, count=4)
     records = _plan_and_drain(deps, template)
-    real_move = Store.move_contact
-
-    def crash_on_submitted(self: Store, *args: Any, **kwargs: Any) -> bool:
-        if args[2] == DialState.SUBMITTED:
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
-        return real_move(self, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
+    stop_crashing = crash_before_settling(monkeypatch)
     assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
-    assert _states(deps.store, campaign_id) == {"submitting": 4}
-    monkeypatch.setattr(Store, "move_contact", real_move)
+    assert states(deps.store, campaign_id) == {"submitting": 4}
+    stop_crashing()
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert dispatch_records(deps, records) == {"batchItemFailures": []}  # and a plain redelivery
-    assert _states(deps.store, campaign_id) == {"submitted": 4}  # NXTele's "orderID already exists" = accepted
+    assert states(deps.store, campaign_id) == {"submitted": 4}  # NXTele's "orderID already exists" = accepted
     assert sum(nx_sim.dial_requests.values()) == 4 and max(nx_sim.dial_requests.values()) == 1
 
 
@@ -169,7 +159,7 @@ def test_a_task_created_before_a_lost_answer_is_found_again(deps: Any, template:
     adapter = deps.adapters.get("nxtele")
     adapter.create_task(deps.store.get_campaign(campaign_id), adapter.today())  # answered, but never recorded
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"submitted": 2}
+    assert states(deps.store, campaign_id) == {"submitted": 2}
     assert nx_sim.requests_refused[4] == 1  # the repeated createTask, then listTask found it
 
 
@@ -178,16 +168,16 @@ def test_a_busy_vendor_is_retried_and_then_left_to_sqs(deps: Any, template: Any,
     records = _plan_and_drain(deps, template)
     nx_sim.refuse_next(2, ret_code=7)  # createTask is "system busy" twice, then goes through
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"submitted": 3}
+    assert states(deps.store, campaign_id) == {"submitted": 3}
 
     second = _campaign(deps, count=2, campaignId="second")
     records = _plan_and_drain(deps, template)
     nx_sim.refuse_next(50, ret_code=5)  # maintenance outlasts the retries
     assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
-    assert _states(deps.store, second) == {"planned": 2}  # nothing claimed: SQS delivers it again
+    assert states(deps.store, second) == {"planned": 2}  # nothing claimed: SQS delivers it again
     nx_sim.refuse_next(0)
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert _states(deps.store, second) == {"submitted": 2}
+    assert states(deps.store, second) == {"submitted": 2}
 
 
 def test_contacts_the_vendor_refuses_fail_one_by_one_with_its_reason(deps: Any, template: Any,
@@ -195,7 +185,7 @@ def test_contacts_the_vendor_refuses_fail_one_by_one_with_its_reason(deps: Any, 
     nx_sim.blocked_phones = {"639171230001", "639171230003"}
     campaign_id = _campaign(deps, count=4)
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
-    assert _states(deps.store, campaign_id) == {"failed": 2, "submitted": 2}
+    assert states(deps.store, campaign_id) == {"failed": 2, "submitted": 2}
     for contact_id in ("c1", "c3"):
         failed = deps.store.get_contact(campaign_id, contact_id)
         assert failed.reason == "nxtele refused the contact: userPhone is on the blacklist"
@@ -253,7 +243,7 @@ def test_call_then_order_callbacks_converge_on_one_closing_outcome(deps: Any, te
     campaign_id = _dispatched(deps, template, nx_sim, count=10)
     replies = _replay(deps, nx_sim, ("call",))
     assert replies == Counter({f"{ACK[0]} {json.dumps(ACK[1])}": len(nx_sim.calls_made)})
-    assert _states(deps.store, campaign_id) == {"final": 10}  # the last call says finish=true
+    assert states(deps.store, campaign_id) == {"final": 10}  # the last call says finish=true
     replies = _replay(deps, nx_sim, ("order", "call"))  # the order callbacks, and NXTele's retries
     assert set(replies) == {f"{ACK[0]} {json.dumps(ACK[1])}"}
     assert _closing_outcomes(deps.store, campaign_id, 10) == [1] * 10
@@ -266,7 +256,7 @@ def test_call_then_order_callbacks_converge_on_one_closing_outcome(deps: Any, te
 def test_order_before_call_callbacks_settle_the_same_way(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     campaign_id = _dispatched(deps, template, nx_sim, count=10)
     _replay(deps, nx_sim, ("order",))
-    assert _states(deps.store, campaign_id) == {"final": 10}
+    assert states(deps.store, campaign_id) == {"final": 10}
     _replay(deps, nx_sim, ("call",), reverse=True)  # the calls, late and newest first
     assert _closing_outcomes(deps.store, campaign_id, 10) == [1] * 10
     for i in range(10):
@@ -296,12 +286,12 @@ def test_an_attempt_found_by_polling_is_closed_by_a_later_callback(deps: Any, te
         [attempt] = deps.store.contact_history(campaign_id, contact_id)
         assert not attempt.closes_contact and attempt.final
         assert deps.store.get_contact(campaign_id, contact_id).state == DialState.SUBMITTED
-    assert _states(deps.store, campaign_id) == {"final": 20 - len(waiting), "submitted": len(waiting)}
+    assert states(deps.store, campaign_id) == {"final": 20 - len(waiting), "submitted": len(waiting)}
     # Completing the task ends the redials: each waiting order's one call becomes its last, reported by order.
     deps.adapters.get("nxtele").control_task(task, TaskAction.CANCEL)
     assert nx_sim.wait_idle(5)
     _replay(deps, nx_sim, ("order",))
-    assert _states(deps.store, campaign_id) == {"final": 20}
+    assert states(deps.store, campaign_id) == {"final": 20}
     assert _closing_outcomes(deps.store, campaign_id, 20) == [1] * 20
     assert all(len(deps.store.contact_history(campaign_id, contact_id)) == 1 for contact_id in waiting)
 
@@ -390,7 +380,7 @@ def test_pause_resume_and_cancel_drive_the_nxtele_task(deps: Any, template: Any,
     status, result = call_api(deps, api_event("api/cancel_campaign.json", path={"campaignId": campaign_id}))
     assert status == 200 and result["notes"] == []
     assert nx_sim.task_snapshot(task_id)["taskStatus"] == 3 and nx_sim.task_snapshot(task_id)["orders"] == {}
-    assert _states(deps.store, campaign_id) == {"cancelled": 3}
+    assert states(deps.store, campaign_id) == {"cancelled": 3}
     assert nx_sim.wait_idle(2) and nx_sim.calls_made == []
 
 
