@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -292,19 +293,29 @@ def dispatch_now(store: Store, queue: DispatchQueue, adapters: Adapters, campaig
                           contacts=summary.contacts)
 
 
-def _control_open_tasks(campaign: Campaign, store: Store, adapters: Adapters, action: TaskAction) -> list[str]:
-    """Apply the action to each of the campaign's open vendor tasks; returns what could not be done."""
-    notes: list[str] = []
+@dataclass
+class _TaskControl:
+    tasks: dict[dt.date, VendorTask]  # the campaign's open vendor tasks, by local day
+    done: set[dt.date]  # those the vendor applied the action to
+    unsupported: bool  # the vendor has no such task operation
+    notes: list[str]  # vendor errors, for the operator
+
+
+def _control_open_tasks(campaign: Campaign, store: Store, adapters: Adapters, action: TaskAction) -> _TaskControl:
+    """Apply the action to each of the campaign's open vendor tasks."""
     adapter = adapters.get(campaign.vendor)
-    for task in store.campaign_tasks(campaign.campaign_id, campaign.vendor):
-        if not task.open:
-            continue
+    tasks = {task.local_date: task for task in store.campaign_tasks(campaign.campaign_id, campaign.vendor)
+             if task.open}
+    control = _TaskControl(tasks=tasks, done=set(), unsupported=False, notes=[])
+    for local_date, task in tasks.items():
         try:
-            if not adapter.control_task(task, action):
-                notes.append(f"{campaign.vendor} cannot {action.value} a task: contacts it holds are unaffected")
+            if adapter.control_task(task, action):
+                control.done.add(local_date)
+            else:
+                control.unsupported = True
         except VendorError as exc:
-            notes.append(f"task {task.local_date.isoformat()}: {exc.reason}")
-    return notes
+            control.notes.append(f"task {local_date.isoformat()}: {exc.reason}")
+    return control
 
 
 class CampaignControlResult(WireModel):
@@ -329,7 +340,10 @@ def _set_status(store: Store, adapters: Adapters, campaign_id: str, status: Camp
     campaign = require_campaign(store, campaign_id)
     if not store.set_campaign_status(campaign_id, status):
         raise Conflict("the campaign is cancelled; that is for good")
-    notes = _control_open_tasks(campaign, store, adapters, action)
+    control = _control_open_tasks(campaign, store, adapters, action)
+    notes = control.notes
+    if control.unsupported:
+        notes.append(f"{campaign.vendor} cannot {action.value} a task: contacts it holds are unaffected")
     return CampaignControlResult(campaign=campaign_view(store, campaign_id), notes=notes)
 
 
@@ -344,21 +358,14 @@ def cancel_campaign(store: Store, adapters: Adapters, campaign_id: str, now: dt.
             store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now, allowed_from=local)
     store.clear_campaign_due(campaign_id)
     adapter = adapters.get(campaign.vendor)
-    notes: list[str] = []
-    tasks = {task.local_date: task for task in store.campaign_tasks(campaign_id, campaign.vendor) if task.open}
-    cancelled_whole: set[dt.date] = set()
-    for local_date, task in tasks.items():
-        try:
-            if adapter.control_task(task, TaskAction.CANCEL):
-                cancelled_whole.add(local_date)
-        except VendorError as exc:
-            notes.append(f"task {local_date.isoformat()}: {exc.reason}")
+    control = _control_open_tasks(campaign, store, adapters, TaskAction.CANCEL)
+    notes = control.notes
     for page in store.iter_contacts(campaign_id, {DialState.SUBMITTED}):
         for contact in page:
-            task = tasks.get(contact.vendor_task_date) if contact.vendor_task_date else None
+            task = control.tasks.get(contact.vendor_task_date) if contact.vendor_task_date else None
             if task is None:
                 continue
-            if task.local_date not in cancelled_whole and not _cancel_at_vendor(adapter, task, contact, notes):
+            if task.local_date not in control.done and not _cancel_at_vendor(adapter, task, contact, notes):
                 continue
             store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now,
                                allowed_from={DialState.SUBMITTED})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dialhub.admission import admit
 from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, VendorTask
 from dialhub.observability import count_metric, logger
-from dialhub.policies import find_policy
+from dialhub.policies import campaign_policy
 from dialhub.store import DialRecord, Store
 from dialhub.vendors import Adapters
 from dialhub.vendors.base import DialRequest, Submission, VendorAdapter, VendorRejected
@@ -80,7 +80,7 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
     summary.skipped = len(batch.contact_ids) - len(eligible)
     # Compliance again, just before sending: a number suppressed since planning is not sent.
     fresh = [c for c in eligible if c.state != DialState.SUBMITTING]
-    admission = admit(fresh, store, now, find_policy(store, campaign.policy) if campaign.policy else None)
+    admission = admit(fresh, store, now, campaign_policy(store, campaign))
     for contact_id, hold in admission.held.items():
         summary.held += store.requeue_contact(campaign.campaign_id, contact_id, now, hold=hold)
     if admission.held:

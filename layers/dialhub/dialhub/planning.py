@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from dialhub.admission import admit
 from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch
 from dialhub.observability import logger
-from dialhub.policies import find_policy
+from dialhub.policies import campaign_policy
 from dialhub.queue import SEND_BATCH_LIMIT, DispatchQueue
 from dialhub.store import Store
 from dialhub.vendors import Adapters
@@ -53,7 +53,7 @@ def batch_id(campaign_id: str, dial_date: dt.date, contact_ids: list[str]) -> st
 
 def _admitted_pages(campaign: Campaign, store: Store, now: dt.datetime,
                     summary: PlanSummary) -> Iterator[list[Contact]]:
-    policy = find_policy(store, campaign.policy) if campaign.policy else None
+    policy = campaign_policy(store, campaign)
     for page in store.iter_queued_contacts(campaign.campaign_id):
         admission = admit(page, store, now, policy)
         for contact_id, hold in admission.held.items():

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dialhub.compliance import PRESETS, Policy
 from dialhub.errors import Conflict, InvalidField, NotFound
+from dialhub.models import Campaign
 from dialhub.store import Store
 
 
 def find_policy(store: Store, name: str) -> Policy | None:
     return PRESETS.get(name) or store.get_policy(name)
+
+
+def campaign_policy(store: Store, campaign: Campaign) -> Policy | None:
+    """The policy a campaign names, if any (checked to exist when the campaign was created)."""
+    return find_policy(store, campaign.policy) if campaign.policy else None
 
 
 def require_policy(store: Store, name: str) -> Policy:
