@@ -9,7 +9,7 @@ RUNTIME := $(shell sed -n 's/^ *Runtime: python\([0-9.]*\).*/\1/p' template.yaml
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/dialhub
 
-.PHONY: setup test lint validate pytest demo serve build openapi clean
+.PHONY: setup test lint validate pytest chaos bench demo serve build openapi clean
 
 setup: $(VENV)/.installed $(TOOLS)/.installed
 
@@ -36,6 +36,14 @@ validate: $(TOOLS)/.installed
 
 pytest: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
+
+# Faults, bad input and attack against the running local stack; prints the figures the README quotes.
+chaos: $(VENV)/.installed
+	$(PY) -m local.chaos
+
+# Not part of `make test`: prints the cost table and writes BENCHMARKS.md.
+bench: $(VENV)/.installed
+	$(PY) -m bench
 
 demo: $(VENV)/.installed
 	$(PY) -m local.demo
