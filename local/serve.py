@@ -10,7 +10,8 @@ import threading
 
 from local.stack import LocalStack
 
-POLL_EVERY_SECONDS = 15.0  # the deployed schedule polls every 10 minutes; locally time is compressed
+# The deployed schedules poll every 10 minutes and re-plan running campaigns every 30; locally time is compressed.
+POLL_EVERY_SECONDS = 15.0
 
 
 def main() -> None:
@@ -22,6 +23,7 @@ def main() -> None:
         def poll_forever() -> None:
             while not stop.wait(POLL_EVERY_SECONDS):
                 stack.fire("ResultPolling")
+                stack.fire("HeldContactReplanning")
 
         threading.Thread(target=poll_forever, name="poller", daemon=True).start()
         print(f"dialhub API: {stack.url}", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import boto3
 import pytest
 import stamina
 from botocore.exceptions import ClientError
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from dialhub.models import DialState
@@ -25,6 +27,12 @@ from dialhub.wiring import Dependencies
 from local.drivers import SqsDriver
 from local.simulators.blu import BluSimulator
 from local.template import SamTemplate
+
+# Property tests run the same examples on every machine, so CI cannot pass or fail by luck; set
+# HYPOTHESIS_PROFILE=explore to search new examples locally (a failure found there becomes a fixed test).
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=2_000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"

@@ -1,4 +1,8 @@
-"""Daily task creation (EventBridge Scheduler): plan every due campaign into SQS dispatch batches."""
+"""Task creation (EventBridge Scheduler): plan due campaigns into SQS dispatch batches.
+
+The daily run plans every campaign whose day has come; the frequent re-planning run only campaigns already
+running today, so contacts held by their policy (window, cap, redial time) go out once it lets them.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,16 @@ from dialhub.planning import plan_due_campaigns
 from dialhub.wiring import Dependencies, default_dependencies
 
 
-class DailyPlanInput(BaseModel):
-    """The schedule's Input in template.yaml."""
+class PlanInput(BaseModel):
+    """The schedules' Input in template.yaml."""
 
-    kind: Literal["daily_plan"]
+    kind: Literal["daily_plan", "replan"]
 
 
 def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, int]:
-    DailyPlanInput.model_validate(event)
-    return plan_due_campaigns(deps.store, deps.queue, deps.adapters, deps.clock()).__dict__
+    run = PlanInput.model_validate(event)
+    return plan_due_campaigns(deps.store, deps.queue, deps.adapters, deps.clock(),
+                              running_only=run.kind == "replan").__dict__
 
 
 @logger.inject_lambda_context

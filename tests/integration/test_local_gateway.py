@@ -284,7 +284,7 @@ def test_named_stage_prefixes_the_path(functions: FakeFunctions) -> None:
 def test_schedule_driver_delivers_the_input_verbatim() -> None:
     calls: list[tuple[str, dict[str, Any]]] = []
     driver = ScheduleDriver(TEMPLATE, lambda function_id, event: calls.append((function_id, event)) or "done")
-    assert driver.names() == ["DailyTaskCreation", "ResultPolling"]
+    assert driver.names() == ["DailyTaskCreation", "HeldContactReplanning", "ResultPolling"]
     assert driver.fire("DailyTaskCreation") == "done"
     driver.fire("dialhub-dev-poll")
     assert calls == [

@@ -95,5 +95,5 @@ def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(deps:
 
     dispatch_records(deps, drain_queue(deps, template))
     # What was sent is remembered per number, for every later campaign's cap.
-    assert [calls for _, calls in deps.store.dial_history("+639171230002", NOW - dt.timedelta(days=1))] == [1]
+    assert [dial.calls for dial in deps.store.dial_history("+639171230002", NOW - dt.timedelta(days=1))] == [1]
     assert len(deps.store.dial_history(busy_number, NOW - dt.timedelta(days=7))) == 2

@@ -13,6 +13,8 @@ from dialhub.compliance import (
     FrequencyCap,
     PastCall,
     Policy,
+    Redial,
+    RedialRule,
     WeeklyWindow,
     allowed_intervals,
     capped_until,
@@ -20,7 +22,7 @@ from dialhub.compliance import (
     narrower_window,
     next_allowed,
     recipient_zones,
-    redial_after,
+    redial_plan,
     vendor_window,
 )
 from dialhub.dispositions import Disposition
@@ -65,11 +67,18 @@ def test_window_follows_the_wall_clock_across_both_dst_changes() -> None:
         assert begin == _utc(2026, month, day, 8 + offset, 0)
 
 
-def test_a_window_starting_inside_the_spring_forward_gap_starts_after_it() -> None:
+def test_a_window_edge_inside_the_spring_forward_gap_moves_to_the_end_of_the_gap() -> None:
     policy = Policy(name="night", windows=[WeeklyWindow(weekdays=[7], start=dt.time(2, 30), end=dt.time(5))])
     begin, end = next_allowed(policy, [NEW_YORK], _utc(2026, 3, 8, 0, 0))
-    assert _local(begin, NEW_YORK).time() == dt.time(3, 30)  # 02:30 does not exist that night
+    assert _local(begin, NEW_YORK).time() == dt.time(3)  # 02:30 does not exist that night: clocks go 01:59 -> 03:00
     assert _local(end, NEW_YORK).time() == dt.time(5)
+    early = Policy(name="early", windows=[WeeklyWindow(weekdays=[7], start=dt.time(1), end=dt.time(2, 30))])
+    begin, end = next_allowed(early, [NEW_YORK], _utc(2026, 3, 8, 0, 0))
+    assert (_local(begin, NEW_YORK).time(), _local(end, NEW_YORK).time()) == (dt.time(1), dt.time(3))
+    assert end - begin == dt.timedelta(hours=1)  # 01:00-02:00 EST: the hour that exists
+    inside = Policy(name="gap", windows=[WeeklyWindow(weekdays=[7], start=dt.time(2, 10), end=dt.time(2, 40))])
+    begin, _ = next_allowed(inside, [NEW_YORK], _utc(2026, 3, 8, 0, 0))
+    assert begin.date() == dt.date(2026, 3, 15)  # wholly inside the gap: no window that Sunday
 
 
 def test_several_zones_allow_only_the_hours_common_to_all() -> None:
@@ -109,12 +118,14 @@ def test_a_conversation_keeps_the_line_quiet_for_the_policys_gap() -> None:
 def test_redial_rules_stop_or_schedule_the_next_attempt() -> None:
     policy = PRESETS["strict-default"]
     ended = _utc(2026, 11, 25, 3)
-    assert redial_after(policy, Disposition.NOT_CONNECTED, 1, ended) == ended + dt.timedelta(hours=4)
-    assert redial_after(policy, Disposition.NOT_CONNECTED, 3, ended) is None  # at most 3 attempts
-    assert redial_after(policy, Disposition.PROMISE_TO_PAY, 1, ended) is None
-    assert redial_after(policy, Disposition.REFUSED_TO_PAY, 1, ended) is None
-    assert redial_after(policy, Disposition.WRONG_PERSON, 1, ended) is None
-    assert redial_after(policy, Disposition.UNKNOWN, 1, ended) is None  # not listed: not redialled
+    assert redial_plan(policy, Disposition.NOT_CONNECTED, ended) == Redial(ended + dt.timedelta(hours=4), 3)
+    assert redial_plan(policy, Disposition.HUNG_UP, ended) == Redial(ended + dt.timedelta(days=1), 2)
+    assert redial_plan(policy, Disposition.PROMISE_TO_PAY, ended) is None
+    assert redial_plan(policy, Disposition.REFUSED_TO_PAY, ended) is None
+    assert redial_plan(policy, Disposition.WRONG_PERSON, ended) is None
+    assert redial_plan(policy, Disposition.UNKNOWN, ended) is None  # not listed: not redialled
+    once = policy.model_copy(update={"redial": {Disposition.NOT_CONNECTED: RedialRule(max_attempts=1)}})
+    assert redial_plan(once, Disposition.NOT_CONNECTED, ended) is None  # one attempt in all: nothing to redial
 
 
 _ZONES = st.sampled_from(["America/New_York", "America/Los_Angeles", "Europe/London", "Australia/Lord_Howe",

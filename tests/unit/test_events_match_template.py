@@ -26,6 +26,7 @@ def test_every_http_event_names_a_template_route(path) -> None:
 def test_schedule_events_are_the_templates_inputs() -> None:
     inputs = {schedule.name_logical_id: schedule.input for schedule in TEMPLATE.schedules}
     assert json.loads((EVENTS / "schedules" / "daily_plan.json").read_text()) == inputs["DailyTaskCreation"]
+    assert json.loads((EVENTS / "schedules" / "replan.json").read_text()) == inputs["HeldContactReplanning"]
     assert json.loads((EVENTS / "schedules" / "poll_results.json").read_text()) == inputs["ResultPolling"]
 
 

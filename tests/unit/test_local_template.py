@@ -185,7 +185,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:
     schedules = {schedule.name_logical_id: schedule for schedule in template.schedules}
-    assert set(schedules) == {"DailyTaskCreation", "ResultPolling"}
+    assert set(schedules) == {"DailyTaskCreation", "HeldContactReplanning", "ResultPolling"}
 
     daily = schedules["DailyTaskCreation"]
     assert daily.function_id == "SchedulerFunction"
@@ -193,6 +193,10 @@ def test_schedules_carry_their_expression_timezone_and_input(template: SamTempla
     assert daily.timezone == "Asia/Manila"
     assert daily.input == {"kind": "daily_plan"}
     assert daily.name == "dialhub-dev-daily"
+
+    replan = schedules["HeldContactReplanning"]
+    assert (replan.function_id, replan.expression, replan.input) == ("SchedulerFunction", "rate(30 minutes)",
+                                                                     {"kind": "replan"})
 
     polling = schedules["ResultPolling"]
     assert polling.function_id == "PollerFunction"
@@ -237,7 +241,7 @@ def test_function_specs_apply_globals(template: SamTemplate) -> None:
     assert template.functions["DispatcherFunction"].timeout == 300
     assert api.environment["TABLE_NAME"] == {"Ref": "DialhubTable"}  # Unresolved until the stack has one.
     assert len(template.functions["DispatcherFunction"].sqs_sources) == 1
-    assert len(template.functions["SchedulerFunction"].schedules) == 1
+    assert len(template.functions["SchedulerFunction"].schedules) == 2
 
 
 def test_function_environment_is_resolved_to_strings(template: SamTemplate) -> None:

@@ -39,7 +39,8 @@ def test_batch_ids_depend_on_the_contacts_not_their_order() -> None:
     import datetime as dt
 
     day = dt.date(2026, 11, 25)
-    assert batch_id("c", day, ["a", "b"]) == batch_id("c", day, ["b", "a"]) != batch_id("c", day, ["a"])
+    assert batch_id("c", day, ["a#1", "b#1"]) == batch_id("c", day, ["b#1", "a#1"]) != batch_id("c", day, ["a#1"])
+    assert batch_id("c", day, ["a#1"]) != batch_id("c", day, ["a#2"])  # a redial is a new batch
 
 
 def test_settings_reject_an_unknown_time_zone() -> None:

@@ -93,9 +93,22 @@ def recipient_zones(phone: str, explicit: str | None = None) -> list[str]:
 # ------------------------------------------------------------------ windows
 
 def _local_instant(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """The UTC instant of a wall-clock time. fold=0 (PEP 495) reads a time skipped by a DST jump with the
-    offset before the jump, i.e. just past the gap, and a repeated time as its first occurrence."""
-    return dt.datetime.combine(day, at, tzinfo=zone).astimezone(dt.UTC)
+    """The UTC instant of a wall-clock time: a repeated time is its first occurrence (PEP 495 fold=0), and a
+    time skipped by a DST jump is the jump itself, so a window edge in the gap moves to where the gap ends
+    and a window wholly inside the gap is empty that day."""
+    wall = dt.datetime.combine(day, at.replace(fold=0))
+    before = wall.replace(tzinfo=zone).astimezone(dt.UTC)  # read with the offset before any jump
+    if before.astimezone(zone).replace(tzinfo=None) == wall:
+        return before
+    low = wall.replace(tzinfo=zone, fold=1).astimezone(dt.UTC)  # read with the offset after the jump: earlier
+    high, after = before, before.astimezone(zone).utcoffset()
+    while high - low > dt.timedelta(microseconds=1):  # the jump lies between the two readings
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0)  # within a microsecond after the jump, which falls on a whole second
 
 
 def _zone_intervals(policy: Policy, zone: ZoneInfo, start: dt.datetime, days: int) -> list[Interval]:
@@ -202,13 +215,20 @@ def capped_until(policy: Policy, calls: Sequence[PastCall], now: dt.datetime) ->
     return max(later) if later else None
 
 
-def redial_after(policy: Policy, disposition: Disposition, attempts_made: int,
-                 ended_at: dt.datetime) -> dt.datetime | None:
-    """When to try again after a closing call with this disposition, or None to stop."""
+@dataclass(frozen=True)
+class Redial:
+    """The policy's answer to a closing call: call again from `at`, unless `max_attempts` are made already."""
+
+    at: dt.datetime
+    max_attempts: int
+
+
+def redial_plan(policy: Policy, disposition: Disposition, ended_at: dt.datetime) -> Redial | None:
+    """The redial a disposition asks for, or None to stop (the attempt count is checked where it is kept)."""
     rule = policy.redial.get(disposition)
-    if rule is None or rule.stop or attempts_made >= rule.max_attempts:
+    if rule is None or rule.stop or rule.max_attempts <= 1:
         return None
-    return ended_at + dt.timedelta(minutes=rule.retry_after_minutes)
+    return Redial(ended_at + dt.timedelta(minutes=rule.retry_after_minutes), rule.max_attempts)
 
 
 @dataclass(frozen=True)

@@ -90,13 +90,15 @@ class Campaign(WireModel):
     vendor_options: dict[str, Any] = Field(default_factory=dict)
     status: CampaignStatus = CampaignStatus.ACTIVE
     policy: str | None = None  # compliance policy name (a preset or a stored one)
+    last_planned_on: dt.date | None = None  # campaign-local day of its last planning run: it is running then
     created_at: dt.datetime
 
 
 class Hold(WireModel):
     """Why a queued contact was not sent, and from when it may be (compliance, checked at plan and dispatch)."""
 
-    reason: str = Field(description="suppressed, outside_window, capped, no_common_window, no_time_zone")
+    reason: str = Field(description="suppressed, outside_window, capped, no_common_window, no_time_zone, "
+                                    "or redial (the policy calls again after `until`)")
     detail: str | None = None
     until: dt.datetime | None = None
     checked_at: dt.datetime
@@ -136,6 +138,7 @@ class Contact(WireModel):
     disposition: Disposition | None = None
     do_not_call: bool = False
     last_call_id: str | None = None
+    last_conversation_at: dt.datetime | None = None  # the end of its last answered call
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
 
@@ -161,7 +164,10 @@ class CallOutcome(WireModel):
     recording_url: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
     source: OutcomeSource = OutcomeSource.WEBHOOK
-    closes_contact: bool = Field(default=True, description="False for an attempt the vendor will redial")
+    closes_contact: bool = Field(default=True, description="False for an attempt that is redialled, by the vendor "
+                                                           "or by dialhub under the campaign's policy")
+    redial_at: dt.datetime | None = Field(default=None, description="Set when the campaign's policy redials the "
+                                                                    "contact after this call: from when")
     first_seen_at: dt.datetime | None = None
     last_updated_at: dt.datetime | None = None
 
@@ -177,6 +183,12 @@ class CallOutcome(WireModel):
     @property
     def do_not_call(self) -> bool:
         return TRAITS[self.disposition].do_not_call
+
+    @property
+    def conversation(self) -> bool:
+        """Someone answered and talked: a policy's quiet period counts from its end (an unknown duration counts,
+        since the quiet period protects the person)."""
+        return self.status is CallStatus.ANSWERED and self.duration_seconds != 0
 
 
 class VendorTask(WireModel):

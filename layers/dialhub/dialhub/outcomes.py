@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from zoneinfo import ZoneInfo
 
-from dialhub.models import CallOutcome
+from dialhub.admission import REDIAL
+from dialhub.compliance import redial_plan
+from dialhub.models import CallOutcome, Hold
 from dialhub.observability import count_metric
-from dialhub.store import RecordResult, Store
+from dialhub.policies import campaign_policies
+from dialhub.store import RecordResult, RedialRequest, Store
 from dialhub.suppressions import suppress_after_outcome
 
 
@@ -18,14 +22,33 @@ def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime)
         if outcome.closes and outcome.do_not_call:
             # Before the outcome: should the write fail, the vendor's retry finds the number suppressed anyway.
             suppress_after_outcome(outcome, store, now)
-        result = store.record_outcome(outcome, now)
+        result = store.record_outcome(outcome, now, _redial_request(outcome, store, now))
         results[result] += 1
         if result is not RecordResult.DUPLICATE and outcome.final:
             count_metric("CallOutcomes", vendor=outcome.vendor, disposition=outcome.disposition.value,
                          source=outcome.source.value)
         if result is RecordResult.ORPHAN:
             count_metric("OrphanOutcomes", vendor=outcome.vendor)
+        if result is RecordResult.REDIAL:
+            count_metric("PolicyRedials", vendor=outcome.vendor, disposition=outcome.disposition.value)
     return results
+
+
+def _redial_request(outcome: CallOutcome, store: Store, now: dt.datetime) -> RedialRequest | None:
+    """What the campaign's policy asks after a closing call with this disposition: another attempt, or none."""
+    if not (outcome.closes and outcome.campaign_id) or outcome.do_not_call:
+        return None
+    found = campaign_policies(store).get(outcome.campaign_id)
+    if found is None or found[1] is None:
+        return None
+    campaign, policy = found
+    plan = redial_plan(policy, outcome.disposition, outcome.ended_at or now)
+    if plan is None:
+        return None
+    hold = Hold(reason=REDIAL, detail=f"{outcome.disposition.value}; policy {policy.name}", until=plan.at,
+                checked_at=now)
+    return RedialRequest(hold=hold, max_attempts=plan.max_attempts,
+                         dial_date=plan.at.astimezone(ZoneInfo(campaign.timezone)).date())
 
 
 def record_polled(vendor: str, outcomes: list[CallOutcome], store: Store,

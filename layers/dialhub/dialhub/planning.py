@@ -46,8 +46,9 @@ def campaign_today(campaign: Campaign, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(campaign.timezone)).date()
 
 
-def batch_id(campaign_id: str, dial_date: dt.date, contact_ids: list[str]) -> str:
-    digest = hashlib.sha256("\x1f".join(sorted(contact_ids)).encode()).hexdigest()[:16]
+def batch_id(campaign_id: str, dial_date: dt.date, attempts: list[str]) -> str:
+    """The same for the same contacts' same attempts (a replanned batch), new for a redial of them."""
+    digest = hashlib.sha256("\x1f".join(sorted(attempts)).encode()).hexdigest()[:16]
     return f"{campaign_id}:{dial_date.isoformat()}:{digest}"
 
 
@@ -63,20 +64,21 @@ def _admitted_pages(campaign: Campaign, store: Store, now: dt.datetime,
 
 def _batches(campaign: Campaign, pages: Iterable[list[Contact]], limit: int,
              dial_date: dt.date) -> Iterator[DispatchBatch]:
-    pending: list[str] = []
+    pending: list[Contact] = []
     size = 0
 
     def cut() -> DispatchBatch:
         nonlocal pending, size
-        ids, pending, size = pending, [], 0
-        return DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, ids),
-                             campaign_id=campaign.campaign_id, contact_ids=ids)
+        batch, pending, size = pending, [], 0
+        attempts = [f"{contact.contact_id}#{contact.attempt}" for contact in batch]
+        return DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, attempts),
+                             campaign_id=campaign.campaign_id, contact_ids=[contact.contact_id for contact in batch])
 
     for page in pages:
         for contact in page:
             if pending and (len(pending) == limit or size + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET):
                 yield cut()
-            pending.append(contact.contact_id)
+            pending.append(contact)
             size += len(contact.contact_id) + 3
     if pending:
         yield cut()
@@ -89,7 +91,7 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapte
     if campaign.status is not CampaignStatus.ACTIVE:
         return summary
     # Cleared first: contacts added while we plan mark the campaign due again and are not missed.
-    store.clear_campaign_due(campaign.campaign_id)
+    store.clear_campaign_due(campaign.campaign_id, planned_on=dial_date)
     outgoing: list[DispatchBatch] = []
 
     def flush() -> None:
@@ -117,12 +119,20 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapte
     return summary
 
 
-def plan_due_campaigns(store: Store, queue: DispatchQueue, adapters: Adapters, now: dt.datetime) -> PlanSummary:
-    """The daily run: every active campaign whose dial date has come in its own time zone."""
+def plan_due_campaigns(store: Store, queue: DispatchQueue, adapters: Adapters, now: dt.datetime,
+                       running_only: bool = False) -> PlanSummary:
+    """The daily run: every active campaign whose dial date has come in its own time zone.
+
+    With `running_only` (the frequent re-planning run), only campaigns planned already today: contacts held
+    until their window opens, their cap clears or their policy redial comes go out then, while a campaign
+    not yet started waits for the daily run (or an explicit dispatch).
+    """
     total = PlanSummary()
     for campaign in store.iter_due_campaigns((now + _FURTHEST_AHEAD).date()):
         today = campaign_today(campaign, now)
         if campaign.dial_date > today or campaign.status is not CampaignStatus.ACTIVE:
+            continue
+        if running_only and campaign.last_planned_on != today:
             continue
         total += plan_campaign(campaign, store, queue, adapters, today, now)
     return total

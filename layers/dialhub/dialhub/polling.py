@@ -47,7 +47,8 @@ def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_
             for page in adapter.results(task):
                 summary.results += len(page)
                 closed_contacts += sum(1 for outcome in page if outcome.closes)
-                summary.recovered += record_polled(task.vendor, page, store, now)[RecordResult.STORED]
+                recorded = record_polled(task.vendor, page, store, now)
+                summary.recovered += recorded[RecordResult.STORED] + recorded[RecordResult.REDIAL]
         except VendorError as exc:
             # One vendor's outage must not stop the others; this task is simply polled again next time.
             summary.failed_tasks += 1

@@ -63,8 +63,18 @@ class DialRecord:
     calls: int
 
 
+@dataclass(frozen=True)
+class RedialRequest:
+    """The campaign policy's wish to call the contact again after a closing call (see record_outcome)."""
+
+    hold: Hold  # reason "redial", until = from when
+    max_attempts: int  # attempts in all: redialled only while the contact has made fewer
+    dial_date: dt.date  # campaign-local day of the redial, to mark the campaign due
+
+
 class RecordResult(StrEnum):
     STORED = "stored"  # new, or moved forward (e.g. in progress -> final)
+    REDIAL = "redial"  # stored; its contact is queued again for the policy's next attempt
     DUPLICATE = "duplicate"  # nothing new: already final
     ORPHAN = "orphan"  # stored, but it moves no contact (unknown, or cancelled and the call never happened)
 
@@ -245,8 +255,10 @@ class Store:
                             condition="attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :gone)",
                             names={"#status": "status"}, values={":gone": CampaignStatus.CANCELLED.value})
 
-    def clear_campaign_due(self, campaign_id: str) -> None:
-        self._update(_campaign_key(campaign_id), {}, removes=("gsi1pk", "gsi1sk"))
+    def clear_campaign_due(self, campaign_id: str, planned_on: dt.date | None = None) -> None:
+        """Out of the due index; when planning takes it out, the day it was planned (the day it is running)."""
+        sets = {"lastPlannedOn": planned_on.isoformat()} if planned_on else {}
+        self._update(_campaign_key(campaign_id), sets, removes=("gsi1pk", "gsi1sk"))
 
     def iter_due_campaigns(self, up_to: dt.date) -> Iterator[Campaign]:
         """Campaigns with queued contacts whose dial date is on or before `up_to`."""
@@ -387,16 +399,25 @@ class Store:
                 response = self.client.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
 
-    def dial_history(self, phone: str, since: dt.datetime) -> list[tuple[dt.datetime, int]]:
-        """(sent at, calls counted) of every request to this number since the given time."""
-        history: list[tuple[dt.datetime, int]] = []
+    def dial_history(self, phone: str, since: dt.datetime) -> list[DialRecord]:
+        """Every request sent to this number since the given time, from any campaign or vendor."""
+        history: list[DialRecord] = []
         for page in self._query(KeyConditionExpression="pk = :pk AND sk BETWEEN :since AND :end",
                                 ExpressionAttributeValues={":pk": {"S": f"PHONE#{phone}"},
                                                            ":since": {"S": f"DIAL#{_stamp(since)}"},
                                                            ":end": {"S": "DIAL#~"}}):
             for item in page:
-                history.append((dt.datetime.fromisoformat(item["sk"].split("#")[1]), int(item["calls"])))
+                _, stamp, campaign_id, contact_id, attempt = item["sk"].split("#")
+                history.append(DialRecord(phone=phone, at=dt.datetime.fromisoformat(stamp), campaign_id=campaign_id,
+                                          contact_id=contact_id, attempt=int(attempt), calls=int(item["calls"])))
         return history
+
+    def last_conversations(self, contacts: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dt.datetime]:
+        """When each of these (campaign, contact) last talked to someone, for those that have (one read per 100)."""
+        keys = [_contact_key(campaign_id, contact_id) for campaign_id, contact_id in dict.fromkeys(contacts)]
+        items = self._batch_get(keys, "campaignId, contactId, lastConversationAt") if keys else []
+        return {(item["campaignId"], item["contactId"]): dt.datetime.fromisoformat(item["lastConversationAt"])
+                for item in items if "lastConversationAt" in item}
 
     # ------------------------------------------------------------------ policies
     def put_policy(self, policy: Policy) -> None:
@@ -472,11 +493,12 @@ class Store:
         return CallOutcome.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
     def finished_calls(self, vendor: str, vendor_call_ids: list[str]) -> dict[str, bool]:
-        """Which of these calls already have a final outcome stored, each with whether it closed its contact
-        (one read per 100 calls)."""
+        """Which of these calls already have a final outcome stored, each with whether it can change no more
+        (it closed its contact, or the policy redialled after it) (one read per 100 calls)."""
         keys = [_call_key(vendor, call_id) for call_id in dict.fromkeys(vendor_call_ids)]
-        items = self._batch_get(keys, "vendorCallId, #final, closesContact", {"#final": "final"})
-        return {item["vendorCallId"]: bool(item.get("closesContact")) for item in items if item.get("final")}
+        items = self._batch_get(keys, "vendorCallId, #final, closesContact, redialAt", {"#final": "final"})
+        return {item["vendorCallId"]: bool(item.get("closesContact") or item.get("redialAt"))
+                for item in items if item.get("final")}
 
     def contact_history(self, campaign_id: str, contact_id: str) -> list[CallOutcome]:
         outcomes: list[CallOutcome] = []
@@ -485,28 +507,46 @@ class Store:
             outcomes.extend(CallOutcome.model_validate(item) for item in page)
         return outcomes
 
-    def record_outcome(self, outcome: CallOutcome, now: dt.datetime) -> RecordResult:
+    def record_outcome(self, outcome: CallOutcome, now: dt.datetime,
+                       redial: RedialRequest | None = None) -> RecordResult:
         """Store an outcome and move its contact, in one transaction; only ever forward.
 
         A final outcome is never replaced, except that a call first reported as an attempt the vendor would
         redial may later be reported as the one that closed the contact; a non-final one may be replaced by
-        anything newer. The contact moves to FINAL together with its closing outcome, so the two agree.
+        anything newer. The contact moves to FINAL together with its closing outcome, so the two agree; with
+        a redial request, a closing call instead queues its contact again (while it has made fewer than the
+        policy's attempts), and that call is never upgraded later, so a repeated callback cannot redial twice.
         """
-        outcome_update = self._outcome_update(outcome, now)
         if not (outcome.closes and outcome.campaign_id and outcome.contact_id):
-            return self._record_alone(outcome_update, outcome)
-        contact_update = self._contact_final_update(outcome, now)
+            return self._record_alone(self._outcome_update(outcome, now), outcome)
+        if redial is not None:
+            redialled = outcome.model_copy(update={"closes_contact": False, "redial_at": redial.hold.until})
+            result = self._transact(self._outcome_update(redialled, now),
+                                    [self._contact_redial_update(outcome, redial, now),
+                                     self._campaign_due_update(outcome.campaign_id, redial.dial_date)])
+            if result is not RecordResult.ORPHAN:
+                return RecordResult.REDIAL if result is RecordResult.STORED else result
+            # The contact has made its last allowed attempt (or is no longer waiting for this call): it closes.
+        outcome_update = self._outcome_update(outcome, now)
+        result = self._transact(outcome_update, [self._contact_final_update(outcome, now)])
+        if result is RecordResult.ORPHAN:
+            self._record_alone(outcome_update, outcome)
+        return result
+
+    def _transact(self, outcome_update: dict[str, Any], others: list[dict[str, Any]]) -> RecordResult:
+        """The outcome and the items it moves, all or nothing: DUPLICATE when the outcome's own condition
+        fails, ORPHAN (nothing written) when another item's does."""
         try:
-            self.client.transact_write_items(TransactItems=[{"Update": outcome_update},
-                                                            {"Update": contact_update}])
+            self.client.transact_write_items(TransactItems=[{"Update": update}
+                                                            for update in (outcome_update, *others)])
         except ClientError as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException" or not reasons:
                 raise
             if reasons[0] == "ConditionalCheckFailed":
                 return RecordResult.DUPLICATE
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed" and reasons[0] in (None, "None"):
-                self._record_alone(outcome_update, outcome)
+            if "ConditionalCheckFailed" in reasons[1:] and all(code in (None, "None", "ConditionalCheckFailed")
+                                                               for code in reasons):
                 return RecordResult.ORPHAN
             raise
         return RecordResult.STORED
@@ -540,7 +580,8 @@ class Store:
         condition = "attribute_not_exists(pk) OR #final = :false"
         if outcome.closes:
             names["#closes"] = "closesContact"
-            condition += " OR #closes = :false"
+            names["#redial"] = "redialAt"
+            condition += " OR (#closes = :false AND attribute_not_exists(#redial))"
         return {
             "TableName": self.table_name,
             "Key": _call_key(outcome.vendor, outcome.vendor_call_id),
@@ -560,12 +601,50 @@ class Store:
             # cancel still makes it final, since that is what happened.
             condition += " AND #st <> :cancelled"
             values[":cancelled"] = DialState.CANCELLED.value
+        sets = "#st = :final, disposition = :disposition, lastCallId = :call, updatedAt = :now, doNotCall = :dnc"
         return {
             "TableName": self.table_name,
             "Key": _contact_key(outcome.campaign_id, outcome.contact_id),
-            "UpdateExpression": "SET #st = :final, disposition = :disposition, lastCallId = :call, "
-                                "updatedAt = :now, doNotCall = :dnc REMOVE gsi1pk, gsi1sk",
+            "UpdateExpression": f"SET {sets}{self._conversation_set(outcome, values, now)} REMOVE gsi1pk, gsi1sk",
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#st": "state"},
             "ExpressionAttributeValues": _to_item(values),
+        }
+
+    def _contact_redial_update(self, outcome: CallOutcome, redial: RedialRequest,
+                               now: dt.datetime) -> dict[str, Any]:
+        """Back in the queue with its next attempt number, held until the policy's redial time."""
+        assert outcome.campaign_id and outcome.contact_id
+        values = {":queued": DialState.QUEUED.value, ":disposition": outcome.disposition.value,
+                  ":call": outcome.vendor_call_id, ":now": now.isoformat(), ":hold": redial.hold.to_wire(),
+                  ":one": 1, ":max": redial.max_attempts, ":queue": f"QUEUE#{outcome.campaign_id}",
+                  ":contact": outcome.contact_id, ":submitting": DialState.SUBMITTING.value,
+                  ":submitted": DialState.SUBMITTED.value}
+        sets = ("#st = :queued, disposition = :disposition, lastCallId = :call, updatedAt = :now, #hold = :hold, "
+                "attempt = attempt + :one, gsi1pk = :queue, gsi1sk = :contact")
+        return {
+            "TableName": self.table_name,
+            "Key": _contact_key(outcome.campaign_id, outcome.contact_id),
+            "UpdateExpression": f"SET {sets}{self._conversation_set(outcome, values, now)} REMOVE batchId",
+            "ConditionExpression": "#st IN (:submitting, :submitted) AND attempt < :max",
+            "ExpressionAttributeNames": {"#st": "state", "#hold": "hold"},
+            "ExpressionAttributeValues": _to_item(values),
+        }
+
+    @staticmethod
+    def _conversation_set(outcome: CallOutcome, values: dict[str, Any], now: dt.datetime) -> str:
+        """Remember when the contact last talked: the quiet period after a conversation counts from it."""
+        if not outcome.conversation:
+            return ""
+        values[":talked"] = (outcome.ended_at or outcome.answered_at or outcome.started_at or now).isoformat()
+        return ", lastConversationAt = :talked"
+
+    def _campaign_due_update(self, campaign_id: str, dial_date: dt.date) -> dict[str, Any]:
+        """Due again for planning; a campaign due already keeps its earlier day."""
+        return {
+            "TableName": self.table_name,
+            "Key": _campaign_key(campaign_id),
+            "UpdateExpression": "SET gsi1pk = :due, gsi1sk = if_not_exists(gsi1sk, :sk)",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": _to_item({":due": DUE, ":sk": f"{dial_date.isoformat()}#{campaign_id}"}),
         }

@@ -45,7 +45,7 @@ def handle_callback(vendor: str, callback: InboundCallback, adapters: Adapters, 
         return adapter.predial_reply(predial_allows(parsed, store, predial_fail_open))
     results = record_outcomes(parsed.outcomes, store, now)
     logger.info("callback stored", extra={"vendor": vendor, "kind": callback.kind,
-                                          "stored": results[RecordResult.STORED],
+                                          "stored": results[RecordResult.STORED] + results[RecordResult.REDIAL],
                                           "duplicates": results[RecordResult.DUPLICATE],
                                           "orphans": results[RecordResult.ORPHAN]})
     return adapter.acknowledge(callback)
