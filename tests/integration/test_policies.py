@@ -97,3 +97,35 @@ def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(deps:
     # What was sent is remembered per number, for every later campaign's cap.
     assert [dial.calls for dial in deps.store.dial_history("+639171230002", NOW - dt.timedelta(days=1))] == [1]
     assert len(deps.store.dial_history(busy_number, NOW - dt.timedelta(days=7))) == 2
+
+
+def test_a_campaign_sends_exactly_its_allowed_contacts(deps: Any, template: Any, blu_sim: Any) -> None:
+    """Capped, suppressed (before planning and between planning and dispatch) and out-of-window contacts in
+    one campaign: only the allowed ones reach the vendor, and each held one says why."""
+    deps.clock = lambda: NOW
+    policy = {"name": "daytime-capped", "frequencyCap": {"attempts": 1, "days": 7},
+              "windows": [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "09:00", "end": "20:00"}]}
+    assert _put(deps, "daytime-capped", policy)[0] == 200
+    deps.store.record_dials([DialRecord(phone="+639171230002", at=NOW - dt.timedelta(days=3), campaign_id="older",
+                                        contact_id="x", attempt=1, calls=1)], NOW)
+    suppress = api_event("api/put_suppression.json", path={"phone": "+639171230003"},
+                         body={"reason": "asked us to stop"})
+    assert call_api(deps, suppress)[0] == 200
+    campaign_id = _campaign(deps, count=6, policy="daytime-capped")
+    abroad = {"contactId": "abroad", "phone": "+639171239999", "timezone": "America/New_York"}
+    call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id}, body={"contacts": [abroad]}))
+
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 4, "held": 3}
+    late = api_event("api/put_suppression.json", path={"phone": "+639171230005"}, body={"reason": "complained"})
+    assert call_api(deps, late)[0] == 200  # between planning and dispatch
+    dispatch_records(deps, drain_queue(deps, template))
+
+    assert sum(blu_sim.dial_requests.values()) == 3 and max(blu_sim.dial_requests.values()) == 1
+    sent = {cid for cid in ("c0", "c1", "c4") if deps.store.get_contact(campaign_id, cid).state == "submitted"}
+    assert sent == {"c0", "c1", "c4"}
+    holds = {cid: deps.store.get_contact(campaign_id, cid).hold for cid in ("c2", "c3", "c5", "abroad")}
+    assert {cid: hold.reason for cid, hold in holds.items()} == {
+        "c2": "capped", "c3": "suppressed", "c5": "suppressed", "abroad": "outside_window"}
+    assert holds["c2"].until == NOW + dt.timedelta(days=4)  # when the 3-day-old call leaves the 7-day period
+    _, view = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
+    assert view["heldBack"] == {"capped": 1, "suppressed": 2, "outside_window": 1}
