@@ -15,14 +15,16 @@ from dialhub.store import RecordResult, RedialRequest, Store
 from dialhub.suppressions import suppress_after_outcome
 
 
-def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime) -> Counter[RecordResult]:
-    """Store each outcome idempotently and monotonically; returns how many were stored, duplicate, orphan."""
+def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime,
+                    raw: bytes | None = None) -> Counter[RecordResult]:
+    """Store each outcome idempotently and monotonically (with the vendor's raw payload, for a callback);
+    returns how many were stored, redialled, duplicate, orphan."""
     results: Counter[RecordResult] = Counter()
     for outcome in outcomes:
         if outcome.closes and outcome.do_not_call:
             # Before the outcome: should the write fail, the vendor's retry finds the number suppressed anyway.
             suppress_after_outcome(outcome, store, now)
-        result = store.record_outcome(outcome, now, _redial_request(outcome, store, now))
+        result = store.record_outcome(outcome, now, _redial_request(outcome, store, now), raw)
         results[result] += 1
         if result is not RecordResult.DUPLICATE and outcome.final:
             count_metric("CallOutcomes", vendor=outcome.vendor, disposition=outcome.disposition.value,

@@ -18,6 +18,7 @@ class Settings(BaseModel):
     # What Blu's pre-dial verification answers when the store cannot be read: dial (open) or not (closed).
     predial_fail_open: bool = False
     outcome_retention_days: int = Field(default=400, ge=1)
+    raw_payload_retention_days: int = Field(default=30, ge=1)
     # A vendor task stops being polled this many days after its dial date, whatever is still missing.
     poll_horizon_days: int = Field(default=2, ge=1, le=45)
     parameters_max_age: int = Field(default=300, ge=0)

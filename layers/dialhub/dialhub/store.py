@@ -5,6 +5,7 @@ Items (pk / sk):
   CAMPAIGN#<id> / CONTACT#<contactId>      contact and its dial state; in gsi1 as QUEUE#<id> while queued
   CAMPAIGN#<id> / TASK#<vendor>#<date>     vendor task; in gsi1 as OPENTASK / <vendor>#<date>#<id> while open
   CALL#<vendor>#<vendorCallId> / CALL      one call outcome; in gsi2 as CONTACT#<campaign>#<contact> (history)
+  CALL#<vendor>#<vendorCallId> / RAW#<at>  the vendor's payload that stored it (expires sooner than the outcome)
   SUPPRESSION#<e164> / SUPPRESSION         a number not to be called; expiresAt = its end, when it has one
   POLICY#<name> / POLICY                   a compliance policy (presets live in code and are not stored)
   PHONE#<e164> / DIAL#<at>#<campaign>#<contact>#<attempt>
@@ -46,6 +47,7 @@ _deserializer = TypeDeserializer()
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
+RAW_PAYLOAD_LIMIT = 32_768  # bytes of a vendor payload kept (an item holds 400 KB)
 DIAL_HISTORY_RETENTION = dt.timedelta(days=400)  # longer than any frequency-cap period (366 days at most)
 DUE = "DUE"
 OPEN_TASKS = "OPENTASK"
@@ -154,10 +156,12 @@ def _is_condition_failure(exc: ClientError) -> bool:
 
 
 class Store:
-    def __init__(self, table_name: str, client: Any = None, retention_days: int = 400) -> None:
+    def __init__(self, table_name: str, client: Any = None, retention_days: int = 400,
+                 raw_retention_days: int = 30) -> None:
         self.table_name = table_name
         self._client = client
         self.retention = dt.timedelta(days=retention_days)
+        self.raw_retention = dt.timedelta(days=raw_retention_days)
 
     @property
     def client(self) -> Any:
@@ -507,8 +511,8 @@ class Store:
             outcomes.extend(CallOutcome.model_validate(item) for item in page)
         return outcomes
 
-    def record_outcome(self, outcome: CallOutcome, now: dt.datetime,
-                       redial: RedialRequest | None = None) -> RecordResult:
+    def record_outcome(self, outcome: CallOutcome, now: dt.datetime, redial: RedialRequest | None = None,
+                       raw: bytes | None = None) -> RecordResult:
         """Store an outcome and move its contact, in one transaction; only ever forward.
 
         A final outcome is never replaced, except that a call first reported as an attempt the vendor would
@@ -516,30 +520,38 @@ class Store:
         anything newer. The contact moves to FINAL together with its closing outcome, so the two agree; with
         a redial request, a closing call instead queues its contact again (while it has made fewer than the
         policy's attempts), and that call is never upgraded later, so a repeated callback cannot redial twice.
+        The vendor's raw payload, when given, is kept beside the outcome for a shorter time, written with it
+        or not at all.
         """
+        extra = [{"Put": self._raw_payload_put(outcome, raw, now)}] if raw is not None else []
         if not (outcome.closes and outcome.campaign_id and outcome.contact_id):
-            return self._record_alone(self._outcome_update(outcome, now), outcome)
+            return self._transact(self._outcome_update(outcome, now), extra)
         if redial is not None:
             redialled = outcome.model_copy(update={"closes_contact": False, "redial_at": redial.hold.until})
             result = self._transact(self._outcome_update(redialled, now),
-                                    [self._contact_redial_update(outcome, redial, now),
-                                     self._campaign_due_update(outcome.campaign_id, redial.dial_date)])
+                                    [{"Update": self._contact_redial_update(outcome, redial, now)},
+                                     {"Update": self._campaign_due_update(outcome.campaign_id, redial.dial_date)},
+                                     *extra])
             if result is not RecordResult.ORPHAN:
                 return RecordResult.REDIAL if result is RecordResult.STORED else result
             # The contact has made its last allowed attempt (or is no longer waiting for this call): it closes.
         outcome_update = self._outcome_update(outcome, now)
-        result = self._transact(outcome_update, [self._contact_final_update(outcome, now)])
+        result = self._transact(outcome_update, [{"Update": self._contact_final_update(outcome, now)}, *extra])
         if result is RecordResult.ORPHAN:
-            self._record_alone(outcome_update, outcome)
+            self._transact(outcome_update, extra)
         return result
 
     def _transact(self, outcome_update: dict[str, Any], others: list[dict[str, Any]]) -> RecordResult:
         """The outcome and the items it moves, all or nothing: DUPLICATE when the outcome's own condition
         fails, ORPHAN (nothing written) when another item's does."""
         try:
-            self.client.transact_write_items(TransactItems=[{"Update": update}
-                                                            for update in (outcome_update, *others)])
+            if others:
+                self.client.transact_write_items(TransactItems=[{"Update": outcome_update}, *others])
+            else:
+                self.client.update_item(**outcome_update)
         except ClientError as exc:
+            if _is_condition_failure(exc):
+                return RecordResult.DUPLICATE
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException" or not reasons:
                 raise
@@ -551,14 +563,13 @@ class Store:
             raise
         return RecordResult.STORED
 
-    def _record_alone(self, outcome_update: dict[str, Any], outcome: CallOutcome) -> RecordResult:
-        try:
-            self.client.update_item(**outcome_update)
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return RecordResult.DUPLICATE
-            raise
-        return RecordResult.STORED
+    def _raw_payload_put(self, outcome: CallOutcome, raw: bytes, now: dt.datetime) -> dict[str, Any]:
+        """What the vendor sent, as sent (cut at RAW_PAYLOAD_LIMIT), for disputes; it may hold personal data,
+        so it expires long before the outcome does."""
+        item = {**_plain_key(_call_key(outcome.vendor, outcome.vendor_call_id)), "sk": f"RAW#{_stamp(now)}",
+                "body": raw[:RAW_PAYLOAD_LIMIT].decode("utf-8", errors="replace"), "receivedAt": now.isoformat(),
+                "expiresAt": int((now + self.raw_retention).timestamp())}
+        return {"TableName": self.table_name, "Item": _to_item(item)}
 
     def _outcome_update(self, outcome: CallOutcome, now: dt.datetime) -> dict[str, Any]:
         data = outcome.to_wire()

@@ -43,7 +43,7 @@ def handle_callback(vendor: str, callback: InboundCallback, adapters: Adapters, 
         return Reply(400, {"message": f"malformed callback: {problem}"})
     if isinstance(parsed, PredialQuestion):
         return adapter.predial_reply(predial_allows(parsed, store, predial_fail_open))
-    results = record_outcomes(parsed.outcomes, store, now)
+    results = record_outcomes(parsed.outcomes, store, now, raw=callback.body)
     logger.info("callback stored", extra={"vendor": vendor, "kind": callback.kind,
                                           "stored": results[RecordResult.STORED] + results[RecordResult.REDIAL],
                                           "duplicates": results[RecordResult.DUPLICATE],
