@@ -7,12 +7,15 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dialhub.api import app
+from dialhub.api import app, unreadable_body
 from dialhub.observability import logger, metrics
 from dialhub.wiring import Dependencies, default_dependencies
 
 
 def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
+    refusal = unreadable_body(event)
+    if refusal is not None:
+        return refusal
     app.append_context(deps=deps)
     return app.resolve(event, context)
 

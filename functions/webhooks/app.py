@@ -14,6 +14,10 @@ from dialhub.vendors.base import InboundCallback
 from dialhub.webhooks import handle_callback
 from dialhub.wiring import Dependencies, default_dependencies
 
+# Each vendor callback carries one call's result (a few KB with its transcript); a body beyond this could not be
+# stored as one DynamoDB item (400 KB) anyway, and reading it would only cost time.
+MAX_CALLBACK_BYTES = 256 * 1024
+
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
@@ -21,7 +25,8 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 def _callback(event: dict[str, Any]) -> InboundCallback:
     raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    # surrogatepass: text that is not valid Unicode reaches the parser as bytes it refuses (400), not as a crash.
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8", "surrogatepass")
     path = event.get("pathParameters") or {}
     return InboundCallback(
         kind=path.get("kind", ""),
@@ -34,8 +39,12 @@ def _callback(event: dict[str, Any]) -> InboundCallback:
 
 def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
     vendor = (event.get("pathParameters") or {}).get("vendor", "")
+    callback = _callback(event)
+    if len(callback.body) > MAX_CALLBACK_BYTES:
+        logger.warning("callback too large", extra={"vendor": vendor, "bytes": len(callback.body)})
+        return _response(413, {"message": f"body larger than {MAX_CALLBACK_BYTES} bytes"})
     try:
-        reply = handle_callback(vendor, _callback(event), deps.adapters, deps.store, deps.clock(),
+        reply = handle_callback(vendor, callback, deps.adapters, deps.store, deps.clock(),
                                 deps.settings.predial_fail_open)
     except Exception:  # noqa: BLE001 - whatever failed, the vendor must retry
         # Not stored: a 5xx makes the vendor deliver it again later.

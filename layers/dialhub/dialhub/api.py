@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from dialhub.campaigns import (
@@ -30,6 +36,7 @@ from dialhub.campaigns import (
 )
 from dialhub.compliance import POLICY_NAME_PATTERN, Policy
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
+from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.models import ID_PATTERN, CallOutcome, Suppression, WireModel
 from dialhub.observability import logger
 from dialhub.policies import require_policy, save_policy
@@ -37,7 +44,20 @@ from dialhub.suppressions import SuppressionRequest, find_suppression, lift_supp
 from dialhub.vendors import vendor_names
 from dialhub.wiring import Dependencies
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# What one request may carry: 10,000 contacts fit many times over, and Lambda's own 6 MB limit is never the
+# one that answers (it would be a bare 500).
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+def _strict_json(text: str) -> Any:
+    """Bodies are read strictly: NaN, numbers DynamoDB cannot hold and deep nesting are a 422 naming the field."""
+    try:
+        return read_json(text)
+    except JsonRefused as exc:
+        raise InvalidField(exc.field, exc.problem) from exc
+
+
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_strict_json)
 
 CampaignId = Annotated[str, Path(pattern=ID_PATTERN, description="Campaign id")]
 ContactId = Annotated[str, Path(pattern=ID_PATTERN, description="Your contact id")]
@@ -56,10 +76,13 @@ class ErrorBody(WireModel):
 
 
 _ERRORS = {
-    404: "Unknown campaign, contact, call, suppression or policy",
+    404: "Unknown campaign, contact, call, suppression or policy (or a path no route matches)",
     409: "The resource's state does not allow this now",
+    413: f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
+    415: "The body is not JSON (send Content-Type: application/json)",
     422: "A field is missing or wrong: each error names it",
 }
+_ANY_ROUTE = (404, 413, 415, 422)  # every route: a path that routes nowhere, a body too big or not JSON, a bad field
 
 
 def _responses(model: type[WireModel], *errors: int, status: int = 200,
@@ -68,7 +91,8 @@ def _responses(model: type[WireModel], *errors: int, status: int = 200,
     def body(text: str, schema: type[WireModel]) -> dict[str, Any]:
         return {"description": text, "content": {"application/json": {"model": schema}}}
 
-    return {status: body(description, model)} | {error: body(_ERRORS[error], ErrorBody) for error in (422, *errors)}
+    statuses = sorted({*_ANY_ROUTE, *errors})
+    return {status: body(description, model)} | {error: body(_ERRORS[error], ErrorBody) for error in statuses}
 
 
 def _deps() -> Dependencies:
@@ -79,11 +103,54 @@ def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
+_REFUSALS = {413: "request body too large", 415: "unsupported content type", 422: "invalid request"}
+
+
+def _refusal(status: int, problem: str) -> dict[str, Any]:
+    body = {"message": _REFUSALS[status], "errors": [{"field": "body", "problem": problem}]}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def _json_media_type(content_type: str) -> bool:
+    """application/json, with or without parameters; no header at all is read as JSON too (as Powertools does)."""
+    return content_type.split(";", 1)[0].strip().lower() in ("", "application/json")
+
+
+def unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer to a request whose body the API cannot read (too big, not JSON, not UTF-8), or None.
+
+    Checked before routing: Powertools would otherwise fail on such a body with an unhandled error (a 500) or
+    read a form as if it were our JSON.
+    """
+    raw = event.get("body") or ""
+    if not raw:
+        return None
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    except (binascii.Error, UnicodeEncodeError):
+        return _refusal(422, "not UTF-8 text")
+    if len(body) > MAX_BODY_BYTES:
+        return _refusal(413, f"{len(body)} bytes; at most {MAX_BODY_BYTES}")
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    if not _json_media_type(headers.get("content-type", "")):
+        return _refusal(415, "send application/json")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _refusal(422, "not UTF-8 text")
+    return None
+
+
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response:
     errors = [{"field": field_path(error), "problem": error.get("msg", "invalid")}
               for error in exc.errors()]
     return _json(422, {"message": "invalid request", "errors": errors})
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_content_type(exc: RequestUnsupportedContentType) -> Response:
+    return _json(415, {"message": _REFUSALS[415], "errors": [{"field": "body", "problem": "send application/json"}]})
 
 
 @app.exception_handler(InvalidField)
@@ -96,6 +163,12 @@ def _not_found(exc: NotFound) -> Response:
     return _json(404, {"message": str(exc)})
 
 
+@app.exception_handler(NotFoundError)
+def _no_route(exc: NotFoundError) -> Response:
+    # Powertools' own "no route": a path parameter with characters its route patterns do not take.
+    return _json(404, {"message": "no route matches this path"})
+
+
 @app.exception_handler(Conflict)
 def _conflict(exc: Conflict) -> Response:
     return _json(409, {"message": str(exc)})
@@ -103,7 +176,8 @@ def _conflict(exc: Conflict) -> Response:
 
 @app.exception_handler(Exception)
 def _unexpected(exc: Exception) -> Response:
-    logger.exception("unhandled error in the API")
+    # Called outside the `except` block: the exception must be handed over, or the log has no traceback.
+    logger.error("unhandled error in the API", exc_info=exc)
     return _json(500, {"message": "internal error; it has been logged"})
 
 

@@ -17,7 +17,7 @@ from phonenumbers import timezone as phone_timezones
 from pydantic import Field, field_validator, model_validator
 
 from dialhub.dispositions import Disposition
-from dialhub.models import CallingWindow, WireModel
+from dialhub.models import CallingWindow, LocalTime, WireModel
 
 POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 LOOKAHEAD_DAYS = 14  # how far ahead the next allowed moment is searched for
@@ -28,8 +28,8 @@ class WeeklyWindow(WireModel):
     """Calls allowed on these ISO weekdays between start and end, recipient-local time."""
 
     weekdays: list[int] = Field(min_length=1, max_length=7, description="1 = Monday ... 7 = Sunday")
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
 
     @model_validator(mode="after")
     def _coherent(self) -> WeeklyWindow:

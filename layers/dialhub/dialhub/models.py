@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import TRAITS, CallStatus, Disposition
@@ -24,6 +24,18 @@ def _iana_zone(value: str) -> str:
 
 
 IanaZone = Annotated[str, AfterValidator(_iana_zone)]
+
+
+def _wall_clock(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time of day, without a UTC offset (HH:MM)")
+    return value
+
+
+# A wall-clock time in a zone named elsewhere: no offset of its own (JSON Schema's "time" format needs one).
+LocalTime = Annotated[dt.time, AfterValidator(_wall_clock), WithJsonSchema(
+    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+     "examples": ["09:00"]})]
 
 
 class WireModel(BaseModel):
@@ -59,8 +71,8 @@ class OutcomeSource(StrEnum):
 class CallingWindow(WireModel):
     """When the recipient may be called, in the campaign's time zone; vendors are told to dial only then."""
 
-    start: dt.time = Field(default=dt.time(9), description="Local time of day calling may start (HH:MM)")
-    end: dt.time = Field(default=dt.time(20), description="Local time of day calling must stop (HH:MM)")
+    start: LocalTime = Field(default=dt.time(9), description="Local time of day calling may start (HH:MM)")
+    end: LocalTime = Field(default=dt.time(20), description="Local time of day calling must stop (HH:MM)")
     weekdays: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7,
                                 description="ISO weekdays calling is allowed on: 1 = Monday ... 7 = Sunday")
 

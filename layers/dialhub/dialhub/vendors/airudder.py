@@ -52,6 +52,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -66,6 +67,7 @@ from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
 from dialhub.errors import field_path
+from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.models import CallingWindow, CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
 from dialhub.observability import count_metric, logger
 from dialhub.phones import mask_phone
@@ -126,6 +128,7 @@ MIN_SCHEDULE_SPAN = dt.timedelta(minutes=30)  # end >= start + 30 min (S004)
 START_LEAD = dt.timedelta(minutes=1)  # a start "now" must not be in the past when AIRudder reads it
 TASK_OPERATIONS = {TaskAction.CANCEL: "cancel", TaskAction.PAUSE: "pause", TaskAction.RESUME: "resume"}
 RAW_TEXT_LIMIT = 1_000  # raw fields kept on an outcome are cut to this many characters
+MAX_PLAUSIBLE_NUMBER = 10**15  # no count or duration comes near; DynamoDB keeps 38 digits
 _PII_DROPPED = frozenset({"customer", "customername", "name", "transcript", "dialogue", "dialog", "chatrecord",
                           "conversation", "asr", "text"})
 _PII_MASKED = frozenset({"mobile", "phone", "callee", "phonenumber", "number"})
@@ -428,16 +431,17 @@ class _Fields:
         return str(value).strip() or None
 
     def number(self, *names: str) -> int | None:
+        """A whole number (a count, a duration); None when absent, not finite or beyond any plausible one."""
         value = self.get(*names)
         if isinstance(value, bool):
             return None
-        if isinstance(value, int | float):
-            return int(value)
         if isinstance(value, str):
             try:
-                return int(float(value.strip()))
+                value = float(value.strip())
             except ValueError:
                 return None
+        if isinstance(value, int | float) and math.isfinite(value) and abs(value) < MAX_PLAUSIBLE_NUMBER:
+            return int(value)
         return None
 
 
@@ -855,9 +859,9 @@ class AirudderAdapter(AccountAdapter):
             raw = decrypt_body(_ciphertext(raw), self.account.aes_key.get_secret_value().encode(),
                                self.account.aes_iv.get_secret_value().encode())
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CallbackRejected("body is not JSON") from exc
+            return read_json(raw)
+        except JsonRefused as exc:
+            raise CallbackRejected(str(exc)) from exc
 
     def acknowledge(self, callback: InboundCallback) -> Reply:
         return Reply(200, {"status": "success"})
@@ -868,16 +872,15 @@ class AirudderAdapter(AccountAdapter):
     # ------------------------------------------------------------------ normalising
     def _time(self, value: Any) -> dt.datetime | None:
         """Account-local "YYYY-MM-DD hh:mm:ss", ISO 8601 (with or without offset) or epoch (s or ms) -> UTC."""
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 1e9:
-            return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC)
-        if not isinstance(value, str) or not value.strip() or value.startswith("0000"):
-            return None
-        text = value.strip().replace("Z", "+00:00")
         try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value > 1e9:
+                return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC)
+            if not isinstance(value, str) or not value.strip() or value.startswith("0000"):
+                return None
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            return (moment if moment.tzinfo else moment.replace(tzinfo=self._zone)).astimezone(dt.UTC)
+        except (ValueError, OverflowError, OSError):  # not a time, or one beyond the years a datetime holds
             return None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=self._zone)).astimezone(dt.UTC)
 
     def _outcome(self, item: dict[str, Any], source: OutcomeSource, task_id: str | None = None,
                  campaign_id: str | None = None) -> CallOutcome | None:
@@ -945,8 +948,8 @@ def _ciphertext(raw: bytes) -> str:
         raise CallbackRejected("encrypted body is not base64 text") from exc
     if text.startswith("{"):
         try:
-            wrapper = json.loads(text)
-        except ValueError as exc:
+            wrapper = read_json(text)
+        except JsonRefused as exc:
             raise CallbackRejected("encrypted body is not base64 text") from exc
         value = _Fields(wrapper).get("data", "encrypt", "encrypted", "content") if isinstance(wrapper, dict) else None
         if not isinstance(value, str):

@@ -2,25 +2,31 @@
 
 An adapter speaks HTTP to its vendor and returns models; it never touches DynamoDB. Adding a vendor is
 adding one module in this package that defines `ADAPTER`, a class satisfying `VendorAdapter`.
+
+httpx and stamina are imported where a request is sent, not here: the webhooks function imports this module
+to read and store callbacks, which needs neither, and every cold start would pay for them (`make bench`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
-import httpx
-import stamina
 from pydantic import AfterValidator
 
 from dialhub.models import CallOutcome, Campaign, Contact, VendorTask
 
-HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+if TYPE_CHECKING:
+    import httpx
+
+HTTP_TIMEOUT_SECONDS = 10.0
+HTTP_CONNECT_TIMEOUT_SECONDS = 5.0
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -193,7 +199,7 @@ class AccountAdapter:
     """What every HTTP adapter shares: its account (with `base_url` and `timezone`), an HTTP client built on
     first use (tests pass one bound to a simulator), and a clock read in the account's time zone."""
 
-    http_timeout: ClassVar[httpx.Timeout] = HTTP_TIMEOUT
+    http_timeout: ClassVar[httpx.Timeout | None] = None  # None: HTTP_TIMEOUT_SECONDS / HTTP_CONNECT_TIMEOUT_SECONDS
 
     def __init__(self, account: Any, http: httpx.Client | None = None,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
@@ -205,7 +211,10 @@ class AccountAdapter:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(base_url=self.account.base_url, timeout=self.http_timeout)
+            import httpx
+
+            timeout = self.http_timeout or httpx.Timeout(HTTP_TIMEOUT_SECONDS, connect=HTTP_CONNECT_TIMEOUT_SECONDS)
+            self._http = httpx.Client(base_url=self.account.base_url, timeout=timeout)
         return self._http
 
     def today(self) -> dt.date:
@@ -221,6 +230,21 @@ def _networks(value: list[str]) -> list[str]:
 IpAllowlist = Annotated[list[str], AfterValidator(_networks)]  # CIDRs callbacks may come from; empty = any
 
 
+MAX_CALL_SECONDS = 86_400  # no call lasts a day: a longer "duration" is not believed
+
+
+def call_seconds(value: Any) -> int | None:
+    """A call duration in whole seconds, from a number or digits; None for anything that is not a plausible
+    one (NaN, inf, "²", a year), so a vendor's nonsense is stored as unknown rather than crashing the write."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = int(text) if text.isdecimal() and len(text) <= 9 else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
+            and 0 <= value <= MAX_CALL_SECONDS:
+        return int(value)
+    return None
+
+
 def source_ip_allowed(source_ip: str, allowlist: list[str]) -> bool:
     """An empty allowlist admits everyone; otherwise the source must be inside one of the networks."""
     if not allowlist:
@@ -233,6 +257,8 @@ def source_ip_allowed(source_ip: str, allowlist: list[str]) -> bool:
 
 
 def _transient(exc: Exception) -> bool:
+    import httpx
+
     if isinstance(exc, httpx.TransportError):  # timeouts, resets, refused connections
         return True
     return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code in TRANSIENT_HTTP_STATUSES
@@ -254,6 +280,9 @@ def get_json(vendor: str, client: httpx.Client, path: str, *, params: Mapping[st
 
 
 def _json_with_retries(vendor: str, send: Callable[[], httpx.Response]) -> dict[str, Any]:
+    import httpx
+    import stamina
+
     try:
         for attempt in stamina.retry_context(on=_transient, attempts=4, wait_initial=0.2, wait_max=3.0,
                                               timeout=25.0):

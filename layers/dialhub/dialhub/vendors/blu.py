@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
+from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
 from dialhub.phones import national_digits
 from dialhub.vendors.base import (
@@ -53,6 +54,7 @@ from dialhub.vendors.base import (
     SubmitResult,
     TaskAction,
     VendorRejected,
+    call_seconds,
     post_json,
     source_ip_allowed,
 )
@@ -163,8 +165,8 @@ def _as_json_object(value: Any) -> dict[str, Any]:
         return value
     if isinstance(value, str) and value.strip():
         try:
-            parsed = json.loads(value)
-        except ValueError:
+            parsed = read_json(value)
+        except JsonRefused:
             return {}
         return parsed if isinstance(parsed, dict) else {}
     return {}
@@ -300,9 +302,9 @@ class BluAdapter(AccountAdapter):
         if callback.kind not in ("", "predial"):
             raise KeyError(callback.kind)
         try:
-            body = json.loads(callback.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CallbackRejected("body is not JSON") from exc
+            body = read_json(callback.body)
+        except JsonRefused as exc:
+            raise CallbackRejected(str(exc)) from exc
         if callback.kind == "predial":
             return self._predial_question(body)
         return OutcomeReport(self._outcomes_in(body))
@@ -342,9 +344,9 @@ class BluAdapter(AccountAdapter):
             return None
         try:
             local = dt.datetime.strptime(value.strip(), TIME_FORMAT)
-        except ValueError:
+            return local.replace(tzinfo=self._zone).astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # e.g. 0001-01-01 00:00:00 east of UTC is before year 1 in UTC
             return None
-        return local.replace(tzinfo=self._zone).astimezone(dt.UTC)
 
     def _outcome(self, item: dict[str, Any], source: OutcomeSource) -> CallOutcome | None:
         call_id = _text(item.get("callId"))
@@ -354,8 +356,7 @@ class BluAdapter(AccountAdapter):
         code = _text(item.get("code"))
         meaning = CODES.lookup(code)
         answered_at = self._time(item.get("answerTime"))
-        duration = item.get("duration")
-        duration = int(duration) if isinstance(duration, int | float) or str(duration).isdigit() else None
+        duration = call_seconds(item.get("duration"))
         status = meaning.status or (CallStatus.ANSWERED if answered_at or duration else CallStatus.NO_ANSWER)
         attempt = ours.get("attempt")
         variables: dict[str, Any] = {}

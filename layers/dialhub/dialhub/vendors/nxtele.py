@@ -51,6 +51,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import uuid as uuid_lib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, Literal
@@ -71,6 +72,7 @@ from pydantic.alias_generators import to_camel
 
 from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
 from dialhub.errors import field_path
+from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
 from dialhub.observability import logger
 from dialhub.phones import mask_phone
@@ -88,6 +90,7 @@ from dialhub.vendors.base import (
     TaskAction,
     VendorRejected,
     VendorUnavailable,
+    call_seconds,
     post_json,
     source_ip_allowed,
 )
@@ -357,18 +360,21 @@ def _ours(other: str | dict[str, Any] | None) -> dict[str, Any]:
         return other
     if isinstance(other, str) and other.strip():
         try:
-            parsed = json.loads(other)
-        except ValueError:
+            parsed = read_json(other)
+        except JsonRefused:
             return {}
         return parsed if isinstance(parsed, dict) else {}
     return {}
 
 
 def _epoch(value: float | None) -> dt.datetime | None:
-    if value is None or value <= 0:
+    if value is None or not math.isfinite(value) or value <= 0:
         return None
     seconds = value / 1000 if value > MILLISECONDS_THRESHOLD else value
-    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    except (OverflowError, ValueError, OSError):  # beyond the years a datetime holds: no usable time
+        return None
 
 
 def _text(value: Any) -> str | None:
@@ -681,9 +687,9 @@ class NxteleAdapter(AccountAdapter):
         if callback.kind not in CALLBACK_KINDS:
             raise KeyError(callback.kind)
         try:
-            body = json.loads(callback.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CallbackRejected("body is not JSON") from exc
+            body = read_json(callback.body)
+        except JsonRefused as exc:
+            raise CallbackRejected(str(exc)) from exc
         if not isinstance(body, dict):
             raise CallbackRejected("body must be a JSON object")
         try:
@@ -754,7 +760,7 @@ class NxteleAdapter(AccountAdapter):
             started_at=_epoch(call.call_start_ts),
             answered_at=_epoch(call.call_answer_ts),
             ended_at=_epoch(call.call_end_ts),
-            duration_seconds=int(call.call_duration) if call.call_duration is not None else None,
+            duration_seconds=call_seconds(call.call_duration),
             recording_url=call.call_audio_url,
             variables=variables,
             source=source,
