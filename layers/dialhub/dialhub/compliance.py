@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezones
 from pydantic import Field, field_validator, model_validator
 
 from dialhub.dispositions import Disposition
@@ -76,6 +74,9 @@ def recipient_zones(phone: str, explicit: str | None = None) -> list[str]:
     """The recipient's possible time zones: the contact's own, else those of the number's region."""
     if explicit:
         return [explicit]
+    import phonenumbers  # here, not at import: the callback path imports this module but never reads a number
+    from phonenumbers import timezone as phone_timezones
+
     try:
         zones = phone_timezones.time_zones_for_number(phonenumbers.parse(phone, None))
     except phonenumbers.NumberParseException:

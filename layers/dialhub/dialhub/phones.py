@@ -1,15 +1,17 @@
-"""Phone numbers in, E.164 out; and the only way a phone number may appear in a log."""
+"""Phone numbers in, E.164 out; and the only way a phone number may appear in a log.
+
+phonenumbers (and its metadata) is imported where a number is parsed: storing a callback never parses one,
+and every cold start of the webhooks function would pay for it (`make bench`).
+"""
 
 from __future__ import annotations
 
-import phonenumbers
-
-_PARSE_PROBLEMS = {
-    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-    phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
-    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
-    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
-    phonenumbers.NumberParseException.TOO_LONG: "too long",
+_PARSE_PROBLEMS = {  # phonenumbers.NumberParseException error types, by name
+    "INVALID_COUNTRY_CODE": "unknown country code",
+    "NOT_A_NUMBER": "not a phone number",
+    "TOO_SHORT_AFTER_IDD": "too short after the international prefix",
+    "TOO_SHORT_NSN": "too short",
+    "TOO_LONG": "too long",
 }
 
 
@@ -19,13 +21,17 @@ class InvalidPhone(ValueError):
 
 def normalise_phone(raw: str, default_region: str) -> str:
     """E.164 form of a number written locally (in default_region) or internationally."""
+    import phonenumbers
+
     text = (raw or "").strip()
     if not text:
         raise InvalidPhone("phone is empty")
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(_PARSE_PROBLEMS.get(exc.error_type, "not a phone number")) from exc
+        problem = next((reason for name, reason in _PARSE_PROBLEMS.items()
+                        if getattr(phonenumbers.NumberParseException, name) == exc.error_type), "not a phone number")
+        raise InvalidPhone(problem) from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhone("wrong length for its country")
     if not phonenumbers.is_valid_number(number):
@@ -35,6 +41,8 @@ def normalise_phone(raw: str, default_region: str) -> str:
 
 def national_digits(e164: str) -> str:
     """The number as dialled inside its country, digits only (e.g. 09171234567 in the Philippines)."""
+    import phonenumbers
+
     number = phonenumbers.parse(e164, None)
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(ch for ch in national if ch.isdigit())
