@@ -26,7 +26,7 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
 	@touch $@
 
-test: setup lint validate pytest
+test: setup lint validate pytest chaos
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -8,11 +8,15 @@ responses included.
 Local difference, on purpose: a failed message is made visible again at once (visibility 0) rather
 than after the queue's VisibilityTimeout, so retries and the RedrivePolicy's move to the dead-letter
 queue happen within one drain().
+
+A fault switch, for `make chaos`: `duplicate_rate` of batches are delivered twice in a row, as SQS may
+(at-least-once delivery); a message is deleted only when both deliveries succeeded.
 """
 
 from __future__ import annotations
 
 import base64
+import random
 import sys
 import threading
 import time
@@ -134,8 +138,13 @@ class SqsDriver:
         invoke: InvokeFunction,
         *,
         idle_sleep_seconds: float = 0.05,
+        duplicate_rate: float = 0.0,
+        seed: int = 7,
     ) -> None:
         self.sqs = sqs_client
+        self.duplicate_rate = duplicate_rate
+        self.duplicates_delivered = 0  # batches delivered a second time
+        self._duplicate_rng = random.Random(f"{seed}:sqs-duplicates")
         self.source = source
         self.queue_url = queue_url
         self.invoke = invoke
@@ -245,20 +254,10 @@ class SqsDriver:
     def _deliver(self, messages: list[dict[str, Any]], stats: DrainStats) -> None:
         stats.received += len(messages)
         stats.invocations += 1
-        message_ids = [message["MessageId"] for message in messages]
-        try:
-            response = self.invoke(self.source.function_id, self.build_event(messages))
-        except Exception:  # A function error fails the whole batch.
-            stats.handler_errors += 1
-            print(
-                f"[local-sqs] {self.source.function_id} failed on a batch of {len(messages)}; "
-                f"none deleted:\n{traceback.format_exc()}",
-                file=sys.stderr,
-                flush=True,
-            )
-            failed_ids = set(message_ids)
-        else:
-            failed_ids = self.failed_message_ids(response, message_ids)
+        failed_ids = self._invoke_once(messages, stats)
+        if self.duplicate_rate and self._duplicate_rng.random() < self.duplicate_rate:
+            self.duplicates_delivered += 1
+            failed_ids |= self._invoke_once(messages, stats)
         succeeded = [message for message in messages if message["MessageId"] not in failed_ids]
         failed = [message for message in messages if message["MessageId"] in failed_ids]
         if succeeded:
@@ -279,6 +278,22 @@ class SqsDriver:
                 ],
             )
             stats.returned += len(failed)
+
+    def _invoke_once(self, messages: list[dict[str, Any]], stats: DrainStats) -> set[str]:
+        """One delivery of the batch; the ids of the messages that failed."""
+        message_ids = [message["MessageId"] for message in messages]
+        try:
+            response = self.invoke(self.source.function_id, self.build_event(messages))
+        except Exception:  # A function error fails the whole batch.
+            stats.handler_errors += 1
+            print(
+                f"[local-sqs] {self.source.function_id} failed on a batch of {len(messages)}; "
+                f"none deleted:\n{traceback.format_exc()}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return set(message_ids)
+        return self.failed_message_ids(response, message_ids)
 
     def failed_message_ids(self, response: Any, message_ids: list[str]) -> set[str]:
         """The messages to retry, by Lambda's partial batch response rules.

@@ -1,10 +1,17 @@
-"""One change to moto for the long-running local stack: transactions that do not copy whole tables.
+"""Changes to moto's DynamoDB for the long-running, many-threaded local stack.
 
-moto rolls a failed TransactWriteItems back by deep-copying every table it touches before each transaction,
-so every stored callback costs time in proportion to the table, and a copy taken while another request
-thread writes fails ("dictionary changed size during iteration"). Here every condition is checked first,
-under one lock, and the writes happen only when all hold: the same outcome for the updates dialhub sends,
-without the copies. The local stack applies it while it runs and restores moto's own when it stops.
+1. Transactions that do not copy whole tables. moto rolls a failed TransactWriteItems back by deep-copying
+   every table it touches before each transaction, so every stored callback costs time in proportion to the
+   table. Here every condition is checked first, under one lock, and the writes happen only when all hold:
+   the same outcome for the updates dialhub sends, without the copies.
+2. One DynamoDB request at a time. moto's tables are plain dicts: a query iterating a table while another
+   request thread inserts fails ("dictionary changed size during iteration"), which real DynamoDB never
+   does. Serialising requests costs nothing here (the GIL serialises them anyway).
+3. Queries that do not sort the whole table. moto's query walks every item of the table, sorted, before it
+   keeps the ones with the asked key (and then sorts those again): with thousands of contacts and calls
+   every query cost tens of milliseconds. Inside a query the walk is left unsorted; scans keep moto's order.
+
+The local stack applies them while it runs and restores moto's own when it stops.
 """
 
 from __future__ import annotations
@@ -19,8 +26,12 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 _TRANSACTIONS = threading.Lock()
+_ONE_REQUEST_AT_A_TIME = threading.RLock()
+_querying = threading.local()
 _MAX_ITEMS = 100
 
 
@@ -70,12 +81,42 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
                                  expression_attribute_names=names, expression_attribute_values=values)
 
 
-_ORIGINAL = DynamoDBBackend.transact_write_items
+_ORIGINAL_TRANSACT = DynamoDBBackend.transact_write_items
+_ORIGINAL_CALL_ACTION = DynamoHandler.call_action
+_ORIGINAL_QUERY = Table.query
+_ORIGINAL_ALL_ITEMS = Table.all_items
+
+
+def _call_action(self: DynamoHandler) -> Any:
+    with _ONE_REQUEST_AT_A_TIME:
+        return _ORIGINAL_CALL_ACTION(self)
+
+
+def _query(self: Table, *args: Any, **kwargs: Any) -> Any:
+    _querying.active = True
+    try:
+        return _ORIGINAL_QUERY(self, *args, **kwargs)
+    finally:
+        _querying.active = False
+
+
+def _all_items(self: Table) -> list[Any]:
+    if not getattr(_querying, "active", False):
+        return _ORIGINAL_ALL_ITEMS(self)
+    if not self.range_key_attr:
+        return list(self.items.values())
+    return [item for hash_set in self.items.values() for item in hash_set.values()]
 
 
 def apply() -> None:
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    DynamoHandler.call_action = _call_action  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
+    Table.all_items = _all_items  # type: ignore[method-assign]
 
 
 def restore() -> None:
-    DynamoDBBackend.transact_write_items = _ORIGINAL  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _ORIGINAL_TRANSACT  # type: ignore[method-assign]
+    DynamoHandler.call_action = _ORIGINAL_CALL_ACTION  # type: ignore[method-assign]
+    Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
+    Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]

@@ -12,21 +12,27 @@ import contextlib
 import json
 import logging
 import os
+import random
 import socket
 import sys
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
+from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from local import moto_patches, simulators
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
 from local.simulators import SimulatorKnobs, VendorSimulator
+from local.simulators.plumbing import ApiFaults, CallbackFaults
 from local.template import FakeLambdaContext, SamTemplate, load_handler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,12 +68,27 @@ def reset_library_caches() -> None:
     DEFAULT_PROVIDERS.clear()  # Powertools keeps one boto3 client per provider: drop the old endpoint's
 
 
+@dataclass(frozen=True)
+class DynamoDbFaults:
+    """Transient DynamoDB errors in one function's writes: throttling as the code sees it once the SDK's own
+    retries are spent. `rate` of that function's requests of `operations` fail."""
+
+    rate: float = 0.0
+    function_id: str = "WebhooksFunction"
+    operations: frozenset[str] = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+                                            "TransactWriteItems"})
+    code: str = "ProvisionedThroughputExceededException"
+
+
 class LocalStack:
     """Start with `with LocalStack() as stack:`; everything stops and the environment is restored on exit."""
 
     def __init__(self, *, port: int = 0, drop_rate: float = 0.15, dial_delay: tuple[float, float] = (0.3, 2.5),
                  retry_interval: float = 0.5, seed: int = 7, log_level: str = "ERROR",
-                 gateway_workers: int = 1, vendors: tuple[str, ...] | None = None) -> None:
+                 gateway_workers: int = 1, vendors: tuple[str, ...] | None = None,
+                 aws_in_process: bool = False, api_faults: ApiFaults | None = None,
+                 callback_faults: CallbackFaults | None = None, batch_size: int | None = None,
+                 vendor_http_timeout: float | None = None, dynamodb_faults: DynamoDbFaults | None = None) -> None:
         self.port = port
         self.drop_rate = drop_rate
         self.dial_delay = dial_delay
@@ -76,6 +97,23 @@ class LocalStack:
         self.log_level = log_level
         self.gateway_workers = gateway_workers
         self.vendors = vendors  # None: every vendor that has an adapter
+        # False: moto's HTTP server behind AWS_ENDPOINT_URL, as deployed code reaches AWS. True: moto's in-process
+        # mock (no sockets), about three times less CPU per AWS call, for load runs such as `make chaos`.
+        self.aws_in_process = aws_in_process
+        self.api_faults = api_faults or ApiFaults()
+        self.callback_faults = callback_faults or CallbackFaults()
+        self.batch_size = batch_size  # NXTele chunkSize / AIRudder taskSize of the simulated accounts
+        # Seconds the adapters wait for a vendor (10 s, 30 s deployed): time compressed like the simulators',
+        # so a simulated timeout costs a couple of seconds.
+        self.vendor_http_timeout = vendor_http_timeout
+        self.dynamodb_faults = dynamodb_faults or DynamoDbFaults()
+        self.dynamodb_faults_injected = 0
+        # The answers of invocations that met an injected DynamoDB fault, by HTTP status (None: not HTTP).
+        self.answers_after_dynamodb_fault: Counter[int | None] = Counter()
+        self._running = threading.local()  # which function this thread is running, and whether it met a fault
+        self._fault_rng = random.Random(f"{seed}:dynamodb-faults")
+        self._fault_lock = threading.Lock()
+        self._saved_timeouts: dict[type, Any] = {}
         self.template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": STAGE})
         self._saved_environ: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
@@ -96,19 +134,26 @@ class LocalStack:
         warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         _reset_moto()  # moto keeps its state in-process: start from nothing whatever ran before in this process
         moto_patches.apply()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-        self.moto.start()
-        moto_url = f"http://127.0.0.1:{self.moto._port}"
         os.environ.update({
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
-            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": moto_url,
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
             "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
         })
         os.environ.pop("AWS_PROFILE", None)
+        if self.aws_in_process:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+            self.moto_mock = mock_aws()
+            self.moto_mock.start()
+        else:
+            self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+            self.moto.start()
+            os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto._port}"
         self._create_resources()
         os.environ.update(self.function_environment)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         reset_library_caches()
+        self._shorten_vendor_timeouts()
+        self._install_dynamodb_faults()
         self.gateway = LocalGateway(self.template.routes, self.invoke, port=self.port,
                                     workers_per_function=self.gateway_workers).start()
         self._start_simulators()
@@ -122,10 +167,18 @@ class LocalStack:
             if component is not None:
                 with contextlib.suppress(Exception):  # best effort on the way out
                     component.stop()
-        if getattr(self, "moto", None) is not None:
-            self.moto.stop()
+        running_aws = getattr(self, "moto", None) or getattr(self, "moto_mock", None)
+        if running_aws is not None:
+            running_aws.stop()
             _reset_moto()
             moto_patches.restore()
+        for adapter, timeout in self._saved_timeouts.items():
+            if timeout is None:
+                with contextlib.suppress(AttributeError):
+                    delattr(adapter, "http_timeout")
+            else:
+                adapter.http_timeout = timeout
+        self._saved_timeouts.clear()
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
@@ -170,7 +223,8 @@ class LocalStack:
 
         prefix = self.function_environment["VENDOR_SECRET_PREFIX"]
         knobs = SimulatorKnobs(drop_rate=self.drop_rate, dial_delay=self.dial_delay,
-                               retry_interval=self.retry_interval, seed=self.seed)
+                               retry_interval=self.retry_interval, seed=self.seed, api_faults=self.api_faults,
+                               callback_faults=self.callback_faults, batch_size=self.batch_size)
         for vendor in self.vendors or vendor_names():
             simulator = self.simulators[vendor] = simulators.create(vendor, knobs).start()
             account = simulator.connect(self.gateway.url)
@@ -183,6 +237,39 @@ class LocalStack:
     def pending_at_vendors(self) -> int:
         return sum(simulator.pending() for simulator in self.simulators.values())
 
+    # ------------------------------------------------------------------ faults
+    def _shorten_vendor_timeouts(self) -> None:
+        if self.vendor_http_timeout is None:
+            return
+        import httpx
+
+        from dialhub.vendors import adapter_class, vendor_names
+
+        for vendor in vendor_names():
+            adapter = adapter_class(vendor)
+            self._saved_timeouts[adapter] = adapter.__dict__.get("http_timeout")
+            adapter.http_timeout = httpx.Timeout(self.vendor_http_timeout)  # type: ignore[misc]
+
+    def _install_dynamodb_faults(self) -> None:
+        """A hook on the functions' DynamoDB client (all functions share it in this process); it fails only
+        calls made while the faulty function runs on the calling thread."""
+        from dialhub.wiring import default_dependencies
+
+        default_dependencies().store.client.meta.events.register("before-call.dynamodb", self._maybe_fail)
+
+    def _maybe_fail(self, model: Any, **_: Any) -> None:
+        faults = self.dynamodb_faults
+        if (faults.rate <= 0 or getattr(self._running, "function_id", None) != faults.function_id
+                or model.name not in faults.operations):
+            return
+        with self._fault_lock:
+            if self._fault_rng.random() >= faults.rate:
+                return
+            self.dynamodb_faults_injected += 1
+        self._running.met_fault = True
+        raise ClientError({"Error": {"Code": faults.code, "Message": "injected: rate of requests exceeded"}},
+                          model.name)
+
     # ------------------------------------------------------------------ running functions
     def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
         handler = self._handlers.get(function_id)
@@ -190,7 +277,18 @@ class LocalStack:
             handler = self._handlers[function_id] = load_handler(self.template.functions[function_id])
         spec = self.template.functions[function_id]
         context = FakeLambdaContext.for_invoke(spec, self.template.function_name(function_id, self.resolver))
-        return handler(event, context)
+        outer = getattr(self._running, "function_id", None), getattr(self._running, "met_fault", False)
+        self._running.function_id, self._running.met_fault = function_id, False
+        status: int | None = 500  # what API Gateway answers when the function fails
+        try:
+            result = handler(event, context)
+            status = result.get("statusCode") if isinstance(result, dict) else None
+            return result
+        finally:
+            if self._running.met_fault:
+                with self._fault_lock:
+                    self.answers_after_dynamodb_fault[status] += 1
+            self._running.function_id, self._running.met_fault = outer
 
     @property
     def url(self) -> str:

@@ -1008,3 +1008,17 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline_monotonic - time.monotonic()) * 1000))
+
+
+def function_module(name: str) -> Any:
+    """functions/<name>/app.py, imported once under a name of its own (the five modules are all called app),
+    for tests and benchmarks that call a handler's `handle` with their own dependencies."""
+    module_name = f"dialhub_function_{name}"
+    if module_name not in sys.modules:
+        source = Path(__file__).resolve().parent.parent / "functions" / name / "app.py"
+        spec = importlib.util.spec_from_file_location(module_name, source)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]

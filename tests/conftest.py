@@ -26,7 +26,7 @@ from dialhub.vendors.blu import BluAccount, BluAdapter
 from dialhub.wiring import Dependencies
 from local.drivers import SqsDriver
 from local.simulators.blu import BluSimulator
-from local.template import SamTemplate
+from local.template import SamTemplate, function_module
 
 # Property tests run the same examples on every machine, so CI cannot pass or fail by luck; set
 # HYPOTHESIS_PROFILE=explore to search new examples locally (a failure found there becomes a fixed test).
@@ -143,21 +143,6 @@ def drain_queue(deps: Dependencies, template: SamTemplate) -> list[dict[str, Any
         for message in messages:
             deps.queue.client.delete_message(QueueUrl=deps.queue.queue_url, ReceiptHandle=message["ReceiptHandle"])
     return records
-
-
-def function_module(name: str) -> Any:
-    """functions/<name>/app.py, imported under a unique name (five modules are called app)."""
-    import importlib.util
-    import sys
-
-    module_name = f"dialhub_function_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
 
 
 class FakeContext:

@@ -6,6 +6,8 @@ running today, so contacts held by their policy (window, cap, redial time) go ou
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,13 +24,18 @@ class PlanInput(BaseModel):
     kind: Literal["daily_plan", "replan"]
 
 
-def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, int]:
+# Time kept back from the function's timeout: planning stops between batches this long before it.
+SAFETY_SECONDS = 30.0
+
+
+def handle(event: dict[str, Any], deps: Dependencies, remaining_seconds: float = math.inf) -> dict[str, int]:
     run = PlanInput.model_validate(event)
+    deadline = time.monotonic() + remaining_seconds - SAFETY_SECONDS
     return plan_due_campaigns(deps.store, deps.queue, deps.adapters, deps.clock(),
-                              running_only=run.kind == "replan").__dict__
+                              running_only=run.kind == "replan", deadline=deadline).__dict__
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return handle(event, default_dependencies())
+    return handle(event, default_dependencies(), context.get_remaining_time_in_millis() / 1000)

@@ -10,24 +10,31 @@ from __future__ import annotations
 import importlib
 from collections import Counter
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
+
+from local.simulators.plumbing import ApiFaults, CallbackCourier, CallbackFaults, FaultyApi
 
 
 @dataclass(frozen=True)
 class SimulatorKnobs:
-    """What every simulator can be told: how fast it dials, how unreliable its callbacks are."""
+    """What every simulator can be told: how fast it dials, how unreliable its API and callbacks are."""
 
     drop_rate: float = 0.0  # share of callbacks lost for good (the poller must recover them)
     dial_delay: tuple[float, float] = (0.05, 0.4)  # seconds from acceptance to the end of a call
     retry_interval: float = 0.3  # time-compressed stand-in for the vendor's callback retry interval
     seed: int = 7
+    api_faults: ApiFaults = field(default_factory=ApiFaults)  # failing, slow, throttling or lossy API answers
+    callback_faults: CallbackFaults = field(default_factory=CallbackFaults)  # duplicated, reordered, late
+    batch_size: int | None = None  # the account's submission size where the vendor lets us choose one
 
 
 class VendorSimulator(Protocol):
     vendor: str
     # Accepted dial requests per contact identity: a value above 1 means someone was dialled twice.
     dial_requests: Counter[Hashable]
+    api: FaultyApi | None  # the API as served, with the faults it injected
+    courier: CallbackCourier  # how callbacks were delivered, dropped, duplicated or held back
 
     def start(self) -> Self: ...
 
@@ -43,6 +50,11 @@ class VendorSimulator(Protocol):
         """Dial requests not yet finished plus callbacks not yet delivered or given up."""
 
     def wait_idle(self, timeout: float) -> bool: ...
+
+    def reported_call_ids(self) -> set[str]:
+        """The vendor call id of every call the vendor reports (what dialhub must store one outcome for)."""
+
+    def use_faults(self, api: ApiFaults, callbacks: CallbackFaults) -> Self: ...
 
 
 def create(vendor: str, knobs: SimulatorKnobs) -> VendorSimulator:

@@ -38,10 +38,10 @@ from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
 from local.simulators.plumbing import (
+    CallbackCourier,
+    Reported,
     ServedSimulator,
-    direct_opener,
     encode_json,
-    post_callback,
     wait_until_idle,
 )
 
@@ -266,7 +266,10 @@ class AirudderSimulator(ServedSimulator):
         self._queries: deque[float] = deque()
         self._faults: deque[tuple[int, bool]] = deque()  # (HTTP status, process the request first)
         self._call_ids = itertools.count(int(f"{seed % 1000:03d}100000000"))
-        self._callbacks_outstanding = 0
+        self.task_size = 5000  # the taskSize of the account secret account() returns
+        self._courier = CallbackCourier(self.vendor, self._schedule_job, self._lock, seed=seed,
+                                        attempts=lambda: CALLBACK_TRIES, retry_interval=lambda: self.retry_interval,
+                                        drop_rate=lambda: self.drop_rate, timeout=CALLBACK_TIMEOUT_SECONDS)
         # Counters for tests.
         self.dial_requests: Counter[str] = Counter()  # accepted numbers per Comments, across all tasks
         self.auth_requests = 0
@@ -274,11 +277,6 @@ class AirudderSimulator(ServedSimulator):
         self.query_requests = 0
         self.queries_refused = 0
         self.calls_made = 0
-        self.callbacks_attempted = 0
-        self.callbacks_delivered = 0
-        self.callbacks_dropped = 0
-        self.callbacks_abandoned = 0
-        self._http_opener = direct_opener()
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -287,7 +285,8 @@ class AirudderSimulator(ServedSimulator):
         """The dialhub account secret for this simulator."""
         account: dict[str, Any] = {
             "appKey": self.app_key, "appSecret": self.app_secret, "baseUrl": self.base_url,
-            "webhookToken": webhook_token, "timezone": self.timezone.key, "taskSize": 5000, "ipAllowlist": [],
+            "webhookToken": webhook_token, "timezone": self.timezone.key, "taskSize": self.task_size,
+            "ipAllowlist": [],
             "verifySignature": self.sign_callbacks, "encryptCallbacks": self.encrypt_callbacks,
         }
         if self.encrypt_callbacks:
@@ -310,10 +309,16 @@ class AirudderSimulator(ServedSimulator):
         with self._lock:
             open_numbers = sum(1 for task in self._tasks.values() if task.status != _TASK_PAUSED
                                for number in task.numbers if number.state != _DONE)
-            return open_numbers + self._callbacks_outstanding
+            return open_numbers + self._courier.outstanding
 
     def wait_idle(self, timeout: float) -> bool:
         return wait_until_idle(self.pending, timeout)
+
+    def reported_call_ids(self) -> set[str]:
+        """One per number: its webhook and its detail row carry the CallID of its last attempt."""
+        with self._lock:
+            return {number.call_id for task in self._tasks.values() for number in task.numbers
+                    if number.state == _DONE and number.call_id}
 
     # --- test hooks ------------------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 503) -> None:
@@ -705,11 +710,12 @@ class AirudderSimulator(ServedSimulator):
         url = self.call_url if kind == "call" else self.task_url
         if not url:
             return
-        if self._rng.random() < self.drop_rate:
-            self.callbacks_dropped += 1
-            return
-        self._callbacks_outstanding += 1
-        self._schedule_job(0, lambda: self._deliver(url, payload, 0))
+        if kind == "call":
+            call_id = payload.get("CallID") or f"{payload['TaskID']}:{payload['Comments']}"
+            key, reports = f"call:{payload['TaskID']}:{payload['Comments']}", Reported(str(call_id), closes=True)
+        else:
+            key, reports = f"task:{payload['TaskID']}:{payload['Status']}", None
+        self._courier.send(url, lambda: self._encode(payload), key, reports)
 
     def _encode(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         body = encode_json(payload)
@@ -721,27 +727,11 @@ class AirudderSimulator(ServedSimulator):
             headers["X-AIRudder-Sign"] = sign_body(self.app_secret, body)
         return body, headers
 
-    def _deliver(self, url: str, payload: dict[str, Any], attempt: int) -> None:
-        """One webhook attempt; anything but HTTP 200 is tried again, CALLBACK_TRIES times in all."""
-        body, headers = self._encode(payload)
-        with self._lock:
-            self.callbacks_attempted += 1
-        status, _ = post_callback(self._http_opener, url, body, headers, CALLBACK_TIMEOUT_SECONDS)
-        with self._lock:
-            if status == 200:
-                self.callbacks_delivered += 1
-                self._callbacks_outstanding -= 1
-                return
-            if attempt + 1 < CALLBACK_TRIES:
-                self._schedule_job(self.retry_interval, lambda: self._deliver(url, payload, attempt + 1))
-                return
-            self.callbacks_abandoned += 1
-            self._callbacks_outstanding -= 1
-        logger.info("airudder simulator gave up on a webhook for %s", mask_mobile(str(payload.get("Mobile", ""))))
-
 
 def create(knobs: SimulatorKnobs) -> AirudderSimulator:
     """The local stack's AIRudder: signed and encrypted webhooks, so the demo runs the strictest path."""
-    return AirudderSimulator("ar-sim-appkey", secrets.token_hex(16), dial_delay=knobs.dial_delay,
-                             retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed,
-                             sign_callbacks=True, encrypt_callbacks=True)
+    simulator = AirudderSimulator("ar-sim-appkey", secrets.token_hex(16), dial_delay=knobs.dial_delay,
+                                  retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed,
+                                  sign_callbacks=True, encrypt_callbacks=True)
+    simulator.task_size = knobs.batch_size or simulator.task_size
+    return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
 from local.simulators.plumbing import (
+    CallbackCourier,
+    Reported,
     ServedSimulator,
     direct_opener,
     encode_json,
@@ -248,18 +250,17 @@ class BluSimulator(ServedSimulator):
         self._tasks: dict[int, _Task] = {}
         self._issued_call_ids: set[int] = set()
         self._job_sequence = itertools.count(1)
-        self._callbacks_outstanding = 0
         self._faults_remaining = 0
         self._fault_status = 503
         self._http_opener = direct_opener()
+        self._courier = CallbackCourier(self.vendor, self._schedule, self._lock, seed=seed,
+                                        attempts=lambda: self.max_retries + 1,
+                                        retry_interval=lambda: self.retry_interval, drop_rate=lambda: self.drop_rate,
+                                        timeout=CALLBACK_TIMEOUT_SECONDS)
 
         # Observability for tests.
         self.dial_requests: Counter[int] = Counter()  # by record id, which names (campaign, contact, attempt)
         self.calls_made: list[dict[str, Any]] = []
-        self.callbacks_attempted = 0
-        self.callbacks_delivered = 0
-        self.callbacks_dropped = 0
-        self.callbacks_abandoned = 0
         self.predial_requests = 0
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ class BluSimulator(ServedSimulator):
                 for record in task.records.values()
                 if record.state in (_RECORD_SCHEDULED, _RECORD_DIALLING)
             )
-            return undialled + self._callbacks_outstanding
+            return undialled + self._courier.outstanding
 
     def wait_idle(self, timeout: float) -> bool:
         """True once nothing is pending; False if `timeout` seconds pass first."""
@@ -460,12 +461,11 @@ class BluSimulator(ServedSimulator):
             page = [dict(result) for result in visible[start : start + page_size]]
         return {"code": CODE_SUCCESS, "message": "success", "count": len(page), "data": page}
 
-    # --- dialling --------------------------------------------------------------------------------------
-    def _schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        server = self._server
-        if server is not None:
-            server.schedule(delay_seconds, job)
+    def reported_call_ids(self) -> set[str]:
+        with self._lock:
+            return {str(result["callId"]) for task in self._tasks.values() for _, result in task.results}
 
+    # --- dialling --------------------------------------------------------------------------------------
     def _unique_id(self, taken: Any, low: int, high: int) -> int:
         while True:
             candidate = self._rng.randint(low, high)
@@ -592,36 +592,9 @@ class BluSimulator(ServedSimulator):
                 self.calls_made.append(result)
             if not self.callback_url:
                 return
-            if self._rng.random() < self.drop_rate:
-                self.callbacks_dropped += 1
-                return
-            self._callbacks_outstanding += 1
-        self._schedule(0, lambda: self._deliver_callback(result, attempt=0))
-
-    def _deliver_callback(self, result: dict[str, Any], attempt: int) -> None:
-        """One callback attempt; HTTP 200 is success, anything else retries until max_retries is spent."""
-        url = self.callback_url
-        status = None
-        if url:
-            with self._lock:
-                self.callbacks_attempted += 1
-            status, _ = self._post_json(url, result, CALLBACK_TIMEOUT_SECONDS)
-        with self._lock:
-            if status == 200:
-                self.callbacks_delivered += 1
-                self._callbacks_outstanding -= 1
-                return
-            if url and attempt < self.max_retries:
-                retry = attempt + 1
-                self._schedule(self.retry_interval, lambda: self._deliver_callback(result, retry))
-                return
-            self.callbacks_abandoned += 1
-            self._callbacks_outstanding -= 1
-        logger.info(
-            "blu simulator gave up on callback for callId %s after %d attempts",
-            result.get("callId"),
-            attempt + 1,
-        )
+            body = encode_json(result)
+            self._courier.send(self.callback_url, lambda: (body, {"Content-Type": JSON_CONTENT_TYPE}),
+                               f"result:{result['callId']}", Reported(str(result["callId"]), closes=True))
 
     def _post_json(self, url: str, payload: dict[str, Any], timeout: float) -> tuple[int | None, bytes]:
         """POST like Blu does; (HTTP status, body), status None when the connection itself failed."""
@@ -629,5 +602,6 @@ class BluSimulator(ServedSimulator):
                              timeout)
 
 def create(knobs: SimulatorKnobs) -> BluSimulator:
-    return BluSimulator("10001", secrets.token_hex(16), dial_delay=knobs.dial_delay,
-                        retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed)
+    simulator = BluSimulator("10001", secrets.token_hex(16), dial_delay=knobs.dial_delay,
+                             retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed)
+    return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

@@ -31,11 +31,11 @@ from typing import Any
 
 from local.simulators import SimulatorKnobs
 from local.simulators.plumbing import (
+    CallbackCourier,
     Reply,
+    Reported,
     ServedSimulator,
-    direct_opener,
     encode_json,
-    post_callback,
     wait_until_idle,
 )
 
@@ -208,6 +208,7 @@ class NxteleSimulator(ServedSimulator):
         self.algorithm = algorithm  # the console setting: how callbacks are signed
         self.scenes = dict(scenes) if scenes is not None else {DEMO_SCENE_ID: DEMO_SCENE_VARIABLES}
         self.blocked_phones: set[str] = set()  # numbers on the account's blacklist: refused in errList
+        self.chunk_size = MAX_CALL_LIST  # the chunkSize of the account secret connect() returns
         self.dial_delay = dial_delay
         self.retry_interval = retry_interval  # time-compressed stand-in for NXTele's retry interval
         self.max_retries = max_retries
@@ -227,15 +228,13 @@ class NxteleSimulator(ServedSimulator):
         self._fault_status = 503
         self._refusals_remaining = 0
         self._refusal_code = 7
-        self._callbacks_outstanding = 0
-        self._http_opener = direct_opener()
+        self._courier = CallbackCourier(self.vendor, self._schedule, self._lock, seed=seed,
+                                        attempts=lambda: self.max_retries + 1,
+                                        retry_interval=lambda: self.retry_interval, drop_rate=lambda: self.drop_rate,
+                                        timeout=CALLBACK_TIMEOUT_SECONDS)
         # Accepted orders per orderID: a value above 1 would mean an order was dialled twice.
         self.dial_requests: Counter[str] = Counter()
         self.calls_made: list[dict[str, Any]] = []
-        self.callbacks_attempted = 0
-        self.callbacks_delivered = 0
-        self.callbacks_dropped = 0
-        self.callbacks_abandoned = 0
         self.requests_refused = Counter[int]()  # retCode -> how many requests were refused with it
         self.callback_log: list[tuple[str, bytes]] = []  # (kind:id, body) of every callback, dropped ones too
 
@@ -250,7 +249,7 @@ class NxteleSimulator(ServedSimulator):
             self.algorithm = "SHA256"
         return {"uuid": self.uuid, "secretKey": self.secret_key, "algorithm": self.algorithm,
                 "baseUrl": self.base_url, "callbackBaseUrl": f"{gateway_url}/webhooks/nxtele",
-                "timezone": "Asia/Jakarta", "chunkSize": MAX_CALL_LIST, "ipAllowlist": []}
+                "timezone": "Asia/Jakarta", "chunkSize": self.chunk_size, "ipAllowlist": []}
 
     def demo_options(self) -> dict[str, Any]:
         return {"sceneID": DEMO_SCENE_ID, "scriptVariables": list(DEMO_SCENE_VARIABLES)}
@@ -272,11 +271,15 @@ class NxteleSimulator(ServedSimulator):
         """Orders not finished (paused ones included) plus callbacks not yet delivered or given up."""
         with self._lock:
             open_orders = sum(1 for order in self._orders.values() if order.state in _OPEN)
-            return open_orders + self._callbacks_outstanding
+            return open_orders + self._courier.outstanding
 
     def wait_idle(self, timeout: float) -> bool:
         """True once nothing is pending; False if `timeout` seconds pass first."""
         return wait_until_idle(self.pending, timeout)
+
+    def reported_call_ids(self) -> set[str]:
+        with self._lock:
+            return {str(call["callID"]) for call in self.calls_made}
 
     def task_snapshot(self, user_task_id: str) -> dict[str, Any] | None:
         """A task as the console would show it (test convenience)."""
@@ -602,19 +605,19 @@ class NxteleSimulator(ServedSimulator):
                     elif order.state == _REDIAL:  # no more rounds: its last call is now the final one
                         order.state = _FINISHED
                         self._queue_callback(order.order_callback_url, self._order_callback(task, order),
-                                             f"order:{order.order_id}")
+                                             f"order:{order.order_id}",
+                                             Reported(str(order.calls[-1]["callID"]), closes=True))
             self._send_task_callback(task)
             delays = [self._rng.uniform(*self.dial_delay) for _ in resumed]
         for order, delay in zip(resumed, delays, strict=True):
             self._schedule(delay, lambda order=order: self._dial(order))
         return {"taskID": task.task_id, "taskStatus": task.status}
 
-    # --- dialling --------------------------------------------------------------------------------------
-    def _schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        server = self._server
-        if server is not None:
-            server.schedule(delay_seconds, job)
+    def _throttle_reply(self, method: str, path: str) -> Reply:
+        """NXTele says "system busy" with retCode 7 in an HTTP 200."""
+        return 200, {"retCode": 7, "retMsg": "system busy", "responseID": uuid_lib.uuid4().hex}
 
+    # --- dialling --------------------------------------------------------------------------------------
     def _dial(self, order: _Order) -> None:
         """One call round of an order; under the lock, so state and queued callbacks change together."""
         with self._lock:
@@ -632,10 +635,10 @@ class NxteleSimulator(ServedSimulator):
             redial = result.redial and round_no < self.max_redials
             order.state = _REDIAL if redial else _FINISHED
             self._queue_callback(order.call_callback_url, self._call_callback(task, order, call),
-                                 f"call:{call['callID']}")
+                                 f"call:{call['callID']}", Reported(str(call["callID"]), closes=False))
             if not redial:
                 self._queue_callback(order.order_callback_url, self._order_callback(task, order),
-                                     f"order:{order.order_id}")
+                                     f"order:{order.order_id}", Reported(str(call["callID"]), closes=True))
             delay = self._rng.uniform(*(self.redial_delay or self.dial_delay))
         if redial:
             self._schedule(delay, lambda: self._dial(order))
@@ -704,36 +707,14 @@ class NxteleSimulator(ServedSimulator):
         self._queue_callback(task.task_callback_url, payload, f"task:{task.user_task_id}:{task.status}")
 
     # --- callbacks -------------------------------------------------------------------------------------
-    def _queue_callback(self, url: str, payload: dict[str, Any], key: str) -> None:
-        """Count it outstanding now (under the caller's lock), deliver it from the pool; a share is lost."""
+    def _queue_callback(self, url: str, payload: dict[str, Any], key: str, reports: Reported | None = None) -> None:
+        """Logged, then handed to the courier (counted outstanding under the caller's lock); a share is lost."""
         if not url:
             return
         body = encode_json(payload)
         with self._lock:
             self.callback_log.append((key, body))
-            if random.Random(f"{self._seed}:drop:{key}").random() < self.drop_rate:
-                self.callbacks_dropped += 1
-                return
-            self._callbacks_outstanding += 1
-        self._schedule(0, lambda: self._deliver(url, body, key, attempt=0))
-
-    def _deliver(self, url: str, body: bytes, key: str, attempt: int) -> None:
-        """One delivery, signed afresh; HTTP 200 is success, anything else is retried up to max_retries."""
-        with self._lock:
-            self.callbacks_attempted += 1
-        status, _ = post_callback(self._http_opener, url, body, self._signed_callback_headers(body),
-                                  CALLBACK_TIMEOUT_SECONDS)
-        with self._lock:
-            if status == 200:
-                self.callbacks_delivered += 1
-                self._callbacks_outstanding -= 1
-                return
-            if attempt < self.max_retries:
-                self._schedule(self.retry_interval, lambda: self._deliver(url, body, key, attempt + 1))
-                return
-            self.callbacks_abandoned += 1
-            self._callbacks_outstanding -= 1
-        logger.info("nxtele simulator gave up on callback %s after %d attempts", key, attempt + 1)
+            self._courier.send(url, lambda: (body, self._signed_callback_headers(body)), key, reports)
 
     def _signed_callback_headers(self, body: bytes) -> dict[str, str]:
         """A fresh requestID and createTs on every attempt, so a retry is signed like a new request."""
@@ -744,5 +725,7 @@ class NxteleSimulator(ServedSimulator):
                 "sign": sign_for(self.secret_key, body, create_ts, request_id, self.uuid, self.algorithm)}
 
 def create(knobs: SimulatorKnobs) -> NxteleSimulator:
-    return NxteleSimulator(secrets.token_hex(16), secrets.token_urlsafe(24), dial_delay=knobs.dial_delay,
-                           retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed)
+    simulator = NxteleSimulator(secrets.token_hex(16), secrets.token_urlsafe(24), dial_delay=knobs.dial_delay,
+                                retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed)
+    simulator.chunk_size = knobs.batch_size or MAX_CALL_LIST
+    return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

@@ -20,6 +20,7 @@ from tests.conftest import (
     crash_before_settling,
     dispatch_records,
     drain_queue,
+    function_module,
     load_event,
     plan_now,
     poll_now,
@@ -47,7 +48,7 @@ def _callback_event(result: dict[str, Any], token: str = WEBHOOK_TOKEN) -> dict[
 def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any, template: Any) -> None:
     campaign_id = _campaign(deps, count=450)
     summary = plan_now(deps)
-    assert summary == {"campaigns": 1, "batches": 3, "contacts": 450, "held": 0}
+    assert summary == {"campaigns": 1, "batches": 3, "contacts": 450, "held": 0, "unfinished": 0}
     records = drain_queue(deps, template)
     sizes = sorted(len(json.loads(r["body"])["contactIds"]) for r in records)
     assert sizes == [50, 200, 200]
@@ -264,3 +265,26 @@ def test_dispatch_now_plans_without_waiting_for_the_schedule(deps: Any) -> None:
     assert plan_now(deps)["contacts"] == 0  # not due yet
     status, body = call_api(deps, api_event("api/dispatch_campaign.json", path={"campaignId": campaign_id}))
     assert status == 200 and body["contacts"] == 3 and body["batches"] == 1
+
+
+def test_a_plan_run_out_of_time_stops_between_batches_and_the_next_run_goes_on(
+        deps: Any, template: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dialhub.planning as planning
+
+    campaigns = [_campaign(deps, count=2_500), _campaign(deps, count=5)]  # 13 Blu batches, then 1
+    scheduler = function_module("scheduler")
+    ticks = iter([0.0])  # planning's clock: the first campaign starts in time, then the time is up
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return next(ticks, float("inf"))
+
+    monkeypatch.setattr(planning, "time", Clock)
+    first = scheduler.handle(load_event("schedules/daily_plan.json"), deps, remaining_seconds=60.0)
+    assert (first["contacts"], first["unfinished"]) == (2_000, 2)  # one flush of one; the other not begun
+    monkeypatch.undo()
+    rest = scheduler.handle(load_event("schedules/replan.json"), deps)  # both count as running today
+    assert (rest["contacts"], rest["unfinished"]) == (505, 0)
+    assert len(drain_queue(deps, template)) == 14
+    assert [states(deps.store, campaign_id) for campaign_id in campaigns] == [{"planned": 2_500}, {"planned": 5}]

@@ -5,6 +5,7 @@ Talks to the simulator over real loopback HTTP with httpx, the way the client ad
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -497,3 +498,58 @@ def test_predial_other_than_code_0_dials(
     assert len(predial.bodies) == 1
     assert len(simulator.calls_made) == 1
     assert client.query(task_id)["data"][0]["code"] != "Taskcancel"
+
+
+# --- faults for `make chaos` (shared plumbing: every simulator gets the same ones) ---------------------------
+def test_accepted_then_lost_answers_dial_once_and_a_retry_is_deduplicated(simulator_factory: Any) -> None:
+    from local.simulators.plumbing import ApiFaults
+
+    simulator, client = simulator_factory()
+    task_id = client.create_task()
+    for kind in ("accepted_then_5xx", "accepted_then_reset"):
+        simulator.use_faults(ApiFaults(rate=1.0, kinds=(kind,)), simulator.courier.faults)
+        with pytest.raises(httpx.TransportError) if kind.endswith("reset") else contextlib.nullcontext():
+            assert client.post("/rest/v1/uploadAndStartJob", {"taskId": task_id,
+                                                              "records": make_records(2)}).status_code in (502, 504)
+    simulator.use_faults(ApiFaults(), simulator.courier.faults)
+    assert client.upload(task_id, make_records(2))["count"] == 0  # the retry: already accepted, not dialled again
+    assert dict(simulator.dial_requests) == {1: 1, 2: 1}
+    assert simulator.api.injected == {"accepted_then_5xx": 1, "accepted_then_reset": 1}
+
+
+def test_faults_before_processing_accept_nothing(simulator_factory: Any) -> None:
+    from local.simulators.plumbing import ApiFaults
+
+    simulator, client = simulator_factory()
+    task_id = client.create_task()
+    simulator.use_faults(ApiFaults(rate=1.0, kinds=("error_5xx", "throttle", "timeout"), timeout_seconds=0.3),
+                         simulator.courier.faults)
+    statuses = []
+    for _ in range(9):
+        try:
+            statuses.append(client.post("/rest/v1/uploadAndStartJob",
+                                        {"taskId": task_id, "records": make_records(1)}).status_code)
+        except httpx.TransportError:
+            statuses.append("dropped")
+    assert set(statuses) <= {500, 502, 503, 429, "dropped"} and "dropped" in statuses
+    assert not simulator.dial_requests and sum(simulator.api.injected.values()) == 9
+
+
+def test_callback_faults_duplicate_hold_back_and_replay(simulator_factory: Any, receiver_factory: Any) -> None:
+    from local.simulators.plumbing import ApiFaults, CallbackFaults
+
+    receiver = receiver_factory()
+    simulator, client = simulator_factory(callback_url=receiver.url, seed=5)
+    simulator.use_faults(ApiFaults(), CallbackFaults(duplicate_rate=1.0, max_copies=3, late_rate=0.3,
+                                                     reorder_seconds=0.05))
+    client.upload(client.create_task(), make_records(20))
+    assert simulator.wait_idle(5)
+    courier = simulator.courier
+    held = courier.late
+    assert 0 < held < 20 and len(courier.late_reports) == held  # not pending: the poll may run before them
+    assert len(receiver.bodies) == courier.delivered == (20 - held) + courier.extra_copies
+    assert len({body["callId"] for body in receiver.bodies}) == 20 - held  # every copy is the same result
+    assert courier.release_late() == held and simulator.wait_idle(5)
+    assert len({body["callId"] for body in receiver.bodies}) == 20
+    assert courier.replay(0.5) == 10 and simulator.wait_idle(5)
+    assert courier.statuses == {200: len(receiver.bodies)}

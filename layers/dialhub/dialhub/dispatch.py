@@ -106,25 +106,32 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
         if problem := adapter.contact_problem(contact, campaign.vendor_options):
             summary.failed += _fail(store, contact, problem, now)
             continue
+        # A redelivery keeps the first claim's time: the dial-history record it names is then the same one.
+        claimed_at = contact.claimed_at if contact.state == DialState.SUBMITTING and contact.claimed_at else now
         if store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTING, now=now,
                               allowed_from=_CLAIMABLE, batch_id=batch.batch_id,
                               sets={"batchId": batch.batch_id, "vendorTaskId": task.vendor_task_id,
-                                    "vendorTaskDate": task.local_date.isoformat()}):
-            claimed.append(contact)
+                                    "vendorTaskDate": task.local_date.isoformat(),
+                                    "claimedAt": claimed_at.isoformat()}):
+            claimed.append(contact.model_copy(update={"claimed_at": claimed_at}))
 
     for start in range(0, len(claimed), adapter.batch_limit):
         chunk = claimed[start:start + adapter.batch_limit]
         result = adapter.submit(Submission(campaign=campaign, task=task, key=f"{batch.batch_id}#{start}",
                                            requests=[DialRequest.for_contact(contact) for contact in chunk]))
+        # Remembered for the frequency cap before anything else: a crash after this point redelivers the
+        # batch, which writes the same records again (same claim time, same keys) rather than none.
+        sent = {contact.contact_id: contact for contact in chunk}
+        calls = adapter.calls_per_request(campaign.vendor_options)
+        store.record_dials([DialRecord(phone=sent[contact_id].phone, at=sent[contact_id].claimed_at or now,
+                                       campaign_id=campaign.campaign_id, contact_id=contact_id,
+                                       attempt=sent[contact_id].attempt, calls=calls)
+                            for contact_id in result.accepted], now)
         for contact_id, record_id in result.accepted.items():
             # A contact whose callback raced ahead of this write is already final: the move is skipped.
             store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
                                allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
                                sets={"vendorRecordId": record_id, "vendorJobId": result.job_id})
-        calls = adapter.calls_per_request(campaign.vendor_options)
-        store.record_dials([DialRecord(phone=contacts[contact_id].phone, at=now, campaign_id=campaign.campaign_id,
-                                       contact_id=contact_id, attempt=contacts[contact_id].attempt, calls=calls)
-                            for contact_id in result.accepted], now)
         for contact_id, reason in result.rejected.items():
             summary.failed += _fail(store, contacts[contact_id], reason, now)
         # Counted as the vendor accepted them: polling stops only once this many results are final, so an

@@ -141,6 +141,7 @@ class Contact(WireModel):
     state: DialState = DialState.QUEUED
     attempt: int = 1
     batch_id: str | None = None
+    claimed_at: dt.datetime | None = None  # when this attempt was claimed for sending (kept across redeliveries)
     vendor_task_id: str | None = None
     vendor_task_date: dt.date | None = None
     vendor_record_id: str | None = None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
+
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 NAMESPACE = "Dialhub"
@@ -13,9 +16,19 @@ metrics = Metrics(namespace=NAMESPACE, service="dialhub")
 
 
 def count_metric(name: str, value: int = 1, **dimensions: str) -> None:
-    """Emit one count with its own low-cardinality dimensions (vendor, disposition; never an id)."""
-    if value <= 0 or is_metrics_disabled():  # single_metric does not honour POWERTOOLS_METRICS_DISABLED
+    """Emit one count with its own low-cardinality dimensions (vendor, disposition; never an id).
+
+    Written as the same CloudWatch embedded-metric line Powertools' `single_metric` prints (dimensions,
+    then `service` from POWERTOOLS_SERVICE_NAME), without its per-call objects and validation: it runs on
+    every stored callback, where it cost more than a tenth of the handler's own time (`make bench`).
+    """
+    if value <= 0 or is_metrics_disabled():
         return
-    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
-        for key, dim_value in dimensions.items():
-            metric.add_dimension(name=key, value=dim_value)
+    values: dict[str, str] = dict(dimensions)
+    if service := os.environ.get("POWERTOOLS_SERVICE_NAME"):
+        values["service"] = service
+    print(json.dumps({
+        "_aws": {"Timestamp": int(time.time() * 1000),
+                 "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [list(values)],
+                                        "Metrics": [{"Name": name, "Unit": "Count"}]}]},
+        **values, name: [float(value)]}, separators=(",", ":")))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,12 +39,14 @@ class PlanSummary:
     batches: int = 0
     contacts: int = 0
     held: int = 0  # held back by compliance; they stay queued and are looked at again next run
+    unfinished: int = 0  # campaigns left due when the run's time was up: the next run goes on with them
 
     def __iadd__(self, other: PlanSummary) -> PlanSummary:
         self.campaigns += other.campaigns
         self.batches += other.batches
         self.contacts += other.contacts
         self.held += other.held
+        self.unfinished += other.unfinished
         return self
 
 
@@ -89,8 +93,12 @@ def _batches(campaign: Campaign, pages: Iterable[list[Contact]], limit: int,
 
 
 def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapters: Adapters, dial_date: dt.date,
-                  now: dt.datetime) -> PlanSummary:
-    """Queue every queued contact of the campaign for dispatch today (nothing while it is paused)."""
+                  now: dt.datetime, deadline: float = math.inf) -> PlanSummary:
+    """Queue every queued contact of the campaign for dispatch today (nothing while it is paused).
+
+    Past the `deadline` (time.monotonic()) it stops between batches and leaves the campaign due, so a run
+    that would outlast its function ends cleanly and the next run (the frequent re-planning) goes on.
+    """
     summary = PlanSummary(campaigns=1)
     if campaign.status is not CampaignStatus.ACTIVE:
         return summary
@@ -116,18 +124,22 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapte
             outgoing.append(batch)
             if len(outgoing) == SEND_BATCH_LIMIT:
                 flush()
+                if time.monotonic() > deadline:
+                    summary.unfinished = 1
+                    break
         if outgoing:
             flush()
-    if summary.held:
+    if summary.held or summary.unfinished:
         store.mark_campaign_due(campaign, dial_date)  # held contacts are looked at again on the next run
     logger.info("campaign planned", extra={"campaign_id": campaign.campaign_id, "batches": summary.batches,
                                            "contacts": summary.contacts, "held": summary.held,
+                                           "unfinished": summary.unfinished,
                                            "vendor": campaign.vendor})
     return summary
 
 
 def plan_due_campaigns(store: Store, queue: DispatchQueue, adapters: Adapters, now: dt.datetime,
-                       running_only: bool = False) -> PlanSummary:
+                       running_only: bool = False, deadline: float = math.inf) -> PlanSummary:
     """The daily run: every active campaign whose dial date has come in its own time zone.
 
     With `running_only` (the frequent re-planning run), only campaigns planned already today: contacts held
@@ -141,5 +153,9 @@ def plan_due_campaigns(store: Store, queue: DispatchQueue, adapters: Adapters, n
             continue
         if running_only and campaign.last_planned_on != today:
             continue
-        total += plan_campaign(campaign, store, queue, adapters, today, now)
+        if time.monotonic() > deadline:
+            store.mark_campaign_due(campaign, today, running=True)  # the next (frequent) run plans it
+            total.unfinished += 1
+            continue
+        total += plan_campaign(campaign, store, queue, adapters, today, now, deadline)
     return total

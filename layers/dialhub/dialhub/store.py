@@ -249,9 +249,13 @@ class Store:
                                         Key=_campaign_key(campaign_id))
         return Campaign.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
-    def mark_campaign_due(self, campaign: Campaign, dial_date: dt.date) -> None:
-        self._update(_campaign_key(campaign.campaign_id), {"dialDate": dial_date.isoformat(), "gsi1pk": DUE,
-                           "gsi1sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"})
+    def mark_campaign_due(self, campaign: Campaign, dial_date: dt.date, running: bool = False) -> None:
+        """Due on that day; `running` also counts it as planned that day, for the frequent re-planning run."""
+        sets = {"dialDate": dial_date.isoformat(), "gsi1pk": DUE,
+                "gsi1sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"}
+        if running:
+            sets["lastPlannedOn"] = dial_date.isoformat()
+        self._update(_campaign_key(campaign.campaign_id), sets)
 
     def set_campaign_status(self, campaign_id: str, status: CampaignStatus) -> bool:
         """False when the campaign is cancelled already (cancelling is for good)."""

@@ -1,0 +1,143 @@
+"""Counters and timers the benchmark attaches from outside; none of them changes what the code does."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class AwsRequestCounter:
+    """Counts every HTTP request a botocore client sends (retries included), by operation.
+
+    Hooked on `request-created`, which botocore emits once per attempt whether the request then goes to
+    AWS, to a moto server or to moto's in-process stub.
+    """
+
+    def __init__(self) -> None:
+        self.by_operation: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def attach(self, client: Any) -> Any:
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"request-created.{service}", self._count)
+        return client
+
+    def _count(self, operation_name: str, **_: Any) -> None:
+        with self._lock:
+            self.by_operation[operation_name] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_operation.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self.by_operation.clear()
+
+
+class VendorRequestCounter:
+    """Counts every request sent through httpx.Client (which every vendor adapter uses), by host and path."""
+
+    def __init__(self) -> None:
+        self.by_target: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+        self._original: Any = None
+
+    def __enter__(self) -> VendorRequestCounter:
+        import httpx
+
+        self._original = original = httpx.Client.send
+        counter = self
+
+        def counting_send(client: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            target = urlsplit(str(request.url))
+            with counter._lock:
+                counter.by_target[(target.netloc, target.path)] += 1
+            return original(client, request, *args, **kwargs)
+
+        httpx.Client.send = counting_send
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import httpx
+
+        httpx.Client.send = self._original
+
+    def paths(self, netloc: str) -> Counter[str]:
+        return Counter({path: count for (host, path), count in self.by_target.items() if host == netloc})
+
+
+class CpuTimer:
+    """CPU seconds the calling threads spend inside one method (thread CPU time, so other threads do not
+    count). Used on moto's in-process stub, to tell the handler's own cost from the cost of emulating
+    DynamoDB (which Lambda never pays), and on botocore's client, to show what the AWS SDK itself costs."""
+
+    def __init__(self, owner: type, attribute: str) -> None:
+        self.owner = owner
+        self.attribute = attribute
+        self.seconds = 0.0
+        self._original: Any = None
+        self._depth = threading.local()
+
+    def __enter__(self) -> CpuTimer:
+        self._original = original = getattr(self.owner, self.attribute)
+        timer = self
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            depth = getattr(timer._depth, "value", 0)
+            if depth:  # re-entered (a client call inside a client call): counted once, by the outer call
+                return original(*args, **kwargs)
+            timer._depth.value = 1
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timer.seconds += time.thread_time() - started
+                timer._depth.value = 0
+
+        setattr(self.owner, self.attribute, timed)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(self.owner, self.attribute, self._original)
+
+
+def moto_timer() -> CpuTimer:
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    return CpuTimer(BotocoreStubber, "__call__")
+
+
+def aws_sdk_timer() -> CpuTimer:
+    """Time in botocore's client calls, moto's stub included when it runs in-process (subtract it)."""
+    from botocore.client import BaseClient
+
+    return CpuTimer(BaseClient, "_make_api_call")
+
+
+@contextlib.contextmanager
+def powertools_output_discarded() -> Iterator[None]:
+    """Keep the log lines and EMF metrics the handlers write (their cost is real) off the terminal."""
+    import logging
+    import os
+    import sys
+    import warnings
+
+    from dialhub.observability import logger
+
+    with open(os.devnull, "w") as sink, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Powertools warns when an invocation published no metrics
+        handlers = [handler for handler in logger._logger.handlers if isinstance(handler, logging.StreamHandler)]
+        streams = [handler.setStream(sink) for handler in handlers]
+        saved_stdout, sys.stdout = sys.stdout, sink
+        try:
+            yield
+        finally:
+            sys.stdout = saved_stdout
+            for handler, stream in zip(handlers, streams, strict=True):
+                handler.setStream(stream)

@@ -1,0 +1,79 @@
+"""The benchmark table: one row per figure, printed to the terminal and written to BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Row:
+    """One measured figure: `met` is None when the row is information without a goal."""
+
+    figure: str
+    measure: str
+    value: str
+    goal: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "NOT met", None: "-"}[self.met]
+
+
+def cpu_model() -> str:
+    """The CPU model line of /proc/cpuinfo (platform.processor() is empty on most Linux builds)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.split(":")[0].strip() in ("model name", "Model", "cpu model"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> str:
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def machine() -> dict[str, str]:
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu_model(),
+        "cores": str(os.cpu_count()),
+        "python": sys.version.split()[0],
+        "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "load": load_average(),
+    }
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(rows: list[Row], *, with_notes: bool) -> str:
+    header = ["#", "measure", "value", "goal", "verdict"] + (["why / how"] if with_notes else [])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [row.figure, row.measure, row.value, row.goal, row.verdict] + ([row.note] if with_notes else [])
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def terminal_table(rows: list[Row]) -> str:
+    header = ("#", "measure", "value", "goal", "verdict")
+    cells = [header] + [(row.figure, row.measure, row.value, row.goal, row.verdict) for row in rows]
+    widths = [max(len(line[index]) for line in cells) for index in range(len(header))]
+    rendered = ["  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)) for line in cells]
+    rendered.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(rendered)

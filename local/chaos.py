@@ -1,0 +1,470 @@
+"""`make chaos`: the faults of issue 6 thrown at the running local stack, and the figures they leave.
+
+One campaign per vendor runs through the real API, schedules, queue, dispatcher, webhooks and poller while
+- every vendor API fails `api_failure_rate` of its requests (5xx, resets, timeouts, throttling, slow answers,
+  and the hard case: the request is accepted and the answer is lost),
+- the dispatcher crashes between the vendor's acceptance and our write for `crash_share` of the batches
+  (SQS redelivers them), and `sqs_duplicate_rate` of the batches are delivered twice,
+- callbacks are dropped, duplicated up to 6 times, reordered, and some held back until after the poll,
+- the webhooks function's DynamoDB calls are throttled at `dynamodb_fault_rate`,
+- the gateway serves callbacks with several workers, and a burst replays delivered callbacks at the end.
+
+Then it counts, from the simulators' accepted dial requests and from the table and the API, whether anyone
+was dialled twice or never, lost an outcome, got two, or went backwards. It prints one figure table and
+exits 1 when any invariant is broken, so it can sit in `make test`.
+
+Time is compressed, as in every local run: calls last under a second, a vendor "timeout" is two seconds
+(the adapters' timeouts are shortened to match), and SQS redelivers a failed batch at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from local.scenario import demo_contacts
+from local.simulators.plumbing import API_FAULT_KINDS, ApiFaults, CallbackFaults, Reported
+from local.stack import DynamoDbFaults, LocalStack
+
+
+@dataclass(frozen=True)
+class ChaosPlan:
+    """How hard to hit the stack; the defaults are `make chaos` (a few minutes on 2 cores)."""
+
+    contacts_per_vendor: int = 700
+    api_failure_rate: float = 0.30
+    callback_drop_rate: float = 0.20
+    callback_duplicate_rate: float = 0.30  # those are delivered 2 to 6 times
+    callback_late_rate: float = 0.05  # held back until the poll has run
+    callback_reorder_seconds: float = 1.5
+    crash_share: float = 0.25  # dispatch batches that crash after the vendor accepted them (first delivery)
+    sqs_duplicate_rate: float = 0.5  # of deliveries (each up to 5 batches, the template's BatchSize)
+    dynamodb_fault_rate: float = 0.10
+    replay_share: float = 0.30  # delivered callbacks sent again at once at the end (the burst)
+    gateway_workers: int = 4
+    vendor_timeout_seconds: float = 2.0
+    batch_size: int = 50  # NXTele chunkSize and AIRudder taskSize (Blu's is fixed at 200): more requests to fail
+    dial_delay: tuple[float, float] = (0.05, 0.8)
+    settle_timeout: float = 150.0
+    poll_runs: int = 3  # at most; a poll that met a vendor outage on some task is run again
+    seed: int = 7
+
+
+# --------------------------------------------------------------------------- the dispatcher crash
+
+
+class DispatcherCrashes:
+    """Crash the dispatcher after the vendor accepted a chunk but before all of it is recorded: on the first
+    delivery of `share` of the batches, the k-th SUBMITTING -> SUBMITTED write raises (k random, so some
+    contacts of the chunk are recorded and the rest stay claimed). SQS then redelivers the batch.
+
+    The same thing tests/conftest.py `crash_before_settling` does to one batch, done here at scale.
+    """
+
+    def __init__(self, share: float, seed: int) -> None:
+        self.share = share
+        self.seed = seed
+        self.crashed_batches: set[str] = set()
+        self._crash_at: dict[str, int | None] = {}  # batch -> which SUBMITTED write crashes (None: none)
+        self._writes: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def _should_crash(self, batch_id: str | None) -> bool:
+        if batch_id is None:
+            return False
+        with self._lock:
+            if batch_id not in self._crash_at:
+                rng = random.Random(f"{self.seed}:crash:{batch_id}")
+                chosen = rng.random() < self.share or not self._crash_at  # the first batch always, then `share`
+                self._crash_at[batch_id] = rng.randint(0, 40) if chosen else None
+            crash_at = self._crash_at[batch_id]
+            if crash_at is None or batch_id in self.crashed_batches:
+                return False
+            self._writes[batch_id] += 1
+            if self._writes[batch_id] <= crash_at:
+                return False
+            self.crashed_batches.add(batch_id)
+            return True
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        from botocore.exceptions import ClientError
+
+        from dialhub.models import DialState
+        from dialhub.store import Store
+
+        real_move = Store.move_contact
+
+        def move_or_crash(store: Store, *args: Any, **kwargs: Any) -> bool:
+            if args[2] == DialState.SUBMITTED and self._should_crash(kwargs.get("batch_id")):
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected crash"}},
+                                  "UpdateItem")
+            return real_move(store, *args, **kwargs)
+
+        Store.move_contact = move_or_crash  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            Store.move_contact = real_move  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- reading the table
+
+
+@dataclass
+class TableView:
+    """The items chaos reads, from one consistent scan of the table."""
+
+    contacts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (campaign, contact)
+    calls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (vendor, vendor call id)
+    dial_records: Counter[tuple[str, str]] = field(default_factory=Counter)  # (campaign, contact)
+    open_tasks: int = 0  # vendor tasks the poller still considers open
+
+
+def read_table(stack: LocalStack) -> TableView:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    view = TableView()
+    paginator = stack.dynamodb.get_paginator("scan")
+    for page in paginator.paginate(TableName=stack.table_name, ConsistentRead=True):
+        for raw in page["Items"]:
+            item = {key: deserializer.deserialize(value) for key, value in raw.items()}
+            pk, sk = str(item["pk"]), str(item["sk"])
+            if pk.startswith("CAMPAIGN#") and sk.startswith("CONTACT#"):
+                view.contacts[(str(item["campaignId"]), str(item["contactId"]))] = item
+            elif pk.startswith("CALL#") and sk == "CALL":
+                _, vendor, call_id = pk.split("#", 2)
+                view.calls[(vendor, call_id)] = item
+            elif pk.startswith("CAMPAIGN#") and sk.startswith("TASK#"):
+                view.open_tasks += bool(item.get("open"))
+            elif pk.startswith("PHONE#") and sk.startswith("DIAL#"):
+                _, _, campaign_id, contact_id, _ = sk.split("#")
+                view.dial_records[(campaign_id, contact_id)] += 1
+    return view
+
+
+def _final_fields(item: dict[str, Any]) -> tuple[Any, ...]:
+    return (item.get("final"), item.get("closesContact"), item.get("status"), item.get("disposition"))
+
+
+def _contact_fields(item: dict[str, Any]) -> tuple[Any, ...]:
+    return (item.get("state"), item.get("lastCallId"), item.get("disposition"))
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass
+class Invariant:
+    name: str
+    expected: str
+    observed: str
+    holds: bool
+
+
+@dataclass
+class ChaosReport:
+    plan: ChaosPlan
+    faults: list[tuple[str, str, str]] = field(default_factory=list)  # (fault, injected, how it was met)
+    invariants: list[Invariant] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.invariants) and all(invariant.holds for invariant in self.invariants)
+
+    def check(self, name: str, expected: Any, observed: Any, holds: bool | None = None) -> None:
+        self.invariants.append(Invariant(name, str(expected), str(observed),
+                                         expected == observed if holds is None else holds))
+
+    def table(self) -> str:
+        plan = self.plan
+        lines = [f"dialhub chaos: {plan.contacts_per_vendor * 3:,} contacts ({plan.contacts_per_vendor:,} per vendor,"
+                 f" Blu, NXTele, AIRudder), seed {plan.seed}, {self.seconds:.0f} s", ""]
+        width = max(len(name) for name, _, _ in self.faults) if self.faults else 10
+        lines.append(f"{'fault':<{width}}  {'injected':>9}  how it was met")
+        lines += [f"{name:<{width}}  {injected:>9}  {met}" for name, injected, met in self.faults]
+        lines.append("")
+        width = max(len(invariant.name) for invariant in self.invariants) if self.invariants else 10
+        lines.append(f"{'invariant':<{width}}  {'expected':>10}  {'observed':>10}  ok")
+        for invariant in self.invariants:
+            mark = "yes" if invariant.holds else "NO"
+            lines.append(f"{invariant.name:<{width}}  {invariant.expected:>10}  {invariant.observed:>10}  {mark}")
+        if self.notes:
+            lines += ["", *self.notes]
+        lines += ["", "ALL INVARIANTS HOLD" if self.ok else "INVARIANTS BROKEN"]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _wait(stack: LocalStack, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while stack.pending_at_vendors():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _queue_depth(stack: LocalStack, queue_url: str) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+             "ApproximateNumberOfMessagesDelayed"]
+    attributes = stack.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes.get(name, 0)) for name in names)
+
+
+@contextmanager
+def counting_retries(retries: Counter[str]) -> Iterator[None]:
+    """The adapters retry transient vendor failures with stamina: count those retries (instead of logging them)."""
+    from stamina import instrumentation
+
+    hooks = instrumentation.get_on_retry_hooks()
+    instrumentation.set_on_retry_hooks([lambda details: retries.update([type(details.caused_by).__name__])])
+    try:
+        yield
+    finally:
+        instrumentation.set_on_retry_hooks(hooks)
+
+
+def run_chaos(plan: ChaosPlan, progress: Callable[[str], None] = lambda _: None) -> ChaosReport:
+    started = time.monotonic()
+    report = ChaosReport(plan)
+    retries: Counter[str] = Counter()
+    with counting_retries(retries):
+        _run(plan, report, started, progress, retries)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callable[[str], None],
+         retries: Counter[str]) -> None:
+
+    def step(message: str) -> None:
+        progress(f"[{time.monotonic() - started:6.1f} s] {message}")
+
+    api_faults = ApiFaults(rate=plan.api_failure_rate, timeout_seconds=plan.vendor_timeout_seconds + 0.5,
+                           slow_seconds=plan.vendor_timeout_seconds / 4)
+    callback_faults = CallbackFaults(duplicate_rate=plan.callback_duplicate_rate, max_copies=6,
+                                     reorder_seconds=plan.callback_reorder_seconds,
+                                     late_rate=plan.callback_late_rate)
+    crashes = DispatcherCrashes(plan.crash_share, plan.seed)
+    with LocalStack(drop_rate=plan.callback_drop_rate, dial_delay=plan.dial_delay, retry_interval=0.2,
+                    seed=plan.seed, log_level="CRITICAL", gateway_workers=plan.gateway_workers, aws_in_process=True,
+                    api_faults=api_faults, callback_faults=callback_faults, batch_size=plan.batch_size,
+                    vendor_http_timeout=plan.vendor_timeout_seconds,
+                    dynamodb_faults=DynamoDbFaults(rate=plan.dynamodb_fault_rate)) as stack, \
+            httpx.Client(base_url=stack.url, timeout=120) as client:
+        stack.sqs_driver.duplicate_rate = plan.sqs_duplicate_rate
+        campaigns: dict[str, str] = {}
+        accepted: dict[str, int] = {}
+        for vendor, simulator in stack.simulators.items():
+            contacts = demo_contacts(plan.contacts_per_vendor, seed=plan.seed, prefix=vendor)
+            answer = client.post("/campaigns", json={"name": f"chaos ({vendor})", "vendor": vendor,
+                                                     "vendorOptions": simulator.demo_options(), "contacts": contacts})
+            answer.raise_for_status()
+            campaigns[vendor] = answer.json()["campaignId"]
+            accepted[vendor] = answer.json()["accepted"]
+        step(f"campaigns created: {accepted}")
+        planned = stack.fire("DailyTaskCreation")
+        step(f"daily schedule: {planned.get('contacts')} contacts in {planned.get('batches')} batches")
+        with crashes.installed():
+            drained = stack.drain_dispatch_queue()
+        step(f"dispatch queue drained: {drained.invocations} deliveries, {drained.returned} returned for retry")
+        settled = _wait(stack, plan.settle_timeout)
+        step(f"vendors {'idle' if settled else 'STILL BUSY'}; polling")
+        poll_runs, recovered = 0, 0
+        for _ in range(plan.poll_runs):
+            polled = stack.fire("ResultPolling")
+            poll_runs += 1
+            recovered += polled.get("recovered", 0)
+            if not polled.get("failed_tasks"):
+                break
+        after_poll = read_table(stack)
+        step(f"{poll_runs} poll run(s): {recovered} outcomes recovered; releasing late callbacks and the burst")
+        late = sum(simulator.courier.release_late() for simulator in stack.simulators.values())
+        burst = sum(simulator.courier.replay(plan.replay_share) for simulator in stack.simulators.values())
+        burst_settled = _wait(stack, plan.settle_timeout)
+        step(f"{late} late callbacks and a burst of {burst} replayed callbacks delivered")
+        final = read_table(stack)
+        views = {vendor: client.get(f"/campaigns/{campaign_id}").json() for vendor, campaign_id in campaigns.items()}
+        dispatch_depth = _queue_depth(stack, stack.sqs_driver.queue_url)
+        dead_letters = sum(_queue_depth(stack, url) for queue_id, url in stack.queue_urls.items()
+                           if url != stack.sqs_driver.queue_url)
+
+        _fault_figures(report, stack, crashes, late, burst)
+        _invariants(report, plan, stack, campaigns, accepted, after_poll, final, views)
+        report.check("vendors idle at the end (calls, callbacks)", True, settled and burst_settled)
+        report.check("dispatch queue empty / dead-letter queue empty", "0 / 0", f"{dispatch_depth} / {dead_letters}")
+        report.notes.append(f"poll runs: {poll_runs} (a run is repeated when a vendor outage stopped it on a task); "
+                            f"outcomes recovered by polling: {recovered}")
+        report.notes.append(f"adapter retries of vendor requests: {sum(retries.values()):,} {dict(retries)}")
+
+
+def _fault_figures(report: ChaosReport, stack: LocalStack, crashes: DispatcherCrashes, late: int, burst: int) -> None:
+    simulators = stack.simulators.values()
+    injected: Counter[str] = Counter()
+    requests = 0
+    for simulator in simulators:
+        if simulator.api is not None:
+            injected.update(simulator.api.injected)
+            requests += simulator.api.requests
+    mix = " · ".join(f"{kind.replace('_', ' ')} {injected[kind]}" for kind in API_FAULT_KINDS)
+    report.faults.append((f"vendor API faults ({stack.api_faults.rate:.0%} of {requests:,} requests)",
+                          f"{sum(injected.values()):,}", mix))
+    retried = stack.sqs_driver
+    report.faults.append(("dispatcher crash after the vendor accepted", f"{len(crashes.crashed_batches)}",
+                          "batches redelivered by SQS, re-sent with the same ids"))
+    report.faults.append(("SQS batch delivered twice", f"{retried.duplicates_delivered}",
+                          "the second delivery finds nothing left to send"))
+    couriers = [simulator.courier for simulator in simulators]
+    dropped = sum(courier.dropped for courier in couriers)
+    copies = sum(courier.extra_copies for courier in couriers)
+    refused = sum(count for courier in couriers for status, count in courier.statuses.items()
+                  if status is not None and 400 <= status < 500)
+    answers_5xx = sum(count for courier in couriers for status, count in courier.statuses.items()
+                      if status is not None and status >= 500)
+    report.faults.append(("callbacks dropped for good", f"{dropped:,}", "recovered by polling"))
+    report.faults.append(("callback copies (duplicates up to 6x, burst)", f"{copies:,}",
+                          f"{burst:,} of them in the final burst; stored once"))
+    report.faults.append(("callbacks held back past the poll", f"{late:,}", "arrive after the poll: change nothing"))
+    report.faults.append(("callbacks reordered (random delay)", f"{stack.callback_faults.reorder_seconds} s",
+                          "NXTele order callbacks may overtake their call callbacks"))
+    faulted = stack.answers_after_dynamodb_fault
+    report.faults.append((f"DynamoDB throttling in the webhooks function ({stack.dynamodb_faults.rate:.0%} of calls)",
+                          f"{stack.dynamodb_faults_injected:,}",
+                          f"{sum(faulted.values()):,} callbacks answered {dict(faulted)}; vendors retried"))
+    delivered = sum(courier.delivered for courier in couriers)
+    abandoned = sum(courier.abandoned for courier in couriers)
+    report.notes.append(f"callbacks: {delivered:,} deliveries answered 200, {answers_5xx:,} answered 5xx and retried, "
+                        f"{refused:,} refused (4xx), {abandoned:,} given up by the vendor after its last retry")
+    report.check("callbacks refused by dialhub (4xx)", 0, refused)
+    report.check("callbacks met by a DynamoDB fault answered 5xx", sum(faulted.values()),
+                 sum(count for status, count in faulted.items() if status is not None and status >= 500))
+
+
+def _invariants(report: ChaosReport, plan: ChaosPlan, stack: LocalStack, campaigns: dict[str, str],
+                accepted: dict[str, int], after_poll: TableView, final: TableView,
+                views: dict[str, dict[str, Any]]) -> None:
+    expected_total = sum(accepted.values())
+    dialled_once = dialled_twice = never = 0
+    finals = closing_ok = one_closing = 0
+    dial_records: Counter[int] = Counter()  # records per contact -> contacts
+    outcome_mismatch = 0
+    counts_exact = True
+    for vendor, campaign_id in campaigns.items():
+        simulator = stack.simulators[vendor]
+        requests = simulator.dial_requests
+        dialled_once += sum(1 for count in requests.values() if count == 1)
+        dialled_twice += sum(1 for count in requests.values() if count > 1)
+        never += max(0, accepted[vendor] - len(requests))
+        contacts = {key: item for key, item in final.contacts.items() if key[0] == campaign_id}
+        closing: Counter[tuple[str, str]] = Counter()
+        closing_call: dict[tuple[str, str], dict[str, Any]] = {}
+        stored_ids = set()
+        for (call_vendor, call_id), item in final.calls.items():
+            if call_vendor != vendor or item.get("campaignId") != campaign_id:
+                continue
+            stored_ids.add(call_id)
+            if item.get("closesContact") and item.get("final"):
+                key = (campaign_id, str(item.get("contactId")))
+                closing[key] += 1
+                closing_call[key] = item
+        for key, contact in contacts.items():
+            finals += contact.get("state") == "final"
+            one_closing += closing[key] == 1
+            call = closing_call.get(key)
+            closing_ok += bool(call and call.get("vendorCallId") == contact.get("lastCallId")
+                               and call.get("disposition") == contact.get("disposition"))
+            dial_records[final.dial_records[key]] += 1
+        reported = simulator.reported_call_ids()
+        outcome_mismatch += len(reported ^ stored_ids)
+        view = views[vendor]
+        by_state = view.get("byState", {})
+        by_disposition = Counter(str(item.get("disposition")) for item in contacts.values())
+        counts_exact &= (by_state == {"final": accepted[vendor]}
+                         and Counter(view.get("byDisposition", {})) == by_disposition)
+
+    report.check("contacts dialled exactly once (vendor-accepted requests)", expected_total, dialled_once)
+    report.check("contacts dialled twice or more", 0, dialled_twice)
+    report.check("contacts never dialled (lost)", 0, never)
+    report.check("contacts final", expected_total, finals)
+    report.check("contacts with exactly one closing outcome", expected_total, one_closing)
+    report.check("contact agrees with its closing outcome", expected_total, closing_ok)
+    report.check("vendor calls without exactly one stored outcome", 0, outcome_mismatch)
+    report.check("campaign counts (GET /campaigns) exact", True, counts_exact)
+    report.check("dial-history records: one per contact", expected_total, dial_records[1],
+                 holds=dial_records[1] == expected_total)
+    if dial_records[1] != expected_total:
+        report.notes.append(f"dial-history records per contact (the frequency cap's count): "
+                            f"{dict(sorted(dial_records.items()))} (records: contacts)")
+    report.notes.append(f"vendor tasks still open after the poll: {final.open_tasks} (a task closes once its "
+                        "submitted count of closing results is in)")
+
+    lost_reports: list[Reported] = []
+    for simulator in stack.simulators.values():
+        lost_reports += simulator.courier.dropped_reports + simulator.courier.late_reports
+    unrecovered = 0
+    for vendor, simulator in stack.simulators.items():
+        for reported in simulator.courier.dropped_reports + simulator.courier.late_reports:
+            item = after_poll.calls.get((vendor, reported.call_id))
+            if item is None or not item.get("final") or (reported.closes and not item.get("closesContact")):
+                unrecovered += 1
+    report.check("dropped or late callbacks recovered by the poll", len(lost_reports), len(lost_reports) - unrecovered)
+
+    regressed = sum(1 for key, item in after_poll.calls.items()
+                    if item.get("final") and _final_fields(final.calls.get(key, {})) != _final_fields(item))
+    regressed += sum(1 for key, item in after_poll.contacts.items()
+                     if item.get("state") == "final" and _contact_fields(final.contacts.get(key, {}))
+                     != _contact_fields(item))
+    report.check("final outcomes or contacts changed by later callbacks", 0, regressed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts-per-vendor", type=int, default=ChaosPlan.contacts_per_vendor)
+    parser.add_argument("--seed", type=int, default=ChaosPlan.seed)
+    parser.add_argument("--quiet", action="store_true", help="print only the figure table")
+    arguments = parser.parse_args(argv)
+    plan = ChaosPlan(contacts_per_vendor=arguments.contacts_per_vendor, seed=arguments.seed)
+    progress = (lambda _: None) if arguments.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    report = run_chaos(plan, progress)
+    print(report.table(), flush=True)
+    print(recorded_figures(), flush=True)
+    return 0 if report.ok else 1
+
+
+REPORTS = Path(__file__).resolve().parent.parent / ".reports"
+
+
+def recorded_figures(reports: Path = REPORTS) -> str:
+    """The bad-input and attack figures the security tests recorded (`make test` runs them just before)."""
+    files = sorted(reports.glob("*.json"))
+    if not files:
+        return "bad input and attack: no figures recorded (run pytest tests/security first)"
+    lines = ["bad input and attack (recorded by tests/security in this run's pytest):"]
+    for path in files:
+        figures = json.loads(path.read_text())
+        shown = ", ".join(f"{key} {value}" for key, value in figures.items()
+                          if isinstance(value, int | float | bool) and not isinstance(value, dict))
+        lines.append(f"  {path.stem}: {shown}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

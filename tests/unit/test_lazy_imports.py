@@ -1,0 +1,41 @@
+"""Cold start: a function imports only what its path needs (the figures are in BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "layers" / "dialhub"
+
+
+def _modules_after_import(function: str) -> set[str]:
+    """The modules loaded by importing functions/<function>/app.py in a fresh interpreter, as Lambda does."""
+    code = (
+        "import importlib.util, json, sys\n"
+        f"sys.path[:0] = [{str(LAYER)!r}, {str(ROOT / 'functions' / function)!r}]\n"
+        f"spec = importlib.util.spec_from_file_location('app', {str(ROOT / 'functions' / function / 'app.py')!r})\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    environment = {"AWS_REGION": "us-east-1", "TABLE_NAME": "t", "PATH": "", "PYTHONDONTWRITEBYTECODE": "1"}
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                               env=environment, timeout=120)
+    return set(json.loads(completed.stdout.strip().splitlines()[-1]))
+
+
+def test_storing_a_callback_does_not_import_an_http_client() -> None:
+    modules = _modules_after_import("webhooks")
+    assert "dialhub.webhooks" in modules  # the handler really was imported
+    assert not {"httpx", "stamina"} & modules
+
+
+@pytest.mark.parametrize("function", ["webhooks", "scheduler", "dispatcher", "poller"])
+def test_only_the_api_loads_the_openapi_machinery_and_no_function_loads_the_batch_utility(function: str) -> None:
+    modules = _modules_after_import(function)
+    assert "aws_lambda_powertools.event_handler.openapi" not in modules
+    assert "aws_lambda_powertools.utilities.batch" not in modules
