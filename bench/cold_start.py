@@ -50,7 +50,7 @@ def _environment(pycache: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "AWS_", "POWERTOOLS_"))}
     env.update({"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "dialhub",
                 "POWERTOOLS_METRICS_NAMESPACE": "Dialhub", "POWERTOOLS_LOG_LEVEL": "INFO",
-                "TABLE_NAME": "dialhub-bench", "PYTHONPYCACHEPREFIX": pycache})
+                "PYDANTIC_DISABLE_PLUGINS": "__all__", "TABLE_NAME": "dialhub-bench", "PYTHONPYCACHEPREFIX": pycache})
     return env
 
 
