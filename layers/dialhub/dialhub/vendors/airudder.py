@@ -57,11 +57,9 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-import httpx
-import stamina
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -90,6 +88,9 @@ from dialhub.vendors.base import (
     source_ip_allowed,
 )
 
+if TYPE_CHECKING:  # httpx (and stamina) are imported where a request is sent: callbacks need neither
+    import httpx
+
 VENDOR = "airudder"
 USER_AGENT = "Airudder"
 SUCCESS_CODES = frozenset({200, 0})
@@ -101,7 +102,6 @@ PATH_CANCEL_CALL = "/service/cloud/cancelphonecall"
 PATH_OPERATION = "/service/cloud/operation"
 # Creating a task of thousands of numbers can be slow (JULO uses 120 s); a timed-out create is safe to
 # repeat (same TaskName -> 10508), so a generous read timeout only saves a round trip.
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 TOKEN_REFRESH_AFTER = dt.timedelta(hours=23)  # tokens live 24 h (TOKEN); refresh a little early
@@ -546,7 +546,7 @@ def _text(value: Any) -> str | None:
 
 class AirudderAdapter(AccountAdapter):
     name: ClassVar[str] = VENDOR
-    http_timeout: ClassVar[httpx.Timeout] = HTTP_TIMEOUT
+    http_read_seconds: ClassVar[float] = 30.0
 
     def __init__(self, account: AirudderAccount, http: httpx.Client | None = None,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
@@ -632,6 +632,8 @@ class AirudderAdapter(AccountAdapter):
                                             f"before {paused_until.isoformat(timespec='seconds')}")
         backoff = self.account.query_backoff_seconds
         try:
+            import stamina
+
             for attempt in stamina.retry_context(on=QueryLimited, attempts=self.account.query_retries + 1,
                                                   timeout=None, wait_initial=backoff, wait_max=max(backoff * 4, 0.1),
                                                   wait_jitter=backoff / 2):

@@ -31,9 +31,8 @@ import hmac
 import json
 import unicodedata
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -58,6 +57,9 @@ from dialhub.vendors.base import (
     post_json,
     source_ip_allowed,
 )
+
+if TYPE_CHECKING:  # httpx (and stamina) are imported where a request is sent: callbacks need neither
+    import httpx
 
 VENDOR = "blu"
 SUCCESS = 2000

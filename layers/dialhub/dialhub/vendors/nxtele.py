@@ -54,11 +54,9 @@ import json
 import math
 import uuid as uuid_lib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-import httpx
-import stamina
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -94,6 +92,9 @@ from dialhub.vendors.base import (
     post_json,
     source_ip_allowed,
 )
+
+if TYPE_CHECKING:  # httpx (and stamina) are imported where a request is sent: callbacks need neither
+    import httpx
 
 VENDOR = "nxtele"
 PRODUCT_ID = "callbot"
@@ -487,6 +488,8 @@ class NxteleAdapter(AccountAdapter):
         content = serialise(payload)
         client: Any = _VerifiedClient(self.http, self._verify_response)
         try:
+            import stamina
+
             for attempt in stamina.retry_context(on=_Busy, attempts=BUSY_RETRY_ATTEMPTS, wait_initial=0.5,
                                                   wait_max=3.0, timeout=10.0):
                 with attempt:
