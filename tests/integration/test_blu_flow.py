@@ -282,9 +282,11 @@ def test_a_plan_run_out_of_time_stops_between_batches_and_the_next_run_goes_on(
 
     monkeypatch.setattr(planning, "time", Clock)
     first = scheduler.handle(load_event("schedules/daily_plan.json"), deps, remaining_seconds=60.0)
-    assert (first["contacts"], first["unfinished"]) == (2_000, 2)  # one flush of one; the other not begun
+    # Campaigns come in id order (random ids): the large one stops after one flush and the other is not
+    # begun, or the small one is planned whole and the large one is not begun.
+    assert (first["contacts"], first["unfinished"]) in {(2_000, 2), (5, 1)}
     monkeypatch.undo()
     rest = scheduler.handle(load_event("schedules/replan.json"), deps)  # both count as running today
-    assert (rest["contacts"], rest["unfinished"]) == (505, 0)
+    assert (rest["contacts"], rest["unfinished"]) == (2_505 - first["contacts"], 0)
     assert len(drain_queue(deps, template)) == 14
     assert [states(deps.store, campaign_id) for campaign_id in campaigns] == [{"planned": 2_500}, {"planned": 5}]
