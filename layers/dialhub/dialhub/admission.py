@@ -9,12 +9,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dialhub.compliance import PastCall, Policy, clearance, recipient_zones
-from dialhub.models import Contact, Hold
+from dialhub.models import REDIAL_HOLD, Contact, Hold
 from dialhub.store import Store
 
 # Vendors dial a request on its task day; a conversation is looked for up to this long after its request.
 REQUEST_TO_CALL_LAG = dt.timedelta(days=3)
-REDIAL = "redial"
 
 
 @dataclass
@@ -41,7 +40,7 @@ def admit(contacts: list[Contact], store: Store, now: dt.datetime, policy: Polic
         elif (suppression := suppressed.get(contact.phone)) is not None:
             admission.held[contact.contact_id] = Hold(reason="suppressed", detail=suppression.reason,
                                                       until=suppression.until, checked_at=now)
-        elif contact.hold is not None and contact.hold.reason == REDIAL and (contact.hold.until or now) > now:
+        elif contact.hold is not None and contact.hold.reason == REDIAL_HOLD and (contact.hold.until or now) > now:
             admission.held[contact.contact_id] = contact.hold
         elif policy is not None and not (verdict := clearance(
                 policy, recipient_zones(contact.phone, contact.timezone), history.get(contact.contact_id, []),

@@ -106,6 +106,9 @@ class Campaign(WireModel):
     created_at: dt.datetime
 
 
+REDIAL_HOLD = "redial"  # the hold reason of a contact the campaign's policy calls again after `until`
+
+
 class Hold(WireModel):
     """Why a queued contact was not sent, and from when it may be (compliance, checked at plan and dispatch)."""
 

@@ -6,9 +6,8 @@ import datetime as dt
 from collections import Counter
 from zoneinfo import ZoneInfo
 
-from dialhub.admission import REDIAL
 from dialhub.compliance import redial_plan
-from dialhub.models import CallOutcome, Hold
+from dialhub.models import REDIAL_HOLD, CallOutcome, Hold
 from dialhub.observability import count_metric
 from dialhub.policies import campaign_policies
 from dialhub.store import RecordResult, RedialRequest, Store
@@ -47,7 +46,7 @@ def _redial_request(outcome: CallOutcome, store: Store, now: dt.datetime) -> Red
     plan = redial_plan(policy, outcome.disposition, outcome.ended_at or now)
     if plan is None:
         return None
-    hold = Hold(reason=REDIAL, detail=f"{outcome.disposition.value}; policy {policy.name}", until=plan.at,
+    hold = Hold(reason=REDIAL_HOLD, detail=f"{outcome.disposition.value}; policy {policy.name}", until=plan.at,
                 checked_at=now)
     return RedialRequest(hold=hold, max_attempts=plan.max_attempts,
                          dial_date=plan.at.astimezone(ZoneInfo(campaign.timezone)).date())
