@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dialhub.compliance import PRESETS
+from dialhub.compliance import preset
 from dialhub.store import DialRecord
 from tests.conftest import api_event, call_api, dispatch_records, drain_queue, load_event, plan_now
 from tests.integration.test_blu_flow import _campaign
@@ -23,14 +23,14 @@ def test_the_stored_example_policy_round_trips_and_presets_are_read_only(deps: A
     assert status == 200 and stored["name"] == "collections-ph"
     status, read = call_api(deps, api_event("api/get_policy.json", path={"name": "collections-ph"}))
     assert status == 200 and read == stored and read["restrictedDates"] == ["2026-12-25", "2026-12-30"]
-    status, preset = call_api(deps, load_event("api/get_policy.json"))
-    assert status == 200 and preset["frequencyCap"] == {"attempts": 7, "days": 7}
-    assert _put(deps, "us-regulation-f", PRESETS["us-regulation-f"].to_wire())[0] == 409
+    status, shipped = call_api(deps, load_event("api/get_policy.json"))
+    assert status == 200 and shipped["frequencyCap"] == {"attempts": 7, "days": 7}
+    assert _put(deps, "us-regulation-f", preset("us-regulation-f").to_wire())[0] == 409
     assert call_api(deps, api_event("api/get_policy.json", path={"name": "nothing-here"}))[0] == 404
 
 
 def test_bad_policies_answer_422_naming_the_field(deps: Any) -> None:
-    good = PRESETS["strict-default"].to_wire() | {"name": "mine"}
+    good = preset("strict-default").to_wire() | {"name": "mine"}
     cases = [
         ({"windows": []}, "body.windows"),
         ({"windows": [{"weekdays": [1], "start": "20:00", "end": "09:00"}]}, "body.windows.0"),

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialhub.compliance import (
-    PRESETS,
     FrequencyCap,
     PastCall,
     Policy,
@@ -21,6 +20,7 @@ from dialhub.compliance import (
     clearance,
     narrower_window,
     next_allowed,
+    preset,
     recipient_zones,
     redial_plan,
     vendor_window,
@@ -30,7 +30,7 @@ from dialhub.models import CallingWindow
 
 UTC = dt.UTC
 NEW_YORK = "America/New_York"
-REG_F = PRESETS["us-regulation-f"]
+REG_F = preset("us-regulation-f")
 
 
 def _utc(*args: int) -> dt.datetime:
@@ -87,7 +87,7 @@ def test_several_zones_allow_only_the_hours_common_to_all() -> None:
     assert _local(begin, "America/Los_Angeles").time() == dt.time(8)  # the later start
     assert _local(end, NEW_YORK).time() == dt.time(21)  # the earlier end
     # New York and Manila are 13 hours apart: two 11-hour windows (09:00-20:00) have nothing in common.
-    strict, far_apart = PRESETS["strict-default"], [NEW_YORK, "Asia/Manila"]
+    strict, far_apart = preset("strict-default"), [NEW_YORK, "Asia/Manila"]
     assert next_allowed(strict, far_apart, _utc(2026, 11, 25)) is None
     assert clearance(strict, far_apart, [], _utc(2026, 11, 25)).reason == "no_common_window"
 
@@ -112,11 +112,11 @@ def test_a_conversation_keeps_the_line_quiet_for_the_policys_gap() -> None:
     now = _utc(2026, 11, 25, 15)
     talked = [PastCall(now - dt.timedelta(days=2), conversation=True)]
     assert capped_until(REG_F, talked, now) == now + dt.timedelta(days=5)
-    assert capped_until(PRESETS["korea-debt-collection"], talked, now) is None
+    assert capped_until(preset("korea-debt-collection"), talked, now) is None
 
 
 def test_redial_rules_stop_or_schedule_the_next_attempt() -> None:
-    policy = PRESETS["strict-default"]
+    policy = preset("strict-default")
     ended = _utc(2026, 11, 25, 3)
     assert redial_plan(policy, Disposition.NOT_CONNECTED, ended) == Redial(ended + dt.timedelta(hours=4), 3)
     assert redial_plan(policy, Disposition.HUNG_UP, ended) == Redial(ended + dt.timedelta(days=1), 2)

@@ -13,13 +13,16 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "dialhub"
 
 
-def _modules_after_import(function: str) -> set[str]:
-    """The modules loaded by importing functions/<function>/app.py in a fresh interpreter, as Lambda does."""
+def _modules_after_import(function: str, then: str = "") -> set[str]:
+    """The modules loaded by importing functions/<function>/app.py in a fresh interpreter, as Lambda does, and
+    by running `then` (with the module as `app`) after it."""
     code = (
         "import importlib.util, json, sys\n"
         f"sys.path[:0] = [{str(LAYER)!r}, {str(ROOT / 'functions' / function)!r}]\n"
         f"spec = importlib.util.spec_from_file_location('app', {str(ROOT / 'functions' / function / 'app.py')!r})\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "app = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(app)\n"
+        f"{then}\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     environment = {"AWS_REGION": "us-east-1", "TABLE_NAME": "t", "PATH": "", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -39,3 +42,18 @@ def test_only_the_api_loads_the_openapi_machinery_and_no_function_loads_the_batc
     modules = _modules_after_import(function)
     assert "aws_lambda_powertools.event_handler.openapi" not in modules
     assert "aws_lambda_powertools.utilities.batch" not in modules
+
+
+def test_the_api_validates_requests_without_powertools_openapi_validation() -> None:
+    refused = (
+        "event = json.load(open(" + repr(str(ROOT / "events" / "api" / "create_campaign.json")) + "))\n"
+        "event['body'] = json.dumps({'name': ''})\n"
+        "answer = app.handle(event, None, None)\n"
+        "assert answer['statusCode'] == 422 and 'body.name' in answer['body'], answer\n"
+    )
+    modules = _modules_after_import("api", refused)
+    assert "dialhub.api" in modules
+    assert not {"aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+                "aws_lambda_powertools.event_handler.openapi.dependant",
+                "aws_lambda_powertools.event_handler.openapi.encoders",
+                "aws_lambda_powertools.event_handler.openapi.models"} & modules

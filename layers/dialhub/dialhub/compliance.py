@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -267,35 +268,45 @@ def _days(*weekdays: int) -> list[int]:
     return list(weekdays)
 
 
-_EVERY_DAY = _days(1, 2, 3, 4, 5, 6, 7)
-_STOP = RedialRule(stop=True)
-_STOP_ON = (Disposition.PROMISE_TO_PAY, Disposition.PROMISE_TO_PAY_NO_DATE, Disposition.ALREADY_PAID,
-            Disposition.REFUSED_TO_PAY, Disposition.WRONG_PERSON, Disposition.COMPLAINT, Disposition.OPT_OUT,
-            Disposition.DO_NOT_CALL, Disposition.NOT_INTERESTED, Disposition.INTERESTED)
-_RETRY_UNREACHED = {Disposition.NOT_CONNECTED: RedialRule(retry_after_minutes=240, max_attempts=3),
-                    Disposition.VOICEMAIL: RedialRule(retry_after_minutes=240, max_attempts=3),
-                    Disposition.HUNG_UP: RedialRule(retry_after_minutes=24 * 60, max_attempts=2)}
+PRESET_NAMES = ("strict-default", "us-regulation-f", "korea-debt-collection")
 
-PRESETS: dict[str, Policy] = {
-    policy.name: policy for policy in (
+
+def preset(name: str) -> Policy | None:
+    """A shipped, read-only policy by name; None for any other name."""
+    return _presets().get(name)
+
+
+@cache
+def _presets() -> dict[str, Policy]:
+    """Built on first use, not at import: validating them costs every function's cold start (`make bench`)."""
+    every_day = _days(1, 2, 3, 4, 5, 6, 7)
+    stop = RedialRule(stop=True)
+    stop_on = (Disposition.PROMISE_TO_PAY, Disposition.PROMISE_TO_PAY_NO_DATE, Disposition.ALREADY_PAID,
+               Disposition.REFUSED_TO_PAY, Disposition.WRONG_PERSON, Disposition.COMPLAINT, Disposition.OPT_OUT,
+               Disposition.DO_NOT_CALL, Disposition.NOT_INTERESTED, Disposition.INTERESTED)
+    retry_unreached = {Disposition.NOT_CONNECTED: RedialRule(retry_after_minutes=240, max_attempts=3),
+                       Disposition.VOICEMAIL: RedialRule(retry_after_minutes=240, max_attempts=3),
+                       Disposition.HUNG_UP: RedialRule(retry_after_minutes=24 * 60, max_attempts=2)}
+    redial = {**retry_unreached, **dict.fromkeys(stop_on, stop)}
+    presets = (
         Policy(name="strict-default",
                description="Conservative default: Mon-Sat 09:00-20:00 recipient time, 3 calls per 7 days, "
                            "24 h quiet after a conversation",
                windows=[WeeklyWindow(weekdays=_days(1, 2, 3, 4, 5, 6), start=dt.time(9), end=dt.time(20))],
                frequency_cap=FrequencyCap(attempts=3, days=7), min_gap_after_conversation_hours=24,
-               redial={**_RETRY_UNREACHED, **dict.fromkeys(_STOP_ON, _STOP)}),
+               redial=redial),
         Policy(name="us-regulation-f",
                description="US Regulation F (12 CFR 1006.14) safe harbour: 08:00-21:00 consumer time, at most "
                            "7 calls in 7 days per debt, none for 7 days after a conversation",
-               windows=[WeeklyWindow(weekdays=_EVERY_DAY, start=dt.time(8), end=dt.time(21))],
+               windows=[WeeklyWindow(weekdays=every_day, start=dt.time(8), end=dt.time(21))],
                frequency_cap=FrequencyCap(attempts=7, days=7), min_gap_after_conversation_hours=7 * 24,
-               redial={**_RETRY_UNREACHED, **dict.fromkeys(_STOP_ON, _STOP)}),
+               redial=redial),
         Policy(name="korea-debt-collection",
                description="Korea: no contact 21:00-08:00; weekly contact limit (set to 7 per 7 days here; "
                            "confirm the limit that applies to your licence)",
-               windows=[WeeklyWindow(weekdays=_EVERY_DAY, start=dt.time(8), end=dt.time(21))],
+               windows=[WeeklyWindow(weekdays=every_day, start=dt.time(8), end=dt.time(21))],
                frequency_cap=FrequencyCap(attempts=7, days=7),
-               redial={**_RETRY_UNREACHED, **dict.fromkeys(_STOP_ON, _STOP)}),
+               redial=redial),
     )
-}
-DEFAULT_POLICY = "strict-default"
+    assert tuple(policy.name for policy in presets) == PRESET_NAMES
+    return {policy.name: policy for policy in presets}

@@ -41,7 +41,7 @@ LocalTime = Annotated[dt.time, AfterValidator(_wall_clock), WithJsonSchema(
 class WireModel(BaseModel):
     """camelCase JSON outside, snake_case Python inside."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
     def to_wire(self, exclude: set[str] | None = None) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=exclude)

@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
-from dialhub.compliance import PRESETS, Policy
+from dialhub.compliance import PRESET_NAMES, Policy, preset
 from dialhub.errors import Conflict, InvalidField, NotFound
 from dialhub.models import Campaign
 from dialhub.store import Store
@@ -18,7 +18,7 @@ _T = TypeVar("_T")
 
 
 def find_policy(store: Store, name: str) -> Policy | None:
-    return PRESETS.get(name) or store.get_policy(name)
+    return preset(name) or store.get_policy(name)
 
 
 def campaign_policy(store: Store, campaign: Campaign) -> Policy | None:
@@ -34,7 +34,7 @@ def require_policy(store: Store, name: str) -> Policy:
 
 
 def save_policy(store: Store, name: str, policy: Policy) -> Policy:
-    if name in PRESETS:
+    if name in PRESET_NAMES:
         raise Conflict(f"{name} is a preset; store your variant under another name")
     if policy.name != name:
         raise InvalidField("name", "must match the name in the path")
