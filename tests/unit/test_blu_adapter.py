@@ -137,6 +137,18 @@ def test_unknown_code_maps_to_unknown_and_is_counted(adapter: BluAdapter, monkey
     assert counted == [("UnknownVendorCode", {"vendor": "blu"})]
 
 
+@pytest.mark.parametrize(("text", "utc"), [
+    ("2026-11-25 10:00:05", "2026-11-25T02:00:05+00:00"),  # the account's zone is Asia/Manila, UTC+8
+    (" 2026-1-5 3:04:05 ", "2026-01-04T19:04:05+00:00"),  # unpadded fields, as strptime reads them
+    ("2026-02-30 10:00:00", None), ("2026-11-25 24:00:00", None), ("2026-11-25T10:00:05", None),
+    ("2026-11-25", None), ("", None), ("soon", None),
+])
+def test_wall_clock_times_are_read_in_the_account_zone(adapter: BluAdapter, text: str, utc: str | None) -> None:
+    item = {"callId": 3, "code": "PTP", "startTime": text}
+    [outcome] = adapter.parse_callback(_callback(item)).outcomes
+    assert (outcome.started_at.isoformat() if outcome.started_at else None) == utc
+
+
 def test_every_table_code_is_known() -> None:
     assert all(code in CODES for code in ("PTP", "ptp", "D00", "NAN", "undefined"))
 
