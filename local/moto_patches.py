@@ -10,12 +10,19 @@
 3. Queries that do not sort the whole table. moto's query walks every item of the table, sorted, before it
    keeps the ones with the asked key (and then sorts those again): with thousands of contacts and calls
    every query cost tens of milliseconds. Inside a query the walk is left unsorted; scans keep moto's order.
+4. Update expressions parsed once and their clauses counted once. moto parses an UpdateExpression twice per
+   request and counts its SET/REMOVE/ADD clauses again at every node of the tree (quadratic in the number of
+   attributes): an outcome's 25-attribute SET took it 20 ms. The parse is kept per expression text (moto's
+   validator works on a copy) and the clauses are counted once, from the root, which finds every clause.
+   Each of the validator's ten tree walks also rebuilt its map of node types at every node: it is built once
+   per walker.
 
 The local stack applies them while it runs and restores moto's own when it stops.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -27,6 +34,9 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import expressions as moto_expressions
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+from moto.dynamodb.parsing.validators import ActionCountValidator
 from moto.dynamodb.responses import DynamoHandler
 
 _TRANSACTIONS = threading.Lock()
@@ -82,6 +92,10 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
 
 
 _ORIGINAL_TRANSACT = DynamoDBBackend.transact_write_items
+_ORIGINAL_MAKE = moto_expressions.UpdateExpressionParser.__dict__["make"]
+_ORIGINAL_COUNT = ActionCountValidator.traverse
+_ORIGINAL_NODE_TYPES = DepthFirstTraverser.nodes_to_be_processed
+_ORIGINAL_PROCESS = DepthFirstTraverser.process
 _ORIGINAL_CALL_ACTION = DynamoHandler.call_action
 _ORIGINAL_QUERY = Table.query
 _ORIGINAL_ALL_ITEMS = Table.all_items
@@ -108,11 +122,47 @@ def _all_items(self: Table) -> list[Any]:
     return [item for hash_set in self.items.values() for item in hash_set.values()]
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed_update(expression: str) -> Any:
+    return _ORIGINAL_MAKE.__func__(moto_expressions.UpdateExpressionParser, expression)
+
+
+def _make(cls: Any, expression: str) -> Any:
+    return _parsed_update(expression)
+
+
+def _count_clauses_once(self: ActionCountValidator, node: Any) -> Any:
+    return self.verify_action_counts(node)
+
+
+def _node_map(self: DepthFirstTraverser) -> dict[type, Any]:
+    if (found := self.__dict__.get("_node_map")) is None:
+        found = self.__dict__["_node_map"] = self._processing_map()
+    return found
+
+
+def _node_types(self: DepthFirstTraverser) -> tuple[type, ...]:
+    if (found := self.__dict__.get("_node_types")) is None:
+        found = self.__dict__["_node_types"] = tuple(_node_map(self))
+    return found
+
+
+def _process(self: DepthFirstTraverser, node: Any) -> Any:
+    for node_type, processor in _node_map(self).items():
+        if isinstance(node, node_type):
+            return processor(node)
+    return None
+
+
 def apply() -> None:
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     DynamoHandler.call_action = _call_action  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
+    moto_expressions.UpdateExpressionParser.make = classmethod(_make)  # type: ignore[method-assign,assignment]
+    ActionCountValidator.traverse = _count_clauses_once  # type: ignore[method-assign]
+    DepthFirstTraverser.nodes_to_be_processed = _node_types  # type: ignore[method-assign]
+    DepthFirstTraverser.process = _process  # type: ignore[method-assign]
 
 
 def restore() -> None:
@@ -120,3 +170,7 @@ def restore() -> None:
     DynamoHandler.call_action = _ORIGINAL_CALL_ACTION  # type: ignore[method-assign]
     Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
     Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]
+    moto_expressions.UpdateExpressionParser.make = _ORIGINAL_MAKE  # type: ignore[method-assign,assignment]
+    ActionCountValidator.traverse = _ORIGINAL_COUNT  # type: ignore[method-assign]
+    DepthFirstTraverser.nodes_to_be_processed = _ORIGINAL_NODE_TYPES  # type: ignore[method-assign]
+    DepthFirstTraverser.process = _ORIGINAL_PROCESS  # type: ignore[method-assign]
