@@ -1,0 +1,110 @@
+"""The local stack's faster moto answers every store operation exactly as moto itself does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from dialhub.dispositions import CallStatus, Disposition
+from dialhub.models import CallOutcome, Campaign, Contact, DialState, Suppression, VendorTask
+from dialhub.store import DialRecord, RedialRequest, Store
+from local import moto_patches
+from local.template import SamTemplate
+
+T0 = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+
+
+def _outcome(call_id: str, contact_id: str, status: CallStatus, **changes: Any) -> CallOutcome:
+    return CallOutcome(vendor="blu", vendor_call_id=call_id, campaign_id="cmp", contact_id=contact_id,
+                       status=status, disposition=changes.pop("disposition", Disposition.UNKNOWN),
+                       started_at=T0, duration_seconds=12, variables={"slots": {"amount": 1500.5, "note": None}},
+                       **changes)
+
+
+def _story(store: Store) -> Iterator[Any]:
+    """Every kind of request the store sends, each answer yielded so two runs can be compared."""
+    campaign = Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila",
+                        created_at=T0)
+    yield store.create_campaign(campaign), store.create_campaign(campaign)
+    store.add_contacts([Contact(campaign_id="cmp", contact_id=f"c{index}", phone=f"+63917123{index:04d}")
+                        for index in range(40)], T0)
+    store.mark_campaign_due(campaign, T0.date())
+    yield [found.campaign_id for found in store.iter_due_campaigns(T0.date())]
+    yield [[contact.contact_id for contact in page] for page in store.iter_queued_contacts("cmp")]
+    yield [store.move_contact("cmp", f"c{index}", DialState.PLANNED, allowed_from={DialState.QUEUED}, now=T0,
+                              sets={"batchId": "b1", "hold": None}) for index in range(30)]
+    yield store.move_contact("cmp", "c1", DialState.PLANNED, allowed_from={DialState.QUEUED}, now=T0)
+    yield [store.move_contact("cmp", f"c{index}", DialState.SUBMITTING, allowed_from={DialState.PLANNED}, now=T0,
+                              batch_id="b1", sets={"claimedAt": T0.isoformat()}) for index in range(20)]
+    yield sorted((cid, c.state) for cid, c in store.get_contacts("cmp", [f"c{i}" for i in range(45)]).items())
+    task = store.create_task(VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="t1"),
+                             T0)
+    store.add_task_submissions(task, 20, "job-1")
+    yield [found.model_dump() for found in store.iter_open_tasks()]
+    store.record_dials([DialRecord(phone="+639171230001", at=T0 + dt.timedelta(minutes=m), campaign_id="cmp",
+                                   contact_id="c1", attempt=1, calls=1) for m in range(3)], T0)
+    yield store.dial_history("+639171230001", T0 - dt.timedelta(days=1))
+    yield [store.record_outcome(_outcome(f"call-{index}", f"c{index}", CallStatus.ANSWERED,
+                                         disposition=Disposition.PROMISE_TO_PAY), T0, raw=b'{"callId": 1}')
+           for index in range(10)]
+    yield store.record_outcome(_outcome("call-1", "c1", CallStatus.ANSWERED), T0)  # a duplicate
+    yield store.record_outcome(_outcome("call-99", "nobody", CallStatus.ANSWERED), T0)  # an orphan
+    yield store.record_outcome(_outcome("call-11", "c11", CallStatus.NO_ANSWER), T0, redial=RedialRequest(
+        hold=_hold(), max_attempts=3, dial_date=T0.date()))
+    yield store.finished_calls("blu", ["call-1", "call-11", "call-99", "never"])
+    yield [outcome.model_dump() for outcome in store.contact_history("cmp", "c1")]
+    yield store.get_outcome("blu", "call-1").model_dump()  # type: ignore[union-attr]
+    yield [[c.contact_id for c in page] for page in store.iter_contacts("cmp", {DialState.FINAL, DialState.QUEUED})]
+    counts = store.campaign_counts("cmp")
+    yield counts.total, counts.by_state, counts.by_disposition, counts.held_back
+    store.put_suppression(Suppression(phone="+639171230002", reason="asked", created_at=T0))
+    yield store.suppressions(["+639171230002", "+639171230003"], T0)
+    yield store.delete_suppression("+639171230002"), store.delete_suppression("+639171230002")
+    # The same condition text with other values must not answer from the first one's parse.
+    yield [store.move_contact("cmp", "c35", DialState.CANCELLED, allowed_from={state}, now=T0)
+           for state in (DialState.PLANNED, DialState.QUEUED)]
+    # Answers the store only reads in part: every field of the raw answer, pages and counts included.
+    pages, request = [], {"TableName": store.table_name, "KeyConditionExpression": "pk = :pk",
+                          "ExpressionAttributeValues": {":pk": {"S": "CAMPAIGN#cmp"}}, "Limit": 7}
+    while True:
+        answer = store.client.query(**request)
+        answer.pop("ResponseMetadata")
+        pages.append(answer)
+        if "LastEvaluatedKey" not in answer:
+            break
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    yield pages
+    request.pop("ExclusiveStartKey")
+    counted = store.client.query(**request | {"Select": "COUNT", "Limit": 100})
+    counted.pop("ResponseMetadata")
+    yield counted
+
+
+def _hold() -> Any:
+    from dialhub.models import REDIAL_HOLD, Hold
+
+    return Hold(reason=REDIAL_HOLD, detail="no answer", until=T0 + dt.timedelta(hours=4), checked_at=T0)
+
+
+def _run(template: SamTemplate, patched: bool) -> list[Any]:
+    with mock_aws():
+        if patched:
+            moto_patches.apply()
+        try:
+            kwargs = template.create_table_kwargs("DialhubTable", template.resolver())
+            boto3.client("dynamodb").create_table(**kwargs)
+            return list(_story(Store(kwargs["TableName"])))
+        finally:
+            if patched:
+                moto_patches.restore()
+
+
+def test_every_answer_is_the_same_with_and_without_the_patches(template: SamTemplate) -> None:
+    plain, patched = _run(template, patched=False), _run(template, patched=True)
+    assert len(plain) == len(patched) == 23
+    for step, (expected, answered) in enumerate(zip(plain, patched, strict=True)):
+        assert answered == expected, f"step {step}"
