@@ -104,6 +104,34 @@ def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: 
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
 
 
+def test_a_crash_part_way_through_settling_loses_neither_the_count_nor_the_job(deps: Any, template: Any,
+                                                                             blu_sim: Any,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Contacts settled before the crash are not sent again, so the poller must still expect their results."""
+    campaign_id = _campaign(deps, count=6)
+    plan_now(deps)
+    records = drain_queue(deps, template)
+    real_move, settled = Store.move_contact, []
+
+    def crash_on_the_third_settle(self: Store, *args: Any, **kwargs: Any) -> bool:
+        if args[2] == DialState.SUBMITTED:
+            if len(settled) >= 2:
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
+            settled.append(args[1])
+        return real_move(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "move_contact", crash_on_the_third_settle)
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
+    monkeypatch.setattr(Store, "move_contact", real_move)
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
+    assert states(deps.store, campaign_id) == {"submitted": 6}
+    [task] = deps.store.campaign_tasks(campaign_id, "blu")
+    assert task.submitted >= 6  # never fewer than were sent: the poller would stop before every result is in
+    contacts = deps.store.get_contacts(campaign_id, [f"c{index}" for index in range(6)])
+    assert {contact.vendor_job_id for contact in contacts.values()} <= set(task.job_ids)
+    assert sum(blu_sim.dial_requests.values()) == 6 and max(blu_sim.dial_requests.values()) == 1
+
+
 def test_transient_vendor_failures_are_retried_and_then_left_to_sqs(deps: Any, template: Any, blu_sim: Any) -> None:
     campaign_id = _campaign(deps, count=3)
     plan_now(deps)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from dialhub.admission import admit
 from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, VendorTask
 from dialhub.observability import count_metric, logger
+from dialhub.parallel import each
 from dialhub.policies import campaign_policy
 from dialhub.store import DialRecord, Store
 from dialhub.vendors import Adapters
@@ -95,17 +97,16 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
         summary.failed += sum(_fail(store, contact, exc.reason, now) for contact in eligible)
         return summary
 
-    claimed: list[Contact] = []
-    for contact in eligible:
+    def claim(contact: Contact) -> tuple[Contact | None, bool]:
+        """The contact claimed for this batch and task (None: not to be sent), and whether it failed."""
         if contact.state == DialState.SUBMITTING and contact.vendor_task_id != task.vendor_task_id:
             # Sent to an earlier day's task whose answer we never recorded: resending to a new task could
             # dial twice, so it stays with the task it went to and the poller settles it.
             store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTED, now=now,
                                allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id)
-            continue
+            return None, False
         if problem := adapter.contact_problem(contact, campaign.vendor_options):
-            summary.failed += _fail(store, contact, problem, now)
-            continue
+            return None, _fail(store, contact, problem, now)
         # A redelivery keeps the first claim's time: the dial-history record it names is then the same one.
         claimed_at = contact.claimed_at if contact.state == DialState.SUBMITTING and contact.claimed_at else now
         if store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTING, now=now,
@@ -113,7 +114,19 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
                               sets={"batchId": batch.batch_id, "vendorTaskId": task.vendor_task_id,
                                     "vendorTaskDate": task.local_date.isoformat(),
                                     "claimedAt": claimed_at.isoformat()}):
-            claimed.append(contact.model_copy(update={"claimed_at": claimed_at}))
+            return contact.model_copy(update={"claimed_at": claimed_at}), False
+        return None, False
+
+    def mark_sent(accepted: tuple[str, str], job_id: str | None) -> bool:
+        # A contact whose callback raced ahead of this write is already final: the move is skipped.
+        contact_id, record_id = accepted
+        return store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
+                                  allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
+                                  sets={"vendorRecordId": record_id, "vendorJobId": job_id})
+
+    claims = each(claim, eligible)
+    claimed = [contact for contact, _ in claims if contact is not None]
+    summary.failed += sum(failed for _, failed in claims)
 
     for start in range(0, len(claimed), adapter.batch_limit):
         chunk = claimed[start:start + adapter.batch_limit]
@@ -127,16 +140,14 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
                                        campaign_id=campaign.campaign_id, contact_id=contact_id,
                                        attempt=sent[contact_id].attempt, calls=calls)
                             for contact_id in result.accepted], now)
-        for contact_id, record_id in result.accepted.items():
-            # A contact whose callback raced ahead of this write is already final: the move is skipped.
-            store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
-                               allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
-                               sets={"vendorRecordId": record_id, "vendorJobId": result.job_id})
-        for contact_id, reason in result.rejected.items():
-            summary.failed += _fail(store, contacts[contact_id], reason, now)
-        # Counted as the vendor accepted them: polling stops only once this many results are final, so an
-        # over-count only polls longer, while an under-count could stop before a dropped callback is found.
+        # Counted (with the vendor job they went into) before any contact is settled: polling stops only once
+        # this many results are final, so a crash while settling must not lose the count of contacts already
+        # settled, which a redelivery does not send again. The contacts it does send again are counted twice:
+        # an over-count only polls longer, while an under-count could stop before a dropped callback is found.
         store.add_task_submissions(task, len(result.accepted), result.job_id)
+        each(partial(mark_sent, job_id=result.job_id), list(result.accepted.items()))
+        summary.failed += sum(each(lambda rejected: _fail(store, contacts[rejected[0]], rejected[1], now),
+                                   list(result.rejected.items())))
         summary.submitted += len(result.accepted)
     count_metric("ContactsSubmitted", summary.submitted, vendor=campaign.vendor)
     count_metric("ContactsRejectedByVendor", summary.failed, vendor=campaign.vendor)

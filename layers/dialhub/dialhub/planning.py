@@ -11,13 +11,13 @@ import hashlib
 import math
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from dialhub.admission import admit
 from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch
 from dialhub.observability import logger
+from dialhub.parallel import each
 from dialhub.policies import campaign_policy
 from dialhub.queue import SEND_BATCH_LIMIT, DispatchQueue
 from dialhub.store import Store
@@ -28,9 +28,6 @@ _FURTHEST_AHEAD = dt.timedelta(hours=14)
 # Contact ids per SQS message are bounded by bytes too (SQS takes 256 KiB): 5,000 ids of 128 characters
 # would not fit, so a batch closes early when its ids reach this many characters.
 MESSAGE_ID_BUDGET = 200_000
-# Conditional writes in flight at once when marking contacts planned: one at a time, 100,000 contacts would
-# take longer than the function may run; boto3 clients are safe to share between threads.
-PARALLEL_WRITES = 16
 
 
 @dataclass
@@ -113,22 +110,21 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapte
     def flush() -> None:
         queue.send(outgoing)
         moves = [(batch, contact_id) for batch in outgoing for contact_id in batch.contact_ids]
-        list(writers.map(lambda move: mark_planned(*move), moves))  # each a conditional write of its own
+        each(lambda move: mark_planned(*move), moves)  # each a conditional write of its own
         summary.batches += len(outgoing)
         summary.contacts += len(moves)
         outgoing.clear()
 
     pages = _admitted_pages(campaign, store, now, summary)
-    with ThreadPoolExecutor(PARALLEL_WRITES, thread_name_prefix="plan") as writers:
-        for batch in _batches(campaign, pages, adapters.get(campaign.vendor).batch_limit, dial_date):
-            outgoing.append(batch)
-            if len(outgoing) == SEND_BATCH_LIMIT:
-                flush()
-                if time.monotonic() > deadline:
-                    summary.unfinished = 1
-                    break
-        if outgoing:
+    for batch in _batches(campaign, pages, adapters.get(campaign.vendor).batch_limit, dial_date):
+        outgoing.append(batch)
+        if len(outgoing) == SEND_BATCH_LIMIT:
             flush()
+            if time.monotonic() > deadline:
+                summary.unfinished = 1
+                break
+    if outgoing:
+        flush()
     if summary.held or summary.unfinished:
         store.mark_campaign_due(campaign, dial_date)  # held contacts are looked at again on the next run
     logger.info("campaign planned", extra={"campaign_id": campaign.campaign_id, "batches": summary.batches,
