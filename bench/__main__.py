@@ -66,7 +66,7 @@ def main() -> None:
     rows: list[Row] = []
     _timed("1 cold start", lambda: cold_start.measure(3 if quick else 7), rows)
     _timed("2-3 warm callbacks", lambda: callback_cost.measure(60 if quick else 200), rows)
-    _timed("4-5 plan and dispatch", lambda: plan_dispatch.measure([50] if quick else [100, 500]), rows)
+    _timed("4-5 plan and dispatch", lambda: plan_dispatch.measure(3_000 if quick else plan_dispatch.FULL_SCALE), rows)
     _timed("6 gateway throughput", lambda: gateway_throughput.measure(60 if quick else 300), rows)
     print()
     print(terminal_table(rows))
