@@ -57,3 +57,9 @@ def test_the_api_validates_requests_without_powertools_openapi_validation() -> N
                 "aws_lambda_powertools.event_handler.openapi.dependant",
                 "aws_lambda_powertools.event_handler.openapi.encoders",
                 "aws_lambda_powertools.event_handler.openapi.models"} & modules
+
+
+@pytest.mark.parametrize("function", ["api", "webhooks", "scheduler", "dispatcher", "poller"])
+def test_each_handler_imports_with_collection_paused_and_leaves_it_running(function: str) -> None:
+    after = "import gc\nassert gc.isenabled(), 'collection left paused'\nassert gc.get_freeze_count() > 10_000\n"
+    assert "dialhub.wiring" in _modules_after_import(function, after)
