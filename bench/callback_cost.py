@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gc
 import json
 import math
 import statistics
@@ -77,17 +78,35 @@ def _callback_event(template: dict[str, Any], token: str, result: dict[str, Any]
     return event
 
 
-def _timed(calls: list[Any], counter: AwsRequestCounter) -> tuple[CpuRun, list[int]]:
-    """Run each call, returning the CPU run and the DynamoDB requests each call made."""
+def _timed(calls: list[Any], counter: AwsRequestCounter,
+           floor_calls: list[Any] | None = None) -> tuple[CpuRun, list[int], CpuRun | None]:
+    """Run each call, returning its CPU run and the DynamoDB requests each call made. With `floor_calls`, one
+    of them runs after each call and is timed apart: the two runs then share whatever the machine was doing
+    (its speed drifts by half over minutes here), and their difference survives it."""
     requests: list[int] = []
+    totals = {"call": [0.0, 0.0, 0.0], "floor": [0.0, 0.0, 0.0]}  # cpu, moto, sdk
+    # What exists before the run is frozen, as a warm container's imports are (each handler freezes them):
+    # otherwise every full collection walks moto's whole table, a pause the function never has in Lambda.
+    gc.collect()
+    gc.freeze()
     with moto_timer() as moto, aws_sdk_timer() as sdk:
-        started = time.process_time()
-        for call in calls:
-            before = counter.total
+        def run(kind: str, call: Any) -> None:
+            cpu, in_moto, in_sdk = time.process_time(), moto.seconds, sdk.seconds
             call()
+            spent = totals[kind]
+            spent[0] += time.process_time() - cpu
+            spent[1] += moto.seconds - in_moto
+            spent[2] += sdk.seconds - in_sdk
+
+        for index, call in enumerate(calls):
+            before = counter.total
+            run("call", call)
             requests.append(counter.total - before)
-        cpu = time.process_time() - started
-    return CpuRun(len(calls), cpu, moto.seconds, sdk.seconds), requests
+            if floor_calls is not None:
+                run("floor", floor_calls[index])
+    gc.unfreeze()
+    floor = CpuRun(len(calls), *totals["floor"]) if floor_calls is not None else None
+    return CpuRun(len(calls), *totals["call"]), requests, floor
 
 
 def _polled_page_requests(aws: InProcessAws, store: Any, counter: AwsRequestCounter) -> tuple[int, int]:
@@ -133,27 +152,26 @@ def measure(callbacks: int) -> list[Row]:
         def deliver(event: dict[str, Any]) -> Any:
             return lambda: statuses.update([webhooks.lambda_handler(event, context)["statusCode"]])
 
+        # The floor: the one write alone, through the store's own client (same configuration), same moto, an
+        # item of the stored outcome's size, made after each callback.
         for event in events[:WARM_UP_CALLBACKS]:  # adapter built, secret read, vendor module imported
             deliver(event)()
-        measured = events[WARM_UP_CALLBACKS:]
-        stored, stored_requests = _timed([deliver(event) for event in measured], counter)
-        duplicate, duplicate_requests = _timed([deliver(event) for event in measured], counter)
-        if set(statuses) != {200}:
-            raise RuntimeError(f"callbacks were not all accepted: {dict(statuses)}")
-
-        # The floor: the one write alone, through the store's own client (same configuration), same moto, an
-        # item of the stored outcome's size.
-        client = store.client
-        stored_key = {"pk": {"S": f"CALL#blu#{10_000 + WARM_UP_CALLBACKS}"}, "sk": {"S": "CALL"}}
+        stored_key = {"pk": {"S": f"CALL#blu#{10_000}"}, "sk": {"S": "CALL"}}
         item = store.client.get_item(TableName=aws.table_name, Key=stored_key)["Item"]
 
         def put(index: int) -> Any:
-            return lambda: client.put_item(TableName=aws.table_name,
-                                           Item={**item, "pk": {"S": f"BENCH#{index}"}})
+            return lambda: store.client.put_item(TableName=aws.table_name,
+                                                 Item={**item, "pk": {"S": f"BENCH#{index}"}})
 
         for index in range(WARM_UP_CALLBACKS):
             put(-index - 1)()
-        floor, _ = _timed([put(index) for index in range(callbacks)], AwsRequestCounter())
+        measured = events[WARM_UP_CALLBACKS:]
+        puts = [put(index) for index in range(len(measured))]
+        stored, stored_requests, floor = _timed([deliver(event) for event in measured], counter, puts)
+        duplicate, duplicate_requests, _ = _timed([deliver(event) for event in measured], counter)
+        if set(statuses) != {200}:
+            raise RuntimeError(f"callbacks were not all accepted: {dict(statuses)}")
+        assert floor is not None
         new_page, stored_page = _polled_page_requests(aws, store, counter)
 
     overhead = stored.own_per_call - floor.own_per_call
@@ -164,7 +182,7 @@ def measure(callbacks: int) -> list[Row]:
             f"{callbacks} stored callbacks through lambda_handler: {stored.per_call * 1000:.2f} ms CPU each, of which "
             f"moto {stored.moto / stored.calls * 1000:.2f} ms; bare put_item {floor.per_call * 1000:.2f} ms, of which "
             f"moto {floor.moto / floor.calls * 1000:.2f} ms; with moto left in: {raw_overhead * 1000:.2f} ms. "
-            f"Outside moto, botocore takes {stored.sdk_own_per_call * 1000:.2f} ms per callback (a two-item "
+            f"Outside moto, botocore takes {stored.sdk_own_per_call * 1000:.2f} ms per callback (a three-item "
             f"transaction) against {floor.sdk_own_per_call * 1000:.2f} ms per put_item, so dialhub and Powertools "
             f"take {(stored.own_per_call - stored.sdk_own_per_call) * 1000:.2f} ms"),
         Row("2", "warm duplicate callback CPU (moto excluded)", f"{duplicate.own_per_call * 1000:.2f} ms",

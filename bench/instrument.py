@@ -126,12 +126,10 @@ def powertools_output_discarded() -> Iterator[None]:
     import logging
     import os
     import sys
-    import warnings
 
     from dialhub.observability import logger
 
-    with open(os.devnull, "w") as sink, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Powertools warns when an invocation published no metrics
+    with open(os.devnull, "w") as sink:
         handlers = [handler for handler in logger._logger.handlers if isinstance(handler, logging.StreamHandler)]
         streams = [handler.setStream(sink) for handler in handlers]
         saved_stdout, sys.stdout = sys.stdout, sink

@@ -16,7 +16,6 @@ import random
 import socket
 import sys
 import threading
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,7 +130,6 @@ class LocalStack:
     def start(self) -> None:
         self._saved_environ = dict(os.environ)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
-        warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         _reset_moto()  # moto keeps its state in-process: start from nothing whatever ran before in this process
         moto_patches.apply()
         os.environ.update({

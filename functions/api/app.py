@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialhub.api import app, unreadable_body
-from dialhub.observability import logger, metrics
+from dialhub.observability import logger
 from dialhub.wiring import Dependencies, default_dependencies
 
 
@@ -25,7 +25,6 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle(event, context, default_dependencies())
 

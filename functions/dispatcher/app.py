@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialhub.dispatch import dispatch_batch
 from dialhub.models import DispatchBatch
-from dialhub.observability import logger, metrics
+from dialhub.observability import logger
 from dialhub.wiring import Dependencies, default_dependencies
 
 
@@ -35,7 +35,6 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle(event, context, default_dependencies())
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from dialhub.observability import logger, metrics
+from dialhub.observability import logger
 from dialhub.polling import poll_open_tasks
 from dialhub.wiring import Dependencies, default_dependencies
 
@@ -28,7 +28,6 @@ def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, int]:
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return handle(event, default_dependencies())
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from dialhub.observability import logger, metrics
+from dialhub.observability import logger
 from dialhub.planning import plan_due_campaigns
 from dialhub.wiring import Dependencies, default_dependencies
 
@@ -40,7 +40,6 @@ def handle(event: dict[str, Any], deps: Dependencies, remaining_seconds: float =
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return handle(event, default_dependencies(), context.get_remaining_time_in_millis() / 1000)
 

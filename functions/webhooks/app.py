@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dialhub.observability import logger, metrics
+from dialhub.observability import logger
 from dialhub.vendors.base import InboundCallback
 from dialhub.webhooks import handle_callback
 from dialhub.wiring import Dependencies, default_dependencies
@@ -58,7 +58,6 @@ def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle(event, default_dependencies())
 

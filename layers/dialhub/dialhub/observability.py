@@ -1,4 +1,4 @@
-"""The one Logger and Metrics of the service; every module reuses them, none creates its own."""
+"""The one Logger of the service, and its metrics; every module reuses them, none creates its own."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import json
 import os
 import time
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 NAMESPACE = "Dialhub"
 
 logger = Logger(service="dialhub")
-metrics = Metrics(namespace=NAMESPACE, service="dialhub")
 
 
 def count_metric(name: str, value: int = 1, **dimensions: str) -> None:
