@@ -1,13 +1,18 @@
-"""`python -m bench [--quick]`: run every figure, print the table, write BENCHMARKS.md."""
+"""`python -m bench [--quick | --render]`: run every figure, print the table, write BENCHMARKS.md."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
 
 from bench import callback_cost, cold_start, gateway_throughput, plan_dispatch
 from bench.report import ROOT, Row, machine, markdown_table, terminal_table
+
+LAST_RUN = ROOT / ".reports" / "bench-last-run.json"
 
 FINDINGS = """\
 ## What the table showed, and what was done
@@ -56,32 +61,33 @@ def _timed(label: str, run: Callable[[], list[Row]], rows: list[Row]) -> None:
     print(f"    done in {time.monotonic() - started:.0f} s", flush=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions (about a minute)")
-    args = parser.parse_args()
-    quick = args.quick
+def measure(quick: bool) -> dict[str, Any]:
     started = time.monotonic()
     host = machine()
     rows: list[Row] = []
-    _timed("1 cold start", lambda: cold_start.measure(3 if quick else 7), rows)
-    _timed("2-3 warm callbacks", lambda: callback_cost.measure(60 if quick else 200), rows)
+    _timed("1 cold start", lambda: cold_start.measure(5 if quick else 15), rows)
+    _timed("2-3 warm callbacks", lambda: callback_cost.measure(60 if quick else 300), rows)
     _timed("4-5 plan and dispatch", lambda: plan_dispatch.measure(3_000 if quick else plan_dispatch.FULL_SCALE), rows)
     _timed("6 gateway throughput", lambda: gateway_throughput.measure(60 if quick else 300), rows)
-    print()
-    print(terminal_table(rows))
+    return {"host": host, "quick": quick, "seconds": time.monotonic() - started, "rows": [asdict(row) for row in rows]}
+
+
+def render(run: dict[str, Any]) -> str:
+    host = run["host"]
+    rows = [Row(**row) for row in run["rows"]]
     unmet = [row for row in rows if row.met is False]
-    lines = [
+    return "\n".join([
         "# Benchmarks",
         "",
-        "Written by `make bench` (`python -m bench`; `--quick` for a smaller run). Not part of `make test`.",
-        "Every timing is a ratio against a baseline taken in the same run, so the figures survive a noisy",
-        "machine; request counts are exact. Notes say how each figure was taken and what was extrapolated.",
+        "Written by `make bench` (`python -m bench`; `--quick` for a smaller run; `--render` rewrites this page",
+        "from the last run's figures, kept in .reports/). Not part of `make test`. Every timing is a ratio",
+        "against, or a difference from, a baseline taken in the same run, so the figures survive a noisy",
+        "machine; request counts are exact. Notes say how each figure was taken.",
         "",
-        f"- date: {host['date']}" + (" (quick run)" if quick else ""),
+        f"- date: {host['date']}" + (" (quick run)" if run["quick"] else ""),
         f"- machine: {host['cores']} cores, {host['cpu']}, {host['platform']}, Python {host['python']}",
         f"- load average when the run started: {host['load']} (other work shares this machine)",
-        f"- run time: {time.monotonic() - started:.0f} s",
+        f"- run time: {run['seconds']:.0f} s",
         "",
         markdown_table(rows, with_notes=True),
         "",
@@ -89,9 +95,24 @@ def main() -> None:
         + (" Not met: " + "; ".join(f"{row.figure} {row.measure}" for row in unmet) + "." if unmet else ""),
         "",
         FINDINGS,
-    ]
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
-    print(f"\nwritten: {ROOT / 'BENCHMARKS.md'} ({time.monotonic() - started:.0f} s)")
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions (a few minutes)")
+    parser.add_argument("--render", action="store_true", help="rewrite BENCHMARKS.md from the last run's figures")
+    args = parser.parse_args()
+    if args.render:
+        run = json.loads(LAST_RUN.read_text())
+    else:
+        run = measure(args.quick)
+        LAST_RUN.parent.mkdir(exist_ok=True)
+        LAST_RUN.write_text(json.dumps(run, indent=1))
+        print()
+        print(terminal_table([Row(**row) for row in run["rows"]]))
+    (ROOT / "BENCHMARKS.md").write_text(render(run))
+    print(f"\nwritten: {ROOT / 'BENCHMARKS.md'}")
 
 
 if __name__ == "__main__":

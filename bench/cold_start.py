@@ -1,6 +1,7 @@
 """Figure 1: cold start, as the time to import each function's handler module in a fresh interpreter,
 divided by the time of `import boto3` alone in a fresh interpreter (the floor every function pays).
 
+Each program runs many times, interleaved, and the fastest run of each is compared.
 Bytecode is cached (in a private pycache prefix, warmed first) for the baseline and the handlers alike,
 as it is for a deployment package that ships .pyc files.
 """
@@ -85,12 +86,17 @@ def measure(repetitions: int) -> list[Row]:
                 result = _run(code, env)
                 samples[name].append(float(result["seconds"]))  # type: ignore[arg-type]
                 heavy[name] = list(result["modules"])  # type: ignore[arg-type]
-    floor = statistics.median(samples["boto3"])
+    # The fastest of the runs: an import does the same work every time, and what varies is only how much of
+    # the machine other work took meanwhile (which can double a run here), as timeit's documentation argues.
+    floor = min(samples["boto3"])
+    typical = statistics.median(samples["boto3"])
     rows = [Row("1", "cold start floor: `import boto3`", f"{floor * 1000:.0f} ms",
-                note=f"median of {repetitions} fresh interpreters; every ratio below divides by it")]
+                note=f"fastest of {repetitions} fresh interpreters (median {typical * 1000:.0f} ms); every ratio "
+                     f"below divides the fastest import of a handler by it")]
     for name in [*functions, "webhooks + blu adapter"]:
-        seconds = statistics.median(samples[name])
+        seconds = min(samples[name])
         ratio = seconds / floor
+        median_ratio = statistics.median(samples[name]) / typical
         function = name.split()[0]
         goal = GOALS.get(function, DEFAULT_GOAL)
         informational = name != function
@@ -99,7 +105,7 @@ def measure(repetitions: int) -> list[Row]:
                         f"{ratio:.2f}x ({seconds * 1000:.0f} ms)",
                         "" if informational else f"<= {goal}x",
                         None if informational else ratio <= goal,
-                        f"imports: {pulled}"))
+                        f"ratio of the medians {median_ratio:.2f}x; imports: {pulled}"))
     return rows
 
 
