@@ -232,9 +232,9 @@ def measure(total: int) -> list[Row]:
                     f"<= {MEMORY_GOAL_MB} MB", peak <= MEMORY_GOAL_MB,
                     f"VmHWM of the interpreter running the scheduler and dispatcher handlers, reset per phase: "
                     f"plan {peaks['plan']:.0f} MB, dispatch {peaks['dispatch']:.0f} MB, against {before:.0f} MB "
-                    f"with every handler imported and nothing done. Planning holds one query page (<= 1 MB) and "
-                    f"the batches it is cutting, the dispatcher one message (at most {largest:,} contacts, "
-                    f"AIRudder's task size), whatever the day's size"))
+                    f"with every handler imported and nothing done. At once, planning holds one query page (<= 1 MB "
+                    f"of items), the batch it is cutting and up to 10 cut batches (one SQS send); the dispatcher "
+                    f"one message, at most {largest:,} contacts (AIRudder's task size)"))
     return rows
 
 

@@ -168,9 +168,9 @@ def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> 
     """Check the path parameters and the body against the route function's signature, call it, and answer
     the model it returns as JSON (camelCase, every field).
 
-    Powertools' OpenAPI validation would do the same from the same signatures, but loading it costs this
-    function's cold start more than all of dialhub does (`make bench`); the signatures and `_responses`
-    still document the API through it, offline (`openapi_document`).
+    Powertools' OpenAPI validation would do the same from the same signatures, but it loads its validation
+    machinery and builds a model per route parameter in every cold start (`make bench`); the signatures and
+    `_responses` still document the API through it, offline (`openapi_document`).
     """
     inputs = _inputs_of(app.context["_route"].func)
     raw: dict[str, Any] = app.context.get("_route_args", {})
