@@ -41,6 +41,7 @@ from dialhub.models import (
     Suppression,
     VendorTask,
 )
+from dialhub.parallel import PARALLEL_WRITES
 
 _deserializer = TypeDeserializer()
 
@@ -188,7 +189,9 @@ class Store:
         if self._client is None:
             # Requests are built here, one way each, and DynamoDB validates them anyway: botocore's own
             # parameter check would cost a stored callback more CPU than dialhub's code does (`make bench`).
-            self._client = boto3.client("dynamodb", config=Config(parameter_validation=False))
+            # One connection per write in flight (parallel.py), not botocore's 10 with the rest thrown away.
+            self._client = boto3.client("dynamodb", config=Config(parameter_validation=False,
+                                                                  max_pool_connections=PARALLEL_WRITES))
         return self._client
 
     def _expires_at(self, now: dt.datetime) -> int:
