@@ -109,23 +109,17 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
                                  expression_attribute_names=names, expression_attribute_values=values)
 
 
-_ORIGINAL_TRANSACT = DynamoDBBackend.transact_write_items
+_ORIGINAL_CALL_ACTION = DynamoHandler.call_action
+_ORIGINAL_QUERY = Table.query
+_ORIGINAL_ALL_ITEMS = Table.all_items
 _ORIGINAL_MAKE = moto_expressions.UpdateExpressionParser.__dict__["make"]
-_ORIGINAL_COUNT = ActionCountValidator.traverse
-_ORIGINAL_NODE_TYPES = DepthFirstTraverser.nodes_to_be_processed
-_ORIGINAL_PROCESS = DepthFirstTraverser.process
-_ORIGINAL_WALK = DepthFirstTraverser.traverse_node_recursively
-_is_node: dict[type, bool] = {}
-_ORIGINAL_DEEPCOPY = moto_validators.deepcopy
 _ORIGINAL_CONDITION_PARSE = moto_comparisons.ConditionExpressionParser.parse
-_conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
 _ORIGINAL_SERIALIZED = BaseResponse.serialized
 _ORIGINAL_BACKEND_FOR_HOST = DomainDispatcherApplication.get_backend_for_host
 _DATA_ACTIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
                            "BatchWriteItem", "TransactWriteItems", "TransactGetItems"})
-_ORIGINAL_CALL_ACTION = DynamoHandler.call_action
-_ORIGINAL_QUERY = Table.query
-_ORIGINAL_ALL_ITEMS = Table.all_items
+_is_node: dict[type, bool] = {}
+_conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
 
 
 def _call_action(self: DynamoHandler) -> Any:
@@ -247,35 +241,39 @@ def _backend_for_host(self: DomainDispatcherApplication, host: str | None) -> An
     return known[host]
 
 
+# What each patch replaces: (owner, attribute, replacement).
+_PATCHES: list[tuple[Any, str, Any]] = [
+    (DynamoDBBackend, "transact_write_items", _transact_write_items),
+    (DynamoHandler, "call_action", _call_action),
+    (Table, "query", _query),
+    (Table, "all_items", _all_items),
+    (moto_expressions.UpdateExpressionParser, "make", classmethod(_make)),
+    (ActionCountValidator, "traverse", _count_clauses_once),
+    (DepthFirstTraverser, "nodes_to_be_processed", _node_types),
+    (DepthFirstTraverser, "process", _process),
+    (DepthFirstTraverser, "traverse_node_recursively", _walk),
+    (moto_validators, "deepcopy", _validator_copy),
+    (moto_comparisons.ConditionExpressionParser, "parse", _parse_condition),
+    (DynamoHandler, "serialized", _serialized),
+    (DomainDispatcherApplication, "get_backend_for_host", _backend_for_host),
+]
+_INHERITED = object()  # the owner's own namespace did not hold the attribute: restoring removes it
+_replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, what the owner's own namespace held)
+
+
 def apply() -> None:
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    DynamoHandler.call_action = _call_action  # type: ignore[method-assign]
-    Table.query = _query  # type: ignore[method-assign]
-    Table.all_items = _all_items  # type: ignore[method-assign]
-    moto_expressions.UpdateExpressionParser.make = classmethod(_make)  # type: ignore[method-assign,assignment]
-    ActionCountValidator.traverse = _count_clauses_once  # type: ignore[method-assign]
-    DepthFirstTraverser.nodes_to_be_processed = _node_types  # type: ignore[method-assign]
-    DepthFirstTraverser.process = _process  # type: ignore[method-assign]
-    DepthFirstTraverser.traverse_node_recursively = _walk  # type: ignore[method-assign]
-    moto_validators.deepcopy = _validator_copy
-    moto_comparisons.ConditionExpressionParser.parse = _parse_condition  # type: ignore[method-assign]
-    DynamoHandler.serialized = _serialized  # type: ignore[method-assign]
-    DomainDispatcherApplication.get_backend_for_host = _backend_for_host  # type: ignore[method-assign]
+    if _replaced:
+        return  # applied already
+    for owner, attribute, replacement in _PATCHES:
+        _replaced.append((owner, attribute, vars(owner).get(attribute, _INHERITED)))
+        setattr(owner, attribute, replacement)
 
 
 def restore() -> None:
-    DynamoDBBackend.transact_write_items = _ORIGINAL_TRANSACT  # type: ignore[method-assign]
-    DynamoHandler.call_action = _ORIGINAL_CALL_ACTION  # type: ignore[method-assign]
-    Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
-    Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]
-    moto_expressions.UpdateExpressionParser.make = _ORIGINAL_MAKE  # type: ignore[method-assign,assignment]
-    ActionCountValidator.traverse = _ORIGINAL_COUNT  # type: ignore[method-assign]
-    DepthFirstTraverser.nodes_to_be_processed = _ORIGINAL_NODE_TYPES  # type: ignore[method-assign]
-    DepthFirstTraverser.process = _ORIGINAL_PROCESS  # type: ignore[method-assign]
-    DepthFirstTraverser.traverse_node_recursively = _ORIGINAL_WALK  # type: ignore[method-assign]
-    moto_validators.deepcopy = _ORIGINAL_DEEPCOPY
-    moto_comparisons.ConditionExpressionParser.parse = _ORIGINAL_CONDITION_PARSE  # type: ignore[method-assign]
+    while _replaced:
+        owner, attribute, original = _replaced.pop()
+        if original is _INHERITED:
+            delattr(owner, attribute)
+        else:
+            setattr(owner, attribute, original)
     _conditions.clear()
-    if DynamoHandler.__dict__.get("serialized") is _serialized:
-        del DynamoHandler.serialized  # back to BaseResponse's
-    DomainDispatcherApplication.get_backend_for_host = _ORIGINAL_BACKEND_FOR_HOST  # type: ignore[method-assign]

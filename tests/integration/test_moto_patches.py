@@ -108,3 +108,15 @@ def test_every_answer_is_the_same_with_and_without_the_patches(template: SamTemp
     assert len(plain) == len(patched) == 23
     for step, (expected, answered) in enumerate(zip(plain, patched, strict=True)):
         assert answered == expected, f"step {step}"
+
+
+def test_restore_leaves_moto_as_it_found_it() -> None:
+    def current() -> list[Any]:
+        return [vars(owner).get(attribute) for owner, attribute, _ in moto_patches._PATCHES]
+
+    before = current()
+    moto_patches.apply()
+    moto_patches.apply()  # a second apply changes nothing more
+    assert all(value is not original for value, original in zip(current(), before, strict=True))
+    moto_patches.restore()
+    assert all(value is original for value, original in zip(current(), before, strict=True))
