@@ -89,22 +89,24 @@ def _timed(calls: list[Any], counter: AwsRequestCounter,
     # otherwise every full collection walks moto's whole table, a pause the function never has in Lambda.
     gc.collect()
     gc.freeze()
-    with moto_timer() as moto, aws_sdk_timer() as sdk:
-        def run(kind: str, call: Any) -> None:
-            cpu, in_moto, in_sdk = time.process_time(), moto.seconds, sdk.seconds
-            call()
-            spent = totals[kind]
-            spent[0] += time.process_time() - cpu
-            spent[1] += moto.seconds - in_moto
-            spent[2] += sdk.seconds - in_sdk
+    try:
+        with moto_timer() as moto, aws_sdk_timer() as sdk:
+            def run(kind: str, call: Any) -> None:
+                cpu, in_moto, in_sdk = time.process_time(), moto.seconds, sdk.seconds
+                call()
+                spent = totals[kind]
+                spent[0] += time.process_time() - cpu
+                spent[1] += moto.seconds - in_moto
+                spent[2] += sdk.seconds - in_sdk
 
-        for index, call in enumerate(calls):
-            before = counter.total
-            run("call", call)
-            requests.append(counter.total - before)
-            if floor_calls is not None:
-                run("floor", floor_calls[index])
-    gc.unfreeze()
+            for index, call in enumerate(calls):
+                before = counter.total
+                run("call", call)
+                requests.append(counter.total - before)
+                if floor_calls is not None:
+                    run("floor", floor_calls[index])
+    finally:
+        gc.unfreeze()
     floor = CpuRun(len(calls), *totals["floor"]) if floor_calls is not None else None
     return CpuRun(len(calls), *totals["call"]), requests, floor
 
@@ -152,10 +154,10 @@ def measure(callbacks: int) -> list[Row]:
         def deliver(event: dict[str, Any]) -> Any:
             return lambda: statuses.update([webhooks.lambda_handler(event, context)["statusCode"]])
 
-        # The floor: the one write alone, through the store's own client (same configuration), same moto, an
-        # item of the stored outcome's size, made after each callback.
         for event in events[:WARM_UP_CALLBACKS]:  # adapter built, secret read, vendor module imported
             deliver(event)()
+        # The floor: the one write alone, through the store's own client (same configuration), same moto, an
+        # item of the stored outcome's size, made after each callback.
         stored_key = {"pk": {"S": f"CALL#blu#{10_000}"}, "sk": {"S": "CALL"}}
         item = store.client.get_item(TableName=aws.table_name, Key=stored_key)["Item"]
 
