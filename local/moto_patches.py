@@ -2,11 +2,13 @@
 
 1. Transactions that do not copy whole tables. moto rolls a failed TransactWriteItems back by deep-copying
    every table it touches before each transaction, so every stored callback costs time in proportion to the
-   table. Here every condition is checked first, under one lock, and the writes happen only when all hold:
-   the same outcome for the updates dialhub sends, without the copies.
+   table, and a rollback puts back those copies whole, erasing whatever other threads wrote meanwhile. Here
+   every condition is checked first, under one lock, and the writes happen only when all hold: the same
+   outcome for the updates dialhub sends, without the copies.
 2. One DynamoDB request at a time. moto's tables are plain dicts: a query iterating a table while another
-   request thread inserts fails ("dictionary changed size during iteration"), which real DynamoDB never
-   does. Serialising requests costs nothing here (the GIL serialises them anyway).
+   request thread inserts fails ("dictionary changed size during iteration"), and a conditional write reads,
+   checks and writes without a lock, so two threads can both pass a condition only one should. Real DynamoDB
+   does neither. Serialising requests costs nothing here (the GIL serialises them anyway).
 3. Queries that do not sort the whole table. moto's query walks every item of the table, sorted, before it
    keeps the ones with the asked key (and then sorts those again): with thousands of contacts and calls
    every query cost tens of milliseconds. Inside a query the walk is left unsorted; scans keep moto's order.
@@ -29,7 +31,8 @@
    its own package directory on disk, twice per request (a third of a claim's time over HTTP); the answer for
    a host never changes.
 
-The local stack applies them while it runs and restores moto's own when it stops.
+The local stack applies them while it runs and restores moto's own when it stops; the tests' in-process moto
+applies them too, since dispatch settles contacts on several threads while callbacks arrive on others.
 """
 
 from __future__ import annotations
@@ -259,17 +262,25 @@ _PATCHES: list[tuple[Any, str, Any]] = [
 ]
 _INHERITED = object()  # the owner's own namespace did not hold the attribute: restoring removes it
 _replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, what the owner's own namespace held)
+_open_applies: list[None] = []  # one entry per apply() not yet matched by a restore()
 
 
 def apply() -> None:
-    if _replaced:
-        return  # applied already
+    """Install the patches; nested calls (a local stack started inside a patched test) are counted."""
+    _open_applies.append(None)
+    if len(_open_applies) > 1:
+        return
     for owner, attribute, replacement in _PATCHES:
         _replaced.append((owner, attribute, vars(owner).get(attribute, _INHERITED)))
         setattr(owner, attribute, replacement)
 
 
 def restore() -> None:
+    """Undo the patches once every apply() has been matched by a restore()."""
+    if _open_applies:
+        _open_applies.pop()
+    if _open_applies:
+        return
     while _replaced:
         owner, attribute, original = _replaced.pop()
         if original is _INHERITED:

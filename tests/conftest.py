@@ -24,6 +24,7 @@ from dialhub.store import Store
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.blu import BluAccount, BluAdapter
 from dialhub.wiring import Dependencies
+from local import moto_patches
 from local.drivers import SqsDriver
 from local.simulators.blu import BluSimulator
 from local.template import SamTemplate, function_module
@@ -80,8 +81,13 @@ def template() -> SamTemplate:
 
 @pytest.fixture
 def aws() -> Any:
+    """moto as the local stack runs it: conditional writes atomic, as DynamoDB's are (see local.moto_patches)."""
     with mock_aws():
-        yield
+        moto_patches.apply()
+        try:
+            yield
+        finally:
+            moto_patches.restore()
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -116,7 +118,29 @@ def test_restore_leaves_moto_as_it_found_it() -> None:
 
     before = current()
     moto_patches.apply()
-    moto_patches.apply()  # a second apply changes nothing more
-    assert all(value is not original for value, original in zip(current(), before, strict=True))
+    applied = current()
+    assert all(value is not original for value, original in zip(applied, before, strict=True))
+    moto_patches.apply()  # a local stack started inside a patched test: nothing more changes ...
+    assert current() == applied
+    moto_patches.restore()  # ... and its stop leaves the test's patches in place
+    assert current() == applied
     moto_patches.restore()
     assert all(value is original for value, original in zip(current(), before, strict=True))
+    moto_patches.restore()  # one restore too many is harmless
+    assert all(value is original for value, original in zip(current(), before, strict=True))
+
+
+def test_a_conditional_move_is_won_by_one_of_many_threads_at_once(store: Store) -> None:
+    """What dispatch relies on while callbacks arrive: only one writer passes a state condition."""
+    store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171230001")], T0)
+    barrier = threading.Barrier(16)
+
+    def move(state: DialState) -> bool:
+        barrier.wait()
+        return store.move_contact("cmp", "c1", state, allowed_from={DialState.QUEUED}, now=T0)
+
+    targets = [DialState.PLANNED, DialState.CANCELLED] * 8
+    with ThreadPoolExecutor(16) as pool:
+        won = list(pool.map(move, targets))
+    assert won.count(True) == 1
+    assert store.get_contact("cmp", "c1").state is targets[won.index(True)]
