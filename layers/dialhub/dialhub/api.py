@@ -8,6 +8,7 @@ import json
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -150,18 +151,14 @@ class _RouteInputs:
     body: tuple[str, type[BaseModel]] | None
 
 
-_route_inputs: dict[Callable[..., Any], _RouteInputs] = {}
-
-
+@cache
 def _inputs_of(function: Callable[..., Any]) -> _RouteInputs:
-    if (inputs := _route_inputs.get(function)) is None:
-        hints = typing.get_type_hints(function, include_extras=True)
-        hints.pop("return", None)
-        body = next(((name, hint) for name, hint in hints.items()
-                     if isinstance(hint, type) and issubclass(hint, BaseModel)), None)
-        path = {name: TypeAdapter(hint) for name, hint in hints.items() if body is None or name != body[0]}
-        inputs = _route_inputs[function] = _RouteInputs(path, body)
-    return inputs
+    hints = typing.get_type_hints(function, include_extras=True)
+    hints.pop("return", None)
+    body = next(((name, hint) for name, hint in hints.items()
+                 if isinstance(hint, type) and issubclass(hint, BaseModel)), None)
+    path = {name: TypeAdapter(hint) for name, hint in hints.items() if body is None or name != body[0]}
+    return _RouteInputs(path, body)
 
 
 def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
