@@ -82,7 +82,7 @@ def worker(config_path: str, result_path: str) -> None:
     ddb.attach(deps.store.client)
     sqs.attach(deps.queue.client)
     batch_limits = {vendor: deps.adapters.get(vendor).batch_limit for vendor in config["vendors"]}
-    [sqs_source] = template.sqs_sources
+    sqs_source = template.sqs_source("DispatcherFunction")
     driver = SqsDriver(boto3.client("sqs"), sqs_source, config["queue_url"], invoke)
     schedules = ScheduleDriver(template, invoke)
 
@@ -143,7 +143,7 @@ def _run_day(total: int) -> dict[str, Any]:
                 if answer.status_code not in (200, 201) or answer.json()["accepted"] != len(contacts):
                     raise RuntimeError(f"intake failed: {answer.status_code} {answer.text[:500]}")
         intake = time.perf_counter() - intake
-        [sqs_source] = stack.template.sqs_sources
+        sqs_source = stack.template.sqs_source("DispatcherFunction")
         queue_url = stack.queue_urls[sqs_source.queue_id]
         netlocs = {vendor: stack.simulators[vendor].base_url.split("://", 1)[1].rstrip("/") for vendor in vendors}
         with tempfile.TemporaryDirectory(prefix="dialhub-bench-") as scratch:

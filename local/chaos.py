@@ -7,10 +7,13 @@ One campaign per vendor runs through the real API, schedules, queue, dispatcher,
   (SQS redelivers them), and `sqs_duplicate_rate` of the batches are delivered twice,
 - callbacks are dropped, duplicated up to 6 times, reordered, and some held back until after the poll,
 - the webhooks function's DynamoDB calls are throttled at `dynamodb_fault_rate`,
-- the gateway serves callbacks with several workers, and a burst replays delivered callbacks at the end.
+- the gateway serves callbacks with several workers, and a burst replays delivered callbacks at the end,
+- a reader follows the outcome feed (GET /outcomes) all the while, one campaign is exported while calls are
+  still coming in, and every export's first write to S3 crashes after S3 took it (SQS delivers it again).
 
 Then it counts, from the simulators' accepted dial requests and from the table and the API, whether anyone
-was dialled twice or never, lost an outcome, got two, or went backwards. It prints one figure table and
+was dialled twice or never, lost an outcome, got two, or went backwards; and whether the concatenated feed
+and each campaign's export after the run hold every closing outcome exactly once. It prints one figure table and
 exits 1 when any invariant is broken, so it can sit in `make test`.
 
 Time is compressed, as in every local run: calls last under a second, a vendor "timeout" is two seconds
@@ -53,6 +56,8 @@ class ChaosPlan:
     sqs_duplicate_rate: float = 0.5  # of deliveries (each up to 5 batches, the template's BatchSize)
     dynamodb_fault_rate: float = 0.10
     replay_share: float = 0.30  # delivered callbacks sent again at once at the end (the burst)
+    feed_delay_seconds: int = 5  # the outcome feed's delay (60 s deployed; time is compressed here)
+    export_part_bytes: int = 64 * 1024  # small parts, so a run's exports are multipart uploads
     gateway_workers: int = 4
     vendor_timeout_seconds: float = 2.0
     batch_size: int = 50  # NXTele chunkSize and AIRudder taskSize (Blu's is fixed at 200): more requests to fail
@@ -118,6 +123,122 @@ class DispatcherCrashes:
             yield
         finally:
             Store.move_contact = real_move  # type: ignore[method-assign]
+
+
+class ExportCrashes:
+    """Crash each export once, right after S3 took its first write (a part, or the whole small file) and before
+    the export recorded it: the exports function fails, SQS delivers the job again, and the retry must still
+    make exactly one whole file."""
+
+    def __init__(self) -> None:
+        self.crashed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _first_write(self, key: str) -> bool:
+        with self._lock:
+            if key in self.crashed:
+                return False
+            self.crashed.add(key)
+            return True
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        from botocore.exceptions import ClientError
+
+        from dialhub.objects import ExportObjects
+
+        real_part, real_put = ExportObjects.upload_part, ExportObjects.put
+
+        def part_then_crash(objects: ExportObjects, key: str, *args: Any) -> str:
+            etag = real_part(objects, key, *args)
+            if self._first_write(key):
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "injected crash"}}, "UploadPart")
+            return etag
+
+        def put_then_crash(objects: ExportObjects, key: str, *args: Any) -> None:
+            real_put(objects, key, *args)
+            if self._first_write(key):
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "injected crash"}}, "PutObject")
+
+        ExportObjects.upload_part, ExportObjects.put = part_then_crash, put_then_crash  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            ExportObjects.upload_part, ExportObjects.put = real_part, real_put  # type: ignore[method-assign]
+
+
+class FeedReader:
+    """A downstream system syncing from GET /outcomes: it asks for what is new, keeps the cursor, asks again."""
+
+    def __init__(self, base_url: str) -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=60)
+        self.outcomes: list[dict[str, Any]] = []
+        self.requests = 0
+        self._cursor: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="feed-reader", daemon=True)
+
+    def _page(self) -> dict[str, Any]:
+        answer = self.client.get("/outcomes", params={"limit": 100, **({"after": self._cursor} if self._cursor
+                                                                        else {})})
+        answer.raise_for_status()
+        page = answer.json()
+        self.requests += 1
+        self.outcomes += page["items"]
+        self._cursor = page["nextCursor"]
+        return page
+
+    def _follow(self) -> None:
+        while not self._stop.wait(0.3):
+            while self._page()["hasMore"] and not self._stop.is_set():
+                pass
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self, delay_seconds: float) -> None:
+        """Stop following; once the last outcomes are old enough to be served, read to the end."""
+        self._stop.set()
+        self._thread.join()
+        time.sleep(delay_seconds + 1)
+        while self._page()["hasMore"]:
+            pass
+        self.client.close()
+
+
+@dataclass
+class ExportCheck:
+    """An export as a person gets it: its job's answer and the file's rows, by contact."""
+
+    state: str
+    rows: int
+    calls: dict[str, list[str]]  # contactId -> vendorCallId of each row for it ('' when no closing outcome)
+
+
+def _export(client: httpx.Client, stack: LocalStack, campaign_id: str) -> str:
+    answer = client.post(f"/campaigns/{campaign_id}/exports", json={"format": "csv"})
+    answer.raise_for_status()
+    return str(answer.json()["exportId"])
+
+
+def _export_result(client: httpx.Client, stack: LocalStack, export_id: str, timeout: float) -> ExportCheck:
+    """Wait for the export to end; read its file from S3 (the local S3 is in this process: no download link)."""
+    import csv
+    import io
+
+    deadline = time.monotonic() + timeout
+    while (job := client.get(f"/exports/{export_id}").json())["state"] == "running":
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    calls: dict[str, list[str]] = {}
+    if job["state"] == "done":
+        key = f"exports/{job['campaignId']}/{export_id}.csv"
+        bucket = next(iter(stack.bucket_names.values()))
+        text = stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8-sig")
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            calls.setdefault(row["contactId"], []).append(row["vendorCallId"])
+    return ExportCheck(job["state"], job["rows"], calls)
 
 
 # --------------------------------------------------------------------------- reading the table
@@ -264,13 +385,18 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
                                      reorder_seconds=plan.callback_reorder_seconds,
                                      late_rate=plan.callback_late_rate)
     crashes = DispatcherCrashes(plan.crash_share, plan.seed)
+    export_crashes = ExportCrashes()
     with LocalStack(drop_rate=plan.callback_drop_rate, dial_delay=plan.dial_delay, retry_interval=0.2,
                     seed=plan.seed, log_level="CRITICAL", gateway_workers=plan.gateway_workers, aws_in_process=True,
                     api_faults=api_faults, callback_faults=callback_faults, batch_size=plan.batch_size,
                     vendor_http_timeout=plan.vendor_timeout_seconds,
-                    dynamodb_faults=DynamoDbFaults(rate=plan.dynamodb_fault_rate)) as stack, \
-            httpx.Client(base_url=stack.url, timeout=120) as client:
+                    dynamodb_faults=DynamoDbFaults(rate=plan.dynamodb_fault_rate),
+                    feed_delay_seconds=plan.feed_delay_seconds, export_part_bytes=plan.export_part_bytes) as stack, \
+            httpx.Client(base_url=stack.url, timeout=120) as client, export_crashes.installed():
         stack.sqs_driver.duplicate_rate = plan.sqs_duplicate_rate
+        feed = FeedReader(stack.url)
+        feed.start()
+        stack.sqs_drivers["ExportsFunction"].run_in_background(0.2)
         campaigns: dict[str, str] = {}
         accepted: dict[str, int] = {}
         for vendor, simulator in stack.simulators.items():
@@ -286,6 +412,9 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
         with crashes.installed():
             drained = stack.drain_dispatch_queue()
         step(f"dispatch queue drained: {drained.invocations} deliveries, {drained.returned} returned for retry")
+        first_campaign = next(iter(campaigns.values()))
+        during = _export(client, stack, first_campaign)
+        step(f"export of {first_campaign} started while calls are still coming in")
         settled = _wait(stack, plan.settle_timeout)
         step(f"vendors {'idle' if settled else 'STILL BUSY'}; polling")
         poll_runs, recovered = 0, 0
@@ -301,16 +430,29 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
         burst = sum(simulator.courier.replay(plan.replay_share) for simulator in stack.simulators.values())
         burst_settled = _wait(stack, plan.settle_timeout)
         step(f"{late} late callbacks and a burst of {burst} replayed callbacks delivered")
+        feed.finish(plan.feed_delay_seconds)
+        step(f"feed reader: {len(feed.outcomes):,} closing outcomes in {feed.requests:,} requests")
+        export_during = _export_result(client, stack, during, plan.settle_timeout)
+        after = {vendor: _export(client, stack, campaign_id) for vendor, campaign_id in campaigns.items()}
+        exports_after = {vendor: _export_result(client, stack, export_id, plan.settle_timeout)
+                         for vendor, export_id in after.items()}
+        step(f"exports: one during the run ({export_during.state}), one per campaign after it "
+             f"({', '.join(check.state for check in exports_after.values())})")
         final = read_table(stack)
         views = {vendor: client.get(f"/campaigns/{campaign_id}").json() for vendor, campaign_id in campaigns.items()}
-        dispatch_depth = _queue_depth(stack, stack.sqs_driver.queue_url)
+        work_depth = sum(_queue_depth(stack, stack.queue_urls[queue_id]) for queue_id in ("DispatchQueue",
+                                                                                          "ExportQueue"))
         dead_letters = sum(_queue_depth(stack, url) for queue_id, url in stack.queue_urls.items()
-                           if url != stack.sqs_driver.queue_url)
+                           if queue_id.endswith("DeadLetterQueue"))
 
         _fault_figures(report, stack, crashes, late, burst)
+        report.faults.append(("export crashes after S3 took a write", f"{len(export_crashes.crashed)}",
+                              "delivered again by SQS; the retry carries on from the saved part"))
         _invariants(report, plan, stack, campaigns, accepted, after_poll, final, views)
+        _results_out(report, campaigns, accepted, final, feed, export_during, exports_after)
         report.check("vendors idle at the end (calls, callbacks)", True, settled and burst_settled)
-        report.check("dispatch queue empty / dead-letter queue empty", "0 / 0", f"{dispatch_depth} / {dead_letters}")
+        report.check("dispatch and export queues empty / dead-letter queues empty", "0 / 0",
+                     f"{work_depth} / {dead_letters}")
         report.notes.append(f"poll runs: {poll_runs} (a run is repeated when a vendor outage stopped it on a task); "
                             f"outcomes recovered by polling: {recovered}")
         report.notes.append(f"adapter retries of vendor requests: {sum(retries.values()):,} {dict(retries)}")
@@ -433,6 +575,35 @@ def _invariants(report: ChaosReport, plan: ChaosPlan, stack: LocalStack, campaig
                      if item.get("state") == "final" and _contact_fields(final.contacts.get(key, {}))
                      != _contact_fields(item))
     report.check("final outcomes or contacts changed by later callbacks", 0, regressed)
+
+
+def _results_out(report: ChaosReport, campaigns: dict[str, str], accepted: dict[str, int], final: TableView,
+                 feed: FeedReader, export_during: ExportCheck, exports_after: dict[str, ExportCheck]) -> None:
+    """The feed read during the run and the exports after it, against the closing outcomes in the table."""
+    closing = {(contact["campaignId"], contact["contactId"]): str(contact["lastCallId"])
+               for contact in final.contacts.values() if contact.get("state") == "final"}
+    read: Counter[tuple[str, str, str]] = Counter((item["campaignId"], item["contactId"], item["vendorCallId"])
+                                                 for item in feed.outcomes)
+    once = sum(1 for (campaign_id, contact_id), call_id in closing.items()
+               if read[(campaign_id, contact_id, call_id)] == 1)
+    expected = {(campaign_id, contact_id, call_id) for (campaign_id, contact_id), call_id in closing.items()}
+    report.check("outcome feed: closing outcomes read exactly once", len(closing), once)
+    report.check("outcome feed: outcomes read twice / not a closing outcome", "0 / 0",
+                 f"{sum(count - 1 for count in read.values() if count > 1)} / {len(set(read) - expected)}")
+    report.notes.append(f"outcome feed: {len(feed.outcomes):,} outcomes read in {feed.requests:,} requests "
+                        "while the run went on, then to the end once the last were old enough")
+
+    first_vendor = next(iter(campaigns))
+    report.check("export during the run: done, one row per contact",
+                 f"done {accepted[first_vendor]}",
+                 f"{export_during.state} {sum(len(rows) for rows in export_during.calls.values())}",
+                 holds=export_during.state == "done" and len(export_during.calls) == accepted[first_vendor]
+                 and all(len(rows) == 1 for rows in export_during.calls.values()))
+    exact = sum(1 for vendor, check in exports_after.items() for contact_id, rows in check.calls.items()
+                if rows == [closing.get((campaigns[vendor], contact_id), "")])
+    report.check("exports after the run: each contact once, with its closing outcome", sum(accepted.values()),
+                 exact, holds=exact == sum(accepted.values())
+                 and sum(len(check.calls) for check in exports_after.values()) == sum(accepted.values()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,17 +31,29 @@
    its own package directory on disk, twice per request (a third of a claim's time over HTTP); the answer for
    a host never changes.
 
+And two for S3, where moto is less strict than S3 in ways the export bucket depends on:
+8. A bucket policy's `aws:SecureTransport` condition is honoured. moto applies a bucket policy's statements
+   with their conditions ignored, so the template's "deny requests without TLS" would deny every request.
+   Here a statement conditioned on the transport applies only to requests that came that way (the local
+   stack serves S3 over TLS, as AWS does); a plain-HTTP request is refused, as S3 refuses it.
+9. A presigned URL expires. moto serves a presigned GET whatever its X-Amz-Date and X-Amz-Expires say; here
+   it is refused with S3's 403 "Request has expired" once they are past (`presigned_clock` tells the time).
+
 The local stack applies them while it runs and restores moto's own when it stops; the tests' in-process moto
 applies them too, since dispatch settles contacts on several threads while callbacks arrive on others.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import pickle
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from moto.core.responses import ActionResult, BaseResponse
 from moto.dynamodb import comparisons as moto_comparisons
@@ -59,6 +71,8 @@ from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.validators import ActionCountValidator
 from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
 
 _TRANSACTIONS = threading.Lock()
 _ONE_REQUEST_AT_A_TIME = threading.RLock()
@@ -244,6 +258,52 @@ def _backend_for_host(self: DomainDispatcherApplication, host: str | None) -> An
     return known[host]
 
 
+_ORIGINAL_KEY_RESPONSE = S3Response._key_response
+_ORIGINAL_GET_PERMISSION = FakeBucket.get_permission
+_s3_request = threading.local()
+presigned_clock: Callable[[], float] = time.time  # what "now" is to a presigned URL (tests move it)
+_EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+            b"<Message>Request has expired</Message></Error>")
+
+
+def _presigned_expired(full_url: str) -> bool:
+    query = parse_qs(urlsplit(full_url).query)
+    if "X-Amz-Date" not in query or "X-Amz-Expires" not in query:
+        return False
+    signed = dt.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    return presigned_clock() > signed.timestamp() + int(query["X-Amz-Expires"][0])
+
+
+def _key_response(self: S3Response, request: Any, full_url: str) -> Any:
+    if "Authorization" not in request.headers and _presigned_expired(full_url):
+        return 403, {"Content-Type": "application/xml"}, _EXPIRED
+    _s3_request.secure = full_url.startswith("https:")
+    try:
+        return _ORIGINAL_KEY_RESPONSE(self, request, full_url)
+    finally:
+        _s3_request.secure = None
+
+
+def _transport_matches(statement: dict[str, Any], secure: bool) -> bool:
+    """False for a statement conditioned on aws:SecureTransport that this request's transport does not meet."""
+    condition = statement.get("Condition") or {}
+    wanted = (condition.get("Bool") or {}).get("aws:SecureTransport")
+    return wanted is None or str(wanted).lower() == str(secure).lower()
+
+
+def _get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    secure = getattr(_s3_request, "secure", None)
+    if self.policy is None or secure is None:
+        return _ORIGINAL_GET_PERMISSION(self, action, resource)
+    from moto.iam.access_control import IAMPolicy
+
+    document = json.loads(self.policy)
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    document["Statement"] = [statement for statement in statements if _transport_matches(statement, secure)]
+    return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+
 # What each patch replaces: (owner, attribute, replacement).
 _PATCHES: list[tuple[Any, str, Any]] = [
     (DynamoDBBackend, "transact_write_items", _transact_write_items),
@@ -259,6 +319,8 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (moto_comparisons.ConditionExpressionParser, "parse", _parse_condition),
     (DynamoHandler, "serialized", _serialized),
     (DomainDispatcherApplication, "get_backend_for_host", _backend_for_host),
+    (S3Response, "_key_response", _key_response),
+    (FakeBucket, "get_permission", _get_permission),
 ]
 _INHERITED = object()  # the owner's own namespace did not hold the attribute: restoring removes it
 _replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, what the owner's own namespace held)

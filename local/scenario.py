@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,19 @@ BAD_CONTACTS = [
 
 
 @dataclass
+class ExportResult:
+    """One campaign's export, as a person gets it: the job's answer and the file behind its download link."""
+
+    campaign_id: str
+    state: str
+    rows: int
+    size: int
+    file_rows: int  # data lines in the downloaded file
+    first_lines: list[str]
+    contact_ids: Counter[str] = field(default_factory=Counter)  # rows per contact in the file
+
+
+@dataclass
 class VendorResult:
     vendor: str
     campaign_id: str
@@ -51,11 +64,12 @@ class VendorResult:
     campaign: dict[str, Any] = field(default_factory=dict)
     contact_states: Counter[str] = field(default_factory=Counter)
     closing_outcomes: Counter[tuple[str, int]] = field(default_factory=Counter)  # (state, closing outcomes)
-    attempts: int = 0  # every call the vendor made, redials included
+    attempts: int = 0  # every call the vendor reported, its own redials included
     by_status: Counter[str] = field(default_factory=Counter)
     by_disposition: Counter[str] = field(default_factory=Counter)
-    by_source: Counter[str] = field(default_factory=Counter)
+    by_source: Counter[str] = field(default_factory=Counter)  # closing outcomes: callback, or recovered by polling
     dial_requests_max: int = 0
+    listing_requests: int = 0  # GET /campaigns/{id}/contacts pages it took to read every contact
 
     @property
     def every_contact_settled_once(self) -> bool:
@@ -69,6 +83,9 @@ class ScenarioResult:
     vendors: dict[str, VendorResult]
     recovered_by_polling: int = 0
     seconds: float = 0.0
+    feed_outcomes: int = 0  # closing outcomes read from GET /outcomes
+    feed_repeats: int = 0  # of them, read more than once
+    export: ExportResult | None = None
 
     @property
     def every_contact_settled_once(self) -> bool:
@@ -91,20 +108,63 @@ def _start_campaign(client: httpx.Client, stack: LocalStack, vendor: str, count:
                         rejected=intake["rejected"], cancelled=[])
 
 
-def _collect(client: httpx.Client, stack: LocalStack, result: VendorResult, count: int) -> None:
+def _collect(client: httpx.Client, stack: LocalStack, result: VendorResult,
+             closing: Counter[tuple[str, str]]) -> None:
+    """The campaign's contacts a page at a time, each with its closing outcome; how many closing outcomes the
+    feed held for each contact (`closing`, by campaign and contact)."""
     result.campaign = client.get(f"/campaigns/{result.campaign_id}").json()
-    for contact in demo_contacts(count, prefix=result.vendor):
-        view = client.get(f"/campaigns/{result.campaign_id}/contacts/{contact['contactId']}").json()
-        result.contact_states[view["state"]] += 1
-        closing = [attempt for attempt in view["attempts"] if attempt["closesContact"]]
-        result.closing_outcomes[(view["state"], len(closing))] += 1
-        result.attempts += len(view["attempts"])
-        for attempt in closing:
-            result.by_status[attempt["status"]] += 1
-            result.by_disposition[attempt["disposition"]] += 1
-        for attempt in view["attempts"]:
-            result.by_source[attempt["source"]] += 1
-    result.dial_requests_max = max(stack.simulators[result.vendor].dial_requests.values(), default=0)
+    for page in _pages(client, f"/campaigns/{result.campaign_id}/contacts", {"limit": 100}):
+        result.listing_requests += 1
+        for contact in page["items"]:
+            result.contact_states[contact["state"]] += 1
+            result.closing_outcomes[(contact["state"], closing[(result.campaign_id, contact["contactId"])])] += 1
+            if outcome := contact["outcome"]:
+                result.by_status[outcome["status"]] += 1
+                result.by_disposition[outcome["disposition"]] += 1
+                result.by_source[outcome["source"]] += 1
+    simulator = stack.simulators[result.vendor]
+    result.attempts = len(simulator.reported_call_ids())
+    result.dial_requests_max = max(simulator.dial_requests.values(), default=0)
+
+
+def _pages(client: httpx.Client, path: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        answer = client.get(path, params={**query, **({"cursor": cursor} if cursor else {})})
+        answer.raise_for_status()
+        page = answer.json()
+        yield page
+        if (cursor := page["nextCursor"]) is None:
+            return
+
+
+def read_feed(client: httpx.Client, after: str | None = None) -> tuple[list[dict[str, Any]], str]:
+    """Every closing outcome GET /outcomes has ready, from `after` on; and the cursor to go on from."""
+    outcomes: list[dict[str, Any]] = []
+    while True:
+        answer = client.get("/outcomes", params={"limit": 500, **({"after": after} if after else {})})
+        answer.raise_for_status()
+        page = answer.json()
+        outcomes += page["items"]
+        after = page["nextCursor"]
+        if not page["hasMore"]:
+            return outcomes, after
+
+
+def export_campaign(client: httpx.Client, stack: LocalStack, campaign_id: str) -> ExportResult:
+    """POST an export, let the exports function run it, and download the file with a plain GET."""
+    started = client.post(f"/campaigns/{campaign_id}/exports", json={"format": "csv"})
+    started.raise_for_status()
+    stack.run_exports()
+    job = client.get(f"/exports/{started.json()['exportId']}").json()
+    if job["state"] != "done":
+        return ExportResult(campaign_id, job["state"], job["rows"], job["bytes"], 0, [])
+    download = httpx.get(job["url"], verify=stack.https_verify(), timeout=60)
+    download.raise_for_status()
+    text = download.content.decode("utf-8-sig")
+    lines = text.split("\r\n")[:-1]
+    return ExportResult(campaign_id, job["state"], job["rows"], len(download.content), len(lines) - 1, lines[:6],
+                        Counter(line.split(",", 1)[0] for line in lines[1:]))
 
 
 def run_scenario(stack: LocalStack, contacts: int = 200, cancel: int = 3,
@@ -138,7 +198,13 @@ def run_scenario(stack: LocalStack, contacts: int = 200, cancel: int = 3,
     progress(f"poller: {polled['results']} results read, {polled['recovered']} recovered, "
              f"{polled['closed']} tasks closed")
 
+    time.sleep(stack.feed_delay_seconds + 0.5)  # the feed serves an outcome once it is that old
+    feed, _ = read_feed(client)
+    closing = Counter((outcome["campaignId"], outcome["contactId"]) for outcome in feed)
+    progress(f"outcome feed: {len(feed)} closing outcomes read from GET /outcomes")
     for result in results.values():
-        _collect(client, stack, result, contacts)
+        _collect(client, stack, result, closing)
+    exported = export_campaign(client, stack, results["blu" if "blu" in results else vendors[0]].campaign_id)
     return ScenarioResult(vendors=results, recovered_by_polling=polled["recovered"],
-                          seconds=time.monotonic() - started)
+                          seconds=time.monotonic() - started, feed_outcomes=len(feed),
+                          feed_repeats=len(feed) - len(closing), export=exported)

@@ -1,6 +1,8 @@
-"""`make serve`: the offline stack left running, with the dispatch queue and the poller kept busy.
+"""`make serve`: the offline stack left running, with the dispatch and export queues and the poller kept busy.
 
-Locally the IAM-protected routes are served without SigV4 (there is no IAM here); in AWS they need it.
+Locally the IAM-protected routes are served without SigV4 (there is no IAM here); in AWS they need it. The
+local S3 speaks TLS with a certificate made at start-up (the export bucket refuses plain HTTP, as in AWS):
+download links need it trusted, `curl --cacert <the printed path>`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
     stop = threading.Event()
     with LocalStack(port=port, log_level=os.environ.get("LOG_LEVEL", "WARNING")) as stack:
-        stack.sqs_driver.run_in_background(0.5)
+        for driver in stack.sqs_drivers.values():
+            driver.run_in_background(0.5)
 
         def poll_forever() -> None:
             while not stop.wait(POLL_EVERY_SECONDS):
@@ -28,6 +31,7 @@ def main() -> None:
         threading.Thread(target=poll_forever, name="poller", daemon=True).start()
         print(f"dialhub API: {stack.url}", flush=True)
         print("  the daily schedule does not fire by itself here: POST /campaigns/{id}/dispatch sends a campaign now")
+        print(f"  export download links are served over TLS: curl --cacert {stack.ca_bundle} \"<url>\"")
         for vendor, simulator in stack.simulators.items():
             print(f"  {vendor} simulator: {simulator.base_url}   callbacks -> {stack.url}/webhooks/{vendor}/...")
         print("  Ctrl-C to stop", flush=True)

@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import ssl
 import sys
 import threading
 from collections import Counter
@@ -25,14 +26,17 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from local import moto_patches, simulators
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
 from local.simulators import SimulatorKnobs, VendorSimulator
 from local.simulators.plumbing import ApiFaults, CallbackFaults
-from local.template import FakeLambdaContext, SamTemplate, load_handler
+from local.template import FakeLambdaContext, Resolver, SamTemplate, load_handler
+from local.tls import LocalCertificate, make_certificate
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "dialhub"
@@ -67,6 +71,48 @@ def reset_library_caches() -> None:
     DEFAULT_PROVIDERS.clear()  # Powertools keeps one boto3 client per provider: drop the old endpoint's
 
 
+class TlsMotoServer(ThreadedMotoServer):
+    """moto's threaded server over TLS: the same moto state, reached as AWS is reached (S3's bucket policy
+    refuses requests without TLS, and moto honours that here; see moto_patches)."""
+
+    def __init__(self, port: int, certificate: LocalCertificate) -> None:
+        super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
+        self._certificate = certificate
+
+    def _server_entry(self) -> None:
+        self._server = make_server(self._ip_address, self._port, DomainDispatcherApplication(create_backend_app),
+                                   True, request_handler=MotoRequestHandler,
+                                   ssl_context=self._certificate.server_context())
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self._port}"
+
+
+def create_buckets(template: SamTemplate, resolver: Resolver, s3: Any) -> Resolver:
+    """Every AWS::S3::Bucket of the template (with the AWS::S3::BucketPolicy on it), made as CloudFormation
+    would make it; the resolver returned also knows each bucket's Ref and Arn."""
+    names = {bucket_id: template.bucket_name(bucket_id, resolver) for bucket_id in template.buckets}
+    resolver = resolver.with_values(refs=names, attributes={(bucket_id, "Arn"): f"arn:aws:s3:::{name}"
+                                                            for bucket_id, name in names.items()})
+    for bucket_id in template.buckets:
+        setup = template.bucket_setup(bucket_id, resolver)
+        s3.create_bucket(Bucket=setup.name)
+        if setup.public_access_block:
+            s3.put_public_access_block(Bucket=setup.name, PublicAccessBlockConfiguration=setup.public_access_block)
+        if setup.ownership_controls:
+            s3.put_bucket_ownership_controls(Bucket=setup.name, OwnershipControls=setup.ownership_controls)
+        if setup.encryption:
+            s3.put_bucket_encryption(Bucket=setup.name, ServerSideEncryptionConfiguration=setup.encryption)
+        if setup.lifecycle:
+            s3.put_bucket_lifecycle_configuration(Bucket=setup.name, LifecycleConfiguration=setup.lifecycle)
+        for policy in setup.policies:
+            s3.put_bucket_policy(Bucket=setup.name, Policy=json.dumps(policy))
+    return resolver
+
+
 @dataclass(frozen=True)
 class DynamoDbFaults:
     """Transient DynamoDB errors in one function's writes: throttling as the code sees it once the SDK's own
@@ -87,7 +133,8 @@ class LocalStack:
                  gateway_workers: int = 1, vendors: tuple[str, ...] | None = None,
                  aws_in_process: bool = False, api_faults: ApiFaults | None = None,
                  callback_faults: CallbackFaults | None = None, batch_size: int | None = None,
-                 vendor_http_timeout: float | None = None, dynamodb_faults: DynamoDbFaults | None = None) -> None:
+                 vendor_http_timeout: float | None = None, dynamodb_faults: DynamoDbFaults | None = None,
+                 feed_delay_seconds: int = 2, export_part_bytes: int | None = None) -> None:
         self.port = port
         self.drop_rate = drop_rate
         self.dial_delay = dial_delay
@@ -113,7 +160,14 @@ class LocalStack:
         self._fault_rng = random.Random(f"{seed}:dynamodb-faults")
         self._fault_lock = threading.Lock()
         self._saved_timeouts: dict[type, Any] = {}
-        self.template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": STAGE})
+        # Time is compressed offline (calls last a second): the outcome feed waits seconds, not a minute.
+        self.feed_delay_seconds = feed_delay_seconds
+        # Smaller export parts than S3 takes (5 MiB) need moto's smallest part lowered to match: a run's few
+        # hundred kilobytes then make several parts, as a million rows make them deployed.
+        self.export_part_bytes = export_part_bytes
+        self._saved_part_minimum: int | None = None
+        self.template = SamTemplate(ROOT / "template.yaml", parameters={
+            "Stage": STAGE, "OutcomeFeedDelaySeconds": str(feed_delay_seconds)})
         self._saved_environ: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._invoke_lock = threading.Lock()
@@ -129,6 +183,8 @@ class LocalStack:
 
     def start(self) -> None:
         self._saved_environ = dict(os.environ)
+        for name in ("AWS_ENDPOINT_URL_S3", "AWS_CA_BUNDLE"):
+            os.environ.pop(name, None)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
         _reset_moto()  # moto keeps its state in-process: start from nothing whatever ran before in this process
         moto_patches.apply()
@@ -146,9 +202,20 @@ class LocalStack:
             self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
             self.moto.start()
             os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto._port}"
+            self.certificate = make_certificate()
+            self.moto_tls = TlsMotoServer(free_port(), self.certificate)
+            self.moto_tls.start()
+            os.environ["AWS_ENDPOINT_URL_S3"] = self.moto_tls.url
+            os.environ["AWS_CA_BUNDLE"] = str(self.certificate.certificate)
         self._create_resources()
         os.environ.update(self.function_environment)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        if self.export_part_bytes is not None:
+            import moto.s3.models
+
+            os.environ["EXPORT_PART_BYTES"] = str(self.export_part_bytes)
+            self._saved_part_minimum = moto.s3.models.S3_UPLOAD_PART_MIN_SIZE
+            moto.s3.models.S3_UPLOAD_PART_MIN_SIZE = min(self.export_part_bytes, self._saved_part_minimum)
         reset_library_caches()
         self._shorten_vendor_timeouts()
         self._install_dynamodb_faults()
@@ -156,20 +223,30 @@ class LocalStack:
                                     workers_per_function=self.gateway_workers).start()
         self._start_simulators()
         self.schedules = ScheduleDriver(self.template, self.invoke)
-        [sqs_source] = self.template.sqs_sources
-        self.sqs_driver = SqsDriver(self.sqs, sqs_source, self.queue_urls[sqs_source.queue_id], self.invoke)
+        # One driver per SQS event source of the template, as Lambda runs one event source mapping each.
+        self.sqs_drivers = {source.function_id: SqsDriver(self.sqs, source, self.queue_urls[source.queue_id],
+                                                          self.invoke)
+                            for source in self.template.sqs_sources}
+        self.sqs_driver = self.sqs_drivers["DispatcherFunction"]
 
     def stop(self) -> None:
-        components = [getattr(self, name, None) for name in ("sqs_driver", "gateway")]
+        components = [*getattr(self, "sqs_drivers", {}).values(), getattr(self, "gateway", None)]
         for component in [*components, *self.simulators.values()]:
             if component is not None:
                 with contextlib.suppress(Exception):  # best effort on the way out
                     component.stop()
+        if getattr(self, "moto_tls", None) is not None:
+            self.moto_tls.stop()
         running_aws = getattr(self, "moto", None) or getattr(self, "moto_mock", None)
         if running_aws is not None:
             running_aws.stop()
             _reset_moto()
             moto_patches.restore()
+        if self._saved_part_minimum is not None:
+            import moto.s3.models
+
+            moto.s3.models.S3_UPLOAD_PART_MIN_SIZE = self._saved_part_minimum
+            self._saved_part_minimum = None
         for adapter, timeout in self._saved_timeouts.items():
             if timeout is None:
                 with contextlib.suppress(AttributeError):
@@ -186,6 +263,7 @@ class LocalStack:
     def _create_resources(self) -> None:
         self.dynamodb = boto3.client("dynamodb")
         self.sqs = boto3.client("sqs")
+        self.s3 = boto3.client("s3")
         self.secretsmanager = boto3.client("secretsmanager")
         resolver = self.template.resolver()
         self.table_names: dict[str, str] = {}
@@ -209,7 +287,9 @@ class LocalStack:
         refs = {**self.table_names, **self.queue_urls}
         attributes = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
         attributes |= {(qid, "QueueName"): url.rsplit("/", 1)[-1] for qid, url in self.queue_urls.items()}
-        self.resolver = self.template.resolver(refs=refs, attributes=attributes)
+        self.resolver = create_buckets(self.template, self.template.resolver(refs=refs, attributes=attributes),
+                                       self.s3)
+        self.bucket_names = {bucket_id: self.resolver.refs[bucket_id] for bucket_id in self.template.buckets}
         environment: dict[str, str] = {}
         for function_id in self.template.functions:
             environment.update(self.template.function_environment(function_id, self.resolver))
@@ -293,6 +373,16 @@ class LocalStack:
         return self.gateway.url
 
     @property
+    def ca_bundle(self) -> str | None:
+        """The certificate an HTTP client must trust to download an export from the local S3 (over TLS)."""
+        certificate = getattr(self, "certificate", None)
+        return str(certificate.certificate) if certificate else None
+
+    def https_verify(self) -> ssl.SSLContext | bool:
+        """httpx's `verify` for a download link of this stack."""
+        return ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else True
+
+    @property
     def table_name(self) -> str:
         [name] = self.table_names.values()
         return name
@@ -302,3 +392,7 @@ class LocalStack:
 
     def drain_dispatch_queue(self) -> Any:
         return self.sqs_driver.drain()
+
+    def run_exports(self) -> Any:
+        """Deliver the export queue to the exports function until every export has ended (or stopped for good)."""
+        return self.sqs_drivers["ExportsFunction"].drain(max_rounds=10_000)

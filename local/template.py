@@ -455,6 +455,24 @@ class SecretSpec:
     properties: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class BucketSetup:
+    """An AWS::S3::Bucket as the S3 calls that make it (boto3's shapes); a None part is not set."""
+
+    name: str
+    public_access_block: dict[str, Any] | None = None
+    ownership_controls: dict[str, Any] | None = None
+    encryption: dict[str, Any] | None = None
+    lifecycle: dict[str, Any] | None = None
+    policies: list[dict[str, Any]] = field(default_factory=list)  # from the AWS::S3::BucketPolicy resources on it
+
+
+# AWS::S3::Bucket properties the offline stack builds; any other is refused rather than silently dropped.
+_BUCKET_KEYS = {"BucketName", "PublicAccessBlockConfiguration", "OwnershipControls", "BucketEncryption",
+                "LifecycleConfiguration"}
+_LIFECYCLE_RULE_KEYS = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload"}
+
+
 # Keys of a CloudFormation table that boto3's create_table accepts unchanged. TTL, PITR, SSE and
 # deletion protection are left out on purpose: they are separate calls (TTL) or irrelevant locally.
 _CREATE_TABLE_KEYS = [
@@ -525,6 +543,14 @@ class SamTemplate:
             logical_id: SecretSpec(logical_id, resource.get("Properties") or {})
             for logical_id, resource in self._resources_of_type("AWS::SecretsManager::Secret")
         }
+        self.buckets: dict[str, dict[str, Any]] = {
+            logical_id: resource.get("Properties") or {}
+            for logical_id, resource in self._resources_of_type("AWS::S3::Bucket")
+        }
+        self.bucket_policies: dict[str, dict[str, Any]] = {
+            logical_id: resource.get("Properties") or {}
+            for logical_id, resource in self._resources_of_type("AWS::S3::BucketPolicy")
+        }
         self.functions: dict[str, FunctionSpec] = {
             logical_id: self._function_spec(logical_id, resource)
             for logical_id, resource in self._resources_of_type("AWS::Serverless::Function")
@@ -557,6 +583,11 @@ class SamTemplate:
     @property
     def sqs_sources(self) -> list[SqsSource]:
         return [source for function in self.functions.values() for source in function.sqs_sources]
+
+    def sqs_source(self, function_id: str) -> SqsSource:
+        """The one SQS event source of a function."""
+        [source] = self._function(function_id).sqs_sources
+        return source
 
     # ----------------------------------------------------------------- functions
 
@@ -821,6 +852,62 @@ class SamTemplate:
             return self.queues[logical_id]
         except KeyError:
             raise TemplateError(f"no queue {logical_id}; the template has {sorted(self.queues)}") from None
+
+    # ----------------------------------------------------------------- S3
+
+    def bucket_name(self, logical_id: str, resolver: Resolver) -> str:
+        properties = self._bucket(logical_id)
+        if "BucketName" in properties:
+            return str(resolver.resolve(properties["BucketName"], f"{logical_id}.BucketName"))
+        return f"{resolver.stack_name}-{logical_id}".lower()
+
+    def bucket_setup(self, logical_id: str, resolver: Resolver) -> BucketSetup:
+        """What S3 must be told to make the bucket as the template declares it. `resolver` must know the
+        bucket's own Ref and Arn (its policies name it)."""
+        properties = self._bucket(logical_id)
+        unknown = sorted(set(properties) - _BUCKET_KEYS)
+        if unknown:
+            raise TemplateError(f"{logical_id}: the offline stack cannot build {unknown}")
+        resolved = resolver.resolve(properties, logical_id)
+        encryption = None
+        if "BucketEncryption" in resolved:
+            encryption = {"Rules": [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                 **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {})}
+                for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]]}
+        lifecycle = None
+        if "LifecycleConfiguration" in resolved:
+            lifecycle = {"Rules": [self._lifecycle_rule(logical_id, rule)
+                                   for rule in resolved["LifecycleConfiguration"]["Rules"]]}
+        policies = []
+        for policy_id, policy in self.bucket_policies.items():
+            bucket = policy.get("Bucket")
+            if isinstance(bucket, dict) and bucket.get("Ref") == logical_id:
+                policies.append(resolver.resolve(policy["PolicyDocument"], f"{policy_id}.PolicyDocument"))
+        return BucketSetup(name=self.bucket_name(logical_id, resolver),
+                           public_access_block=resolved.get("PublicAccessBlockConfiguration"),
+                           ownership_controls=resolved.get("OwnershipControls"), encryption=encryption,
+                           lifecycle=lifecycle, policies=policies)
+
+    @staticmethod
+    def _lifecycle_rule(logical_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(rule) - _LIFECYCLE_RULE_KEYS)
+        if unknown:
+            raise TemplateError(f"{logical_id}: lifecycle rule properties {unknown} are not built offline")
+        built: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule["Status"],
+                                 "Filter": {"Prefix": rule.get("Prefix", "")}}
+        if "ExpirationInDays" in rule:
+            built["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+        if "AbortIncompleteMultipartUpload" in rule:
+            days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+            built["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+        return built
+
+    def _bucket(self, logical_id: str) -> dict[str, Any]:
+        try:
+            return self.buckets[logical_id]
+        except KeyError:
+            raise TemplateError(f"no bucket {logical_id}; the template has {sorted(self.buckets)}") from None
 
     # ----------------------------------------------------------------- Secrets Manager
 

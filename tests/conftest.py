@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -27,6 +28,7 @@ from dialhub.wiring import Dependencies
 from local import moto_patches
 from local.drivers import SqsDriver
 from local.simulators.blu import BluSimulator
+from local.stack import create_buckets
 from local.template import SamTemplate, function_module
 
 # Property tests run the same examples on every machine, so CI cannot pass or fail by luck; set
@@ -46,9 +48,15 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
 
 
-def api_event(name: str, *, path: dict[str, str] | None = None, body: Any = None) -> dict[str, Any]:
-    """A stored API event with other path parameters or body, keeping rawPath consistent."""
+def api_event(name: str, *, path: dict[str, str] | None = None, body: Any = None,
+              query: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A stored API event with other path parameters, query or body, keeping rawPath consistent."""
     event = copy.deepcopy(load_event(name))
+    if query is not None:
+        event["queryStringParameters"] = {key: str(value) for key, value in query.items()}
+        event["rawQueryString"] = urlencode(event["queryStringParameters"])
+        if not query:
+            del event["queryStringParameters"]
     if path:
         event["pathParameters"] = {**event.get("pathParameters", {}), **path}
         raw = event["routeKey"].split(" ", 1)[1]
@@ -137,17 +145,31 @@ def deps(table_name: str, queue_url: str, blu: BluAdapter) -> Dependencies:
                         adapters=StaticAdapters({"blu": blu}))
 
 
-def drain_queue(deps: Dependencies, template: SamTemplate) -> list[dict[str, Any]]:
-    """Take every message off the dispatch queue as the SQS event source would hand it to the dispatcher;
-    the test decides whether to deliver the records again (a redelivery)."""
-    [source] = template.sqs_sources
-    driver = SqsDriver(deps.queue.client, source, deps.queue.queue_url, invoke=lambda *_: None)
+@pytest.fixture
+def export_deps(deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> Dependencies:
+    """`deps` with the export bucket (built from template.yaml, policy included) and an export queue. Parts are
+    kilobytes instead of megabytes, S3's smallest part lowered to match, so a test file has several parts."""
+    resolver = create_buckets(template, template.resolver(), boto3.client("s3"))
+    queue_url = boto3.client("sqs").create_queue(QueueName="dialhub-test-exports")["QueueUrl"]
+    monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", 4 * 1024)
+    settings = deps.settings.model_copy(update={"export_bucket": resolver.refs["ExportBucket"],
+                                                "export_queue_url": queue_url, "export_part_bytes": 16 * 1024})
+    return Dependencies(settings=settings, store=deps.store, queue=deps.queue, adapters=deps.adapters,
+                        clock=deps.clock)
+
+
+def drain_queue(deps: Dependencies, template: SamTemplate,
+                function_id: str = "DispatcherFunction") -> list[dict[str, Any]]:
+    """Take every message off a function's queue (the dispatch queue, or with "ExportsFunction" the export queue)
+    as the SQS event source would hand it over; the test decides whether to deliver the records again."""
+    queue = deps.export_queue if function_id == "ExportsFunction" else deps.queue
+    driver = SqsDriver(queue.client, template.sqs_source(function_id), queue.queue_url, invoke=lambda *_: None)
     records: list[dict[str, Any]] = []
-    while messages := deps.queue.client.receive_message(QueueUrl=deps.queue.queue_url, MaxNumberOfMessages=10,
-                                                        AttributeNames=["All"]).get("Messages", []):
+    while messages := queue.client.receive_message(QueueUrl=queue.queue_url, MaxNumberOfMessages=10,
+                                                   AttributeNames=["All"]).get("Messages", []):
         records.extend(driver.build_event(messages)["Records"])
         for message in messages:
-            deps.queue.client.delete_message(QueueUrl=deps.queue.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            queue.client.delete_message(QueueUrl=queue.queue_url, ReceiptHandle=message["ReceiptHandle"])
     return records
 
 

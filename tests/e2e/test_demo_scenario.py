@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 
-from local.scenario import run_scenario
+from local import moto_patches
+from local.scenario import demo_contacts, run_scenario
 from local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +24,9 @@ def test_every_contact_of_every_vendor_reaches_exactly_one_closing_outcome(stack
     result = run_scenario(stack, contacts=60, cancel=2, settle_timeout=90)
     assert set(result.vendors) == set(stack.simulators)
     assert result.recovered_by_polling > 0
-    assert sum(r.by_source["poll"] for r in result.vendors.values()) >= result.recovered_by_polling
+    assert sum(r.by_source["poll"] for r in result.vendors.values()) > 0  # closing outcomes only the poll found
+    assert result.feed_outcomes == sum(r.contact_states["final"] for r in result.vendors.values())
+    assert result.feed_repeats == 0
     for vendor, outcome in result.vendors.items():
         assert outcome.accepted == 60, vendor
         assert outcome.contact_states == {"final": 58, "cancelled": 2}, vendor
@@ -29,11 +34,39 @@ def test_every_contact_of_every_vendor_reaches_exactly_one_closing_outcome(stack
         assert outcome.campaign["byState"] == {"final": 58, "cancelled": 2}, vendor
         assert outcome.campaign["state"] == "completed", vendor
         assert sum(outcome.campaign["byDisposition"].values()) == 58, vendor
+        assert outcome.listing_requests == 1, vendor  # 60 contacts: one page of the listing, not 60 GETs
     first = next(iter(result.vendors.values()))
     assert first.rejected == 3
+    exported = result.export
+    assert exported is not None and exported.state == "done"
+    assert exported.campaign_id == result.vendors["blu"].campaign_id
+    assert exported.rows == exported.file_rows == 60 and set(exported.contact_ids.values()) == {1}
+    assert exported.first_lines[0].startswith("contactId,phone,state,")
 
 
 def test_gateway_serves_only_the_template_routes(stack: LocalStack) -> None:
     assert httpx.get(f"{stack.url}/nowhere").status_code == 404
     assert httpx.delete(f"{stack.url}/campaigns").status_code == 404
     assert httpx.post(f"{stack.url}/webhooks/blu?token=wrong", json={"callId": 1}).status_code == 401
+
+
+def test_a_download_link_is_a_plain_get_until_it_expires(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = httpx.Client(base_url=stack.url, timeout=60)
+    body = {"name": "Link", "vendor": "blu", "vendorOptions": stack.simulators["blu"].demo_options(),
+            "contacts": demo_contacts(3, prefix="link")}
+    campaign_id = client.post("/campaigns", json=body).json()["campaignId"]
+    export_id = client.post(f"/campaigns/{campaign_id}/exports", json={"format": "jsonl"}).json()["exportId"]
+    stack.run_exports()
+    job = client.get(f"/exports/{export_id}").json()
+    assert job["state"] == "done" and job["url"].startswith("https://127.0.0.1:")
+    download = httpx.get(job["url"], verify=stack.https_verify())  # no credentials, no signing: a plain GET
+    assert download.status_code == 200 and len(download.content.splitlines()) == 3
+    assert download.headers["content-disposition"].startswith('attachment; filename="Link-')
+
+    expires = dt.datetime.fromisoformat(job["expiresAt"]).timestamp()
+    monkeypatch.setattr(moto_patches, "presigned_clock", lambda: expires + 1)
+    expired = httpx.get(job["url"], verify=stack.https_verify())
+    assert expired.status_code == 403 and b"Request has expired" in expired.content
+    fresh = client.get(f"/exports/{export_id}").json()["url"]  # asking again gives a new link
+    monkeypatch.setattr(moto_patches, "presigned_clock", lambda: expires - 60)
+    assert httpx.get(fresh, verify=stack.https_verify()).status_code == 200

@@ -179,7 +179,7 @@ def test_binary_body_is_base64_encoded(gateway: LocalGateway) -> None:
 
 
 def test_unknown_path_and_wrong_method_are_404(gateway: LocalGateway, functions: FakeFunctions) -> None:
-    for method, path in (("GET", "/nope"), ("GET", "/campaigns"), ("DELETE", "/campaigns/c-1"), ("GET", "/")):
+    for method, path in (("GET", "/nope"), ("PATCH", "/campaigns"), ("DELETE", "/campaigns/c-1"), ("GET", "/")):
         status, _, body = request(gateway, method, path)
         assert status == 404, (method, path)
         assert json.loads(body) == {"message": "Not Found"}
@@ -326,7 +326,7 @@ def test_sqs_driver_deletes_successes_and_redelivers_failures_until_the_dlq(
     sqs_queues: tuple[Any, dict[str, str]],
 ) -> None:
     sqs, urls = sqs_queues
-    [source] = TEMPLATE.sqs_sources
+    source = TEMPLATE.sqs_source("DispatcherFunction")
     for body in ("ok-1", "fail", "ok-2"):
         sqs.send_message(
             QueueUrl=urls["DispatchQueue"],
@@ -373,7 +373,7 @@ def test_sqs_driver_keeps_the_whole_batch_when_the_handler_raises(
     sqs_queues: tuple[Any, dict[str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     sqs, urls = sqs_queues
-    [source] = TEMPLATE.sqs_sources
+    source = TEMPLATE.sqs_source("DispatcherFunction")
     for body in ("a", "b"):
         sqs.send_message(QueueUrl=urls["DispatchQueue"], MessageBody=body)
 
@@ -398,7 +398,7 @@ def test_sqs_driver_treats_an_unknown_item_identifier_as_a_failed_batch(
     sqs_queues: tuple[Any, dict[str, str]],
 ) -> None:
     sqs, urls = sqs_queues
-    [source] = TEMPLATE.sqs_sources
+    source = TEMPLATE.sqs_source("DispatcherFunction")
     driver = SqsDriver(sqs, source, urls["DispatchQueue"], lambda function_id, event: None)
     assert driver.failed_message_ids(None, ["m1", "m2"]) == set()
     assert driver.failed_message_ids({"batchItemFailures": []}, ["m1", "m2"]) == set()
@@ -414,7 +414,7 @@ def test_sqs_driver_treats_an_unknown_item_identifier_as_a_failed_batch(
 
 def test_sqs_driver_runs_in_the_background(sqs_queues: tuple[Any, dict[str, str]]) -> None:
     sqs, urls = sqs_queues
-    [source] = TEMPLATE.sqs_sources
+    source = TEMPLATE.sqs_source("DispatcherFunction")
     delivered = threading.Event()
 
     def dispatcher(function_id: str, event: dict[str, Any]) -> None:

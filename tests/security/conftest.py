@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import boto3
 import pytest
 from hypothesis import strategies as st
 
@@ -30,6 +31,7 @@ from dialhub.vendors.blu import BluAdapter
 from dialhub.vendors.nxtele import NxteleAdapter, sign
 from dialhub.wiring import Dependencies
 from local.gateway import RouteTable, build_http_api_event
+from local.stack import create_buckets
 from local.template import SamTemplate
 from tests.conftest import ROOT, FakeContext, function_module
 
@@ -89,8 +91,13 @@ def deps_for(table_name: str, queue_url: str, vendor_secrets: VendorSecrets,
 
 
 @pytest.fixture
-def every_vendor(table_name: str, queue_url: str, vendor_secrets: VendorSecrets) -> Dependencies:
-    return deps_for(table_name, queue_url, vendor_secrets)
+def every_vendor(table_name: str, queue_url: str, vendor_secrets: VendorSecrets, template: SamTemplate) -> Dependencies:
+    """Every vendor, and the export queue and bucket (built from template.yaml) the results routes use."""
+    deps = deps_for(table_name, queue_url, vendor_secrets)
+    bucket = create_buckets(template, template.resolver(), boto3.client("s3")).refs["ExportBucket"]
+    exports_url = boto3.client("sqs").create_queue(QueueName="dialhub-test-exports")["QueueUrl"]
+    settings = deps.settings.model_copy(update={"export_bucket": bucket, "export_queue_url": exports_url})
+    return Dependencies(settings=settings, store=deps.store, queue=deps.queue, adapters=deps.adapters)
 
 
 # --------------------------------------------------------------------------- requests through the gateway

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import textwrap
@@ -29,6 +30,8 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 LOCAL_REFS = {
     "DialhubTable": "dialhub-dev",
     "DispatchQueue": "http://localhost:5000/123456789012/dialhub-dev-dispatch",
+    "ExportQueue": "http://localhost:5000/123456789012/dialhub-dev-exports",
+    "ExportBucket": "dialhub-dev-exports-123456789012-us-east-1",
 }
 
 
@@ -163,6 +166,11 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
         "GET /campaigns/{campaignId}/contacts/{contactId}",
         "POST /campaigns/{campaignId}/contacts/{contactId}/cancel",
         "GET /calls/{vendor}/{vendorCallId}",
+        "GET /campaigns",
+        "GET /campaigns/{campaignId}/contacts",
+        "GET /outcomes",
+        "POST /campaigns/{campaignId}/exports",
+        "GET /exports/{exportId}",
     }
     assert {route.auth for route in api_routes.values()} == {"AWS_IAM"}
 
@@ -180,7 +188,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 17
+    assert len(template.routes) == 22
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:
@@ -216,10 +224,18 @@ def test_schedules_follow_parameter_overrides() -> None:
 
 
 def test_dispatcher_reads_the_dispatch_queue_with_partial_batch_responses(template: SamTemplate) -> None:
-    [source] = template.sqs_sources
+    source = template.sqs_source("DispatcherFunction")
     assert source.function_id == "DispatcherFunction"
     assert source.queue_id == "DispatchQueue"
     assert source.batch_size == 5
+    assert source.report_batch_item_failures is True
+
+
+def test_exports_read_the_export_queue_one_job_at_a_time(template: SamTemplate) -> None:
+    assert {source.function_id: source.queue_id for source in template.sqs_sources} == {
+        "DispatcherFunction": "DispatchQueue", "ExportsFunction": "ExportQueue"}
+    source = template.sqs_source("ExportsFunction")
+    assert source.batch_size == 1
     assert source.report_batch_item_failures is True
 
 
@@ -230,6 +246,7 @@ def test_function_specs_apply_globals(template: SamTemplate) -> None:
         "SchedulerFunction",
         "DispatcherFunction",
         "PollerFunction",
+        "ExportsFunction",
     }
     api = template.functions["ApiFunction"]
     assert api.code_uri == REPO_ROOT / "functions" / "api"
@@ -252,6 +269,9 @@ def test_function_environment_is_resolved_to_strings(template: SamTemplate) -> N
     assert environment["OUTCOME_RETENTION_DAYS"] == "400"
     assert environment["PREDIAL_FAIL_OPEN"] == "false"
     assert environment["POWERTOOLS_SERVICE_NAME"] == "dialhub"
+    assert environment["EXPORT_BUCKET"] == LOCAL_REFS["ExportBucket"]  # the function's own, merged with Globals
+    assert environment["EXPORT_URL_MINUTES"] == "15"
+    assert environment["OUTCOME_FEED_DELAY_SECONDS"] == "60"
     assert all(isinstance(value, str) for value in environment.values())
 
     qa = SamTemplate(TEMPLATE_PATH, parameters={"Stage": "qa"})
@@ -307,7 +327,7 @@ def test_create_table_kwargs_create_the_template_table(template: SamTemplate, aw
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2", "gsi3"}
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
 
 
@@ -315,7 +335,8 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
     template: SamTemplate, aws_credentials: None
 ) -> None:
     resolver = template.resolver()
-    assert template.queue_creation_order() == ["DispatchDeadLetterQueue", "DispatchQueue"]
+    assert template.queue_creation_order() == ["DispatchDeadLetterQueue", "DispatchQueue", "ExportDeadLetterQueue",
+                                               "ExportQueue"]
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         arns: dict[str, str] = {}
@@ -387,3 +408,29 @@ def test_fake_context_works_with_powertools_logger(template: SamTemplate) -> Non
     assert 29_000 < int(seen["remaining"]) <= 30_000  # type: ignore[call-overload]
     assert first.memory_limit_in_mb == 512
     assert first.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:dialhub-dev-api"
+
+
+def test_the_export_bucket_is_built_as_cloudformation_would_build_it(template: SamTemplate) -> None:
+    resolver = template.resolver(refs=LOCAL_REFS, attributes={
+        ("ExportBucket", "Arn"): f"arn:aws:s3:::{LOCAL_REFS['ExportBucket']}"})
+    setup = template.bucket_setup("ExportBucket", resolver)
+    assert setup.name == template.bucket_name("ExportBucket", resolver) == "dialhub-dev-exports-123456789012-us-east-1"
+    assert setup.public_access_block == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                         "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert setup.encryption == {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    assert setup.lifecycle == {"Rules": [{"ID": "ExpireExports", "Status": "Enabled", "Filter": {"Prefix": ""},
+                                          "Expiration": {"Days": 7},
+                                          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
+    [policy] = setup.policies
+    assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::dialhub-dev-exports-123456789012-us-east-1",
+                                                  "arn:aws:s3:::dialhub-dev-exports-123456789012-us-east-1/*"]
+    shorter = SamTemplate(TEMPLATE_PATH, parameters={"ExportRetentionDays": "2"})
+    lifecycle = shorter.bucket_setup("ExportBucket", shorter.resolver(refs=LOCAL_REFS, attributes=resolver.attributes))
+    assert lifecycle.lifecycle["Rules"][0]["Expiration"] == {"Days": 2}
+
+
+def test_a_bucket_property_the_offline_stack_cannot_build_is_refused_not_dropped(template: SamTemplate) -> None:
+    document = copy.deepcopy(template.raw)
+    document["Resources"]["ExportBucket"]["Properties"]["VersioningConfiguration"] = {"Status": "Enabled"}
+    with pytest.raises(TemplateError, match="VersioningConfiguration"):
+        SamTemplate(document, directory=REPO_ROOT).bucket_setup("ExportBucket", template.resolver(refs=LOCAL_REFS))

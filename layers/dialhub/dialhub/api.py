@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+import inspect
 import json
 import typing
 from collections.abc import Callable
@@ -14,7 +16,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from dialhub.campaigns import (
@@ -37,9 +39,22 @@ from dialhub.campaigns import (
     resume_campaign,
 )
 from dialhub.compliance import POLICY_NAME_PATTERN, Policy
+from dialhub.dispositions import Disposition
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
+from dialhub.exports import ExportRequest, ExportView, export_view, start_export
 from dialhub.jsonguard import JsonRefused, read_json
-from dialhub.models import ID_PATTERN, CallOutcome, Suppression, WireModel
+from dialhub.listing import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    BadCursor,
+    CampaignPage,
+    ContactPage,
+    OutcomeFeedPage,
+    list_campaigns,
+    list_contacts,
+    outcome_feed,
+)
+from dialhub.models import ID_PATTERN, CallOutcome, CampaignStatus, DialState, Suppression, WireModel
 from dialhub.observability import logger
 from dialhub.policies import require_policy, save_policy
 from dialhub.suppressions import SuppressionRequest, find_suppression, lift_suppression, suppress
@@ -78,6 +93,7 @@ class ErrorBody(WireModel):
 
 
 _ERRORS = {
+    400: "The cursor is not one this listing issued (changed, cut short, or from another listing)",
     404: "Unknown campaign, contact, call, suppression or policy (or a path no route matches)",
     409: "The resource's state does not allow this now",
     413: f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
@@ -145,20 +161,29 @@ def unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class _RouteInputs:
-    """What a route function takes, read once from its signature: checked path parameters and a body model."""
+    """What a route function takes, read once from its signature: checked path and query parameters (with
+    their defaults) and a body model."""
 
     path: dict[str, TypeAdapter[Any]]
+    query: dict[str, tuple[TypeAdapter[Any], Any]]
     body: tuple[str, type[BaseModel]] | None
+
+
+def _is_query(hint: Any) -> bool:
+    return any(isinstance(meta, Query) for meta in getattr(hint, "__metadata__", ()))
 
 
 @cache
 def _inputs_of(function: Callable[..., Any]) -> _RouteInputs:
     hints = typing.get_type_hints(function, include_extras=True)
     hints.pop("return", None)
+    defaults = {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()}
     body = next(((name, hint) for name, hint in hints.items()
                  if isinstance(hint, type) and issubclass(hint, BaseModel)), None)
-    path = {name: TypeAdapter(hint) for name, hint in hints.items() if body is None or name != body[0]}
-    return _RouteInputs(path, body)
+    query = {name: (TypeAdapter(hint), defaults[name]) for name, hint in hints.items() if _is_query(hint)}
+    path = {name: TypeAdapter(hint) for name, hint in hints.items()
+            if name not in query and (body is None or name != body[0])}
+    return _RouteInputs(path, query, body)
 
 
 def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
@@ -178,6 +203,15 @@ def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> 
             values[name] = adapter.validate_python(raw.get(name))
         except ValidationError as exc:
             errors.extend({**error, "loc": ("path", name, *error["loc"])} for error in exc.errors())
+    asked = app.current_event.query_string_parameters or {}
+    for name, (adapter, default) in inputs.query.items():
+        if name not in asked:
+            values[name] = default
+            continue
+        try:
+            values[name] = adapter.validate_python(asked[name])
+        except ValidationError as exc:
+            errors.extend({**error, "loc": ("query", name, *error["loc"])} for error in exc.errors())
     if inputs.body is not None:
         name, model = inputs.body
         body = app.current_event.json_body
@@ -205,6 +239,11 @@ app.use([_validated])
 @app.exception_handler(InvalidField)
 def _invalid_field(exc: InvalidField) -> Response:
     return _json(422, {"message": "invalid request", "errors": [{"field": exc.field, "problem": exc.problem}]})
+
+
+@app.exception_handler(BadCursor)
+def _bad_cursor(exc: BadCursor) -> Response:
+    return _json(400, {"message": "invalid cursor", "errors": [{"field": exc.field, "problem": exc.problem}]})
 
 
 @app.exception_handler(NotFound)
@@ -306,6 +345,62 @@ def get_call(vendor: Annotated[str, Path(description="blu, nxtele, airudder")],
     if outcome is None:
         raise NotFound(f"call {vendorCallId} of {vendor}")
     return outcome
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Items per page (default {DEFAULT_PAGE})")]
+Cursor = Annotated[str | None, Query(description="The nextCursor of the previous page")]
+
+
+@app.get("/campaigns", summary="Campaigns, newest first, a page at a time", tags=["results"],
+         responses=_responses(CampaignPage, 400))
+def get_campaigns(status: Annotated[CampaignStatus | None, Query(description="Only campaigns in this status")] = None,
+                  vendor: Annotated[str | None, Query(description="Only campaigns of this vendor")] = None,
+                  limit: Limit = DEFAULT_PAGE, cursor: Cursor = None) -> CampaignPage:
+    if vendor is not None and vendor not in vendor_names():
+        raise InvalidField("query.vendor", f"unknown vendor; expected one of: {', '.join(vendor_names())}")
+    return list_campaigns(_deps().store, limit, cursor, status, vendor)
+
+
+@app.get("/campaigns/<campaignId>/contacts", summary="A campaign's contacts with their closing outcomes",
+         tags=["results"], responses=_responses(ContactPage, 400, 404))
+def get_contacts(campaignId: CampaignId,  # noqa: N803
+                 state: Annotated[DialState | None, Query(description="Only contacts in this state")] = None,
+                 disposition: Annotated[Disposition | None, Query(description="Only contacts whose last call "
+                                                                              "ended so")] = None,
+                 limit: Limit = DEFAULT_PAGE, cursor: Cursor = None) -> ContactPage:
+    return list_contacts(_deps().store, campaignId, limit, cursor, state,
+                         disposition.value if disposition else None)
+
+
+@app.get("/outcomes", summary="Every closing outcome in the order recorded: the feed to sync from",
+         tags=["results"], responses=_responses(OutcomeFeedPage, 400))
+def get_outcomes(after: Annotated[str | None, Query(description="The nextCursor you last received; none: from "
+                                                                "the oldest outcome kept")] = None,
+                 limit: Limit = DEFAULT_PAGE) -> OutcomeFeedPage:
+    deps = _deps()
+    return outcome_feed(deps.store, limit, after, dt.timedelta(seconds=deps.settings.outcome_feed_delay_seconds))
+
+
+def _caller() -> str | None:
+    """The IAM principal API Gateway authenticated (payload format 2.0), for the audit log."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    return ((context.get("authorizer") or {}).get("iam") or {}).get("userArn")
+
+
+@app.post("/campaigns/<campaignId>/exports", summary="Export a campaign's results to a file (CSV or JSON Lines)",
+          tags=["results"], responses=_responses(ExportView, 404, status=202,
+                                                 description="Accepted: poll GET /exports/{exportId}"))
+def post_export(campaignId: CampaignId, body: ExportRequest) -> Response[ExportView]:  # noqa: N803
+    deps = _deps()
+    view = start_export(deps.store, deps.export_queue, deps.settings, campaignId, body, _caller(), deps.clock())
+    return Response(status_code=202, content_type="application/json", body=view.to_wire())
+
+
+@app.get("/exports/<exportId>", summary="An export's state and, once done, a download link", tags=["results"],
+         responses=_responses(ExportView, 404))
+def get_export(exportId: Annotated[str, Path(pattern=ID_PATTERN, description="Export id")]) -> ExportView:  # noqa: N803
+    deps = _deps()
+    return export_view(deps.store, deps.objects, deps.settings, exportId, deps.clock())
 
 
 Phone = Annotated[str, Path(min_length=3, max_length=40, description="E.164 (+ as %2B), or national")]

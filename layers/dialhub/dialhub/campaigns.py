@@ -173,7 +173,7 @@ def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, d
     new = [contact for contact_id, (_, contact) in candidates.items() if contact_id not in existing]
     if new:
         store.add_contacts(new, now)
-        store.mark_campaign_due(campaign, campaign.dial_date)
+        store.mark_campaign_due(campaign, campaign.dial_date, new_contacts=len(new))
     result.accepted = len(new)
     result.duplicates = len(existing)
     result.rejected = len(result.rejections)

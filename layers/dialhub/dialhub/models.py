@@ -104,6 +104,7 @@ class Campaign(WireModel):
     policy: str | None = None  # compliance policy name (a preset or a stored one)
     last_planned_on: dt.date | None = None  # campaign-local day of its last planning run: it is running then
     created_at: dt.datetime
+    total_contacts: int = 0  # contacts taken in, counted by the same write that marks the campaign due
 
 
 REDIAL_HOLD = "redial"  # the hold reason of a contact the campaign's policy calls again after `until`
@@ -154,6 +155,7 @@ class Contact(WireModel):
     disposition: Disposition | None = None
     do_not_call: bool = False
     last_call_id: str | None = None
+    last_call_vendor: str | None = None  # whose call `last_call_id` is: its outcome's key, with no campaign read
     last_conversation_at: dt.datetime | None = None  # the end of its last answered call
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
@@ -226,3 +228,54 @@ class DispatchBatch(WireModel):
     batch_id: str = Field(min_length=1, max_length=200)
     campaign_id: str = Field(pattern=ID_PATTERN)
     contact_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class ExportState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"  # done, but the file has passed ExportRetentionDays and is gone
+
+
+class ExportPhase(StrEnum):
+    COLUMNS = "columns"  # reading the campaign once for the CSV's variable columns
+    ROWS = "rows"  # writing rows, part by part
+    COMPLETING = "completing"  # every part uploaded: only the upload's completion is left
+
+
+class ExportPart(WireModel):
+    number: int
+    etag: str
+
+
+class ExportProgress(WireModel):
+    """Where an export stands, saved after each uploaded part: a later invocation carries on from here and
+    writes every row once (rows after `after` are not in any part yet)."""
+
+    phase: ExportPhase = ExportPhase.COLUMNS
+    after: str | None = None  # the contactId of the last row in a saved part (or counted, in COLUMNS)
+    columns: list[str] = Field(default_factory=list)  # CSV variable columns
+    upload_id: str | None = None
+    parts: list[ExportPart] = Field(default_factory=list)
+    rows: int = 0
+    bytes: int = 0
+
+
+class ExportJob(WireModel):
+    export_id: str
+    campaign_id: str
+    format: ExportFormat
+    contact_state: DialState | None = None  # only contacts in this state, when given
+    include_phone: bool = False
+    requested_by: str | None = None  # the caller's IAM principal
+    state: ExportState = ExportState.RUNNING
+    object_key: str
+    progress: ExportProgress = Field(default_factory=ExportProgress)
+    error: str | None = None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None

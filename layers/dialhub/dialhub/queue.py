@@ -1,7 +1,8 @@
-"""The dispatch queue: one SQS message per vendor-sized batch."""
+"""The queues functions hand work on through: dispatch batches, and export jobs."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -11,7 +12,7 @@ from dialhub.models import DispatchBatch
 SEND_BATCH_LIMIT = 10
 
 
-class DispatchQueue:
+class _Queue:
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self.queue_url = queue_url
         self._client = client
@@ -21,6 +22,10 @@ class DispatchQueue:
         if self._client is None:
             self._client = boto3.client("sqs")
         return self._client
+
+
+class DispatchQueue(_Queue):
+    """One SQS message per vendor-sized batch."""
 
     def send(self, batches: list[DispatchBatch]) -> None:
         """Send every batch or raise; a partial failure raises after the rest were sent."""
@@ -33,3 +38,10 @@ class DispatchQueue:
             failed.extend(chunk[int(entry["Id"])].batch_id for entry in response.get("Failed", []))
         if failed:
             raise RuntimeError(f"could not queue {len(failed)} dispatch batches: {', '.join(failed)}")
+
+
+class ExportQueue(_Queue):
+    """One message per export to run, or to carry on with where an invocation ran out of time."""
+
+    def send(self, export_id: str) -> None:
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"exportId": export_id}))

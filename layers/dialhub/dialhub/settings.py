@@ -22,6 +22,15 @@ class Settings(BaseModel):
     # A vendor task stops being polled this many days after its dial date, whatever is still missing.
     poll_horizon_days: int = Field(default=2, ge=1, le=45)
     parameters_max_age: int = Field(default=300, ge=0)
+    # The outcome feed serves an outcome once it is this old: longer than any outcome write can take to commit
+    # and reach the feed's index (store.py bounds a write's attempts), so a reader never passes one still on its way.
+    outcome_feed_delay_seconds: int = Field(default=60, ge=1, le=3600)
+    export_bucket: str = ""
+    export_queue_url: str = ""
+    export_url_minutes: int = Field(default=15, ge=1, le=60)
+    export_retention_days: int = Field(default=7, ge=1)
+    # An export is uploaded in parts of this size (S3 takes 5 MiB at least for every part but the last).
+    export_part_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
     @field_validator("default_timezone")
     @classmethod

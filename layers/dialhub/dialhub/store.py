@@ -1,15 +1,18 @@
 """The only code that touches DynamoDB: one table, keys and indexes as template.yaml declares them.
 
 Items (pk / sk):
-  CAMPAIGN#<id> / CAMPAIGN                 campaign; in gsi1 as DUE / <dialDate>#<id> while it has queued contacts
+  CAMPAIGN#<id> / CAMPAIGN                 campaign; in gsi1 as DUE / <dialDate>#<id> while it has queued contacts;
+                                           in gsi2 as CAMPAIGNS / <createdAt>#<id> (the listing, newest first)
   CAMPAIGN#<id> / CONTACT#<contactId>      contact and its dial state; in gsi1 as QUEUE#<id> while queued
   CAMPAIGN#<id> / TASK#<vendor>#<date>     vendor task; in gsi1 as OPENTASK / <vendor>#<date>#<id> while open
-  CALL#<vendor>#<vendorCallId> / CALL      one call outcome; in gsi2 as CONTACT#<campaign>#<contact> (history)
+  CALL#<vendor>#<vendorCallId> / CALL      one call outcome; in gsi2 as CONTACT#<campaign>#<contact> (history);
+                                           once it closes its contact, in gsi3 as FEED / <recordedAt>#<vendor>#<id>
   CALL#<vendor>#<vendorCallId> / RAW#<at>  the vendor's payload that stored it (expires sooner than the outcome)
   SUPPRESSION#<e164> / SUPPRESSION         a number not to be called; expiresAt = its end, when it has one
   POLICY#<name> / POLICY                   a compliance policy (presets live in code and are not stored)
   PHONE#<e164> / DIAL#<at>#<campaign>#<contact>#<attempt>
                                            a request sent to a vendor for that number, counted as `calls`
+  EXPORT#<exportId> / EXPORT               an export of a campaign's results and how far it has got
 
 State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
 move a contact or an outcome forward, never back.
@@ -18,11 +21,11 @@ move a contact or an outcome forward, never back.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import boto3
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer
@@ -37,13 +40,17 @@ from dialhub.models import (
     CampaignStatus,
     Contact,
     DialState,
+    ExportJob,
+    ExportProgress,
+    ExportState,
     Hold,
     Suppression,
     VendorTask,
 )
-from dialhub.parallel import PARALLEL_WRITES
+from dialhub.parallel import PARALLEL_WRITES, each
 
 _deserializer = TypeDeserializer()
+T = TypeVar("T")
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
@@ -51,8 +58,24 @@ RAW_PAYLOAD_LIMIT = 32_768  # bytes of a vendor payload kept (an item holds 400 
 DIAL_HISTORY_RETENTION = dt.timedelta(days=400)  # longer than any frequency-cap period (366 days at most)
 DUE = "DUE"
 OPEN_TASKS = "OPENTASK"
+CAMPAIGNS = "CAMPAIGNS"
+FEED = "FEED"
 GSI_WORK = "gsi1"
-GSI_HISTORY = "gsi2"
+GSI_LISTING = "gsi2"
+GSI_FEED = "gsi3"
+# A listing with filters reads on until its page is full, but no further than this many query pages (about a
+# megabyte each) per request, so a filter that matches little answers in time with a cursor to go on from.
+FILTERED_QUERY_PAGES = 8
+# A write is committed or given up within ATTEMPTS x (CONNECT + READ) seconds plus the standard retry mode's
+# backoff (at most 1 + 2 s before the 2nd and 3rd attempts): the outcome feed relies on that bound.
+WRITE_ATTEMPTS = 3
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 8
+LONGEST_WRITE_SECONDS = WRITE_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 1 + 2
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -79,6 +102,24 @@ class RecordResult(StrEnum):
     REDIAL = "redial"  # stored; its contact is queued again for the policy's next attempt
     DUPLICATE = "duplicate"  # nothing new: already final
     ORPHAN = "orphan"  # stored, but it moves no contact (unknown, or cancelled and the call never happened)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: its items in order, and where the next page starts (None: there is none)."""
+
+    items: list[T]
+    after: str | None
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """Closing outcomes with when each was recorded; `position` is where the feed goes on from (the last entry
+    read, or the position asked for when nothing was), `more` whether entries already follow it."""
+
+    items: list[tuple[dt.datetime, CallOutcome]]
+    position: str | None
+    more: bool
 
 
 @dataclass
@@ -167,6 +208,14 @@ def _history_pk(campaign_id: str, contact_id: str) -> str:
     return f"CONTACT#{campaign_id}#{contact_id}"
 
 
+def _feed_key(vendor: str, vendor_call_id: str, recorded_at: dt.datetime) -> str:
+    return f"{_stamp(recorded_at)}#{vendor}#{vendor_call_id}"
+
+
+def _export_key(export_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"EXPORT#{export_id}"}, "sk": {"S": "EXPORT"}}
+
+
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -178,11 +227,12 @@ def _is_condition_failure(exc: ClientError) -> bool:
 
 class Store:
     def __init__(self, table_name: str, client: Any = None, retention_days: int = 400,
-                 raw_retention_days: int = 30) -> None:
+                 raw_retention_days: int = 30, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.table_name = table_name
         self._client = client
         self.retention = dt.timedelta(days=retention_days)
         self.raw_retention = dt.timedelta(days=raw_retention_days)
+        self.clock = clock  # stamps the outcome feed at the moment of writing, and bounds what it serves
 
     @property
     def client(self) -> Any:
@@ -190,8 +240,12 @@ class Store:
             # Requests are built here, one way each, and DynamoDB validates them anyway: botocore's own
             # parameter check would cost a stored callback more CPU than dialhub's code does (`make bench`).
             # One connection per write in flight (parallel.py), not botocore's 10 with the rest thrown away.
-            self._client = boto3.client("dynamodb", config=Config(parameter_validation=False,
-                                                                  max_pool_connections=PARALLEL_WRITES))
+            # DynamoDB answers in milliseconds: bounded attempts (LONGEST_WRITE_SECONDS) instead of botocore's
+            # ten attempts of up to a minute each, so a write that has not landed soon never will.
+            self._client = boto3.client("dynamodb", config=Config(
+                parameter_validation=False, max_pool_connections=PARALLEL_WRITES,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
+                retries={"mode": "standard", "max_attempts": WRITE_ATTEMPTS}))
         return self._client
 
     def _expires_at(self, now: dt.datetime) -> int:
@@ -255,10 +309,47 @@ class Store:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def _page(self, query: dict[str, Any], limit: int, start: dict[str, Any] | None,
+              filtered: bool) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Up to `limit` items from `start` on, and the key to go on from (None: nothing follows).
+
+        Unfiltered, one request asks for one item more than the page, to know whether another page follows.
+        Filtered, DynamoDB applies the filter after reading, so requests go on (each reading up to a
+        megabyte) until the page is full, the items end, or FILTERED_QUERY_PAGES were read; the key is then
+        the last item returned, or the last one DynamoDB read (a page may be short, even empty, yet go on).
+        """
+        request = {**query, "TableName": self.table_name}
+        found: list[dict[str, Any]] = []
+        for _ in range(FILTERED_QUERY_PAGES):
+            if start is not None:
+                request["ExclusiveStartKey"] = start
+            if not filtered:
+                request["Limit"] = limit + 1 - len(found)
+            response = self.client.query(**request)
+            start = response.get("LastEvaluatedKey")
+            for item in response.get("Items", []):
+                if len(found) == limit:  # one more than the page: the next page starts after the last kept
+                    return found, self._key_of(found[-1], request)
+                found.append(item)
+            if start is None:
+                return found, None
+            if len(found) == limit:
+                return found, self._key_of(found[-1], request)
+        return found, start
+
+    @staticmethod
+    def _key_of(item: dict[str, Any], query: dict[str, Any]) -> dict[str, Any]:
+        """An item's key in the table (and in the index the query reads), to start the next query after it."""
+        names = ["pk", "sk"]
+        if "IndexName" in query:
+            names += [f"{query['IndexName']}pk", f"{query['IndexName']}sk"]
+        return {name: item[name] for name in names}
+
     # ------------------------------------------------------------------ campaigns
     def create_campaign(self, campaign: Campaign) -> bool:
         """Store a new campaign; False when the id is taken."""
         item = {**_plain_key(_campaign_key(campaign.campaign_id)), **campaign.to_wire(),
+                "gsi2pk": CAMPAIGNS, "gsi2sk": f"{_stamp(campaign.created_at)}#{campaign.campaign_id}",
                 "expiresAt": self._expires_at(campaign.created_at)}
         try:
             self.client.put_item(TableName=self.table_name, Item=_to_item(item),
@@ -274,13 +365,21 @@ class Store:
                                         Key=_campaign_key(campaign_id))
         return Campaign.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
-    def mark_campaign_due(self, campaign: Campaign, dial_date: dt.date, running: bool = False) -> None:
-        """Due on that day; `running` also counts it as planned that day, for the frequent re-planning run."""
-        sets = {"dialDate": dial_date.isoformat(), "gsi1pk": DUE,
-                "gsi1sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"}
+    def mark_campaign_due(self, campaign: Campaign, dial_date: dt.date, running: bool = False,
+                          new_contacts: int = 0) -> None:
+        """Due on that day; `running` also counts it as planned that day, for the frequent re-planning run;
+        `new_contacts` were just taken in, and are counted in the same write."""
+        values: dict[str, Any] = {":date": dial_date.isoformat(), ":due": DUE,
+                                  ":sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"}
+        sets = "dialDate = :date, gsi1pk = :due, gsi1sk = :sk"
         if running:
-            sets["lastPlannedOn"] = dial_date.isoformat()
-        self._update(_campaign_key(campaign.campaign_id), sets)
+            sets += ", lastPlannedOn = :date"
+        expression = f"SET {sets}"
+        if new_contacts:
+            expression += " ADD totalContacts :added"
+            values[":added"] = new_contacts
+        self.client.update_item(TableName=self.table_name, Key=_campaign_key(campaign.campaign_id),
+                                UpdateExpression=expression, ExpressionAttributeValues=_to_item(values))
 
     def set_campaign_status(self, campaign_id: str, status: CampaignStatus) -> bool:
         """False when the campaign is cancelled already (cancelling is for good)."""
@@ -300,6 +399,33 @@ class Store:
                                 ExpressionAttributeValues={":due": {"S": DUE},
                                                            ":upto": {"S": f"{up_to.isoformat()}#~"}}):
             yield from (Campaign.model_validate(item) for item in page)
+
+    def page_campaigns(self, limit: int, after: str | None = None, status: CampaignStatus | None = None,
+                       vendor: str | None = None) -> Page[Campaign]:
+        """Campaigns newest first; `after` is a position this method returned (the listing's sort key)."""
+        query: dict[str, Any] = {"IndexName": GSI_LISTING, "KeyConditionExpression": "gsi2pk = :campaigns",
+                                 "ScanIndexForward": False,
+                                 "ExpressionAttributeValues": {":campaigns": {"S": CAMPAIGNS}}}
+        filters = {"#status": ("status", status.value if status else None), "#vendor": ("vendor", vendor)}
+        self._add_filters(query, filters)
+        start = None
+        if after is not None:
+            campaign_id = after.rsplit("#", 1)[-1]
+            start = {**_campaign_key(campaign_id), "gsi2pk": {"S": CAMPAIGNS}, "gsi2sk": {"S": after}}
+        items, key = self._page(query, limit, start, filtered=status is not None or vendor is not None)
+        return Page([Campaign.model_validate(_from_item(item)) for item in items],
+                    key["gsi2sk"]["S"] if key else None)
+
+    @staticmethod
+    def _add_filters(query: dict[str, Any], filters: dict[str, tuple[str, str | None]]) -> None:
+        """An equality FilterExpression over the given attributes (placeholder -> (name, value)); None: unset."""
+        wanted = {placeholder: item for placeholder, item in filters.items() if item[1] is not None}
+        if not wanted:
+            return
+        query["FilterExpression"] = " AND ".join(f"{placeholder} = :{placeholder[1:]}" for placeholder in wanted)
+        query["ExpressionAttributeNames"] = {placeholder: name for placeholder, (name, _) in wanted.items()}
+        query["ExpressionAttributeValues"] |= {f":{placeholder[1:]}": {"S": value}
+                                               for placeholder, (_, value) in wanted.items()}
 
     # ------------------------------------------------------------------ contacts
     def existing_contact_ids(self, campaign_id: str, contact_ids: list[str]) -> set[str]:
@@ -329,6 +455,19 @@ class Store:
         keys = [_contact_key(campaign_id, cid) for cid in dict.fromkeys(contact_ids)]
         contacts = (Contact.model_validate(item) for item in self._batch_get(keys))
         return {contact.contact_id: contact for contact in contacts}
+
+    def page_contacts(self, campaign_id: str, limit: int, after: str | None = None,
+                      state: DialState | None = None, disposition: str | None = None) -> Page[Contact]:
+        """A campaign's contacts in contactId order; `after` is the contactId the previous page ended on."""
+        query: dict[str, Any] = {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :contact)",
+                                 "ExpressionAttributeValues": {":pk": {"S": _campaign_pk(campaign_id)},
+                                                               ":contact": {"S": "CONTACT#"}}}
+        self._add_filters(query, {"#state": ("state", state.value if state else None),
+                                  "#disposition": ("disposition", disposition)})
+        start = _contact_key(campaign_id, after) if after is not None else None
+        items, key = self._page(query, limit, start, filtered=state is not None or disposition is not None)
+        return Page([Contact.model_validate(_from_item(item)) for item in items],
+                    key["sk"]["S"].removeprefix("CONTACT#") if key else None)
 
     def iter_queued_contacts(self, campaign_id: str) -> Iterator[list[Contact]]:
         for page in self._query(IndexName=GSI_WORK, KeyConditionExpression="gsi1pk = :queue",
@@ -452,6 +591,57 @@ class Store:
         return {(item["campaignId"], item["contactId"]): dt.datetime.fromisoformat(item["lastConversationAt"])
                 for item in items if "lastConversationAt" in item}
 
+    # ------------------------------------------------------------------ exports
+    def create_export(self, job: ExportJob, expires_at: dt.datetime) -> None:
+        item = {**_plain_key(_export_key(job.export_id)), **job.to_wire(), "expiresAt": int(expires_at.timestamp())}
+        self.client.put_item(TableName=self.table_name, Item=_to_item(item),
+                             ConditionExpression="attribute_not_exists(pk)")
+
+    def get_export(self, export_id: str) -> ExportJob | None:
+        response = self.client.get_item(TableName=self.table_name, Key=_export_key(export_id), ConsistentRead=True)
+        return ExportJob.model_validate(_from_item(response["Item"])) if "Item" in response else None
+
+    def claim_export(self, export_id: str, owner: str, until: dt.datetime, now: dt.datetime) -> ExportJob | None:
+        """The running export, leased to `owner` until `until`; None when it is not running or another
+        invocation holds a lease that has not ended."""
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name, Key=_export_key(export_id), ReturnValues="ALL_NEW",
+                UpdateExpression="SET leaseOwner = :owner, leaseUntil = :until",
+                ConditionExpression="#state = :running AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=_to_item({":owner": owner, ":until": _stamp(until), ":now": _stamp(now),
+                                                    ":running": ExportState.RUNNING.value}))
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        return ExportJob.model_validate(_from_item(response["Attributes"]))
+
+    def save_export_progress(self, export_id: str, owner: str, progress: ExportProgress,
+                             release: bool = False) -> bool:
+        """Record how far the lease holder got (and, with `release`, give the lease up); False if it lost it."""
+        return self._update(_export_key(export_id), {"progress": progress.to_wire()},
+                            removes=("leaseOwner", "leaseUntil") if release else (),
+                            condition="leaseOwner = :owner", values={":owner": owner})
+
+    def release_export(self, export_id: str, owner: str) -> bool:
+        return self._update(_export_key(export_id), {}, removes=("leaseOwner", "leaseUntil"),
+                            condition="leaseOwner = :owner", values={":owner": owner})
+
+    def finish_export(self, export_id: str, owner: str, progress: ExportProgress, now: dt.datetime) -> bool:
+        return self._update(_export_key(export_id), {"state": ExportState.DONE.value, "progress": progress.to_wire(),
+                                                     "finishedAt": now.isoformat()},
+                            removes=("leaseOwner", "leaseUntil"), condition="leaseOwner = :owner",
+                            values={":owner": owner})
+
+    def fail_export(self, export_id: str, error: str, now: dt.datetime) -> bool:
+        """A running export ends as failed (whoever holds it); False when it had ended already."""
+        return self._update(_export_key(export_id), {"state": ExportState.FAILED.value, "error": error,
+                                                     "finishedAt": now.isoformat()},
+                            removes=("leaseOwner", "leaseUntil"), condition="#state = :running",
+                            names={"#state": "state"}, values={":running": ExportState.RUNNING.value})
+
     # ------------------------------------------------------------------ policies
     def put_policy(self, policy: Policy) -> None:
         item = {"pk": f"POLICY#{policy.name}", "sk": "POLICY", **policy.to_wire()}
@@ -533,9 +723,37 @@ class Store:
         return {item["vendorCallId"]: bool(item.get("closesContact") or item.get("redialAt"))
                 for item in items if item.get("final")}
 
+    def closing_outcomes(self, calls: list[tuple[str, str]]) -> dict[tuple[str, str], CallOutcome]:
+        """The stored outcomes of these (vendor, vendorCallId) calls, read 100 to a request, requests in parallel."""
+        keys = [_call_key(vendor, call_id) for vendor, call_id in dict.fromkeys(calls)]
+        outcomes = (CallOutcome.model_validate(item)
+                    for found in each(self._batch_get, list(_chunks(keys, BATCH_GET_LIMIT))) for item in found)
+        return {(outcome.vendor, outcome.vendor_call_id): outcome for outcome in outcomes}
+
+    def page_feed(self, limit: int, after: str | None, delay: dt.timedelta) -> FeedPage:
+        """Closing outcomes in the order they were recorded, each with when, up to `delay` ago: a write takes
+        at most LONGEST_WRITE_SECONDS to commit and reach the index, so nothing older can still appear
+        before a position this method has already passed."""
+        horizon = _stamp(self.clock() - delay)
+        query = {"IndexName": GSI_FEED, "KeyConditionExpression": "gsi3pk = :feed AND gsi3sk < :horizon",
+                 "ExpressionAttributeValues": {":feed": {"S": FEED}, ":horizon": {"S": horizon}}}
+        start = None
+        if after is not None:
+            _, vendor, call_id = after.split("#", 2)
+            start = {**_call_key(vendor, call_id), "gsi3pk": {"S": FEED}, "gsi3sk": {"S": after}}
+        entries, key = self._page(query, limit, start, filtered=False)
+        positions = [entry["gsi3sk"]["S"] for entry in entries]
+        calls = [tuple(position.split("#", 2)[1:]) for position in positions]
+        outcomes = self.closing_outcomes(calls)  # type: ignore[arg-type]
+        recorded = [(dt.datetime.fromisoformat(position.split("#", 1)[0]), outcomes.get(call))
+                    for position, call in zip(positions, calls, strict=True)]
+        # An outcome past its retention may be gone by the time it is read: it is skipped, the position kept.
+        return FeedPage([(at, outcome) for at, outcome in recorded if outcome is not None],
+                        positions[-1] if positions else after, key is not None)
+
     def contact_history(self, campaign_id: str, contact_id: str) -> list[CallOutcome]:
         outcomes: list[CallOutcome] = []
-        for page in self._query(IndexName=GSI_HISTORY, KeyConditionExpression="gsi2pk = :contact",
+        for page in self._query(IndexName=GSI_LISTING, KeyConditionExpression="gsi2pk = :contact",
                                 ExpressionAttributeValues={":contact": {"S": _history_pk(campaign_id, contact_id)}}):
             outcomes.extend(CallOutcome.model_validate(item) for item in page)
         return outcomes
@@ -564,10 +782,10 @@ class Store:
             if result is not RecordResult.ORPHAN:
                 return RecordResult.REDIAL if result is RecordResult.STORED else result
             # The contact has made its last allowed attempt (or is no longer waiting for this call): it closes.
-        outcome_update = self._outcome_update(outcome, now)
-        result = self._transact(outcome_update, [{"Update": self._contact_final_update(outcome, now)}, *extra])
+        result = self._transact(self._outcome_update(outcome, now, closing=True),
+                                [{"Update": self._contact_final_update(outcome, now)}, *extra])
         if result is RecordResult.ORPHAN:
-            self._transact(outcome_update, extra)
+            self._transact(self._outcome_update(outcome, now), extra)
         return result
 
     def _transact(self, outcome_update: dict[str, Any], others: list[dict[str, Any]]) -> RecordResult:
@@ -600,7 +818,9 @@ class Store:
                 "expiresAt": int((now + self.raw_retention).timestamp())}
         return {"TableName": self.table_name, "Item": _to_item(item)}
 
-    def _outcome_update(self, outcome: CallOutcome, now: dt.datetime) -> dict[str, Any]:
+    def _outcome_update(self, outcome: CallOutcome, now: dt.datetime, closing: bool = False) -> dict[str, Any]:
+        """The outcome's conditional write; `closing` (written with the move of its contact to FINAL) also
+        puts it in the outcome feed, stamped now: a closing outcome is final, so it is written only once."""
         data = outcome.to_wire()
         data.pop("firstSeenAt", None)
         data["lastUpdatedAt"] = now.isoformat()
@@ -610,6 +830,9 @@ class Store:
             data["gsi2pk"] = _history_pk(outcome.campaign_id, outcome.contact_id)
             started = outcome.started_at.isoformat() if outcome.started_at else now.isoformat()
             data["gsi2sk"] = f"{started}#{outcome.vendor_call_id}"
+        if closing:
+            data["gsi3pk"] = FEED
+            data["gsi3sk"] = _feed_key(outcome.vendor, outcome.vendor_call_id, self.clock())
         names = {f"#a{i}": attr for i, attr in enumerate(data)}
         values = {f":a{i}": value for i, value in enumerate(data.values())}
         sets = [f"#a{i} = :a{i}" for i in range(len(data))]
@@ -634,14 +857,16 @@ class Store:
     def _contact_final_update(self, outcome: CallOutcome, now: dt.datetime) -> dict[str, Any]:
         assert outcome.campaign_id and outcome.contact_id
         values = {":final": DialState.FINAL.value, ":disposition": outcome.disposition.value,
-                  ":call": outcome.vendor_call_id, ":now": now.isoformat(), ":dnc": outcome.do_not_call}
+                  ":call": outcome.vendor_call_id, ":vendor": outcome.vendor, ":now": now.isoformat(),
+                  ":dnc": outcome.do_not_call}
         condition = "attribute_exists(pk)"
         if outcome.status is CallStatus.CANCELLED:
             # The vendor confirming our cancel: the contact stays cancelled. A real call that raced the
             # cancel still makes it final, since that is what happened.
             condition += " AND #st <> :cancelled"
             values[":cancelled"] = DialState.CANCELLED.value
-        sets = "#st = :final, disposition = :disposition, lastCallId = :call, updatedAt = :now, doNotCall = :dnc"
+        sets = ("#st = :final, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
+                "updatedAt = :now, doNotCall = :dnc")
         return {
             "TableName": self.table_name,
             "Key": _contact_key(outcome.campaign_id, outcome.contact_id),
@@ -656,12 +881,13 @@ class Store:
         """Back in the queue with its next attempt number, held until the policy's redial time."""
         assert outcome.campaign_id and outcome.contact_id
         values = {":queued": DialState.QUEUED.value, ":disposition": outcome.disposition.value,
-                  ":call": outcome.vendor_call_id, ":now": now.isoformat(), ":hold": redial.hold.to_wire(),
+                  ":call": outcome.vendor_call_id, ":vendor": outcome.vendor, ":now": now.isoformat(),
+                  ":hold": redial.hold.to_wire(),
                   ":one": 1, ":max": redial.max_attempts, ":queue": f"QUEUE#{outcome.campaign_id}",
                   ":contact": outcome.contact_id, ":submitting": DialState.SUBMITTING.value,
                   ":submitted": DialState.SUBMITTED.value}
-        sets = ("#st = :queued, disposition = :disposition, lastCallId = :call, updatedAt = :now, #hold = :hold, "
-                "attempt = attempt + :one, gsi1pk = :queue, gsi1sk = :contact")
+        sets = ("#st = :queued, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
+                "updatedAt = :now, #hold = :hold, attempt = attempt + :one, gsi1pk = :queue, gsi1sk = :contact")
         return {
             "TableName": self.table_name,
             "Key": _contact_key(outcome.campaign_id, outcome.contact_id),

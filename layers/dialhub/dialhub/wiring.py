@@ -7,14 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from dialhub.queue import DispatchQueue
+from dialhub.objects import ExportObjects
+from dialhub.queue import DispatchQueue, ExportQueue
 from dialhub.settings import Settings, get_settings
-from dialhub.store import Store
+from dialhub.store import Store, utc_now
 from dialhub.vendors import AdapterProvider, Adapters
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -24,6 +21,14 @@ class Dependencies:
     queue: DispatchQueue
     adapters: Adapters
     clock: Callable[[], dt.datetime] = field(default=utc_now)
+    export_queue: ExportQueue = field(default=None)  # type: ignore[assignment]  # from settings when not given
+    objects: ExportObjects = field(default=None)  # type: ignore[assignment]  # likewise
+
+    def __post_init__(self) -> None:
+        if self.export_queue is None:
+            self.export_queue = ExportQueue(self.settings.export_queue_url)
+        if self.objects is None:
+            self.objects = ExportObjects(self.settings.export_bucket)
 
 
 @lru_cache(maxsize=1)
