@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from bench.report import ROOT
 
@@ -82,7 +83,21 @@ def in_process_aws() -> Iterator[InProcessAws]:
             reset_library_caches()
 
 
-def api_event(route_event: str, body: Any) -> dict[str, Any]:
-    event = copy.deepcopy(load_event(route_event))
-    event["body"] = json.dumps(body)
+def api_event(name: str, *, path: dict[str, str] | None = None, body: Any = None,
+              query: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A stored API event (events/) with other path parameters, query or body, keeping rawPath consistent."""
+    event = copy.deepcopy(load_event(name))
+    if query is not None:
+        event["queryStringParameters"] = {key: str(value) for key, value in query.items()}
+        event["rawQueryString"] = urlencode(event["queryStringParameters"])
+        if not query:
+            del event["queryStringParameters"]
+    if path:
+        event["pathParameters"] = {**event.get("pathParameters", {}), **path}
+        raw = event["routeKey"].split(" ", 1)[1]
+        for key, value in event["pathParameters"].items():
+            raw = raw.replace("{" + key + "}", value)
+        event["rawPath"] = event["requestContext"]["http"]["path"] = raw
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
     return event

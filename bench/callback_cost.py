@@ -55,7 +55,7 @@ def _create_campaign(contacts: int, prefix: str) -> tuple[str, list[str]]:
     api = load_function("api")
     people = demo_contacts(contacts, prefix=prefix)
     body = {"name": f"bench {prefix}", "vendor": "blu", "vendorOptions": {"botId": 7}, "contacts": people}
-    response = api.lambda_handler(api_event("api/create_campaign.json", body), lambda_context("api"))
+    response = api.lambda_handler(api_event("api/create_campaign.json", body=body), lambda_context("api"))
     created = json.loads(response["body"])
     if response["statusCode"] != 201 or created["accepted"] != contacts:
         raise RuntimeError(f"could not create the benchmark campaign: {response['statusCode']} {created}")

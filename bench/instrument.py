@@ -7,8 +7,22 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+
+def memory_kb(field: str) -> int:
+    """A field of this process's /proc status in kB: VmRSS (now) or VmHWM (the peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak_memory() -> None:
+    """Linux lets a process reset its own peak RSS (VmHWM), so each phase gets its own peak."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 class AwsRequestCounter:

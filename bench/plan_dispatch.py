@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.instrument import memory_kb, reset_peak_memory
 from bench.report import ROOT, Row
 
 FULL_SCALE = 100_000
@@ -35,27 +36,15 @@ ASSUMED_DYNAMODB_ROUND_TRIP_SECONDS = 0.004
 
 
 # --------------------------------------------------------------------------- the functions' interpreter
-def _memory_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _reset_peak_memory() -> None:
-    """Linux lets a process reset its own peak RSS (VmHWM), so each phase gets its own peak."""
-    Path("/proc/self/clear_refs").write_text("5")
-
-
 def _phase(run: Any, ddb: Any, sqs: Any) -> dict[str, Any]:
     ddb.reset()
     sqs.reset()
-    _reset_peak_memory()
-    rss_before = _memory_kb("VmRSS")
+    reset_peak_memory()
+    rss_before = memory_kb("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
     outcome = run()
     return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "result": outcome,
-            "rss_before_kb": rss_before, "peak_kb": _memory_kb("VmHWM"),
+            "rss_before_kb": rss_before, "peak_kb": memory_kb("VmHWM"),
             "dynamodb": dict(ddb.by_operation), "sqs": dict(sqs.by_operation)}
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -18,6 +16,7 @@ from botocore.exceptions import ClientError
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
+from bench.aws import api_event, load_event  # noqa: F401 - the tests' own, shared with the bench
 from dialhub.models import DialState
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
@@ -42,30 +41,6 @@ EVENTS = ROOT / "events"
 WEBHOOK_TOKEN = "local-webhook-token-not-a-secret"
 BLU_APP_ID = "10001"
 BLU_APP_KEY = "test-app-key-0123456789"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
-
-
-def api_event(name: str, *, path: dict[str, str] | None = None, body: Any = None,
-              query: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A stored API event with other path parameters, query or body, keeping rawPath consistent."""
-    event = copy.deepcopy(load_event(name))
-    if query is not None:
-        event["queryStringParameters"] = {key: str(value) for key, value in query.items()}
-        event["rawQueryString"] = urlencode(event["queryStringParameters"])
-        if not query:
-            del event["queryStringParameters"]
-    if path:
-        event["pathParameters"] = {**event.get("pathParameters", {}), **path}
-        raw = event["routeKey"].split(" ", 1)[1]
-        for key, value in event["pathParameters"].items():
-            raw = raw.replace("{" + key + "}", value)
-        event["rawPath"] = event["requestContext"]["http"]["path"] = raw
-    if body is not None:
-        event["body"] = body if isinstance(body, str) else json.dumps(body)
-    return event
 
 
 @pytest.fixture(autouse=True)
