@@ -319,8 +319,9 @@ def test_the_feed_resumes_exactly_where_it_stopped_while_outcomes_keep_arriving(
 
 def test_a_reader_racing_slow_writers_skips_nothing_and_repeats_nothing(deps: Dependencies) -> None:
     """Real threads and the real clock: writers stamp an outcome, then take up to 0.4 s to commit it, while a
-    reader follows the feed. With a 1 s delay the reader never passes an outcome still on its way."""
-    delay_deps = Dependencies(settings=deps.settings.model_copy(update={"outcome_feed_delay_seconds": 1}),
+    reader follows the feed. With a 2 s delay (room for a loaded machine) the reader never passes an outcome
+    still on its way; without one it skips about half of them."""
+    delay_deps = Dependencies(settings=deps.settings.model_copy(update={"outcome_feed_delay_seconds": 2}),
                               store=deps.store, queue=deps.queue, adapters=deps.adapters)
     campaign_id = _create(delay_deps, "race", count=90)
     client = deps.store.client
@@ -347,7 +348,7 @@ def test_a_reader_racing_slow_writers_skips_nothing_and_repeats_nothing(deps: De
             page = _feed(delay_deps, cursor, limit=5)
             seen.extend(item["contactId"] for item in page["items"])
             cursor = page["nextCursor"]
-        time.sleep(1.2)
+        time.sleep(2.5)
         while True:
             page = _feed(delay_deps, cursor, limit=50)
             seen.extend(item["contactId"] for item in page["items"])
