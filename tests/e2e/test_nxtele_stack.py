@@ -36,7 +36,9 @@ def test_every_contact_reaches_exactly_one_closing_outcome(stack: LocalStack) ->
     assert outcome.contact_states == {"final": 38, "cancelled": 2}
     assert outcome.every_contact_settled_once
     assert outcome.campaign["state"] == "completed" and sum(outcome.campaign["byDisposition"].values()) == 38
-    assert result.recovered_by_polling > 0 and outcome.by_source["poll"] > 0 and outcome.by_source["webhook"] > 0
+    # Both paths ran: the poller stored what callbacks missed (rounds or closing calls: by_source counts only
+    # the closing ones, and which of them a dropped callback carried depends on the draw).
+    assert result.recovered_by_polling > 0 and outcome.by_source["webhook"] > 0
     assert outcome.attempts == len(simulator.calls_made) > 38  # redials stored as attempts, none lost
     assert simulator.callbacks_dropped > 0 and simulator.callbacks_abandoned == 0
     assert simulator.requests_refused[6] == 0  # every request we signed verified at the vendor
