@@ -185,6 +185,32 @@ def poll_now(deps: Dependencies) -> dict[str, Any]:
     return function_module("poller").handle(load_event("schedules/poll_results.json"), deps)
 
 
+WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def table_items(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every item of the table by key, as stored (consistent reads)."""
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    for page in store.client.get_paginator("scan").paginate(TableName=store.table_name, ConsistentRead=True):
+        items.update({(item["pk"]["S"], item["sk"]["S"]): item for item in page["Items"]})
+    return items
+
+
+def what_it_wrote(store: Store, deliver: Callable[[], Any]) -> tuple[dict[str, int], int]:
+    """What one delivery cost the table: its DynamoDB write requests by operation, and how many items it added,
+    changed or removed (the whole table before and after; the clock moves, so even a same-content rewrite
+    changes an item's lastUpdatedAt)."""
+    from bench.instrument import AwsRequestCounter
+
+    before = table_items(store)
+    counter = AwsRequestCounter()
+    counter.attach(store.client)
+    deliver()
+    after = table_items(store)
+    changed = sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    return {op: count for op, count in counter.by_operation.items() if op in WRITE_OPERATIONS}, changed
+
+
 def states(store: Store, campaign_id: str) -> dict[str, int]:
     """A campaign's contacts counted by dial state."""
     return store.campaign_counts(campaign_id).by_state

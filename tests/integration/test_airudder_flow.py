@@ -31,6 +31,7 @@ from tests.conftest import (
     plan_now,
     poll_now,
     states,
+    what_it_wrote,
 )
 
 APP_KEY = "ar-flow-appkey"
@@ -269,8 +270,12 @@ def plain(deps: Any, sim: AirudderSimulator) -> Any:
 
 
 def test_call_webhook_is_stored_once_and_acknowledged(deps: Any, plain: Any) -> None:
-    assert call_webhook(deps, _event()) == (200, {"status": "success"})
-    assert call_webhook(deps, _event()) == (200, {"status": "success"})
+    answers = []
+    writes, changed = what_it_wrote(deps.store, lambda: answers.append(call_webhook(deps, _event())))
+    assert writes == {"TransactWriteItems": 2} and changed == 2  # no such contact here: an orphan and its payload
+    writes, changed = what_it_wrote(deps.store, lambda: answers.append(call_webhook(deps, _event())))
+    assert writes == {"TransactWriteItems": 1} and changed == 0  # the repeat: one refused write
+    assert answers == [(200, {"status": "success"})] * 2
     outcome = deps.store.get_outcome("airudder", "7100000123")
     assert outcome.disposition == "promise_to_pay" and outcome.variables["attempts"] == 2
     assert outcome.started_at.isoformat() == "2026-11-25T02:00:00+00:00"  # Manila local -> UTC

@@ -25,6 +25,7 @@ from tests.conftest import (
     plan_now,
     poll_now,
     states,
+    what_it_wrote,
 )
 
 
@@ -165,8 +166,13 @@ def test_vendor_refusal_is_recorded_per_contact_with_the_vendors_reason(deps: An
 
 def test_webhook_stores_once_and_answers_blus_ack(deps: Any) -> None:
     event = load_event("webhooks/blu_result.json")
-    assert call_webhook(deps, event) == (200, {"code": 200, "message": "success"})
-    assert call_webhook(deps, event) == (200, {"code": 200, "message": "success"})
+    writes, changed = what_it_wrote(deps.store, lambda: call_webhook(deps, event))
+    # Its contact is not in this table: the outcome is kept as an orphan, with its raw payload (2 items).
+    assert writes == {"TransactWriteItems": 2} and changed == 2
+    answers = []
+    writes, changed = what_it_wrote(deps.store, lambda: answers.append(call_webhook(deps, event)))
+    assert answers == [(200, {"code": 200, "message": "success"})]  # Blu's retry is acknowledged ...
+    assert writes == {"TransactWriteItems": 1} and changed == 0  # ... with one refused write, nothing changed
     outcome = deps.store.get_outcome("blu", "123654789")
     assert outcome.disposition == "promise_to_pay" and outcome.status == "answered"
     assert outcome.variables["paymentWindowUtc"] == ["2026-11-25T16:00:00+00:00", "2026-11-26T15:59:59+00:00"]

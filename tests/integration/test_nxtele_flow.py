@@ -37,6 +37,7 @@ from tests.conftest import (
     load_event,
     poll_now,
     states,
+    what_it_wrote,
 )
 
 ACK = (200, {"retCode": 0, "retMsg": "success"})
@@ -298,12 +299,17 @@ def test_an_attempt_found_by_polling_is_closed_by_a_later_callback(deps: Any, te
 
 def test_stored_events_are_acknowledged_and_stored_once(deps: Any) -> None:
     order = signed_event("order", load_event("webhooks/nxtele_order.json")["body"].encode())
-    assert call_webhook(deps, order) == ACK
-    assert call_webhook(deps, signed_event("order", order["body"].encode())) == ACK  # a retry
+    writes, changed = what_it_wrote(deps.store, lambda: call_webhook(deps, order))
+    assert writes == {"TransactWriteItems": 2} and changed == 2  # no such contact here: an orphan and its payload
+    answers = []
+    retry = signed_event("order", order["body"].encode())  # signed afresh, as NXTele signs every delivery
+    writes, changed = what_it_wrote(deps.store, lambda: answers.append(call_webhook(deps, retry)))
+    assert answers == [ACK] and writes == {"TransactWriteItems": 1} and changed == 0
     stored = deps.store.get_outcome("nxtele", "b2e1d4c3f5a6079889706b5c4d3e2f10")
     assert stored.disposition == "promise_to_pay" and stored.closes_contact and stored.first_seen_at
     task = signed_event("task", load_event("webhooks/nxtele_task.json")["body"].encode())
-    assert call_webhook(deps, task) == ACK
+    assert what_it_wrote(deps.store, lambda: answers.append(call_webhook(deps, task))) == ({}, 0)
+    assert answers[-1] == ACK
 
 
 def test_unauthenticated_callbacks_are_401_and_store_nothing(deps: Any, nx_sim: NxteleSimulator) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from dialhub.dispositions import Disposition
 from dialhub.models import CallOutcome, DialState
 from dialhub.outcomes import record_outcomes
 from dialhub.store import RecordResult
@@ -161,3 +162,27 @@ def test_outcomes_recorded_directly_follow_the_same_redial_rule(deps: Any, templ
     assert record_outcomes([outcome], deps.store, NOW) == {RecordResult.DUPLICATE: 1}
     assert deps.store.finished_calls("blu", ["p1"]) == {"p1": True}  # the poller skips it from now on
     assert deps.store.get_contact(campaign_id, "c0").attempt == 2
+
+
+def test_a_late_copy_of_a_redialled_call_never_closes_the_contact_waiting_for_its_redial(
+        deps: Any, template: Any, blu_sim: Any) -> None:
+    """Blu retries a callback; the copy may even read differently (here: PTP, which stops dialling, where the
+    first said unreached). The call was redialled under the policy: the contact waits for its next attempt,
+    and no copy of that call may close it or write to it."""
+    campaign_id = _sent_campaign(deps, template, RETRY_UNREACHED)
+    ended = NOW + dt.timedelta(minutes=5)
+    first = _blu_result(deps, campaign_id, "c0", 9100, "Unconnected", ended)
+    assert call_webhook(deps, _callback_event(first))[0] == 200
+    waiting = deps.store.get_contact(campaign_id, "c0")
+    stored = deps.store.get_outcome("blu", "9100")
+    assert waiting.state is DialState.QUEUED and waiting.hold.reason == "redial" and stored.redial_at
+
+    for copy_of_it in (first, first | {"code": "PTP", "status": 2, "desc": "PTP", "answerTime": first["endTime"],
+                                       "duration": 40}):
+        assert call_webhook(deps, _callback_event(copy_of_it))[0] == 200
+        assert deps.store.get_contact(campaign_id, "c0") == waiting
+        assert deps.store.get_outcome("blu", "9100") == stored
+    outcome = deps.store.get_outcome("blu", "9100").model_copy(update={"closes_contact": True, "redial_at": None})
+    assert record_outcomes([outcome.model_copy(update={"disposition": Disposition.PROMISE_TO_PAY})], deps.store,
+                           NOW) == {RecordResult.DUPLICATE: 1}
+    assert deps.store.get_contact(campaign_id, "c0") == waiting

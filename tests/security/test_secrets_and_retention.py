@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import secrets
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +21,13 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 
 from dialhub import settings as settings_module
+from dialhub import vendors as vendors_module
 from dialhub import wiring
 from dialhub.queue import DispatchQueue
 from dialhub.secrets import vendor_account
 from dialhub.settings import Settings
 from dialhub.store import Store
-from dialhub.vendors import AdapterProvider
+from dialhub.vendors import REFRESH_INTERVAL_SECONDS, AdapterProvider
 from dialhub.wiring import Dependencies
 from local.template import load_template
 from tests.conftest import ROOT, load_event
@@ -140,7 +142,7 @@ def secrets_manager(table_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 def test_a_rotated_webhook_token_is_taken_up_with_one_fetch_and_wrong_tokens_cost_none(
         table_name: str, queue_url: str, vendor_secrets: VendorSecrets, secrets_manager: tuple[Any, Counter[str]],
-        captured_logs: CapturedLogs) -> None:
+        captured_logs: CapturedLogs, monkeypatch: pytest.MonkeyPatch) -> None:
     client, calls = secrets_manager
     account = vendor_secrets.accounts()["blu"]
     client.create_secret(Name=f"{PREFIX}blu", SecretString=json.dumps(account))
@@ -164,9 +166,17 @@ def test_a_rotated_webhook_token_is_taken_up_with_one_fetch_and_wrong_tokens_cos
     assert callback(vendor_secrets.blu_token) == 401, "the old token no longer opens the door"
     assert callback("someone-guessing-" + secrets.token_hex(8)) == 401
     assert calls["GetSecretValue"] == 2, "failed checks within the refresh interval fetch nothing more"
+
+    # Past the interval a wrong token fetches the secret once more, and is checked against it: still refused.
+    later = time.monotonic() + REFRESH_INTERVAL_SECONDS + 1
+    monkeypatch.setattr(vendors_module.time, "monotonic", lambda: later)
+    assert callback(vendor_secrets.blu_token) == 401, "a refreshed secret is a second check, not a pass"
+    assert calls["GetSecretValue"] == 3
+    assert callback(rotated) == 200
     assert captured_logs.leaked(vendor_secrets.blu_token, rotated, vendor_secrets.blu_app_key) == []
-    record_figures("secret_rotation", {"callbacks": 5, "secret_fetches": calls["GetSecretValue"],
-                                       "rotated_token_accepted": True, "old_token_rejected": True})
+    record_figures("secret_rotation", {"callbacks": 7, "secret_fetches": calls["GetSecretValue"],
+                                       "rotated_token_accepted": True, "old_token_rejected": True,
+                                       "wrong_token_after_a_refresh_rejected": True})
 
 
 # ------------------------------------------------------------------------------------------------ retention

@@ -1,0 +1,95 @@
+"""The outcome metrics count what was stored, once: CloudWatch's figures (and the alarms built on them) must agree
+with the table, whatever the vendors repeat."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from dialhub.dispositions import CallStatus, Disposition
+from dialhub.models import CallOutcome, DialState
+from dialhub.outcomes import record_outcomes
+from tests.conftest import call_webhook, load_event
+from tests.integration.test_blu_flow import _callback_event, _campaign
+from tests.integration.test_redials import NOW, RETRY_UNREACHED, _put_policy
+
+
+@pytest.fixture
+def metrics(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Metrics on, as deployed; a function that reads back every metric printed since the last call, as
+    Counter[(name, dimensions)] of values."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "dialhub")
+
+    def printed() -> Counter[tuple[str, tuple[tuple[str, str], ...]]]:
+        counted: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        for line in capsys.readouterr().out.splitlines():
+            if '"CloudWatchMetrics"' not in line:
+                continue
+            record = json.loads(line)
+            [declared] = record["_aws"]["CloudWatchMetrics"]
+            [dimensions] = declared["Dimensions"]
+            for metric in declared["Metrics"]:
+                key = (metric["Name"], tuple((name, record[name]) for name in dimensions))
+                counted[key] += int(sum(record[metric["Name"]]))
+        return counted
+
+    printed()
+    return printed
+
+
+def _outcome(campaign_id: str, contact_id: str, call_id: str, **changes: Any) -> CallOutcome:
+    fields = {"status": CallStatus.ANSWERED, "disposition": Disposition.PROMISE_TO_PAY, "duration_seconds": 30}
+    return CallOutcome(vendor="blu", vendor_call_id=call_id, campaign_id=campaign_id, contact_id=contact_id,
+                       **(fields | changes))
+
+
+def _names(counted: Counter[tuple[str, tuple[tuple[str, str], ...]]]) -> Counter[str]:
+    names: Counter[str] = Counter()
+    for (name, _), value in counted.items():
+        names[name] += value
+    return names
+
+
+def test_a_stored_outcome_counts_once_and_its_repeats_never(deps: Any, metrics: Any) -> None:
+    campaign_id = _campaign(deps, count=2)
+    metrics()
+    outcome = _outcome(campaign_id, "c0", "m-1")
+    record_outcomes([outcome], deps.store, NOW)
+    dimensions = (("vendor", "blu"), ("disposition", "promise_to_pay"), ("source", "webhook"),
+                  ("service", "dialhub"))
+    assert metrics() == {("CallOutcomes", dimensions): 1}
+    record_outcomes([outcome, outcome.model_copy(update={"duration_seconds": 31})], deps.store, NOW)
+    assert metrics() == {}  # two repeats (one even reads differently): nothing stored, nothing counted
+    record_outcomes([_outcome(campaign_id, "c1", "m-2", status=CallStatus.RINGING)], deps.store, NOW)
+    assert metrics() == {}  # not final yet: not an outcome to count
+
+
+def test_orphans_and_policy_redials_are_counted_as_what_they_are(deps: Any, metrics: Any, template: Any,
+                                                                 blu_sim: Any) -> None:
+    _put_policy(deps, RETRY_UNREACHED)
+    campaign_id = _campaign(deps, count=1, policy=RETRY_UNREACHED["name"])
+    assert deps.store.move_contact(campaign_id, "c0", DialState.SUBMITTED, allowed_from={DialState.QUEUED}, now=NOW)
+    unreached = _outcome(campaign_id, "c0", "m-3", status=CallStatus.NO_ANSWER,
+                         disposition=Disposition.NOT_CONNECTED, ended_at=NOW)
+    nobody = _outcome(campaign_id, "nobody", "m-4")
+    metrics()
+    record_outcomes([unreached, nobody, unreached, nobody], deps.store, NOW)
+    assert _names(metrics()) == {"CallOutcomes": 2, "PolicyRedials": 1, "OrphanOutcomes": 1}
+
+
+def test_a_callback_and_its_retry_count_one_outcome_and_a_refused_callback_counts_a_rejection(
+        deps: Any, metrics: Any) -> None:
+    campaign_id = _campaign(deps, count=1)
+    result = copy.deepcopy(json.loads(load_event("webhooks/blu_result.json")["body"]))
+    result["extVars"] = json.dumps({"campaignId": campaign_id, "contactId": "c0", "attempt": 1})
+    metrics()
+    for _ in range(3):  # Blu retries a callback it thinks was lost
+        assert call_webhook(deps, _callback_event(result))[0] == 200
+    assert _names(metrics()) == {"CallOutcomes": 1}
+    assert call_webhook(deps, _callback_event(result, token="w" * 32))[0] == 401
+    assert _names(metrics()) == {"WebhookRejected": 1}
