@@ -125,6 +125,43 @@ class DispatcherCrashes:
             Store.move_contact = real_move  # type: ignore[method-assign]
 
 
+class OutcomeTally:
+    """The CallOutcomes metric as the outcome path emits it, beside what the store answered for each outcome:
+    the metric must count each final outcome stored once, and no duplicate (metrics are off in the stack, so
+    the emitting function is watched, not its printed line)."""
+
+    def __init__(self) -> None:
+        self.metric = 0
+        self.stored_final = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        from dialhub import outcomes
+        from dialhub.store import RecordResult, Store
+
+        real_metric, real_record = outcomes.count_metric, Store.record_outcome
+
+        def counted_metric(name: str, value: int = 1, **dimensions: str) -> None:
+            if name == "CallOutcomes":
+                with self._lock:
+                    self.metric += value
+            real_metric(name, value, **dimensions)
+
+        def tallied_record(store: Store, outcome: Any, *args: Any, **kwargs: Any) -> Any:
+            result = real_record(store, outcome, *args, **kwargs)
+            if result is not RecordResult.DUPLICATE and outcome.final:
+                with self._lock:
+                    self.stored_final += 1
+            return result
+
+        outcomes.count_metric, Store.record_outcome = counted_metric, tallied_record  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            outcomes.count_metric, Store.record_outcome = real_metric, real_record  # type: ignore[method-assign]
+
+
 class ExportCrashes:
     """Crash each export once, right after S3 took its first write (a part, or the whole small file) and before
     the export recorded it: the exports function fails, SQS delivers the job again, and the retry must still
@@ -251,6 +288,7 @@ class TableView:
     contacts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (campaign, contact)
     calls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (vendor, vendor call id)
     dial_records: Counter[tuple[str, str]] = field(default_factory=Counter)  # (campaign, contact)
+    raw_payloads: Counter[tuple[str, str]] = field(default_factory=Counter)  # (vendor, vendor call id)
     open_tasks: int = 0  # vendor tasks the poller still considers open
 
 
@@ -269,6 +307,9 @@ def read_table(stack: LocalStack) -> TableView:
             elif pk.startswith("CALL#") and sk == "CALL":
                 _, vendor, call_id = pk.split("#", 2)
                 view.calls[(vendor, call_id)] = item
+            elif pk.startswith("CALL#") and sk.startswith("RAW#"):
+                _, vendor, call_id = pk.split("#", 2)
+                view.raw_payloads[(vendor, call_id)] += 1
             elif pk.startswith("CAMPAIGN#") and sk.startswith("TASK#"):
                 view.open_tasks += bool(item.get("open"))
             elif pk.startswith("PHONE#") and sk.startswith("DIAL#"):
@@ -278,11 +319,13 @@ def read_table(stack: LocalStack) -> TableView:
 
 
 def _final_fields(item: dict[str, Any]) -> tuple[Any, ...]:
-    return (item.get("final"), item.get("closesContact"), item.get("status"), item.get("disposition"))
+    """What a later callback must not change on a final outcome; lastUpdatedAt moves with any rewrite at all."""
+    return (item.get("final"), item.get("closesContact"), item.get("status"), item.get("disposition"),
+            item.get("durationSeconds"), item.get("lastUpdatedAt"))
 
 
 def _contact_fields(item: dict[str, Any]) -> tuple[Any, ...]:
-    return (item.get("state"), item.get("lastCallId"), item.get("disposition"))
+    return (item.get("state"), item.get("lastCallId"), item.get("disposition"), item.get("updatedAt"))
 
 
 # --------------------------------------------------------------------------- figures
@@ -302,6 +345,7 @@ class ChaosReport:
     faults: list[tuple[str, str, str]] = field(default_factory=list)  # (fault, injected, how it was met)
     invariants: list[Invariant] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    measured: dict[str, int] = field(default_factory=dict)  # figures the fault table quotes, from the checks
     seconds: float = 0.0
 
     @property
@@ -386,13 +430,14 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
                                      late_rate=plan.callback_late_rate)
     crashes = DispatcherCrashes(plan.crash_share, plan.seed)
     export_crashes = ExportCrashes()
+    tally = OutcomeTally()
     with LocalStack(drop_rate=plan.callback_drop_rate, dial_delay=plan.dial_delay, retry_interval=0.2,
                     seed=plan.seed, log_level="CRITICAL", gateway_workers=plan.gateway_workers, aws_in_process=True,
                     api_faults=api_faults, callback_faults=callback_faults, batch_size=plan.batch_size,
                     vendor_http_timeout=plan.vendor_timeout_seconds,
                     dynamodb_faults=DynamoDbFaults(rate=plan.dynamodb_fault_rate),
                     feed_delay_seconds=plan.feed_delay_seconds, export_part_bytes=plan.export_part_bytes) as stack, \
-            httpx.Client(base_url=stack.url, timeout=120) as client, export_crashes.installed():
+            httpx.Client(base_url=stack.url, timeout=120) as client, export_crashes.installed(), tally.installed():
         stack.sqs_driver.duplicate_rate = plan.sqs_duplicate_rate
         feed = FeedReader(stack.url)
         feed.start()
@@ -445,11 +490,10 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
         dead_letters = sum(_queue_depth(stack, url) for queue_id, url in stack.queue_urls.items()
                            if queue_id.endswith("DeadLetterQueue"))
 
-        _fault_figures(report, stack, crashes, late, burst)
-        report.faults.append(("export crashes after S3 took a write", f"{len(export_crashes.crashed)}",
-                              "delivered again by SQS; the retry carries on from the saved part"))
         _invariants(report, plan, stack, campaigns, accepted, after_poll, final, views)
+        _idempotency(report, stack, final, tally)
         _results_out(report, campaigns, accepted, final, feed, export_during, exports_after)
+        _fault_figures(report, stack, crashes, late, burst, len(export_crashes.crashed))
         report.check("vendors idle at the end (calls, callbacks)", True, settled and burst_settled)
         report.check("dispatch and export queues empty / dead-letter queues empty", "0 / 0",
                      f"{work_depth} / {dead_letters}")
@@ -458,7 +502,10 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
         report.notes.append(f"adapter retries of vendor requests: {sum(retries.values()):,} {dict(retries)}")
 
 
-def _fault_figures(report: ChaosReport, stack: LocalStack, crashes: DispatcherCrashes, late: int, burst: int) -> None:
+def _fault_figures(report: ChaosReport, stack: LocalStack, crashes: DispatcherCrashes, late: int, burst: int,
+                   export_crashes: int) -> None:
+    """Each fault injected, and how the run met it: a figure the checks below measured, never a claim."""
+    measured = report.measured
     simulators = stack.simulators.values()
     injected: Counter[str] = Counter()
     requests = 0
@@ -469,24 +516,34 @@ def _fault_figures(report: ChaosReport, stack: LocalStack, crashes: DispatcherCr
     mix = " · ".join(f"{kind.replace('_', ' ')} {injected[kind]}" for kind in API_FAULT_KINDS)
     report.faults.append((f"vendor API faults ({stack.api_faults.rate:.0%} of {requests:,} requests)",
                           f"{sum(injected.values()):,}", mix))
-    retried = stack.sqs_driver
+    twice = f"contacts dialled twice: {measured['dialled_twice']}"
     report.faults.append(("dispatcher crash after the vendor accepted", f"{len(crashes.crashed_batches)}",
-                          "batches redelivered by SQS, re-sent with the same ids"))
-    report.faults.append(("SQS batch delivered twice", f"{retried.duplicates_delivered}",
-                          "the second delivery finds nothing left to send"))
+                          f"redelivered by SQS; {twice}"))
+    report.faults.append(("SQS batch delivered twice", f"{stack.sqs_driver.duplicates_delivered}", twice))
     couriers = [simulator.courier for simulator in simulators]
     dropped = sum(courier.dropped for courier in couriers)
     copies = sum(courier.extra_copies for courier in couriers)
+    variants = sum(courier.variant_copies for courier in couriers)
     refused = sum(count for courier in couriers for status, count in courier.statuses.items()
                   if status is not None and 400 <= status < 500)
     answers_5xx = sum(count for courier in couriers for status, count in courier.statuses.items()
                       if status is not None and status >= 500)
-    report.faults.append(("callbacks dropped for good", f"{dropped:,}", "recovered by polling"))
+    lost = measured["dropped_or_late"]
+    report.faults.append(("callbacks dropped for good", f"{dropped:,}",
+                          f"dropped or late, recovered by the poll: {lost - measured['unrecovered']:,} of {lost:,}"))
+    again = f"callbacks changed again by a repeat: {measured['second_writers']}"
     report.faults.append(("callback copies (duplicates up to 6x, burst)", f"{copies:,}",
-                          f"{burst:,} of them in the final burst; stored once"))
-    report.faults.append(("callbacks held back past the poll", f"{late:,}", "arrive after the poll: change nothing"))
+                          f"{burst:,} of them in the final burst; {again}"))
+    report.faults.append(("late copies that read differently (earlier status, other duration)", f"{variants:,}",
+                          f"in the final burst; {again}"))
+    report.faults.append(("callbacks held back past the poll", f"{late:,}",
+                          f"final outcomes or contacts changed after the poll: {measured['regressed']}"))
     report.faults.append(("callbacks reordered (random delay)", f"{stack.callback_faults.reorder_seconds} s",
-                          "NXTele order callbacks may overtake their call callbacks"))
+                          f"contacts with one closing outcome: {measured['one_closing']:,} of "
+                          f"{measured['contacts']:,}"))
+    report.faults.append(("export crashes after S3 took a write", f"{export_crashes}",
+                          f"exports whole after SQS delivered them again: {measured['exports_whole']} of "
+                          f"{measured['exports']}"))
     faulted = stack.answers_after_dynamodb_fault
     report.faults.append((f"DynamoDB throttling in the webhooks function ({stack.dynamodb_faults.rate:.0%} of calls)",
                           f"{stack.dynamodb_faults_injected:,}",
@@ -568,6 +625,8 @@ def _invariants(report: ChaosReport, plan: ChaosPlan, stack: LocalStack, campaig
             if item is None or not item.get("final") or (reported.closes and not item.get("closesContact")):
                 unrecovered += 1
     report.check("dropped or late callbacks recovered by the poll", len(lost_reports), len(lost_reports) - unrecovered)
+    report.measured |= {"dropped_or_late": len(lost_reports), "unrecovered": unrecovered,
+                        "dialled_twice": dialled_twice, "one_closing": one_closing, "contacts": expected_total}
 
     regressed = sum(1 for key, item in after_poll.calls.items()
                     if item.get("final") and _final_fields(final.calls.get(key, {})) != _final_fields(item))
@@ -575,6 +634,40 @@ def _invariants(report: ChaosReport, plan: ChaosPlan, stack: LocalStack, campaig
                      if item.get("state") == "final" and _contact_fields(final.contacts.get(key, {}))
                      != _contact_fields(item))
     report.check("final outcomes or contacts changed by later callbacks", 0, regressed)
+    report.measured["regressed"] = regressed
+
+
+def _idempotency(report: ChaosReport, stack: LocalStack, final: TableView, tally: OutcomeTally) -> None:
+    """What each delivery of a callback wrote, measured. Of all the deliveries of one callback answered 200 (its
+    copies, retries after success, replays, different late copies), one may change the table; every other
+    must change no item, raw payload included. Copies run at once, so which one writes is not known in advance,
+    only that no second one does."""
+    by_key: dict[str, list[Any]] = {}
+    for delivery in stack.deliveries:
+        by_key.setdefault(delivery.key, []).append(delivery)
+    answered = [[delivery for delivery in deliveries if delivery.status == 200] for deliveries in by_key.values()]
+    repeats = sum(max(0, len(deliveries) - 1) for deliveries in answered)
+    second_writers = sum(max(0, sum(1 for delivery in deliveries if delivery.items_written) - 1)
+                         for deliveries in answered)
+    report.check("repeated deliveries of a callback that changed the table again", 0, second_writers)
+    report.measured["second_writers"] = second_writers
+    requests = sum(delivery.write_requests for delivery in stack.deliveries)
+    written = sum(delivery.items_written for delivery in stack.deliveries)
+    per_delivery = requests / max(1, len(stack.deliveries))
+    report.notes.append(f"callbacks delivered: {len(by_key):,}, with {repeats:,} repeated deliveries answered 200; "
+                        f"all deliveries sent {requests:,} write requests ({per_delivery:.2f} a delivery) and "
+                        f"changed {written:,} items, {written / max(1, len(by_key)):.2f} per callback")
+
+    reporters: Counter[tuple[str, str]] = Counter()
+    for vendor, simulator in stack.simulators.items():
+        reporters.update((vendor, reported.call_id) for reported in simulator.courier.delivered_reports())
+    excess = sum(1 for call, count in final.raw_payloads.items() if count > reporters[call])
+    spread = Counter(final.raw_payloads.values())
+    report.check("calls with more raw payloads than callbacks that reported them", 0, excess)
+    report.notes.append(f"raw payloads kept per vendor call: {dict(sorted(spread.items()))} (payloads: calls); "
+                        "a callback of a new call or of a later state keeps one, a repeat none")
+    report.check("CallOutcomes metric = final outcomes stored (repeats not counted)", tally.stored_final,
+                 tally.metric)
 
 
 def _results_out(report: ChaosReport, campaigns: dict[str, str], accepted: dict[str, int], final: TableView,
@@ -594,16 +687,19 @@ def _results_out(report: ChaosReport, campaigns: dict[str, str], accepted: dict[
                         "while the run went on, then to the end once the last were old enough")
 
     first_vendor = next(iter(campaigns))
+    during_whole = (export_during.state == "done" and len(export_during.calls) == accepted[first_vendor]
+                    and all(len(rows) == 1 for rows in export_during.calls.values()))
     report.check("export during the run: done, one row per contact",
                  f"done {accepted[first_vendor]}",
-                 f"{export_during.state} {sum(len(rows) for rows in export_during.calls.values())}",
-                 holds=export_during.state == "done" and len(export_during.calls) == accepted[first_vendor]
-                 and all(len(rows) == 1 for rows in export_during.calls.values()))
-    exact = sum(1 for vendor, check in exports_after.items() for contact_id, rows in check.calls.items()
-                if rows == [closing.get((campaigns[vendor], contact_id), "")])
+                 f"{export_during.state} {sum(len(rows) for rows in export_during.calls.values())}", holds=during_whole)
+    exact: Counter[str] = Counter(vendor for vendor, check in exports_after.items()
+                                  for contact_id, rows in check.calls.items()
+                                  if rows == [closing.get((campaigns[vendor], contact_id), "")])
+    whole_after = [vendor for vendor, check in exports_after.items()
+                   if exact[vendor] == len(check.calls) == accepted[vendor]]
     report.check("exports after the run: each contact once, with its closing outcome", sum(accepted.values()),
-                 exact, holds=exact == sum(accepted.values())
-                 and sum(len(check.calls) for check in exports_after.values()) == sum(accepted.values()))
+                 sum(exact.values()), holds=len(whole_after) == len(exports_after))
+    report.measured |= {"exports": 1 + len(exports_after), "exports_whole": during_whole + len(whole_after)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,7 +34,7 @@ from local import moto_patches, simulators
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
 from local.simulators import SimulatorKnobs, VendorSimulator
-from local.simulators.plumbing import ApiFaults, CallbackFaults
+from local.simulators.plumbing import DELIVERY_HEADER, ApiFaults, CallbackFaults
 from local.template import FakeLambdaContext, Resolver, SamTemplate, load_handler
 from local.tls import LocalCertificate, make_certificate
 
@@ -114,6 +114,26 @@ def create_buckets(template: SamTemplate, resolver: Resolver, s3: Any) -> Resolv
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One vendor callback as the webhooks function took it: which callback (the simulators' delivery key),
+    what it answered, and what it cost the table (write requests sent, items they changed)."""
+
+    key: str
+    status: int | None
+    write_requests: int
+    items_written: int
+
+
+def _items_in(operation: str, params: dict[str, Any]) -> int:
+    """How many items a write request changes if it succeeds."""
+    if operation == "TransactWriteItems":
+        return len(params.get("TransactItems", []))
+    if operation == "BatchWriteItem":
+        return sum(len(requests) for requests in params.get("RequestItems", {}).values())
+    return 1 if operation in ("PutItem", "UpdateItem", "DeleteItem") else 0
+
+
+@dataclass(frozen=True)
 class DynamoDbFaults:
     """Transient DynamoDB errors in one function's writes: throttling as the code sees it once the SDK's own
     retries are spent. `rate` of that function's requests of `operations` fail."""
@@ -157,6 +177,8 @@ class LocalStack:
         # The answers of invocations that met an injected DynamoDB fault, by HTTP status (None: not HTTP).
         self.answers_after_dynamodb_fault: Counter[int | None] = Counter()
         self._running = threading.local()  # which function this thread is running, and whether it met a fault
+        self.deliveries: list[Delivery] = []  # every callback delivery the webhooks function took, in order
+        self._deliveries_lock = threading.Lock()
         self._fault_rng = random.Random(f"{seed}:dynamodb-faults")
         self._fault_lock = threading.Lock()
         self._saved_timeouts: dict[type, Any] = {}
@@ -333,7 +355,22 @@ class LocalStack:
         calls made while the faulty function runs on the calling thread."""
         from dialhub.wiring import default_dependencies
 
-        default_dependencies().store.client.meta.events.register("before-call.dynamodb", self._maybe_fail)
+        events = default_dependencies().store.client.meta.events
+        events.register("before-call.dynamodb", self._maybe_fail)
+        events.register("before-parameter-build.dynamodb", self._count_write)
+        events.register("after-call.dynamodb", self._count_written)
+
+    def _count_write(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        """A write request of the delivery this thread runs (if any), and the items it will change."""
+        items = _items_in(model.name, params)
+        if items and getattr(self._running, "delivery", None) is not None:
+            self._running.write_requests += 1
+            context["dialhub_items"] = items
+
+    def _count_written(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
+        if context.get("dialhub_items") and http_response.status_code < 300 \
+                and getattr(self._running, "delivery", None) is not None:
+            self._running.items_written += context["dialhub_items"]
 
     def _maybe_fail(self, model: Any, **_: Any) -> None:
         faults = self.dynamodb_faults
@@ -357,6 +394,8 @@ class LocalStack:
         context = FakeLambdaContext.for_invoke(spec, self.template.function_name(function_id, self.resolver))
         outer = getattr(self._running, "function_id", None), getattr(self._running, "met_fault", False)
         self._running.function_id, self._running.met_fault = function_id, False
+        self._running.delivery = (event.get("headers") or {}).get(DELIVERY_HEADER.lower())
+        self._running.write_requests = self._running.items_written = 0
         status: int | None = 500  # what API Gateway answers when the function fails
         try:
             result = handler(event, context)
@@ -366,6 +405,11 @@ class LocalStack:
             if self._running.met_fault:
                 with self._fault_lock:
                     self.answers_after_dynamodb_fault[status] += 1
+            if self._running.delivery is not None:
+                with self._deliveries_lock:
+                    self.deliveries.append(Delivery(self._running.delivery, status, self._running.write_requests,
+                                                    self._running.items_written))
+                self._running.delivery = None
             self._running.function_id, self._running.met_fault = outer
 
     @property

@@ -715,7 +715,9 @@ class AirudderSimulator(ServedSimulator):
             key, reports = f"call:{payload['TaskID']}:{payload['Comments']}", Reported(str(call_id), closes=True)
         else:
             key, reports = f"task:{payload['TaskID']}:{payload['Status']}", None
-        self._courier.send(url, lambda: self._encode(payload), key, reports)
+        late = {**payload, "CallStatus": "Ringing", "Duration": (payload.get("Duration") or 0) + 7} \
+            if kind == "call" else payload  # a resend from before the number was done
+        self._courier.send(url, lambda: self._encode(payload), key, reports, variant=lambda: self._encode(late))
 
     def _encode(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         body = encode_json(payload)

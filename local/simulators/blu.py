@@ -593,8 +593,10 @@ class BluSimulator(ServedSimulator):
             if not self.callback_url:
                 return
             body = encode_json(result)
+            late = encode_json(result | {"duration": (result.get("duration") or 0) + 7, "desc": "late copy"})
             self._courier.send(self.callback_url, lambda: (body, {"Content-Type": JSON_CONTENT_TYPE}),
-                               f"result:{result['callId']}", Reported(str(result["callId"]), closes=True))
+                               f"result:{result['callId']}", Reported(str(result["callId"]), closes=True),
+                               variant=lambda: (late, {"Content-Type": JSON_CONTENT_TYPE}))
 
     def _post_json(self, url: str, payload: dict[str, Any], timeout: float) -> tuple[int | None, bytes]:
         """POST like Blu does; (HTTP status, body), status None when the connection itself failed."""

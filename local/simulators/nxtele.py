@@ -712,9 +712,20 @@ class NxteleSimulator(ServedSimulator):
         if not url:
             return
         body = encode_json(payload)
+        late = encode_json(self._stale(payload))
         with self._lock:
             self.callback_log.append((key, body))
-            self._courier.send(url, lambda: (body, self._signed_callback_headers(body)), key, reports)
+            self._courier.send(url, lambda: (body, self._signed_callback_headers(body)), key, reports,
+                               variant=lambda: (late, self._signed_callback_headers(late)))
+
+    @staticmethod
+    def _stale(payload: dict[str, Any]) -> dict[str, Any]:
+        """A late resend that reads differently: the order not finished yet, the call a few seconds longer."""
+        stale = {**payload, "finish": False} if "finish" in payload else dict(payload)
+        call = payload.get("callInfoDetail")
+        if isinstance(call, dict):
+            stale["callInfoDetail"] = {**call, "callDuration": (call.get("callDuration") or 0) + 7}
+        return stale
 
     def _signed_callback_headers(self, body: bytes) -> dict[str, str]:
         """A fresh requestID and createTs on every attempt, so a retry is signed like a new request."""

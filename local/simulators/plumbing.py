@@ -184,12 +184,17 @@ class Reported:
     closes: bool
 
 
+Encode = Callable[[], tuple[bytes, Mapping[str, str]]]  # a callback's body and headers, made per attempt
+DELIVERY_HEADER = "X-Dialhub-Delivery"  # which callback a delivery is (its key): the local stack counts its writes
+
+
 @dataclass
 class _Callback:
     url: str
-    encode: Callable[[], tuple[bytes, Mapping[str, str]]]  # called per attempt: vendors sign each one afresh
+    encode: Encode  # called per attempt: vendors sign each one afresh
     key: str
     reports: Reported | None
+    variant: Encode | None = None  # a different late copy of it (an earlier status, another duration)
 
 
 @dataclass
@@ -216,6 +221,7 @@ class CallbackCourier:
     dropped: int = 0
     abandoned: int = 0
     extra_copies: int = 0
+    variant_copies: int = 0  # of the extra copies, those that read differently from the original
     outstanding: int = 0  # deliveries scheduled and not yet answered 200 or given up (late ones excluded)
     statuses: Counter[int | None] = field(default_factory=Counter)  # every answer, None = no connection
     dropped_reports: list[Reported] = field(default_factory=list)
@@ -224,10 +230,11 @@ class CallbackCourier:
     _sent: dict[str, _Callback] = field(default_factory=dict)  # every callback delivered at least once
     _opener: urllib.request.OpenerDirector = field(default_factory=direct_opener)
 
-    def send(self, url: str, encode: Callable[[], tuple[bytes, Mapping[str, str]]], key: str,
-             reports: Reported | None = None) -> None:
-        """Queue one callback (`key` unique per callback); lost, held back, or delivered one or more times."""
-        callback = _Callback(url, encode, key, reports)
+    def send(self, url: str, encode: Encode, key: str, reports: Reported | None = None,
+             variant: Encode | None = None) -> None:
+        """Queue one callback (`key` unique per callback); lost, held back, or delivered one or more times.
+        `variant` makes a different late copy of it, which a replay may send instead of the original."""
+        callback = _Callback(url, encode, key, reports, variant)
         rng = random.Random(f"{self.seed}:{key}")
         with self.lock:
             if rng.random() < self.drop_rate():
@@ -241,6 +248,11 @@ class CallbackCourier:
                     self.late_reports.append(reports)
                 return
             self._dispatch(callback, rng)
+
+    def delivered_reports(self) -> list[Reported]:
+        """What each callback delivered at least once reported (one entry per callback, not per copy)."""
+        with self.lock:
+            return [callback.reports for callback in self._sent.values() if callback.reports]
 
     @property
     def late(self) -> int:
@@ -256,14 +268,20 @@ class CallbackCourier:
         return len(held)
 
     def replay(self, share: float) -> int:
-        """Deliver `share` of the callbacks already delivered once more, all at once (a retry storm)."""
+        """Deliver `share` of the callbacks already delivered once more, all at once (a retry storm); half of
+        those that have a variant are sent as it, a copy that reads differently (what a vendor's late,
+        stale resend looks like)."""
+        rng = random.Random(f"{self.seed}:replay")
         with self.lock:
             sent = list(self._sent.values())
-            chosen = random.Random(f"{self.seed}:replay").sample(sent, round(len(sent) * share))
+            chosen = rng.sample(sent, round(len(sent) * share))
+            copies = [(callback, callback.variant if callback.variant and rng.random() < 0.5 else callback.encode)
+                      for callback in chosen]
             self.extra_copies += len(chosen)
+            self.variant_copies += sum(1 for callback, encode in copies if encode is not callback.encode)
             self.outstanding += len(chosen)
-        for callback in chosen:
-            self.schedule(0, lambda callback=callback: self._deliver(callback, 0))
+        for callback, encode in copies:
+            self.schedule(0, lambda callback=callback, encode=encode: self._deliver(callback, 0, encode))
         return len(chosen)
 
     def _dispatch(self, callback: _Callback, rng: random.Random) -> None:
@@ -274,10 +292,11 @@ class CallbackCourier:
             delay = rng.uniform(0, self.faults.reorder_seconds)
             self.schedule(delay, lambda: self._deliver(callback, 0))
 
-    def _deliver(self, callback: _Callback, attempt: int) -> None:
+    def _deliver(self, callback: _Callback, attempt: int, encode: Encode | None = None) -> None:
         with self.lock:
             self.attempted += 1
-        body, headers = callback.encode()
+        body, headers = (encode or callback.encode)()
+        headers = {**headers, DELIVERY_HEADER: callback.key}
         status, _ = post_callback(self._opener, callback.url, body, headers, self.timeout)
         with self.lock:
             self.statuses[status] += 1
@@ -287,7 +306,7 @@ class CallbackCourier:
                 self._sent.setdefault(callback.key, callback)
                 return
             if attempt + 1 < self.attempts():
-                self.schedule(self.retry_interval(), lambda: self._deliver(callback, attempt + 1))
+                self.schedule(self.retry_interval(), lambda: self._deliver(callback, attempt + 1, encode))
                 return
             self.abandoned += 1
             self.outstanding -= 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, DialState
 from dialhub.outcomes import record_outcomes
-from tests.conftest import api_event, call_api, dispatch_records, drain_queue, plan_now
+from tests.conftest import api_event, call_api, dispatch_records, drain_queue, plan_now, what_it_wrote
 from tests.integration.test_blu_flow import _campaign
 
 SUPPRESSED = "+63917123" + "0001"  # the phone of contact c1 in _campaign()
@@ -70,6 +71,9 @@ def test_an_opt_out_from_any_vendor_suppresses_the_number_for_every_campaign(dep
     record_outcomes([opt_out], deps.store, now)
     suppression = deps.store.get_suppression(SUPPRESSED)
     assert suppression is not None and suppression.source == "blu" and suppression.until is None
+    # The vendor repeats the callback later: the number is on the list for good already; nothing changes.
+    later = now + dt.timedelta(minutes=5)
+    assert what_it_wrote(deps.store, lambda: record_outcomes([opt_out], deps.store, later))[1] == 0
 
     second = _campaign(deps, count=2)
     assert plan_now(deps)["held"] == 1

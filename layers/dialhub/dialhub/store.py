@@ -534,11 +534,21 @@ class Store:
                             values={":queued": DialState.QUEUED.value})
 
     # ------------------------------------------------------------------ suppressions
-    def put_suppression(self, suppression: Suppression) -> None:
+    def put_suppression(self, suppression: Suppression, unless_for_good: bool = False) -> bool:
+        """Store it; with `unless_for_good`, only where the number has no suppression without an end yet (so
+        a repeated opt-out changes nothing). False when that kept the one there."""
         item = {**_plain_key(_suppression_key(suppression.phone)), **suppression.to_wire()}
         if suppression.until is not None:
             item["expiresAt"] = int(suppression.until.timestamp()) + 1  # DynamoDB TTL removes it some time after
-        self.client.put_item(TableName=self.table_name, Item=_to_item(item))
+        condition = {"ConditionExpression": "attribute_not_exists(pk) OR attribute_exists(#until)",
+                     "ExpressionAttributeNames": {"#until": "until"}} if unless_for_good else {}
+        try:
+            self.client.put_item(TableName=self.table_name, Item=_to_item(item), **condition)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def delete_suppression(self, phone: str) -> Suppression | None:
         """The suppression removed, or None when the number was not suppressed."""

@@ -50,13 +50,17 @@ def lift_suppression(store: Store, raw_phone: str, default_region: str) -> Suppr
 
 
 def suppress_after_outcome(outcome: CallOutcome, store: Store, now: dt.datetime) -> bool:
-    """An opt-out or do-not-call outcome from any vendor puts the number on the list for good."""
+    """An opt-out or do-not-call outcome from any vendor puts the number on the list for good (a suppression
+    until a date becomes one for good); a number on it for good already stays as it is, so the vendor's
+    repeats of the callback change nothing. True when this outcome put it there."""
     if not (outcome.do_not_call and outcome.campaign_id and outcome.contact_id):
         return False
     contact = store.get_contact(outcome.campaign_id, outcome.contact_id)
     if contact is None:
         return False
-    store.put_suppression(Suppression(phone=contact.phone, reason=f"{outcome.disposition.value} on a call",
-                                      source=outcome.vendor, created_at=now))
+    suppression = Suppression(phone=contact.phone, reason=f"{outcome.disposition.value} on a call",
+                              source=outcome.vendor, created_at=now)
+    if not store.put_suppression(suppression, unless_for_good=True):
+        return False
     count_metric("NumbersSuppressedByOutcome", vendor=outcome.vendor)
     return True
