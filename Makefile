@@ -9,7 +9,7 @@ RUNTIME := $(shell sed -n 's/^ *Runtime: python\([0-9.]*\).*/\1/p' template.yaml
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/dialhub
 
-.PHONY: setup test lint validate pytest chaos bench demo serve build openapi clean
+.PHONY: setup test lint validate pytest chaos bench mutation demo serve build openapi clean
 
 setup: $(VENV)/.installed $(TOOLS)/.installed
 
@@ -45,6 +45,10 @@ chaos: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench
 
+# Not part of `make test` either (about an hour on 2 cores): writes MUTATION.md; results are kept in .mutation/.
+mutation: $(VENV)/.installed
+	$(PY) scripts/mutation.py
+
 demo: $(VENV)/.installed
 	$(PY) -m local.demo
 
@@ -61,4 +65,4 @@ build: $(TOOLS)/.installed
 	PATH="$$(dirname $$interpreter):$$PATH" $(SAM) build
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .mutation

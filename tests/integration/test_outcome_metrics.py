@@ -79,7 +79,12 @@ def test_orphans_and_policy_redials_are_counted_as_what_they_are(deps: Any, metr
     nobody = _outcome(campaign_id, "nobody", "m-4")
     metrics()
     record_outcomes([unreached, nobody, unreached, nobody], deps.store, NOW)
-    assert _names(metrics()) == {"CallOutcomes": 2, "PolicyRedials": 1, "OrphanOutcomes": 1}
+    service = ("service", "dialhub")
+    assert metrics() == {
+        ("CallOutcomes", (("vendor", "blu"), ("disposition", "not_connected"), ("source", "webhook"), service)): 1,
+        ("CallOutcomes", (("vendor", "blu"), ("disposition", "promise_to_pay"), ("source", "webhook"), service)): 1,
+        ("PolicyRedials", (("vendor", "blu"), ("disposition", "not_connected"), service)): 1,
+        ("OrphanOutcomes", (("vendor", "blu"), service)): 1}
 
 
 def test_a_callback_and_its_retry_count_one_outcome_and_a_refused_callback_counts_a_rejection(
@@ -92,4 +97,21 @@ def test_a_callback_and_its_retry_count_one_outcome_and_a_refused_callback_count
         assert call_webhook(deps, _callback_event(result))[0] == 200
     assert _names(metrics()) == {"CallOutcomes": 1}
     assert call_webhook(deps, _callback_event(result, token="w" * 32))[0] == 401
-    assert _names(metrics()) == {"WebhookRejected": 1}
+    assert metrics() == {("WebhookRejected", (("vendor", "blu"), ("reason", "auth"), ("service", "dialhub"))): 1}
+    unreadable = _callback_event({}) | {"body": "{not json"}
+    assert call_webhook(deps, unreadable)[0] == 400
+    assert metrics() == {("WebhookRejected", (("vendor", "blu"), ("reason", "malformed"), ("service", "dialhub"))): 1}
+
+
+def test_an_opt_out_heard_on_a_call_the_vendor_redials_suppresses_the_number_at_once(deps: Any, metrics: Any) -> None:
+    campaign_id = _campaign(deps, count=1)
+    phone = deps.store.get_contact(campaign_id, "c0").phone
+    attempt = _outcome(campaign_id, "c0", "m-5", disposition=Disposition.OPT_OUT, closes_contact=False)
+    record_outcomes([attempt], deps.store, NOW)
+    suppression = deps.store.get_suppression(phone)
+    assert suppression is not None and suppression.until is None and suppression.source == "blu"
+    assert _names(metrics())["NumbersSuppressedByOutcome"] == 1
+    ringing = _outcome(campaign_id, "c0", "m-6", status=CallStatus.RINGING, disposition=Disposition.DO_NOT_CALL)
+    deps.store.delete_suppression(phone)
+    record_outcomes([ringing], deps.store, NOW)
+    assert deps.store.get_suppression(phone) is None  # not an outcome yet: nothing was said

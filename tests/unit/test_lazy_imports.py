@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+import dialhub
+
 ROOT = Path(__file__).resolve().parents[2]
-LAYER = ROOT / "layers" / "dialhub"
+LAYER = Path(dialhub.__file__).resolve().parents[1]  # the layer as imported (a mutation run: its copy)
 
 
 def _modules_after_import(function: str, then: str = "") -> set[str]:

@@ -20,7 +20,8 @@ def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime,
     returns how many were stored, redialled, duplicate, orphan."""
     results: Counter[RecordResult] = Counter()
     for outcome in outcomes:
-        if outcome.closes and outcome.do_not_call:
+        if outcome.final and outcome.do_not_call:
+            # Any call that heard it, even one the vendor will redial: the number goes on the list at once.
             # Before the outcome: should the write fail, the vendor's retry finds the number suppressed anyway.
             suppress_after_outcome(outcome, store, now)
         result = store.record_outcome(outcome, now, _redial_request(outcome, store, now), raw)

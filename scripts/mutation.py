@@ -1,0 +1,189 @@
+"""`make mutation`: mutation testing (mutmut) of the modules that decide correctness, and a report of it.
+
+mutmut names a mutant by its file's path and matches that name against the running module's `__name__`, so
+the package must sit at the root of the folder mutmut runs in: `.mutation/` is that folder, made of links
+into the repository and a copy of the layer's package (`dialhub/`), and mutmut works in its own copy under
+`.mutation/mutants/`, keeping results there between runs (a second run tests only what changed).
+
+Log statements are left alone: in the copy each of their lines carries mutmut's `# pragma: no mutate`, since
+a log line's wording is not behaviour (what a log may hold is checked by tests/security instead).
+
+The unit and integration tests are the ones run against each mutant: they hold the checks these modules
+answer to, and they are fast enough for a run to fit in an hour on two cores. MUTATION.md gets the score per
+module and every surviving mutant, with why it survives where that was looked into (scripts/mutation_notes.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / ".mutation"
+NOTES = ROOT / "scripts" / "mutation_notes.json"
+REPORT = ROOT / "MUTATION.md"
+# What decides correctness: the store's writes, the outcome path, webhooks, dispatch, planning, compliance,
+# and each vendor's parsing and signing (the adapters' HTTP plumbing is exercised by the simulators instead).
+MODULES = ["store.py", "outcomes.py", "webhooks.py", "dispatch.py", "planning.py", "compliance.py",
+           "admission.py", "suppressions.py", "vendors/blu.py", "vendors/nxtele.py", "vendors/airudder.py"]
+LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml"]
+PACKAGE = ROOT / "layers" / "dialhub" / "dialhub"
+NO_MUTATE = "  # pragma: no mutate"
+TESTS = ["tests/unit", "tests/integration"]
+GOAL = 0.90
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+def _log_lines(source: str) -> set[int]:
+    """The lines of every `logger.<level>(...)` statement."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute) and isinstance(node.value.func.value, ast.Name)
+                and node.value.func.value.id == "logger"):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def _package_copy(target: Path) -> None:
+    """The package as it is, but for the pragma on each line of a log statement (line numbers unchanged)."""
+    shutil.rmtree(target, ignore_errors=True)
+    for source in PACKAGE.rglob("*.py"):
+        text = source.read_text()
+        marked = _log_lines(text)
+        lines = [line + NO_MUTATE if number in marked and not line.rstrip().endswith("\\") else line
+                 for number, line in enumerate(text.split("\n"), start=1)]
+        copy = target / source.relative_to(PACKAGE)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text("\n".join(lines))
+
+
+def stage(modules: list[str]) -> None:
+    """The folder mutmut runs in: links to the repository, the package at its root, a pyproject of its own."""
+    STAGE.mkdir(exist_ok=True)
+    for name in LINKED:
+        link = STAGE / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(ROOT / name)
+    _package_copy(STAGE / "dialhub")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pytest_options = project["tool"]["pytest"]["ini_options"]
+    (STAGE / "pyproject.toml").write_text("\n".join([
+        "[tool.pytest.ini_options]",
+        'pythonpath = ["."]',
+        f"markers = {_toml_list(pytest_options['markers'])}",
+        f"filterwarnings = {_toml_list(pytest_options['filterwarnings'])}",
+        "",
+        "[tool.mutmut]",
+        'source_paths = ["dialhub"]',
+        f"only_mutate = {_toml_list([f'dialhub/{module}' for module in modules])}",
+        f"also_copy = {_toml_list(LINKED)}",
+        f"pytest_add_cli_args_test_selection = {_toml_list(TESTS)}",
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+        "mutate_only_covered_lines = false",
+        "",
+    ]))
+
+
+def run(max_children: int) -> int:
+    """mutmut's run, its progress (a spinner line per mutant) kept in .mutation/run.log."""
+    environment = {**os.environ, "PYTHONPATH": ""}
+    command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(max_children)]
+    with (STAGE / "run.log").open("w") as log:
+        return subprocess.run(command, cwd=STAGE, env=environment, check=False,  # noqa: S603 - our mutmut
+                              stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def results() -> dict[str, Counter[str]]:
+    """Mutant statuses by module, read from mutmut's own records."""
+    from mutmut.stats import status_by_exit_code
+
+    by_module: dict[str, Counter[str]] = {}
+    for meta in sorted((STAGE / "mutants" / "dialhub").rglob("*.py.meta")):
+        module = meta.relative_to(STAGE / "mutants").as_posix().removesuffix(".meta")
+        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        by_module[module] = Counter(status_by_exit_code[code] for code in codes.values())
+    return by_module
+
+
+def survivors() -> list[tuple[str, str]]:
+    """(mutant name, its diff) of every mutant no test killed."""
+    from mutmut.stats import status_by_exit_code
+
+    found = []
+    for meta in sorted((STAGE / "mutants" / "dialhub").rglob("*.py.meta")):
+        for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+            if status_by_exit_code[code] in ("survived", "no tests"):
+                shown = subprocess.run([str(ROOT / ".venv" / "bin" / "mutmut"), "show", name], cwd=STAGE,  # noqa: S603
+                                       capture_output=True, text=True, check=False).stdout
+                found.append((name, shown))
+    return found
+
+
+def report() -> bool:
+    by_module = results()
+    notes: dict[str, str] = json.loads(NOTES.read_text()) if NOTES.exists() else {}
+    lines = ["# Mutation testing", "",
+             "Written by `make mutation` (`scripts/mutation.py`): mutmut changes the modules that decide",
+             "correctness one small edit at a time (an operator, a constant, a condition, a return value) and runs the",
+             "unit and integration tests that reach the changed function; a mutant the tests do not notice survives.",
+             f"Goal: at least {GOAL:.0%} killed per module, and every survivor killed by a new test or explained below",
+             "as equivalent (a change no behaviour can tell apart).", "",
+             "| module | mutants | killed | survived | timeout | no tests | score |", "|---|---|---|---|---|---|---|"]
+    met = True
+    for module, statuses in by_module.items():
+        total = sum(statuses.values())
+        killed = statuses["killed"] + statuses["caught by type check"]
+        score = killed / total if total else 1.0
+        met &= score >= GOAL
+        lines.append(f"| {module} | {total} | {killed} | {statuses['survived']} | {statuses['timeout']} | "
+                     f"{statuses['no tests']} | {score:.1%} |")
+    every = Counter()
+    for statuses in by_module.values():
+        every.update(statuses)
+    total = sum(every.values())
+    lines += [f"| all | {total} | {every['killed']} | {every['survived']} | {every['timeout']} | "
+              f"{every['no tests']} | {every['killed'] / max(1, total):.1%} |", ""]
+    remaining = survivors()
+    unexplained = [name for name, _ in remaining if name not in notes]
+    lines += [f"Survivors: {len(remaining)}, {len(remaining) - len(unexplained)} of them explained.", ""]
+    for name, shown in remaining:
+        lines += [f"### `{name}`", "", notes.get(name, "**Not explained yet.**"), "", "```diff", shown.strip(), "```",
+                  ""]
+    REPORT.write_text("\n".join(lines))
+    print("\n".join(lines[:len(by_module) + 12]))
+    return met and not unexplained
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", help="modules to mutate (default: every module of the scope)")
+    parser.add_argument("--report-only", action="store_true", help="rewrite MUTATION.md from the last run")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier results")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    arguments = parser.parse_args()
+    if not arguments.report_only:
+        if arguments.fresh:
+            shutil.rmtree(STAGE / "mutants", ignore_errors=True)
+        stage(arguments.only or MODULES)
+        code = run(arguments.max_children)
+        if code not in (0, 1):
+            return code
+    sys.path.insert(0, str(STAGE))
+    return 0 if report() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
