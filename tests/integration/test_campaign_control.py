@@ -79,3 +79,37 @@ def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(deps:
     assert _control(deps, campaign_id, "resume")[0] == 409
     assert plan_now(deps)["contacts"] == 0
     assert deps.store.get_contact(campaign_id, "late").state == DialState.CANCELLED
+
+
+def test_a_batch_that_finds_its_campaign_stopped_sends_nothing_and_counts_what_it_held(deps: Any, template: Any,
+                                                                                     blu_sim: Any) -> None:
+    """The dispatcher's own check, whatever the API did before it: a cancelled campaign's planned contacts are
+    cancelled, a paused one's queued again (and the campaign due again, so they go out after a resume); a
+    contact already past planning is left as it is."""
+    import datetime as dt
+    import json
+
+    from dialhub.dispatch import dispatch_batch
+    from dialhub.models import CampaignStatus, DispatchBatch
+
+    now = dt.datetime.now(dt.UTC)
+    stopped = {}
+    for status in (CampaignStatus.CANCELLED, CampaignStatus.PAUSED):
+        campaign_id = _campaign(deps, count=3)
+        plan_now(deps)
+        [record] = drain_queue(deps, template)
+        batch = DispatchBatch.model_validate_json(record["body"])
+        assert deps.store.move_contact(campaign_id, "c2", DialState.SUBMITTED, allowed_from={DialState.PLANNED},
+                                       now=now)  # sent by an earlier delivery of the batch
+        deps.store.clear_campaign_due(campaign_id)
+        assert deps.store.set_campaign_status(campaign_id, status)
+        stopped[status] = (campaign_id, dispatch_batch(batch, deps.store, deps.adapters, now))
+        assert json.loads(record["body"])["contactIds"] == ["c0", "c1", "c2"]
+    cancelled_id, cancelled = stopped[CampaignStatus.CANCELLED]
+    assert cancelled.held == 2 and (cancelled.submitted, cancelled.failed) == (0, 0)
+    assert states(deps.store, cancelled_id) == {"cancelled": 2, "submitted": 1}
+    paused_id, paused = stopped[CampaignStatus.PAUSED]
+    assert paused.held == 2 and states(deps.store, paused_id) == {"queued": 2, "submitted": 1}
+    due = {campaign.campaign_id for campaign in deps.store.iter_due_campaigns(now.date() + dt.timedelta(days=2))}
+    assert paused_id in due and cancelled_id not in due
+    assert not blu_sim.dial_requests

@@ -78,3 +78,58 @@ def test_an_opt_out_from_any_vendor_suppresses_the_number_for_every_campaign(dep
     second = _campaign(deps, count=2)
     assert plan_now(deps)["held"] == 1
     assert deps.store.get_contact(second, "c1").hold.reason == "suppressed"
+
+
+def test_a_suppression_with_an_end_is_kept_until_then_and_refused_unless_it_ends_later(deps: Any) -> None:
+    now = dt.datetime.now(dt.UTC)
+    until = (now + dt.timedelta(days=3)).replace(microsecond=0)
+    status, stored = _suppress(deps, "0917 123 0001", until=until.isoformat())
+    assert status == 200 and stored["until"] == until.isoformat().replace("+00:00", "Z")
+    status, found = call_api(deps, api_event("api/get_suppression.json", path={"phone": "09171230001"}))
+    assert status == 200 and found["until"] == stored["until"] and found["phone"] == SUPPRESSED
+    for refused in (now - dt.timedelta(seconds=1), now.replace(tzinfo=None) + dt.timedelta(days=1)):
+        status, body = _suppress(deps, SUPPRESSED, until=refused.isoformat())
+        assert (status, body["errors"]) == (422, [{"field": "until",
+                                                   "problem": "must be a future time with a UTC offset"}])
+    frozen = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    deps.clock = lambda: frozen
+    status, body = _suppress(deps, SUPPRESSED, until=frozen.isoformat())  # ending now: already over
+    assert status == 422 and body["errors"][0]["field"] == "until"
+
+
+def test_a_suppression_that_has_ended_is_not_found_and_numbers_are_read_in_the_default_region(deps: Any) -> None:
+    frozen = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    deps.clock = lambda: frozen
+    assert _suppress(deps, "09171230001", until=(frozen + dt.timedelta(hours=1)).isoformat())[0] == 200
+    deps.clock = lambda: frozen + dt.timedelta(hours=2)
+    status, body = call_api(deps, api_event("api/get_suppression.json", path={"phone": "09171230001"}))
+    assert (status, body) == (404, {"message": "suppression for this number not found"})
+    assert call_api(deps, api_event("api/delete_suppression.json", path={"phone": "09171230001"}))[0] == 200
+    status, body = call_api(deps, api_event("api/delete_suppression.json", path={"phone": "09171230001"}))
+    assert (status, body) == (404, {"message": "suppression for this number not found"})
+    status, body = call_api(deps, api_event("api/get_suppression.json", path={"phone": "12345"}))
+    assert (status, body["errors"]) == (422, [{"field": "phone",
+                                               "problem": "not a valid number in its numbering plan"}])
+
+
+def test_only_a_do_not_call_outcome_of_a_known_contact_suppresses_and_says_so(deps: Any) -> None:
+    from dialhub.suppressions import suppress_after_outcome
+
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    campaign_id = _campaign(deps, count=2)
+
+    def outcome(**changes: Any) -> CallOutcome:
+        fields = {"vendor": "blu", "vendor_call_id": "s-1", "campaign_id": campaign_id, "contact_id": "c1",
+                  "status": CallStatus.ANSWERED, "disposition": Disposition.DO_NOT_CALL}
+        return CallOutcome(**(fields | changes))
+
+    assert suppress_after_outcome(outcome(disposition=Disposition.PROMISE_TO_PAY), deps.store, now) is False
+    assert suppress_after_outcome(outcome(campaign_id=None), deps.store, now) is False
+    assert suppress_after_outcome(outcome(contact_id=None), deps.store, now) is False
+    assert suppress_after_outcome(outcome(contact_id="nobody"), deps.store, now) is False
+    assert deps.store.get_suppression(SUPPRESSED) is None
+    assert suppress_after_outcome(outcome(), deps.store, now) is True
+    assert suppress_after_outcome(outcome(), deps.store, now) is False  # on the list for good already
+    stored = deps.store.get_suppression(SUPPRESSED)
+    assert (stored.reason, stored.source, stored.until, stored.created_at) == ("do_not_call on a call", "blu", None,
+                                                                                now)
