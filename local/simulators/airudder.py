@@ -7,7 +7,7 @@ query-count limit of the detail endpoint, cancelling a call or a task) must be p
 account exists. This simulator speaks that contract over loopback HTTP, seeded so runs are repeatable, and
 counts what tests need ("nobody dialled twice").
 
-Contract: ../shared/vendors/airudder.md and seed 004. Where AIRudder's pages were unreadable the shapes
+Contract: docs/vendors/airudder.md. Where AIRudder's pages were unreadable the shapes
 follow dialhub's assumptions (vendors/airudder.py); those marked ASSUMPTION here are the simulator's own.
 
 Time is compressed: a ScheduleStartTime in the future is treated as "now" (dialling starts at once) unless

@@ -5,7 +5,7 @@ Why it exists: Blu has no sandbox, yet every part of dialhub that talks to it (s
 provable before a real account exists. This simulator speaks that contract over real loopback HTTP,
 seeded so runs are repeatable, and exposes counters so tests can assert "dialled exactly once".
 
-Contract: ../shared/vendors/blu.md. Every point Blu's docs leave open is marked ASSUMPTION here, once.
+Contract: docs/vendors/blu.md. Every point Blu's docs leave open is marked ASSUMPTION here, once.
 Stdlib only, so it runs anywhere the tests run.
 """
 

@@ -6,7 +6,7 @@ and task callbacks with retries, paging the order lists, stopping orders, pausin
 before a real account exists. This simulator speaks that contract over real loopback HTTP, seeded so runs
 are repeatable, and counts accepted orders so tests can assert "dialled exactly once".
 
-Contract: ../shared/vendors/nxtele.md and seed 003. Where NXTele's pages are silent the simulator picks one
+Contract: docs/vendors/nxtele.md. Where NXTele's pages are silent the simulator picks one
 behaviour, marked SIMULATOR CHOICE; the adapter must not depend on any of them beyond its own ASSUMPTIONs.
 Stdlib only, so it runs anywhere the tests run.
 """

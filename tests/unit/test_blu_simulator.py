@@ -170,7 +170,7 @@ def test_correctly_signed_request_is_accepted(simulator_factory: Any) -> None:
 
 
 def test_signature_matches_the_documented_algorithm() -> None:
-    # Vector from ../shared/vendors/blu.md (computed locally: sha256("10001" + "demoAppKey" + ts)).
+    # Vector from docs/vendors/blu.md (computed locally: sha256("10001" + "demoAppKey" + ts)).
     expected = "18b411574da4fb475e2ed5a363d792a96848894428089675bfaa0549f952f4da"
     assert sign_for("10001", "demoAppKey", "1626856869046") == expected
 

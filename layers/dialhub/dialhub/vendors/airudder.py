@@ -1,6 +1,6 @@
 """AIRudder (api.airudder.com) robot outbound calls: one AIRudder task per submitted chunk.
 
-Contract: ../shared/vendors/airudder.md and seed 004. AIRudder creates a task together with its numbers, so
+Contract: docs/vendors/airudder.md. AIRudder creates a task together with its numbers, so
 `create_task` only names the campaign's day (no HTTP) and every `submit` creates one AIRudder task whose
 TaskName is derived from the submission key: a retried or redelivered chunk meets "duplicate task name"
 (10508) instead of dialling anyone twice. What AIRudder's readable pages leave open is decided here, once,

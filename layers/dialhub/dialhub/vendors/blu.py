@@ -1,6 +1,6 @@
 """Blu V2.0 (shanghu.ai) outbound callbot.
 
-Contract: ../shared/vendors/blu.md and seeds 000-002. What Blu's public pages leave open is decided here,
+Contract: docs/vendors/blu.md. What Blu's public pages leave open is decided here,
 once, and listed in the README's vendor section (each marked ASSUMPTION below):
 
 - ASSUMPTION: API base URL `https://bluapi.shanghu.ai` (host seen in recording links); per account setting.

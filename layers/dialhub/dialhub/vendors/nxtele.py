@@ -1,6 +1,6 @@
 """NXTele / NXCLOUD Callbot API v3 (nxbot.nxcloud.com; the "NXLink Callbot").
 
-Contract: ../shared/vendors/nxtele.md and seed 003 (addBatchCall). What NXTele's public pages leave open is
+Contract: docs/vendors/nxtele.md. What NXTele's public pages leave open is
 decided here, once, and listed in the README's vendor section (each marked ASSUMPTION below):
 
 - ASSUMPTION: responses carry `requestID`, `uuid`, `createTs`, `sign` as HTTP headers, signed like requests
