@@ -5,8 +5,9 @@ the package must sit at the root of the folder mutmut runs in: `.mutation/` is t
 into the repository and a copy of the layer's package (`dialhub/`), and mutmut works in its own copy under
 `.mutation/mutants/`, keeping results there between runs (a second run tests only what changed).
 
-Log statements are left alone: in the copy each of their lines carries mutmut's `# pragma: no mutate`, since
-a log line's wording is not behaviour (what a log may hold is checked by tests/security instead).
+Some code is left alone: in the copy each of its lines carries mutmut's `# pragma: no mutate`. Log statements,
+since a log line's wording is not behaviour (what a log may hold is checked by tests/security instead); and in
+the store and the adapters, the functions outside the scope below.
 
 The unit and integration tests are the ones run against each mutant: they hold the checks these modules
 answer to, and they are fast enough for a run to fit in an hour on two cores. MUTATION.md gets the score per
@@ -31,9 +32,32 @@ STAGE = ROOT / ".mutation"
 NOTES = ROOT / "scripts" / "mutation_notes.json"
 REPORT = ROOT / "MUTATION.md"
 # What decides correctness: the store's writes, the outcome path, webhooks, dispatch, planning, compliance,
-# and each vendor's parsing and signing (the adapters' HTTP plumbing is exercised by the simulators instead).
-MODULES = ["store.py", "outcomes.py", "webhooks.py", "dispatch.py", "planning.py", "compliance.py",
-           "admission.py", "suppressions.py", "vendors/blu.py", "vendors/nxtele.py", "vendors/airudder.py"]
+# and each vendor's parsing and signing. In a module named with functions, only those are mutated (the rest,
+# the store's reads and the adapters' request plumbing, is what the simulators and flows exercise).
+SCOPE: dict[str, frozenset[str] | None] = {
+    "store.py": frozenset({
+        "_attribute", "_to_item", "_feed_key", "_update", "create_campaign", "mark_campaign_due",
+        "set_campaign_status", "clear_campaign_due", "add_contacts", "move_contact", "requeue_contact",
+        "hold_contact", "put_suppression", "delete_suppression", "record_dials", "create_task",
+        "add_task_submissions", "close_task", "finished_calls", "record_outcome", "_transact", "_raw_payload_put",
+        "_outcome_update", "_contact_final_update", "_contact_redial_update", "_conversation_set",
+        "_campaign_due_update", "create_export", "claim_export", "save_export_progress", "release_export",
+        "finish_export", "fail_export"}),
+    "outcomes.py": None, "webhooks.py": None, "dispatch.py": None, "planning.py": None, "compliance.py": None,
+    "admission.py": None, "suppressions.py": None,
+    "vendors/blu.py": frozenset({
+        "sign", "record_id", "_as_json_object", "_text", "authenticate", "parse_callback", "_outcomes_in",
+        "_predial_question", "acknowledge", "predial_reply", "_time", "_outcome"}),
+    "vendors/nxtele.py": frozenset({
+        "sign", "serialise", "user_task_id", "order_id", "phone_digits", "_blank_to_none", "_empty_is_none", "_ours",
+        "_epoch", "_text", "_sign", "_fresh", "_signature_problem", "_verify_response", "authenticate",
+        "parse_callback", "acknowledge", "predial_reply", "_disposition", "_outcome"}),
+    "vendors/airudder.py": frozenset({
+        "comments_for", "split_comments", "task_name", "get", "text", "number", "decrypt_body", "_text",
+        "authenticate", "_signature_ok", "parse_callback", "_plain_body", "acknowledge", "predial_reply", "_time",
+        "_outcome", "_ciphertext", "_callback_items", "_raw_without_pii", "_code", "_succeeded", "_message"}),
+}
+MODULES = list(SCOPE)
 LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml"]
 PACKAGE = ROOT / "layers" / "dialhub" / "dialhub"
 NO_MUTATE = "  # pragma: no mutate"
@@ -45,23 +69,32 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(value) for value in values) + "]"
 
 
-def _log_lines(source: str) -> set[int]:
-    """The lines of every `logger.<level>(...)` statement."""
+def _left_alone(source: str, functions: frozenset[str] | None) -> set[int]:
+    """The lines not to mutate: every `logger.<level>(...)` statement, and each top-level function or method
+    outside `functions` (None: every function is in scope)."""
+    tree = ast.parse(source)
     lines: set[int] = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
                 and isinstance(node.value.func, ast.Attribute) and isinstance(node.value.func.value, ast.Name)
                 and node.value.func.value.id == "logger"):
             lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    if functions is not None:
+        owners = [tree, *(node for node in tree.body if isinstance(node, ast.ClassDef))]
+        for owner in owners:
+            for node in owner.body:
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in functions:
+                    first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+                    lines.update(range(first, (node.end_lineno or node.lineno) + 1))
     return lines
 
 
 def _package_copy(target: Path) -> None:
-    """The package as it is, but for the pragma on each line of a log statement (line numbers unchanged)."""
+    """The package as it is, but for the pragma on each line left alone (line numbers unchanged)."""
     shutil.rmtree(target, ignore_errors=True)
     for source in PACKAGE.rglob("*.py"):
         text = source.read_text()
-        marked = _log_lines(text)
+        marked = _left_alone(text, SCOPE.get(source.relative_to(PACKAGE).as_posix()))
         lines = [line + NO_MUTATE if number in marked and not line.rstrip().endswith("\\") else line
                  for number, line in enumerate(text.split("\n"), start=1)]
         copy = target / source.relative_to(PACKAGE)
