@@ -661,3 +661,82 @@ def test_error_meanings_mask_phone_numbers() -> None:
         "bad phone number (must start with + and have at most 14 digits) (bad mobile ***4567)")
     assert describe_error(10812) == "invalid token" and describe_error(10805) == "user or token error"
     assert airudder_module.MAX_TASK_SIZE == 10_000
+
+
+# Every name AIRudder's call rows may give a field under (docs/vendors/airudder.md), in the order they are
+# tried, and where the field lands in the outcome; a row gives one of them.
+FIELD_NAMES = [
+    (("Comments", "Comment"), "cmp-7|c-9", lambda o: (o.campaign_id, o.contact_id), ("cmp-7", "c-9")),
+    (("TaskID",), "t-77", lambda o: o.vendor_task_id, "t-77"),
+    (("CallID", "CallUUID"), "call-5", lambda o: o.vendor_call_id, "call-5"),
+    (("CallStatus", "Status", "CallResult", "DialStatus"), "Busy", lambda o: (o.vendor_status, o.status),
+     ("Busy", CallStatus.BUSY)),
+    (("Intention", "IntentionTag", "Intent", "Tag", "Label"), "PTP",
+     lambda o: (o.vendor_code, o.variables["intention"], o.disposition), ("PTP", "PTP", Disposition.PROMISE_TO_PAY)),
+    (("AnswerTime", "AnsweredTime", "ConnectTime"), "2026-11-25 10:00:10", lambda o: o.answered_at,
+     dt.datetime(2026, 11, 25, 2, 0, 10, tzinfo=dt.UTC)),
+    (("EndTime", "HangupTime", "FinishTime"), "2026-11-25 10:01:00", lambda o: o.ended_at,
+     dt.datetime(2026, 11, 25, 2, 1, tzinfo=dt.UTC)),
+    (("StartTime", "CallTime", "DialTime"), "2026-11-25 09:59:50", lambda o: o.started_at,
+     dt.datetime(2026, 11, 25, 1, 59, 50, tzinfo=dt.UTC)),
+    (("Duration", "CallDuration", "TalkTime", "BillSec"), "41", lambda o: o.duration_seconds, 41),
+    (("CallTimes", "CallCount", "Attempts", "DialTimes", "TotalCalls"), 3, lambda o: o.variables["attempts"], 3),
+    (("HangupReason", "Reason", "Description", "Remark"), "caller hung up", lambda o: o.vendor_description,
+     "caller hung up"),
+    (("RecordingURL", "RecordUrl", "RecordingLink", "Recording"), "https://r.example/1.wav",
+     lambda o: o.recording_url, "https://r.example/1.wav"),
+]
+BASE_ROW = {"TaskID": "t-1", "CallID": "call-1", "Comments": "cmp-1|c-1", "CallStatus": "Answered"}
+
+
+@pytest.mark.parametrize(("names", "value", "read", "expected"), FIELD_NAMES, ids=lambda names: names[0]
+                         if isinstance(names, tuple) else "")
+def test_each_name_a_field_may_come_under_is_read_and_the_first_one_wins(names: tuple[str, ...], value: Any,
+                                                                          read: Callable[[Any], Any],
+                                                                          expected: Any) -> None:
+    adapter = AirudderAdapter(account())
+    base = {key: item for key, item in BASE_ROW.items() if key not in names}
+    for name in names:
+        for spelling in (name, name.upper(), re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()):
+            [outcome] = adapter.parse_callback(_callback(base | {spelling: value})).outcomes
+            assert read(outcome) == expected, spelling
+    if len(names) > 1:  # given under two names, the first in the list is the one read
+        decoy = "other" if isinstance(value, str) else value + 1
+        row = base | {names[0]: value} | dict.fromkeys(names[1:], decoy)
+        [outcome] = adapter.parse_callback(_callback(row)).outcomes
+        assert read(outcome) == expected
+
+
+@pytest.mark.parametrize(("row", "source", "status", "disposition"), [
+    ({"Intention": "Callback"}, OutcomeSource.WEBHOOK, CallStatus.ANSWERED, Disposition.CALLBACK_REQUESTED),
+    ({"AnswerTime": "2026-11-25 10:00:10"}, OutcomeSource.POLL, CallStatus.ANSWERED, Disposition.UNKNOWN),
+    ({"Duration": 7}, OutcomeSource.POLL, CallStatus.ANSWERED, Disposition.UNKNOWN),
+    ({"Duration": 0}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
+    ({"EndTime": "2026-11-25 10:01:00"}, OutcomeSource.POLL, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
+    ({}, OutcomeSource.POLL, CallStatus.QUEUED, Disposition.UNKNOWN),
+    ({"CallStatus": "Mystery"}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
+    ({"CallStatus": "Ringing"}, OutcomeSource.WEBHOOK, CallStatus.RINGING, Disposition.UNKNOWN),
+    ({"CallStatus": "NoAnswer", "Intention": "PTP"}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER,
+     Disposition.NOT_CONNECTED),
+])
+def test_a_row_without_a_known_status_is_judged_from_its_other_fields(row: dict[str, Any], source: OutcomeSource,
+                                                                      status: CallStatus,
+                                                                      disposition: Disposition) -> None:
+    item = {"TaskID": "t-1", "CallID": "call-1", "Comments": "cmp-1|c-1"} | row
+    outcome = AirudderAdapter(account())._outcome(item, source)
+    assert outcome is not None
+    assert (outcome.status, outcome.disposition, outcome.source, outcome.closes_contact) == (status, disposition,
+                                                                                               source, True)
+    assert outcome.vendor == "airudder" and outcome.vendor_status == row.get("CallStatus")
+
+
+def test_a_number_never_dialled_is_named_by_its_task_and_comments_and_a_row_without_them_is_no_outcome() -> None:
+    adapter = AirudderAdapter(account())
+    outcome = adapter._outcome({"TaskID": "t-1", "Comments": "cmp-1|c-1", "CallStatus": "Cancelled"},
+                               OutcomeSource.POLL)
+    assert outcome is not None and outcome.vendor_call_id == "t-1:cmp-1|c-1"
+    assert adapter._outcome({"Comments": "cmp-1|c-1", "CallStatus": "Cancelled"}, OutcomeSource.POLL) is None
+    assert adapter._outcome({"TaskID": "t-1", "CallStatus": "Cancelled"}, OutcomeSource.POLL) is None
+    polled = adapter._outcome({"CallID": "9", "Comments": "c-only"}, OutcomeSource.POLL, task_id="t-9",
+                              campaign_id="cmp-from-task")
+    assert polled is not None and (polled.vendor_task_id, polled.campaign_id) == ("t-9", "cmp-from-task")
