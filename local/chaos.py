@@ -497,6 +497,10 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
         report.check("vendors idle at the end (calls, callbacks)", True, settled and burst_settled)
         report.check("dispatch and export queues empty / dead-letter queues empty", "0 / 0",
                      f"{work_depth} / {dead_letters}")
+        refused = {function_id: sum(calls.values()) for function_id, calls in stack.permissions.refused.items()}
+        report.check("AWS calls a function's template.yaml Policies refused", 0, sum(refused.values()))
+        report.measured["aws_calls_checked_against_policies"] = sum(
+            sum(calls.values()) for calls in stack.permissions.used.values()) + sum(refused.values())
         report.notes.append(f"poll runs: {poll_runs} (a run is repeated when a vendor outage stopped it on a task); "
                             f"outcomes recovered by polling: {recovered}")
         report.notes.append(f"adapter retries of vendor requests: {sum(retries.values()):,} {dict(retries)}")

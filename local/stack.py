@@ -18,12 +18,13 @@ import ssl
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.client
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -33,6 +34,7 @@ from werkzeug.serving import make_server
 from local import moto_patches, simulators
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
+from local.iam import Permissions, Requests, function_grants
 from local.simulators import SimulatorKnobs, VendorSimulator
 from local.simulators.plumbing import DELIVERY_HEADER, ApiFaults, CallbackFaults
 from local.template import FakeLambdaContext, Resolver, SamTemplate, load_handler
@@ -194,6 +196,8 @@ class LocalStack:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._invoke_lock = threading.Lock()
         self.simulators: dict[str, VendorSimulator] = {}
+        self.secret_arns: dict[str, str] = {}  # name -> ARN of each vendor account secret made
+        self._saved_api_call: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -244,6 +248,7 @@ class LocalStack:
         self.gateway = LocalGateway(self.template.routes, self.invoke, port=self.port,
                                     workers_per_function=self.gateway_workers).start()
         self._start_simulators()
+        self._apply_permissions()
         self.schedules = ScheduleDriver(self.template, self.invoke)
         # One driver per SQS event source of the template, as Lambda runs one event source mapping each.
         self.sqs_drivers = {source.function_id: SqsDriver(self.sqs, source, self.queue_urls[source.queue_id],
@@ -252,6 +257,9 @@ class LocalStack:
         self.sqs_driver = self.sqs_drivers["DispatcherFunction"]
 
     def stop(self) -> None:
+        if self._saved_api_call is not None:
+            botocore.client.BaseClient._make_api_call = self._saved_api_call  # type: ignore[method-assign]
+            self._saved_api_call = None
         components = [*getattr(self, "sqs_drivers", {}).values(), getattr(self, "gateway", None)]
         for component in [*components, *self.simulators.values()]:
             if component is not None:
@@ -308,6 +316,8 @@ class LocalStack:
                 QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         refs = {**self.table_names, **self.queue_urls}
         attributes = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
+        attributes |= {(table_id, "Arn"): f"arn:aws:dynamodb:{resolver.region}:{resolver.account_id}:table/{name}"
+                       for table_id, name in self.table_names.items()}
         attributes |= {(qid, "QueueName"): url.rsplit("/", 1)[-1] for qid, url in self.queue_urls.items()}
         self.resolver = create_buckets(self.template, self.template.resolver(refs=refs, attributes=attributes),
                                        self.s3)
@@ -328,7 +338,38 @@ class LocalStack:
         for vendor in self.vendors or vendor_names():
             simulator = self.simulators[vendor] = simulators.create(vendor, knobs).start()
             account = simulator.connect(self.gateway.url)
-            self.secretsmanager.create_secret(Name=f"{prefix}{vendor}", SecretString=json.dumps(account))
+            created = self.secretsmanager.create_secret(Name=f"{prefix}{vendor}", SecretString=json.dumps(account))
+            self.secret_arns[created["Name"]] = created["ARN"]
+
+    def _apply_permissions(self) -> None:
+        """From here on every AWS call a function makes must be granted by its Policies (local/iam.py)."""
+        resolver = self.resolver
+        names = {secret_id: str(resolver.resolve(spec.properties["Name"], secret_id))
+                 for secret_id, spec in self.template.secrets.items()}
+        resolver = resolver.with_values(refs={
+            secret_id: self.secret_arns.get(name, f"arn:aws:secretsmanager:{resolver.region}:"
+                                                  f"{resolver.account_id}:secret:{name}-absent")
+            for secret_id, name in names.items()})
+        self.permissions = Permissions(
+            grants={function_id: function_grants(spec.properties.get("Policies") or [], resolver,
+                                                 f"{function_id}.Policies")
+                    for function_id, spec in self.template.functions.items()},
+            requests=Requests(resolver.region, resolver.account_id, self.secret_arns))
+        original = self._saved_api_call = botocore.client.BaseClient._make_api_call
+        stack = self
+
+        def checked_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            function_id = getattr(stack._running, "function_id", None)
+            if function_id is not None:
+                denied = stack.permissions.check(function_id, client.meta.service_model.service_name, operation,
+                                                 params)
+                if denied:
+                    raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": (
+                        f"{function_id} is not authorized to perform: {'; '.join(denied)} (template.yaml Policies)")}},
+                        operation)
+            return original(client, operation, params)
+
+        botocore.client.BaseClient._make_api_call = checked_call  # type: ignore[method-assign]
 
     @property
     def blu(self) -> Any:
@@ -386,6 +427,16 @@ class LocalStack:
                           model.name)
 
     # ------------------------------------------------------------------ running functions
+    @contextlib.contextmanager
+    def acting_as(self, function_id: str) -> Iterator[None]:
+        """AWS calls made on this thread inside the block are that function's (and checked against its grants)."""
+        outer = getattr(self._running, "function_id", None)
+        self._running.function_id = function_id
+        try:
+            yield
+        finally:
+            self._running.function_id = outer
+
     def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
         handler = self._handlers.get(function_id)
         if handler is None:

@@ -42,6 +42,22 @@ def test_every_contact_of_every_vendor_reaches_exactly_one_closing_outcome(stack
     assert exported.campaign_id == result.vendors["blu"].campaign_id
     assert exported.rows == exported.file_rows == 60 and set(exported.contact_ids.values()) == {1}
     assert exported.first_lines[0].startswith("contactId,phone,state,")
+    assert stack.permissions.refused == {}  # every AWS call of every function was granted by its Policies
+    assert set(stack.permissions.used) == set(stack.template.functions)
+
+
+def test_a_call_outside_a_functions_policies_is_refused_as_aws_would(stack: LocalStack) -> None:
+    from botocore.exceptions import ClientError
+
+    from dialhub.wiring import default_dependencies
+
+    store = default_dependencies().store
+    with stack.acting_as("WebhooksFunction"), pytest.raises(ClientError) as refused:
+        store.client.scan(TableName=store.table_name, Limit=1)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "WebhooksFunction is not authorized to perform: dynamodb:Scan" in str(refused.value)
+    with stack.acting_as("ApiFunction"):  # a granted call goes through
+        assert store.client.get_item(TableName=store.table_name, Key={"pk": {"S": "x"}, "sk": {"S": "y"}}) is not None
 
 
 def test_gateway_serves_only_the_template_routes(stack: LocalStack) -> None:

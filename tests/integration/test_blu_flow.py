@@ -301,6 +301,7 @@ def test_dispatch_now_plans_without_waiting_for_the_schedule(deps: Any) -> None:
     assert status == 200 and body["contacts"] == 3 and body["batches"] == 1
 
 
+@pytest.mark.heavy
 def test_a_plan_run_out_of_time_stops_between_batches_and_the_next_run_goes_on(
         deps: Any, template: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import dialhub.planning as planning

@@ -95,6 +95,7 @@ def _csv_rows(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data[3:].decode("utf-8"), newline="")))
 
 
+@pytest.mark.heavy
 def test_a_csv_export_larger_than_one_dynamodb_page_has_every_contact_once(export_deps: Dependencies,
                                                                           template: SamTemplate) -> None:
     campaign_id = _campaign(export_deps, 2_300)
@@ -159,6 +160,7 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(export_deps: 
                if value and not value.lstrip("-").isdigit())
 
 
+@pytest.mark.heavy
 def test_a_crash_part_way_is_retried_from_the_last_saved_part_into_one_whole_file(
         export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> None:
     campaign_id = _campaign(export_deps, 1_500)

@@ -317,6 +317,7 @@ def test_the_feed_resumes_exactly_where_it_stopped_while_outcomes_keep_arriving(
     assert seen == [f"flow-{index:05d}" for index in range(40)]
 
 
+@pytest.mark.heavy
 def test_a_reader_racing_slow_writers_skips_nothing_and_repeats_nothing(deps: Dependencies) -> None:
     """Real threads and the real clock: writers stamp an outcome, then take up to 0.4 s to commit it, while a
     reader follows the feed. With a 2 s delay (room for a loaded machine) the reader never passes an outcome

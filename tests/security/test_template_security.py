@@ -134,6 +134,53 @@ def test_the_least_privilege_rule_would_catch_a_broad_grant(statement: dict[str,
     assert any(found in problem for problem in _problems_in_statement("example", statement))
 
 
+# What each function may do to the table and which of its indexes it may query: what its code does, no more.
+# Every offline run (make test, make demo, make chaos) refuses a function any call outside its Policies
+# (local/iam.py), so a grant missing here fails there; this pins the grants themselves.
+TABLE_GRANTS: dict[str, tuple[set[str], set[str]]] = {
+    "ApiFunction": ({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem", "BatchWriteItem"},
+                    {"gsi2", "gsi3"}),
+    "WebhooksFunction": ({"GetItem", "PutItem", "UpdateItem"}, set()),
+    "SchedulerFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi1"}),
+    "DispatcherFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem", "BatchWriteItem"}, set()),
+    "PollerFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi1"}),
+    "ExportsFunction": ({"GetItem", "UpdateItem", "Query", "BatchGetItem"}, set()),
+}
+
+
+def _table_grants(function: str) -> tuple[set[str], set[str], list[Any]]:
+    """(DynamoDB actions on the table, indexes it may query, any other resource named) of one function."""
+    actions: set[str] = set()
+    indexes: set[str] = set()
+    other: list[Any] = []
+    for policy in _as_list(RESOURCES[function]["Properties"].get("Policies", [])):
+        for statement in _statements(policy) if isinstance(policy, dict) else []:
+            granted = [str(action) for action in _as_list(statement.get("Action", []))]
+            if not any(action.startswith("dynamodb:") for action in granted):
+                continue
+            for resource in _as_list(statement["Resource"]):
+                if resource == {"Fn::GetAtt": ["DialhubTable", "Arn"]}:
+                    actions.update(action.removeprefix("dynamodb:") for action in granted)
+                elif isinstance(resource, dict) and str(resource.get("Fn::Sub", "")).startswith(
+                        "${DialhubTable.Arn}/index/") and granted == ["dynamodb:Query"]:
+                    indexes.add(resource["Fn::Sub"].removeprefix("${DialhubTable.Arn}/index/"))
+                else:
+                    other.append(resource)
+    return actions, indexes, other
+
+
+def test_each_function_may_do_to_the_table_only_what_its_code_does() -> None:
+    functions = set(_of_type("AWS::Serverless::Function"))
+    assert set(TABLE_GRANTS) == functions
+    for function, expected in TABLE_GRANTS.items():
+        actions, indexes, other = _table_grants(function)
+        assert (actions, indexes, other) == (*expected, []), function
+    granted = {action for function in functions for action in _table_grants(function)[0]}
+    assert "Scan" not in granted  # nothing reads the whole table
+    assert [function for function in functions if "DeleteItem" in _table_grants(function)[0]] == ["ApiFunction"]
+    record_figures("table_grants", {function: len(_table_grants(function)[0]) for function in sorted(functions)})
+
+
 def test_cfn_lint_finds_nothing() -> None:
     """cfn-lint without the SAM translator checks the plain CloudFormation resources (table, queues, secrets,
     logs); `make validate` runs `sam validate --lint` over the transformed template as well."""

@@ -133,6 +133,7 @@ _PII_DROPPED = frozenset({"customer", "customername", "name", "transcript", "dia
                           "conversation", "asr", "text"})
 _PII_MASKED = frozenset({"mobile", "phone", "callee", "phonenumber", "number"})
 _DIGIT_RUN = re.compile(r"\+?\d{6,}")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # ASCII digits only: int() refuses "--1", and str.isdigit takes "²"
 
 ERROR_MEANINGS: dict[int, str] = {
     10201: "AIRudder internal error",
@@ -451,7 +452,7 @@ def _code(payload: Mapping[str, Any]) -> int | None:
         return None
     if isinstance(code, int):
         return code
-    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+    if isinstance(code, str) and _WHOLE_NUMBER.fullmatch(code.strip()):
         return int(code.strip())
     return None
 

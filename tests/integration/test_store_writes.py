@@ -1,0 +1,143 @@
+"""What the store's writes leave in the table, item by item: the attributes a later read, a TTL or an index
+relies on, and the conditions that keep one writer from undoing another's work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dialhub.dispositions import CallStatus, Disposition
+from dialhub.models import (
+    CallOutcome,
+    Campaign,
+    Contact,
+    DialState,
+    ExportFormat,
+    ExportJob,
+    ExportState,
+    Hold,
+    Suppression,
+    VendorTask,
+)
+from dialhub.store import RedialRequest, Store
+from tests.conftest import table_items
+
+T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
+PHONE = "+639171234567"
+
+
+def _item(store: Store, pk: str, sk: str) -> dict[str, Any]:
+    return table_items(store)[(pk, sk)]
+
+
+def _campaign_with_contact(store: Store) -> None:
+    store.create_campaign(Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(),
+                                   timezone="Asia/Manila", created_at=T0))
+    store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone=PHONE)], T0)
+
+
+def _suppression_item(store: Store) -> dict[str, Any]:
+    [item] = [item for (pk, _), item in table_items(store).items() if pk.startswith("SUPPRESSION#")]
+    return item
+
+
+def test_a_timed_suppression_expires_from_the_table_one_second_after_it_ends(store: Store) -> None:
+    until = T0 + dt.timedelta(days=30)
+    store.put_suppression(Suppression(phone=PHONE, reason="asked", until=until, created_at=T0))
+    assert _suppression_item(store)["expiresAt"] == {"N": str(int(until.timestamp()) + 1)}
+
+
+def test_a_suppression_for_good_has_no_expiry(store: Store) -> None:
+    store.put_suppression(Suppression(phone=PHONE, reason="opt_out", created_at=T0))
+    assert "expiresAt" not in _suppression_item(store)
+
+
+def test_a_plain_put_replaces_a_suppression_for_good(store: Store) -> None:
+    """Only callers that ask (`unless_for_good`) keep a for-good suppression; the API's own put replaces it."""
+    store.put_suppression(Suppression(phone=PHONE, reason="opt_out", created_at=T0))
+    until = T0 + dt.timedelta(days=1)
+    assert store.put_suppression(Suppression(phone=PHONE, reason="asked", until=until, created_at=T0)) is True
+    stored = store.get_suppression(PHONE)
+    assert stored is not None and stored.reason == "asked" and stored.until == until
+
+
+def test_unless_for_good_keeps_a_suppression_for_good_and_replaces_a_timed_one(store: Store) -> None:
+    until = T0 + dt.timedelta(days=1)
+    store.put_suppression(Suppression(phone=PHONE, reason="asked", until=until, created_at=T0))
+    for_good = Suppression(phone=PHONE, reason="opt_out", source="blu", created_at=T0)
+    assert store.put_suppression(for_good, unless_for_good=True) is True
+    assert store.get_suppression(PHONE) == for_good
+    later = Suppression(phone=PHONE, reason="do_not_call", source="nxtele", created_at=T0 + dt.timedelta(hours=1))
+    assert store.put_suppression(later, unless_for_good=True) is False
+    assert store.get_suppression(PHONE) == for_good
+
+
+def test_a_requeued_contact_is_back_on_the_queue_index_without_its_batch(store: Store) -> None:
+    _campaign_with_contact(store)
+    later = T0 + dt.timedelta(minutes=7)
+    assert store.move_contact("cmp", "c1", DialState.PLANNED, allowed_from=[DialState.QUEUED], now=T0,
+                              sets={"batchId": "b-1"})
+    hold = Hold(reason="outside_window", until=T0 + dt.timedelta(hours=2), checked_at=later)
+    assert store.requeue_contact("cmp", "c1", later, hold) is True
+    item = _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
+    assert item["state"] == {"S": "queued"} and item["updatedAt"] == {"S": later.isoformat()}
+    assert item["gsi1pk"] == {"S": "QUEUE#cmp"} and item["gsi1sk"] == {"S": "c1"}
+    assert "batchId" not in item
+    contact = store.get_contact("cmp", "c1")
+    assert contact is not None and contact.hold == hold and contact.updated_at == later
+
+
+def test_a_contact_already_submitted_is_not_requeued(store: Store) -> None:
+    _campaign_with_contact(store)
+    store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0)
+    assert store.requeue_contact("cmp", "c1", T0) is False
+    assert _item(store, "CAMPAIGN#cmp", "CONTACT#c1")["state"] == {"S": "submitted"}
+
+
+def test_a_closed_task_leaves_the_open_tasks_index(store: Store) -> None:
+    task = VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="t-1")
+    store.create_task(task, T0)
+    assert [open_task.vendor_task_id for open_task in store.iter_open_tasks()] == ["t-1"]
+    store.close_task(task)
+    [item] = [item for key, item in table_items(store).items() if key[1].startswith("TASK#")]
+    assert item["open"] == {"BOOL": False}
+    assert "gsi1pk" not in item and "gsi1sk" not in item
+    assert list(store.iter_open_tasks()) == []
+
+
+def _running_export(store: Store) -> ExportJob:
+    job = ExportJob(export_id="exp-1", campaign_id="cmp", format=ExportFormat.CSV, object_key="exports/exp-1.csv",
+                    created_at=T0)
+    store.create_export(job, T0 + dt.timedelta(days=7))
+    return job
+
+
+def test_a_failed_export_drops_its_lease_and_says_when_it_ended(store: Store) -> None:
+    _running_export(store)
+    assert store.claim_export("exp-1", "owner-a", T0 + dt.timedelta(minutes=15), T0) is not None
+    ended = T0 + dt.timedelta(minutes=3)
+    assert store.fail_export("exp-1", "the campaign is gone", ended) is True
+    item = _item(store, "EXPORT#exp-1", "EXPORT")
+    assert "leaseOwner" not in item and "leaseUntil" not in item
+    assert item["finishedAt"] == {"S": ended.isoformat()}
+    job = store.get_export("exp-1")
+    assert job is not None and job.state is ExportState.FAILED and job.error == "the campaign is gone"
+    assert job.finished_at == ended
+    assert store.fail_export("exp-1", "again", ended) is False  # an ended export stays as it ended
+    assert store.get_export("exp-1").error == "the campaign is gone"  # type: ignore[union-attr]
+
+
+def test_a_redialled_contact_remembers_the_call_it_was_redialled_after(store: Store) -> None:
+    _campaign_with_contact(store)
+    store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0,
+                       sets={"batchId": "b-1"})
+    later = T0 + dt.timedelta(minutes=9)
+    hold = Hold(reason="redial", until=later + dt.timedelta(hours=1), checked_at=later)
+    outcome = CallOutcome(vendor="blu", vendor_call_id="call-9", campaign_id="cmp", contact_id="c1",
+                          status=CallStatus.NO_ANSWER, disposition=Disposition.NOT_CONNECTED)
+    store.record_outcome(outcome, later, redial=RedialRequest(hold=hold, max_attempts=3, dial_date=T0.date()))
+    item = _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
+    assert item["state"] == {"S": "queued"} and item["disposition"] == {"S": "not_connected"}
+    assert item["lastCallId"] == {"S": "call-9"} and item["lastCallVendor"] == {"S": "blu"}
+    assert item["updatedAt"] == {"S": later.isoformat()} and item["attempt"] == {"N": "2"}
+    assert item["gsi1pk"] == {"S": "QUEUE#cmp"} and item["gsi1sk"] == {"S": "c1"} and "batchId" not in item
