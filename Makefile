@@ -6,16 +6,21 @@ TOOLS := .tools
 PY := $(VENV)/bin/python
 SAM := $(TOOLS)/bin/sam
 RUNTIME := $(shell sed -n 's/^ *Runtime: python\([0-9.]*\).*/\1/p' template.yaml | head -1)
+# The tests run on the Python that Lambda runs (template.yaml's Runtime), from PATH or pyenv; else on $(PYTHON).
+RUNTIME_PYTHON := $(shell scripts/find-python.sh $(RUNTIME) 2>/dev/null)
+VENV_PYTHON := $(or $(RUNTIME_PYTHON),$(PYTHON))
+VENV_STAMP := $(VENV)/.installed-$(shell $(VENV_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/dialhub
 
-.PHONY: setup test lint validate pytest chaos bench mutation demo serve build openapi clean
+.PHONY: setup test lint typecheck validate pytest chaos bench mutation demo serve build openapi clean
 
-setup: $(VENV)/.installed $(TOOLS)/.installed
+setup: $(VENV_STAMP) $(TOOLS)/.installed
 
-$(VENV)/.installed: requirements-dev.txt layers/dialhub/requirements.txt
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed as $(PYTHON)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+$(VENV_STAMP): requirements-dev.txt layers/dialhub/requirements.txt
+	@$(VENV_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed as $(VENV_PYTHON)"; exit 1; }
+	@[ -n "$(RUNTIME_PYTHON)" ] || echo "WARNING: python$(RUNTIME) (template.yaml's Lambda runtime) is not on PATH or in pyenv; the tests run on $$($(VENV_PYTHON) --version), not on what ships"
+	$(VENV_PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
@@ -26,36 +31,44 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
 	@touch $@
 
-test: setup lint validate pytest chaos
+test: setup lint typecheck validate pytest chaos
 
-lint: $(VENV)/.installed
+lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Strict on the layer's library; local/ (the offline stack) checked too; each function on its own (all are app.py).
+typecheck: $(VENV_STAMP)
+	$(VENV)/bin/mypy --strict layers/dialhub/dialhub
+	$(VENV)/bin/mypy local
+	@for function in functions/*/; do $(VENV)/bin/mypy --strict $$function || exit 1; done
 
 validate: $(TOOLS)/.installed
 	$(SAM) validate --lint
 
-pytest: $(VENV)/.installed
-	$(VENV)/bin/pytest -q
+# Prints the layer's line and branch coverage (the README quotes it).
+pytest: $(VENV_STAMP)
+	$(VENV)/bin/pytest -q --cov=dialhub --cov-branch --cov-report=term:skip-covered
 
 # Faults, bad input and attack against the running local stack; prints the figures the README quotes.
-chaos: $(VENV)/.installed
+chaos: $(VENV_STAMP)
 	$(PY) -m local.chaos
 
 # Not part of `make test`: prints the cost table and writes BENCHMARKS.md.
-bench: $(VENV)/.installed
+bench: $(VENV_STAMP)
 	$(PY) -m bench
 
 # Not part of `make test` either (about an hour on 2 cores): writes MUTATION.md; results are kept in .mutation/.
-mutation: $(VENV)/.installed
+mutation: $(VENV_STAMP)
 	$(PY) scripts/mutation.py
 
-demo: $(VENV)/.installed
+demo: $(VENV_STAMP)
 	$(PY) -m local.demo
 
-serve: $(VENV)/.installed
+serve: $(VENV_STAMP)
 	$(PY) -m local.serve
 
-openapi: $(VENV)/.installed
+openapi: $(VENV_STAMP)
 	$(PY) scripts/generate_openapi.py
 
 build: $(TOOLS)/.installed

@@ -53,12 +53,20 @@ def in_process_aws() -> Iterator[InProcessAws]:
     from local.template import SamTemplate
 
     saved = dict(os.environ)
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "dialhub",
-        "POWERTOOLS_METRICS_NAMESPACE": "Dialhub", "POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_PARAMETERS_MAX_AGE": "300", "VENDOR_SECRET_PREFIX": VENDOR_SECRET_PREFIX,
-    })
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_SESSION_TOKEN": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "dialhub",
+            "POWERTOOLS_METRICS_NAMESPACE": "Dialhub",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_PARAMETERS_MAX_AGE": "300",
+            "VENDOR_SECRET_PREFIX": VENDOR_SECRET_PREFIX,
+        }
+    )
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "POWERTOOLS_METRICS_DISABLED"):
         os.environ.pop(name, None)
     with mock_aws():
@@ -69,10 +77,17 @@ def in_process_aws() -> Iterator[InProcessAws]:
             boto3.client("dynamodb").create_table(**table)
             queue_url = boto3.client("sqs").create_queue(QueueName="dialhub-bench-dispatch")["QueueUrl"]
             token = secrets.token_urlsafe(24)
-            account = {"appId": "10001", "appKey": secrets.token_hex(16), "baseUrl": "http://127.0.0.1:9",
-                       "webhookToken": token, "timezone": "Asia/Manila", "ipAllowlist": []}
-            boto3.client("secretsmanager").create_secret(Name=f"{VENDOR_SECRET_PREFIX}blu",
-                                                         SecretString=json.dumps(account))
+            account = {
+                "appId": "10001",
+                "appKey": secrets.token_hex(16),
+                "baseUrl": "http://127.0.0.1:9",
+                "webhookToken": token,
+                "timezone": "Asia/Manila",
+                "ipAllowlist": [],
+            }
+            boto3.client("secretsmanager").create_secret(
+                Name=f"{VENDOR_SECRET_PREFIX}blu", SecretString=json.dumps(account)
+            )
             os.environ.update({"TABLE_NAME": table["TableName"], "DISPATCH_QUEUE_URL": queue_url})
             reset_library_caches()
             yield InProcessAws(table["TableName"], queue_url, token)
@@ -83,8 +98,9 @@ def in_process_aws() -> Iterator[InProcessAws]:
             reset_library_caches()
 
 
-def api_event(name: str, *, path: dict[str, str] | None = None, body: Any = None,
-              query: dict[str, Any] | None = None) -> dict[str, Any]:
+def api_event(
+    name: str, *, path: dict[str, str] | None = None, body: Any = None, query: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A stored API event (events/) with other path parameters, query or body, keeping rawPath consistent."""
     event = copy.deepcopy(load_event(name))
     if query is not None:

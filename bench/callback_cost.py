@@ -65,8 +65,9 @@ def _create_campaign(contacts: int, prefix: str) -> tuple[str, list[str]]:
 def _blu_result(campaign_id: str, contact_id: str, call_id: int) -> dict[str, Any]:
     result = json.loads(load_event("webhooks/blu_result.json")["body"])
     result["callId"] = call_id
-    result["extVars"] = json.dumps({"campaignId": campaign_id, "contactId": contact_id, "attempt": 1,
-                                    "orderId": call_id})
+    result["extVars"] = json.dumps(
+        {"campaignId": campaign_id, "contactId": contact_id, "attempt": 1, "orderId": call_id}
+    )
     return result
 
 
@@ -78,8 +79,9 @@ def _callback_event(template: dict[str, Any], token: str, result: dict[str, Any]
     return event
 
 
-def _timed(calls: list[Any], counter: AwsRequestCounter,
-           floor_calls: list[Any] | None = None) -> tuple[CpuRun, list[int], CpuRun | None]:
+def _timed(
+    calls: list[Any], counter: AwsRequestCounter, floor_calls: list[Any] | None = None
+) -> tuple[CpuRun, list[int], CpuRun | None]:
     """Run each call, returning its CPU run and the DynamoDB requests each call made. With `floor_calls`, one
     of them runs after each call and is timed apart: the two runs then share whatever the machine was doing
     (its speed drifts by half over minutes here), and their difference survives it."""
@@ -91,6 +93,7 @@ def _timed(calls: list[Any], counter: AwsRequestCounter,
     gc.freeze()
     try:
         with moto_timer() as moto, aws_sdk_timer() as sdk:
+
             def run(kind: str, call: Any) -> None:
                 cpu, in_moto, in_sdk = time.process_time(), moto.seconds, sdk.seconds
                 call()
@@ -123,10 +126,13 @@ def _polled_page_requests(aws: InProcessAws, store: Any, counter: AwsRequestCoun
     page = []
     for index, contact_id in enumerate(contact_ids):
         body = json.dumps(_blu_result(campaign_id, contact_id, 9_000_000 + index)).encode()
-        callback = InboundCallback(kind="", body=body, headers={}, query={"token": aws.blu_webhook_token},
-                                   source_ip="127.0.0.1")
-        page.extend(outcome.model_copy(update={"source": OutcomeSource.POLL})
-                    for outcome in adapter.parse_callback(callback).outcomes)
+        callback = InboundCallback(
+            kind="", body=body, headers={}, query={"token": aws.blu_webhook_token}, source_ip="127.0.0.1"
+        )
+        page.extend(
+            outcome.model_copy(update={"source": OutcomeSource.POLL})
+            for outcome in adapter.parse_callback(callback).outcomes
+        )
     now = dt.datetime.now(dt.UTC)
     counter.reset()
     record_polled("blu", page, store, now)
@@ -143,8 +149,10 @@ def measure(callbacks: int) -> list[Row]:
         webhooks = load_function("webhooks")
         campaign_id, contact_ids = _create_campaign(callbacks + WARM_UP_CALLBACKS, "bench")
         template = load_event("webhooks/blu_result.json")
-        events = [_callback_event(template, aws.blu_webhook_token, _blu_result(campaign_id, contact_id, 10_000 + n))
-                  for n, contact_id in enumerate(contact_ids)]
+        events = [
+            _callback_event(template, aws.blu_webhook_token, _blu_result(campaign_id, contact_id, 10_000 + n))
+            for n, contact_id in enumerate(contact_ids)
+        ]
         store = default_dependencies().store
         counter = AwsRequestCounter()
         counter.attach(store.client)
@@ -162,8 +170,7 @@ def measure(callbacks: int) -> list[Row]:
         item = store.client.get_item(TableName=aws.table_name, Key=stored_key)["Item"]
 
         def put(index: int) -> Any:
-            return lambda: store.client.put_item(TableName=aws.table_name,
-                                                 Item={**item, "pk": {"S": f"BENCH#{index}"}})
+            return lambda: store.client.put_item(TableName=aws.table_name, Item={**item, "pk": {"S": f"BENCH#{index}"}})
 
         for index in range(WARM_UP_CALLBACKS):
             put(-index - 1)()
@@ -179,28 +186,57 @@ def measure(callbacks: int) -> list[Row]:
     overhead = stored.own_per_call - floor.own_per_call
     raw_overhead = stored.per_call - floor.per_call
     rows = [
-        Row("2", "warm callback overhead (handler CPU - bare put_item CPU, moto excluded)",
-            f"{overhead * 1000:.2f} ms", "<= 1 ms", overhead <= 0.001,
+        Row(
+            "2",
+            "warm callback overhead (handler CPU - bare put_item CPU, moto excluded)",
+            f"{overhead * 1000:.2f} ms",
+            "<= 1 ms",
+            overhead <= 0.001,
             f"{callbacks} stored callbacks through lambda_handler: {stored.per_call * 1000:.2f} ms CPU each, of which "
             f"moto {stored.moto / stored.calls * 1000:.2f} ms; bare put_item {floor.per_call * 1000:.2f} ms, of which "
             f"moto {floor.moto / floor.calls * 1000:.2f} ms; with moto left in: {raw_overhead * 1000:.2f} ms. "
             f"Outside moto, botocore takes {stored.sdk_own_per_call * 1000:.2f} ms per callback (a three-item "
             f"transaction) against {floor.sdk_own_per_call * 1000:.2f} ms per put_item, so dialhub and Powertools "
-            f"take {(stored.own_per_call - stored.sdk_own_per_call) * 1000:.2f} ms"),
-        Row("2", "warm duplicate callback CPU (moto excluded)", f"{duplicate.own_per_call * 1000:.2f} ms",
-            note=f"with moto: {duplicate.per_call * 1000:.2f} ms"),
-        Row("3", "DynamoDB requests per new callback", _spread(stored_requests), "exactly 1",
-            set(stored_requests) == {1}, "counted with a botocore request-created hook on the store's client; "
-            "once a minute per container and campaign a callback also reads the campaign (policy cache)"),
-        Row("3", "DynamoDB requests per duplicate callback", _spread(duplicate_requests), "<= 1",
-            max(duplicate_requests) <= 1),
-        Row("3", f"DynamoDB requests per polled page ({POLL_PAGE_SIZE} results, all new)", str(new_page),
+            f"take {(stored.own_per_call - stored.sdk_own_per_call) * 1000:.2f} ms",
+        ),
+        Row(
+            "2",
+            "warm duplicate callback CPU (moto excluded)",
+            f"{duplicate.own_per_call * 1000:.2f} ms",
+            note=f"with moto: {duplicate.per_call * 1000:.2f} ms",
+        ),
+        Row(
+            "3",
+            "DynamoDB requests per new callback",
+            _spread(stored_requests),
+            "exactly 1",
+            set(stored_requests) == {1},
+            "counted with a botocore request-created hook on the store's client; "
+            "once a minute per container and campaign a callback also reads the campaign (policy cache)",
+        ),
+        Row(
+            "3",
+            "DynamoDB requests per duplicate callback",
+            _spread(duplicate_requests),
+            "<= 1",
+            max(duplicate_requests) <= 1,
+        ),
+        Row(
+            "3",
+            f"DynamoDB requests per polled page ({POLL_PAGE_SIZE} results, all new)",
+            str(new_page),
             f"<= {math.ceil(POLL_PAGE_SIZE / 100) + POLL_PAGE_SIZE + 1}",
             new_page <= math.ceil(POLL_PAGE_SIZE / 100) + POLL_PAGE_SIZE + 1,
             "one batch read of the page, one write per new result, and one read of the campaign (its policy "
-            "decides redials; cached a minute per container, so warm callbacks above do not pay it)"),
-        Row("3", f"DynamoDB requests per polled page ({POLL_PAGE_SIZE} results, all stored)", str(stored_page),
-            f"<= {math.ceil(POLL_PAGE_SIZE / 100)}", stored_page <= math.ceil(POLL_PAGE_SIZE / 100)),
+            "decides redials; cached a minute per container, so warm callbacks above do not pay it)",
+        ),
+        Row(
+            "3",
+            f"DynamoDB requests per polled page ({POLL_PAGE_SIZE} results, all stored)",
+            str(stored_page),
+            f"<= {math.ceil(POLL_PAGE_SIZE / 100)}",
+            stored_page <= math.ceil(POLL_PAGE_SIZE / 100),
+        ),
     ]
     return rows
 

@@ -16,15 +16,22 @@ import sys
 import tempfile
 
 from bench.report import ROOT, Row
+from local.template import template_environment
 
 LAYER = ROOT / "layers" / "dialhub"
 FUNCTIONS = ROOT / "functions"
 GOALS = {"webhooks": 1.5}
 DEFAULT_GOAL = 2.0
 # Modules a path should not pay for unless it needs them; reported when a handler import pulls them in.
-HEAVY_MODULES = ("httpx", "stamina", "phonenumbers", "aws_lambda_powertools.event_handler.openapi.dependant",
-                 "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
-                 "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.utilities.batch")
+HEAVY_MODULES = (
+    "httpx",
+    "stamina",
+    "phonenumbers",
+    "aws_lambda_powertools.event_handler.openapi.dependant",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+    "aws_lambda_powertools.utilities.parameters",
+    "aws_lambda_powertools.utilities.batch",
+)
 
 _BASELINE = """
 import json, sys, time
@@ -50,15 +57,32 @@ print(json.dumps({{"seconds": seconds, "modules": [m for m in {heavy!r} if m in 
 def _environment(pycache: str) -> dict[str, str]:
     """What the template gives every function, minus anything that would reach AWS at import time."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "AWS_", "POWERTOOLS_"))}
-    env.update({"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "dialhub",
-                "POWERTOOLS_METRICS_NAMESPACE": "Dialhub", "POWERTOOLS_LOG_LEVEL": "INFO",
-                "PYDANTIC_DISABLE_PLUGINS": "__all__", "TABLE_NAME": "dialhub-bench", "PYTHONPYCACHEPREFIX": pycache})
+    for path in FUNCTIONS.glob("*/app.py"):  # each function's import checks its own variables are set
+        env.update(template_environment(path.parent.name))
+    env.update(
+        {
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "dialhub",
+            "POWERTOOLS_METRICS_NAMESPACE": "Dialhub",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
+            "TABLE_NAME": "dialhub-bench",
+            "PYTHONPYCACHEPREFIX": pycache,
+        }
+    )
     return env
 
 
 def _run(code: str, env: dict[str, str]) -> dict[str, object]:
-    completed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,  # noqa: S603 - our own code
-                               timeout=120)
+    completed = subprocess.run(  # noqa: S603 - our own code
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"fresh interpreter failed:\n{completed.stderr[-2000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -66,8 +90,13 @@ def _run(code: str, env: dict[str, str]) -> dict[str, object]:
 
 def _handler_code(function: str, extra_modules: tuple[str, ...] = ()) -> str:
     function_dir = FUNCTIONS / function
-    return _HANDLER.format(layer=str(LAYER), function_dir=str(function_dir), path=str(function_dir / "app.py"),
-                           extra_modules=list(extra_modules), heavy=list(HEAVY_MODULES))
+    return _HANDLER.format(
+        layer=str(LAYER),
+        function_dir=str(function_dir),
+        path=str(function_dir / "app.py"),
+        extra_modules=list(extra_modules),
+        heavy=list(HEAVY_MODULES),
+    )
 
 
 def measure(repetitions: int) -> list[Row]:
@@ -90,9 +119,15 @@ def measure(repetitions: int) -> list[Row]:
     # the machine other work took meanwhile (which can double a run here), as timeit's documentation argues.
     floor = min(samples["boto3"])
     typical = statistics.median(samples["boto3"])
-    rows = [Row("1", "cold start floor: `import boto3`", f"{floor * 1000:.0f} ms",
-                note=f"fastest of {repetitions} fresh interpreters (median {typical * 1000:.0f} ms); every ratio "
-                     f"below divides the fastest import of a handler by it")]
+    rows = [
+        Row(
+            "1",
+            "cold start floor: `import boto3`",
+            f"{floor * 1000:.0f} ms",
+            note=f"fastest of {repetitions} fresh interpreters (median {typical * 1000:.0f} ms); every ratio "
+            f"below divides the fastest import of a handler by it",
+        )
+    ]
     for name in [*functions, "webhooks + blu adapter"]:
         seconds = min(samples[name])
         ratio = seconds / floor
@@ -101,11 +136,16 @@ def measure(repetitions: int) -> list[Row]:
         goal = GOALS.get(function, DEFAULT_GOAL)
         informational = name != function
         pulled = ", ".join(heavy[name]) or "none of the heavy optional modules"
-        rows.append(Row("1", f"cold start `{name}`" + (" (first callback)" if informational else ""),
-                        f"{ratio:.2f}x ({seconds * 1000:.0f} ms)",
-                        "" if informational else f"<= {goal}x",
-                        None if informational else ratio <= goal,
-                        f"ratio of the medians {median_ratio:.2f}x; imports: {pulled}"))
+        rows.append(
+            Row(
+                "1",
+                f"cold start `{name}`" + (" (first callback)" if informational else ""),
+                f"{ratio:.2f}x ({seconds * 1000:.0f} ms)",
+                "" if informational else f"<= {goal}x",
+                None if informational else ratio <= goal,
+                f"ratio of the medians {median_ratio:.2f}x; imports: {pulled}",
+            )
+        )
     return rows
 
 

@@ -82,7 +82,13 @@ def _drive(requests: list[tuple[str, str]]) -> Throughput:
             cpu = time.process_time()
             completed = subprocess.run(  # noqa: S603 - our own module, our own interpreter
                 [sys.executable, "-m", "bench.gateway_throughput", "--send", file.name, str(SENDER_THREADS)],
-                env=dict(os.environ), cwd=ROOT, capture_output=True, text=True, check=False, timeout=900)
+                env=dict(os.environ),
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=900,
+            )
             cpu = time.process_time() - cpu
     finally:
         os.unlink(file.name)
@@ -109,19 +115,37 @@ def measure(callbacks: int) -> list[Row]:
     from local.stack import LocalStack
 
     warm = 10
-    with LocalStack(dial_delay=(86_400.0, 86_400.0), drop_rate=0.0, log_level="INFO", vendors=("blu",),
-                    gateway_workers=GATEWAY_WORKERS) as stack, powertools_output_discarded():
+    with (
+        LocalStack(
+            dial_delay=(86_400.0, 86_400.0),
+            drop_rate=0.0,
+            log_level="INFO",
+            vendors=("blu",),
+            gateway_workers=GATEWAY_WORKERS,
+        ) as stack,
+        powertools_output_discarded(),
+    ):
         # Three sets of contacts, so that every measured callback stores a new outcome and moves its contact.
         contacts = demo_contacts(3 * callbacks, prefix="bench-gateway")
-        created = httpx.post(f"{stack.url}/campaigns", timeout=600, json={
-            "name": "bench gateway", "vendor": "blu", "vendorOptions": stack.blu.demo_options(), "contacts": contacts})
+        created = httpx.post(
+            f"{stack.url}/campaigns",
+            timeout=600,
+            json={
+                "name": "bench gateway",
+                "vendor": "blu",
+                "vendorOptions": stack.blu.demo_options(),
+                "contacts": contacts,
+            },
+        )
         created.raise_for_status()
         campaign_id = created.json()["campaignId"]
         callback_url = urlsplit(stack.blu.callback_url)
         webhook = f"{stack.url}{callback_url.path}?{callback_url.query}"
-        bodies = [json.dumps(_blu_result(campaign_id, contact["contactId"], 20_000 + index))
-                  for index, contact in enumerate(contacts)]
-        real_bodies, minimal_bodies, put_bodies = (bodies[i * callbacks:(i + 1) * callbacks] for i in range(3))
+        bodies = [
+            json.dumps(_blu_result(campaign_id, contact["contactId"], 20_000 + index))
+            for index, contact in enumerate(contacts)
+        ]
+        real_bodies, minimal_bodies, put_bodies = (bodies[i * callbacks : (i + 1) * callbacks] for i in range(3))
 
         # The minimal handler's one write is the real handler's: the outcome, its contact and the raw payload in
         # one transaction, through the same store. Parsing happens here, before anything is timed.
@@ -130,8 +154,9 @@ def measure(callbacks: int) -> list[Row]:
         token = dict(parse_qsl(callback_url.query))["token"]
         outcomes = {}
         for body in minimal_bodies:
-            callback = InboundCallback(kind="", body=body.encode(), headers={}, query={"token": token},
-                                       source_ip="127.0.0.1")
+            callback = InboundCallback(
+                kind="", body=body.encode(), headers={}, query={"token": token}, source_ip="127.0.0.1"
+            )
             [outcomes[body]] = blu.parse_callback(callback).outcomes
         ack = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"code":200}'}
 
@@ -143,40 +168,69 @@ def measure(callbacks: int) -> list[Row]:
         client = boto3.client("dynamodb")
 
         def only_a_put(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
-            client.put_item(TableName=stack.table_name, Item={
-                "pk": {"S": f"CALL#minimal#{uuid.uuid4().hex}"}, "sk": {"S": "CALL"}, "body": {"S": event["body"]}})
+            client.put_item(
+                TableName=stack.table_name,
+                Item={
+                    "pk": {"S": f"CALL#minimal#{uuid.uuid4().hex}"},
+                    "sk": {"S": "CALL"},
+                    "body": {"S": event["body"]},
+                },
+            )
             return ack
 
         path = callback_url.path
-        with LocalGateway(stack.template.routes, only_the_write, workers_per_function=GATEWAY_WORKERS) as minimal, \
-                LocalGateway(stack.template.routes, only_a_put, workers_per_function=GATEWAY_WORKERS) as put:
+        with (
+            LocalGateway(stack.template.routes, only_the_write, workers_per_function=GATEWAY_WORKERS) as minimal,
+            LocalGateway(stack.template.routes, only_a_put, workers_per_function=GATEWAY_WORKERS) as put,
+        ):
             _drive([(f"{minimal.url}{path}", body) for body in minimal_bodies[:warm]])
             _drive([(f"{put.url}{path}", body) for body in put_bodies[:warm]])
             _drive([(webhook, body) for body in real_bodies[:warm]])  # adapter built, secret read
             floor = _drive([(f"{minimal.url}{path}", body) for body in minimal_bodies[warm:]])
             real = _drive([(webhook, body) for body in real_bodies[warm:]])
             a_put = _drive([(f"{put.url}{path}", body) for body in put_bodies[warm:]])
-        stored = sum(1 for body in real_bodies + minimal_bodies
-                     if deps.store.get_outcome("blu", str(json.loads(body)["callId"])) is not None)
+        stored = sum(
+            1
+            for body in real_bodies + minimal_bodies
+            if deps.store.get_outcome("blu", str(json.loads(body)["callId"])) is not None
+        )
     if stored != len(real_bodies) + len(minimal_bodies):
         raise RuntimeError(f"only {stored} of {len(real_bodies) + len(minimal_bodies)} callbacks were stored")
     ratio = real.per_core / floor.per_core
     ratio_without_moto = real.per_core_without_moto / floor.per_core_without_moto
     cores = os.cpu_count() or 1
     return [
-        Row("6", "callbacks/s per core through the gateway (real handler)", f"{real.per_core:.0f}",
+        Row(
+            "6",
+            "callbacks/s per core through the gateway (real handler)",
+            f"{real.per_core:.0f}",
             note=f"{real.requests} callbacks from {SENDER_THREADS} concurrent senders in {real.wall:.1f} s "
-                 f"({real.requests / real.wall:.0f}/s wall on {cores} cores); CPU of the gateway, the handler and "
-                 f"moto's DynamoDB server together; moto excluded: {real.per_core_without_moto:.0f}/s per core"),
-        Row("6", "callbacks/s per core, minimal handler (the one write only)", f"{floor.per_core:.0f}",
+            f"({real.requests / real.wall:.0f}/s wall on {cores} cores); CPU of the gateway, the handler and "
+            f"moto's DynamoDB server together; moto excluded: {real.per_core_without_moto:.0f}/s per core",
+        ),
+        Row(
+            "6",
+            "callbacks/s per core, minimal handler (the one write only)",
+            f"{floor.per_core:.0f}",
             note=f"the same transaction (outcome, contact, raw payload) through the same store, from outcomes "
-                 f"parsed before the run: no authentication, parsing, policy lookup, log line or metric; moto "
-                 f"excluded: {floor.per_core_without_moto:.0f}/s per core"),
-        Row("6", "real / minimal throughput per core", f"{ratio:.2f}", f">= {RATIO_GOAL}", ratio >= RATIO_GOAL,
-            f"moto's server excluded from both: {ratio_without_moto:.2f}"),
-        Row("6", "callbacks/s per core, a handler writing one put_item (for scale)", f"{a_put.per_core:.0f}",
+            f"parsed before the run: no authentication, parsing, policy lookup, log line or metric; moto "
+            f"excluded: {floor.per_core_without_moto:.0f}/s per core",
+        ),
+        Row(
+            "6",
+            "real / minimal throughput per core",
+            f"{ratio:.2f}",
+            f">= {RATIO_GOAL}",
+            ratio >= RATIO_GOAL,
+            f"moto's server excluded from both: {ratio_without_moto:.2f}",
+        ),
+        Row(
+            "6",
+            "callbacks/s per core, a handler writing one put_item (for scale)",
+            f"{a_put.per_core:.0f}",
             note=f"moto excluded: {a_put.per_core_without_moto:.0f}/s per core; against the minimal handler, what "
-                 f"the transaction costs moto and the SDK over a single put"),
+            f"the transaction costs moto and the SDK over a single put",
+        ),
     ]
 
 

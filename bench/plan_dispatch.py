@@ -27,8 +27,11 @@ from bench.report import ROOT, Row
 FULL_SCALE = 100_000
 API_CONTACTS_PER_REQUEST = 10_000
 # Where each vendor's submissions go: one request per chunk of at most the adapter's batch limit.
-SUBMISSION_PATHS = {"blu": "/rest/v1/uploadAndStartJob", "nxtele": "/callcentre/api/v3/addBatchCall",
-                    "airudder": "/service/cloud/v2/task"}
+SUBMISSION_PATHS = {
+    "blu": "/rest/v1/uploadAndStartJob",
+    "nxtele": "/callcentre/api/v3/addBatchCall",
+    "airudder": "/service/cloud/v2/task",
+}
 MEMORY_GOAL_MB = 256
 SCHEDULER_TIMEOUT_SECONDS = 300  # template.yaml
 # An assumption, not a measurement: a conditional UpdateItem from Lambda to DynamoDB in the same region.
@@ -43,9 +46,15 @@ def _phase(run: Any, ddb: Any, sqs: Any) -> dict[str, Any]:
     rss_before = memory_kb("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
     outcome = run()
-    return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "result": outcome,
-            "rss_before_kb": rss_before, "peak_kb": memory_kb("VmHWM"),
-            "dynamodb": dict(ddb.by_operation), "sqs": dict(sqs.by_operation)}
+    return {
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "result": outcome,
+        "rss_before_kb": rss_before,
+        "peak_kb": memory_kb("VmHWM"),
+        "dynamodb": dict(ddb.by_operation),
+        "sqs": dict(sqs.by_operation),
+    }
 
 
 def worker(config_path: str, result_path: str) -> None:
@@ -96,9 +105,17 @@ def worker(config_path: str, result_path: str) -> None:
         plan = _phase(plan_the_day, ddb, sqs)
         dispatch = _phase(dispatch_the_day, ddb, sqs)
     requests = {vendor: dict(vendor_requests.paths(netloc)) for vendor, netloc in config["vendors"].items()}
-    Path(result_path).write_text(json.dumps({
-        "plan": plan, "dispatch": dispatch, "batch_limits": batch_limits, "vendor_requests": requests,
-        "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    Path(result_path).write_text(
+        json.dumps(
+            {
+                "plan": plan,
+                "dispatch": dispatch,
+                "batch_limits": batch_limits,
+                "vendor_requests": requests,
+                "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        )
+    )
 
 
 # --------------------------------------------------------------------------- the orchestration
@@ -110,12 +127,15 @@ def _run_day(total: int) -> dict[str, Any]:
     from local.stack import STAGE, LocalStack
 
     # Nobody is dialled while we measure: the simulators accept, and would dial a day later.
-    with LocalStack(dial_delay=(86_400.0, 86_400.0), drop_rate=0.0, log_level="ERROR") as stack, \
-            powertools_output_discarded():
+    with (
+        LocalStack(dial_delay=(86_400.0, 86_400.0), drop_rate=0.0, log_level="ERROR") as stack,
+        powertools_output_discarded(),
+    ):
         client = httpx.Client(base_url=stack.url, timeout=1800)
         vendors = sorted(stack.simulators)
-        per_vendor = {vendor: total // len(vendors) + (index < total % len(vendors))
-                      for index, vendor in enumerate(vendors)}
+        per_vendor = {
+            vendor: total // len(vendors) + (index < total % len(vendors)) for index, vendor in enumerate(vendors)
+        }
         intake = time.perf_counter()
         for vendor, count in per_vendor.items():
             simulator = stack.simulators[vendor]
@@ -123,9 +143,15 @@ def _run_day(total: int) -> dict[str, Any]:
             for start in range(0, count, API_CONTACTS_PER_REQUEST):
                 contacts = demo_contacts(min(API_CONTACTS_PER_REQUEST, count - start), prefix=f"{vendor}{start}")
                 if campaign_id is None:
-                    answer = client.post("/campaigns", json={"name": f"bench {vendor}", "vendor": vendor,
-                                                             "vendorOptions": simulator.demo_options(),
-                                                             "contacts": contacts})
+                    answer = client.post(
+                        "/campaigns",
+                        json={
+                            "name": f"bench {vendor}",
+                            "vendor": vendor,
+                            "vendorOptions": simulator.demo_options(),
+                            "contacts": contacts,
+                        },
+                    )
                     campaign_id = answer.json().get("campaignId")
                 else:
                     answer = client.post(f"/campaigns/{campaign_id}/contacts", json={"contacts": contacts})
@@ -140,15 +166,25 @@ def _run_day(total: int) -> dict[str, Any]:
             config.write_text(json.dumps({"stage": STAGE, "queue_url": queue_url, "vendors": netlocs}))
             completed = subprocess.run(  # noqa: S603 - our own module, our own interpreter
                 [sys.executable, "-m", "bench.plan_dispatch", "--worker", str(config), str(result)],
-                env=dict(os.environ), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                check=False, timeout=4 * 3600)
+                env=dict(os.environ),
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+                timeout=4 * 3600,
+            )
             if completed.returncode != 0:
                 raise RuntimeError(f"plan/dispatch worker failed:\n{completed.stderr[-3000:]}")
             day = json.loads(result.read_text())
         dialled = {vendor: sum(stack.simulators[vendor].dial_requests.values()) for vendor in vendors}
         pending = stack.pending_at_vendors()
-    return day | {"per_vendor": per_vendor, "intake_seconds": intake, "accepted_by_vendors": dialled,
-                  "pending_at_vendors": pending}
+    return day | {
+        "per_vendor": per_vendor,
+        "intake_seconds": intake,
+        "accepted_by_vendors": dialled,
+        "pending_at_vendors": pending,
+    }
 
 
 def _requests(phase: dict[str, Any]) -> int:
@@ -168,62 +204,107 @@ def measure(total: int) -> list[Row]:
         setup = sum(others.values())
         expected = math.ceil(count / limit)
         per_10k = math.ceil(10_000 / limit)
-        rows.append(Row("4", f"{vendor}: vendor requests per 10,000 contacts",
-                        f"{per_10k + setup} ({per_10k} submissions + {setup})",
-                        f"= ceil(10,000/{limit}) + setup", submissions == expected,
-                        f"measured on this vendor's {count:,} contacts: {submissions} submissions to "
-                        f"{SUBMISSION_PATHS[vendor]} = ceil({count:,}/{limit}) = {expected}, and {setup} other "
-                        f"requests {others}; the simulator holds "
-                        f"{day['accepted_by_vendors'][vendor]:,} dial requests"))
+        rows.append(
+            Row(
+                "4",
+                f"{vendor}: vendor requests per 10,000 contacts",
+                f"{per_10k + setup} ({per_10k} submissions + {setup})",
+                f"= ceil(10,000/{limit}) + setup",
+                submissions == expected,
+                f"measured on this vendor's {count:,} contacts: {submissions} submissions to "
+                f"{SUBMISSION_PATHS[vendor]} = ceil({count:,}/{limit}) = {expected}, and {setup} other "
+                f"requests {others}; the simulator holds "
+                f"{day['accepted_by_vendors'][vendor]:,} dial requests",
+            )
+        )
     planned, sent = plan["result"]["contacts"], sum(day["accepted_by_vendors"].values())
-    rows.append(Row("5", f"contacts planned and sent to the vendors, of {contacts:,} queued",
-                    f"{planned:,} planned, {sent:,} sent", f"{contacts:,} each", planned == sent == contacts,
-                    f"planning took {plan['result']['invocations']} scheduler invocation(s) here, where moto's "
-                    f"writes are slower than DynamoDB's (each stops 30 s before its timeout and the re-planning "
-                    f"run goes on); {dispatch['result']['invocations']} dispatcher invocations, "
-                    f"{dispatch['result']['returned']} messages returned for retry; intake through the API took "
-                    f"{day['intake_seconds']:.0f} s"))
+    rows.append(
+        Row(
+            "5",
+            f"contacts planned and sent to the vendors, of {contacts:,} queued",
+            f"{planned:,} planned, {sent:,} sent",
+            f"{contacts:,} each",
+            planned == sent == contacts,
+            f"planning took {plan['result']['invocations']} scheduler invocation(s) here, where moto's "
+            f"writes are slower than DynamoDB's (each stops 30 s before its timeout and the re-planning "
+            f"run goes on); {dispatch['result']['invocations']} dispatcher invocations, "
+            f"{dispatch['result']['returned']} messages returned for retry; intake through the API took "
+            f"{day['intake_seconds']:.0f} s",
+        )
+    )
     wall = plan["wall"] + dispatch["wall"]
     cpu = plan["cpu"] + dispatch["cpu"]
-    rows.append(Row("5", f"plan + dispatch wall time, {contacts:,} contacts", f"{wall:.0f} s",
-                    note=f"plan {plan['wall']:.0f} s, dispatch {dispatch['wall']:.0f} s; the functions' CPU is "
-                         f"{cpu / wall:.0%} of it: the rest is waiting on moto's server, which serves one request "
-                         f"at a time"))
-    rows.append(Row("5", "plan + dispatch function CPU per contact", f"{cpu / contacts * 1000:.2f} ms",
-                    note=f"plan {plan['cpu'] / contacts * 1000:.2f} ms, dispatch "
-                         f"{dispatch['cpu'] / contacts * 1000:.2f} ms; {cpu:.0f} CPU-s for the day"))
+    rows.append(
+        Row(
+            "5",
+            f"plan + dispatch wall time, {contacts:,} contacts",
+            f"{wall:.0f} s",
+            note=f"plan {plan['wall']:.0f} s, dispatch {dispatch['wall']:.0f} s; the functions' CPU is "
+            f"{cpu / wall:.0%} of it: the rest is waiting on moto's server, which serves one request "
+            f"at a time",
+        )
+    )
+    rows.append(
+        Row(
+            "5",
+            "plan + dispatch function CPU per contact",
+            f"{cpu / contacts * 1000:.2f} ms",
+            note=f"plan {plan['cpu'] / contacts * 1000:.2f} ms, dispatch "
+            f"{dispatch['cpu'] / contacts * 1000:.2f} ms; {cpu:.0f} CPU-s for the day",
+        )
+    )
     per_contact = (_requests(plan) + _requests(dispatch)) / contacts
-    rows.append(Row("5", "DynamoDB requests per contact (plan + dispatch)", f"{per_contact:.2f}",
-                    "batched where DynamoDB allows", None,
-                    f"plan {_requests(plan) / contacts:.2f} {dict(sorted(plan['dynamodb'].items()))}; dispatch "
-                    f"{_requests(dispatch) / contacts:.2f} {dict(sorted(dispatch['dynamodb'].items()))}. Reads "
-                    f"and unconditional writes go in batches (100 reads, 25 writes); each contact's state moves "
-                    f"(planned, claimed, sent) are conditional writes, which DynamoDB batches only as a "
-                    f"transaction, at twice the write units and all-or-nothing"))
+    rows.append(
+        Row(
+            "5",
+            "DynamoDB requests per contact (plan + dispatch)",
+            f"{per_contact:.2f}",
+            "batched where DynamoDB allows",
+            None,
+            f"plan {_requests(plan) / contacts:.2f} {dict(sorted(plan['dynamodb'].items()))}; dispatch "
+            f"{_requests(dispatch) / contacts:.2f} {dict(sorted(dispatch['dynamodb'].items()))}. Reads "
+            f"and unconditional writes go in batches (100 reads, 25 writes); each contact's state moves "
+            f"(planned, claimed, sent) are conditional writes, which DynamoDB batches only as a "
+            f"transaction, at twice the write units and all-or-nothing",
+        )
+    )
     from dialhub.parallel import PARALLEL_WRITES
 
     moves = plan["dynamodb"].get("UpdateItem", 0) / contacts
     waits = (_requests(plan) / contacts - moves) + moves / PARALLEL_WRITES
     plan_seconds = contacts * (plan["cpu"] / contacts + waits * ASSUMED_DYNAMODB_ROUND_TRIP_SECONDS)
     scaled = FULL_SCALE / contacts
-    rows.append(Row("5", f"daily plan of {FULL_SCALE:,} contacts in one scheduler invocation (estimate)",
-                    f"{plan_seconds * scaled:.0f} s", f"< {SCHEDULER_TIMEOUT_SECONDS} s timeout",
-                    plan_seconds * scaled < SCHEDULER_TIMEOUT_SECONDS,
-                    f"measured plan CPU {plan['cpu'] / contacts * 1000:.2f} ms and {_requests(plan) / contacts:.2f} "
-                    f"DynamoDB requests per contact ({moves:.2f} of them {PARALLEL_WRITES} at a time), each request "
-                    f"assumed to take {ASSUMED_DYNAMODB_ROUND_TRIP_SECONDS * 1000:.0f} ms in AWS (moto's are "
-                    f"slower); CPU as measured on one core here, which the scheduler's 1,769 MB buys"))
+    rows.append(
+        Row(
+            "5",
+            f"daily plan of {FULL_SCALE:,} contacts in one scheduler invocation (estimate)",
+            f"{plan_seconds * scaled:.0f} s",
+            f"< {SCHEDULER_TIMEOUT_SECONDS} s timeout",
+            plan_seconds * scaled < SCHEDULER_TIMEOUT_SECONDS,
+            f"measured plan CPU {plan['cpu'] / contacts * 1000:.2f} ms and {_requests(plan) / contacts:.2f} "
+            f"DynamoDB requests per contact ({moves:.2f} of them {PARALLEL_WRITES} at a time), each request "
+            f"assumed to take {ASSUMED_DYNAMODB_ROUND_TRIP_SECONDS * 1000:.0f} ms in AWS (moto's are "
+            f"slower); CPU as measured on one core here, which the scheduler's 1,769 MB buys",
+        )
+    )
     peaks = {name: phase["peak_kb"] / 1024 for name, phase in (("plan", plan), ("dispatch", dispatch))}
     before = min(plan["rss_before_kb"], dispatch["rss_before_kb"]) / 1024
     peak = max(peaks.values())
     largest = max(day["batch_limits"].values())
-    rows.append(Row("5", f"peak memory of the functions' process, {contacts:,} contacts", f"{peak:.0f} MB",
-                    f"<= {MEMORY_GOAL_MB} MB", peak <= MEMORY_GOAL_MB,
-                    f"VmHWM of the interpreter running the scheduler and dispatcher handlers, reset per phase: "
-                    f"plan {peaks['plan']:.0f} MB, dispatch {peaks['dispatch']:.0f} MB, against {before:.0f} MB "
-                    f"with every handler imported and nothing done. At once, planning holds one query page (<= 1 MB "
-                    f"of items), the batch it is cutting and up to 10 cut batches (one SQS send); the dispatcher "
-                    f"one message, at most {largest:,} contacts (AIRudder's task size)"))
+    rows.append(
+        Row(
+            "5",
+            f"peak memory of the functions' process, {contacts:,} contacts",
+            f"{peak:.0f} MB",
+            f"<= {MEMORY_GOAL_MB} MB",
+            peak <= MEMORY_GOAL_MB,
+            f"VmHWM of the interpreter running the scheduler and dispatcher handlers, reset per phase: "
+            f"plan {peaks['plan']:.0f} MB, dispatch {peaks['dispatch']:.0f} MB, against {before:.0f} MB "
+            f"with every handler imported and nothing done. At once, planning holds one query page (<= 1 MB "
+            f"of items), the batch it is cutting and up to 10 cut batches (one SQS send); the dispatcher "
+            f"one message, at most {largest:,} contacts (AIRudder's task size)",
+        )
+    )
     return rows
 
 

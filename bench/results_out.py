@@ -76,10 +76,21 @@ def worker(config_path: str, result_path: str) -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     driver.drain(max_rounds=1_000)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    Path(result_path).write_text(json.dumps({
-        "wall": wall, "cpu": cpu, "rss_before_kb": rss_before, "peak_kb": memory_kb("VmHWM"),
-        "invocations": invocations, "part_bytes": deps.settings.export_part_bytes,
-        "s3": dict(s3.by_operation), "dynamodb": dict(ddb.by_operation), "sqs": dict(sqs.by_operation)}))
+    Path(result_path).write_text(
+        json.dumps(
+            {
+                "wall": wall,
+                "cpu": cpu,
+                "rss_before_kb": rss_before,
+                "peak_kb": memory_kb("VmHWM"),
+                "invocations": invocations,
+                "part_bytes": deps.settings.export_part_bytes,
+                "s3": dict(s3.by_operation),
+                "dynamodb": dict(ddb.by_operation),
+                "sqs": dict(sqs.by_operation),
+            }
+        )
+    )
 
 
 # --------------------------------------------------------------------------- the campaign
@@ -98,14 +109,20 @@ def _take_in(deps: Any, total: int) -> None:
 
     contacts = demo_contacts(total, prefix="res")
     for start in range(0, total, API_CONTACTS_PER_REQUEST):
-        chunk = contacts[start:start + API_CONTACTS_PER_REQUEST]
+        chunk = contacts[start : start + API_CONTACTS_PER_REQUEST]
         if start == 0:
-            body = {"name": "bench results", "vendor": "blu", "vendorOptions": {"botId": 7},
-                    "campaignId": CAMPAIGN_ID, "contacts": chunk}
+            body = {
+                "name": "bench results",
+                "vendor": "blu",
+                "vendorOptions": {"botId": 7},
+                "campaignId": CAMPAIGN_ID,
+                "contacts": chunk,
+            }
             answer = _call(deps, api_event("api/create_campaign.json", body=body), 201)
         else:
-            answer = _call(deps, api_event("api/add_contacts.json", path={"campaignId": CAMPAIGN_ID},
-                                        body={"contacts": chunk}))
+            answer = _call(
+                deps, api_event("api/add_contacts.json", path={"campaignId": CAMPAIGN_ID}, body={"contacts": chunk})
+            )
         if answer["accepted"] != len(chunk):
             raise RuntimeError(f"intake accepted {answer['accepted']} of {len(chunk)}: {str(answer)[:500]}")
 
@@ -116,14 +133,22 @@ def _outcome(contact_id: str, index: int, now: dt.datetime) -> Any:
     from dialhub.models import CallOutcome
 
     started = now - dt.timedelta(hours=2, seconds=index % 3_600)
-    return CallOutcome(vendor="blu", vendor_call_id=f"call-{contact_id}", campaign_id=CAMPAIGN_ID,
-                       contact_id=contact_id, status=CallStatus.ANSWERED,
-                       disposition=Disposition(DISPOSITIONS[index % len(DISPOSITIONS)]),
-                       started_at=started, answered_at=started + dt.timedelta(seconds=7),
-                       ended_at=started + dt.timedelta(seconds=7 + 30 + index % 120),
-                       duration_seconds=30 + index % 120,
-                       variables={"slots": {"promiseDate": "2026-12-05", "promiseAmount": 500 + index % 20_000},
-                                  "callbackAt": "2026-12-01T10:00:00+08:00"})
+    return CallOutcome(
+        vendor="blu",
+        vendor_call_id=f"call-{contact_id}",
+        campaign_id=CAMPAIGN_ID,
+        contact_id=contact_id,
+        status=CallStatus.ANSWERED,
+        disposition=Disposition(DISPOSITIONS[index % len(DISPOSITIONS)]),
+        started_at=started,
+        answered_at=started + dt.timedelta(seconds=7),
+        ended_at=started + dt.timedelta(seconds=7 + 30 + index % 120),
+        duration_seconds=30 + index % 120,
+        variables={
+            "slots": {"promiseDate": "2026-12-05", "promiseAmount": 500 + index % 20_000},
+            "callbackAt": "2026-12-01T10:00:00+08:00",
+        },
+    )
 
 
 _ASSIGNMENT = re.compile(r"([#\w]+) = (?:if_not_exists\([#\w]+, (:\w+)\)|(:\w+))")
@@ -156,8 +181,11 @@ def _close_every_contact(store: Any, client: Any) -> int:
     pending: list[dict[str, Any]] = []
     checked: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (built, stored) for the contacts really recorded
     closed = 0
-    query = {"TableName": store.table_name, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :contact)",
-             "ExpressionAttributeValues": {":pk": {"S": f"CAMPAIGN#{CAMPAIGN_ID}"}, ":contact": {"S": "CONTACT#"}}}
+    query = {
+        "TableName": store.table_name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :contact)",
+        "ExpressionAttributeValues": {":pk": {"S": f"CAMPAIGN#{CAMPAIGN_ID}"}, ":contact": {"S": "CONTACT#"}},
+    }
     for page in client.get_paginator("query").paginate(**query):
         for contact in page["Items"]:
             outcome = _outcome(contact["contactId"]["S"], closed, now)
@@ -196,8 +224,14 @@ def _contact_pages(deps: Any, counter: Any, pages: int) -> list[tuple[dict[str, 
     measured, cursor = [], None
     for _ in range(pages):
         counter.reset()
-        answer = _call(deps, api_event("api/list_contacts.json", path={"campaignId": CAMPAIGN_ID},
-                                    query={"limit": PAGE, **({"cursor": cursor} if cursor else {})}))
+        answer = _call(
+            deps,
+            api_event(
+                "api/list_contacts.json",
+                path={"campaignId": CAMPAIGN_ID},
+                query={"limit": PAGE, **({"cursor": cursor} if cursor else {})},
+            ),
+        )
         items = answer["items"]
         measured.append((dict(counter.by_operation), len(items), sum(item["outcome"] is not None for item in items)))
         cursor = answer["nextCursor"]
@@ -208,8 +242,9 @@ def _feed_pages(deps: Any, counter: Any, pages: int) -> list[tuple[dict[str, int
     measured, after = [], None
     for _ in range(pages):
         counter.reset()
-        answer = _call(deps, api_event("api/outcome_feed.json", query={"limit": PAGE, **({"after": after} if after
-                                                                                         else {})}))
+        answer = _call(
+            deps, api_event("api/outcome_feed.json", query={"limit": PAGE, **({"after": after} if after else {})})
+        )
         measured.append((dict(counter.by_operation), len(answer["items"])))
         after = answer["nextCursor"]
     return measured
@@ -221,10 +256,15 @@ def _read_back(s3: Any, bucket: str, key: str) -> dict[str, Any]:
     bom = data.startswith(b"\xef\xbb\xbf")
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
     rows = list(reader)
-    return {"bytes": len(data), "bom": bom, "lines": data.count(b"\r\n"), "rows": len(rows),
-            "contacts": len({row["contactId"] for row in rows}),
-            "closed": sum(bool(row["disposition"]) and bool(row["collected.slots.promiseAmount"]) for row in rows),
-            "columns": len(reader.fieldnames or [])}
+    return {
+        "bytes": len(data),
+        "bom": bom,
+        "lines": data.count(b"\r\n"),
+        "rows": len(rows),
+        "contacts": len({row["contactId"] for row in rows}),
+        "closed": sum(bool(row["disposition"]) and bool(row["collected.slots.promiseAmount"]) for row in rows),
+        "columns": len(reader.fieldnames or []),
+    }
 
 
 # --------------------------------------------------------------------------- the orchestration
@@ -237,8 +277,10 @@ def _run(total: int) -> dict[str, Any]:
     from local.stack import STAGE, LocalStack
 
     # Nobody is dialled: the contacts are closed here, and the simulator would dial a day later.
-    with LocalStack(vendors=("blu",), dial_delay=(86_400.0, 86_400.0), drop_rate=0.0, log_level="ERROR") as stack, \
-            powertools_output_discarded():
+    with (
+        LocalStack(vendors=("blu",), dial_delay=(86_400.0, 86_400.0), drop_rate=0.0, log_level="ERROR") as stack,
+        powertools_output_discarded(),
+    ):
         deps = default_dependencies()
         started = time.perf_counter()
         _take_in(deps, total)
@@ -251,31 +293,52 @@ def _run(total: int) -> dict[str, Any]:
         # Read as from the feed's delay later, when every outcome recorded here is old enough to be served.
         delay = dt.timedelta(seconds=deps.settings.outcome_feed_delay_seconds + 1)
         reader = Store(deps.store.table_name, clock=lambda: dt.datetime.now(dt.UTC) + delay)
-        reading = Dependencies(settings=deps.settings, store=reader, queue=deps.queue, adapters=deps.adapters,
-                               export_queue=deps.export_queue, objects=deps.objects)
+        reading = Dependencies(
+            settings=deps.settings,
+            store=reader,
+            queue=deps.queue,
+            adapters=deps.adapters,
+            export_queue=deps.export_queue,
+            objects=deps.objects,
+        )
         counter = AwsRequestCounter()
         counter.attach(reader.client)
         contact_pages = _contact_pages(reading, counter, 2)
         feed_pages = _feed_pages(reading, counter, min(FEED_PAGES, total // PAGE))
 
-        export = _call(deps, api_event("api/start_export.json", path={"campaignId": CAMPAIGN_ID},
-                                    body={"format": "csv"}), 202)
+        export = _call(
+            deps, api_event("api/start_export.json", path={"campaignId": CAMPAIGN_ID}, body={"format": "csv"}), 202
+        )
         queue_url = stack.queue_urls[stack.template.sqs_source("ExportsFunction").queue_id]
         with tempfile.TemporaryDirectory(prefix="dialhub-bench-") as scratch:
             config, result = Path(scratch) / "config.json", Path(scratch) / "result.json"
             config.write_text(json.dumps({"stage": STAGE, "queue_url": queue_url}))
             completed = subprocess.run(  # noqa: S603 - our own module, our own interpreter
                 [sys.executable, "-m", "bench.results_out", "--worker", str(config), str(result)],
-                env=dict(os.environ), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                check=False, timeout=4 * 3600)
+                env=dict(os.environ),
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+                timeout=4 * 3600,
+            )
             if completed.returncode != 0:
                 raise RuntimeError(f"export worker failed:\n{completed.stderr[-3000:]}")
             run = json.loads(result.read_text())
         job = _call(deps, api_event("api/get_export.json", path={"exportId": export["exportId"]}))
-        file = _read_back(stack.s3, stack.bucket_names["ExportBucket"],
-                          f"exports/{CAMPAIGN_ID}/{export['exportId']}.csv")
-    return {"intake": intake, "population": population, "contact_pages": contact_pages, "feed_pages": feed_pages,
-            "export": run, "job": job, "file": file}
+        file = _read_back(
+            stack.s3, stack.bucket_names["ExportBucket"], f"exports/{CAMPAIGN_ID}/{export['exportId']}.csv"
+        )
+    return {
+        "intake": intake,
+        "population": population,
+        "contact_pages": contact_pages,
+        "feed_pages": feed_pages,
+        "export": run,
+        "job": job,
+        "file": file,
+    }
 
 
 def _operations(counts: dict[str, int]) -> str:
@@ -288,11 +351,18 @@ def measure(contacts: int) -> list[Row]:
 
     (first, listed, with_outcome), *others = day["contact_pages"]
     requests = sum(first.values())
-    rows.append(Row("7", "DynamoDB requests for a page of 100 contacts, all closed", str(requests),
-                    f"<= {REQUESTS_GOAL}", requests <= REQUESTS_GOAL and listed == with_outcome == PAGE,
-                    f"GET /campaigns/{{id}}/contacts?limit=100 through the API handler, first page of {contacts:,} "
-                    f"contacts: {_operations(first)}; {listed} items, {with_outcome} with their outcome inline; the "
-                    f"next page from its cursor: " + "; ".join(_operations(page) for page, _, _ in others)))
+    rows.append(
+        Row(
+            "7",
+            "DynamoDB requests for a page of 100 contacts, all closed",
+            str(requests),
+            f"<= {REQUESTS_GOAL}",
+            requests <= REQUESTS_GOAL and listed == with_outcome == PAGE,
+            f"GET /campaigns/{{id}}/contacts?limit=100 through the API handler, first page of {contacts:,} "
+            f"contacts: {_operations(first)}; {listed} items, {with_outcome} with their outcome inline; the "
+            f"next page from its cursor: " + "; ".join(_operations(page) for page, _, _ in others),
+        )
+    )
 
     feed = day["feed_pages"]
     per_page = [sum(page.values()) for page, _ in feed]
@@ -302,42 +372,71 @@ def measure(contacts: int) -> list[Row]:
         totals.update(page)
     per_100 = sum(per_page) / served * PAGE if served else math.inf
     sizes = sorted({items for _, items in feed})
-    rows.append(Row("7", "DynamoDB requests per 100 outcomes of the feed",
-                    f"{per_100:.2f} avg, {max(per_page, default=0)} max per page", f"<= {REQUESTS_GOAL}",
-                    bool(served) and max(per_page) <= REQUESTS_GOAL and per_100 <= REQUESTS_GOAL,
-                    f"GET /outcomes?limit=100 through the API handler, {len(feed)} consecutive pages following "
-                    f"nextCursor: {served:,} outcomes ({sizes[0] if len(sizes) == 1 else f'{sizes[0]} to {sizes[-1]}'} "
-                    f"a page), {_operations(dict(totals))}"))
+    rows.append(
+        Row(
+            "7",
+            "DynamoDB requests per 100 outcomes of the feed",
+            f"{per_100:.2f} avg, {max(per_page, default=0)} max per page",
+            f"<= {REQUESTS_GOAL}",
+            bool(served) and max(per_page) <= REQUESTS_GOAL and per_100 <= REQUESTS_GOAL,
+            f"GET /outcomes?limit=100 through the API handler, {len(feed)} consecutive pages following "
+            f"nextCursor: {served:,} outcomes ({sizes[0] if len(sizes) == 1 else f'{sizes[0]} to {sizes[-1]}'} "
+            f"a page), {_operations(dict(totals))}",
+        )
+    )
 
     run, job, file = day["export"], day["job"], day["file"]
     part_mib = run["part_bytes"] / 2**20
-    whole = (file["rows"] == file["contacts"] == file["closed"] == job["rows"] == contacts
-             and file["bytes"] == job["bytes"] and job["state"] == "done")
+    whole = (
+        file["rows"] == file["contacts"] == file["closed"] == job["rows"] == contacts
+        and file["bytes"] == job["bytes"]
+        and job["state"] == "done"
+    )
     peak, before = run["peak_kb"] / 1024, run["rss_before_kb"] / 1024
-    rows.append(Row("7", f"export of {contacts:,} contacts to CSV: peak memory of the exporting process",
-                    f"{peak:.0f} MB", f"<= {MEMORY_GOAL_MB} MB", peak <= MEMORY_GOAL_MB,
-                    f"VmHWM of a fresh interpreter running the exports function's lambda_handler from the export "
-                    f"queue, reset after its imports ({before:.0f} MB then); {part_mib:g} MiB parts; "
-                    f"{len(run['invocations'])} invocation(s). Moto and the population ran in another process: "
-                    f"{contacts:,} contacts taken in through the API in {day['intake']:.0f} s, closed with an "
-                    f"outcome of 3 collected variables, {day['population']:.0f} s in all"))
-    rows.append(Row("7", "export CSV rows per CPU-second of the exporting process",
-                    f"{contacts / run['cpu']:,.0f} rows/s", "as measured", None,
-                    f"{run['cpu']:.1f} CPU-s (all threads of the process, moto not among them) for {contacts:,} rows "
-                    f"read twice (variable names, then rows); wall {run['wall']:.0f} s, the rest waiting on moto's "
-                    f"server; DynamoDB {_operations(run['dynamodb'])}; SQS {_operations(run['sqs'])}"))
+    rows.append(
+        Row(
+            "7",
+            f"export of {contacts:,} contacts to CSV: peak memory of the exporting process",
+            f"{peak:.0f} MB",
+            f"<= {MEMORY_GOAL_MB} MB",
+            peak <= MEMORY_GOAL_MB,
+            f"VmHWM of a fresh interpreter running the exports function's lambda_handler from the export "
+            f"queue, reset after its imports ({before:.0f} MB then); {part_mib:g} MiB parts; "
+            f"{len(run['invocations'])} invocation(s). Moto and the population ran in another process: "
+            f"{contacts:,} contacts taken in through the API in {day['intake']:.0f} s, closed with an "
+            f"outcome of 3 collected variables, {day['population']:.0f} s in all",
+        )
+    )
+    rows.append(
+        Row(
+            "7",
+            "export CSV rows per CPU-second of the exporting process",
+            f"{contacts / run['cpu']:,.0f} rows/s",
+            "as measured",
+            None,
+            f"{run['cpu']:.1f} CPU-s (all threads of the process, moto not among them) for {contacts:,} rows "
+            f"read twice (variable names, then rows); wall {run['wall']:.0f} s, the rest waiting on moto's "
+            f"server; DynamoDB {_operations(run['dynamodb'])}; SQS {_operations(run['sqs'])}",
+        )
+    )
     s3 = run["s3"]
     writes = s3.get("UploadPart", 0) + s3.get("PutObject", 0)
     limit = math.ceil(file["bytes"] / run["part_bytes"]) + 1
     multipart_once = s3.get("CreateMultipartUpload", 0) == s3.get("CompleteMultipartUpload", 0) <= 1
-    rows.append(Row("7", f"export S3 requests, {file['bytes'] / 2**20:.1f} MiB file", _operations(s3),
-                    f"parts, not rows: writes <= ceil(bytes / {part_mib:g} MiB) + 1 = {limit}",
-                    writes <= limit and multipart_once and whole,
-                    f"UploadPart and PutObject counted on the function's S3 client; the file read back from S3: "
-                    f"{file['rows']:,} data rows ({file['lines']:,} CRLF lines with the header) of {contacts:,} "
-                    f"contacts, {file['contacts']:,} distinct, {file['closed']:,} with their outcome and collected "
-                    f"variables, {file['columns']} columns, Excel BOM {'present' if file['bom'] else 'MISSING'}; "
-                    f"the job says {job['state']}, {job['rows']:,} rows, {job['bytes']:,} bytes"))
+    rows.append(
+        Row(
+            "7",
+            f"export S3 requests, {file['bytes'] / 2**20:.1f} MiB file",
+            _operations(s3),
+            f"parts, not rows: writes <= ceil(bytes / {part_mib:g} MiB) + 1 = {limit}",
+            writes <= limit and multipart_once and whole,
+            f"UploadPart and PutObject counted on the function's S3 client; the file read back from S3: "
+            f"{file['rows']:,} data rows ({file['lines']:,} CRLF lines with the header) of {contacts:,} "
+            f"contacts, {file['contacts']:,} distinct, {file['closed']:,} with their outcome and collected "
+            f"variables, {file['columns']} columns, Excel BOM {'present' if file['bom'] else 'MISSING'}; "
+            f"the job says {job['state']}, {job['rows']:,} rows, {job['bytes']:,} bytes",
+        )
+    )
     return rows
 
 

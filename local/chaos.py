@@ -114,11 +114,10 @@ class DispatcherCrashes:
 
         def move_or_crash(store: Store, *args: Any, **kwargs: Any) -> bool:
             if args[2] == DialState.SUBMITTED and self._should_crash(kwargs.get("batch_id")):
-                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected crash"}},
-                                  "UpdateItem")
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected crash"}}, "UpdateItem")
             return real_move(store, *args, **kwargs)
 
-        Store.move_contact = move_or_crash  # type: ignore[method-assign]
+        Store.move_contact = move_or_crash  # type: ignore[method-assign, assignment]  # the fault, in place
         try:
             yield
         finally:
@@ -140,7 +139,7 @@ class OutcomeTally:
         from dialhub import outcomes
         from dialhub.store import RecordResult, Store
 
-        real_metric, real_record = outcomes.count_metric, Store.record_outcome
+        real_metric, real_record = outcomes.count_metric, Store.record_outcome  # type: ignore[attr-defined]  # the name outcomes calls
 
         def counted_metric(name: str, value: int = 1, **dimensions: str) -> None:
             if name == "CallOutcomes":
@@ -155,11 +154,11 @@ class OutcomeTally:
                     self.stored_final += 1
             return result
 
-        outcomes.count_metric, Store.record_outcome = counted_metric, tallied_record  # type: ignore[method-assign]
+        outcomes.count_metric, Store.record_outcome = counted_metric, tallied_record  # type: ignore[attr-defined, method-assign, assignment]  # in place
         try:
             yield
         finally:
-            outcomes.count_metric, Store.record_outcome = real_metric, real_record  # type: ignore[method-assign]
+            outcomes.count_metric, Store.record_outcome = real_metric, real_record  # type: ignore[attr-defined, method-assign]
 
 
 class ExportCrashes:
@@ -197,7 +196,7 @@ class ExportCrashes:
             if self._first_write(key):
                 raise ClientError({"Error": {"Code": "InternalError", "Message": "injected crash"}}, "PutObject")
 
-        ExportObjects.upload_part, ExportObjects.put = part_then_crash, put_then_crash  # type: ignore[method-assign]
+        ExportObjects.upload_part, ExportObjects.put = part_then_crash, put_then_crash  # type: ignore[method-assign, assignment]  # the fault, in place
         try:
             yield
         finally:
@@ -216,8 +215,9 @@ class FeedReader:
         self._thread = threading.Thread(target=self._follow, name="feed-reader", daemon=True)
 
     def _page(self) -> dict[str, Any]:
-        answer = self.client.get("/outcomes", params={"limit": 100, **({"after": self._cursor} if self._cursor
-                                                                        else {})})
+        answer = self.client.get(
+            "/outcomes", params={"limit": 100, **({"after": self._cursor} if self._cursor else {})}
+        )
         answer.raise_for_status()
         page = answer.json()
         self.requests += 1
@@ -320,8 +320,14 @@ def read_table(stack: LocalStack) -> TableView:
 
 def _final_fields(item: dict[str, Any]) -> tuple[Any, ...]:
     """What a later callback must not change on a final outcome; lastUpdatedAt moves with any rewrite at all."""
-    return (item.get("final"), item.get("closesContact"), item.get("status"), item.get("disposition"),
-            item.get("durationSeconds"), item.get("lastUpdatedAt"))
+    return (
+        item.get("final"),
+        item.get("closesContact"),
+        item.get("status"),
+        item.get("disposition"),
+        item.get("durationSeconds"),
+        item.get("lastUpdatedAt"),
+    )
 
 
 def _contact_fields(item: dict[str, Any]) -> tuple[Any, ...]:
@@ -353,13 +359,17 @@ class ChaosReport:
         return bool(self.invariants) and all(invariant.holds for invariant in self.invariants)
 
     def check(self, name: str, expected: Any, observed: Any, holds: bool | None = None) -> None:
-        self.invariants.append(Invariant(name, str(expected), str(observed),
-                                         expected == observed if holds is None else holds))
+        self.invariants.append(
+            Invariant(name, str(expected), str(observed), expected == observed if holds is None else holds)
+        )
 
     def table(self) -> str:
         plan = self.plan
-        lines = [f"dialhub chaos: {plan.contacts_per_vendor * 3:,} contacts ({plan.contacts_per_vendor:,} per vendor,"
-                 f" Blu, NXTele, AIRudder), seed {plan.seed}, {self.seconds:.0f} s", ""]
+        lines = [
+            f"dialhub chaos: {plan.contacts_per_vendor * 3:,} contacts ({plan.contacts_per_vendor:,} per vendor,"
+            f" Blu, NXTele, AIRudder), seed {plan.seed}, {self.seconds:.0f} s",
+            "",
+        ]
         width = max(len(name) for name, _, _ in self.faults) if self.faults else 10
         lines.append(f"{'fault':<{width}}  {'injected':>9}  how it was met")
         lines += [f"{name:<{width}}  {injected:>9}  {met}" for name, injected, met in self.faults]
@@ -388,8 +398,11 @@ def _wait(stack: LocalStack, timeout: float) -> bool:
 
 
 def _queue_depth(stack: LocalStack, queue_url: str) -> int:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-             "ApproximateNumberOfMessagesDelayed"]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
     attributes = stack.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
     return sum(int(attributes.get(name, 0)) for name in names)
 
@@ -417,27 +430,48 @@ def run_chaos(plan: ChaosPlan, progress: Callable[[str], None] = lambda _: None)
     return report
 
 
-def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callable[[str], None],
-         retries: Counter[str]) -> None:
+def _run(
+    plan: ChaosPlan, report: ChaosReport, started: float, progress: Callable[[str], None], retries: Counter[str]
+) -> None:
 
     def step(message: str) -> None:
         progress(f"[{time.monotonic() - started:6.1f} s] {message}")
 
-    api_faults = ApiFaults(rate=plan.api_failure_rate, timeout_seconds=plan.vendor_timeout_seconds + 0.5,
-                           slow_seconds=plan.vendor_timeout_seconds / 4)
-    callback_faults = CallbackFaults(duplicate_rate=plan.callback_duplicate_rate, max_copies=6,
-                                     reorder_seconds=plan.callback_reorder_seconds,
-                                     late_rate=plan.callback_late_rate)
+    api_faults = ApiFaults(
+        rate=plan.api_failure_rate,
+        timeout_seconds=plan.vendor_timeout_seconds + 0.5,
+        slow_seconds=plan.vendor_timeout_seconds / 4,
+    )
+    callback_faults = CallbackFaults(
+        duplicate_rate=plan.callback_duplicate_rate,
+        max_copies=6,
+        reorder_seconds=plan.callback_reorder_seconds,
+        late_rate=plan.callback_late_rate,
+    )
     crashes = DispatcherCrashes(plan.crash_share, plan.seed)
     export_crashes = ExportCrashes()
     tally = OutcomeTally()
-    with LocalStack(drop_rate=plan.callback_drop_rate, dial_delay=plan.dial_delay, retry_interval=0.2,
-                    seed=plan.seed, log_level="CRITICAL", gateway_workers=plan.gateway_workers, aws_in_process=True,
-                    api_faults=api_faults, callback_faults=callback_faults, batch_size=plan.batch_size,
-                    vendor_http_timeout=plan.vendor_timeout_seconds,
-                    dynamodb_faults=DynamoDbFaults(rate=plan.dynamodb_fault_rate),
-                    feed_delay_seconds=plan.feed_delay_seconds, export_part_bytes=plan.export_part_bytes) as stack, \
-            httpx.Client(base_url=stack.url, timeout=120) as client, export_crashes.installed(), tally.installed():
+    with (
+        LocalStack(
+            drop_rate=plan.callback_drop_rate,
+            dial_delay=plan.dial_delay,
+            retry_interval=0.2,
+            seed=plan.seed,
+            log_level="CRITICAL",
+            gateway_workers=plan.gateway_workers,
+            aws_in_process=True,
+            api_faults=api_faults,
+            callback_faults=callback_faults,
+            batch_size=plan.batch_size,
+            vendor_http_timeout=plan.vendor_timeout_seconds,
+            dynamodb_faults=DynamoDbFaults(rate=plan.dynamodb_fault_rate),
+            feed_delay_seconds=plan.feed_delay_seconds,
+            export_part_bytes=plan.export_part_bytes,
+        ) as stack,
+        httpx.Client(base_url=stack.url, timeout=120) as client,
+        export_crashes.installed(),
+        tally.installed(),
+    ):
         stack.sqs_driver.duplicate_rate = plan.sqs_duplicate_rate
         feed = FeedReader(stack.url)
         feed.start()
@@ -446,8 +480,15 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
         accepted: dict[str, int] = {}
         for vendor, simulator in stack.simulators.items():
             contacts = demo_contacts(plan.contacts_per_vendor, seed=plan.seed, prefix=vendor)
-            answer = client.post("/campaigns", json={"name": f"chaos ({vendor})", "vendor": vendor,
-                                                     "vendorOptions": simulator.demo_options(), "contacts": contacts})
+            answer = client.post(
+                "/campaigns",
+                json={
+                    "name": f"chaos ({vendor})",
+                    "vendor": vendor,
+                    "vendorOptions": simulator.demo_options(),
+                    "contacts": contacts,
+                },
+            )
             answer.raise_for_status()
             campaigns[vendor] = answer.json()["campaignId"]
             accepted[vendor] = answer.json()["accepted"]
@@ -479,35 +520,47 @@ def _run(plan: ChaosPlan, report: ChaosReport, started: float, progress: Callabl
         step(f"feed reader: {len(feed.outcomes):,} closing outcomes in {feed.requests:,} requests")
         export_during = _export_result(client, stack, during, plan.settle_timeout)
         after = {vendor: _export(client, stack, campaign_id) for vendor, campaign_id in campaigns.items()}
-        exports_after = {vendor: _export_result(client, stack, export_id, plan.settle_timeout)
-                         for vendor, export_id in after.items()}
-        step(f"exports: one during the run ({export_during.state}), one per campaign after it "
-             f"({', '.join(check.state for check in exports_after.values())})")
+        exports_after = {
+            vendor: _export_result(client, stack, export_id, plan.settle_timeout) for vendor, export_id in after.items()
+        }
+        step(
+            f"exports: one during the run ({export_during.state}), one per campaign after it "
+            f"({', '.join(check.state for check in exports_after.values())})"
+        )
         final = read_table(stack)
         views = {vendor: client.get(f"/campaigns/{campaign_id}").json() for vendor, campaign_id in campaigns.items()}
-        work_depth = sum(_queue_depth(stack, stack.queue_urls[queue_id]) for queue_id in ("DispatchQueue",
-                                                                                          "ExportQueue"))
-        dead_letters = sum(_queue_depth(stack, url) for queue_id, url in stack.queue_urls.items()
-                           if queue_id.endswith("DeadLetterQueue"))
+        work_depth = sum(
+            _queue_depth(stack, stack.queue_urls[queue_id]) for queue_id in ("DispatchQueue", "ExportQueue")
+        )
+        dead_letters = sum(
+            _queue_depth(stack, url)
+            for queue_id, url in stack.queue_urls.items()
+            if queue_id.endswith("DeadLetterQueue")
+        )
 
         _invariants(report, plan, stack, campaigns, accepted, after_poll, final, views)
         _idempotency(report, stack, final, tally)
         _results_out(report, campaigns, accepted, final, feed, export_during, exports_after)
         _fault_figures(report, stack, crashes, late, burst, len(export_crashes.crashed))
         report.check("vendors idle at the end (calls, callbacks)", True, settled and burst_settled)
-        report.check("dispatch and export queues empty / dead-letter queues empty", "0 / 0",
-                     f"{work_depth} / {dead_letters}")
+        report.check(
+            "dispatch and export queues empty / dead-letter queues empty", "0 / 0", f"{work_depth} / {dead_letters}"
+        )
         refused = {function_id: sum(calls.values()) for function_id, calls in stack.permissions.refused.items()}
         report.check("AWS calls a function's template.yaml Policies refused", 0, sum(refused.values()))
         report.measured["aws_calls_checked_against_policies"] = sum(
-            sum(calls.values()) for calls in stack.permissions.used.values()) + sum(refused.values())
-        report.notes.append(f"poll runs: {poll_runs} (a run is repeated when a vendor outage stopped it on a task); "
-                            f"outcomes recovered by polling: {recovered}")
+            sum(calls.values()) for calls in stack.permissions.used.values()
+        ) + sum(refused.values())
+        report.notes.append(
+            f"poll runs: {poll_runs} (a run is repeated when a vendor outage stopped it on a task); "
+            f"outcomes recovered by polling: {recovered}"
+        )
         report.notes.append(f"adapter retries of vendor requests: {sum(retries.values()):,} {dict(retries)}")
 
 
-def _fault_figures(report: ChaosReport, stack: LocalStack, crashes: DispatcherCrashes, late: int, burst: int,
-                   export_crashes: int) -> None:
+def _fault_figures(
+    report: ChaosReport, stack: LocalStack, crashes: DispatcherCrashes, late: int, burst: int, export_crashes: int
+) -> None:
     """Each fault injected, and how the run met it: a figure the checks below measured, never a claim."""
     measured = report.measured
     simulators = stack.simulators.values()
@@ -518,52 +571,114 @@ def _fault_figures(report: ChaosReport, stack: LocalStack, crashes: DispatcherCr
             injected.update(simulator.api.injected)
             requests += simulator.api.requests
     mix = " · ".join(f"{kind.replace('_', ' ')} {injected[kind]}" for kind in API_FAULT_KINDS)
-    report.faults.append((f"vendor API faults ({stack.api_faults.rate:.0%} of {requests:,} requests)",
-                          f"{sum(injected.values()):,}", mix))
+    report.faults.append(
+        (
+            f"vendor API faults ({stack.api_faults.rate:.0%} of {requests:,} requests)",
+            f"{sum(injected.values()):,}",
+            mix,
+        )
+    )
     twice = f"contacts dialled twice: {measured['dialled_twice']}"
-    report.faults.append(("dispatcher crash after the vendor accepted", f"{len(crashes.crashed_batches)}",
-                          f"redelivered by SQS; {twice}"))
+    report.faults.append(
+        (
+            "dispatcher crash after the vendor accepted",
+            f"{len(crashes.crashed_batches)}",
+            f"redelivered by SQS; {twice}",
+        )
+    )
     report.faults.append(("SQS batch delivered twice", f"{stack.sqs_driver.duplicates_delivered}", twice))
     couriers = [simulator.courier for simulator in simulators]
     dropped = sum(courier.dropped for courier in couriers)
     copies = sum(courier.extra_copies for courier in couriers)
     variants = sum(courier.variant_copies for courier in couriers)
-    refused = sum(count for courier in couriers for status, count in courier.statuses.items()
-                  if status is not None and 400 <= status < 500)
-    answers_5xx = sum(count for courier in couriers for status, count in courier.statuses.items()
-                      if status is not None and status >= 500)
+    refused = sum(
+        count
+        for courier in couriers
+        for status, count in courier.statuses.items()
+        if status is not None and 400 <= status < 500
+    )
+    answers_5xx = sum(
+        count
+        for courier in couriers
+        for status, count in courier.statuses.items()
+        if status is not None and status >= 500
+    )
     lost = measured["dropped_or_late"]
-    report.faults.append(("callbacks dropped for good", f"{dropped:,}",
-                          f"dropped or late, recovered by the poll: {lost - measured['unrecovered']:,} of {lost:,}"))
+    report.faults.append(
+        (
+            "callbacks dropped for good",
+            f"{dropped:,}",
+            f"dropped or late, recovered by the poll: {lost - measured['unrecovered']:,} of {lost:,}",
+        )
+    )
     again = f"callbacks changed again by a repeat: {measured['second_writers']}"
-    report.faults.append(("callback copies (duplicates up to 6x, burst)", f"{copies:,}",
-                          f"{burst:,} of them in the final burst; {again}"))
-    report.faults.append(("late copies that read differently (earlier status, other duration)", f"{variants:,}",
-                          f"in the final burst; {again}"))
-    report.faults.append(("callbacks held back past the poll", f"{late:,}",
-                          f"final outcomes or contacts changed after the poll: {measured['regressed']}"))
-    report.faults.append(("callbacks reordered (random delay)", f"{stack.callback_faults.reorder_seconds} s",
-                          f"contacts with one closing outcome: {measured['one_closing']:,} of "
-                          f"{measured['contacts']:,}"))
-    report.faults.append(("export crashes after S3 took a write", f"{export_crashes}",
-                          f"exports whole after SQS delivered them again: {measured['exports_whole']} of "
-                          f"{measured['exports']}"))
+    report.faults.append(
+        (
+            "callback copies (duplicates up to 6x, burst)",
+            f"{copies:,}",
+            f"{burst:,} of them in the final burst; {again}",
+        )
+    )
+    report.faults.append(
+        (
+            "late copies that read differently (earlier status, other duration)",
+            f"{variants:,}",
+            f"in the final burst; {again}",
+        )
+    )
+    report.faults.append(
+        (
+            "callbacks held back past the poll",
+            f"{late:,}",
+            f"final outcomes or contacts changed after the poll: {measured['regressed']}",
+        )
+    )
+    report.faults.append(
+        (
+            "callbacks reordered (random delay)",
+            f"{stack.callback_faults.reorder_seconds} s",
+            f"contacts with one closing outcome: {measured['one_closing']:,} of {measured['contacts']:,}",
+        )
+    )
+    report.faults.append(
+        (
+            "export crashes after S3 took a write",
+            f"{export_crashes}",
+            f"exports whole after SQS delivered them again: {measured['exports_whole']} of {measured['exports']}",
+        )
+    )
     faulted = stack.answers_after_dynamodb_fault
-    report.faults.append((f"DynamoDB throttling in the webhooks function ({stack.dynamodb_faults.rate:.0%} of calls)",
-                          f"{stack.dynamodb_faults_injected:,}",
-                          f"{sum(faulted.values()):,} callbacks answered {dict(faulted)}; vendors retried"))
+    report.faults.append(
+        (
+            f"DynamoDB throttling in the webhooks function ({stack.dynamodb_faults.rate:.0%} of calls)",
+            f"{stack.dynamodb_faults_injected:,}",
+            f"{sum(faulted.values()):,} callbacks answered {dict(faulted)}; vendors retried",
+        )
+    )
     delivered = sum(courier.delivered for courier in couriers)
     abandoned = sum(courier.abandoned for courier in couriers)
-    report.notes.append(f"callbacks: {delivered:,} deliveries answered 200, {answers_5xx:,} answered 5xx and retried, "
-                        f"{refused:,} refused (4xx), {abandoned:,} given up by the vendor after its last retry")
+    report.notes.append(
+        f"callbacks: {delivered:,} deliveries answered 200, {answers_5xx:,} answered 5xx and retried, "
+        f"{refused:,} refused (4xx), {abandoned:,} given up by the vendor after its last retry"
+    )
     report.check("callbacks refused by dialhub (4xx)", 0, refused)
-    report.check("callbacks met by a DynamoDB fault answered 5xx", sum(faulted.values()),
-                 sum(count for status, count in faulted.items() if status is not None and status >= 500))
+    report.check(
+        "callbacks met by a DynamoDB fault answered 5xx",
+        sum(faulted.values()),
+        sum(count for status, count in faulted.items() if status is not None and status >= 500),
+    )
 
 
-def _invariants(report: ChaosReport, plan: ChaosPlan, stack: LocalStack, campaigns: dict[str, str],
-                accepted: dict[str, int], after_poll: TableView, final: TableView,
-                views: dict[str, dict[str, Any]]) -> None:
+def _invariants(
+    report: ChaosReport,
+    plan: ChaosPlan,
+    stack: LocalStack,
+    campaigns: dict[str, str],
+    accepted: dict[str, int],
+    after_poll: TableView,
+    final: TableView,
+    views: dict[str, dict[str, Any]],
+) -> None:
     expected_total = sum(accepted.values())
     dialled_once = dialled_twice = never = 0
     finals = closing_ok = one_closing = 0
@@ -592,16 +707,20 @@ def _invariants(report: ChaosReport, plan: ChaosPlan, stack: LocalStack, campaig
             finals += contact.get("state") == "final"
             one_closing += closing[key] == 1
             call = closing_call.get(key)
-            closing_ok += bool(call and call.get("vendorCallId") == contact.get("lastCallId")
-                               and call.get("disposition") == contact.get("disposition"))
+            closing_ok += bool(
+                call
+                and call.get("vendorCallId") == contact.get("lastCallId")
+                and call.get("disposition") == contact.get("disposition")
+            )
             dial_records[final.dial_records[key]] += 1
         reported = simulator.reported_call_ids()
         outcome_mismatch += len(reported ^ stored_ids)
         view = views[vendor]
         by_state = view.get("byState", {})
         by_disposition = Counter(str(item.get("disposition")) for item in contacts.values())
-        counts_exact &= (by_state == {"final": accepted[vendor]}
-                         and Counter(view.get("byDisposition", {})) == by_disposition)
+        counts_exact &= (
+            by_state == {"final": accepted[vendor]} and Counter(view.get("byDisposition", {})) == by_disposition
+        )
 
     report.check("contacts dialled exactly once (vendor-accepted requests)", expected_total, dialled_once)
     report.check("contacts dialled twice or more", 0, dialled_twice)
@@ -611,32 +730,50 @@ def _invariants(report: ChaosReport, plan: ChaosPlan, stack: LocalStack, campaig
     report.check("contact agrees with its closing outcome", expected_total, closing_ok)
     report.check("vendor calls without exactly one stored outcome", 0, outcome_mismatch)
     report.check("campaign counts (GET /campaigns) exact", True, counts_exact)
-    report.check("dial-history records: one per contact", expected_total, dial_records[1],
-                 holds=dial_records[1] == expected_total)
+    report.check(
+        "dial-history records: one per contact",
+        expected_total,
+        dial_records[1],
+        holds=dial_records[1] == expected_total,
+    )
     if dial_records[1] != expected_total:
-        report.notes.append(f"dial-history records per contact (the frequency cap's count): "
-                            f"{dict(sorted(dial_records.items()))} (records: contacts)")
-    report.notes.append(f"vendor tasks still open after the poll: {final.open_tasks} (a task closes once its "
-                        "submitted count of closing results is in)")
+        report.notes.append(
+            f"dial-history records per contact (the frequency cap's count): "
+            f"{dict(sorted(dial_records.items()))} (records: contacts)"
+        )
+    report.notes.append(
+        f"vendor tasks still open after the poll: {final.open_tasks} (a task closes once its "
+        "submitted count of closing results is in)"
+    )
 
     lost_reports: list[Reported] = []
     for simulator in stack.simulators.values():
         lost_reports += simulator.courier.dropped_reports + simulator.courier.late_reports
     unrecovered = 0
     for vendor, simulator in stack.simulators.items():
-        for reported in simulator.courier.dropped_reports + simulator.courier.late_reports:
-            item = after_poll.calls.get((vendor, reported.call_id))
-            if item is None or not item.get("final") or (reported.closes and not item.get("closesContact")):
+        for report_lost in simulator.courier.dropped_reports + simulator.courier.late_reports:
+            stored = after_poll.calls.get((vendor, report_lost.call_id))
+            if stored is None or not stored.get("final") or (report_lost.closes and not stored.get("closesContact")):
                 unrecovered += 1
     report.check("dropped or late callbacks recovered by the poll", len(lost_reports), len(lost_reports) - unrecovered)
-    report.measured |= {"dropped_or_late": len(lost_reports), "unrecovered": unrecovered,
-                        "dialled_twice": dialled_twice, "one_closing": one_closing, "contacts": expected_total}
+    report.measured |= {
+        "dropped_or_late": len(lost_reports),
+        "unrecovered": unrecovered,
+        "dialled_twice": dialled_twice,
+        "one_closing": one_closing,
+        "contacts": expected_total,
+    }
 
-    regressed = sum(1 for key, item in after_poll.calls.items()
-                    if item.get("final") and _final_fields(final.calls.get(key, {})) != _final_fields(item))
-    regressed += sum(1 for key, item in after_poll.contacts.items()
-                     if item.get("state") == "final" and _contact_fields(final.contacts.get(key, {}))
-                     != _contact_fields(item))
+    regressed = sum(
+        1
+        for key, item in after_poll.calls.items()
+        if item.get("final") and _final_fields(final.calls.get(key, {})) != _final_fields(item)
+    )
+    regressed += sum(
+        1
+        for key, item in after_poll.contacts.items()
+        if item.get("state") == "final" and _contact_fields(final.contacts.get(key, {})) != _contact_fields(item)
+    )
     report.check("final outcomes or contacts changed by later callbacks", 0, regressed)
     report.measured["regressed"] = regressed
 
@@ -651,16 +788,19 @@ def _idempotency(report: ChaosReport, stack: LocalStack, final: TableView, tally
         by_key.setdefault(delivery.key, []).append(delivery)
     answered = [[delivery for delivery in deliveries if delivery.status == 200] for deliveries in by_key.values()]
     repeats = sum(max(0, len(deliveries) - 1) for deliveries in answered)
-    second_writers = sum(max(0, sum(1 for delivery in deliveries if delivery.items_written) - 1)
-                         for deliveries in answered)
+    second_writers = sum(
+        max(0, sum(1 for delivery in deliveries if delivery.items_written) - 1) for deliveries in answered
+    )
     report.check("repeated deliveries of a callback that changed the table again", 0, second_writers)
     report.measured["second_writers"] = second_writers
     requests = sum(delivery.write_requests for delivery in stack.deliveries)
     written = sum(delivery.items_written for delivery in stack.deliveries)
     per_delivery = requests / max(1, len(stack.deliveries))
-    report.notes.append(f"callbacks delivered: {len(by_key):,}, with {repeats:,} repeated deliveries answered 200; "
-                        f"all deliveries sent {requests:,} write requests ({per_delivery:.2f} a delivery) and "
-                        f"changed {written:,} items, {written / max(1, len(by_key)):.2f} per callback")
+    report.notes.append(
+        f"callbacks delivered: {len(by_key):,}, with {repeats:,} repeated deliveries answered 200; "
+        f"all deliveries sent {requests:,} write requests ({per_delivery:.2f} a delivery) and "
+        f"changed {written:,} items, {written / max(1, len(by_key)):.2f} per callback"
+    )
 
     reporters: Counter[tuple[str, str]] = Counter()
     for vendor, simulator in stack.simulators.items():
@@ -668,41 +808,73 @@ def _idempotency(report: ChaosReport, stack: LocalStack, final: TableView, tally
     excess = sum(1 for call, count in final.raw_payloads.items() if count > reporters[call])
     spread = Counter(final.raw_payloads.values())
     report.check("calls with more raw payloads than callbacks that reported them", 0, excess)
-    report.notes.append(f"raw payloads kept per vendor call: {dict(sorted(spread.items()))} (payloads: calls); "
-                        "a callback of a new call or of a later state keeps one, a repeat none")
-    report.check("CallOutcomes metric = final outcomes stored (repeats not counted)", tally.stored_final,
-                 tally.metric)
+    report.notes.append(
+        f"raw payloads kept per vendor call: {dict(sorted(spread.items()))} (payloads: calls); "
+        "a callback of a new call or of a later state keeps one, a repeat none"
+    )
+    report.check("CallOutcomes metric = final outcomes stored (repeats not counted)", tally.stored_final, tally.metric)
 
 
-def _results_out(report: ChaosReport, campaigns: dict[str, str], accepted: dict[str, int], final: TableView,
-                 feed: FeedReader, export_during: ExportCheck, exports_after: dict[str, ExportCheck]) -> None:
+def _results_out(
+    report: ChaosReport,
+    campaigns: dict[str, str],
+    accepted: dict[str, int],
+    final: TableView,
+    feed: FeedReader,
+    export_during: ExportCheck,
+    exports_after: dict[str, ExportCheck],
+) -> None:
     """The feed read during the run and the exports after it, against the closing outcomes in the table."""
-    closing = {(contact["campaignId"], contact["contactId"]): str(contact["lastCallId"])
-               for contact in final.contacts.values() if contact.get("state") == "final"}
-    read: Counter[tuple[str, str, str]] = Counter((item["campaignId"], item["contactId"], item["vendorCallId"])
-                                                 for item in feed.outcomes)
-    once = sum(1 for (campaign_id, contact_id), call_id in closing.items()
-               if read[(campaign_id, contact_id, call_id)] == 1)
+    closing = {
+        (contact["campaignId"], contact["contactId"]): str(contact["lastCallId"])
+        for contact in final.contacts.values()
+        if contact.get("state") == "final"
+    }
+    read: Counter[tuple[str, str, str]] = Counter(
+        (item["campaignId"], item["contactId"], item["vendorCallId"]) for item in feed.outcomes
+    )
+    once = sum(
+        1 for (campaign_id, contact_id), call_id in closing.items() if read[(campaign_id, contact_id, call_id)] == 1
+    )
     expected = {(campaign_id, contact_id, call_id) for (campaign_id, contact_id), call_id in closing.items()}
     report.check("outcome feed: closing outcomes read exactly once", len(closing), once)
-    report.check("outcome feed: outcomes read twice / not a closing outcome", "0 / 0",
-                 f"{sum(count - 1 for count in read.values() if count > 1)} / {len(set(read) - expected)}")
-    report.notes.append(f"outcome feed: {len(feed.outcomes):,} outcomes read in {feed.requests:,} requests "
-                        "while the run went on, then to the end once the last were old enough")
+    report.check(
+        "outcome feed: outcomes read twice / not a closing outcome",
+        "0 / 0",
+        f"{sum(count - 1 for count in read.values() if count > 1)} / {len(set(read) - expected)}",
+    )
+    report.notes.append(
+        f"outcome feed: {len(feed.outcomes):,} outcomes read in {feed.requests:,} requests "
+        "while the run went on, then to the end once the last were old enough"
+    )
 
     first_vendor = next(iter(campaigns))
-    during_whole = (export_during.state == "done" and len(export_during.calls) == accepted[first_vendor]
-                    and all(len(rows) == 1 for rows in export_during.calls.values()))
-    report.check("export during the run: done, one row per contact",
-                 f"done {accepted[first_vendor]}",
-                 f"{export_during.state} {sum(len(rows) for rows in export_during.calls.values())}", holds=during_whole)
-    exact: Counter[str] = Counter(vendor for vendor, check in exports_after.items()
-                                  for contact_id, rows in check.calls.items()
-                                  if rows == [closing.get((campaigns[vendor], contact_id), "")])
-    whole_after = [vendor for vendor, check in exports_after.items()
-                   if exact[vendor] == len(check.calls) == accepted[vendor]]
-    report.check("exports after the run: each contact once, with its closing outcome", sum(accepted.values()),
-                 sum(exact.values()), holds=len(whole_after) == len(exports_after))
+    during_whole = (
+        export_during.state == "done"
+        and len(export_during.calls) == accepted[first_vendor]
+        and all(len(rows) == 1 for rows in export_during.calls.values())
+    )
+    report.check(
+        "export during the run: done, one row per contact",
+        f"done {accepted[first_vendor]}",
+        f"{export_during.state} {sum(len(rows) for rows in export_during.calls.values())}",
+        holds=during_whole,
+    )
+    exact: Counter[str] = Counter(
+        vendor
+        for vendor, check in exports_after.items()
+        for contact_id, rows in check.calls.items()
+        if rows == [closing.get((campaigns[vendor], contact_id), "")]
+    )
+    whole_after = [
+        vendor for vendor, check in exports_after.items() if exact[vendor] == len(check.calls) == accepted[vendor]
+    ]
+    report.check(
+        "exports after the run: each contact once, with its closing outcome",
+        sum(accepted.values()),
+        sum(exact.values()),
+        holds=len(whole_after) == len(exports_after),
+    )
     report.measured |= {"exports": 1 + len(exports_after), "exports_whole": during_whole + len(whole_after)}
 
 
@@ -731,8 +903,11 @@ def recorded_figures(reports: Path = REPORTS) -> str:
     lines = ["bad input and attack (recorded by tests/security in this run's pytest):"]
     for path in files:
         figures = json.loads(path.read_text())
-        shown = ", ".join(f"{key} {value}" for key, value in figures.items()
-                          if isinstance(value, int | float | bool) and not isinstance(value, dict))
+        shown = ", ".join(
+            f"{key} {value}"
+            for key, value in figures.items()
+            if isinstance(value, int | float | bool) and not isinstance(value, dict)
+        )
         lines.append(f"  {path.stem}: {shown}")
     return "\n".join(lines)
 

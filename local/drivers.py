@@ -61,9 +61,7 @@ class ScheduleDriver:
         for schedule in self.template.schedules:
             if logical_id_or_name in (schedule.name_logical_id, schedule.name):
                 return schedule
-        known = [
-            name for schedule in self.template.schedules for name in (schedule.name_logical_id, schedule.name)
-        ]
+        known = [name for schedule in self.template.schedules for name in (schedule.name_logical_id, schedule.name)]
         raise KeyError(f"no schedule {logical_id_or_name!r}; known: {[name for name in known if name]}")
 
     def event_for(self, schedule: Schedule) -> dict[str, Any]:
@@ -201,9 +199,7 @@ class SqsDriver:
             try:
                 self.drain()
             except Exception:  # Keep polling, as the event source mapping does.
-                print(
-                    f"[local-sqs] polling {self.queue_url} failed:\n{traceback.format_exc()}", file=sys.stderr
-                )
+                print(f"[local-sqs] polling {self.queue_url} failed:\n{traceback.format_exc()}", file=sys.stderr)
             self._stop.wait(interval)
 
     def _receive(self, wait_seconds: int) -> list[dict[str, Any]]:
@@ -263,10 +259,7 @@ class SqsDriver:
         if succeeded:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]}
-                    for index, m in enumerate(succeeded)
-                ],
+                Entries=[{"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(succeeded)],
             )
             stats.deleted += len(succeeded)
         if failed:

@@ -287,9 +287,7 @@ def _iam_caller(authorization: str, account_id: str) -> dict[str, Any]:
 
 
 def _json_message(status: int, message: str) -> HttpResponse:
-    return HttpResponse(
-        status, [("content-type", "application/json")], json.dumps({"message": message}).encode()
-    )
+    return HttpResponse(status, [("content-type", "application/json")], json.dumps({"message": message}).encode())
 
 
 # --------------------------------------------------------------------------- the server

@@ -26,16 +26,30 @@ from local.template import Resolver, TemplateError
 _SAM_TEMPLATES: dict[str, Callable[[Mapping[str, str], Resolver], dict[str, Any]]] = {
     "SQSSendMessagePolicy": lambda parameters, resolver: {
         "Action": ["sqs:SendMessage*"],
-        "Resource": f"arn:aws:sqs:{resolver.region}:{resolver.account_id}:{parameters['QueueName']}"},
+        "Resource": f"arn:aws:sqs:{resolver.region}:{resolver.account_id}:{parameters['QueueName']}",
+    },
     "AWSSecretsManagerGetSecretValuePolicy": lambda parameters, _: {
-        "Action": ["secretsmanager:GetSecretValue"], "Resource": parameters["SecretArn"]},
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": parameters["SecretArn"],
+    },
 }
-_S3_ACTIONS = {"CreateMultipartUpload": "PutObject", "UploadPart": "PutObject", "CompleteMultipartUpload": "PutObject",
-               "HeadObject": "GetObject", "ListParts": "ListMultipartUploadParts", "ListObjectsV2": "ListBucket",
-               "ListObjects": "ListBucket"}
+_S3_ACTIONS = {
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "HeadObject": "GetObject",
+    "ListParts": "ListMultipartUploadParts",
+    "ListObjectsV2": "ListBucket",
+    "ListObjects": "ListBucket",
+}
 _S3_BUCKET_ACTIONS = frozenset({"ListBucket"})
-_TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                        "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+_TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -48,26 +62,33 @@ class Grant:
     resources: tuple[str, ...]
 
     def allows(self, action: str, resource: str) -> bool:
-        return (any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in self.actions)
-                and any(fnmatch.fnmatchcase(resource, pattern) for pattern in self.resources))
+        return any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in self.actions) and any(
+            fnmatch.fnmatchcase(resource, pattern) for pattern in self.resources
+        )
 
 
 def function_grants(policies: Iterable[Any], resolver: Resolver, where: str) -> list[Grant]:
     """A function's `Policies`, resolved: its Allow statements and the SAM templates, as grants."""
-    grants = []
+    grants: list[Grant] = []
     for index, policy in enumerate(policies):
         if isinstance(policy, Mapping) and "Statement" in policy:
-            statements = [resolver.resolve(statement, f"{where}[{index}]")
-                          for statement in _as_list(policy["Statement"])]
+            statements = [
+                resolver.resolve(statement, f"{where}[{index}]") for statement in _as_list(policy["Statement"])
+            ]
         elif isinstance(policy, Mapping) and len(policy) == 1 and next(iter(policy)) in _SAM_TEMPLATES:
             [(name, parameters)] = policy.items()
-            resolved = {key: str(resolver.resolve(value, f"{where}[{index}].{key}"))
-                        for key, value in (parameters or {}).items()}
+            resolved = {
+                key: str(resolver.resolve(value, f"{where}[{index}].{key}"))
+                for key, value in (parameters or {}).items()
+            }
             statements = [{"Effect": "Allow", **_SAM_TEMPLATES[name](resolved, resolver)}]
         else:
             raise TemplateError(f"{where}[{index}]: the offline stack cannot apply {policy!r}")
-        grants.extend(Grant(tuple(_as_list(statement["Action"])), tuple(_as_list(statement["Resource"])))
-                      for statement in statements if statement.get("Effect") == "Allow")
+        grants.extend(
+            Grant(tuple(_as_list(statement["Action"])), tuple(_as_list(statement["Resource"])))
+            for statement in statements
+            if statement.get("Effect") == "Allow"
+        )
     return grants
 
 
@@ -103,8 +124,11 @@ class Requests:
         if operation in ("BatchGetItem", "BatchWriteItem"):
             return [(f"dynamodb:{operation}", self._table(table)) for table in params.get("RequestItems", {})]
         if operation in ("TransactWriteItems", "TransactGetItems"):
-            return [(f"dynamodb:{_TRANSACTION_ACTIONS[kind]}", self._table(request["TableName"]))
-                    for item in params.get("TransactItems", []) for kind, request in item.items()]
+            return [
+                (f"dynamodb:{_TRANSACTION_ACTIONS[kind]}", self._table(request["TableName"]))
+                for item in params.get("TransactItems", [])
+                for kind, request in item.items()
+            ]
         return [(f"dynamodb:{operation}", self._table(params.get("TableName", ""), params.get("IndexName")))]
 
 
@@ -131,5 +155,11 @@ class Permissions:
     def unused(self, function_id: str) -> list[str]:
         """The granted action patterns this function never needed (on any resource) in the run so far."""
         asked = {action for action, _ in self.used.get(function_id, {})}
-        return sorted({pattern for grant in self.grants.get(function_id, []) for pattern in grant.actions
-                       if not any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for action in asked)})
+        return sorted(
+            {
+                pattern
+                for grant in self.grants.get(function_id, [])
+                for pattern in grant.actions
+                if not any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for action in asked)
+            }
+        )

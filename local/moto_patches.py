@@ -67,7 +67,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing import expressions as moto_expressions
 from moto.dynamodb.parsing import validators as moto_validators
-from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]  # moto's own
 from moto.dynamodb.parsing.validators import ActionCountValidator
 from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -106,7 +106,8 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             condition = op.get("ConditionExpression")
             current = self.get_item(op["TableName"], key)
             if condition is not None and not get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            ).expr(current):
                 errors.append(("ConditionalCheckFailed", "The conditional request failed", None))
             else:
                 errors.append((None, None, None))
@@ -116,25 +117,44 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             op_type, op = next(iter(item.items()))
             names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
             if op_type == "Put":
-                self.put_item(op["TableName"], op["Item"], expression_attribute_names=names,
-                              expression_attribute_values=values)
+                self.put_item(
+                    op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values
+                )
             elif op_type == "Delete":
-                self.delete_item(op["TableName"], op["Key"], expression_attribute_names=names,
-                                 expression_attribute_values=values)
+                self.delete_item(
+                    op["TableName"], op["Key"], expression_attribute_names=names, expression_attribute_values=values
+                )
             elif op_type == "Update":
-                self.update_item(op["TableName"], op["Key"], update_expression=op["UpdateExpression"],
-                                 expression_attribute_names=names, expression_attribute_values=values)
+                self.update_item(
+                    op["TableName"],
+                    op["Key"],
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
 
 
 _ORIGINAL_CALL_ACTION = DynamoHandler.call_action
 _ORIGINAL_QUERY = Table.query
 _ORIGINAL_ALL_ITEMS = Table.all_items
-_ORIGINAL_MAKE = moto_expressions.UpdateExpressionParser.__dict__["make"]
+_ORIGINAL_MAKE = moto_expressions.UpdateExpressionParser.__dict__["make"]  # type: ignore[attr-defined]  # moto's internal parser
 _ORIGINAL_CONDITION_PARSE = moto_comparisons.ConditionExpressionParser.parse
 _ORIGINAL_SERIALIZED = BaseResponse.serialized
 _ORIGINAL_BACKEND_FOR_HOST = DomainDispatcherApplication.get_backend_for_host
-_DATA_ACTIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
-                           "BatchWriteItem", "TransactWriteItems", "TransactGetItems"})
+_DATA_ACTIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "TransactGetItems",
+    }
+)
 _is_node: dict[type, bool] = {}
 _conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
 
@@ -162,7 +182,7 @@ def _all_items(self: Table) -> list[Any]:
 
 @functools.lru_cache(maxsize=512)
 def _parsed_update(expression: str) -> Any:
-    return _ORIGINAL_MAKE.__func__(moto_expressions.UpdateExpressionParser, expression)
+    return _ORIGINAL_MAKE.__func__(moto_expressions.UpdateExpressionParser, expression)  # type: ignore[attr-defined]  # moto's internal parser
 
 
 def _make(cls: Any, expression: str) -> Any:
@@ -190,8 +210,9 @@ def _process(self: DepthFirstTraverser, node: Any) -> Any:
     processors = self.__dict__.setdefault("_processor_of", {})
     kind = type(node)
     if kind not in processors:
-        processors[kind] = next((processor for node_type, processor in _node_map(self).items()
-                                 if isinstance(node, node_type)), None)
+        processors[kind] = next(
+            (processor for node_type, processor in _node_map(self).items() if isinstance(node, node_type)), None
+        )
     processor = processors[kind]
     return processor(node) if processor is not None else None
 
@@ -227,8 +248,11 @@ def _validator_copy(expression: Any) -> Any:
 
 
 def _parse_condition(self: moto_comparisons.ConditionExpressionParser) -> Any:
-    key = (self.condition_expression or "", json.dumps(self.expression_attribute_names, sort_keys=True),
-           json.dumps(self.expression_attribute_values, sort_keys=True))
+    key = (
+        self.condition_expression or "",
+        json.dumps(self.expression_attribute_names, sort_keys=True),
+        json.dumps(self.expression_attribute_values, sort_keys=True),
+    )
     if (parsed := _conditions.get(key)) is None:
         op = _ORIGINAL_CONDITION_PARSE(self)
         parsed = (op, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
@@ -262,8 +286,10 @@ _ORIGINAL_KEY_RESPONSE = S3Response._key_response
 _ORIGINAL_GET_PERMISSION = FakeBucket.get_permission
 _s3_request = threading.local()
 presigned_clock: Callable[[], float] = time.time  # what "now" is to a presigned URL (tests move it)
-_EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-            b"<Message>Request has expired</Message></Error>")
+_EXPIRED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
 
 
 def _presigned_expired(full_url: str) -> bool:
@@ -310,7 +336,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (DynamoHandler, "call_action", _call_action),
     (Table, "query", _query),
     (Table, "all_items", _all_items),
-    (moto_expressions.UpdateExpressionParser, "make", classmethod(_make)),
+    (moto_expressions.UpdateExpressionParser, "make", classmethod(_make)),  # type: ignore[attr-defined]  # moto's internal parser
     (ActionCountValidator, "traverse", _count_clauses_once),
     (DepthFirstTraverser, "nodes_to_be_processed", _node_types),
     (DepthFirstTraverser, "process", _process),

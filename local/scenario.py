@@ -24,12 +24,14 @@ def demo_contacts(count: int, seed: int = 11, prefix: str = "loan") -> list[dict
     rng = random.Random(f"{seed}:{prefix}")  # each vendor's campaign its own numbers (suppression is per number)
     contacts = []
     for index in range(count):
-        contacts.append({
-            "contactId": f"{prefix}-{index:05d}",
-            "phone": f"0{rng.choice(_PREFIXES)}{rng.randrange(10**7):07d}",
-            "name": rng.choice(["Maria Santos", "Jose Reyes", "Ana Cruz", "Juan Dela Cruz", "Liza Bautista"]),
-            "variables": {"amountDue": rng.randrange(500, 25_000), "dueDate": "2026-11-30", "loanId": f"L{index}"},
-        })
+        contacts.append(
+            {
+                "contactId": f"{prefix}-{index:05d}",
+                "phone": f"0{rng.choice(_PREFIXES)}{rng.randrange(10**7):07d}",
+                "name": rng.choice(["Maria Santos", "Jose Reyes", "Ana Cruz", "Juan Dela Cruz", "Liza Bautista"]),
+                "variables": {"amountDue": rng.randrange(500, 25_000), "dueDate": "2026-11-30", "loanId": f"L{index}"},
+            }
+        )
     return contacts
 
 
@@ -92,24 +94,35 @@ class ScenarioResult:
         return all(result.every_contact_settled_once for result in self.vendors.values())
 
 
-def _start_campaign(client: httpx.Client, stack: LocalStack, vendor: str, count: int, with_bad: bool,
-                    progress: Callable[[str], None]) -> VendorResult:
+def _start_campaign(
+    client: httpx.Client, stack: LocalStack, vendor: str, count: int, with_bad: bool, progress: Callable[[str], None]
+) -> VendorResult:
     contacts = demo_contacts(count, prefix=vendor) + (BAD_CONTACTS if with_bad else [])
-    body = {"name": f"November collections ({vendor})", "vendor": vendor,
-            "vendorOptions": stack.simulators[vendor].demo_options(), "contacts": contacts}
+    body = {
+        "name": f"November collections ({vendor})",
+        "vendor": vendor,
+        "vendorOptions": stack.simulators[vendor].demo_options(),
+        "contacts": contacts,
+    }
     created = client.post("/campaigns", json=body)
     created.raise_for_status()
     intake = created.json()
-    progress(f"{vendor}: campaign {intake['campaignId']}: {intake['accepted']} contacts accepted, "
-             f"{intake['rejected']} rejected")
+    progress(
+        f"{vendor}: campaign {intake['campaignId']}: {intake['accepted']} contacts accepted, "
+        f"{intake['rejected']} rejected"
+    )
     for rejection in intake["rejections"]:
         progress(f"  rejected #{rejection['index']}: {rejection['reason']}")
-    return VendorResult(vendor=vendor, campaign_id=intake["campaignId"], accepted=intake["accepted"],
-                        rejected=intake["rejected"], cancelled=[])
+    return VendorResult(
+        vendor=vendor,
+        campaign_id=intake["campaignId"],
+        accepted=intake["accepted"],
+        rejected=intake["rejected"],
+        cancelled=[],
+    )
 
 
-def _collect(client: httpx.Client, stack: LocalStack, result: VendorResult,
-             closing: Counter[tuple[str, str]]) -> None:
+def _collect(client: httpx.Client, stack: LocalStack, result: VendorResult, closing: Counter[tuple[str, str]]) -> None:
     """The campaign's contacts a page at a time, each with its closing outcome; how many closing outcomes the
     feed held for each contact (`closing`, by campaign and contact)."""
     result.campaign = client.get(f"/campaigns/{result.campaign_id}").json()
@@ -163,17 +176,31 @@ def export_campaign(client: httpx.Client, stack: LocalStack, campaign_id: str) -
     download.raise_for_status()
     text = download.content.decode("utf-8-sig")
     lines = text.split("\r\n")[:-1]
-    return ExportResult(campaign_id, job["state"], job["rows"], len(download.content), len(lines) - 1, lines[:6],
-                        Counter(line.split(",", 1)[0] for line in lines[1:]))
+    return ExportResult(
+        campaign_id,
+        job["state"],
+        job["rows"],
+        len(download.content),
+        len(lines) - 1,
+        lines[:6],
+        Counter(line.split(",", 1)[0] for line in lines[1:]),
+    )
 
 
-def run_scenario(stack: LocalStack, contacts: int = 200, cancel: int = 3,
-                 progress: Callable[[str], None] = lambda _: None, settle_timeout: float = 120.0) -> ScenarioResult:
+def run_scenario(
+    stack: LocalStack,
+    contacts: int = 200,
+    cancel: int = 3,
+    progress: Callable[[str], None] = lambda _: None,
+    settle_timeout: float = 120.0,
+) -> ScenarioResult:
     started = time.monotonic()
     client = httpx.Client(base_url=stack.url, timeout=60)
     vendors = list(stack.simulators)
-    results = {vendor: _start_campaign(client, stack, vendor, contacts, index == 0, progress)
-               for index, vendor in enumerate(vendors)}
+    results = {
+        vendor: _start_campaign(client, stack, vendor, contacts, index == 0, progress)
+        for index, vendor in enumerate(vendors)
+    }
 
     plan = stack.fire("DailyTaskCreation")
     progress(f"daily schedule fired: {plan['contacts']} contacts planned in {plan['batches']} batches")
@@ -195,8 +222,9 @@ def run_scenario(stack: LocalStack, contacts: int = 200, cancel: int = 3,
         for simulator in stack.simulators.values():
             simulator.wait_idle(1.0 / len(stack.simulators))
     polled = stack.fire("ResultPolling")
-    progress(f"poller: {polled['results']} results read, {polled['recovered']} recovered, "
-             f"{polled['closed']} tasks closed")
+    progress(
+        f"poller: {polled['results']} results read, {polled['recovered']} recovered, {polled['closed']} tasks closed"
+    )
 
     time.sleep(stack.feed_delay_seconds + 0.5)  # the feed serves an outcome once it is that old
     feed, _ = read_feed(client)
@@ -205,6 +233,11 @@ def run_scenario(stack: LocalStack, contacts: int = 200, cancel: int = 3,
     for result in results.values():
         _collect(client, stack, result, closing)
     exported = export_campaign(client, stack, results["blu" if "blu" in results else vendors[0]].campaign_id)
-    return ScenarioResult(vendors=results, recovered_by_polling=polled["recovered"],
-                          seconds=time.monotonic() - started, feed_outcomes=len(feed),
-                          feed_repeats=len(feed) - len(closing), export=exported)
+    return ScenarioResult(
+        vendors=results,
+        recovered_by_polling=polled["recovered"],
+        seconds=time.monotonic() - started,
+        feed_outcomes=len(feed),
+        feed_repeats=len(feed) - len(closing),
+        export=exported,
+    )

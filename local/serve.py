@@ -31,7 +31,7 @@ def main() -> None:
         threading.Thread(target=poll_forever, name="poller", daemon=True).start()
         print(f"dialhub API: {stack.url}", flush=True)
         print("  the daily schedule does not fire by itself here: POST /campaigns/{id}/dispatch sends a campaign now")
-        print(f"  export download links are served over TLS: curl --cacert {stack.ca_bundle} \"<url>\"")
+        print(f'  export download links are served over TLS: curl --cacert {stack.ca_bundle} "<url>"')
         for vendor, simulator in stack.simulators.items():
             print(f"  {vendor} simulator: {simulator.base_url}   callbacks -> {stack.url}/webhooks/{vendor}/...")
         print("  Ctrl-C to stop", flush=True)

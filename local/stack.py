@@ -82,9 +82,14 @@ class TlsMotoServer(ThreadedMotoServer):
         self._certificate = certificate
 
     def _server_entry(self) -> None:
-        self._server = make_server(self._ip_address, self._port, DomainDispatcherApplication(create_backend_app),
-                                   True, request_handler=MotoRequestHandler,
-                                   ssl_context=self._certificate.server_context())
+        self._server = make_server(
+            self._ip_address,
+            self._port,
+            DomainDispatcherApplication(create_backend_app),
+            True,
+            request_handler=MotoRequestHandler,
+            ssl_context=self._certificate.server_context(),
+        )
         self._server_ready_event.set()
         self._server.serve_forever()
 
@@ -97,8 +102,9 @@ def create_buckets(template: SamTemplate, resolver: Resolver, s3: Any) -> Resolv
     """Every AWS::S3::Bucket of the template (with the AWS::S3::BucketPolicy on it), made as CloudFormation
     would make it; the resolver returned also knows each bucket's Ref and Arn."""
     names = {bucket_id: template.bucket_name(bucket_id, resolver) for bucket_id in template.buckets}
-    resolver = resolver.with_values(refs=names, attributes={(bucket_id, "Arn"): f"arn:aws:s3:::{name}"
-                                                            for bucket_id, name in names.items()})
+    resolver = resolver.with_values(
+        refs=names, attributes={(bucket_id, "Arn"): f"arn:aws:s3:::{name}" for bucket_id, name in names.items()}
+    )
     for bucket_id in template.buckets:
         setup = template.bucket_setup(bucket_id, resolver)
         s3.create_bucket(Bucket=setup.name)
@@ -142,21 +148,35 @@ class DynamoDbFaults:
 
     rate: float = 0.0
     function_id: str = "WebhooksFunction"
-    operations: frozenset[str] = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-                                            "TransactWriteItems"})
+    operations: frozenset[str] = frozenset(
+        {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+    )
     code: str = "ProvisionedThroughputExceededException"
 
 
 class LocalStack:
     """Start with `with LocalStack() as stack:`; everything stops and the environment is restored on exit."""
 
-    def __init__(self, *, port: int = 0, drop_rate: float = 0.15, dial_delay: tuple[float, float] = (0.3, 2.5),
-                 retry_interval: float = 0.5, seed: int = 7, log_level: str = "ERROR",
-                 gateway_workers: int = 1, vendors: tuple[str, ...] | None = None,
-                 aws_in_process: bool = False, api_faults: ApiFaults | None = None,
-                 callback_faults: CallbackFaults | None = None, batch_size: int | None = None,
-                 vendor_http_timeout: float | None = None, dynamodb_faults: DynamoDbFaults | None = None,
-                 feed_delay_seconds: int = 2, export_part_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        drop_rate: float = 0.15,
+        dial_delay: tuple[float, float] = (0.3, 2.5),
+        retry_interval: float = 0.5,
+        seed: int = 7,
+        log_level: str = "ERROR",
+        gateway_workers: int = 1,
+        vendors: tuple[str, ...] | None = None,
+        aws_in_process: bool = False,
+        api_faults: ApiFaults | None = None,
+        callback_faults: CallbackFaults | None = None,
+        batch_size: int | None = None,
+        vendor_http_timeout: float | None = None,
+        dynamodb_faults: DynamoDbFaults | None = None,
+        feed_delay_seconds: int = 2,
+        export_part_bytes: int | None = None,
+    ) -> None:
         self.port = port
         self.drop_rate = drop_rate
         self.dial_delay = dial_delay
@@ -190,8 +210,9 @@ class LocalStack:
         # hundred kilobytes then make several parts, as a million rows make them deployed.
         self.export_part_bytes = export_part_bytes
         self._saved_part_minimum: int | None = None
-        self.template = SamTemplate(ROOT / "template.yaml", parameters={
-            "Stage": STAGE, "OutcomeFeedDelaySeconds": str(feed_delay_seconds)})
+        self.template = SamTemplate(
+            ROOT / "template.yaml", parameters={"Stage": STAGE, "OutcomeFeedDelaySeconds": str(feed_delay_seconds)}
+        )
         self._saved_environ: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._invoke_lock = threading.Lock()
@@ -214,11 +235,16 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
         _reset_moto()  # moto keeps its state in-process: start from nothing whatever ran before in this process
         moto_patches.apply()
-        os.environ.update({
-            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
-            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-            "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
-        })
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_SESSION_TOKEN": "local",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "POWERTOOLS_METRICS_DISABLED": "true",
+            }
+        )
         os.environ.pop("AWS_PROFILE", None)
         if self.aws_in_process:
             os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -245,20 +271,22 @@ class LocalStack:
         reset_library_caches()
         self._shorten_vendor_timeouts()
         self._install_dynamodb_faults()
-        self.gateway = LocalGateway(self.template.routes, self.invoke, port=self.port,
-                                    workers_per_function=self.gateway_workers).start()
+        self.gateway = LocalGateway(
+            self.template.routes, self.invoke, port=self.port, workers_per_function=self.gateway_workers
+        ).start()
         self._start_simulators()
         self._apply_permissions()
         self.schedules = ScheduleDriver(self.template, self.invoke)
         # One driver per SQS event source of the template, as Lambda runs one event source mapping each.
-        self.sqs_drivers = {source.function_id: SqsDriver(self.sqs, source, self.queue_urls[source.queue_id],
-                                                          self.invoke)
-                            for source in self.template.sqs_sources}
+        self.sqs_drivers = {
+            source.function_id: SqsDriver(self.sqs, source, self.queue_urls[source.queue_id], self.invoke)
+            for source in self.template.sqs_sources
+        }
         self.sqs_driver = self.sqs_drivers["DispatcherFunction"]
 
     def stop(self) -> None:
         if self._saved_api_call is not None:
-            botocore.client.BaseClient._make_api_call = self._saved_api_call  # type: ignore[method-assign]
+            botocore.client.BaseClient._make_api_call = self._saved_api_call
             self._saved_api_call = None
         components = [*getattr(self, "sqs_drivers", {}).values(), getattr(self, "gateway", None)]
         for component in [*components, *self.simulators.values()]:
@@ -282,7 +310,7 @@ class LocalStack:
                 with contextlib.suppress(AttributeError):
                     delattr(adapter, "http_timeout")
             else:
-                adapter.http_timeout = timeout
+                adapter.http_timeout = timeout  # type: ignore[attr-defined]  # each adapter's own
         self._saved_timeouts.clear()
         if self._saved_environ is not None:
             os.environ.clear()
@@ -302,25 +330,28 @@ class LocalStack:
             self.dynamodb.create_table(**kwargs)
             ttl = self.template.ttl_attribute(table_id)
             if ttl:
-                self.dynamodb.update_time_to_live(TableName=kwargs["TableName"],
-                                                  TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+                self.dynamodb.update_time_to_live(
+                    TableName=kwargs["TableName"], TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
+                )
             self.table_names[table_id] = kwargs["TableName"]
         self.queue_urls: dict[str, str] = {}
         self.queue_arns: dict[str, str] = {}
         for queue_id in self.template.queue_creation_order():
             name = self.template.queue_name(queue_id, resolver)
-            attributes = self.template.queue_attributes(queue_id, resolver, self.queue_arns.__getitem__)
-            url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            queue_attributes = self.template.queue_attributes(queue_id, resolver, self.queue_arns.__getitem__)
+            url = self.sqs.create_queue(QueueName=name, Attributes=queue_attributes)["QueueUrl"]
             self.queue_urls[queue_id] = url
-            self.queue_arns[queue_id] = self.sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.queue_arns[queue_id] = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
         refs = {**self.table_names, **self.queue_urls}
-        attributes = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
-        attributes |= {(table_id, "Arn"): f"arn:aws:dynamodb:{resolver.region}:{resolver.account_id}:table/{name}"
-                       for table_id, name in self.table_names.items()}
+        attributes: dict[tuple[str, str], str] = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
+        attributes |= {
+            (table_id, "Arn"): f"arn:aws:dynamodb:{resolver.region}:{resolver.account_id}:table/{name}"
+            for table_id, name in self.table_names.items()
+        }
         attributes |= {(qid, "QueueName"): url.rsplit("/", 1)[-1] for qid, url in self.queue_urls.items()}
-        self.resolver = create_buckets(self.template, self.template.resolver(refs=refs, attributes=attributes),
-                                       self.s3)
+        self.resolver = create_buckets(self.template, self.template.resolver(refs=refs, attributes=attributes), self.s3)
         self.bucket_names = {bucket_id: self.resolver.refs[bucket_id] for bucket_id in self.template.buckets}
         environment: dict[str, str] = {}
         for function_id in self.template.functions:
@@ -332,9 +363,15 @@ class LocalStack:
         from dialhub.vendors import vendor_names
 
         prefix = self.function_environment["VENDOR_SECRET_PREFIX"]
-        knobs = SimulatorKnobs(drop_rate=self.drop_rate, dial_delay=self.dial_delay,
-                               retry_interval=self.retry_interval, seed=self.seed, api_faults=self.api_faults,
-                               callback_faults=self.callback_faults, batch_size=self.batch_size)
+        knobs = SimulatorKnobs(
+            drop_rate=self.drop_rate,
+            dial_delay=self.dial_delay,
+            retry_interval=self.retry_interval,
+            seed=self.seed,
+            api_faults=self.api_faults,
+            callback_faults=self.callback_faults,
+            batch_size=self.batch_size,
+        )
         for vendor in self.vendors or vendor_names():
             simulator = self.simulators[vendor] = simulators.create(vendor, knobs).start()
             account = simulator.connect(self.gateway.url)
@@ -344,32 +381,46 @@ class LocalStack:
     def _apply_permissions(self) -> None:
         """From here on every AWS call a function makes must be granted by its Policies (local/iam.py)."""
         resolver = self.resolver
-        names = {secret_id: str(resolver.resolve(spec.properties["Name"], secret_id))
-                 for secret_id, spec in self.template.secrets.items()}
-        resolver = resolver.with_values(refs={
-            secret_id: self.secret_arns.get(name, f"arn:aws:secretsmanager:{resolver.region}:"
-                                                  f"{resolver.account_id}:secret:{name}-absent")
-            for secret_id, name in names.items()})
+        names = {
+            secret_id: str(resolver.resolve(spec.properties["Name"], secret_id))
+            for secret_id, spec in self.template.secrets.items()
+        }
+        resolver = resolver.with_values(
+            refs={
+                secret_id: self.secret_arns.get(
+                    name, f"arn:aws:secretsmanager:{resolver.region}:{resolver.account_id}:secret:{name}-absent"
+                )
+                for secret_id, name in names.items()
+            }
+        )
         self.permissions = Permissions(
-            grants={function_id: function_grants(spec.properties.get("Policies") or [], resolver,
-                                                 f"{function_id}.Policies")
-                    for function_id, spec in self.template.functions.items()},
-            requests=Requests(resolver.region, resolver.account_id, self.secret_arns))
+            grants={
+                function_id: function_grants(spec.properties.get("Policies") or [], resolver, f"{function_id}.Policies")
+                for function_id, spec in self.template.functions.items()
+            },
+            requests=Requests(resolver.region, resolver.account_id, self.secret_arns),
+        )
         original = self._saved_api_call = botocore.client.BaseClient._make_api_call
         stack = self
 
         def checked_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
             function_id = getattr(stack._running, "function_id", None)
             if function_id is not None:
-                denied = stack.permissions.check(function_id, client.meta.service_model.service_name, operation,
-                                                 params)
+                denied = stack.permissions.check(function_id, client.meta.service_model.service_name, operation, params)
                 if denied:
-                    raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": (
-                        f"{function_id} is not authorized to perform: {'; '.join(denied)} (template.yaml Policies)")}},
-                        operation)
+                    raise ClientError(
+                        {
+                            "Error": {
+                                "Code": "AccessDeniedException",
+                                "Message": f"{function_id} is not authorized to perform: {'; '.join(denied)} "
+                                "(template.yaml Policies)",
+                            }
+                        },
+                        operation,
+                    )
             return original(client, operation, params)
 
-        botocore.client.BaseClient._make_api_call = checked_call  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = checked_call
 
     @property
     def blu(self) -> Any:
@@ -389,7 +440,7 @@ class LocalStack:
         for vendor in vendor_names():
             adapter = adapter_class(vendor)
             self._saved_timeouts[adapter] = adapter.__dict__.get("http_timeout")
-            adapter.http_timeout = httpx.Timeout(self.vendor_http_timeout)  # type: ignore[misc]
+            adapter.http_timeout = httpx.Timeout(self.vendor_http_timeout)  # type: ignore[attr-defined]  # each adapter's own
 
     def _install_dynamodb_faults(self) -> None:
         """A hook on the functions' DynamoDB client (all functions share it in this process); it fails only
@@ -409,22 +460,29 @@ class LocalStack:
             context["dialhub_items"] = items
 
     def _count_written(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
-        if context.get("dialhub_items") and http_response.status_code < 300 \
-                and getattr(self._running, "delivery", None) is not None:
+        if (
+            context.get("dialhub_items")
+            and http_response.status_code < 300
+            and getattr(self._running, "delivery", None) is not None
+        ):
             self._running.items_written += context["dialhub_items"]
 
     def _maybe_fail(self, model: Any, **_: Any) -> None:
         faults = self.dynamodb_faults
-        if (faults.rate <= 0 or getattr(self._running, "function_id", None) != faults.function_id
-                or model.name not in faults.operations):
+        if (
+            faults.rate <= 0
+            or getattr(self._running, "function_id", None) != faults.function_id
+            or model.name not in faults.operations
+        ):
             return
         with self._fault_lock:
             if self._fault_rng.random() >= faults.rate:
                 return
             self.dynamodb_faults_injected += 1
         self._running.met_fault = True
-        raise ClientError({"Error": {"Code": faults.code, "Message": "injected: rate of requests exceeded"}},
-                          model.name)
+        raise ClientError(
+            {"Error": {"Code": faults.code, "Message": "injected: rate of requests exceeded"}}, model.name
+        )
 
     # ------------------------------------------------------------------ running functions
     @contextlib.contextmanager
@@ -458,8 +516,11 @@ class LocalStack:
                     self.answers_after_dynamodb_fault[status] += 1
             if self._running.delivery is not None:
                 with self._deliveries_lock:
-                    self.deliveries.append(Delivery(self._running.delivery, status, self._running.write_requests,
-                                                    self._running.items_written))
+                    self.deliveries.append(
+                        Delivery(
+                            self._running.delivery, status, self._running.write_requests, self._running.items_written
+                        )
+                    )
                 self._running.delivery = None
             self._running.function_id, self._running.met_fault = outer
 

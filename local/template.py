@@ -10,8 +10,10 @@ resources (a moto table name, a queue URL...).
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import json
+import os
 import re
 import secrets
 import string
@@ -19,7 +21,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -239,9 +241,7 @@ class Resolver:
         resources: dict[str, Any] = self.template.get("Resources") or {}
         if name in resources:
             resource_type = resources[name].get("Type", "?")
-            raise ResolutionError(
-                f"{_at(where)}no local value for Ref {name} ({resource_type}); pass it in refs"
-            )
+            raise ResolutionError(f"{_at(where)}no local value for Ref {name} ({resource_type}); pass it in refs")
         if name in (self.template.get("Parameters") or {}):
             raise ResolutionError(f"{_at(where)}parameter {name} has no Default and no value was given")
         raise ResolutionError(f"{_at(where)}Ref to {name}, which is neither a parameter nor a resource")
@@ -468,8 +468,13 @@ class BucketSetup:
 
 
 # AWS::S3::Bucket properties the offline stack builds; any other is refused rather than silently dropped.
-_BUCKET_KEYS = {"BucketName", "PublicAccessBlockConfiguration", "OwnershipControls", "BucketEncryption",
-                "LifecycleConfiguration"}
+_BUCKET_KEYS = {
+    "BucketName",
+    "PublicAccessBlockConfiguration",
+    "OwnershipControls",
+    "BucketEncryption",
+    "LifecycleConfiguration",
+}
 _LIFECYCLE_RULE_KEYS = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload"}
 
 
@@ -621,17 +626,13 @@ class SamTemplate:
         try:
             return self.functions[function_id]
         except KeyError:
-            raise TemplateError(
-                f"no function {function_id}; the template has {sorted(self.functions)}"
-            ) from None
+            raise TemplateError(f"no function {function_id}; the template has {sorted(self.functions)}") from None
 
     def _function_spec(self, logical_id: str, resource: Mapping[str, Any]) -> FunctionSpec:
         properties = _merge_globals(self._globals.get("Function") or {}, resource.get("Properties") or {})
         code_uri = properties.get("CodeUri")
         if not isinstance(code_uri, str):
-            raise TemplateError(
-                f"{logical_id}: only a local CodeUri directory can run offline, not {code_uri!r}"
-            )
+            raise TemplateError(f"{logical_id}: only a local CodeUri directory can run offline, not {code_uri!r}")
         handler = properties.get("Handler")
         if not isinstance(handler, str) or "." not in handler:
             raise TemplateError(f"{logical_id}: Handler must look like module.function, got {handler!r}")
@@ -640,12 +641,8 @@ class SamTemplate:
             logical_id=logical_id,
             code_uri=(self.directory / code_uri).resolve(),
             handler=handler,
-            timeout=int(
-                resolve(properties.get("Timeout", SAM_DEFAULT_TIMEOUT_SECONDS), f"{logical_id}.Timeout")
-            ),
-            memory=int(
-                resolve(properties.get("MemorySize", SAM_DEFAULT_MEMORY_MB), f"{logical_id}.MemorySize")
-            ),
+            timeout=int(resolve(properties.get("Timeout", SAM_DEFAULT_TIMEOUT_SECONDS), f"{logical_id}.Timeout")),
+            memory=int(resolve(properties.get("MemorySize", SAM_DEFAULT_MEMORY_MB), f"{logical_id}.MemorySize")),
             environment=dict((properties.get("Environment") or {}).get("Variables") or {}),
             layer_dirs=[self._layer_dir(logical_id, layer) for layer in properties.get("Layers") or []],
             properties=properties,
@@ -687,9 +684,7 @@ class SamTemplate:
         api_ref = properties.get("ApiId")
         api_id = str(api_ref["Ref"]) if isinstance(api_ref, dict) and "Ref" in api_ref else None
         if api_ref is not None and api_id not in self.resources:
-            raise TemplateError(
-                f"{function_id}.{event_id}: ApiId {api_ref!r} is not an HttpApi of this template"
-            )
+            raise TemplateError(f"{function_id}.{event_id}: ApiId {api_ref!r} is not an HttpApi of this template")
         api_auth = self._http_api_properties(api_id).get("Auth") or {}
         route_auth = properties.get("Auth") or {}
         auth = route_auth.get("Authorizer", api_auth.get("DefaultAuthorizer", "NONE"))
@@ -707,9 +702,7 @@ class SamTemplate:
             api_id=api_id,
         )
 
-    def _schedule(
-        self, function_id: str, event_id: str, event_type: str, properties: Mapping[str, Any]
-    ) -> Schedule:
+    def _schedule(self, function_id: str, event_id: str, event_type: str, properties: Mapping[str, Any]) -> Schedule:
         resolve = self._parameter_resolver.resolve
         where = f"{function_id}.Events.{event_id}"
         expression_key = "ScheduleExpression" if event_type == "ScheduleV2" else "Schedule"
@@ -720,9 +713,7 @@ class SamTemplate:
             event_input = json.loads(resolved_input) if isinstance(resolved_input, str) else resolved_input
         timezone = properties.get("ScheduleExpressionTimezone")
         name = properties.get("Name")
-        disabled = (
-            properties.get("Enabled") is False or str(properties.get("State", "")).upper() == "DISABLED"
-        )
+        disabled = properties.get("Enabled") is False or str(properties.get("State", "")).upper() == "DISABLED"
         return Schedule(
             name_logical_id=event_id,
             function_id=function_id,
@@ -746,9 +737,7 @@ class SamTemplate:
         return SqsSource(
             function_id=function_id,
             queue_id=str(get_att[0]),
-            batch_size=int(
-                self._parameter_resolver.resolve(properties.get("BatchSize", SQS_DEFAULT_BATCH_SIZE))
-            ),
+            batch_size=int(self._parameter_resolver.resolve(properties.get("BatchSize", SQS_DEFAULT_BATCH_SIZE))),
             report_batch_item_failures="ReportBatchItemFailures" in response_types,
             event_id=event_id,
             enabled=properties.get("Enabled", True) is not False,
@@ -769,9 +758,7 @@ class SamTemplate:
             if key in properties:
                 kwargs[key] = resolver.resolve(properties[key], f"{logical_id}.{key}")
         if "GlobalSecondaryIndexes" in properties:
-            indexes = resolver.resolve(
-                properties["GlobalSecondaryIndexes"], f"{logical_id}.GlobalSecondaryIndexes"
-            )
+            indexes = resolver.resolve(properties["GlobalSecondaryIndexes"], f"{logical_id}.GlobalSecondaryIndexes")
             kwargs["GlobalSecondaryIndexes"] = [
                 {key: index[key] for key in _CREATE_INDEX_KEYS if key in index} for index in indexes
             ]
@@ -804,9 +791,7 @@ class SamTemplate:
         suffix = ".fifo" if properties.get("FifoQueue") else ""
         return f"{resolver.stack_name}-{logical_id}{suffix}"
 
-    def queue_attributes(
-        self, logical_id: str, resolver: Resolver, arn_of: Callable[[str], str]
-    ) -> dict[str, str]:
+    def queue_attributes(self, logical_id: str, resolver: Resolver, arn_of: Callable[[str], str]) -> dict[str, str]:
         """Attributes for boto3 sqs.create_queue; arn_of(logical_id) gives a created queue's ARN."""
         properties = self._queue(logical_id).properties
         attributes = {
@@ -871,31 +856,46 @@ class SamTemplate:
         resolved = resolver.resolve(properties, logical_id)
         encryption = None
         if "BucketEncryption" in resolved:
-            encryption = {"Rules": [
-                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
-                 **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {})}
-                for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]]}
+            encryption = {
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                        **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
+                    }
+                    for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
+            }
         lifecycle = None
         if "LifecycleConfiguration" in resolved:
-            lifecycle = {"Rules": [self._lifecycle_rule(logical_id, rule)
-                                   for rule in resolved["LifecycleConfiguration"]["Rules"]]}
+            lifecycle = {
+                "Rules": [
+                    self._lifecycle_rule(logical_id, rule) for rule in resolved["LifecycleConfiguration"]["Rules"]
+                ]
+            }
         policies = []
         for policy_id, policy in self.bucket_policies.items():
             bucket = policy.get("Bucket")
             if isinstance(bucket, dict) and bucket.get("Ref") == logical_id:
                 policies.append(resolver.resolve(policy["PolicyDocument"], f"{policy_id}.PolicyDocument"))
-        return BucketSetup(name=self.bucket_name(logical_id, resolver),
-                           public_access_block=resolved.get("PublicAccessBlockConfiguration"),
-                           ownership_controls=resolved.get("OwnershipControls"), encryption=encryption,
-                           lifecycle=lifecycle, policies=policies)
+        return BucketSetup(
+            name=self.bucket_name(logical_id, resolver),
+            public_access_block=resolved.get("PublicAccessBlockConfiguration"),
+            ownership_controls=resolved.get("OwnershipControls"),
+            encryption=encryption,
+            lifecycle=lifecycle,
+            policies=policies,
+        )
 
     @staticmethod
     def _lifecycle_rule(logical_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(rule) - _LIFECYCLE_RULE_KEYS)
         if unknown:
             raise TemplateError(f"{logical_id}: lifecycle rule properties {unknown} are not built offline")
-        built: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule["Status"],
-                                 "Filter": {"Prefix": rule.get("Prefix", "")}}
+        built: dict[str, Any] = {
+            "ID": rule.get("Id", ""),
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
         if "ExpirationInDays" in rule:
             built["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
         if "AbortIncompleteMultipartUpload" in rule:
@@ -923,13 +923,9 @@ class SamTemplate:
             else f"{resolver.stack_name}-{logical_id}",
         }
         if "Description" in properties:
-            kwargs["Description"] = str(
-                resolver.resolve(properties["Description"], f"{logical_id}.Description")
-            )
+            kwargs["Description"] = str(resolver.resolve(properties["Description"], f"{logical_id}.Description"))
         if "SecretString" in properties:
-            kwargs["SecretString"] = str(
-                resolver.resolve(properties["SecretString"], f"{logical_id}.SecretString")
-            )
+            kwargs["SecretString"] = str(resolver.resolve(properties["SecretString"], f"{logical_id}.SecretString"))
         else:
             generate = resolver.resolve(properties.get("GenerateSecretString") or {}, logical_id)
             kwargs["SecretString"] = _generated_secret_string(generate)
@@ -1097,15 +1093,40 @@ class FakeLambdaContext:
         return max(0, int((self.deadline_monotonic - time.monotonic()) * 1000))
 
 
+def _function_spec(name: str) -> tuple[SamTemplate, FunctionSpec]:
+    root = Path(__file__).resolve().parent.parent
+    template = SamTemplate(root / "template.yaml", parameters={"Stage": "local"})
+    [spec] = [spec for spec in template.functions.values() if spec.code_uri == (root / "functions" / name).resolve()]
+    return template, spec
+
+
+def template_environment(name: str) -> dict[str, str]:
+    """The environment template.yaml gives the function in functions/<name>/, each resource standing in by its
+    logical id: what a function's import checks it has (the values are the caller's to give, with its deps)."""
+    template, spec = _function_spec(name)
+    resources = template.document.get("Resources") or {}
+    return template.function_environment(spec.logical_id, template.resolver(refs={rid: rid for rid in resources}))
+
+
+@contextlib.contextmanager
+def template_environment_set(name: str) -> Iterator[None]:
+    """Inside the block, what the template gives the function and the process has not set is set."""
+    saved = dict(os.environ)
+    os.environ.update({key: value for key, value in template_environment(name).items() if key not in os.environ})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def function_module(name: str) -> Any:
-    """functions/<name>/app.py, imported once under a name of its own (the five modules are all called app),
-    for tests and benchmarks that call a handler's `handle` with their own dependencies."""
-    module_name = f"dialhub_function_{name}"
+    """functions/<name>/app.py as load_handler imports it, for tests and benchmarks that call a handler's
+    `handle` with their own dependencies: imported, as Lambda would, under the environment the template gives
+    the function (the process's own is restored after)."""
+    _, spec = _function_spec(name)
+    module_name = handler_module_name(spec)
     if module_name not in sys.modules:
-        source = Path(__file__).resolve().parent.parent / "functions" / name / "app.py"
-        spec = importlib.util.spec_from_file_location(module_name, source)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        with template_environment_set(name):
+            load_handler(spec)
     return sys.modules[module_name]

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import datetime as dt
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -33,31 +35,121 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / ".mutation"
 NOTES = ROOT / "scripts" / "mutation_notes.json"
 REPORT = ROOT / "MUTATION.md"
+LAST_RUN = STAGE / "last-run.json"
 # What decides correctness: the store's writes, the outcome path, webhooks, dispatch, planning, compliance,
 # and each vendor's parsing and signing. In a module named with functions, only those are mutated (the rest,
 # the store's reads and the adapters' request plumbing, is what the simulators and flows exercise).
 SCOPE: dict[str, frozenset[str] | None] = {
-    "store.py": frozenset({
-        "_attribute", "_to_item", "_feed_key", "_update", "create_campaign", "mark_campaign_due",
-        "set_campaign_status", "clear_campaign_due", "add_contacts", "move_contact", "requeue_contact",
-        "hold_contact", "put_suppression", "delete_suppression", "record_dials", "create_task",
-        "add_task_submissions", "close_task", "finished_calls", "record_outcome", "_transact", "_raw_payload_put",
-        "_outcome_update", "_contact_final_update", "_contact_redial_update", "_conversation_set",
-        "_campaign_due_update", "create_export", "claim_export", "save_export_progress", "release_export",
-        "finish_export", "fail_export"}),
-    "outcomes.py": None, "webhooks.py": None, "dispatch.py": None, "planning.py": None, "compliance.py": None,
-    "admission.py": None, "suppressions.py": None,
-    "vendors/blu.py": frozenset({
-        "sign", "record_id", "_as_json_object", "_text", "authenticate", "parse_callback", "_outcomes_in",
-        "_predial_question", "acknowledge", "predial_reply", "_time", "_outcome"}),
-    "vendors/nxtele.py": frozenset({
-        "sign", "serialise", "user_task_id", "order_id", "phone_digits", "_blank_to_none", "_empty_is_none", "_ours",
-        "_epoch", "_text", "_sign", "_fresh", "_signature_problem", "_verify_response", "authenticate",
-        "parse_callback", "acknowledge", "predial_reply", "_disposition", "_outcome"}),
-    "vendors/airudder.py": frozenset({
-        "comments_for", "split_comments", "task_name", "get", "text", "number", "decrypt_body", "_text",
-        "authenticate", "_signature_ok", "parse_callback", "_plain_body", "acknowledge", "predial_reply", "_time",
-        "_outcome", "_ciphertext", "_callback_items", "_raw_without_pii", "_code", "_succeeded", "_message"}),
+    "store.py": frozenset(
+        {
+            "_attribute",
+            "_to_item",
+            "_feed_key",
+            "_update",
+            "create_campaign",
+            "mark_campaign_due",
+            "set_campaign_status",
+            "clear_campaign_due",
+            "add_contacts",
+            "move_contact",
+            "requeue_contact",
+            "hold_contact",
+            "put_suppression",
+            "delete_suppression",
+            "record_dials",
+            "create_task",
+            "add_task_submissions",
+            "close_task",
+            "finished_calls",
+            "record_outcome",
+            "_transact",
+            "_raw_payload_put",
+            "_outcome_update",
+            "_contact_final_update",
+            "_contact_redial_update",
+            "_conversation_set",
+            "_campaign_due_update",
+            "create_export",
+            "claim_export",
+            "save_export_progress",
+            "release_export",
+            "finish_export",
+            "fail_export",
+        }
+    ),
+    "outcomes.py": None,
+    "webhooks.py": None,
+    "dispatch.py": None,
+    "planning.py": None,
+    "compliance.py": None,
+    "admission.py": None,
+    "suppressions.py": None,
+    "vendors/blu.py": frozenset(
+        {
+            "sign",
+            "record_id",
+            "_as_json_object",
+            "_text",
+            "authenticate",
+            "parse_callback",
+            "_outcomes_in",
+            "_predial_question",
+            "acknowledge",
+            "predial_reply",
+            "_time",
+            "_outcome",
+        }
+    ),
+    "vendors/nxtele.py": frozenset(
+        {
+            "sign",
+            "serialise",
+            "user_task_id",
+            "order_id",
+            "phone_digits",
+            "_blank_to_none",
+            "_empty_is_none",
+            "_ours",
+            "_epoch",
+            "_text",
+            "_sign",
+            "_fresh",
+            "_signature_problem",
+            "_verify_response",
+            "authenticate",
+            "parse_callback",
+            "acknowledge",
+            "predial_reply",
+            "_disposition",
+            "_outcome",
+        }
+    ),
+    "vendors/airudder.py": frozenset(
+        {
+            "comments_for",
+            "split_comments",
+            "task_name",
+            "get",
+            "text",
+            "number",
+            "decrypt_body",
+            "_text",
+            "authenticate",
+            "_signature_ok",
+            "parse_callback",
+            "_plain_body",
+            "acknowledge",
+            "predial_reply",
+            "_time",
+            "_outcome",
+            "_ciphertext",
+            "_callback_items",
+            "_raw_without_pii",
+            "_code",
+            "_succeeded",
+            "_message",
+        }
+    ),
 }
 MODULES = list(SCOPE)
 LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml"]
@@ -77,19 +169,29 @@ def _left_alone(source: str, functions: frozenset[str] | None) -> list[tuple[int
     tree = ast.parse(source)
     spans: list[tuple[int, int]] = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Attribute) and isinstance(node.value.func.value, ast.Name)
-                and node.value.func.value.id == "logger"):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and isinstance(node.value.func.value, ast.Name)
+            and node.value.func.value.id == "logger"
+        ):
             spans.append((node.lineno, node.end_lineno or node.lineno))
     if functions is not None:
-        owners = [tree, *(node for node in tree.body if isinstance(node, ast.ClassDef))]
+        owners: list[ast.Module | ast.ClassDef] = [
+            tree,
+            *(node for node in tree.body if isinstance(node, ast.ClassDef)),
+        ]
         for owner in owners:
             for node in owner.body:
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in functions:
                     first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
                     spans.append((first, node.end_lineno or node.lineno))
-    return [(first, last) for first, last in spans
-            if not any(a <= first and last <= b and (a, b) != (first, last) for a, b in spans)]
+    return [
+        (first, last)
+        for first, last in spans
+        if not any(a <= first and last <= b and (a, b) != (first, last) for a, b in spans)
+    ]
 
 
 def _package_copy(target: Path) -> None:
@@ -102,7 +204,7 @@ def _package_copy(target: Path) -> None:
         for first, last in sorted(_left_alone(text, SCOPE.get(source.relative_to(PACKAGE).as_posix())), reverse=True):
             indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
             lines[last:last] = [f"{indent}{PRAGMA} end"]
-            lines[first - 1:first - 1] = [f"{indent}{PRAGMA} start"]
+            lines[first - 1 : first - 1] = [f"{indent}{PRAGMA} start"]
         copy = target / source.relative_to(PACKAGE)
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_text("\n".join(lines))
@@ -119,25 +221,29 @@ def stage(modules: list[str]) -> None:
     _package_copy(STAGE / "dialhub")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     pytest_options = project["tool"]["pytest"]["ini_options"]
-    (STAGE / "pyproject.toml").write_text("\n".join([
-        "[tool.pytest.ini_options]",
-        'pythonpath = ["."]',
-        f"markers = {_toml_list(pytest_options['markers'])}",
-        f"filterwarnings = {_toml_list(pytest_options['filterwarnings'])}",
-        "",
-        "[tool.mutmut]",
-        'source_paths = ["dialhub"]',
-        f"only_mutate = {_toml_list([f'dialhub/{module}' for module in modules])}",
-        f"also_copy = {_toml_list(LINKED)}",
-        f"pytest_add_cli_args_test_selection = {_toml_list(TESTS)}",
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
-        "mutate_only_covered_lines = false",
-        # A mutant that hangs (an endless loop) is stopped at twice its tests' usual time plus 5 s, not at mutmut's
-        # fifteen times: with the store's tests that is the difference between minutes and an hour.
-        "timeout_multiplier = 2.0",
-        "timeout_constant = 5.0",
-        "",
-    ]))
+    (STAGE / "pyproject.toml").write_text(
+        "\n".join(
+            [
+                "[tool.pytest.ini_options]",
+                'pythonpath = ["."]',
+                f"markers = {_toml_list(pytest_options['markers'])}",
+                f"filterwarnings = {_toml_list(pytest_options['filterwarnings'])}",
+                "",
+                "[tool.mutmut]",
+                'source_paths = ["dialhub"]',
+                f"only_mutate = {_toml_list([f'dialhub/{module}' for module in modules])}",
+                f"also_copy = {_toml_list(LINKED)}",
+                f"pytest_add_cli_args_test_selection = {_toml_list(TESTS)}",
+                'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+                "mutate_only_covered_lines = false",
+                # A mutant that hangs (an endless loop) is stopped at twice its tests' usual time plus 5 s, not
+                # at mutmut's fifteen times: with the store's tests, the difference between minutes and an hour.
+                "timeout_multiplier = 2.0",
+                "timeout_constant = 5.0",
+                "",
+            ]
+        )
+    )
 
 
 def run(max_children: int, mutants: list[str] | None = None) -> int:
@@ -145,8 +251,14 @@ def run(max_children: int, mutants: list[str] | None = None) -> int:
     environment = {**os.environ, "PYTHONPATH": ""}
     command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(max_children), *(mutants or [])]
     with (STAGE / "run.log").open("w") as log:
-        return subprocess.run(command, cwd=STAGE, env=environment, check=False,  # noqa: S603 - our mutmut
-                              stdout=log, stderr=subprocess.STDOUT).returncode
+        return subprocess.run(  # noqa: S603 - our mutmut
+            command,
+            cwd=STAGE,
+            env=environment,
+            check=False,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ).returncode
 
 
 def _function_of(mutant: str) -> str:
@@ -170,8 +282,7 @@ def results() -> dict[str, Counter[str]]:
     """Mutant statuses by module, read from mutmut's own records."""
     from mutmut.stats import status_by_exit_code
 
-    return {path: Counter(status_by_exit_code[code] for code in codes.values())
-            for path, codes in _records().items()}
+    return {path: Counter(status_by_exit_code[code] for code in codes.values()) for path, codes in _records().items()}
 
 
 def survivors() -> list[tuple[str, str]]:
@@ -179,8 +290,12 @@ def survivors() -> list[tuple[str, str]]:
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
 
-    return [(name, get_diff_for_mutant(name, path=path)) for path, codes in _records().items()
-            for name, code in codes.items() if status_by_exit_code[code] in ("survived", "no tests")]
+    return [
+        (name, get_diff_for_mutant(name, path=path))
+        for path, codes in _records().items()
+        for name, code in codes.items()
+        if status_by_exit_code[code] in ("survived", "no tests")
+    ]
 
 
 _FIELD_READ = re.compile(r"\b(fields|_Fields\([^)]*\))\.(text|get|number)\(")
@@ -230,31 +345,66 @@ def equivalence(diff: str) -> str | None:
                 return None
         reasons.add("keyword case")
     if reasons == {"field-name case"}:
-        return ("Equivalent (by rule): only the case of a field name read through `_Fields` changed, and those "
-                "names are matched without regard to case.")
+        return (
+            "Equivalent (by rule): only the case of a field name read through `_Fields` changed, and those "
+            "names are matched without regard to case."
+        )
     if reasons == {"keyword case"}:
-        return ("Equivalent (by rule): only the case of DynamoDB expression keywords changed, and DynamoDB reads "
-                "keywords in any case.")
+        return (
+            "Equivalent (by rule): only the case of DynamoDB expression keywords changed, and DynamoDB reads "
+            "keywords in any case."
+        )
     return None
+
+
+def _last_run() -> list[str]:
+    """How the latest run went: a fresh one tests every mutant; an incremental one, only those of functions
+    changed since (mutmut keeps the rest), or the survivors named again."""
+    if not LAST_RUN.exists():
+        return []
+    last = json.loads(LAST_RUN.read_text())
+    return [
+        f"Latest run: {last['date']}, {last['kind']}, {last['minutes']:.0f} minutes with {last['children']} "
+        f"mutants at a time on {last['cores']} cores.",
+        "",
+    ]
+
+
+def _note(notes: list[dict[str, str]], name: str, diff: str) -> str | None:
+    """The explanation written for this mutant, found by its function and the line it writes (not by its number,
+    which moves when code is added before it); None when there is none."""
+    function = name.partition("__mutmut_")[0]
+    written = " / ".join(line[1:].strip() for line in diff.splitlines() if line.startswith("+") and line[:3] != "+++")
+    return next((note["why"] for note in notes if note["function"] == function and note["mutation"] == written), None)
 
 
 def report() -> bool:
     by_module = results()
-    notes: dict[str, str] = json.loads(NOTES.read_text()) if NOTES.exists() else {}
-    remaining = [(name, shown, notes.get(name) or equivalence(shown)) for name, shown in survivors()]
-    equivalent = Counter(f"dialhub/{name.split('.x', 1)[0].removeprefix('dialhub.').replace('.', '/')}.py"
-                         for name, _, why in remaining if why)
-    lines = ["# Mutation testing", "",
-             "Written by `make mutation` (`scripts/mutation.py`): mutmut changes the modules that decide",
-             "correctness one small edit at a time (an operator, a constant, a condition, a return value) and runs the",
-             "unit and integration tests that reach the changed function; a mutant the tests do not notice survives.",
-             f"Goal: at least {GOAL:.0%} of the mutants that behave differently killed, per module, and every survivor",
-             "killed by a new test or explained below as equivalent (a change no behaviour can tell apart).", "",
-             "The score is killed / (checked - equivalent), the usual mutation score. A timeout counts as killed (the",
-             "mutant made a test hang, which a run notices). Two kinds of equivalent are recognised from the diff by",
-             "`equivalence()` in the script; the rest are explained one by one in scripts/mutation_notes.json.", "",
-             "| module | mutants | not checked | killed | survived | of them equivalent | score |",
-             "|---|---|---|---|---|---|---|"]
+    notes = json.loads(NOTES.read_text()) if NOTES.exists() else []
+    remaining = [(name, shown, _note(notes, name, shown) or equivalence(shown)) for name, shown in survivors()]
+    equivalent = Counter(
+        f"dialhub/{name.split('.x', 1)[0].removeprefix('dialhub.').replace('.', '/')}.py"
+        for name, _, why in remaining
+        if why
+    )
+    lines = [
+        "# Mutation testing",
+        "",
+        "Written by `make mutation` (`scripts/mutation.py`): mutmut changes the modules that decide",
+        "correctness one small edit at a time (an operator, a constant, a condition, a return value) and runs the",
+        "unit and integration tests that reach the changed function; a mutant the tests do not notice survives.",
+        f"Goal: at least {GOAL:.0%} of the mutants that behave differently killed, per module, and every survivor",
+        "killed by a new test or explained below as equivalent (a change no behaviour can tell apart).",
+        "",
+        "The score is killed / (checked - equivalent), the usual mutation score. A timeout counts as killed (the",
+        "mutant made a test hang, which a run notices). Two kinds of equivalent are recognised from the diff by",
+        "`equivalence()` in the script; the rest are explained one by one in scripts/mutation_notes.json (found by",
+        "their function and the line the mutant writes).",
+        "",
+        *_last_run(),
+        "| module | mutants | not checked | killed | survived | of them equivalent | score |",
+        "|---|---|---|---|---|---|---|",
+    ]
     met = True
     every: Counter[str] = Counter()
     for module, statuses in [*by_module.items(), ("all", every)]:
@@ -267,16 +417,21 @@ def report() -> bool:
         survived = statuses["survived"] + statuses["no tests"]
         score = killed / (checked - same) if checked > same else 0.0
         met &= score >= GOAL and not statuses["not checked"]
-        lines.append(f"| {module} | {checked + statuses['not checked']} | {statuses['not checked']} | {killed} | "
-                     f"{survived} | {same} | {score:.1%} |")
+        lines.append(
+            f"| {module} | {checked + statuses['not checked']} | {statuses['not checked']} | {killed} | "
+            f"{survived} | {same} | {score:.1%} |"
+        )
     lines.append("")
     unexplained = [name for name, _, why in remaining if not why]
-    lines += [f"Survivors: {len(remaining)}, {len(remaining) - len(unexplained)} of them explained as equivalent; "
-              "the unexplained ones come first.", ""]
+    lines += [
+        f"Survivors: {len(remaining)}, {len(remaining) - len(unexplained)} of them explained as equivalent; "
+        "the unexplained ones come first.",
+        "",
+    ]
     for name, shown, why in sorted(remaining, key=lambda survivor: survivor[2] is not None):
         lines += [f"### `{name}`", "", why or "**Not explained yet.**", "", "```diff", shown.strip(), "```", ""]
     REPORT.write_text("\n".join(lines))
-    print("\n".join(lines[:len(by_module) + 16]))
+    print("\n".join(lines[: len(by_module) + 16]))
     return met and not unexplained
 
 
@@ -285,8 +440,12 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="modules to mutate (default: every module of the scope)")
     parser.add_argument("--report-only", action="store_true", help="rewrite MUTATION.md from the last run")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results")
-    parser.add_argument("--survivors", nargs="*", metavar="MODULE",
-                        help="test again the survivors (of these modules, e.g. vendors/blu.py; default all)")
+    parser.add_argument(
+        "--survivors",
+        nargs="*",
+        metavar="MODULE",
+        help="test again the survivors (of these modules, e.g. vendors/blu.py; default all)",
+    )
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     arguments = parser.parse_args()
     if not arguments.report_only:
@@ -299,12 +458,29 @@ def main() -> int:
             os.chdir(STAGE)
             from mutmut.stats import status_by_exit_code
 
-            again = [name for path, codes in _records().items() if not from_modules or path in from_modules
-                     for name, code in codes.items() if status_by_exit_code[code] in ("survived", "no tests")]
+            again = [
+                name
+                for path, codes in _records().items()
+                if not from_modules or path in from_modules
+                for name, code in codes.items()
+                if status_by_exit_code[code] in ("survived", "no tests")
+            ]
             os.chdir(ROOT)
+        started = time.monotonic()
         code = run(arguments.max_children, again)
         if code not in (0, 1):
             return code
+        LAST_RUN.write_text(
+            json.dumps(
+                {
+                    "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                    "minutes": (time.monotonic() - started) / 60,
+                    "kind": "fresh" if arguments.fresh else "survivors" if again is not None else "incremental",
+                    "children": arguments.max_children,
+                    "cores": os.cpu_count(),
+                }
+            )
+        )
     os.chdir(STAGE)  # mutmut reads its configuration and records from the folder it ran in
     return 0 if report() else 1
 

@@ -47,10 +47,14 @@ BLU_APP_KEY = "test-app-key-0123456789"
 def _offline_aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("e2e"):
         return  # the running LocalStack owns the environment (endpoint, credentials) of its tests
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_REGION": "us-east-1", "POWERTOOLS_METRICS_DISABLED": "true",
-                        "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)
@@ -92,15 +96,24 @@ def store(table_name: str) -> Store:
 
 @pytest.fixture
 def blu_sim() -> Any:
-    simulator = BluSimulator(BLU_APP_ID, BLU_APP_KEY, timezone="Asia/Manila", dial_delay=(0.01, 0.05),
-                             retry_interval=0.05).start()
+    simulator = BluSimulator(
+        BLU_APP_ID, BLU_APP_KEY, timezone="Asia/Manila", dial_delay=(0.01, 0.05), retry_interval=0.05
+    ).start()
     yield simulator
     simulator.stop()
 
 
 def blu_account(base_url: str, **overrides: Any) -> BluAccount:
-    return BluAccount.model_validate({"appId": BLU_APP_ID, "appKey": BLU_APP_KEY, "baseUrl": base_url,
-                                      "webhookToken": WEBHOOK_TOKEN, "timezone": "Asia/Manila", **overrides})
+    return BluAccount.model_validate(
+        {
+            "appId": BLU_APP_ID,
+            "appKey": BLU_APP_KEY,
+            "baseUrl": base_url,
+            "webhookToken": WEBHOOK_TOKEN,
+            "timezone": "Asia/Manila",
+            **overrides,
+        }
+    )
 
 
 @pytest.fixture
@@ -116,8 +129,12 @@ def now() -> dt.datetime:
 @pytest.fixture
 def deps(table_name: str, queue_url: str, blu: BluAdapter) -> Dependencies:
     settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
-    return Dependencies(settings=settings, store=Store(table_name), queue=DispatchQueue(queue_url),
-                        adapters=StaticAdapters({"blu": blu}))
+    return Dependencies(
+        settings=settings,
+        store=Store(table_name),
+        queue=DispatchQueue(queue_url),
+        adapters=StaticAdapters({"blu": blu}),
+    )
 
 
 @pytest.fixture
@@ -127,21 +144,27 @@ def export_deps(deps: Dependencies, template: SamTemplate, monkeypatch: pytest.M
     resolver = create_buckets(template, template.resolver(), boto3.client("s3"))
     queue_url = boto3.client("sqs").create_queue(QueueName="dialhub-test-exports")["QueueUrl"]
     monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", 4 * 1024)
-    settings = deps.settings.model_copy(update={"export_bucket": resolver.refs["ExportBucket"],
-                                                "export_queue_url": queue_url, "export_part_bytes": 16 * 1024})
-    return Dependencies(settings=settings, store=deps.store, queue=deps.queue, adapters=deps.adapters,
-                        clock=deps.clock)
+    settings = deps.settings.model_copy(
+        update={
+            "export_bucket": resolver.refs["ExportBucket"],
+            "export_queue_url": queue_url,
+            "export_part_bytes": 16 * 1024,
+        }
+    )
+    return Dependencies(settings=settings, store=deps.store, queue=deps.queue, adapters=deps.adapters, clock=deps.clock)
 
 
-def drain_queue(deps: Dependencies, template: SamTemplate,
-                function_id: str = "DispatcherFunction") -> list[dict[str, Any]]:
+def drain_queue(
+    deps: Dependencies, template: SamTemplate, function_id: str = "DispatcherFunction"
+) -> list[dict[str, Any]]:
     """Take every message off a function's queue (the dispatch queue, or with "ExportsFunction" the export queue)
     as the SQS event source would hand it over; the test decides whether to deliver the records again."""
     queue = deps.export_queue if function_id == "ExportsFunction" else deps.queue
     driver = SqsDriver(queue.client, template.sqs_source(function_id), queue.queue_url, invoke=lambda *_: None)
     records: list[dict[str, Any]] = []
-    while messages := queue.client.receive_message(QueueUrl=queue.queue_url, MaxNumberOfMessages=10,
-                                                   AttributeNames=["All"]).get("Messages", []):
+    while messages := queue.client.receive_message(
+        QueueUrl=queue.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    ).get("Messages", []):
         records.extend(driver.build_event(messages)["Records"])
         for message in messages:
             queue.client.delete_message(QueueUrl=queue.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -13,14 +13,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialhub.api import app, unreadable_body
 from dialhub.observability import logger
+from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
+
+require("dispatch_queue_url", "export_bucket", "export_queue_url")  # else the cold start fails, naming the variable
 
 
 def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
     refusal = unreadable_body(event)
     if refusal is not None:
         return refusal
-    app.append_context(deps=deps)
+    app.append_context(deps=deps)  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
     return app.resolve(event, context)
 
 

@@ -12,8 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialhub.dispatch import dispatch_batch
 from dialhub.models import DispatchBatch
-from dialhub.observability import logger
+from dialhub.observability import log_keys, logger
+from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
+
+require()  # else the cold start fails, naming the variable
 
 
 def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:
@@ -26,10 +29,12 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
     for record in event.get("Records", []):
         try:
             batch = DispatchBatch.model_validate_json(record["body"])
-            dispatch_batch(batch, deps.store, deps.adapters, deps.clock())
+            with log_keys(message_id=record.get("messageId"), batch_id=batch.batch_id, campaign_id=batch.campaign_id):
+                dispatch_batch(batch, deps.store, deps.adapters, deps.clock())
         except Exception:  # noqa: BLE001 - any failure leaves this record to SQS, the others go on
-            logger.exception("dispatch record failed; SQS will deliver it again",
-                             extra={"message_id": record.get("messageId")})
+            logger.exception(
+                "dispatch record failed; SQS will deliver it again", extra={"message_id": record.get("messageId")}
+            )
             failures.append({"itemIdentifier": record.get("messageId", "")})
     return {"batchItemFailures": failures}
 

@@ -12,8 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from dialhub.exports import ExportMessage, run_export
-from dialhub.observability import logger
+from dialhub.observability import log_keys, logger
+from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
+
+require("export_bucket", "export_queue_url")  # else the cold start fails, naming the variable
 
 # An export that fails this many deliveries in a row is marked failed (template: the queue's maxReceiveCount is
 # one more, so its message is deleted here rather than dead-lettered with the export left running).
@@ -29,13 +32,24 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
             logger.error("unreadable export message dropped", extra={"message_id": record.get("messageId")})
             continue
         try:
-            run_export(message.export_id, deps.store, deps.objects, deps.export_queue, deps.settings,
-                       lambda: context.get_remaining_time_in_millis() / 1000, deps.clock)
+            with log_keys(message_id=record.get("messageId"), export_id=message.export_id):
+                run_export(
+                    message.export_id,
+                    deps.store,
+                    deps.objects,
+                    deps.export_queue,
+                    deps.settings,
+                    lambda: context.get_remaining_time_in_millis() / 1000,
+                    deps.clock,
+                )
         except Exception:  # noqa: BLE001 - a failed export is retried by SQS from its saved progress
             attempts = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-            logger.exception("export failed; SQS will deliver it again" if attempts < MAX_EXPORT_ATTEMPTS
-                             else "export failed for good", extra={"export_id": message.export_id,
-                                                                   "attempt": attempts})
+            logger.exception(
+                "export failed; SQS will deliver it again"
+                if attempts < MAX_EXPORT_ATTEMPTS
+                else "export failed for good",
+                extra={"export_id": message.export_id, "attempt": attempts},
+            )
             if attempts >= MAX_EXPORT_ATTEMPTS:
                 deps.store.fail_export(message.export_id, "internal error; it has been logged", deps.clock())
             else:

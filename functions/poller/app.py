@@ -11,9 +11,12 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from dialhub.observability import logger
+from dialhub.observability import log_keys, logger
 from dialhub.polling import poll_open_tasks
+from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
+
+require()  # else the cold start fails, naming the variable
 
 
 class PollInput(BaseModel):
@@ -23,8 +26,9 @@ class PollInput(BaseModel):
 
 
 def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, int]:
-    PollInput.model_validate(event)
-    return poll_open_tasks(deps.store, deps.adapters, deps.clock(), deps.settings.poll_horizon_days).__dict__
+    run = PollInput.model_validate(event)
+    with log_keys(schedule=run.kind):
+        return poll_open_tasks(deps.store, deps.adapters, deps.clock(), deps.settings.poll_horizon_days).__dict__
 
 
 @logger.inject_lambda_context

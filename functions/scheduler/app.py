@@ -17,9 +17,12 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from dialhub.observability import logger
+from dialhub.observability import log_keys, logger
 from dialhub.planning import plan_due_campaigns
+from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
+
+require("dispatch_queue_url")  # else the cold start fails, naming the variable
 
 
 class PlanInput(BaseModel):
@@ -35,8 +38,10 @@ SAFETY_SECONDS = 30.0
 def handle(event: dict[str, Any], deps: Dependencies, remaining_seconds: float = math.inf) -> dict[str, int]:
     run = PlanInput.model_validate(event)
     deadline = time.monotonic() + remaining_seconds - SAFETY_SECONDS
-    return plan_due_campaigns(deps.store, deps.queue, deps.adapters, deps.clock(),
-                              running_only=run.kind == "replan", deadline=deadline).__dict__
+    with log_keys(schedule=run.kind):
+        return plan_due_campaigns(
+            deps.store, deps.queue, deps.adapters, deps.clock(), running_only=run.kind == "replan", deadline=deadline
+        ).__dict__
 
 
 @logger.inject_lambda_context

@@ -14,9 +14,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialhub.observability import logger
+from dialhub.settings import require
 from dialhub.vendors.base import InboundCallback
 from dialhub.webhooks import handle_callback
 from dialhub.wiring import Dependencies, default_dependencies
+
+require()  # else the cold start fails, naming the variable
 
 # Each vendor callback carries one call's result (a few KB with its transcript); a body beyond this could not be
 # stored as one DynamoDB item (400 KB) anyway, and reading it would only cost time.
@@ -48,8 +51,9 @@ def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
         logger.warning("callback too large", extra={"vendor": vendor, "bytes": len(callback.body)})
         return _response(413, {"message": f"body larger than {MAX_CALLBACK_BYTES} bytes"})
     try:
-        reply = handle_callback(vendor, callback, deps.adapters, deps.store, deps.clock(),
-                                deps.settings.predial_fail_open)
+        reply = handle_callback(
+            vendor, callback, deps.adapters, deps.store, deps.clock(), deps.settings.predial_fail_open
+        )
     except Exception:  # noqa: BLE001 - whatever failed, the vendor must retry
         # Not stored: a 5xx makes the vendor deliver it again later.
         logger.exception("callback could not be stored", extra={"vendor": vendor})

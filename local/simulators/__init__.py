@@ -36,6 +36,9 @@ class VendorSimulator(Protocol):
     api: FaultyApi | None  # the API as served, with the faults it injected
     courier: CallbackCourier  # how callbacks were delivered, dropped, duplicated or held back
 
+    @property
+    def base_url(self) -> str: ...
+
     def start(self) -> Self: ...
 
     def stop(self) -> None: ...

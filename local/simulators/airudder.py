@@ -18,6 +18,7 @@ Stdlib only, except `cryptography` for encrypted callbacks.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import itertools
@@ -38,7 +39,6 @@ from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
 from local.simulators.plumbing import (
-    CallbackCourier,
     Reported,
     ServedSimulator,
     encode_json,
@@ -84,7 +84,6 @@ EXTRA_LIMIT = 255  # ASSUMPTION (as dialhub's)
 SCHEDULE_HORIZON = timedelta(days=5)
 MIN_SCHEDULE_SPAN = timedelta(minutes=30)
 START_SLACK = timedelta(minutes=2)  # a start "now" that arrives a little late is still accepted
-CALLBACK_TIMEOUT_SECONDS = 5.0
 CALLBACK_TRIES = 5  # PDS-HOOK: "max 5 tries"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 RECORDING_PREFIX = "https://recording.airudder.com/sim/"
@@ -267,9 +266,7 @@ class AirudderSimulator(ServedSimulator):
         self._faults: deque[tuple[int, bool]] = deque()  # (HTTP status, process the request first)
         self._call_ids = itertools.count(int(f"{seed % 1000:03d}100000000"))
         self.task_size = 5000  # the taskSize of the account secret account() returns
-        self._courier = CallbackCourier(self.vendor, self._schedule_job, self._lock, seed=seed,
-                                        attempts=lambda: CALLBACK_TRIES, retry_interval=lambda: self.retry_interval,
-                                        drop_rate=lambda: self.drop_rate, timeout=CALLBACK_TIMEOUT_SECONDS)
+        self._courier = self._callback_courier(self._lock, seed, attempts=lambda: CALLBACK_TRIES)
         # Counters for tests.
         self.dial_requests: Counter[str] = Counter()  # accepted numbers per Comments, across all tasks
         self.auth_requests = 0
@@ -284,10 +281,15 @@ class AirudderSimulator(ServedSimulator):
     def account(self, webhook_token: str) -> dict[str, Any]:
         """The dialhub account secret for this simulator."""
         account: dict[str, Any] = {
-            "appKey": self.app_key, "appSecret": self.app_secret, "baseUrl": self.base_url,
-            "webhookToken": webhook_token, "timezone": self.timezone.key, "taskSize": self.task_size,
+            "appKey": self.app_key,
+            "appSecret": self.app_secret,
+            "baseUrl": self.base_url,
+            "webhookToken": webhook_token,
+            "timezone": self.timezone.key,
+            "taskSize": self.task_size,
             "ipAllowlist": [],
-            "verifySignature": self.sign_callbacks, "encryptCallbacks": self.encrypt_callbacks,
+            "verifySignature": self.sign_callbacks,
+            "encryptCallbacks": self.encrypt_callbacks,
         }
         if self.encrypt_callbacks:
             account |= {"aesKey": self.aes_key, "aesIv": self.aes_iv}
@@ -301,14 +303,24 @@ class AirudderSimulator(ServedSimulator):
         return self.account(token)
 
     def demo_options(self) -> dict[str, Any]:
-        return {"robotId": "e9f60ec4e5f1721c7992dc882767eb19", "sipLine": "PH_SIM_LINE", "repeatNumber": 2,
-                "repeatInterval": 1, "extraFields": {"ExtraA": "amountDue", "ExtraB": "dueDate"}}
+        return {
+            "robotId": "e9f60ec4e5f1721c7992dc882767eb19",
+            "sipLine": "PH_SIM_LINE",
+            "repeatNumber": 2,
+            "repeatInterval": 1,
+            "extraFields": {"ExtraA": "amountDue", "ExtraB": "dueDate"},
+        }
 
     def pending(self) -> int:
         """Numbers not yet final (in tasks that are not paused) plus webhooks not yet delivered or given up."""
         with self._lock:
-            open_numbers = sum(1 for task in self._tasks.values() if task.status != _TASK_PAUSED
-                               for number in task.numbers if number.state != _DONE)
+            open_numbers = sum(
+                1
+                for task in self._tasks.values()
+                if task.status != _TASK_PAUSED
+                for number in task.numbers
+                if number.state != _DONE
+            )
             return open_numbers + self._courier.outstanding
 
     def wait_idle(self, timeout: float) -> bool:
@@ -317,8 +329,12 @@ class AirudderSimulator(ServedSimulator):
     def reported_call_ids(self) -> set[str]:
         """One per number: its webhook and its detail row carry the CallID of its last attempt."""
         with self._lock:
-            return {number.call_id for task in self._tasks.values() for number in task.numbers
-                    if number.state == _DONE and number.call_id}
+            return {
+                number.call_id
+                for task in self._tasks.values()
+                for number in task.numbers
+                if number.state == _DONE and number.call_id
+            }
 
     # --- test hooks ------------------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 503) -> None:
@@ -450,7 +466,7 @@ class AirudderSimulator(ServedSimulator):
             raise _ApiError(CODE_CREATE_FAILED, f"{field_name} must be YYYY-MM-DD hh:mm:ss") from exc
         return local.replace(tzinfo=self.timezone).astimezone(UTC)
 
-    def _schedule(self, body: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
+    def _scheduled_window(self, body: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
         if body.get("StartImmediately") is True:
             return now, now + timedelta(hours=12)  # ASSUMPTION: what AIRudder computes is not documented
         start = self._parse_time(body.get("ScheduleStartTime"), "ScheduleStartTime")
@@ -482,8 +498,13 @@ class AirudderSimulator(ServedSimulator):
             return f"Mobile Error: {mobile}"
         if not isinstance(raw.get("Platform"), str) or not PLATFORM_PATTERN.match(raw["Platform"]):
             return "Platform Error: at most 20 letters"
-        for name, limit in (("Customer", TEXT_LIMIT), ("Comments", TEXT_LIMIT), ("ExtraA", EXTRA_LIMIT),
-                            ("ExtraB", EXTRA_LIMIT), ("ExtraC", EXTRA_LIMIT)):
+        for name, limit in (
+            ("Customer", TEXT_LIMIT),
+            ("Comments", TEXT_LIMIT),
+            ("ExtraA", EXTRA_LIMIT),
+            ("ExtraB", EXTRA_LIMIT),
+            ("ExtraC", EXTRA_LIMIT),
+        ):
             value = raw.get(name, "")
             if not isinstance(value, str) or len(value) > limit:
                 return f"{name} Error: at most {limit} characters"
@@ -510,7 +531,7 @@ class AirudderSimulator(ServedSimulator):
         if body.get("RobotMethod", "single") not in ("single", "group"):
             raise _ApiError(CODE_CREATE_FAILED, "RobotMethod must be single or group")
         now = self._now()
-        start, end = self._schedule(body, now)
+        start, end = self._scheduled_window(body, now)
         details = body.get("Details")
         if not isinstance(details, list) or not details:
             raise _ApiError(CODE_LIST_EMPTY, "contact list is empty")
@@ -527,18 +548,38 @@ class AirudderSimulator(ServedSimulator):
         if perform == 2:
             return {"detail_error_list": errors}
         if errors and (perform == 3 or not good):
-            raise _ApiError(CODE_CREATE_FAILED if good else CODE_LIST_EMPTY, "no task created: invalid numbers",
-                            data={"detail_error_list": errors})
+            raise _ApiError(
+                CODE_CREATE_FAILED if good else CODE_LIST_EMPTY,
+                "no task created: invalid numbers",
+                data={"detail_error_list": errors},
+            )
         with self._lock:
             if name in self._names:
                 raise _ApiError(CODE_DUPLICATE_NAME, "duplicate task name")
             task_id = f"{self._rng.getrandbits(128):032x}"
-            numbers = [_Number(mobile=raw["Mobile"], comments=raw.get("Comments", ""),
-                               customer=raw.get("Customer", ""), platform=raw["Platform"],
-                               extras={key: raw[key] for key in ("ExtraA", "ExtraB", "ExtraC") if key in raw})
-                       for raw in good]
-            task = _Task(task_id, name, body["RobotID"], body["SIPLine"], body["Type"], repeat_number,
-                         repeat_interval, start, end, numbers, created_at=now)
+            numbers = [
+                _Number(
+                    mobile=raw["Mobile"],
+                    comments=raw.get("Comments", ""),
+                    customer=raw.get("Customer", ""),
+                    platform=raw["Platform"],
+                    extras={key: raw[key] for key in ("ExtraA", "ExtraB", "ExtraC") if key in raw},
+                )
+                for raw in good
+            ]
+            task = _Task(
+                task_id,
+                name,
+                body["RobotID"],
+                body["SIPLine"],
+                body["Type"],
+                repeat_number,
+                repeat_interval,
+                start,
+                end,
+                numbers,
+                created_at=now,
+            )
             self._tasks[task_id] = task
             self._names[name] = task_id
             for number in numbers:
@@ -546,7 +587,7 @@ class AirudderSimulator(ServedSimulator):
             first_delay = max(0.0, (start - now).total_seconds()) if self.honour_schedule else 0.0
             delays = [first_delay + self._rng.uniform(*self.dial_delay) for _ in numbers]
         for number, delay in zip(numbers, delays, strict=True):
-            self._schedule_job(delay, lambda task=task, number=number: self._dial(task, number))
+            self._schedule(delay, functools.partial(self._dial, task, number))
         data: dict[str, Any] = {"TaskID": task_id}
         if errors:
             data["detail_error_list"] = errors
@@ -558,8 +599,16 @@ class AirudderSimulator(ServedSimulator):
         wanted = query.get("TaskName")
         with self._lock:
             tasks = [task for task in self._tasks.values() if wanted in (None, task.name)]
-            rows = [{"TaskID": task.task_id, "TaskName": task.name, "Status": task.status,
-                     "Total": len(task.numbers), "CreateTime": self._local(task.created_at)} for task in tasks]
+            rows = [
+                {
+                    "TaskID": task.task_id,
+                    "TaskName": task.name,
+                    "Status": task.status,
+                    "Total": len(task.numbers),
+                    "CreateTime": self._local(task.created_at),
+                }
+                for task in tasks
+            ]
         return {"total": len(rows), "list": rows}
 
     def _detail(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -567,8 +616,13 @@ class AirudderSimulator(ServedSimulator):
         with self._lock:
             task = self._task(query.get("TaskID"))
             rows = [self._row(task, number) for number in task.numbers]
-            return {"TaskID": task.task_id, "TaskName": task.name, "Status": task.status, "total": len(rows),
-                    "list": rows}
+            return {
+                "TaskID": task.task_id,
+                "TaskName": task.name,
+                "Status": task.status,
+                "total": len(rows),
+                "list": rows,
+            }
 
     def _task(self, task_id: Any) -> _Task:
         if not task_id:
@@ -588,10 +642,23 @@ class AirudderSimulator(ServedSimulator):
             status = "WaitingRedial"
         else:
             status = "Waiting"
-        row = {"TaskID": task.task_id, "CallID": number.call_id, "Mobile": number.mobile,
-               "Customer": number.customer, "Comments": number.comments, "CallStatus": status,
-               "Intention": "", "CallTimes": number.attempts, "StartTime": "", "AnswerTime": "", "EndTime": "",
-               "Duration": 0, "RecordingURL": "", "HangupReason": "", **number.extras}
+        row = {
+            "TaskID": task.task_id,
+            "CallID": number.call_id,
+            "Mobile": number.mobile,
+            "Customer": number.customer,
+            "Comments": number.comments,
+            "CallStatus": status,
+            "Intention": "",
+            "CallTimes": number.attempts,
+            "StartTime": "",
+            "AnswerTime": "",
+            "EndTime": "",
+            "Duration": 0,
+            "RecordingURL": "",
+            "HangupReason": "",
+            **number.extras,
+        }
         if number.state == _DONE:
             row.update(number.last)
         return row
@@ -625,8 +692,9 @@ class AirudderSimulator(ServedSimulator):
                 for number in task.numbers:
                     if number.state in (_WAITING, _HELD, _REDIAL):
                         # Never dialled: cancelled quietly; between redials: its last attempt is its result.
-                        self._finish(task, number, number.last.get("CallStatus") or "Cancelled",
-                                     notify=bool(number.attempts))
+                        self._finish(
+                            task, number, number.last.get("CallStatus") or "Cancelled", notify=bool(number.attempts)
+                        )
                 self._task_settled(task)
             elif operation == "pause":
                 task.status = _TASK_PAUSED
@@ -639,15 +707,10 @@ class AirudderSimulator(ServedSimulator):
             else:
                 raise _ApiError(CODE_CREATE_FAILED, "Operation must be cancel, pause or resume")
         for number, delay in resumed:
-            self._schedule_job(delay, lambda number=number: self._dial(task, number))
+            self._schedule(delay, functools.partial(self._dial, task, number))
         return {}
 
     # --- dialling --------------------------------------------------------------------------------------
-    def _schedule_job(self, delay_seconds: float, job: Callable[[], None]) -> None:
-        server = self._server
-        if server is not None:
-            server.schedule(delay_seconds, job)
-
     def _dial(self, task: _Task, number: _Number) -> None:
         with self._lock:
             if number.state not in (_WAITING, _REDIAL):
@@ -670,11 +733,18 @@ class AirudderSimulator(ServedSimulator):
         talk = rng.randint(20, 180) if result.answered else 0
         answered = ended - timedelta(seconds=talk)
         started = answered - timedelta(seconds=rng.randint(3, 30))
-        last = {"CallID": number.call_id, "CallStatus": result.status, "Intention": result.intention,
-                "CallTimes": attempt, "StartTime": self._local(started), "EndTime": self._local(ended),
-                "AnswerTime": self._local(answered) if result.answered else "", "Duration": talk,
-                "HangupReason": result.hangup_reason,
-                "RecordingURL": f"{RECORDING_PREFIX}{number.call_id}.wav" if result.answered else ""}
+        last = {
+            "CallID": number.call_id,
+            "CallStatus": result.status,
+            "Intention": result.intention,
+            "CallTimes": attempt,
+            "StartTime": self._local(started),
+            "EndTime": self._local(ended),
+            "AnswerTime": self._local(answered) if result.answered else "",
+            "Duration": talk,
+            "HangupReason": result.hangup_reason,
+            "RecordingURL": f"{RECORDING_PREFIX}{number.call_id}.wav" if result.answered else "",
+        }
         with self._lock:
             number.last = last
             if result.redial and attempt <= task.repeat_number and task.status != _TASK_CANCELLED:
@@ -684,7 +754,7 @@ class AirudderSimulator(ServedSimulator):
                 self._finish(task, number, result.status, notify=True)
                 self._task_settled(task)
                 return
-        self._schedule_job(delay, lambda: self._dial(task, number))
+        self._schedule(delay, lambda: self._dial(task, number))
 
     def _finish(self, task: _Task, number: _Number, status: str, notify: bool) -> None:
         """A number is final: its webhook is queued under the same lock, so pending() never dips between."""
@@ -701,9 +771,17 @@ class AirudderSimulator(ServedSimulator):
         """The Webhook of Task, once every number of the task is final."""
         if task.done and task.status in (_TASK_FINISHED, _TASK_CANCELLED):
             connected = sum(1 for number in task.numbers if number.final_status == "Answered")
-            self._queue_callback("task", {"TaskID": task.task_id, "TaskName": task.name, "Status": task.status,
-                                          "Total": len(task.numbers), "Connected": connected,
-                                          "FinishTime": self._local(self._now())})
+            self._queue_callback(
+                "task",
+                {
+                    "TaskID": task.task_id,
+                    "TaskName": task.name,
+                    "Status": task.status,
+                    "Total": len(task.numbers),
+                    "Connected": connected,
+                    "FinishTime": self._local(self._now()),
+                },
+            )
 
     # --- webhooks --------------------------------------------------------------------------------------
     def _queue_callback(self, kind: str, payload: dict[str, Any]) -> None:
@@ -715,8 +793,11 @@ class AirudderSimulator(ServedSimulator):
             key, reports = f"call:{payload['TaskID']}:{payload['Comments']}", Reported(str(call_id), closes=True)
         else:
             key, reports = f"task:{payload['TaskID']}:{payload['Status']}", None
-        late = {**payload, "CallStatus": "Ringing", "Duration": (payload.get("Duration") or 0) + 7} \
-            if kind == "call" else payload  # a resend from before the number was done
+        late = (
+            {**payload, "CallStatus": "Ringing", "Duration": (payload.get("Duration") or 0) + 7}
+            if kind == "call"
+            else payload
+        )  # a resend from before the number was done
         self._courier.send(url, lambda: self._encode(payload), key, reports, variant=lambda: self._encode(late))
 
     def _encode(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -732,8 +813,15 @@ class AirudderSimulator(ServedSimulator):
 
 def create(knobs: SimulatorKnobs) -> AirudderSimulator:
     """The local stack's AIRudder: signed and encrypted webhooks, so the demo runs the strictest path."""
-    simulator = AirudderSimulator("ar-sim-appkey", secrets.token_hex(16), dial_delay=knobs.dial_delay,
-                                  retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed,
-                                  sign_callbacks=True, encrypt_callbacks=True)
+    simulator = AirudderSimulator(
+        "ar-sim-appkey",
+        secrets.token_hex(16),
+        dial_delay=knobs.dial_delay,
+        retry_interval=knobs.retry_interval,
+        drop_rate=knobs.drop_rate,
+        seed=knobs.seed,
+        sign_callbacks=True,
+        encrypt_callbacks=True,
+    )
     simulator.task_size = knobs.batch_size or simulator.task_size
     return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

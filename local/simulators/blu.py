@@ -11,6 +11,7 @@ Stdlib only, so it runs anywhere the tests run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -28,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from local.simulators import SimulatorKnobs
 from local.simulators.plumbing import (
-    CallbackCourier,
     Reported,
     ServedSimulator,
     direct_opener,
@@ -62,7 +62,6 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100  # ASSUMPTION: Blu does not publish a maximum.
 SIGN_MAX_SKEW_SECONDS = 300  # ASSUMPTION: no replay window is documented; +-5 min.
 RESULT_RETENTION = timedelta(days=45)
-CALLBACK_TIMEOUT_SECONDS = 5.0
 PREDIAL_TIMEOUT_SECONDS = 3.0  # ASSUMPTION: pre-dial sits on the dialling path, so Blu won't wait long.
 
 # --- result vocabulary ---------------------------------------------------------------------------------
@@ -253,10 +252,7 @@ class BluSimulator(ServedSimulator):
         self._faults_remaining = 0
         self._fault_status = 503
         self._http_opener = direct_opener()
-        self._courier = CallbackCourier(self.vendor, self._schedule, self._lock, seed=seed,
-                                        attempts=lambda: self.max_retries + 1,
-                                        retry_interval=lambda: self.retry_interval, drop_rate=lambda: self.drop_rate,
-                                        timeout=CALLBACK_TIMEOUT_SECONDS)
+        self._courier = self._callback_courier(self._lock, seed, attempts=lambda: self.max_retries + 1)
 
         # Observability for tests.
         self.dial_requests: Counter[int] = Counter()  # by record id, which names (campaign, contact, attempt)
@@ -271,8 +267,14 @@ class BluSimulator(ServedSimulator):
         token = secrets.token_urlsafe(24)
         self.callback_url = f"{gateway_url}/webhooks/blu?token={token}"
         self.predial_url = f"{gateway_url}/webhooks/blu/predial?token={token}"
-        return {"appId": self.app_id, "appKey": self.app_key, "baseUrl": self.base_url, "webhookToken": token,
-                "timezone": self.timezone.key, "ipAllowlist": []}
+        return {
+            "appId": self.app_id,
+            "appKey": self.app_key,
+            "baseUrl": self.base_url,
+            "webhookToken": token,
+            "timezone": self.timezone.key,
+            "ipAllowlist": [],
+        }
 
     def demo_options(self) -> dict[str, Any]:
         return {"botId": 123, "strategyId": 2}
@@ -407,7 +409,7 @@ class BluSimulator(ServedSimulator):
                 self.dial_requests[record_id] += 1
             delays = [self._rng.uniform(*self.dial_delay) for _ in accepted]
         for record, delay in zip(accepted, delays, strict=True):
-            self._schedule(delay, lambda task=task, record=record: self._dial(task, record))
+            self._schedule(delay, functools.partial(self._dial, task, record))
         return {"code": CODE_SUCCESS, "message": "success", "jobId": job_id, "count": len(accepted)}
 
     @staticmethod
@@ -537,9 +539,7 @@ class BluSimulator(ServedSimulator):
     def _cancelled_result(self, task: _Task, record: _Record, desc: str) -> dict[str, Any]:
         now_text = self._local_now().strftime(TIME_FORMAT)
         result = self._base_result(task, record)
-        result.update(
-            status=STATUS_CANCELLED, code=CODE_TASK_CANCEL, desc=desc, startTime=now_text, endTime=now_text
-        )
+        result.update(status=STATUS_CANCELLED, code=CODE_TASK_CANCEL, desc=desc, startTime=now_text, endTime=now_text)
         return result
 
     def _call_result(self, task: _Task, record: _Record) -> dict[str, Any]:
@@ -594,16 +594,26 @@ class BluSimulator(ServedSimulator):
                 return
             body = encode_json(result)
             late = encode_json(result | {"duration": (result.get("duration") or 0) + 7, "desc": "late copy"})
-            self._courier.send(self.callback_url, lambda: (body, {"Content-Type": JSON_CONTENT_TYPE}),
-                               f"result:{result['callId']}", Reported(str(result["callId"]), closes=True),
-                               variant=lambda: (late, {"Content-Type": JSON_CONTENT_TYPE}))
+            self._courier.send(
+                self.callback_url,
+                lambda: (body, {"Content-Type": JSON_CONTENT_TYPE}),
+                f"result:{result['callId']}",
+                Reported(str(result["callId"]), closes=True),
+                variant=lambda: (late, {"Content-Type": JSON_CONTENT_TYPE}),
+            )
 
     def _post_json(self, url: str, payload: dict[str, Any], timeout: float) -> tuple[int | None, bytes]:
         """POST like Blu does; (HTTP status, body), status None when the connection itself failed."""
-        return post_callback(self._http_opener, url, encode_json(payload), {"Content-Type": JSON_CONTENT_TYPE},
-                             timeout)
+        return post_callback(self._http_opener, url, encode_json(payload), {"Content-Type": JSON_CONTENT_TYPE}, timeout)
+
 
 def create(knobs: SimulatorKnobs) -> BluSimulator:
-    simulator = BluSimulator("10001", secrets.token_hex(16), dial_delay=knobs.dial_delay,
-                             retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed)
+    simulator = BluSimulator(
+        "10001",
+        secrets.token_hex(16),
+        dial_delay=knobs.dial_delay,
+        retry_interval=knobs.retry_interval,
+        drop_rate=knobs.drop_rate,
+        seed=knobs.seed,
+    )
     return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

@@ -13,6 +13,7 @@ Stdlib only, so it runs anywhere the tests run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -31,7 +32,6 @@ from typing import Any
 
 from local.simulators import SimulatorKnobs
 from local.simulators.plumbing import (
-    CallbackCourier,
     Reply,
     Reported,
     ServedSimulator,
@@ -68,7 +68,6 @@ MAX_CALL_LIST = 500  # SIMULATOR CHOICE (nxtele.md's ASSUMPTION): contacts per a
 MAX_ORDER_IDS = 500  # listOrderDetail.orderList (documented) and stopOrder.orderIDs
 MAX_PAGE_SIZE = 100  # SIMULATOR CHOICE: listTask / listOrder `size`
 SIGN_MAX_SKEW_SECONDS = 300
-CALLBACK_TIMEOUT_SECONDS = 5.0
 
 # --- the published sample credentials (nxtele.md §1), and the demo script ------------------------------
 SAMPLE_UUID = "Vh71ym3yQwWSYZFpqkFwTskGXUbSxDtR"
@@ -130,8 +129,9 @@ _MIX_WEIGHTS = [result.weight for result in CALL_MIX]
 
 def sign_for(secret_key: str, body: bytes, create_ts: str, request_id: str, uuid: str, algorithm: str = "MD5") -> str:
     """NXTele's signature: upper-case hex MD5/SHA256 of secretKey&body=…&createTs=…&requestID=…&uuid=…."""
-    raw = b"".join([secret_key.encode(), b"&body=", body, f"&createTs={create_ts}&requestID={request_id}"
-                    f"&uuid={uuid}".encode()])
+    raw = b"".join(
+        [secret_key.encode(), b"&body=", body, f"&createTs={create_ts}&requestID={request_id}&uuid={uuid}".encode()]
+    )
     digest = hashlib.sha256 if algorithm.upper() == "SHA256" else hashlib.md5
     return digest(raw).hexdigest().upper()
 
@@ -228,10 +228,7 @@ class NxteleSimulator(ServedSimulator):
         self._fault_status = 503
         self._refusals_remaining = 0
         self._refusal_code = 7
-        self._courier = CallbackCourier(self.vendor, self._schedule, self._lock, seed=seed,
-                                        attempts=lambda: self.max_retries + 1,
-                                        retry_interval=lambda: self.retry_interval, drop_rate=lambda: self.drop_rate,
-                                        timeout=CALLBACK_TIMEOUT_SECONDS)
+        self._courier = self._callback_courier(self._lock, seed, attempts=lambda: self.max_retries + 1)
         # Accepted orders per orderID: a value above 1 would mean an order was dialled twice.
         self.dial_requests: Counter[str] = Counter()
         self.calls_made: list[dict[str, Any]] = []
@@ -247,9 +244,16 @@ class NxteleSimulator(ServedSimulator):
             self.uuid = secrets.token_hex(16)
             self.secret_key = secrets.token_urlsafe(24)
             self.algorithm = "SHA256"
-        return {"uuid": self.uuid, "secretKey": self.secret_key, "algorithm": self.algorithm,
-                "baseUrl": self.base_url, "callbackBaseUrl": f"{gateway_url}/webhooks/nxtele",
-                "timezone": "Asia/Jakarta", "chunkSize": self.chunk_size, "ipAllowlist": []}
+        return {
+            "uuid": self.uuid,
+            "secretKey": self.secret_key,
+            "algorithm": self.algorithm,
+            "baseUrl": self.base_url,
+            "callbackBaseUrl": f"{gateway_url}/webhooks/nxtele",
+            "timezone": "Asia/Jakarta",
+            "chunkSize": self.chunk_size,
+            "ipAllowlist": [],
+        }
 
     def demo_options(self) -> dict[str, Any]:
         return {"sceneID": DEMO_SCENE_ID, "scriptVariables": list(DEMO_SCENE_VARIABLES)}
@@ -287,11 +291,20 @@ class NxteleSimulator(ServedSimulator):
             task = self._tasks.get(user_task_id)
             if task is None:
                 return None
-            return {"userTaskID": task.user_task_id, "taskID": task.task_id, "sceneID": task.scene_id,
-                    "taskStatus": task.status, "taskCreateSetting": dict(task.setting),
-                    "taskCallbackUrl": task.task_callback_url, "orderCallbackUrl": task.order_callback_url,
-                    "orders": {oid: self._order_detail(task, order) for oid, order in task.orders.items()
-                               if order.state != _DELETED}}
+            return {
+                "userTaskID": task.user_task_id,
+                "taskID": task.task_id,
+                "sceneID": task.scene_id,
+                "taskStatus": task.status,
+                "taskCreateSetting": dict(task.setting),
+                "taskCallbackUrl": task.task_callback_url,
+                "orderCallbackUrl": task.order_callback_url,
+                "orders": {
+                    oid: self._order_detail(task, order)
+                    for oid, order in task.orders.items()
+                    if order.state != _DELETED
+                },
+            }
 
     # --- request handling ------------------------------------------------------------------------------
     def _now_ts(self) -> int:
@@ -353,8 +366,13 @@ class NxteleSimulator(ServedSimulator):
 
     def _signed_headers(self, body: bytes, request_id: str, algorithm: str) -> dict[str, str]:
         create_ts = str(self._now_ts())
-        return {"requestID": request_id, "uuid": self.uuid, "createTs": create_ts, "algorithm": algorithm,
-                "sign": sign_for(self.secret_key, body, create_ts, request_id, self.uuid, algorithm)}
+        return {
+            "requestID": request_id,
+            "uuid": self.uuid,
+            "createTs": create_ts,
+            "algorithm": algorithm,
+            "sign": sign_for(self.secret_key, body, create_ts, request_id, self.uuid, algorithm),
+        }
 
     def _check_signature(self, headers: Any, raw_body: bytes) -> None:
         request_id = headers.get("requestID") or ""
@@ -431,15 +449,22 @@ class NxteleSimulator(ServedSimulator):
         setting = self._check_setting(body.get("taskCreateSetting"))
         startup = setting.get("startupType", STARTUP_MANUAL)
         started = startup == STARTUP_IMMEDIATE or (
-            startup == STARTUP_SCHEDULED and setting.get("startupAt", 0) <= self._now_ts())
+            startup == STARTUP_SCHEDULED and setting.get("startupAt", 0) <= self._now_ts()
+        )
         with self._lock:
             if user_task_id in self._tasks:
                 # SIMULATOR CHOICE: the real code for a repeated userTaskID is not published.
                 raise _ApiError(RET_INVALID_VALUE, "userTaskID already exists")
-            task = _Task(user_task_id=user_task_id, task_id=next(self._task_numbers), scene_id=scene_id,
-                         setting=setting, task_callback_url=str(body.get("taskCallbackUrl") or ""),
-                         order_callback_url=str(body.get("orderCallbackUrl") or ""),
-                         status=TASK_RUNNING if started else TASK_PENDING, created_ts=self._now_ts())
+            task = _Task(
+                user_task_id=user_task_id,
+                task_id=next(self._task_numbers),
+                scene_id=scene_id,
+                setting=setting,
+                task_callback_url=str(body.get("taskCallbackUrl") or ""),
+                order_callback_url=str(body.get("orderCallbackUrl") or ""),
+                status=TASK_RUNNING if started else TASK_PENDING,
+                created_ts=self._now_ts(),
+            )
             self._tasks[user_task_id] = task
             self._send_task_callback(task)
         return {"taskID": task.task_id}
@@ -459,8 +484,8 @@ class NxteleSimulator(ServedSimulator):
                 return phone_text, f"{name} must be a string"
         params = raw.get("params")
         if not isinstance(params, list) or not all(
-                isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("value"), str)
-                for p in params):
+            isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("value"), str) for p in params
+        ):
             return phone_text, "params must be a list of {name, value} strings"
         given = {p["name"] for p in params if p["value"] != ""}
         missing = [name for name in scene_variables if name not in given]
@@ -496,15 +521,22 @@ class NxteleSimulator(ServedSimulator):
                 if problem is not None:
                     errors.append({"phone": phone, "errMsg": problem})
                     continue
-                order = _Order(order_id=raw["orderID"], user_task_id=task.user_task_id, phone=phone,
-                               user_name=raw["userName"], other=raw["other"], params=list(raw["params"]),
-                               call_callback_url=str(urls[1]), order_callback_url=str(urls[0]))
+                order = _Order(
+                    order_id=raw["orderID"],
+                    user_task_id=task.user_task_id,
+                    phone=phone,
+                    user_name=raw["userName"],
+                    other=raw["other"],
+                    params=list(raw["params"]),
+                    call_callback_url=str(urls[1]),
+                    order_callback_url=str(urls[0]),
+                )
                 self._orders[order.order_id] = task.orders[order.order_id] = order
                 self.dial_requests[order.order_id] += 1
                 accepted.append(order)
             delays = [self._rng.uniform(*self.dial_delay) for _ in accepted]
         for order, delay in zip(accepted, delays, strict=True):
-            self._schedule(delay, lambda order=order: self._dial(order))
+            self._schedule(delay, functools.partial(self._dial, order))
         return {"totalCount": len(call_list), "successCount": len(accepted), "errList": errors}
 
     def _list_task(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -515,12 +547,19 @@ class NxteleSimulator(ServedSimulator):
         wanted_ids = conditions.get("userTaskID") or []
         wanted_status = conditions.get("taskStatus") or []
         with self._lock:
-            rows = [{"userTaskID": task.user_task_id, "taskID": task.task_id, "sceneID": task.scene_id,
-                     "taskStatus": task.status, "createTs": task.created_ts}
-                    for task in self._tasks.values()
-                    if (not wanted_ids or task.user_task_id in wanted_ids)
-                    and (not wanted_status or task.status in wanted_status)]
-        return {"total": len(rows), "taskData": rows[(page - 1) * size: page * size]}
+            rows = [
+                {
+                    "userTaskID": task.user_task_id,
+                    "taskID": task.task_id,
+                    "sceneID": task.scene_id,
+                    "taskStatus": task.status,
+                    "createTs": task.created_ts,
+                }
+                for task in self._tasks.values()
+                if (not wanted_ids or task.user_task_id in wanted_ids)
+                and (not wanted_status or task.status in wanted_status)
+            ]
+        return {"total": len(rows), "taskData": rows[(page - 1) * size : page * size]}
 
     def _list_order(self, body: dict[str, Any]) -> dict[str, Any]:
         page, size = self._paging(body)
@@ -533,11 +572,15 @@ class NxteleSimulator(ServedSimulator):
             raise _ApiError(RET_FORMAT_ERROR, "options.finish must be 0 or 1")
         with self._lock:
             task = self._task_or_refuse(body)
-            orders = [order for order in task.orders.values() if order.state != _DELETED
-                      and (not wanted_ids or order.order_id in wanted_ids)
-                      and (finish is None or int(order.finish) == int(finish))]
+            orders = [
+                order
+                for order in task.orders.values()
+                if order.state != _DELETED
+                and (not wanted_ids or order.order_id in wanted_ids)
+                and (finish is None or int(order.finish) == int(finish))
+            ]
             rows = []
-            for order in orders[(page - 1) * size: page * size]:
+            for order in orders[(page - 1) * size : page * size]:
                 row = self._order_detail(task, order)
                 calls = row.pop("callInfoDetailList")
                 row["callInfoDetail"] = calls[-1] if calls else {}  # each order with its last call
@@ -552,8 +595,11 @@ class NxteleSimulator(ServedSimulator):
             raise _ApiError(RET_TOO_MANY_ELEMENTS, f"orderList exceeds {MAX_ORDER_IDS}")
         with self._lock:
             task = self._task_or_refuse(body)
-            details = [self._order_detail(task, task.orders[oid]) for oid in dict.fromkeys(order_ids)
-                       if isinstance(oid, str) and oid in task.orders and task.orders[oid].state != _DELETED]
+            details = [
+                self._order_detail(task, task.orders[oid])
+                for oid in dict.fromkeys(order_ids)
+                if isinstance(oid, str) and oid in task.orders and task.orders[oid].state != _DELETED
+            ]
         return {"orderDetailList": details}
 
     def _stop_order(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -604,13 +650,16 @@ class NxteleSimulator(ServedSimulator):
                         order.state = _DELETED if delete else _STOPPED
                     elif order.state == _REDIAL:  # no more rounds: its last call is now the final one
                         order.state = _FINISHED
-                        self._queue_callback(order.order_callback_url, self._order_callback(task, order),
-                                             f"order:{order.order_id}",
-                                             Reported(str(order.calls[-1]["callID"]), closes=True))
+                        self._queue_callback(
+                            order.order_callback_url,
+                            self._order_callback(task, order),
+                            f"order:{order.order_id}",
+                            Reported(str(order.calls[-1]["callID"]), closes=True),
+                        )
             self._send_task_callback(task)
             delays = [self._rng.uniform(*self.dial_delay) for _ in resumed]
         for order, delay in zip(resumed, delays, strict=True):
-            self._schedule(delay, lambda order=order: self._dial(order))
+            self._schedule(delay, functools.partial(self._dial, order))
         return {"taskID": task.task_id, "taskStatus": task.status}
 
     def _throttle_reply(self, method: str, path: str) -> Reply:
@@ -634,11 +683,19 @@ class NxteleSimulator(ServedSimulator):
             self.calls_made.append(call)
             redial = result.redial and round_no < self.max_redials
             order.state = _REDIAL if redial else _FINISHED
-            self._queue_callback(order.call_callback_url, self._call_callback(task, order, call),
-                                 f"call:{call['callID']}", Reported(str(call["callID"]), closes=False))
+            self._queue_callback(
+                order.call_callback_url,
+                self._call_callback(task, order, call),
+                f"call:{call['callID']}",
+                Reported(str(call["callID"]), closes=False),
+            )
             if not redial:
-                self._queue_callback(order.order_callback_url, self._order_callback(task, order),
-                                     f"order:{order.order_id}", Reported(str(call["callID"]), closes=True))
+                self._queue_callback(
+                    order.order_callback_url,
+                    self._order_callback(task, order),
+                    f"order:{order.order_id}",
+                    Reported(str(call["callID"]), closes=True),
+                )
             delay = self._rng.uniform(*(self.redial_delay or self.dial_delay))
         if redial:
             self._schedule(delay, lambda: self._dial(order))
@@ -652,9 +709,18 @@ class NxteleSimulator(ServedSimulator):
         started = max(self._now_ts() - ring - talk, previous_end + 1)
         answered = started + ring
         ended = answered + talk
-        intents = ([{"intentID": f"i-{result.intent_tag}", "intentTag": result.intent_tag,
-                     "intentName": result.intent_name, "intentLevel": "A" if result.intent_tag == "PTP" else "B"}]
-                   if result.intent_tag else [])
+        intents = (
+            [
+                {
+                    "intentID": f"i-{result.intent_tag}",
+                    "intentTag": result.intent_tag,
+                    "intentName": result.intent_name,
+                    "intentLevel": "A" if result.intent_tag == "PTP" else "B",
+                }
+            ]
+            if result.intent_tag
+            else []
+        )
         return {
             "callID": f"{rng.getrandbits(64):016x}",
             "callingNumber": "622150001234",
@@ -664,7 +730,8 @@ class NxteleSimulator(ServedSimulator):
             "callAnswerTs": answered if result.answered else 0,
             "callEndTs": ended,
             "callDuration": talk,
-            "callAudioUrl": f"https://nxbot.nxcloud.com/record/{rng.getrandbits(64):016x}.mp3" if result.answered
+            "callAudioUrl": f"https://nxbot.nxcloud.com/record/{rng.getrandbits(64):016x}.mp3"
+            if result.answered
             else "",
             "hangupCause": result.hangup_cause,
             "termSipCode": result.sip_code,
@@ -675,10 +742,17 @@ class NxteleSimulator(ServedSimulator):
         }
 
     def _order_detail(self, task: _Task, order: _Order) -> dict[str, Any]:
-        return {"orderID": order.order_id, "userPhone": order.phone, "userName": order.user_name,
-                "sceneID": task.scene_id, "userTaskID": task.user_task_id, "taskID": task.task_id,
-                "finish": order.finish, "other": order.other,
-                "callInfoDetailList": [dict(call) for call in order.calls]}
+        return {
+            "orderID": order.order_id,
+            "userPhone": order.phone,
+            "userName": order.user_name,
+            "sceneID": task.scene_id,
+            "userTaskID": task.user_task_id,
+            "taskID": task.task_id,
+            "finish": order.finish,
+            "other": order.other,
+            "callInfoDetailList": [dict(call) for call in order.calls],
+        }
 
     def _call_callback(self, task: _Task, order: _Order, call: dict[str, Any]) -> dict[str, Any]:
         detail = self._order_detail(task, order)
@@ -697,13 +771,24 @@ class NxteleSimulator(ServedSimulator):
         answered = sum(any(call["callAnswerTs"] for call in order.calls) for order in orders)
         calls = sum(len(order.calls) for order in orders)
         answered_calls = sum(1 for order in orders for call in order.calls if call["callAnswerTs"])
-        stat = {"answerOrderCount": answered, "finishOrderCount": finished, "totalOrderCount": len(orders),
-                "finishRate": round(finished / len(orders), 2) if orders else 0,
-                "totalAnswerCall": answered_calls, "totalCall": calls,
-                "answerRate": round(answered_calls / calls, 2) if calls else 0}
-        payload = {"callbackType": CALLBACK_TYPE_TASK, "userTaskID": task.user_task_id, "taskID": task.task_id,
-                   "sceneID": task.scene_id, "taskStatus": task.status, "createTs": task.created_ts,
-                   "taskStat": stat}
+        stat = {
+            "answerOrderCount": answered,
+            "finishOrderCount": finished,
+            "totalOrderCount": len(orders),
+            "finishRate": round(finished / len(orders), 2) if orders else 0,
+            "totalAnswerCall": answered_calls,
+            "totalCall": calls,
+            "answerRate": round(answered_calls / calls, 2) if calls else 0,
+        }
+        payload = {
+            "callbackType": CALLBACK_TYPE_TASK,
+            "userTaskID": task.user_task_id,
+            "taskID": task.task_id,
+            "sceneID": task.scene_id,
+            "taskStatus": task.status,
+            "createTs": task.created_ts,
+            "taskStat": stat,
+        }
         self._queue_callback(task.task_callback_url, payload, f"task:{task.user_task_id}:{task.status}")
 
     # --- callbacks -------------------------------------------------------------------------------------
@@ -715,8 +800,13 @@ class NxteleSimulator(ServedSimulator):
         late = encode_json(self._stale(payload))
         with self._lock:
             self.callback_log.append((key, body))
-            self._courier.send(url, lambda: (body, self._signed_callback_headers(body)), key, reports,
-                               variant=lambda: (late, self._signed_callback_headers(late)))
+            self._courier.send(
+                url,
+                lambda: (body, self._signed_callback_headers(body)),
+                key,
+                reports,
+                variant=lambda: (late, self._signed_callback_headers(late)),
+            )
 
     @staticmethod
     def _stale(payload: dict[str, Any]) -> dict[str, Any]:
@@ -731,12 +821,23 @@ class NxteleSimulator(ServedSimulator):
         """A fresh requestID and createTs on every attempt, so a retry is signed like a new request."""
         request_id = uuid_lib.uuid4().hex
         create_ts = str(self._now_ts())
-        return {"Content-Type": "application/json", "requestID": request_id, "uuid": self.uuid,
-                "createTs": create_ts,
-                "sign": sign_for(self.secret_key, body, create_ts, request_id, self.uuid, self.algorithm)}
+        return {
+            "Content-Type": "application/json",
+            "requestID": request_id,
+            "uuid": self.uuid,
+            "createTs": create_ts,
+            "sign": sign_for(self.secret_key, body, create_ts, request_id, self.uuid, self.algorithm),
+        }
+
 
 def create(knobs: SimulatorKnobs) -> NxteleSimulator:
-    simulator = NxteleSimulator(secrets.token_hex(16), secrets.token_urlsafe(24), dial_delay=knobs.dial_delay,
-                                retry_interval=knobs.retry_interval, drop_rate=knobs.drop_rate, seed=knobs.seed)
+    simulator = NxteleSimulator(
+        secrets.token_hex(16),
+        secrets.token_urlsafe(24),
+        dial_delay=knobs.dial_delay,
+        retry_interval=knobs.retry_interval,
+        drop_rate=knobs.drop_rate,
+        seed=knobs.seed,
+    )
     simulator.chunk_size = knobs.batch_size or MAX_CALL_LIST
     return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

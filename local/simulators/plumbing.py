@@ -11,6 +11,7 @@ CallbackCourier every simulator sends its callbacks through). Stdlib only, like 
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import itertools
 import json
@@ -90,8 +91,9 @@ class FaultyApi:
     Decisions come from one seeded generator, so a run with the same seed and request order repeats.
     """
 
-    def __init__(self, answer: Answer, faults: ApiFaults, seed: int | str,
-                 throttle: Callable[[str, str], Reply]) -> None:
+    def __init__(
+        self, answer: Answer, faults: ApiFaults, seed: int | str, throttle: Callable[[str, str], Reply]
+    ) -> None:
         self._answer = answer
         self.faults = faults
         self._throttle = throttle
@@ -230,8 +232,9 @@ class CallbackCourier:
     _sent: dict[str, _Callback] = field(default_factory=dict)  # every callback delivered at least once
     _opener: urllib.request.OpenerDirector = field(default_factory=direct_opener)
 
-    def send(self, url: str, encode: Encode, key: str, reports: Reported | None = None,
-             variant: Encode | None = None) -> None:
+    def send(
+        self, url: str, encode: Encode, key: str, reports: Reported | None = None, variant: Encode | None = None
+    ) -> None:
         """Queue one callback (`key` unique per callback); lost, held back, or delivered one or more times.
         `variant` makes a different late copy of it, which a replay may send instead of the original."""
         callback = _Callback(url, encode, key, reports, variant)
@@ -275,13 +278,15 @@ class CallbackCourier:
         with self.lock:
             sent = list(self._sent.values())
             chosen = rng.sample(sent, round(len(sent) * share))
-            copies = [(callback, callback.variant if callback.variant and rng.random() < 0.5 else callback.encode)
-                      for callback in chosen]
+            copies = [
+                (callback, callback.variant if callback.variant and rng.random() < 0.5 else callback.encode)
+                for callback in chosen
+            ]
             self.extra_copies += len(chosen)
             self.variant_copies += sum(1 for callback, encode in copies if encode is not callback.encode)
             self.outstanding += len(chosen)
         for callback, encode in copies:
-            self.schedule(0, lambda callback=callback, encode=encode: self._deliver(callback, 0, encode))
+            self.schedule(0, functools.partial(self._deliver, callback, 0, encode))
         return len(chosen)
 
     def _dispatch(self, callback: _Callback, rng: random.Random) -> None:
@@ -327,8 +332,10 @@ class WorkScheduler:
         self._sequence = itertools.count()  # ties on the due time run in scheduling order
         self._condition = threading.Condition()
         self._stopped = False
-        self._workers = [threading.Thread(target=self._work, name=f"{name}-worker-{index}", daemon=True)
-                         for index in range(worker_count)]
+        self._workers = [
+            threading.Thread(target=self._work, name=f"{name}-worker-{index}", daemon=True)
+            for index in range(worker_count)
+        ]
 
     def start(self) -> None:
         for worker in self._workers:
@@ -432,14 +439,16 @@ class SimulatorServer:
     def __init__(self, answer: Answer, *, name: str, host: str, port: int, workers: int, job_timeout: float) -> None:
         self._http = _HttpServer((host, port), answer, name)
         self._scheduler = WorkScheduler(workers, name=name, join_timeout=job_timeout + 1)
-        self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{name}-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{name}-http", daemon=True
+        )
         self._scheduler.start()
         self._thread.start()
 
     @property
     def base_url(self) -> str:
         host, port = self._http.server_address[:2]
+        assert isinstance(host, str)  # an IP socket's address, not a Unix socket's path
         return f"http://{host}:{port}"
 
     def schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
@@ -463,6 +472,8 @@ class ServedSimulator:
     port: int
     worker_threads = 8  # bounded: thousands of dial requests share these, never one thread each
     job_timeout = 5.0  # seconds a scheduled job (a callback delivery) may take
+    retry_interval: float  # seconds between a failed callback and its next try
+    drop_rate: float  # share of callbacks dropped (never sent), for the poller to recover
     _server: SimulatorServer | None = None
     _courier: CallbackCourier
     _seed: int
@@ -486,16 +497,37 @@ class ServedSimulator:
     def start(self) -> Self:
         """Bind and serve in daemon threads; returns self so `sim = Simulator(...).start()` reads well."""
         if self._server is None:
-            self.api = FaultyApi(self._handle_api, getattr(self, "api_faults", ApiFaults()), self._seed,
-                                 self._throttle_reply)
-            self._server = SimulatorServer(self.api, name=f"{self.vendor}-sim", host=self.host,
-                                           port=self.port, workers=self.worker_threads, job_timeout=self.job_timeout)
+            self.api = FaultyApi(
+                self._handle_api, getattr(self, "api_faults", ApiFaults()), self._seed, self._throttle_reply
+            )
+            self._server = SimulatorServer(
+                self.api,
+                name=f"{self.vendor}-sim",
+                host=self.host,
+                port=self.port,
+                workers=self.worker_threads,
+                job_timeout=self.job_timeout,
+            )
         return self
 
     def _schedule(self, delay_seconds: float, job: Callable[[], None]) -> None:
         server = self._server
         if server is not None:
             server.schedule(delay_seconds, job)
+
+    def _callback_courier(self, lock: threading.RLock, seed: int, attempts: Callable[[], int]) -> CallbackCourier:
+        """The courier of this simulator's callbacks: its retry interval and drop rate are read at each send,
+        so a test may change them on a running simulator."""
+        return CallbackCourier(
+            self.vendor,
+            self._schedule,
+            lock,
+            seed=seed,
+            attempts=attempts,
+            retry_interval=lambda: self.retry_interval,
+            drop_rate=lambda: self.drop_rate,
+            timeout=self.job_timeout,
+        )
 
     # --- callback counters, kept by the courier -------------------------------------------------------
     @property
@@ -527,8 +559,9 @@ class ServedSimulator:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack() -> LocalStack:
-    with LocalStack(vendors=("airudder",), drop_rate=0.25, dial_delay=(0.05, 0.4), retry_interval=0.2,
-                    seed=3) as running:
+    with LocalStack(
+        vendors=("airudder",), drop_rate=0.25, dial_delay=(0.05, 0.4), retry_interval=0.2, seed=3
+    ) as running:
         yield running
 
 

@@ -13,12 +13,16 @@ from local.chaos import ChaosPlan, run_chaos
 
 pytestmark = pytest.mark.e2e
 
+
 def test_a_small_chaos_round_keeps_every_invariant() -> None:
     report = run_chaos(ChaosPlan(contacts_per_vendor=80, batch_size=40, settle_timeout=40))
     broken = {invariant.name for invariant in report.invariants if not invariant.holds}
     assert not broken, report.table()
-    faults = {name.split(" (")[0]: int(injected.replace(",", "")) for name, injected, _ in report.faults
-              if injected.replace(",", "").isdigit()}
+    faults = {
+        name.split(" (")[0]: int(injected.replace(",", ""))
+        for name, injected, _ in report.faults
+        if injected.replace(",", "").isdigit()
+    }
     assert faults["vendor API faults"] > 0 and faults["dispatcher crash after the vendor accepted"] >= 1
     assert faults["callbacks dropped for good"] > 0 and faults["callbacks held back past the poll"] > 0
     assert faults["DynamoDB throttling in the webhooks function"] > 0

@@ -68,8 +68,12 @@ def test_gateway_serves_only_the_template_routes(stack: LocalStack) -> None:
 
 def test_a_download_link_is_a_plain_get_until_it_expires(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
     client = httpx.Client(base_url=stack.url, timeout=60)
-    body = {"name": "Link", "vendor": "blu", "vendorOptions": stack.simulators["blu"].demo_options(),
-            "contacts": demo_contacts(3, prefix="link")}
+    body = {
+        "name": "Link",
+        "vendor": "blu",
+        "vendorOptions": stack.simulators["blu"].demo_options(),
+        "contacts": demo_contacts(3, prefix="link"),
+    }
     campaign_id = client.post("/campaigns", json=body).json()["campaignId"]
     export_id = client.post(f"/campaigns/{campaign_id}/exports", json={"format": "jsonl"}).json()["exportId"]
     stack.run_exports()

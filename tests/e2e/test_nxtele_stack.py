@@ -22,8 +22,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(vendors=("nxtele",), drop_rate=0.25, dial_delay=(0.05, 0.4), retry_interval=0.2,
-                    seed=5) as running:
+    with LocalStack(vendors=("nxtele",), drop_rate=0.25, dial_delay=(0.05, 0.4), retry_interval=0.2, seed=5) as running:
         yield running
 
 
@@ -48,8 +47,12 @@ def test_the_gateway_refuses_a_forged_callback(stack: LocalStack) -> None:
     body = json.dumps({"userTaskID": "t", "taskStatus": 3}).encode()
     create_ts, request_id = str(int(time.time())), uuid.uuid4().hex
     simulator = stack.simulators["nxtele"]
-    headers = {"uuid": simulator.uuid, "createTs": create_ts, "requestID": request_id,
-               "sign": sign("not-the-secret", body, create_ts, request_id, simulator.uuid, "SHA256")}
+    headers = {
+        "uuid": simulator.uuid,
+        "createTs": create_ts,
+        "requestID": request_id,
+        "sign": sign("not-the-secret", body, create_ts, request_id, simulator.uuid, "SHA256"),
+    }
     assert httpx.post(f"{stack.url}/webhooks/nxtele/task", content=body, headers=headers).status_code == 401
     headers["sign"] = sign(simulator.secret_key, body, create_ts, request_id, simulator.uuid, "SHA256")
     reply = httpx.post(f"{stack.url}/webhooks/nxtele/task", content=body, headers=headers)

@@ -36,8 +36,13 @@ from tests.conftest import (
 
 APP_KEY = "ar-flow-appkey"
 APP_SECRET = "ar-flow-appsecret-0123456789"
-OPTIONS = {"robotId": "e9f60ec4e5f1721c7992dc882767eb19", "sipLine": "PH_LINE", "repeatNumber": 1,
-           "repeatInterval": 1, "extraFields": {"ExtraA": "amountDue", "ExtraB": "dueDate"}}
+OPTIONS = {
+    "robotId": "e9f60ec4e5f1721c7992dc882767eb19",
+    "sipLine": "PH_LINE",
+    "repeatNumber": 1,
+    "repeatInterval": 1,
+    "extraFields": {"ExtraA": "amountDue", "ExtraB": "dueDate"},
+}
 REFUSED_PREFIX = "+63999"  # the simulator answers these with a detail_error_list row
 
 
@@ -50,9 +55,17 @@ def _fresh_tokens() -> Any:
 
 @pytest.fixture
 def sim() -> Any:
-    simulator = AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(0.01, 0.05), minute_seconds=0.01,
-                                  retry_interval=0.05, sign_callbacks=True, encrypt_callbacks=True,
-                                  refused_prefixes=(REFUSED_PREFIX,), seed=13).start()
+    simulator = AirudderSimulator(
+        APP_KEY,
+        APP_SECRET,
+        dial_delay=(0.01, 0.05),
+        minute_seconds=0.01,
+        retry_interval=0.05,
+        sign_callbacks=True,
+        encrypt_callbacks=True,
+        refused_prefixes=(REFUSED_PREFIX,),
+        seed=13,
+    ).start()
     yield simulator
     simulator.stop()
 
@@ -65,8 +78,12 @@ def _adapter(sim: AirudderSimulator, clock: Any = None, **overrides: Any) -> Air
 @pytest.fixture
 def deps(table_name: str, queue_url: str, sim: AirudderSimulator) -> Dependencies:
     settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
-    return Dependencies(settings=settings, store=Store(table_name), queue=DispatchQueue(queue_url),
-                        adapters=StaticAdapters({"airudder": _adapter(sim)}))
+    return Dependencies(
+        settings=settings,
+        store=Store(table_name),
+        queue=DispatchQueue(queue_url),
+        adapters=StaticAdapters({"airudder": _adapter(sim)}),
+    )
 
 
 @pytest.fixture
@@ -87,13 +104,24 @@ def _use(deps: Dependencies, adapter: AirudderAdapter) -> AirudderAdapter:
 
 
 def _contacts(count: int) -> list[dict[str, Any]]:
-    return [{"contactId": f"c{i}", "phone": f"0917123{i:04d}", "name": "Maria Santos",
-             "variables": {"amountDue": 1000 + i, "dueDate": "2026-11-30"}} for i in range(count)]
+    return [
+        {
+            "contactId": f"c{i}",
+            "phone": f"0917123{i:04d}",
+            "name": "Maria Santos",
+            "variables": {"amountDue": 1000 + i, "dueDate": "2026-11-30"},
+        }
+        for i in range(count)
+    ]
 
 
 def _campaign(deps: Any, count: int = 5, contacts: list[dict[str, Any]] | None = None, **changes: Any) -> str:
-    body = {"name": "flow", "vendor": "airudder", "vendorOptions": OPTIONS,
-            "contacts": _contacts(count) if contacts is None else contacts} | changes
+    body = {
+        "name": "flow",
+        "vendor": "airudder",
+        "vendorOptions": OPTIONS,
+        "contacts": _contacts(count) if contacts is None else contacts,
+    } | changes
     status, created = call_api(deps, api_event("api/create_campaign.json", body=body))
     assert status == 201, created
     return created["campaignId"]
@@ -113,14 +141,23 @@ def test_vendor_options_are_checked_when_the_campaign_is_created(deps: Any) -> N
     assert status == 422 and answer["errors"][0]["field"] == "vendorOptions.repeatNumber"
     body["vendorOptions"] = {k: v for k, v in OPTIONS.items() if k != "robotId"}
     assert call_api(deps, api_event("api/create_campaign.json", body=body))[1]["errors"][0]["field"] == (
-        "vendorOptions.robotId")
+        "vendorOptions.robotId"
+    )
 
 
 def test_contacts_airudder_cannot_take_are_rejected_at_intake(deps: Any) -> None:
-    contacts = [*_contacts(2), {"contactId": "no-due-date", "phone": "09171230099", "variables": {"amountDue": 5}},
-                {"contactId": "x" * 60, "phone": "09171230098", "variables": {"amountDue": 5, "dueDate": "d"}}]
-    status, created = call_api(deps, api_event("api/create_campaign.json", body={
-        "name": "intake", "vendor": "airudder", "vendorOptions": OPTIONS, "contacts": contacts}))
+    contacts = [
+        *_contacts(2),
+        {"contactId": "no-due-date", "phone": "09171230099", "variables": {"amountDue": 5}},
+        {"contactId": "x" * 60, "phone": "09171230098", "variables": {"amountDue": 5, "dueDate": "d"}},
+    ]
+    status, created = call_api(
+        deps,
+        api_event(
+            "api/create_campaign.json",
+            body={"name": "intake", "vendor": "airudder", "vendorOptions": OPTIONS, "contacts": contacts},
+        ),
+    )
     assert status == 201 and created["accepted"] == 2
     reasons = {rejection["index"]: rejection["reason"] for rejection in created["rejections"]}
     assert "'dueDate' is missing" in reasons[2] and "Comments" in reasons[3]
@@ -128,7 +165,8 @@ def test_contacts_airudder_cannot_take_are_rejected_at_intake(deps: Any) -> None
 
 # --------------------------------------------------------------------------- dispatch, webhooks, polling
 def test_signed_encrypted_webhooks_settle_every_contact_and_polling_closes_the_task(
-        deps: Any, template: Any, sim: AirudderSimulator, webhooks: Any) -> None:
+    deps: Any, template: Any, sim: AirudderSimulator, webhooks: Any
+) -> None:
     campaign_id = _sent(deps, template, count=12)
     [task_id] = sim.task_ids()
     assert sim.wait_idle(15)
@@ -164,8 +202,9 @@ def test_lost_webhooks_are_recovered_by_polling(deps: Any, template: Any, sim: A
     assert attempt.source == "poll" and attempt.vendor_call_id == row["CallID"]
 
 
-def test_a_chunk_larger_than_the_task_size_becomes_several_airudder_tasks(deps: Any, template: Any,
-                                                                          sim: AirudderSimulator) -> None:
+def test_a_chunk_larger_than_the_task_size_becomes_several_airudder_tasks(
+    deps: Any, template: Any, sim: AirudderSimulator
+) -> None:
     _use(deps, _adapter(sim, taskSize=4))
     campaign_id = _sent(deps, template, count=10)
     assert len(sim.task_ids()) == 3 and max(sim.dial_requests.values()) == 1
@@ -175,8 +214,15 @@ def test_a_chunk_larger_than_the_task_size_becomes_several_airudder_tasks(deps: 
 
 
 def test_a_number_airudder_refuses_fails_with_its_reason(deps: Any, template: Any, sim: AirudderSimulator) -> None:
-    contacts = [*_contacts(3), {"contactId": "refused", "phone": "09991234567", "name": "Ana",
-                                "variables": {"amountDue": 1, "dueDate": "2026-11-30"}}]
+    contacts = [
+        *_contacts(3),
+        {
+            "contactId": "refused",
+            "phone": "09991234567",
+            "name": "Ana",
+            "variables": {"amountDue": 1, "dueDate": "2026-11-30"},
+        },
+    ]
     campaign_id = _campaign(deps, contacts=contacts)
     plan_now(deps)
     dispatch_records(deps, drain_queue(deps, template))
@@ -189,7 +235,8 @@ def test_a_number_airudder_refuses_fails_with_its_reason(deps: Any, template: An
 
 
 def test_a_lost_create_answer_is_retried_into_10508_and_nobody_is_dialled_twice(
-        deps: Any, template: Any, sim: AirudderSimulator) -> None:
+    deps: Any, template: Any, sim: AirudderSimulator
+) -> None:
     campaign_id = _campaign(deps, count=4)
     plan_now(deps)
     records = drain_queue(deps, template)
@@ -205,7 +252,8 @@ def test_a_lost_create_answer_is_retried_into_10508_and_nobody_is_dialled_twice(
 
 
 def test_crash_between_airudder_acceptance_and_our_write_dials_nobody_twice(
-        deps: Any, template: Any, sim: AirudderSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    deps: Any, template: Any, sim: AirudderSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(deps, count=4)
     plan_now(deps)
     records = drain_queue(deps, template)
@@ -220,8 +268,7 @@ def test_crash_between_airudder_acceptance_and_our_write_dials_nobody_twice(
     assert task.job_ids == sim.task_ids()
 
 
-def test_query_limit_makes_the_poller_back_off_and_come_back(deps: Any, template: Any,
-                                                             sim: AirudderSimulator) -> None:
+def test_query_limit_makes_the_poller_back_off_and_come_back(deps: Any, template: Any, sim: AirudderSimulator) -> None:
     now = [dt.datetime.now(dt.UTC)]
     _use(deps, _adapter(sim, clock=lambda: now[0], queryCooldownSeconds=300))
     campaign_id = _sent(deps, template, count=5)
@@ -252,8 +299,9 @@ def test_an_expired_token_costs_one_refresh(deps: Any, template: Any, sim: Airud
 
 
 # --------------------------------------------------------------------------- the webhook handler
-def _event(kind: str = "call", body: Any = None, token: str = WEBHOOK_TOKEN,
-           headers: dict[str, str] | None = None) -> dict[str, Any]:
+def _event(
+    kind: str = "call", body: Any = None, token: str = WEBHOOK_TOKEN, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     event = copy.deepcopy(load_event(f"webhooks/airudder_{kind}.json"))
     if body is not None:
         event["body"] = body if isinstance(body, str) else json.dumps(body)
@@ -326,19 +374,22 @@ def _control(deps: Any, campaign_id: str, action: str) -> tuple[int, Any]:
     return call_api(deps, api_event(f"api/{action}_campaign.json", path={"campaignId": campaign_id}))
 
 
-def test_cancelling_a_submitted_contact_cancels_its_call_at_airudder(deps: Any, template: Any,
-                                                                     slow_sim: AirudderSimulator) -> None:
+def test_cancelling_a_submitted_contact_cancels_its_call_at_airudder(
+    deps: Any, template: Any, slow_sim: AirudderSimulator
+) -> None:
     campaign_id = _sent(deps, template, count=2)
-    status, view = call_api(deps, api_event("api/cancel_contact.json",
-                                            path={"campaignId": campaign_id, "contactId": "c0"}))
+    status, view = call_api(
+        deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c0"})
+    )
     assert status == 200 and view["state"] == "cancelled"
     [task_id] = slow_sim.task_ids()
     rows = {row["Comments"]: row["CallStatus"] for row in slow_sim.rows(task_id)}
     assert rows == {f"{campaign_id}|c0": "Cancelled", f"{campaign_id}|c1": "Waiting"}
 
 
-def test_pause_resume_and_cancel_reach_every_airudder_task(deps: Any, template: Any,
-                                                           slow_sim: AirudderSimulator) -> None:
+def test_pause_resume_and_cancel_reach_every_airudder_task(
+    deps: Any, template: Any, slow_sim: AirudderSimulator
+) -> None:
     _use(deps, _adapter(slow_sim, taskSize=2))
     campaign_id = _sent(deps, template, count=4)
     task_ids = slow_sim.task_ids()

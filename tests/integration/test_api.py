@@ -8,8 +8,12 @@ from tests.conftest import api_event, call_api
 
 
 def _create(deps: Any, **changes: Any) -> tuple[int, Any]:
-    body = {"name": "November collections", "vendor": "blu", "vendorOptions": {"botId": 123},
-            "contacts": [{"contactId": "c1", "phone": "09171234567", "name": "Maria"}]} | changes
+    body = {
+        "name": "November collections",
+        "vendor": "blu",
+        "vendorOptions": {"botId": 123},
+        "contacts": [{"contactId": "c1", "phone": "09171234567", "name": "Maria"}],
+    } | changes
     return call_api(deps, api_event("api/create_campaign.json", body=body))
 
 
@@ -42,11 +46,13 @@ def test_repeated_contact_id_within_one_request_is_rejected_by_index(deps: Any) 
 
 
 def test_contact_problems_are_reported_per_contact(deps: Any) -> None:
-    contacts = [{"contactId": "ok", "phone": "+639171234567"},
-                {"contactId": "emoji", "phone": "09171234568", "name": "Ana \N{GRINNING FACE}"},
-                {"phone": "09171234569"},
-                {"contactId": "bad id with spaces", "phone": "09171234560"},
-                "not an object"]
+    contacts = [
+        {"contactId": "ok", "phone": "+639171234567"},
+        {"contactId": "emoji", "phone": "09171234568", "name": "Ana \N{GRINNING FACE}"},
+        {"phone": "09171234569"},
+        {"contactId": "bad id with spaces", "phone": "09171234560"},
+        "not an object",
+    ]
     status, body = _create(deps, contacts=contacts)
     assert status == 201 and body["accepted"] == 1 and body["rejected"] == 4
     reasons = {r["index"]: r["reason"] for r in body["rejections"]}

@@ -30,8 +30,10 @@ from tests.conftest import (
 
 
 def _campaign(deps: Any, count: int = 5, **changes: Any) -> str:
-    contacts = [{"contactId": f"c{i}", "phone": f"0917123{i:04d}", "name": "Maria",
-                 "variables": {"amountDue": 100 + i}} for i in range(count)]
+    contacts = [
+        {"contactId": f"c{i}", "phone": f"0917123{i:04d}", "name": "Maria", "variables": {"amountDue": 100 + i}}
+        for i in range(count)
+    ]
     body = {"name": "flow", "vendor": "blu", "vendorOptions": {"botId": 7}, "contacts": contacts} | changes
     status, created = call_api(deps, api_event("api/create_campaign.json", body=body))
     assert status == 201, created
@@ -66,8 +68,9 @@ def test_every_call_reaches_one_final_outcome_through_polling(deps: Any, templat
     summary = poll_now(deps)
     assert summary["recovered"] == 12 and summary["closed"] == 1
     assert states(deps.store, campaign_id) == {"final": 12}
-    status, contact = call_api(deps, api_event("api/get_contact.json",
-                                               path={"campaignId": campaign_id, "contactId": "c3"}))
+    status, contact = call_api(
+        deps, api_event("api/get_contact.json", path={"campaignId": campaign_id, "contactId": "c3"})
+    )
     assert status == 200 and contact["state"] == "final" and len(contact["attempts"]) == 1
     attempt = contact["attempts"][0]
     assert attempt["source"] == "poll" and attempt["campaignId"] == campaign_id and attempt["contactId"] == "c3"
@@ -90,8 +93,9 @@ def test_redelivered_batch_dials_nobody_twice(deps: Any, template: Any, blu_sim:
     assert states(deps.store, campaign_id) == {"submitted": 5}
 
 
-def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: Any, template: Any, blu_sim: Any,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(
+    deps: Any, template: Any, blu_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(deps, count=4)
     plan_now(deps)
     records = drain_queue(deps, template)
@@ -105,9 +109,9 @@ def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(deps: 
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
 
 
-def test_a_crash_part_way_through_settling_loses_neither_the_count_nor_the_job(deps: Any, template: Any,
-                                                                             blu_sim: Any,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_part_way_through_settling_loses_neither_the_count_nor_the_job(
+    deps: Any, template: Any, blu_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Contacts settled before the crash are not sent again, so the poller must still expect their results."""
     campaign_id = _campaign(deps, count=6)
     plan_now(deps)
@@ -152,8 +156,9 @@ def test_transient_vendor_failures_are_retried_and_then_left_to_sqs(deps: Any, t
     assert states(deps.store, second) == {"submitted": 2}
 
 
-def test_vendor_refusal_is_recorded_per_contact_with_the_vendors_reason(deps: Any, template: Any,
-                                                                       monkeypatch: Any) -> None:
+def test_vendor_refusal_is_recorded_per_contact_with_the_vendors_reason(
+    deps: Any, template: Any, monkeypatch: Any
+) -> None:
     campaign_id = _campaign(deps, count=2, vendorOptions={"botId": 7})
     plan_now(deps)
     records = drain_queue(deps, template)
@@ -179,8 +184,14 @@ def test_webhook_stores_once_and_answers_blus_ack(deps: Any) -> None:
     assert outcome.started_at.isoformat() == "2026-11-25T02:00:00+00:00"  # Manila local -> UTC
 
 
-@pytest.mark.parametrize("name", ["webhooks/blu_result.json", "webhooks/blu_result_data_wrapper.json",
-                                  "webhooks/blu_result_records_placeholder.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "webhooks/blu_result.json",
+        "webhooks/blu_result_data_wrapper.json",
+        "webhooks/blu_result_records_placeholder.json",
+    ],
+)
 def test_every_documented_callback_shape_is_accepted(deps: Any, name: str) -> None:
     assert call_webhook(deps, load_event(name))[0] == 200
 
@@ -199,16 +210,16 @@ def test_ip_allowlist_is_enforced_when_configured(deps: Any, blu_sim: Any) -> No
     from dialhub.vendors.blu import BluAdapter
     from tests.conftest import blu_account
 
-    deps.adapters = StaticAdapters({"blu": BluAdapter(blu_account(blu_sim.base_url,
-                                                                  ipAllowlist=["47.100.0.0/16"]))})
+    deps.adapters = StaticAdapters({"blu": BluAdapter(blu_account(blu_sim.base_url, ipAllowlist=["47.100.0.0/16"]))})
     assert call_webhook(deps, load_event("webhooks/blu_result.json"))[0] == 200
     elsewhere = copy.deepcopy(load_event("webhooks/blu_result.json"))
     elsewhere["requestContext"]["http"]["sourceIp"] = "203.0.113.9"
     assert call_webhook(deps, elsewhere)[0] == 401
 
 
-@pytest.mark.parametrize("body", ["{not json", "[1, 2]", "{}", '{"callId": 1, "startTime": {"a": 1}}',
-                                  '"just a string"'])
+@pytest.mark.parametrize(
+    "body", ["{not json", "[1, 2]", "{}", '{"callId": 1, "startTime": {"a": 1}}', '"just a string"']
+)
 def test_malformed_callback_is_400_and_stores_nothing(deps: Any, body: str) -> None:
     event = copy.deepcopy(load_event("webhooks/blu_result.json"))
     event["body"] = body
@@ -221,8 +232,9 @@ def test_malformed_callback_is_400_and_stores_nothing(deps: Any, body: str) -> N
 
 def test_storage_failure_answers_5xx_so_blu_retries(deps: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     def throttled(*args: Any, **kwargs: Any) -> Any:
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-                          "TransactWriteItems")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, "TransactWriteItems"
+        )
 
     with monkeypatch.context() as patched:
         patched.setattr(Store, "record_outcome", throttled)
@@ -253,15 +265,17 @@ def test_predial_says_dial_only_for_a_contact_still_waiting(deps: Any, template:
         return call_webhook(deps, event)
 
     assert ask("c0") == (200, {"code": 1, "message": "Call"})
-    deps.store.move_contact(campaign_id, "c1", DialState.CANCELLED, allowed_from={DialState.SUBMITTED},
-                            now=dt.datetime.now(dt.UTC))
+    deps.store.move_contact(
+        campaign_id, "c1", DialState.CANCELLED, allowed_from={DialState.SUBMITTED}, now=dt.datetime.now(dt.UTC)
+    )
     assert ask("c1") == (200, {"code": 0, "message": "Cancel call"})
     assert ask("nobody") == (200, {"code": 0, "message": "Cancel call"})
 
 
 @pytest.mark.parametrize(("fail_open", "code"), [(False, 0), (True, 1)])
-def test_predial_fails_open_or_closed_as_configured(deps: Any, monkeypatch: pytest.MonkeyPatch,
-                                                     fail_open: bool, code: int) -> None:
+def test_predial_fails_open_or_closed_as_configured(
+    deps: Any, monkeypatch: pytest.MonkeyPatch, fail_open: bool, code: int
+) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "GetItem")
 
@@ -275,8 +289,9 @@ def test_cancel_after_submission_cancels_at_blu(deps: Any, template: Any, blu_si
     campaign_id = _campaign(deps, count=2)
     plan_now(deps)
     dispatch_records(deps, drain_queue(deps, template))
-    status, view = call_api(deps, api_event("api/cancel_contact.json",
-                                            path={"campaignId": campaign_id, "contactId": "c0"}))
+    status, view = call_api(
+        deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c0"})
+    )
     assert status == 200 and view["state"] == "cancelled"
     task_id = int(deps.store.get_contact(campaign_id, "c0").vendor_task_id)
     [cancelled] = [r for r in blu_sim.results_for(task_id) if r["code"] == "Taskcancel"]
@@ -289,8 +304,9 @@ def test_final_contact_cannot_be_cancelled(deps: Any, template: Any, blu_sim: An
     dispatch_records(deps, drain_queue(deps, template))
     assert blu_sim.wait_idle(10)
     poll_now(deps)
-    status, body = call_api(deps, api_event("api/cancel_contact.json",
-                                            path={"campaignId": campaign_id, "contactId": "c0"}))
+    status, body = call_api(
+        deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c0"})
+    )
     assert status == 409 and "final" in body["message"]
 
 
@@ -303,7 +319,8 @@ def test_dispatch_now_plans_without_waiting_for_the_schedule(deps: Any) -> None:
 
 @pytest.mark.heavy
 def test_a_plan_run_out_of_time_stops_between_batches_and_the_next_run_goes_on(
-        deps: Any, template: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    deps: Any, template: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dialhub.planning as planning
 
     campaigns = [_campaign(deps, count=2_500), _campaign(deps, count=5)]  # 13 Blu batches, then 1

@@ -28,8 +28,9 @@ def _control(deps: Any, campaign_id: str, action: str) -> tuple[int, Any]:
     return call_api(deps, api_event(f"api/{action}_campaign.json", path={"campaignId": campaign_id}))
 
 
-def test_a_batch_planned_before_a_pause_goes_back_to_the_queue_and_out_after_resume(deps: Any, template: Any,
-                                                                                    blu_sim: Any) -> None:
+def test_a_batch_planned_before_a_pause_goes_back_to_the_queue_and_out_after_resume(
+    deps: Any, template: Any, blu_sim: Any
+) -> None:
     campaign_id = _campaign(deps, count=4)
     assert plan_now(deps)["contacts"] == 4
     status, paused = _control(deps, campaign_id, "pause")
@@ -58,14 +59,21 @@ def slow_blu(deps: Any) -> Any:
     simulator.stop()
 
 
-def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(deps: Any, template: Any,
-                                                                           slow_blu: Any) -> None:
+def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(
+    deps: Any, template: Any, slow_blu: Any
+) -> None:
     campaign_id = _campaign(deps, count=6)
     plan_now(deps)
     dispatch_records(deps, drain_queue(deps, template))
     assert states(deps.store, campaign_id) == {"submitted": 6}
-    added = call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id},
-                                     body={"contacts": [{"contactId": "late", "phone": "09171239999"}]}))
+    added = call_api(
+        deps,
+        api_event(
+            "api/add_contacts.json",
+            path={"campaignId": campaign_id},
+            body={"contacts": [{"contactId": "late", "phone": "09171239999"}]},
+        ),
+    )
     assert added[0] == 200
 
     status, cancelled = _control(deps, campaign_id, "cancel")
@@ -81,8 +89,9 @@ def test_cancelling_a_campaign_stops_queued_planned_and_submitted_contacts(deps:
     assert deps.store.get_contact(campaign_id, "late").state == DialState.CANCELLED
 
 
-def test_a_batch_that_finds_its_campaign_stopped_sends_nothing_and_counts_what_it_held(deps: Any, template: Any,
-                                                                                     blu_sim: Any) -> None:
+def test_a_batch_that_finds_its_campaign_stopped_sends_nothing_and_counts_what_it_held(
+    deps: Any, template: Any, blu_sim: Any
+) -> None:
     """The dispatcher's own check, whatever the API did before it: a cancelled campaign's planned contacts are
     cancelled, a paused one's queued again (and the campaign due again, so they go out after a resume); a
     contact already past planning is left as it is."""
@@ -99,8 +108,9 @@ def test_a_batch_that_finds_its_campaign_stopped_sends_nothing_and_counts_what_i
         plan_now(deps)
         [record] = drain_queue(deps, template)
         batch = DispatchBatch.model_validate_json(record["body"])
-        assert deps.store.move_contact(campaign_id, "c2", DialState.SUBMITTED, allowed_from={DialState.PLANNED},
-                                       now=now)  # sent by an earlier delivery of the batch
+        assert deps.store.move_contact(
+            campaign_id, "c2", DialState.SUBMITTED, allowed_from={DialState.PLANNED}, now=now
+        )  # sent by an earlier delivery of the batch
         deps.store.clear_campaign_due(campaign_id)
         assert deps.store.set_campaign_status(campaign_id, status)
         stopped[status] = (campaign_id, dispatch_batch(batch, deps.store, deps.adapters, now))

@@ -42,19 +42,33 @@ class Context:
 def _campaign(deps: Dependencies, count: int, prefix: str = "exp", **contact_changes: Any) -> str:
     contacts = [contact | contact_changes for contact in demo_contacts(count, prefix=prefix)]
     for start in range(0, count or 1, 10_000):
-        body = {"name": f"Export {prefix}", "vendor": "blu", "vendorOptions": {"botId": 1},
-                "campaignId": f"cmp-{prefix}", "contacts": contacts[start:start + 10_000]}
+        body = {
+            "name": f"Export {prefix}",
+            "vendor": "blu",
+            "vendorOptions": {"botId": 1},
+            "campaignId": f"cmp-{prefix}",
+            "contacts": contacts[start : start + 10_000],
+        }
         status, created = call_api(deps, api_event("api/create_campaign.json", body=body))
         assert status == 201, created
     return f"cmp-{prefix}"
 
 
 def _close(deps: Dependencies, campaign_id: str, contact_ids: list[str], **variables: Any) -> None:
-    outcomes = [CallOutcome(vendor="blu", vendor_call_id=f"call-{contact_id}", campaign_id=campaign_id,
-                            contact_id=contact_id, status=CallStatus.ANSWERED, disposition=Disposition.PROMISE_TO_PAY,
-                            duration_seconds=30, started_at=dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC),
-                            variables={"slots": {"promiseDate": "2026-12-05", **variables}})
-                for contact_id in contact_ids]
+    outcomes = [
+        CallOutcome(
+            vendor="blu",
+            vendor_call_id=f"call-{contact_id}",
+            campaign_id=campaign_id,
+            contact_id=contact_id,
+            status=CallStatus.ANSWERED,
+            disposition=Disposition.PROMISE_TO_PAY,
+            duration_seconds=30,
+            started_at=dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC),
+            variables={"slots": {"promiseDate": "2026-12-05", **variables}},
+        )
+        for contact_id in contact_ids
+    ]
     record_outcomes(outcomes, deps.store, deps.clock())
 
 
@@ -74,8 +88,9 @@ def _run(deps: Dependencies, template: SamTemplate, context: Context | None = No
         answers.append(function_module("exports").handle(event, context or Context(), deps))
         return answers[-1]
 
-    SqsDriver(deps.export_queue.client, template.sqs_source("ExportsFunction"), deps.export_queue.queue_url,
-              invoke).drain(max_rounds=500)
+    SqsDriver(
+        deps.export_queue.client, template.sqs_source("ExportsFunction"), deps.export_queue.queue_url, invoke
+    ).drain(max_rounds=500)
     return answers
 
 
@@ -96,8 +111,9 @@ def _csv_rows(data: bytes) -> list[dict[str, str]]:
 
 
 @pytest.mark.heavy
-def test_a_csv_export_larger_than_one_dynamodb_page_has_every_contact_once(export_deps: Dependencies,
-                                                                          template: SamTemplate) -> None:
+def test_a_csv_export_larger_than_one_dynamodb_page_has_every_contact_once(
+    export_deps: Dependencies, template: SamTemplate
+) -> None:
     campaign_id = _campaign(export_deps, 2_300)
     _close(export_deps, campaign_id, [f"exp-{index:05d}" for index in range(0, 2_300, 3)], promiseAmount=4500)
     view = _start(export_deps, campaign_id)
@@ -109,11 +125,21 @@ def test_a_csv_export_larger_than_one_dynamodb_page_has_every_contact_once(expor
     assert data.count(b"\r\n") == 2_301 and b"\n" not in data.replace(b"\r\n", b"")  # RFC 4180 line ends
     rows = _csv_rows(data)
     assert [row["contactId"] for row in rows] == [f"exp-{index:05d}" for index in range(2_300)]
-    assert list(rows[0]) == [*exports.FIXED_COLUMNS, "variables.amountDue", "variables.dueDate", "variables.loanId",
-                             "collected.slots.promiseAmount", "collected.slots.promiseDate"]
+    assert list(rows[0]) == [
+        *exports.FIXED_COLUMNS,
+        "variables.amountDue",
+        "variables.dueDate",
+        "variables.loanId",
+        "collected.slots.promiseAmount",
+        "collected.slots.promiseDate",
+    ]
     closed = rows[3]
-    assert (closed["state"], closed["disposition"], closed["vendorCallId"], closed["durationSeconds"]) == \
-        ("final", "promise_to_pay", "call-exp-00003", "30")
+    assert (closed["state"], closed["disposition"], closed["vendorCallId"], closed["durationSeconds"]) == (
+        "final",
+        "promise_to_pay",
+        "call-exp-00003",
+        "30",
+    )
     assert (closed["collected.slots.promiseAmount"], closed["collected.slots.promiseDate"]) == ("4500", "2026-12-05")
     assert closed["startedAt"] == "2026-11-30 09:00:00"
     queued = rows[1]
@@ -134,15 +160,26 @@ def test_a_state_filter_and_json_lines(export_deps: Dependencies, template: SamT
     items = [json.loads(line) for line in lines]
     assert [item["contactId"] for item in items] == [f"exp-{index:05d}" for index in range(0, 40, 4)]
     # A line is the listing's item: the same object GET /campaigns/{id}/contacts answers.
-    status, page = call_api(export_deps, api_event("api/list_contacts.json", path={"campaignId": campaign_id},
-                                                   query={"state": "final", "limit": 3}))
+    status, page = call_api(
+        export_deps,
+        api_event("api/list_contacts.json", path={"campaignId": campaign_id}, query={"state": "final", "limit": 3}),
+    )
     assert status == 200 and page["items"] == items[:3]
 
 
-def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(export_deps: Dependencies,
-                                                                  template: SamTemplate) -> None:
-    hostile = {"memo": '=HYPERLINK("http://evil.example","click")', "plus": "+1+2", "minus": "-3",
-               "at": "@SUM(A1)", "tab": "\tx", "quote": 'say "hi", then go', "amount": -250, "fine": "a=b"}
+def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(
+    export_deps: Dependencies, template: SamTemplate
+) -> None:
+    hostile = {
+        "memo": '=HYPERLINK("http://evil.example","click")',
+        "plus": "+1+2",
+        "minus": "-3",
+        "at": "@SUM(A1)",
+        "tab": "\tx",
+        "quote": 'say "hi", then go',
+        "amount": -250,
+        "fine": "a=b",
+    }
     campaign_id = _campaign(export_deps, 2, variables=hostile)
     _close(export_deps, campaign_id, ["exp-00000"], note="=cmd|' /C calc'!A0")
     view = _start(export_deps, campaign_id)
@@ -150,19 +187,28 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(export_deps: 
     rows = _csv_rows(_file(export_deps, campaign_id, view["exportId"]))
     row = rows[0]
     assert row["variables.memo"] == "'" + hostile["memo"]
-    assert (row["variables.plus"], row["variables.minus"], row["variables.at"], row["variables.tab"]) == \
-        ("'+1+2", "'-3", "'@SUM(A1)", "'\tx")
+    assert (row["variables.plus"], row["variables.minus"], row["variables.at"], row["variables.tab"]) == (
+        "'+1+2",
+        "'-3",
+        "'@SUM(A1)",
+        "'\tx",
+    )
     assert row["variables.quote"] == hostile["quote"]  # quoted by CSV's rules, read back whole
     assert row["variables.amount"] == "-250"  # a number stays a number
     assert row["variables.fine"] == "a=b"
     assert row["collected.slots.note"] == "'=cmd|' /C calc'!A0"
-    assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values()
-               if value and not value.lstrip("-").isdigit())
+    assert all(
+        not value.startswith(("=", "+", "-", "@"))
+        for row in rows
+        for value in row.values()
+        if value and not value.lstrip("-").isdigit()
+    )
 
 
 @pytest.mark.heavy
 def test_a_crash_part_way_is_retried_from_the_last_saved_part_into_one_whole_file(
-        export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> None:
+    export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(export_deps, 1_500)
     _close(export_deps, campaign_id, [f"exp-{index:05d}" for index in range(0, 1_500, 2)])
     view = _start(export_deps, campaign_id)
@@ -191,7 +237,8 @@ def test_a_crash_part_way_is_retried_from_the_last_saved_part_into_one_whole_fil
 
 
 def test_a_crash_after_completing_counts_the_file_as_done_and_writes_no_second_one(
-        export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> None:
+    export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(export_deps, 600)
     view = _start(export_deps, campaign_id)
     real_finish = type(export_deps.store).finish_export
@@ -211,7 +258,8 @@ def test_a_crash_after_completing_counts_the_file_as_done_and_writes_no_second_o
 
 
 def test_an_invocation_out_of_time_stops_at_a_saved_part_and_the_next_carries_on(
-        export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> None:
+    export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(export_deps, 3_000)
     view = _start(export_deps, campaign_id)
     reads = Counter[str]()
@@ -238,7 +286,8 @@ def test_an_invocation_out_of_time_stops_at_a_saved_part_and_the_next_carries_on
 
 
 def test_a_variable_first_seen_while_writing_restarts_the_rows_with_its_column(
-        export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> None:
+    export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(export_deps, 1_200)
     view = _start(export_deps, campaign_id)
     real_write = exports._Run.write_rows
@@ -257,8 +306,9 @@ def test_a_variable_first_seen_while_writing_restarts_the_rows_with_its_column(
     assert [row["contactId"] for row in rows] == [f"exp-{index:05d}" for index in range(1_200)]
 
 
-def test_an_empty_campaign_exports_a_header_and_an_empty_json_lines_file(export_deps: Dependencies,
-                                                                        template: SamTemplate) -> None:
+def test_an_empty_campaign_exports_a_header_and_an_empty_json_lines_file(
+    export_deps: Dependencies, template: SamTemplate
+) -> None:
     campaign_id = _campaign(export_deps, 0)
     csv_view, jsonl_view = _start(export_deps, campaign_id), _start(export_deps, campaign_id, format="jsonl")
     _run(export_deps, template)
@@ -267,8 +317,9 @@ def test_an_empty_campaign_exports_a_header_and_an_empty_json_lines_file(export_
     assert _view(export_deps, jsonl_view["exportId"])["state"] == "done"
 
 
-def test_an_export_that_keeps_failing_ends_failed_with_a_reason(export_deps: Dependencies, template: SamTemplate,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_export_that_keeps_failing_ends_failed_with_a_reason(
+    export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(export_deps, 3)
     view = _start(export_deps, campaign_id)
 
@@ -286,19 +337,25 @@ def test_an_export_that_keeps_failing_ends_failed_with_a_reason(export_deps: Dep
 def test_the_job_answers_404_for_unknown_ids_and_422_for_bad_bodies(export_deps: Dependencies) -> None:
     status, body = call_api(export_deps, api_event("api/get_export.json", path={"exportId": "exp_nope"}))
     assert status == 404
-    status, body = call_api(export_deps, api_event("api/start_export.json", path={"campaignId": "cmp-nope"},
-                                                   body={"format": "csv"}))
+    status, body = call_api(
+        export_deps, api_event("api/start_export.json", path={"campaignId": "cmp-nope"}, body={"format": "csv"})
+    )
     assert status == 404
     campaign_id = _campaign(export_deps, 1)
-    for bad, field in (({"format": "xlsx"}, "body.format"), ({"state": "gone"}, "body.state"),
-                       ({"includePhone": "yes please"}, "body.includePhone")):
-        status, body = call_api(export_deps, api_event("api/start_export.json", path={"campaignId": campaign_id},
-                                                       body=bad))
+    for bad, field in (
+        ({"format": "xlsx"}, "body.format"),
+        ({"state": "gone"}, "body.state"),
+        ({"includePhone": "yes please"}, "body.includePhone"),
+    ):
+        status, body = call_api(
+            export_deps, api_event("api/start_export.json", path={"campaignId": campaign_id}, body=bad)
+        )
         assert status == 422 and [error["field"] for error in body["errors"]] == [field], bad
 
 
-def test_a_done_export_links_for_export_url_minutes_and_expires_with_its_file(export_deps: Dependencies,
-                                                                             template: SamTemplate) -> None:
+def test_a_done_export_links_for_export_url_minutes_and_expires_with_its_file(
+    export_deps: Dependencies, template: SamTemplate
+) -> None:
     campaign_id = _campaign(export_deps, 2)
     view = _start(export_deps, campaign_id)
     _run(export_deps, template)
@@ -307,7 +364,12 @@ def test_a_done_export_links_for_export_url_minutes_and_expires_with_its_file(ex
     assert "X-Amz-Expires=900" in done["url"]  # ExportUrlMinutes, 15 by default
     expires = dt.datetime.fromisoformat(done["expiresAt"])
     assert dt.timedelta(minutes=14) < expires - asked <= dt.timedelta(minutes=15, seconds=5)
-    later = Dependencies(settings=export_deps.settings, store=export_deps.store, queue=export_deps.queue,
-                         adapters=export_deps.adapters, clock=lambda: asked + dt.timedelta(days=8))
+    later = Dependencies(
+        settings=export_deps.settings,
+        store=export_deps.store,
+        queue=export_deps.queue,
+        adapters=export_deps.adapters,
+        clock=lambda: asked + dt.timedelta(days=8),
+    )
     gone = _view(later, view["exportId"])
     assert gone["state"] == "expired" and gone.get("url") is None

@@ -54,8 +54,12 @@ def timed(deps: Dependencies, clock: Clock) -> Dependencies:
 
 def _create(deps: Dependencies, name: str, count: int = 3, vendor: str = "blu", **extra: Any) -> str:
     options = {"blu": {"botId": 1}, "nxtele": {"sceneID": 7}}[vendor]
-    body = {"name": name, "vendor": vendor, "vendorOptions": options,
-            "contacts": demo_contacts(count, prefix=name.replace(" ", "-"))} | extra
+    body = {
+        "name": name,
+        "vendor": vendor,
+        "vendorOptions": options,
+        "contacts": demo_contacts(count, prefix=name.replace(" ", "-")),
+    } | extra
     status, created = call_api(deps, api_event("api/create_campaign.json", body=body))
     assert status == 201, created
     return created["campaignId"]
@@ -76,13 +80,28 @@ def _pages(deps: Dependencies, event: str, query: dict[str, Any], **path: str) -
             return
 
 
-def _close(deps: Dependencies, campaign_id: str, contact_id: str, disposition: Disposition = Disposition.PROMISE_TO_PAY,
-           call_id: str | None = None, source: OutcomeSource = OutcomeSource.WEBHOOK, **fields: Any) -> CallOutcome:
-    outcome = CallOutcome(vendor="blu", vendor_call_id=call_id or f"call-{campaign_id}-{contact_id}",
-                          campaign_id=campaign_id, contact_id=contact_id, status=CallStatus.ANSWERED,
-                          disposition=disposition, duration_seconds=42, source=source,
-                          started_at=dt.datetime(2026, 11, 30, 9, 5, tzinfo=dt.UTC),
-                          variables={"slots": {"promiseDate": "2026-12-05", "promiseAmount": 4500}}, **fields)
+def _close(
+    deps: Dependencies,
+    campaign_id: str,
+    contact_id: str,
+    disposition: Disposition = Disposition.PROMISE_TO_PAY,
+    call_id: str | None = None,
+    source: OutcomeSource = OutcomeSource.WEBHOOK,
+    **fields: Any,
+) -> CallOutcome:
+    outcome = CallOutcome(
+        vendor="blu",
+        vendor_call_id=call_id or f"call-{campaign_id}-{contact_id}",
+        campaign_id=campaign_id,
+        contact_id=contact_id,
+        status=CallStatus.ANSWERED,
+        disposition=disposition,
+        duration_seconds=42,
+        source=source,
+        started_at=dt.datetime(2026, 11, 30, 9, 5, tzinfo=dt.UTC),
+        variables={"slots": {"promiseDate": "2026-12-05", "promiseAmount": 4500}},
+        **fields,
+    )
     [result] = record_outcomes([outcome], deps.store, deps.clock()).values()
     assert result == 1
     return outcome
@@ -103,11 +122,17 @@ def test_campaigns_are_listed_newest_first_across_pages_with_filters(timed: Depe
     assert first["name"] == "c0" and first["vendor"] == "nxtele" and first["totals"] == {"contacts": 3}
     assert {"status", "dialDate", "timezone", "createdAt"} <= set(first)
 
-    blu = [item["campaignId"] for page in _pages(timed, "api/list_campaigns.json", {"vendor": "blu", "limit": 2})
-           for item in page["items"]]
+    blu = [
+        item["campaignId"]
+        for page in _pages(timed, "api/list_campaigns.json", {"vendor": "blu", "limit": 2})
+        for item in page["items"]
+    ]
     assert blu == [cid for index, cid in enumerate(created) if index % 3][::-1]
-    paused = [item["campaignId"] for page in _pages(timed, "api/list_campaigns.json", {"status": "paused", "limit": 1})
-              for item in page["items"]]
+    paused = [
+        item["campaignId"]
+        for page in _pages(timed, "api/list_campaigns.json", {"status": "paused", "limit": 1})
+        for item in page["items"]
+    ]
     assert paused == [created[5]]
     status, none = _get(timed, "api/list_campaigns.json", {"status": "cancelled"})
     assert status == 200 and none == {"items": [], "nextCursor": None}
@@ -122,11 +147,19 @@ def test_totals_count_contacts_taken_in_across_requests(deps: Dependencies) -> N
     assert page["items"][0]["totals"] == {"contacts": 10}
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ({"limit": 0}, "query.limit"), ({"limit": 1001}, "query.limit"), ({"limit": "ten"}, "query.limit"),
-    ({"status": "sleeping"}, "query.status"), ({"vendor": "acme"}, "query.vendor")])
-def test_campaign_listing_refuses_bad_parameters_with_a_422_naming_them(deps: Dependencies, query: dict[str, Any],
-                                                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": 0}, "query.limit"),
+        ({"limit": 1001}, "query.limit"),
+        ({"limit": "ten"}, "query.limit"),
+        ({"status": "sleeping"}, "query.status"),
+        ({"vendor": "acme"}, "query.vendor"),
+    ],
+)
+def test_campaign_listing_refuses_bad_parameters_with_a_422_naming_them(
+    deps: Dependencies, query: dict[str, Any], field: str
+) -> None:
     status, body = _get(deps, "api/list_campaigns.json", query)
     assert status == 422
     assert [error["field"] for error in body["errors"]] == [field]
@@ -148,10 +181,19 @@ def test_contacts_page_in_order_with_their_closing_outcome_inline(deps: Dependen
     sample = closed["paged-00007"]
     assert sample["state"] == "final" and sample["phone"].startswith("***") and len(sample["phone"]) == 7
     assert sample["outcome"] | {"startedAt": None} == {
-        "vendor": "blu", "vendorCallId": f"call-{campaign_id}-paged-00007", "status": "answered",
-        "disposition": "promise_to_pay", "attempt": 1, "source": "webhook", "startedAt": None, "answeredAt": None,
-        "endedAt": None, "durationSeconds": 42, "recordingUrl": None,
-        "variables": {"slots": {"promiseDate": "2026-12-05", "promiseAmount": 4500}}}
+        "vendor": "blu",
+        "vendorCallId": f"call-{campaign_id}-paged-00007",
+        "status": "answered",
+        "disposition": "promise_to_pay",
+        "attempt": 1,
+        "source": "webhook",
+        "startedAt": None,
+        "answeredAt": None,
+        "endedAt": None,
+        "durationSeconds": 42,
+        "recordingUrl": None,
+        "variables": {"slots": {"promiseDate": "2026-12-05", "promiseAmount": 4500}},
+    }
     queued = items[1]
     assert queued["state"] == "queued" and queued["outcome"] is None and queued["variables"]["loanId"] == "L1"
 
@@ -159,18 +201,35 @@ def test_contacts_page_in_order_with_their_closing_outcome_inline(deps: Dependen
 def test_contact_filters_hold_across_page_boundaries(deps: Dependencies) -> None:
     campaign_id = _create(deps, "mixed", count=60)
     for index in range(0, 60, 2):
-        _close(deps, campaign_id, f"mixed-{index:05d}",
-               Disposition.WRONG_PERSON if index % 4 else Disposition.PROMISE_TO_PAY)
-    finals = [item["contactId"] for page in _pages(deps, "api/list_contacts.json", {"state": "final", "limit": 7},
-                                                    campaignId=campaign_id) for item in page["items"]]
+        _close(
+            deps,
+            campaign_id,
+            f"mixed-{index:05d}",
+            Disposition.WRONG_PERSON if index % 4 else Disposition.PROMISE_TO_PAY,
+        )
+    finals = [
+        item["contactId"]
+        for page in _pages(deps, "api/list_contacts.json", {"state": "final", "limit": 7}, campaignId=campaign_id)
+        for item in page["items"]
+    ]
     assert finals == [f"mixed-{index:05d}" for index in range(0, 60, 2)]
-    promised = [item for page in _pages(deps, "api/list_contacts.json",
-                                        {"state": "final", "disposition": "promise_to_pay", "limit": 4},
-                                        campaignId=campaign_id) for item in page["items"]]
+    promised = [
+        item
+        for page in _pages(
+            deps,
+            "api/list_contacts.json",
+            {"state": "final", "disposition": "promise_to_pay", "limit": 4},
+            campaignId=campaign_id,
+        )
+        for item in page["items"]
+    ]
     assert [item["contactId"] for item in promised] == [f"mixed-{index:05d}" for index in range(0, 60, 4)]
     assert {item["outcome"]["disposition"] for item in promised} == {"promise_to_pay"}
-    queued = [item["contactId"] for page in _pages(deps, "api/list_contacts.json", {"state": "queued", "limit": 1000},
-                                                    campaignId=campaign_id) for item in page["items"]]
+    queued = [
+        item["contactId"]
+        for page in _pages(deps, "api/list_contacts.json", {"state": "queued", "limit": 1000}, campaignId=campaign_id)
+        for item in page["items"]
+    ]
     assert queued == [f"mixed-{index:05d}" for index in range(1, 60, 2)]
 
 
@@ -178,8 +237,10 @@ def test_an_empty_campaign_an_empty_filter_and_an_unknown_campaign(deps: Depende
     empty = _create(deps, "empty", count=0)
     assert _get(deps, "api/list_contacts.json", {}, campaignId=empty) == (200, {"items": [], "nextCursor": None})
     some = _create(deps, "some", count=3)
-    assert _get(deps, "api/list_contacts.json", {"state": "failed"}, campaignId=some) == \
-        (200, {"items": [], "nextCursor": None})
+    assert _get(deps, "api/list_contacts.json", {"state": "failed"}, campaignId=some) == (
+        200,
+        {"items": [], "nextCursor": None},
+    )
     status, body = _get(deps, "api/list_contacts.json", {}, campaignId="cmp-unknown")
     assert status == 404 and "cmp-unknown" in body["message"]
     status, body = _get(deps, "api/list_contacts.json", {"state": "dialling"}, campaignId=some)
@@ -213,8 +274,15 @@ def _tampered(cursor: str) -> list[str]:
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     flipped = bytearray(raw)
     flipped[-3] ^= 0x01  # one bit of the position
-    return [cursor[:-4], cursor[: len(cursor) // 2], base64.urlsafe_b64encode(bytes(flipped)).decode().rstrip("="),
-            "not-a-cursor", "%%%", "A" * 5000, base64.urlsafe_b64encode(b'{"k":"contacts"}').decode()]
+    return [
+        cursor[:-4],
+        cursor[: len(cursor) // 2],
+        base64.urlsafe_b64encode(bytes(flipped)).decode().rstrip("="),
+        "not-a-cursor",
+        "%%%",
+        "A" * 5000,
+        base64.urlsafe_b64encode(b'{"k":"contacts"}').decode(),
+    ]
 
 
 def test_a_tampered_truncated_or_foreign_cursor_is_a_400_naming_it(deps: Dependencies) -> None:
@@ -227,9 +295,11 @@ def test_a_tampered_truncated_or_foreign_cursor_is_a_400_naming_it(deps: Depende
         assert status == 400, bad
         assert body["errors"][0]["field"] == "cursor" and "Traceback" not in str(body)
     # Another campaign's route, another filter, another listing: refused, never read as a position there.
-    for event, query, path in [("api/list_contacts.json", {"cursor": cursor}, {"campaignId": theirs}),
-                               ("api/list_contacts.json", {"cursor": cursor, "state": "queued"}, {"campaignId": mine}),
-                               ("api/list_campaigns.json", {"cursor": cursor}, {})]:
+    for event, query, path in [
+        ("api/list_contacts.json", {"cursor": cursor}, {"campaignId": theirs}),
+        ("api/list_contacts.json", {"cursor": cursor, "state": "queued"}, {"campaignId": mine}),
+        ("api/list_campaigns.json", {"cursor": cursor}, {}),
+    ]:
         status, body = _get(deps, event, query, **path)
         assert status == 400 and body["errors"][0]["field"] == "cursor", (event, query)
         assert "another listing" in body["errors"][0]["problem"]
@@ -249,8 +319,9 @@ def _feed(deps: Dependencies, after: str | None = None, limit: int = 100) -> dic
     return page
 
 
-def test_the_feed_serves_closing_outcomes_in_recorded_order_once_they_are_old_enough(timed: Dependencies,
-                                                                                      clock: Clock) -> None:
+def test_the_feed_serves_closing_outcomes_in_recorded_order_once_they_are_old_enough(
+    timed: Dependencies, clock: Clock
+) -> None:
     campaign_id = _create(timed, "feed", count=6)
     for index in (3, 1, 4):
         _close(timed, campaign_id, f"feed-{index:05d}")
@@ -269,25 +340,51 @@ def test_the_feed_serves_closing_outcomes_in_recorded_order_once_they_are_old_en
     assert [item["contactId"] for item in _feed(timed, again["nextCursor"])["items"]] == ["feed-00000"]
 
 
-def test_the_feed_holds_polled_outcomes_and_leaves_out_calls_that_closed_nothing(timed: Dependencies,
-                                                                                clock: Clock) -> None:
+def test_the_feed_holds_polled_outcomes_and_leaves_out_calls_that_closed_nothing(
+    timed: Dependencies, clock: Clock
+) -> None:
     campaign_id = _create(timed, "kinds", count=4)
-    polled = CallOutcome(vendor="blu", vendor_call_id="polled-1", campaign_id=campaign_id, contact_id="kinds-00000",
-                         status=CallStatus.NO_ANSWER, disposition=Disposition.NOT_CONNECTED, source=OutcomeSource.POLL)
+    polled = CallOutcome(
+        vendor="blu",
+        vendor_call_id="polled-1",
+        campaign_id=campaign_id,
+        contact_id="kinds-00000",
+        status=CallStatus.NO_ANSWER,
+        disposition=Disposition.NOT_CONNECTED,
+        source=OutcomeSource.POLL,
+    )
     record_polled("blu", [polled], timed.store, clock())
-    attempt = CallOutcome(vendor="blu", vendor_call_id="attempt-1", campaign_id=campaign_id, contact_id="kinds-00001",
-                          status=CallStatus.NO_ANSWER, closes_contact=False)
-    ringing = CallOutcome(vendor="blu", vendor_call_id="ringing-1", campaign_id=campaign_id,
-                          contact_id="kinds-00002", status=CallStatus.RINGING)
-    orphan = CallOutcome(vendor="blu", vendor_call_id="orphan-1", campaign_id=campaign_id, contact_id="nobody",
-                         status=CallStatus.ANSWERED)
+    attempt = CallOutcome(
+        vendor="blu",
+        vendor_call_id="attempt-1",
+        campaign_id=campaign_id,
+        contact_id="kinds-00001",
+        status=CallStatus.NO_ANSWER,
+        closes_contact=False,
+    )
+    ringing = CallOutcome(
+        vendor="blu",
+        vendor_call_id="ringing-1",
+        campaign_id=campaign_id,
+        contact_id="kinds-00002",
+        status=CallStatus.RINGING,
+    )
+    orphan = CallOutcome(
+        vendor="blu",
+        vendor_call_id="orphan-1",
+        campaign_id=campaign_id,
+        contact_id="nobody",
+        status=CallStatus.ANSWERED,
+    )
     record_outcomes([attempt, ringing, orphan], timed.store, clock())
     _close(timed, campaign_id, "kinds-00003")
     _close(timed, campaign_id, "kinds-00003", call_id=f"call-{campaign_id}-kinds-00003")  # a repeat
     clock.advance(6)
     items = _feed(timed)["items"]
     assert [(item["vendorCallId"], item["source"]) for item in items] == [
-        ("polled-1", "poll"), (f"call-{campaign_id}-kinds-00003", "webhook")]
+        ("polled-1", "poll"),
+        (f"call-{campaign_id}-kinds-00003", "webhook"),
+    ]
     # The attempt the vendor redials becomes a closing outcome when the vendor reports it closed: then it is in.
     record_outcomes([attempt.model_copy(update={"closes_contact": True})], timed.store, clock())
     clock.advance(6)
@@ -295,8 +392,9 @@ def test_the_feed_holds_polled_outcomes_and_leaves_out_calls_that_closed_nothing
     assert [item["vendorCallId"] for item in page["items"]][-1] == "attempt-1" and len(page["items"]) == 3
 
 
-def test_the_feed_resumes_exactly_where_it_stopped_while_outcomes_keep_arriving(timed: Dependencies,
-                                                                                clock: Clock) -> None:
+def test_the_feed_resumes_exactly_where_it_stopped_while_outcomes_keep_arriving(
+    timed: Dependencies, clock: Clock
+) -> None:
     campaign_id = _create(timed, "flow", count=40)
     seen: list[str] = []
     cursor = None
@@ -322,8 +420,12 @@ def test_a_reader_racing_slow_writers_skips_nothing_and_repeats_nothing(deps: De
     """Real threads and the real clock: writers stamp an outcome, then take up to 0.4 s to commit it, while a
     reader follows the feed. With a 2 s delay (room for a loaded machine) the reader never passes an outcome
     still on its way; without one it skips about half of them."""
-    delay_deps = Dependencies(settings=deps.settings.model_copy(update={"outcome_feed_delay_seconds": 2}),
-                              store=deps.store, queue=deps.queue, adapters=deps.adapters)
+    delay_deps = Dependencies(
+        settings=deps.settings.model_copy(update={"outcome_feed_delay_seconds": 2}),
+        store=deps.store,
+        queue=deps.queue,
+        adapters=deps.adapters,
+    )
     campaign_id = _create(delay_deps, "race", count=90)
     client = deps.store.client
     real_transact = client.transact_write_items

@@ -186,9 +186,7 @@ def test_unknown_path_and_wrong_method_are_404(gateway: LocalGateway, functions:
     assert functions.events == []
 
 
-def test_handler_exception_is_500_and_logged(
-    gateway: LocalGateway, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_handler_exception_is_500_and_logged(gateway: LocalGateway, capsys: pytest.CaptureFixture[str]) -> None:
     status, headers, body = request(gateway, "GET", "/boom")
     assert status == 500
     assert json.loads(body) == {"message": "Internal Server Error"}
@@ -263,9 +261,7 @@ def test_more_specific_routes_win() -> None:
 
 def test_named_stage_prefixes_the_path(functions: FakeFunctions) -> None:
     entries: list[AccessLogEntry] = []
-    with LocalGateway(
-        TEMPLATE.routes, functions, stage="dev", access_log=entries.append
-    ) as gw:
+    with LocalGateway(TEMPLATE.routes, functions, stage="dev", access_log=entries.append) as gw:
         assert gw.url.endswith("/dev")
         event = echoed_event(gw, "GET", "/dev/campaigns/c-1")
         assert request(gw, "GET", "/campaigns/c-1")[0] == 404
@@ -402,9 +398,7 @@ def test_sqs_driver_treats_an_unknown_item_identifier_as_a_failed_batch(
     driver = SqsDriver(sqs, source, urls["DispatchQueue"], lambda function_id, event: None)
     assert driver.failed_message_ids(None, ["m1", "m2"]) == set()
     assert driver.failed_message_ids({"batchItemFailures": []}, ["m1", "m2"]) == set()
-    assert driver.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "m2"}]}, ["m1", "m2"]) == {
-        "m2"
-    }
+    assert driver.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "m2"}]}, ["m1", "m2"]) == {"m2"}
     assert driver.failed_message_ids({"batchItemFailures": [{"itemIdentifier": "zz"}]}, ["m1", "m2"]) == {
         "m1",
         "m2",

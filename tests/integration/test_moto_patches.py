@@ -21,42 +21,90 @@ T0 = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
 
 
 def _outcome(call_id: str, contact_id: str, status: CallStatus, **changes: Any) -> CallOutcome:
-    return CallOutcome(vendor="blu", vendor_call_id=call_id, campaign_id="cmp", contact_id=contact_id,
-                       status=status, disposition=changes.pop("disposition", Disposition.UNKNOWN),
-                       started_at=T0, duration_seconds=12, variables={"slots": {"amount": 1500.5, "note": None}},
-                       **changes)
+    return CallOutcome(
+        vendor="blu",
+        vendor_call_id=call_id,
+        campaign_id="cmp",
+        contact_id=contact_id,
+        status=status,
+        disposition=changes.pop("disposition", Disposition.UNKNOWN),
+        started_at=T0,
+        duration_seconds=12,
+        variables={"slots": {"amount": 1500.5, "note": None}},
+        **changes,
+    )
 
 
 def _story(store: Store) -> Iterator[Any]:
     """Every kind of request the store sends, each answer yielded so two runs can be compared."""
-    campaign = Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila",
-                        created_at=T0)
+    campaign = Campaign(
+        campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0
+    )
     yield store.create_campaign(campaign), store.create_campaign(campaign)
-    store.add_contacts([Contact(campaign_id="cmp", contact_id=f"c{index}", phone=f"+63917123{index:04d}")
-                        for index in range(40)], T0)
+    store.add_contacts(
+        [Contact(campaign_id="cmp", contact_id=f"c{index}", phone=f"+63917123{index:04d}") for index in range(40)], T0
+    )
     store.mark_campaign_due(campaign, T0.date())
     yield [found.campaign_id for found in store.iter_due_campaigns(T0.date())]
     yield [[contact.contact_id for contact in page] for page in store.iter_queued_contacts("cmp")]
-    yield [store.move_contact("cmp", f"c{index}", DialState.PLANNED, allowed_from={DialState.QUEUED}, now=T0,
-                              sets={"batchId": "b1", "hold": None}) for index in range(30)]
+    yield [
+        store.move_contact(
+            "cmp",
+            f"c{index}",
+            DialState.PLANNED,
+            allowed_from={DialState.QUEUED},
+            now=T0,
+            sets={"batchId": "b1", "hold": None},
+        )
+        for index in range(30)
+    ]
     yield store.move_contact("cmp", "c1", DialState.PLANNED, allowed_from={DialState.QUEUED}, now=T0)
-    yield [store.move_contact("cmp", f"c{index}", DialState.SUBMITTING, allowed_from={DialState.PLANNED}, now=T0,
-                              batch_id="b1", sets={"claimedAt": T0.isoformat()}) for index in range(20)]
+    yield [
+        store.move_contact(
+            "cmp",
+            f"c{index}",
+            DialState.SUBMITTING,
+            allowed_from={DialState.PLANNED},
+            now=T0,
+            batch_id="b1",
+            sets={"claimedAt": T0.isoformat()},
+        )
+        for index in range(20)
+    ]
     yield sorted((cid, c.state) for cid, c in store.get_contacts("cmp", [f"c{i}" for i in range(45)]).items())
-    task = store.create_task(VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="t1"),
-                             T0)
+    task = store.create_task(VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="t1"), T0)
     store.add_task_submissions(task, 20, "job-1")
     yield [found.model_dump() for found in store.iter_open_tasks()]
-    store.record_dials([DialRecord(phone="+639171230001", at=T0 + dt.timedelta(minutes=m), campaign_id="cmp",
-                                   contact_id="c1", attempt=1, calls=1) for m in range(3)], T0)
+    store.record_dials(
+        [
+            DialRecord(
+                phone="+639171230001",
+                at=T0 + dt.timedelta(minutes=m),
+                campaign_id="cmp",
+                contact_id="c1",
+                attempt=1,
+                calls=1,
+            )
+            for m in range(3)
+        ],
+        T0,
+    )
     yield store.dial_history("+639171230001", T0 - dt.timedelta(days=1))
-    yield [store.record_outcome(_outcome(f"call-{index}", f"c{index}", CallStatus.ANSWERED,
-                                         disposition=Disposition.PROMISE_TO_PAY), T0, raw=b'{"callId": 1}')
-           for index in range(10)]
+    yield [
+        store.record_outcome(
+            _outcome(f"call-{index}", f"c{index}", CallStatus.ANSWERED, disposition=Disposition.PROMISE_TO_PAY),
+            T0,
+            raw=b'{"callId": 1}',
+        )
+        for index in range(10)
+    ]
     yield store.record_outcome(_outcome("call-1", "c1", CallStatus.ANSWERED), T0)  # a duplicate
     yield store.record_outcome(_outcome("call-99", "nobody", CallStatus.ANSWERED), T0)  # an orphan
-    yield store.record_outcome(_outcome("call-11", "c11", CallStatus.NO_ANSWER), T0, redial=RedialRequest(
-        hold=_hold(), max_attempts=3, dial_date=T0.date()))
+    yield store.record_outcome(
+        _outcome("call-11", "c11", CallStatus.NO_ANSWER),
+        T0,
+        redial=RedialRequest(hold=_hold(), max_attempts=3, dial_date=T0.date()),
+    )
     yield store.finished_calls("blu", ["call-1", "call-11", "call-99", "never"])
     yield [outcome.model_dump() for outcome in store.contact_history("cmp", "c1")]
     yield store.get_outcome("blu", "call-1").model_dump()  # type: ignore[union-attr]
@@ -67,11 +115,20 @@ def _story(store: Store) -> Iterator[Any]:
     yield store.suppressions(["+639171230002", "+639171230003"], T0)
     yield store.delete_suppression("+639171230002"), store.delete_suppression("+639171230002")
     # The same condition text with other values must not answer from the first one's parse.
-    yield [store.move_contact("cmp", "c35", DialState.CANCELLED, allowed_from={state}, now=T0)
-           for state in (DialState.PLANNED, DialState.QUEUED)]
+    yield [
+        store.move_contact("cmp", "c35", DialState.CANCELLED, allowed_from={state}, now=T0)
+        for state in (DialState.PLANNED, DialState.QUEUED)
+    ]
     # Answers the store only reads in part: every field of the raw answer, pages and counts included.
-    pages, request = [], {"TableName": store.table_name, "KeyConditionExpression": "pk = :pk",
-                          "ExpressionAttributeValues": {":pk": {"S": "CAMPAIGN#cmp"}}, "Limit": 7}
+    pages, request = (
+        [],
+        {
+            "TableName": store.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": "CAMPAIGN#cmp"}},
+            "Limit": 7,
+        },
+    )
     while True:
         answer = store.client.query(**request)
         answer.pop("ResponseMetadata")

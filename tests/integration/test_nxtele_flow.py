@@ -45,24 +45,34 @@ ACK = (200, {"retCode": 0, "retMsg": "success"})
 
 @pytest.fixture
 def nx_sim() -> Any:
-    simulator = NxteleSimulator(SAMPLE_UUID, SAMPLE_SECRET_KEY, dial_delay=(0.01, 0.04), max_retries=0,
-                                retry_interval=0.01).start()
+    simulator = NxteleSimulator(
+        SAMPLE_UUID, SAMPLE_SECRET_KEY, dial_delay=(0.01, 0.04), max_retries=0, retry_interval=0.01
+    ).start()
     yield simulator
     simulator.stop()
 
 
 def nx_account(simulator: NxteleSimulator, **overrides: Any) -> dict[str, Any]:
     # Callbacks go to a closed port: the tests replay them by hand (or leave them to the poller).
-    return {"uuid": SAMPLE_UUID, "secretKey": SAMPLE_SECRET_KEY, "baseUrl": simulator.base_url,
-            "callbackBaseUrl": "http://127.0.0.1:9/webhooks/nxtele", **overrides}
+    return {
+        "uuid": SAMPLE_UUID,
+        "secretKey": SAMPLE_SECRET_KEY,
+        "baseUrl": simulator.base_url,
+        "callbackBaseUrl": "http://127.0.0.1:9/webhooks/nxtele",
+        **overrides,
+    }
 
 
 @pytest.fixture
 def deps(table_name: str, queue_url: str, nx_sim: NxteleSimulator) -> Dependencies:
     settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
     adapter = NxteleAdapter.from_account(nx_account(nx_sim))
-    return Dependencies(settings=settings, store=Store(table_name), queue=DispatchQueue(queue_url),
-                        adapters=StaticAdapters({"nxtele": adapter}))
+    return Dependencies(
+        settings=settings,
+        store=Store(table_name),
+        queue=DispatchQueue(queue_url),
+        adapters=StaticAdapters({"nxtele": adapter}),
+    )
 
 
 def _use_adapter(deps: Dependencies, simulator: NxteleSimulator, **overrides: Any) -> NxteleAdapter:
@@ -73,10 +83,15 @@ def _use_adapter(deps: Dependencies, simulator: NxteleSimulator, **overrides: An
 
 def _campaign(deps: Any, count: int = 5, variables: dict[str, Any] | None = None, **changes: Any) -> str:
     values = {"amountDue": 1500, "dueDate": "2026-11-30"} if variables is None else variables
-    contacts = [{"contactId": f"c{i}", "phone": f"0917123{i:04d}", "name": "Maria", "variables": values}
-                for i in range(count)]
-    body = {"name": "flow", "vendor": "nxtele", "contacts": contacts,
-            "vendorOptions": {"sceneID": DEMO_SCENE_ID, "scriptVariables": ["amountDue", "dueDate"]}} | changes
+    contacts = [
+        {"contactId": f"c{i}", "phone": f"0917123{i:04d}", "name": "Maria", "variables": values} for i in range(count)
+    ]
+    body = {
+        "name": "flow",
+        "vendor": "nxtele",
+        "contacts": contacts,
+        "vendorOptions": {"sceneID": DEMO_SCENE_ID, "scriptVariables": ["amountDue", "dueDate"]},
+    } | changes
     status, created = call_api(deps, api_event("api/create_campaign.json", body=body))
     assert status == 201, created
     return created["campaignId"]
@@ -87,14 +102,19 @@ def _plan_and_drain(deps: Any, template: Any) -> list[dict[str, Any]]:
     return drain_queue(deps, template)
 
 
-def signed_event(kind: str, body: bytes, *, at: int | None = None, secret_key: str = SAMPLE_SECRET_KEY,
-                 ip: str | None = None) -> dict[str, Any]:
+def signed_event(
+    kind: str, body: bytes, *, at: int | None = None, secret_key: str = SAMPLE_SECRET_KEY, ip: str | None = None
+) -> dict[str, Any]:
     """The stored webhook event of this kind carrying `body`, signed now (or at `at`)."""
     event = copy.deepcopy(load_event(f"webhooks/nxtele_{kind if kind in ('call', 'order', 'task') else 'call'}.json"))
     create_ts, request_id = str(at or int(time.time())), uuid.uuid4().hex
     event["body"] = body.decode()
-    event["headers"] |= {"createts": create_ts, "requestid": request_id, "uuid": SAMPLE_UUID,
-                         "sign": sign(secret_key, body, create_ts, request_id, SAMPLE_UUID)}
+    event["headers"] |= {
+        "createts": create_ts,
+        "requestid": request_id,
+        "uuid": SAMPLE_UUID,
+        "sign": sign(secret_key, body, create_ts, request_id, SAMPLE_UUID),
+    }
     event["pathParameters"] = {"vendor": "nxtele", "kind": kind}
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/webhooks/nxtele/{kind}"
     if ip:
@@ -140,8 +160,9 @@ def test_dispatch_and_polling_settle_every_contact_once(deps: Any, template: Any
     assert poll_now(deps)["tasks"] == 0  # the task is closed: not polled again
 
 
-def test_redelivery_after_a_crash_dials_nobody_twice(deps: Any, template: Any, nx_sim: NxteleSimulator,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redelivery_after_a_crash_dials_nobody_twice(
+    deps: Any, template: Any, nx_sim: NxteleSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     campaign_id = _campaign(deps, count=4)
     records = _plan_and_drain(deps, template)
     stop_crashing = crash_before_settling(monkeypatch)
@@ -154,8 +175,7 @@ def test_redelivery_after_a_crash_dials_nobody_twice(deps: Any, template: Any, n
     assert sum(nx_sim.dial_requests.values()) == 4 and max(nx_sim.dial_requests.values()) == 1
 
 
-def test_a_task_created_before_a_lost_answer_is_found_again(deps: Any, template: Any,
-                                                           nx_sim: NxteleSimulator) -> None:
+def test_a_task_created_before_a_lost_answer_is_found_again(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     campaign_id = _campaign(deps, count=2)
     adapter = deps.adapters.get("nxtele")
     adapter.create_task(deps.store.get_campaign(campaign_id), adapter.today())  # answered, but never recorded
@@ -181,8 +201,9 @@ def test_a_busy_vendor_is_retried_and_then_left_to_sqs(deps: Any, template: Any,
     assert states(deps.store, second) == {"submitted": 2}
 
 
-def test_contacts_the_vendor_refuses_fail_one_by_one_with_its_reason(deps: Any, template: Any,
-                                                                     nx_sim: NxteleSimulator) -> None:
+def test_contacts_the_vendor_refuses_fail_one_by_one_with_its_reason(
+    deps: Any, template: Any, nx_sim: NxteleSimulator
+) -> None:
     nx_sim.blocked_phones = {"639171230001", "639171230003"}
     campaign_id = _campaign(deps, count=4)
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
@@ -195,8 +216,9 @@ def test_contacts_the_vendor_refuses_fail_one_by_one_with_its_reason(deps: Any, 
     assert sorted(nx_sim.dial_requests) == sorted(order_id(campaign_id, c, 1) for c in ("c0", "c2"))
 
 
-def test_a_script_variable_the_campaign_did_not_declare_fails_at_the_vendor(deps: Any, template: Any,
-                                                                            nx_sim: NxteleSimulator) -> None:
+def test_a_script_variable_the_campaign_did_not_declare_fails_at_the_vendor(
+    deps: Any, template: Any, nx_sim: NxteleSimulator
+) -> None:
     nx_sim.scenes[DEMO_SCENE_ID] = ("amountDue", "dueDate", "loanId")  # the script needs more than declared
     campaign_id = _campaign(deps, count=2, variables={"amountDue": 1, "dueDate": "d", "loanId": "L1"})
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
@@ -206,23 +228,35 @@ def test_a_script_variable_the_campaign_did_not_declare_fails_at_the_vendor(deps
     assert not nx_sim.dial_requests
 
 
-def test_a_missing_script_variable_is_refused_at_intake_without_a_vendor_call(deps: Any,
-                                                                               nx_sim: NxteleSimulator) -> None:
-    body = {"name": "x", "vendor": "nxtele", "vendorOptions": nx_sim.demo_options(),
-            "contacts": [{"contactId": "ok", "phone": "09171230001", "variables": {"amountDue": 1, "dueDate": "d"}},
-                         {"contactId": "no-date", "phone": "09171230002", "variables": {"amountDue": 1}}]}
+def test_a_missing_script_variable_is_refused_at_intake_without_a_vendor_call(
+    deps: Any, nx_sim: NxteleSimulator
+) -> None:
+    body = {
+        "name": "x",
+        "vendor": "nxtele",
+        "vendorOptions": nx_sim.demo_options(),
+        "contacts": [
+            {"contactId": "ok", "phone": "09171230001", "variables": {"amountDue": 1, "dueDate": "d"}},
+            {"contactId": "no-date", "phone": "09171230002", "variables": {"amountDue": 1}},
+        ],
+    }
     status, created = call_api(deps, api_event("api/create_campaign.json", body=body))
     assert status == 201 and created["accepted"] == 1
-    assert created["rejections"] == [{"index": 1, "contactId": "no-date",
-                                      "reason": "variables.dueDate: missing; the NXTele script (scriptVariables) "
-                                                "needs it"}]
+    assert created["rejections"] == [
+        {
+            "index": 1,
+            "contactId": "no-date",
+            "reason": "variables.dueDate: missing; the NXTele script (scriptVariables) needs it",
+        }
+    ]
     status, invalid = call_api(deps, api_event("api/create_campaign.json", body=body | {"vendorOptions": {}}))
     assert status == 422 and "vendorOptions.sceneID" in json.dumps(invalid)
     assert nx_sim.task_snapshot("anything") is None and not nx_sim.dial_requests
 
 
-def test_a_wrong_secret_fails_the_contacts_with_nxteles_reason(deps: Any, template: Any,
-                                                              nx_sim: NxteleSimulator) -> None:
+def test_a_wrong_secret_fails_the_contacts_with_nxteles_reason(
+    deps: Any, template: Any, nx_sim: NxteleSimulator
+) -> None:
     _use_adapter(deps, nx_sim, secretKey="not-the-secret")
     campaign_id = _campaign(deps, count=2)
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
@@ -239,8 +273,9 @@ def _dispatched(deps: Any, template: Any, simulator: NxteleSimulator, count: int
     return campaign_id
 
 
-def test_call_then_order_callbacks_converge_on_one_closing_outcome(deps: Any, template: Any,
-                                                                  nx_sim: NxteleSimulator) -> None:
+def test_call_then_order_callbacks_converge_on_one_closing_outcome(
+    deps: Any, template: Any, nx_sim: NxteleSimulator
+) -> None:
     campaign_id = _dispatched(deps, template, nx_sim, count=10)
     replies = _replay(deps, nx_sim, ("call",))
     assert replies == Counter({f"{ACK[0]} {json.dumps(ACK[1])}": len(nx_sim.calls_made)})
@@ -269,15 +304,17 @@ def test_order_before_call_callbacks_settle_the_same_way(deps: Any, template: An
         assert closing.vendor_call_id == calls[-1]["callID"]
 
 
-def test_an_attempt_found_by_polling_is_closed_by_a_later_callback(deps: Any, template: Any,
-                                                                    nx_sim: NxteleSimulator) -> None:
+def test_an_attempt_found_by_polling_is_closed_by_a_later_callback(
+    deps: Any, template: Any, nx_sim: NxteleSimulator
+) -> None:
     nx_sim.redial_delay = (30.0, 30.0)  # orders not reached wait between two rounds while we poll
     campaign_id = _campaign(deps, count=20)
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     task = deps.store.campaign_tasks(campaign_id, "nxtele")[0]
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not all(
-            order["callInfoDetailList"] for order in nx_sim.task_snapshot(task.vendor_task_id)["orders"].values()):
+        order["callInfoDetailList"] for order in nx_sim.task_snapshot(task.vendor_task_id)["orders"].values()
+    ):
         time.sleep(0.01)
     orders = nx_sim.task_snapshot(task.vendor_task_id)["orders"].values()
     waiting = [json.loads(order["other"])["contactId"] for order in orders if not order["finish"]]
@@ -331,9 +368,14 @@ def test_unauthenticated_callbacks_are_401_and_store_nothing(deps: Any, nx_sim: 
 
 
 def test_malformed_callbacks_are_400_and_store_nothing(deps: Any) -> None:
-    for kind, body in [("call", b"{not json"), ("call", b"[]"), ("order", b'{"finish": true}'),
-                       ("call", b'{"orderID": "o1"}'), ("task", b'{"taskStatus": 2}'),
-                       ("order", b'{"orderID": "o1", "callInfoDetail": {"callID": "c9", "callEndTs": [1]}}')]:
+    for kind, body in [
+        ("call", b"{not json"),
+        ("call", b"[]"),
+        ("order", b'{"finish": true}'),
+        ("call", b'{"orderID": "o1"}'),
+        ("task", b'{"taskStatus": 2}'),
+        ("order", b'{"orderID": "o1", "callInfoDetail": {"callID": "c9", "callEndTs": [1]}}'),
+    ]:
         status, reply = call_webhook(deps, signed_event(kind, body))
         assert status == 400 and reply["message"].startswith("malformed callback"), (kind, body)
     assert deps.store.get_outcome("nxtele", "c9") is None
@@ -352,23 +394,26 @@ def test_cancel_after_submission_stops_the_order_at_nxtele(deps: Any, template: 
     nx_sim.dial_delay = (5.0, 5.0)  # keep the orders waiting so they can still be stopped
     campaign_id = _campaign(deps, count=2)
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
-    status, view = call_api(deps, api_event("api/cancel_contact.json",
-                                            path={"campaignId": campaign_id, "contactId": "c0"}))
+    status, view = call_api(
+        deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c0"})
+    )
     assert status == 200 and view["state"] == "cancelled"
     task_id = deps.store.get_contact(campaign_id, "c0").vendor_task_id
     orders = nx_sim.task_snapshot(task_id)["orders"]
     stopped = orders[order_id(campaign_id, "c0", 1)]
     assert stopped["finish"] and stopped["callInfoDetailList"] == []
     assert not orders[order_id(campaign_id, "c1", 1)]["finish"]
-    status, body = call_api(deps, api_event("api/cancel_contact.json",
-                                            path={"campaignId": campaign_id, "contactId": "c0"}))
+    status, body = call_api(
+        deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c0"})
+    )
     assert status == 200 and body["state"] == "cancelled"
 
 
 def test_cancel_of_a_dialled_order_is_refused(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     campaign_id = _dispatched(deps, template, nx_sim, count=1)
-    status, body = call_api(deps, api_event("api/cancel_contact.json",
-                                            path={"campaignId": campaign_id, "contactId": "c0"}))
+    status, body = call_api(
+        deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c0"})
+    )
     assert status == 409 and "order already finished" in body["message"]
 
 
@@ -390,8 +435,7 @@ def test_pause_resume_and_cancel_drive_the_nxtele_task(deps: Any, template: Any,
     assert nx_sim.wait_idle(2) and nx_sim.calls_made == []
 
 
-def test_polling_a_task_the_vendor_lost_fails_that_task_only(deps: Any, template: Any,
-                                                            nx_sim: NxteleSimulator) -> None:
+def test_polling_a_task_the_vendor_lost_fails_that_task_only(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
     _dispatched(deps, template, nx_sim, count=1)
     nx_sim.refuse_next(1, ret_code=6003)  # listOrder: no permission
     summary = poll_now(deps)

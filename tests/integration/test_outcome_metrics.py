@@ -44,8 +44,9 @@ def metrics(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
 
 def _outcome(campaign_id: str, contact_id: str, call_id: str, **changes: Any) -> CallOutcome:
     fields = {"status": CallStatus.ANSWERED, "disposition": Disposition.PROMISE_TO_PAY, "duration_seconds": 30}
-    return CallOutcome(vendor="blu", vendor_call_id=call_id, campaign_id=campaign_id, contact_id=contact_id,
-                       **(fields | changes))
+    return CallOutcome(
+        vendor="blu", vendor_call_id=call_id, campaign_id=campaign_id, contact_id=contact_id, **(fields | changes)
+    )
 
 
 def _names(counted: Counter[tuple[str, tuple[tuple[str, str], ...]]]) -> Counter[str]:
@@ -60,8 +61,7 @@ def test_a_stored_outcome_counts_once_and_its_repeats_never(deps: Any, metrics: 
     metrics()
     outcome = _outcome(campaign_id, "c0", "m-1")
     record_outcomes([outcome], deps.store, NOW)
-    dimensions = (("vendor", "blu"), ("disposition", "promise_to_pay"), ("source", "webhook"),
-                  ("service", "dialhub"))
+    dimensions = (("vendor", "blu"), ("disposition", "promise_to_pay"), ("source", "webhook"), ("service", "dialhub"))
     assert metrics() == {("CallOutcomes", dimensions): 1}
     record_outcomes([outcome, outcome.model_copy(update={"duration_seconds": 31})], deps.store, NOW)
     assert metrics() == {}  # two repeats (one even reads differently): nothing stored, nothing counted
@@ -69,13 +69,15 @@ def test_a_stored_outcome_counts_once_and_its_repeats_never(deps: Any, metrics: 
     assert metrics() == {}  # not final yet: not an outcome to count
 
 
-def test_orphans_and_policy_redials_are_counted_as_what_they_are(deps: Any, metrics: Any, template: Any,
-                                                                 blu_sim: Any) -> None:
+def test_orphans_and_policy_redials_are_counted_as_what_they_are(
+    deps: Any, metrics: Any, template: Any, blu_sim: Any
+) -> None:
     _put_policy(deps, RETRY_UNREACHED)
     campaign_id = _campaign(deps, count=1, policy=RETRY_UNREACHED["name"])
     assert deps.store.move_contact(campaign_id, "c0", DialState.SUBMITTED, allowed_from={DialState.QUEUED}, now=NOW)
-    unreached = _outcome(campaign_id, "c0", "m-3", status=CallStatus.NO_ANSWER,
-                         disposition=Disposition.NOT_CONNECTED, ended_at=NOW)
+    unreached = _outcome(
+        campaign_id, "c0", "m-3", status=CallStatus.NO_ANSWER, disposition=Disposition.NOT_CONNECTED, ended_at=NOW
+    )
     nobody = _outcome(campaign_id, "nobody", "m-4")
     metrics()
     record_outcomes([unreached, nobody, unreached, nobody], deps.store, NOW)
@@ -84,11 +86,13 @@ def test_orphans_and_policy_redials_are_counted_as_what_they_are(deps: Any, metr
         ("CallOutcomes", (("vendor", "blu"), ("disposition", "not_connected"), ("source", "webhook"), service)): 1,
         ("CallOutcomes", (("vendor", "blu"), ("disposition", "promise_to_pay"), ("source", "webhook"), service)): 1,
         ("PolicyRedials", (("vendor", "blu"), ("disposition", "not_connected"), service)): 1,
-        ("OrphanOutcomes", (("vendor", "blu"), service)): 1}
+        ("OrphanOutcomes", (("vendor", "blu"), service)): 1,
+    }
 
 
 def test_a_callback_and_its_retry_count_one_outcome_and_a_refused_callback_counts_a_rejection(
-        deps: Any, metrics: Any) -> None:
+    deps: Any, metrics: Any
+) -> None:
     campaign_id = _campaign(deps, count=1)
     result = copy.deepcopy(json.loads(load_event("webhooks/blu_result.json")["body"]))
     result["extVars"] = json.dumps({"campaignId": campaign_id, "contactId": "c0", "attempt": 1})

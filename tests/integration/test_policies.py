@@ -43,12 +43,27 @@ def test_bad_policies_answer_422_naming_the_field(deps: Any) -> None:
         assert any(error["field"].startswith(field) for error in body["errors"]), (field, body)
     status, body = _put(deps, "other", good)
     assert status == 422 and body["errors"][0]["field"] == "name"
-    status, body = call_api(deps, api_event("api/create_campaign.json", body={
-        "name": "x", "vendor": "blu", "vendorOptions": {"botId": 1}, "policy": "nope"}))
+    status, body = call_api(
+        deps,
+        api_event(
+            "api/create_campaign.json",
+            body={"name": "x", "vendor": "blu", "vendorOptions": {"botId": 1}, "policy": "nope"},
+        ),
+    )
     assert status == 422 and body["errors"][0]["field"] == "policy"
-    status, body = call_api(deps, api_event("api/create_campaign.json", body={
-        "name": "x", "vendor": "blu", "vendorOptions": {"botId": 1}, "policy": "us-regulation-f",
-        "callingWindow": {"start": "21:30", "end": "23:00"}}))
+    status, body = call_api(
+        deps,
+        api_event(
+            "api/create_campaign.json",
+            body={
+                "name": "x",
+                "vendor": "blu",
+                "vendorOptions": {"botId": 1},
+                "policy": "us-regulation-f",
+                "callingWindow": {"start": "21:30", "end": "23:00"},
+            },
+        ),
+    )
     assert status == 422 and body["errors"][0]["field"] == "callingWindow"
 
 
@@ -58,14 +73,17 @@ def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, tem
     assert _put(deps, "daytime", {"name": "daytime", "windows": window})[0] == 200
     campaign_id = _campaign(deps, count=3, policy="daytime")
     abroad = {"contactId": "abroad", "phone": "+639171239999", "timezone": "America/New_York"}
-    assert call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id},
-                                    body={"contacts": [abroad]}))[1]["accepted"] == 1
+    assert (
+        call_api(
+            deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id}, body={"contacts": [abroad]})
+        )[1]["accepted"]
+        == 1
+    )
 
     assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 3, "held": 1, "unfinished": 0}
     dispatch_records(deps, drain_queue(deps, template))
     assert sum(blu_sim.dial_requests.values()) == 3
-    _, view = call_api(deps, api_event("api/get_contact.json", path={"campaignId": campaign_id,
-                                                                     "contactId": "abroad"}))
+    _, view = call_api(deps, api_event("api/get_contact.json", path={"campaignId": campaign_id, "contactId": "abroad"}))
     assert view["state"] == "queued" and view["hold"]["reason"] == "outside_window"
     assert view["hold"]["until"] == "2026-11-25T14:00:00Z"  # 09:00 in New York
     _, campaign = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
@@ -77,15 +95,20 @@ def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, tem
     assert plan_now(deps)["contacts"] == 1
 
 
-def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(deps: Any, template: Any,
-                                                                         blu_sim: Any) -> None:
+def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(
+    deps: Any, template: Any, blu_sim: Any
+) -> None:
     deps.clock = lambda: NOW
     always = [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59:59.999999"}]
     policy = {"name": "twice-a-week", "windows": always, "frequencyCap": {"attempts": 2, "days": 7}}
     assert _put(deps, "twice-a-week", policy)[0] == 200
     busy_number = "+639171230001"  # contact c1 of _campaign()
-    earlier = [DialRecord(phone=busy_number, at=NOW - dt.timedelta(days=days), campaign_id="older", contact_id="x",
-                          attempt=1, calls=1) for days in (6, 2)]
+    earlier = [
+        DialRecord(
+            phone=busy_number, at=NOW - dt.timedelta(days=days), campaign_id="older", contact_id="x", attempt=1, calls=1
+        )
+        for days in (6, 2)
+    ]
     deps.store.record_dials(earlier, NOW)
 
     campaign_id = _campaign(deps, count=3, policy="twice-a-week")
@@ -103,13 +126,28 @@ def test_a_campaign_sends_exactly_its_allowed_contacts(deps: Any, template: Any,
     """Capped, suppressed (before planning and between planning and dispatch) and out-of-window contacts in
     one campaign: only the allowed ones reach the vendor, and each held one says why."""
     deps.clock = lambda: NOW
-    policy = {"name": "daytime-capped", "frequencyCap": {"attempts": 1, "days": 7},
-              "windows": [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "09:00", "end": "20:00"}]}
+    policy = {
+        "name": "daytime-capped",
+        "frequencyCap": {"attempts": 1, "days": 7},
+        "windows": [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "09:00", "end": "20:00"}],
+    }
     assert _put(deps, "daytime-capped", policy)[0] == 200
-    deps.store.record_dials([DialRecord(phone="+639171230002", at=NOW - dt.timedelta(days=3), campaign_id="older",
-                                        contact_id="x", attempt=1, calls=1)], NOW)
-    suppress = api_event("api/put_suppression.json", path={"phone": "+639171230003"},
-                         body={"reason": "asked us to stop"})
+    deps.store.record_dials(
+        [
+            DialRecord(
+                phone="+639171230002",
+                at=NOW - dt.timedelta(days=3),
+                campaign_id="older",
+                contact_id="x",
+                attempt=1,
+                calls=1,
+            )
+        ],
+        NOW,
+    )
+    suppress = api_event(
+        "api/put_suppression.json", path={"phone": "+639171230003"}, body={"reason": "asked us to stop"}
+    )
     assert call_api(deps, suppress)[0] == 200
     campaign_id = _campaign(deps, count=6, policy="daytime-capped")
     abroad = {"contactId": "abroad", "phone": "+639171239999", "timezone": "America/New_York"}
@@ -125,7 +163,11 @@ def test_a_campaign_sends_exactly_its_allowed_contacts(deps: Any, template: Any,
     assert sent == {"c0", "c1", "c4"}
     holds = {cid: deps.store.get_contact(campaign_id, cid).hold for cid in ("c2", "c3", "c5", "abroad")}
     assert {cid: hold.reason for cid, hold in holds.items()} == {
-        "c2": "capped", "c3": "suppressed", "c5": "suppressed", "abroad": "outside_window"}
+        "c2": "capped",
+        "c3": "suppressed",
+        "c5": "suppressed",
+        "abroad": "outside_window",
+    }
     assert holds["c2"].until == NOW + dt.timedelta(days=4)  # when the 3-day-old call leaves the 7-day period
     _, view = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
     assert view["heldBack"] == {"capped": 1, "suppressed": 2, "outside_window": 1}

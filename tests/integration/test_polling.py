@@ -33,11 +33,11 @@ class _SilentVendor:
 
 
 def test_contacts_without_a_result_at_the_horizon_fail_with_a_reason(store: Store) -> None:
-    task = store.create_task(VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="1"),
-                             T0)
+    task = store.create_task(VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="1"), T0)
     store.add_task_submissions(task, 2)
-    waiting = Contact(campaign_id="cmp", contact_id="w", phone="+639171234567", state=DialState.SUBMITTED,
-                      vendor_task_date=T0.date())
+    waiting = Contact(
+        campaign_id="cmp", contact_id="w", phone="+639171234567", state=DialState.SUBMITTED, vendor_task_date=T0.date()
+    )
     other_day = waiting.model_copy(update={"contact_id": "o", "vendor_task_date": T0.date() + dt.timedelta(days=1)})
     store.add_contacts([waiting, other_day], T0)
 

@@ -25,9 +25,11 @@ from tests.integration.test_blu_flow import _callback_event, _campaign
 
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # 11:00 in Manila
 ALWAYS = [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59:59.999999"}]
-RETRY_UNREACHED = {"name": "retry-unreached", "windows": ALWAYS,
-                   "redial": {"not_connected": {"retryAfterMinutes": 240, "maxAttempts": 3},
-                              "promise_to_pay": {"stop": True}}}
+RETRY_UNREACHED = {
+    "name": "retry-unreached",
+    "windows": ALWAYS,
+    "redial": {"not_connected": {"retryAfterMinutes": 240, "maxAttempts": 3}, "promise_to_pay": {"stop": True}},
+}
 
 
 def _put_policy(deps: Any, body: dict[str, Any]) -> None:
@@ -54,30 +56,47 @@ def _sent_campaign(deps: Any, template: Any, policy: dict[str, Any] | None, coun
     return campaign_id
 
 
-def _blu_result(deps: Any, campaign_id: str, contact_id: str, call_id: int, code: str,
-                ended: dt.datetime) -> dict[str, Any]:
+def _blu_result(
+    deps: Any, campaign_id: str, contact_id: str, call_id: int, code: str, ended: dt.datetime
+) -> dict[str, Any]:
     """Blu's callback for the contact's current attempt, as the vendor would send it."""
     contact = deps.store.get_contact(campaign_id, contact_id)
     result = copy.deepcopy(json.loads(load_event("webhooks/blu_result.json")["body"]))
     local_end = ended.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
     unreached = code == "Unconnected"
-    result |= {"taskId": int(contact.vendor_task_id), "callId": call_id, "code": code, "status": 1 if unreached else 2,
-               "desc": code, "startTime": local_end, "endTime": local_end,
-               "answerTime": None if unreached else local_end, "duration": 0 if unreached else 40,
-               "extVars": json.dumps({"campaignId": campaign_id, "contactId": contact_id,
-                                      "attempt": contact.attempt, "orderId": int(contact.vendor_record_id)})}
+    result |= {
+        "taskId": int(contact.vendor_task_id),
+        "callId": call_id,
+        "code": code,
+        "status": 1 if unreached else 2,
+        "desc": code,
+        "startTime": local_end,
+        "endTime": local_end,
+        "answerTime": None if unreached else local_end,
+        "duration": 0 if unreached else 40,
+        "extVars": json.dumps(
+            {
+                "campaignId": campaign_id,
+                "contactId": contact_id,
+                "attempt": contact.attempt,
+                "orderId": int(contact.vendor_record_id),
+            }
+        ),
+    }
     return result
 
 
 def _contact(deps: Any, campaign_id: str, contact_id: str) -> dict[str, Any]:
-    status, view = call_api(deps, api_event("api/get_contact.json", path={"campaignId": campaign_id,
-                                                                          "contactId": contact_id}))
+    status, view = call_api(
+        deps, api_event("api/get_contact.json", path={"campaignId": campaign_id, "contactId": contact_id})
+    )
     assert status == 200
     return view
 
 
 def test_an_unreached_contact_is_redialled_after_the_pause_until_its_attempts_are_used(
-        deps: Any, template: Any, blu_sim: Any) -> None:
+    deps: Any, template: Any, blu_sim: Any
+) -> None:
     campaign_id = _sent_campaign(deps, template, RETRY_UNREACHED)
     for attempt in (1, 2):
         ended = deps.clock() + dt.timedelta(minutes=5)
@@ -88,7 +107,8 @@ def test_an_unreached_contact_is_redialled_after_the_pause_until_its_attempts_ar
         redial_at = ended.replace(microsecond=0) + dt.timedelta(hours=4)
         assert (view["state"], view["attempt"]) == ("queued", attempt + 1)
         assert view["hold"]["reason"] == "redial" and view["hold"]["until"] == redial_at.isoformat().replace(
-            "+00:00", "Z")
+            "+00:00", "Z"
+        )
         assert view["attempts"][-1]["redialAt"] and not view["attempts"][-1]["closesContact"]
 
         deps.clock = lambda at=redial_at - dt.timedelta(minutes=1): at
@@ -110,14 +130,17 @@ def test_an_unreached_contact_is_redialled_after_the_pause_until_its_attempts_ar
     assert campaign["byState"] == {"final": 1}
 
 
-def test_a_stopping_disposition_closes_at_once_and_no_policy_means_no_redial(deps: Any, template: Any,
-                                                                             blu_sim: Any) -> None:
+def test_a_stopping_disposition_closes_at_once_and_no_policy_means_no_redial(
+    deps: Any, template: Any, blu_sim: Any
+) -> None:
     with_policy = _sent_campaign(deps, template, RETRY_UNREACHED, count=2)
     without = _sent_campaign(deps, template, None)
     ended = NOW + dt.timedelta(minutes=3)
-    outcomes = [_blu_result(deps, with_policy, "c0", 1, "PTP", ended),
-                _blu_result(deps, with_policy, "c1", 2, "Unconnected", ended),
-                _blu_result(deps, without, "c0", 3, "Unconnected", ended)]
+    outcomes = [
+        _blu_result(deps, with_policy, "c0", 1, "PTP", ended),
+        _blu_result(deps, with_policy, "c1", 2, "Unconnected", ended),
+        _blu_result(deps, without, "c0", 3, "Unconnected", ended),
+    ]
     for result in outcomes:
         assert call_webhook(deps, _callback_event(result))[0] == 200
     assert _contact(deps, with_policy, "c0")["state"] == "final"
@@ -129,8 +152,7 @@ def test_a_cancelled_contact_is_not_redialled(deps: Any, template: Any, blu_sim:
     campaign_id = _sent_campaign(deps, template, RETRY_UNREACHED)
     result = _blu_result(deps, campaign_id, "c0", 77, "Unconnected", NOW)
     # Cancelled after it was sent (as the cancel route does once the vendor confirms); the call raced it.
-    assert deps.store.move_contact(campaign_id, "c0", DialState.CANCELLED, now=NOW,
-                                   allowed_from={DialState.SUBMITTED})
+    assert deps.store.move_contact(campaign_id, "c0", DialState.CANCELLED, now=NOW, allowed_from={DialState.SUBMITTED})
     assert call_webhook(deps, _callback_event(result))[0] == 200
     assert _contact(deps, campaign_id, "c0")["state"] == "final"  # what happened, and nothing more
     deps.clock = lambda: NOW + dt.timedelta(hours=5)
@@ -138,8 +160,7 @@ def test_a_cancelled_contact_is_not_redialled(deps: Any, template: Any, blu_sim:
 
 
 def test_a_conversation_keeps_the_number_quiet_in_every_campaign(deps: Any, template: Any, blu_sim: Any) -> None:
-    first = _sent_campaign(deps, template, {"name": "quiet-day", "windows": ALWAYS,
-                                            "minGapAfterConversationHours": 24})
+    first = _sent_campaign(deps, template, {"name": "quiet-day", "windows": ALWAYS, "minGapAfterConversationHours": 24})
     talked_at = NOW + dt.timedelta(minutes=10)
     assert call_webhook(deps, _callback_event(_blu_result(deps, first, "c0", 501, "PTP", talked_at)))[0] == 200
 
@@ -156,8 +177,16 @@ def test_a_conversation_keeps_the_number_quiet_in_every_campaign(deps: Any, temp
 def test_outcomes_recorded_directly_follow_the_same_redial_rule(deps: Any, template: Any, blu_sim: Any) -> None:
     """The poller's path (record_outcomes) decides as the webhook does."""
     campaign_id = _sent_campaign(deps, template, RETRY_UNREACHED)
-    outcome = CallOutcome(vendor="blu", vendor_call_id="p1", campaign_id=campaign_id, contact_id="c0",
-                          status="no_answer", disposition="not_connected", ended_at=NOW, source="poll")
+    outcome = CallOutcome(
+        vendor="blu",
+        vendor_call_id="p1",
+        campaign_id=campaign_id,
+        contact_id="c0",
+        status="no_answer",
+        disposition="not_connected",
+        ended_at=NOW,
+        source="poll",
+    )
     assert record_outcomes([outcome], deps.store, NOW) == {RecordResult.REDIAL: 1}
     assert record_outcomes([outcome], deps.store, NOW) == {RecordResult.DUPLICATE: 1}
     assert deps.store.finished_calls("blu", ["p1"]) == {"p1": True}  # the poller skips it from now on
@@ -165,7 +194,8 @@ def test_outcomes_recorded_directly_follow_the_same_redial_rule(deps: Any, templ
 
 
 def test_a_late_copy_of_a_redialled_call_never_closes_the_contact_waiting_for_its_redial(
-        deps: Any, template: Any, blu_sim: Any) -> None:
+    deps: Any, template: Any, blu_sim: Any
+) -> None:
     """Blu retries a callback; the copy may even read differently (here: PTP, which stops dialling, where the
     first said unreached). The call was redialled under the policy: the contact waits for its next attempt,
     and no copy of that call may close it or write to it."""
@@ -177,12 +207,15 @@ def test_a_late_copy_of_a_redialled_call_never_closes_the_contact_waiting_for_it
     stored = deps.store.get_outcome("blu", "9100")
     assert waiting.state is DialState.QUEUED and waiting.hold.reason == "redial" and stored.redial_at
 
-    for copy_of_it in (first, first | {"code": "PTP", "status": 2, "desc": "PTP", "answerTime": first["endTime"],
-                                       "duration": 40}):
+    for copy_of_it in (
+        first,
+        first | {"code": "PTP", "status": 2, "desc": "PTP", "answerTime": first["endTime"], "duration": 40},
+    ):
         assert call_webhook(deps, _callback_event(copy_of_it))[0] == 200
         assert deps.store.get_contact(campaign_id, "c0") == waiting
         assert deps.store.get_outcome("blu", "9100") == stored
     outcome = deps.store.get_outcome("blu", "9100").model_copy(update={"closes_contact": True, "redial_at": None})
-    assert record_outcomes([outcome.model_copy(update={"disposition": Disposition.PROMISE_TO_PAY})], deps.store,
-                           NOW) == {RecordResult.DUPLICATE: 1}
+    assert record_outcomes(
+        [outcome.model_copy(update={"disposition": Disposition.PROMISE_TO_PAY})], deps.store, NOW
+    ) == {RecordResult.DUPLICATE: 1}
     assert deps.store.get_contact(campaign_id, "c0") == waiting

@@ -15,8 +15,11 @@ NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 
 
 def _items(table_name: str, pk: str) -> dict[str, dict[str, Any]]:
-    items = boto3.resource("dynamodb").Table(table_name).query(
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": pk})["Items"]
+    items = (
+        boto3.resource("dynamodb")
+        .Table(table_name)
+        .query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": pk})["Items"]
+    )
     return {item["sk"]: item for item in items}
 
 

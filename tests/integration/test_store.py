@@ -19,8 +19,9 @@ def _outcome(status: CallStatus, disposition: Disposition = Disposition.UNKNOWN,
 
 
 def _contact(store: Store) -> None:
-    store.create_campaign(Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(),
-                                   timezone="Asia/Manila", created_at=T0))
+    store.create_campaign(
+        Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0)
+    )
     store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567")], T0)
 
 
@@ -55,13 +56,28 @@ def test_do_not_call_dispositions_mark_the_contact(store: Store) -> None:
 
 def test_moves_are_conditional_and_none_removes_an_attribute(store: Store) -> None:
     _contact(store)
-    assert store.move_contact("cmp", "c1", DialState.SUBMITTING, allowed_from={DialState.QUEUED}, now=T0,
-                              batch_id="b1", sets={"batchId": "b1", "reason": "x"})
+    assert store.move_contact(
+        "cmp",
+        "c1",
+        DialState.SUBMITTING,
+        allowed_from={DialState.QUEUED},
+        now=T0,
+        batch_id="b1",
+        sets={"batchId": "b1", "reason": "x"},
+    )
     # Another batch cannot take a contact that b1 is submitting; b1 itself can come back to it.
-    assert not store.move_contact("cmp", "c1", DialState.SUBMITTING, allowed_from={DialState.SUBMITTING},
-                                  now=T0, batch_id="b2")
-    assert store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from={DialState.SUBMITTING}, now=T0,
-                              batch_id="b1", sets={"reason": None})
+    assert not store.move_contact(
+        "cmp", "c1", DialState.SUBMITTING, allowed_from={DialState.SUBMITTING}, now=T0, batch_id="b2"
+    )
+    assert store.move_contact(
+        "cmp",
+        "c1",
+        DialState.SUBMITTED,
+        allowed_from={DialState.SUBMITTING},
+        now=T0,
+        batch_id="b1",
+        sets={"reason": None},
+    )
     contact = store.get_contact("cmp", "c1")
     assert contact.state == DialState.SUBMITTED and contact.reason is None and contact.batch_id == "b1"
     assert not store.move_contact("cmp", "c1", DialState.CANCELLED, allowed_from={DialState.QUEUED}, now=T0)
@@ -76,8 +92,9 @@ def test_finished_calls_reads_a_page_of_calls_at_once(store: Store) -> None:
 
 
 def test_an_attempt_the_vendor_will_redial_leaves_the_contact_open_until_a_call_closes_it(store: Store) -> None:
-    store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567",
-                                state=DialState.SUBMITTED)], T0)
+    store.add_contacts(
+        [Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567", state=DialState.SUBMITTED)], T0
+    )
     attempt = _outcome(CallStatus.NO_ANSWER, vendor_call_id="a1", closes_contact=False)
     assert store.record_outcome(attempt, T0) is RecordResult.STORED
     assert store.get_contact("cmp", "c1").state == DialState.SUBMITTED

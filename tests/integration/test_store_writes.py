@@ -31,8 +31,9 @@ def _item(store: Store, pk: str, sk: str) -> dict[str, Any]:
 
 
 def _campaign_with_contact(store: Store) -> None:
-    store.create_campaign(Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(),
-                                   timezone="Asia/Manila", created_at=T0))
+    store.create_campaign(
+        Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0)
+    )
     store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone=PHONE)], T0)
 
 
@@ -75,8 +76,9 @@ def test_unless_for_good_keeps_a_suppression_for_good_and_replaces_a_timed_one(s
 def test_a_requeued_contact_is_back_on_the_queue_index_without_its_batch(store: Store) -> None:
     _campaign_with_contact(store)
     later = T0 + dt.timedelta(minutes=7)
-    assert store.move_contact("cmp", "c1", DialState.PLANNED, allowed_from=[DialState.QUEUED], now=T0,
-                              sets={"batchId": "b-1"})
+    assert store.move_contact(
+        "cmp", "c1", DialState.PLANNED, allowed_from=[DialState.QUEUED], now=T0, sets={"batchId": "b-1"}
+    )
     hold = Hold(reason="outside_window", until=T0 + dt.timedelta(hours=2), checked_at=later)
     assert store.requeue_contact("cmp", "c1", later, hold) is True
     item = _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
@@ -106,8 +108,9 @@ def test_a_closed_task_leaves_the_open_tasks_index(store: Store) -> None:
 
 
 def _running_export(store: Store) -> ExportJob:
-    job = ExportJob(export_id="exp-1", campaign_id="cmp", format=ExportFormat.CSV, object_key="exports/exp-1.csv",
-                    created_at=T0)
+    job = ExportJob(
+        export_id="exp-1", campaign_id="cmp", format=ExportFormat.CSV, object_key="exports/exp-1.csv", created_at=T0
+    )
     store.create_export(job, T0 + dt.timedelta(days=7))
     return job
 
@@ -129,15 +132,56 @@ def test_a_failed_export_drops_its_lease_and_says_when_it_ended(store: Store) ->
 
 def test_a_redialled_contact_remembers_the_call_it_was_redialled_after(store: Store) -> None:
     _campaign_with_contact(store)
-    store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0,
-                       sets={"batchId": "b-1"})
+    store.move_contact(
+        "cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0, sets={"batchId": "b-1"}
+    )
     later = T0 + dt.timedelta(minutes=9)
     hold = Hold(reason="redial", until=later + dt.timedelta(hours=1), checked_at=later)
-    outcome = CallOutcome(vendor="blu", vendor_call_id="call-9", campaign_id="cmp", contact_id="c1",
-                          status=CallStatus.NO_ANSWER, disposition=Disposition.NOT_CONNECTED)
+    outcome = CallOutcome(
+        vendor="blu",
+        vendor_call_id="call-9",
+        campaign_id="cmp",
+        contact_id="c1",
+        status=CallStatus.NO_ANSWER,
+        disposition=Disposition.NOT_CONNECTED,
+    )
     store.record_outcome(outcome, later, redial=RedialRequest(hold=hold, max_attempts=3, dial_date=T0.date()))
     item = _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
     assert item["state"] == {"S": "queued"} and item["disposition"] == {"S": "not_connected"}
     assert item["lastCallId"] == {"S": "call-9"} and item["lastCallVendor"] == {"S": "blu"}
     assert item["updatedAt"] == {"S": later.isoformat()} and item["attempt"] == {"N": "2"}
     assert item["gsi1pk"] == {"S": "QUEUE#cmp"} and item["gsi1sk"] == {"S": "c1"} and "batchId" not in item
+
+
+def test_a_released_export_keeps_no_lease_and_another_invocation_takes_it_at_once(store: Store) -> None:
+    _running_export(store)
+    until = T0 + dt.timedelta(minutes=15)
+    assert store.claim_export("exp-1", "owner-a", until, T0) is not None
+    assert store.release_export("exp-1", "owner-b") is False  # only the holder gives a lease up
+    assert store.release_export("exp-1", "owner-a") is True
+    item = _item(store, "EXPORT#exp-1", "EXPORT")
+    assert "leaseOwner" not in item and "leaseUntil" not in item
+    assert store.claim_export("exp-1", "owner-b", until, T0 + dt.timedelta(seconds=1)) is not None
+
+
+def _redial_after_talking(store: Store, **times: dt.datetime) -> dict[str, Any]:
+    _campaign_with_contact(store)
+    store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0)
+    hold = Hold(reason="redial", until=T0 + dt.timedelta(hours=2), checked_at=T0)
+    outcome = CallOutcome(vendor="blu", vendor_call_id="call-3", campaign_id="cmp", contact_id="c1",
+                          status=CallStatus.ANSWERED, disposition=Disposition.CALLBACK_REQUESTED, **times)
+    store.record_outcome(outcome, T0 + dt.timedelta(minutes=30),
+                         redial=RedialRequest(hold=hold, max_attempts=3, dial_date=T0.date()))
+    return _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
+
+
+def test_a_contact_redialled_after_a_conversation_remembers_when_it_ended(store: Store) -> None:
+    """The quiet period after a conversation counts from its end, also when the policy calls again."""
+    ended = T0 + dt.timedelta(minutes=12)
+    item = _redial_after_talking(store, answered_at=T0 + dt.timedelta(minutes=10), ended_at=ended)
+    assert item["state"] == {"S": "queued"} and item["lastConversationAt"] == {"S": ended.isoformat()}
+
+
+def test_a_conversation_without_times_counts_from_when_it_was_recorded(store: Store) -> None:
+    item = _redial_after_talking(store)
+    assert item["lastConversationAt"] == {"S": (T0 + dt.timedelta(minutes=30)).isoformat()}

@@ -15,8 +15,9 @@ SUPPRESSED = "+63917123" + "0001"  # the phone of contact c1 in _campaign()
 
 
 def _suppress(deps: Any, phone: str, **body: Any) -> tuple[int, Any]:
-    return call_api(deps, api_event("api/put_suppression.json", path={"phone": phone},
-                                    body={"reason": "asked us to stop", **body}))
+    return call_api(
+        deps, api_event("api/put_suppression.json", path={"phone": phone}, body={"reason": "asked us to stop", **body})
+    )
 
 
 def test_suppressions_are_put_read_and_lifted_by_number_in_any_notation(deps: Any) -> None:
@@ -38,8 +39,9 @@ def test_bad_suppression_requests_name_the_field(deps: Any) -> None:
     assert status == 422 and "body.reason" in [error["field"] for error in body["errors"]]
 
 
-def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_dialled(deps: Any, template: Any,
-                                                                                  blu_sim: Any) -> None:
+def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_dialled(
+    deps: Any, template: Any, blu_sim: Any
+) -> None:
     campaign_id = _campaign(deps, count=4)
     assert _suppress(deps, SUPPRESSED)[0] == 200
     planned = plan_now(deps)
@@ -51,8 +53,7 @@ def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_diall
 
     _, view = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
     assert view["heldBack"] == {"suppressed": 2} and view["byState"]["queued"] == 2
-    _, contact = call_api(deps, api_event("api/get_contact.json",
-                                               path={"campaignId": campaign_id, "contactId": "c1"}))
+    _, contact = call_api(deps, api_event("api/get_contact.json", path={"campaignId": campaign_id, "contactId": "c1"}))
     assert contact["state"] == "queued"
     assert contact["hold"]["reason"] == "suppressed" and contact["hold"]["detail"] == "asked us to stop"
 
@@ -66,8 +67,14 @@ def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_diall
 def test_an_opt_out_from_any_vendor_suppresses_the_number_for_every_campaign(deps: Any, now: Any) -> None:
     first = _campaign(deps, count=2)
     deps.store.move_contact(first, "c1", DialState.SUBMITTED, allowed_from={DialState.QUEUED}, now=now)
-    opt_out = CallOutcome(vendor="blu", vendor_call_id="9001", campaign_id=first, contact_id="c1",
-                          status=CallStatus.ANSWERED, disposition=Disposition.OPT_OUT)
+    opt_out = CallOutcome(
+        vendor="blu",
+        vendor_call_id="9001",
+        campaign_id=first,
+        contact_id="c1",
+        status=CallStatus.ANSWERED,
+        disposition=Disposition.OPT_OUT,
+    )
     record_outcomes([opt_out], deps.store, now)
     suppression = deps.store.get_suppression(SUPPRESSED)
     assert suppression is not None and suppression.source == "blu" and suppression.until is None
@@ -89,8 +96,10 @@ def test_a_suppression_with_an_end_is_kept_until_then_and_refused_unless_it_ends
     assert status == 200 and found["until"] == stored["until"] and found["phone"] == SUPPRESSED
     for refused in (now - dt.timedelta(seconds=1), now.replace(tzinfo=None) + dt.timedelta(days=1)):
         status, body = _suppress(deps, SUPPRESSED, until=refused.isoformat())
-        assert (status, body["errors"]) == (422, [{"field": "until",
-                                                   "problem": "must be a future time with a UTC offset"}])
+        assert (status, body["errors"]) == (
+            422,
+            [{"field": "until", "problem": "must be a future time with a UTC offset"}],
+        )
     frozen = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     deps.clock = lambda: frozen
     status, body = _suppress(deps, SUPPRESSED, until=frozen.isoformat())  # ending now: already over
@@ -108,8 +117,10 @@ def test_a_suppression_that_has_ended_is_not_found_and_numbers_are_read_in_the_d
     status, body = call_api(deps, api_event("api/delete_suppression.json", path={"phone": "09171230001"}))
     assert (status, body) == (404, {"message": "suppression for this number not found"})
     status, body = call_api(deps, api_event("api/get_suppression.json", path={"phone": "12345"}))
-    assert (status, body["errors"]) == (422, [{"field": "phone",
-                                               "problem": "not a valid number in its numbering plan"}])
+    assert (status, body["errors"]) == (
+        422,
+        [{"field": "phone", "problem": "not a valid number in its numbering plan"}],
+    )
 
 
 def test_only_a_do_not_call_outcome_of_a_known_contact_suppresses_and_says_so(deps: Any) -> None:
@@ -119,8 +130,14 @@ def test_only_a_do_not_call_outcome_of_a_known_contact_suppresses_and_says_so(de
     campaign_id = _campaign(deps, count=2)
 
     def outcome(**changes: Any) -> CallOutcome:
-        fields = {"vendor": "blu", "vendor_call_id": "s-1", "campaign_id": campaign_id, "contact_id": "c1",
-                  "status": CallStatus.ANSWERED, "disposition": Disposition.DO_NOT_CALL}
+        fields = {
+            "vendor": "blu",
+            "vendor_call_id": "s-1",
+            "campaign_id": campaign_id,
+            "contact_id": "c1",
+            "status": CallStatus.ANSWERED,
+            "disposition": Disposition.DO_NOT_CALL,
+        }
         return CallOutcome(**(fields | changes))
 
     assert suppress_after_outcome(outcome(disposition=Disposition.PROMISE_TO_PAY), deps.store, now) is False
@@ -131,5 +148,9 @@ def test_only_a_do_not_call_outcome_of_a_known_contact_suppresses_and_says_so(de
     assert suppress_after_outcome(outcome(), deps.store, now) is True
     assert suppress_after_outcome(outcome(), deps.store, now) is False  # on the list for good already
     stored = deps.store.get_suppression(SUPPRESSED)
-    assert (stored.reason, stored.source, stored.until, stored.created_at) == ("do_not_call on a call", "blu", None,
-                                                                                now)
+    assert (stored.reason, stored.source, stored.until, stored.created_at) == (
+        "do_not_call on a call",
+        "blu",
+        None,
+        now,
+    )

@@ -55,19 +55,33 @@ class VendorSecrets:
 
     @property
     def all(self) -> list[str]:
-        return [self.blu_app_key, self.blu_token, self.nxtele_secret_key, self.airudder_app_secret,
-                self.airudder_token]
+        return [self.blu_app_key, self.blu_token, self.nxtele_secret_key, self.airudder_app_secret, self.airudder_token]
 
     def accounts(self, **overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """The three account secrets as Secrets Manager would hold them; `overrides` by vendor name."""
         accounts = {
-            "blu": {"appId": "10001", "appKey": self.blu_app_key, "baseUrl": UNREACHABLE,
-                    "webhookToken": self.blu_token, "timezone": "Asia/Manila"},
-            "nxtele": {"uuid": self.nxtele_uuid, "secretKey": self.nxtele_secret_key, "algorithm": "SHA256",
-                       "baseUrl": UNREACHABLE, "callbackBaseUrl": "https://api.example/webhooks/nxtele",
-                       "timezone": "Asia/Jakarta"},
-            "airudder": {"appKey": "ar-appkey", "appSecret": self.airudder_app_secret, "baseUrl": UNREACHABLE,
-                         "webhookToken": self.airudder_token, "timezone": "Asia/Manila"},
+            "blu": {
+                "appId": "10001",
+                "appKey": self.blu_app_key,
+                "baseUrl": UNREACHABLE,
+                "webhookToken": self.blu_token,
+                "timezone": "Asia/Manila",
+            },
+            "nxtele": {
+                "uuid": self.nxtele_uuid,
+                "secretKey": self.nxtele_secret_key,
+                "algorithm": "SHA256",
+                "baseUrl": UNREACHABLE,
+                "callbackBaseUrl": "https://api.example/webhooks/nxtele",
+                "timezone": "Asia/Jakarta",
+            },
+            "airudder": {
+                "appKey": "ar-appkey",
+                "appSecret": self.airudder_app_secret,
+                "baseUrl": UNREACHABLE,
+                "webhookToken": self.airudder_token,
+                "timezone": "Asia/Manila",
+            },
         }
         return {vendor: account | overrides.get(vendor, {}) for vendor, account in accounts.items()}
 
@@ -80,14 +94,16 @@ def vendor_secrets() -> VendorSecrets:
     return VendorSecrets()
 
 
-def deps_for(table_name: str, queue_url: str, vendor_secrets: VendorSecrets,
-             **overrides: dict[str, Any]) -> Dependencies:
+def deps_for(
+    table_name: str, queue_url: str, vendor_secrets: VendorSecrets, **overrides: dict[str, Any]
+) -> Dependencies:
     """Dependencies with all three vendors, their accounts optionally changed (e.g. an IP allowlist)."""
     accounts = vendor_secrets.accounts(**overrides)
     adapters = {vendor: cls.from_account(accounts[vendor]) for vendor, cls in ADAPTER_CLASSES.items()}
     settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
-    return Dependencies(settings=settings, store=Store(table_name), queue=DispatchQueue(queue_url),
-                        adapters=StaticAdapters(adapters))
+    return Dependencies(
+        settings=settings, store=Store(table_name), queue=DispatchQueue(queue_url), adapters=StaticAdapters(adapters)
+    )
 
 
 @pytest.fixture
@@ -111,9 +127,16 @@ class Answer:
         return json.loads(self.body) if self.body else None
 
 
-def send(deps: Dependencies, method: str, path: str, *, body: bytes | str | Any = b"",
-         headers: Mapping[str, str] | None = None, query: Mapping[str, str] | str = "",
-         source_ip: str = VENDOR_IP) -> Answer:
+def send(
+    deps: Dependencies,
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | Any = b"",
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | str = "",
+    source_ip: str = VENDOR_IP,
+) -> Answer:
     """One HTTP request, routed as HTTP API routes it and handed to the real handler (api or webhooks).
 
     `body` is sent as is when bytes or text, else as JSON; `path` is the decoded path HTTP API routes on.
@@ -127,9 +150,16 @@ def send(deps: Dependencies, method: str, path: str, *, body: bytes | str | Any 
         return Answer(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
     header_pairs = {"content-type": "application/json"}
     header_pairs |= {name.lower(): value for name, value in (headers or {}).items()}
-    event = build_http_api_event(route=match.route, path_parameters=match.path_parameters, method=method,
-                                 raw_path=path, raw_query_string=query if isinstance(query, str) else urlencode(query),
-                                 header_pairs=header_pairs.items(), body=raw, source_ip=source_ip)
+    event = build_http_api_event(
+        route=match.route,
+        path_parameters=match.path_parameters,
+        method=method,
+        raw_path=path,
+        raw_query_string=query if isinstance(query, str) else urlencode(query),
+        header_pairs=header_pairs.items(),
+        body=raw,
+        source_ip=source_ip,
+    )
     if match.route.function_id == "WebhooksFunction":
         result = function_module("webhooks").handle(event, deps)
     else:
@@ -138,18 +168,31 @@ def send(deps: Dependencies, method: str, path: str, *, body: bytes | str | Any 
     return Answer(result["statusCode"], headers_out, (result.get("body") or "").encode())
 
 
-def signed_nxtele_headers(vendor_secrets: VendorSecrets, body: bytes, *, at: float | None = None,
-                          secret_key: str | None = None, request_id: str | None = None) -> dict[str, str]:
+def signed_nxtele_headers(
+    vendor_secrets: VendorSecrets,
+    body: bytes,
+    *,
+    at: float | None = None,
+    secret_key: str | None = None,
+    request_id: str | None = None,
+) -> dict[str, str]:
     """The headers NXTele signs a callback with (createTs = `at`, now by default)."""
     create_ts = str(int(time.time() if at is None else at))
     request_id = request_id or secrets.token_hex(16)
-    signature = sign(secret_key or vendor_secrets.nxtele_secret_key, body, create_ts, request_id,
-                     vendor_secrets.nxtele_uuid, "SHA256")
+    signature = sign(
+        secret_key or vendor_secrets.nxtele_secret_key,
+        body,
+        create_ts,
+        request_id,
+        vendor_secrets.nxtele_uuid,
+        "SHA256",
+    )
     return {"requestID": request_id, "uuid": vendor_secrets.nxtele_uuid, "createTs": create_ts, "sign": signature}
 
 
-def send_callback(deps: Dependencies, vendor_secrets: VendorSecrets, vendor: str, body: bytes | Any,
-                  kind: str = "", **changes: Any) -> Answer:
+def send_callback(
+    deps: Dependencies, vendor_secrets: VendorSecrets, vendor: str, body: bytes | Any, kind: str = "", **changes: Any
+) -> Answer:
     """A callback that authenticates as `vendor` (token or signature), whatever its body."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     path = f"/webhooks/{vendor}/{kind}" if kind else f"/webhooks/{vendor}"
@@ -212,36 +255,75 @@ def record_figures(name: str, figures: dict[str, Any]) -> None:
     """Write .reports/<name>.json and print one summary line: the README's Reliability section quotes them."""
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / f"{name}.json").write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    print(f"[{name}] " + ", ".join(f"{key}={value}" for key, value in figures.items()
-                                   if not isinstance(value, dict | list)))
+    print(
+        f"[{name}] "
+        + ", ".join(f"{key}={value}" for key, value in figures.items() if not isinstance(value, dict | list))
+    )
 
 
 # --------------------------------------------------------------------------- hypothesis strategies
 # Text a lenient parser is most likely to trip on: digits that are not ASCII, numbers as text, times at the
 # ends of the calendar, JSON inside strings, a lone surrogate, an emoji.
-TRICKY_TEXT = ["", " ", "0", "-1", "\N{SUPERSCRIPT TWO}", "\u0661\u0662", "1e400", "inf", "-inf", "NaN", "9" * 50,
-               "0000-00-00 00:00:00", "0001-01-01 00:00:00", "9999-12-31 23:59:59", "9999-12-31T23:59:59-12:00",
-               "2026-11-25T10:00:00Z", "10:00+01:00", "09:00Z", "\ud800", "null", "{}", "[]",
-               '{"attempt": ' + "9" * 45 + "}", '{"campaignId": NaN, "attempt": Infinity}',
-               '{"campaignId": "c", "contactId": "k", "attempt": 1}', "cmp-1|c-1", "|", "\N{GRINNING FACE}", "x" * 300]
+TRICKY_TEXT = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "\N{SUPERSCRIPT TWO}",
+    "\u0661\u0662",
+    "1e400",
+    "inf",
+    "-inf",
+    "NaN",
+    "9" * 50,
+    "0000-00-00 00:00:00",
+    "0001-01-01 00:00:00",
+    "9999-12-31 23:59:59",
+    "9999-12-31T23:59:59-12:00",
+    "2026-11-25T10:00:00Z",
+    "10:00+01:00",
+    "09:00Z",
+    "\ud800",
+    "null",
+    "{}",
+    "[]",
+    '{"attempt": ' + "9" * 45 + "}",
+    '{"campaignId": NaN, "attempt": Infinity}',
+    '{"campaignId": "c", "contactId": "k", "attempt": 1}',
+    "cmp-1|c-1",
+    "|",
+    "\N{GRINNING FACE}",
+    "x" * 300,
+]
 HUGE_NUMBERS = [10**38, 10**39, -(10**60), 1e126, 1e300, 1e-200, 2**63, 1e12, 1e15]
 
 
 def json_leaves() -> st.SearchStrategy[Any]:
-    return st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**45), max_value=10**45),
-                     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(HUGE_NUMBERS),
-                     st.text(max_size=20), st.sampled_from(TRICKY_TEXT))
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=-(10**45), max_value=10**45),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(HUGE_NUMBERS),
+        st.text(max_size=20),
+        st.sampled_from(TRICKY_TEXT),
+    )
 
 
 def json_values(keys: list[str] | None = None) -> st.SearchStrategy[Any]:
     """Any JSON value (NaN and Infinity included, as json.dumps writes them), keys drawn partly from `keys`."""
     key_strategy = st.text(max_size=10) | st.sampled_from(keys) if keys else st.text(max_size=10)
-    return st.recursive(json_leaves(), lambda children: st.lists(children, max_size=4)
-                        | st.dictionaries(key_strategy, children, max_size=5), max_leaves=12)
+    return st.recursive(
+        json_leaves(),
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(key_strategy, children, max_size=5),
+        max_leaves=12,
+    )
 
 
-def overriding(base: dict[str, Any], keys: list[str], values: st.SearchStrategy[Any],
-               **special: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+def overriding(
+    base: dict[str, Any], keys: list[str], values: st.SearchStrategy[Any], **special: st.SearchStrategy[Any]
+) -> st.SearchStrategy[Any]:
     """`base` with a random subset of `keys` replaced (or added) by random values, or dropped; a key named in
     `special` draws from its own strategy as well."""
     dropped = object()
@@ -253,5 +335,7 @@ def overriding(base: dict[str, Any], keys: list[str], values: st.SearchStrategy[
 def times_of_day() -> st.SearchStrategy[str]:
     """Times of day as text, with and without a UTC offset, and text that only looks like one."""
     offsets = st.sampled_from(["", "", "Z", "+01:00", "-05:30", "+14:00"])
-    return st.one_of(st.builds(lambda moment, offset: moment.isoformat() + offset, st.times(), offsets),
-                     st.sampled_from(["24:00", "9:00", "0900", "09:60", *TRICKY_TEXT]))
+    return st.one_of(
+        st.builds(lambda moment, offset: moment.isoformat() + offset, st.times(), offsets),
+        st.sampled_from(["24:00", "9:00", "0900", "09:60", *TRICKY_TEXT]),
+    )

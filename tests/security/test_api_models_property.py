@@ -30,8 +30,12 @@ def _aliases(model: type[BaseModel]) -> list[str]:
 
 CONTACT = {"contactId": "c1", "phone": "09171234567", "name": "Maria", "variables": {"amountDue": 4500}}
 CAMPAIGN = {"name": "Property", "vendor": "blu", "vendorOptions": {"botId": 123}, "contacts": [CONTACT]}
-POLICY = {"name": "prop-policy", "windows": [{"weekdays": [1, 2], "start": "09:00", "end": "17:00"}],
-          "frequencyCap": {"attempts": 3, "days": 7}, "redial": {"no_answer": {"retryAfterMinutes": 60}}}
+POLICY = {
+    "name": "prop-policy",
+    "windows": [{"weekdays": [1, 2], "start": "09:00", "end": "17:00"}],
+    "frequencyCap": {"attempts": 3, "days": 7},
+    "redial": {"no_answer": {"retryAfterMinutes": 60}},
+}
 SUPPRESSION = {"reason": "asked not to be called", "until": "2099-01-01T00:00:00+00:00"}
 
 
@@ -42,37 +46,61 @@ def _contacts() -> st.SearchStrategy[Any]:
 
 def _windows(base: dict[str, Any]) -> st.SearchStrategy[Any]:
     weekdays = st.lists(st.integers(min_value=-1, max_value=9), max_size=8)
-    return overriding(base, ["start", "end", "weekdays"], json_values(), start=times_of_day(), end=times_of_day(),
-                      weekdays=weekdays)
+    return overriding(
+        base, ["start", "end", "weekdays"], json_values(), start=times_of_day(), end=times_of_day(), weekdays=weekdays
+    )
 
 
 def _campaigns() -> st.SearchStrategy[Any]:
     window = {"start": "09:00", "end": "20:00", "weekdays": [1, 2, 3, 4, 5]}
-    return overriding(CAMPAIGN, _aliases(CreateCampaignRequest), json_values(), contacts=_contacts(),
-                      callingWindow=_windows(window), dialDate=st.dates().map(str),
-                      timezone=st.sampled_from(["Asia/Manila", "UTC", "Mars/Olympus", "", "../etc/passwd"]))
+    return overriding(
+        CAMPAIGN,
+        _aliases(CreateCampaignRequest),
+        json_values(),
+        contacts=_contacts(),
+        callingWindow=_windows(window),
+        dialDate=st.dates().map(str),
+        timezone=st.sampled_from(["Asia/Manila", "UTC", "Mars/Olympus", "", "../etc/passwd"]),
+    )
 
 
 def _policies() -> st.SearchStrategy[Any]:
-    return overriding(POLICY, _aliases(Policy), json_values(), windows=st.lists(_windows(POLICY["windows"][0]),
-                                                                                   max_size=3),
-                      restrictedDates=st.lists(st.dates().map(str), max_size=3))
+    return overriding(
+        POLICY,
+        _aliases(Policy),
+        json_values(),
+        windows=st.lists(_windows(POLICY["windows"][0]), max_size=3),
+        restrictedDates=st.lists(st.dates().map(str), max_size=3),
+    )
 
 
 # route -> (method, path strategy, body strategy, the model a success answers, path parameter names)
 ROUTES = {
     "create campaign": ("POST", st.just("/campaigns"), _campaigns(), IntakeResult, []),
-    "add contacts": ("POST", st.just("/campaigns/cmp-prop/contacts"),
-                     overriding({"contacts": [CONTACT]}, ["contacts"], _contacts() | json_values()), IntakeResult,
-                     ["campaignId"]),
+    "add contacts": (
+        "POST",
+        st.just("/campaigns/cmp-prop/contacts"),
+        overriding({"contacts": [CONTACT]}, ["contacts"], _contacts() | json_values()),
+        IntakeResult,
+        ["campaignId"],
+    ),
     "put policy": ("PUT", st.just("/policies/prop-policy"), _policies(), Policy, ["name"]),
-    "put suppression": ("PUT", st.sampled_from(["+639171234567", "09171234567", "12345", "+1", "0" * 40,
-                                                "\N{SUPERSCRIPT TWO}" * 5]).map(lambda phone: f"/suppressions/{phone}"),
-                        overriding(SUPPRESSION, _aliases(SuppressionRequest), json_values(["reason", "until"])),
-                        Suppression, ["phone"]),
+    "put suppression": (
+        "PUT",
+        st.sampled_from(["+639171234567", "09171234567", "12345", "+1", "0" * 40, "\N{SUPERSCRIPT TWO}" * 5]).map(
+            lambda phone: f"/suppressions/{phone}"
+        ),
+        overriding(SUPPRESSION, _aliases(SuppressionRequest), json_values(["reason", "until"])),
+        Suppression,
+        ["phone"],
+    ),
 }
-MODELS = {"create campaign": CreateCampaignRequest, "add contacts": CreateCampaignRequest, "put policy": Policy,
-          "put suppression": SuppressionRequest}
+MODELS = {
+    "create campaign": CreateCampaignRequest,
+    "add contacts": CreateCampaignRequest,
+    "put policy": Policy,
+    "put suppression": SuppressionRequest,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,7 +127,8 @@ def _names_a_real_field(field: str, body: Any, route: str) -> bool:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_request_body_is_answered_without_5xx_and_a_422_names_real_fields(
-        every_vendor: Dependencies, route: str, data: st.DataObject) -> None:
+    every_vendor: Dependencies, route: str, data: st.DataObject
+) -> None:
     method, paths, bodies, success_model, _ = ROUTES[route]
     if route == "add contacts" and every_vendor.store.get_campaign("cmp-prop") is None:
         assert send(every_vendor, "POST", "/campaigns", body=CAMPAIGN | {"campaignId": "cmp-prop"}).status == 201

@@ -37,17 +37,29 @@ def _record() -> Any:
     yield
     if _figures:
         statuses = {key: value for key, value in sorted(_figures.items()) if key.startswith("status_")}
-        record_figures("schemathesis", {"operations": _figures["operations"], "cases": _figures["cases"],
-                                        "server_errors": _figures["server_errors"],
-                                        "schema_violations": _figures["schema_violations"], "statuses": statuses})
+        record_figures(
+            "schemathesis",
+            {
+                "operations": _figures["operations"],
+                "cases": _figures["cases"],
+                "server_errors": _figures["server_errors"],
+                "schema_violations": _figures["schema_violations"],
+                "statuses": statuses,
+            },
+        )
 
 
 @pytest.fixture
 def known_ids(every_vendor: Dependencies, vendor_secrets: VendorSecrets) -> dict[str, str]:
     """One of everything, so that half the cases reach a campaign, contact, call, suppression and policy that
     exist (a fuzzer's own ids almost never do)."""
-    campaign = {"campaignId": "cmp-fuzz", "name": "Fuzz", "vendor": "blu", "vendorOptions": {"botId": 1},
-                "contacts": [{"contactId": "c1", "phone": "09171234567", "name": "Maria"}]}
+    campaign = {
+        "campaignId": "cmp-fuzz",
+        "name": "Fuzz",
+        "vendor": "blu",
+        "vendorOptions": {"botId": 1},
+        "contacts": [{"contactId": "c1", "phone": "09171234567", "name": "Maria"}],
+    }
     assert send(every_vendor, "POST", "/campaigns", body=campaign).status == 201
     callback = load_event("webhooks/blu_result.json")["body"]
     assert send_callback(every_vendor, vendor_secrets, "blu", callback.encode()).status == 200
@@ -55,27 +67,34 @@ def known_ids(every_vendor: Dependencies, vendor_secrets: VendorSecrets) -> dict
     assert send(every_vendor, "PUT", "/suppressions/+639181234567", body=suppression).status == 200
     policy = {"name": "fuzz-policy", "windows": [{"weekdays": [1, 2, 3], "start": "09:00", "end": "17:00"}]}
     assert send(every_vendor, "PUT", "/policies/fuzz-policy", body=policy).status == 200
-    return {"campaignId": "cmp-fuzz", "contactId": "c1", "vendor": "blu", "vendorCallId": "123654789",
-            "phone": "+639181234567", "name": "fuzz-policy"}
+    return {
+        "campaignId": "cmp-fuzz",
+        "contactId": "c1",
+        "vendor": "blu",
+        "vendorCallId": "123654789",
+        "phone": "+639181234567",
+        "name": "fuzz-policy",
+    }
 
 
 def _deliver(deps: Dependencies, case: schemathesis.Case) -> schemathesis.Response:
     """Send the case as the client library would put it on the wire, through the template's routes."""
     kwargs = case.as_transport_kwargs(base_url=BASE_URL)
-    wire = {key: kwargs[key] for key in ("method", "url", "headers", "params", "json", "data", "cookies")
-            if key in kwargs}
+    wire = {
+        key: kwargs[key] for key in ("method", "url", "headers", "params", "json", "data", "cookies") if key in kwargs
+    }
     prepared = requests.Request(**wire).prepare()
     url = urlsplit(prepared.url)
     body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body or b""
-    answer = send(deps, prepared.method, unquote(url.path), body=body, headers=dict(prepared.headers),
-                  query=url.query)
+    answer = send(deps, prepared.method, unquote(url.path), body=body, headers=dict(prepared.headers), query=url.query)
     headers = {name: [value] for name, value in answer.headers.items()}
     return schemathesis.Response(answer.status, headers, answer.body, prepared, elapsed=0.0, verify=True)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
 def test_no_operation_answers_5xx_or_outside_its_documented_schema(
-        every_vendor: Dependencies, known_ids: dict[str, str], operation: Any) -> None:
+    every_vendor: Dependencies, known_ids: dict[str, str], operation: Any
+) -> None:
     _figures["operations"] += 1
     for mode, examples in EXAMPLES.items():
 

@@ -23,8 +23,13 @@ from tests.security.conftest import CapturedLogs, record_figures, redacted
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 PRINCIPAL = "arn:aws:sts::123456789012:assumed-role/collections-backend/session"
-RESULT_ROUTES = {"GET /campaigns", "GET /campaigns/{campaignId}/contacts", "GET /outcomes",
-                 "POST /campaigns/{campaignId}/exports", "GET /exports/{exportId}"}
+RESULT_ROUTES = {
+    "GET /campaigns",
+    "GET /campaigns/{campaignId}/contacts",
+    "GET /outcomes",
+    "POST /campaigns/{campaignId}/exports",
+    "GET /exports/{exportId}",
+}
 
 
 def test_the_results_routes_need_iam(template: SamTemplate) -> None:
@@ -36,8 +41,12 @@ def test_the_results_routes_need_iam(template: SamTemplate) -> None:
 
 def test_the_export_bucket_is_private_encrypted_and_keeps_files_for_the_retention_only() -> None:
     bucket = RESOURCES["ExportBucket"]["Properties"]
-    assert bucket["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                                        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}  # no ACLs at all
     [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
@@ -56,8 +65,7 @@ def test_the_bucket_policy_refuses_every_request_without_tls_on_the_bucket_and_i
     [statement] = policy["PolicyDocument"]["Statement"]
     assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", "*", "s3:*")
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert statement["Resource"] == [{"Fn::GetAtt": ["ExportBucket", "Arn"]},
-                                     {"Fn::Sub": "${ExportBucket.Arn}/*"}]
+    assert statement["Resource"] == [{"Fn::GetAtt": ["ExportBucket", "Arn"]}, {"Fn::Sub": "${ExportBucket.Arn}/*"}]
 
 
 def _s3_grants(function: str) -> list[tuple[list[str], Any]]:
@@ -75,16 +83,22 @@ def test_only_the_api_and_the_exports_function_reach_the_bucket_each_for_what_it
     assert _s3_grants("ApiFunction") == [(["s3:GetObject"], objects)]  # it signs download links, nothing more
     assert _s3_grants("ExportsFunction") == [
         (["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], objects),
-        (["s3:ListBucket"], {"Fn::GetAtt": ["ExportBucket", "Arn"]})]
-    others = [name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::Serverless::Function"
-              and name not in ("ApiFunction", "ExportsFunction")]
+        (["s3:ListBucket"], {"Fn::GetAtt": ["ExportBucket", "Arn"]}),
+    ]
+    others = [
+        name
+        for name, resource in RESOURCES.items()
+        if resource["Type"] == "AWS::Serverless::Function" and name not in ("ApiFunction", "ExportsFunction")
+    ]
     assert others and all(_s3_grants(name) == [] for name in others)
 
 
-@pytest.mark.parametrize(("endpoint", "allowed"), [("https://s3.amazonaws.com", True),
-                                                   ("http://s3.amazonaws.com", False)])
-def test_the_bucket_built_from_the_template_refuses_plain_http(aws: Any, template: SamTemplate, endpoint: str,
-                                                               allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "allowed"), [("https://s3.amazonaws.com", True), ("http://s3.amazonaws.com", False)]
+)
+def test_the_bucket_built_from_the_template_refuses_plain_http(
+    aws: Any, template: SamTemplate, endpoint: str, allowed: bool
+) -> None:
     bucket = create_buckets(template, template.resolver(), boto3.client("s3")).refs["ExportBucket"]
     s3 = boto3.client("s3", endpoint_url=endpoint)
     if allowed:
@@ -92,8 +106,10 @@ def test_the_bucket_built_from_the_template_refuses_plain_http(aws: Any, templat
         assert s3.get_object(Bucket=bucket, Key="exports/x/y.csv")["Body"].read() == b"a,b\r\n"
         return
     boto3.client("s3").put_object(Bucket=bucket, Key="exports/x/y.csv", Body=b"a,b\r\n")
-    for attempt in (lambda: s3.put_object(Bucket=bucket, Key="exports/x/z.csv", Body=b"c"),
-                    lambda: s3.get_object(Bucket=bucket, Key="exports/x/y.csv")):
+    for attempt in (
+        lambda: s3.put_object(Bucket=bucket, Key="exports/x/z.csv", Body=b"c"),
+        lambda: s3.get_object(Bucket=bucket, Key="exports/x/y.csv"),
+    ):
         with pytest.raises(ClientError) as refused:
             attempt()
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
@@ -101,18 +117,26 @@ def test_the_bucket_built_from_the_template_refuses_plain_http(aws: Any, templat
 
 
 def test_an_export_with_full_numbers_logs_who_asked_and_never_a_number(
-        export_deps: Dependencies, template: SamTemplate, captured_logs: CapturedLogs) -> None:
+    export_deps: Dependencies, template: SamTemplate, captured_logs: CapturedLogs
+) -> None:
     contacts = demo_contacts(12, prefix="pii")
     body = {"name": "PII", "vendor": "blu", "vendorOptions": {"botId": 1}, "contacts": contacts}
     status, created = call_api(export_deps, api_event("api/create_campaign.json", body=body))
     assert status == 201
     campaign_id = created["campaignId"]
-    status, view = call_api(export_deps, api_event("api/start_export.json", path={"campaignId": campaign_id},
-                                                   body={"format": "jsonl", "includePhone": True}))
+    status, view = call_api(
+        export_deps,
+        api_event(
+            "api/start_export.json", path={"campaignId": campaign_id}, body={"format": "jsonl", "includePhone": True}
+        ),
+    )
     assert status == 202
-    SqsDriver(export_deps.export_queue.client, template.sqs_source("ExportsFunction"),
-              export_deps.export_queue.queue_url,
-              lambda _, event: function_module("exports").handle(event, _Context(), export_deps)).drain()
+    SqsDriver(
+        export_deps.export_queue.client,
+        template.sqs_source("ExportsFunction"),
+        export_deps.export_queue.queue_url,
+        lambda _, event: function_module("exports").handle(event, _Context(), export_deps),
+    ).drain()
     key = f"exports/{campaign_id}/{view['exportId']}.jsonl"
     lines = export_deps.objects.client.get_object(Bucket=export_deps.objects.bucket, Key=key)["Body"].read()
     phones = [export_deps.store.get_contact(campaign_id, contact["contactId"]).phone for contact in contacts]

@@ -36,13 +36,15 @@ def _found(text: str, needle: str) -> bool:
 
 
 def test_no_log_line_or_metric_of_the_end_to_end_run_holds_a_phone_a_name_or_a_secret(
-        captured_logs: CapturedLogs, capfd: pytest.CaptureFixture[str]) -> None:
-    with LocalStack(drop_rate=0.25, dial_delay=(0.01, 0.05), retry_interval=0.05, seed=5,
-                    log_level="DEBUG") as stack:
+    captured_logs: CapturedLogs, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with LocalStack(drop_rate=0.25, dial_delay=(0.01, 0.05), retry_interval=0.05, seed=5, log_level="DEBUG") as stack:
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"  # the stack turns them off; its exit restores the env
         result = run_scenario(stack, contacts=CONTACTS_PER_VENDOR, cancel=1, settle_timeout=45)
-        accounts = [json.loads(stack.secretsmanager.get_secret_value(SecretId=secret["Name"])["SecretString"])
-                    for secret in stack.secretsmanager.list_secrets()["SecretList"]]
+        accounts = [
+            json.loads(stack.secretsmanager.get_secret_value(SecretId=secret["Name"])["SecretString"])
+            for secret in stack.secretsmanager.list_secrets()["SecretList"]
+        ]
     assert result.every_contact_settled_once, "the run itself must work, or there is little to scan"
 
     contacts = [contact for vendor in result.vendors for contact in demo_contacts(CONTACTS_PER_VENDOR, prefix=vendor)]
@@ -58,7 +60,15 @@ def test_no_log_line_or_metric_of_the_end_to_end_run_holds_a_phone_a_name_or_a_s
     assert any("+63" in phone for phone in phones) and credentials, "the needles must be real"
     leaks = [redacted(needle) for needle in sorted(phones | names | credentials) if _found(text, needle)]
     assert leaks == []
-    record_figures("log_hygiene", {"log_lines": len(captured_logs.lines), "metric_lines": len(metric_lines),
-                                   "printed_lines": len(printed.out.splitlines()) + len(printed.err.splitlines()),
-                                   "phone_forms_searched": len(phones), "names_searched": len(names),
-                                   "secrets_searched": len(credentials), "leaks": len(leaks)})
+    record_figures(
+        "log_hygiene",
+        {
+            "log_lines": len(captured_logs.lines),
+            "metric_lines": len(metric_lines),
+            "printed_lines": len(printed.out.splitlines()) + len(printed.err.splitlines()),
+            "phone_forms_searched": len(phones),
+            "names_searched": len(names),
+            "secrets_searched": len(credentials),
+            "leaks": len(leaks),
+        },
+    )

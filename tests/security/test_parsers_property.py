@@ -29,13 +29,56 @@ from tests.security.conftest import (
 
 KINDS = {"blu": ["", "predial"], "nxtele": ["call", "order", "task"], "airudder": ["call", "task"]}
 UNKNOWN_KIND = "bogus"
-BLU_KEYS = ["callId", "taskId", "code", "desc", "status", "startTime", "answerTime", "endTime", "duration",
-            "recordUrl", "extVars", "slots", "data", "records", "phone", "name"]
+BLU_KEYS = [
+    "callId",
+    "taskId",
+    "code",
+    "desc",
+    "status",
+    "startTime",
+    "answerTime",
+    "endTime",
+    "duration",
+    "recordUrl",
+    "extVars",
+    "slots",
+    "data",
+    "records",
+    "phone",
+    "name",
+]
 NXTELE_KEYS = ["callbackType", "orderID", "userTaskID", "finish", "other", "callInfoDetail", "callInfoDetailList"]
-NXTELE_CALL_KEYS = ["callID", "callStatus", "callStartTs", "callAnswerTs", "callEndTs", "callDuration",
-                    "callAudioUrl", "hangupCause", "termSipCode", "intents"]
-AIRUDDER_KEYS = ["TaskID", "CallID", "Comments", "CallStatus", "Intention", "CallTimes", "StartTime", "AnswerTime",
-                 "EndTime", "Duration", "RecordingURL", "HangupReason", "Mobile", "Customer", "data", "body", "Status"]
+NXTELE_CALL_KEYS = [
+    "callID",
+    "callStatus",
+    "callStartTs",
+    "callAnswerTs",
+    "callEndTs",
+    "callDuration",
+    "callAudioUrl",
+    "hangupCause",
+    "termSipCode",
+    "intents",
+]
+AIRUDDER_KEYS = [
+    "TaskID",
+    "CallID",
+    "Comments",
+    "CallStatus",
+    "Intention",
+    "CallTimes",
+    "StartTime",
+    "AnswerTime",
+    "EndTime",
+    "Duration",
+    "RecordingURL",
+    "HangupReason",
+    "Mobile",
+    "Customer",
+    "data",
+    "body",
+    "Status",
+]
 PARSER_EXAMPLES = 120  # per vendor, pure parsing (about a millisecond each)
 HANDLER_EXAMPLES = 30  # per vendor, through the handler into DynamoDB (moto)
 _figures: Counter[str] = Counter()
@@ -55,7 +98,8 @@ def _vendor_shaped(vendor: str) -> st.SearchStrategy[Any]:
     calls = overriding(base["callInfoDetail"], NXTELE_CALL_KEYS, json_values(NXTELE_CALL_KEYS))
     orders = overriding(base, NXTELE_KEYS, json_values(NXTELE_KEYS))
     return st.tuples(orders, calls, st.booleans()).map(
-        lambda parts: parts[0] | {"callInfoDetail": parts[1]} if parts[2] else parts[0])
+        lambda parts: parts[0] | {"callInfoDetail": parts[1]} if parts[2] else parts[0]
+    )
 
 
 def _bodies(vendor: str) -> st.SearchStrategy[bytes]:
@@ -107,7 +151,8 @@ def test_a_parser_reads_storable_outcomes_or_refuses_with_a_reason(vendor: str, 
 @settings(max_examples=HANDLER_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_through_the_handler_any_authenticated_body_is_200_or_a_400_that_stores_nothing(
-        every_vendor: Dependencies, vendor_secrets: VendorSecrets, vendor: str, data: st.DataObject) -> None:
+    every_vendor: Dependencies, vendor_secrets: VendorSecrets, vendor: str, data: st.DataObject
+) -> None:
     kind = data.draw(st.sampled_from(KINDS[vendor]), label="kind")
     body = data.draw(_bodies(vendor), label="body")
     before = stored_items(every_vendor)

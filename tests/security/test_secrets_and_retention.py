@@ -45,11 +45,18 @@ from tests.security.conftest import (
 PREFIX = "dialhub/test/vendors/"
 # Deployed code, the sample events and the template: where a real credential must never be written. (local/
 # holds the offline stand-ins' made-up credentials and NXTele's published sample key, never deployed.)
-SCANNED = [ROOT / "functions", ROOT / "layers" / "dialhub" / "dialhub", ROOT / "events", ROOT / "docs",
-           ROOT / "template.yaml", ROOT / "samconfig.toml"]
+SCANNED = [
+    ROOT / "functions",
+    ROOT / "layers" / "dialhub" / "dialhub",
+    ROOT / "events",
+    ROOT / "docs",
+    ROOT / "template.yaml",
+    ROOT / "samconfig.toml",
+]
 CREDENTIAL_ASSIGNMENT = re.compile(
     r"""(?i)["']?(app_?key|app_?secret|secret_?key|webhook_?token|aes_?key|aes_?iv|password|api_?key|token)["']?"""
-    r"""\s*[:=]\s*["']([^"']{4,})["']""")
+    r"""\s*[:=]\s*["']([^"']{4,})["']"""
+)
 PLACEHOLDERS = ("SET-ME", "not-a-secret")
 CREDENTIAL_NAME = re.compile(r"(?i)key|secret|token|password|credential")
 AWS_KEY_OR_PRIVATE_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----")
@@ -63,25 +70,37 @@ def _scanned_files() -> Iterator[Path]:
 
 def _credentials_in(text: str) -> list[str]:
     """Credential-looking literals that are not a declared placeholder, shown redacted."""
-    found = [f"{match.group(1)} = {redacted(match.group(2))}" for match in CREDENTIAL_ASSIGNMENT.finditer(text)
-             if not any(placeholder in match.group(2) for placeholder in PLACEHOLDERS)]
+    found = [
+        f"{match.group(1)} = {redacted(match.group(2))}"
+        for match in CREDENTIAL_ASSIGNMENT.finditer(text)
+        if not any(placeholder in match.group(2) for placeholder in PLACEHOLDERS)
+    ]
     return found + [redacted(match.group()) for match in AWS_KEY_OR_PRIVATE_KEY.finditer(text)]
 
 
 def test_no_credential_is_written_in_code_events_or_the_template() -> None:
     files = list(_scanned_files())
-    found = [f"{path.relative_to(ROOT)}: {finding}" for path in files
-             for finding in _credentials_in(path.read_text(errors="replace"))]
+    found = [
+        f"{path.relative_to(ROOT)}: {finding}"
+        for path in files
+        for finding in _credentials_in(path.read_text(errors="replace"))
+    ]
     assert len(files) > 50, "the scan must cover the code"
     assert found == []
 
 
-@pytest.mark.parametrize(("text", "count"), [
-    ('"webhookToken": "9f8e7d6c5b4a3f2e"', 1), ("secret_key = 'u7Mf3zUNOkg4lMV9'", 1),
-    ("AKIAABCDEFGHIJKLMNOP", 1), ("-----BEGIN RSA PRIVATE KEY-----", 1),
-    ('"appKey": "SET-ME"', 0), ("token=local-webhook-token-not-a-secret", 0),
-    ('"token": "local-webhook-token-not-a-secret"', 0),
-])
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ('"webhookToken": "9f8e7d6c5b4a3f2e"', 1),
+        ("secret_key = 'u7Mf3zUNOkg4lMV9'", 1),
+        ("AKIAABCDEFGHIJKLMNOP", 1),
+        ("-----BEGIN RSA PRIVATE KEY-----", 1),
+        ('"appKey": "SET-ME"', 0),
+        ("token=local-webhook-token-not-a-secret", 0),
+        ('"token": "local-webhook-token-not-a-secret"', 0),
+    ],
+)
 def test_the_credential_scan_tells_a_credential_from_a_placeholder(text: str, count: int) -> None:
     assert len(_credentials_in(text)) == count
 
@@ -90,11 +109,17 @@ def test_functions_get_no_secret_through_their_environment() -> None:
     """Only the secrets' name prefix is in the environment; the values are read from Secrets Manager."""
     template = load_template(ROOT / "template.yaml")
     environments = {"Globals": template["Globals"]["Function"].get("Environment", {})}
-    environments |= {name: resource["Properties"].get("Environment", {}) for name, resource in
-                     template["Resources"].items() if resource["Type"] == "AWS::Serverless::Function"}
-    credential_like = {(where, name): value for where, environment in environments.items()
-                       for name, value in environment.get("Variables", {}).items()
-                       if CREDENTIAL_NAME.search(name)}
+    environments |= {
+        name: resource["Properties"].get("Environment", {})
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    credential_like = {
+        (where, name): value
+        for where, environment in environments.items()
+        for name, value in environment.get("Variables", {}).items()
+        if CREDENTIAL_NAME.search(name)
+    }
     assert credential_like == {("Globals", "VENDOR_SECRET_PREFIX"): {"Fn::Sub": "dialhub/${Stage}/vendors/"}}
 
 
@@ -133,22 +158,31 @@ def secrets_manager(table_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     forget()
     client = boto3.client("secretsmanager")
     calls: Counter[str] = Counter()
-    client.meta.events.register("before-call.secrets-manager.GetSecretValue",
-                                lambda **_: calls.update(["GetSecretValue"]))
+    client.meta.events.register(
+        "before-call.secrets-manager.GetSecretValue", lambda **_: calls.update(["GetSecretValue"])
+    )
     DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=client)
     yield client, calls
     forget()
 
 
 def test_a_rotated_webhook_token_is_taken_up_with_one_fetch_and_wrong_tokens_cost_none(
-        table_name: str, queue_url: str, vendor_secrets: VendorSecrets, secrets_manager: tuple[Any, Counter[str]],
-        captured_logs: CapturedLogs, monkeypatch: pytest.MonkeyPatch) -> None:
+    table_name: str,
+    queue_url: str,
+    vendor_secrets: VendorSecrets,
+    secrets_manager: tuple[Any, Counter[str]],
+    captured_logs: CapturedLogs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     client, calls = secrets_manager
     account = vendor_secrets.accounts()["blu"]
     client.create_secret(Name=f"{PREFIX}blu", SecretString=json.dumps(account))
-    deps = Dependencies(settings=Settings(table_name=table_name, dispatch_queue_url=queue_url),
-                        store=Store(table_name), queue=DispatchQueue(queue_url),
-                        adapters=AdapterProvider(vendor_account))
+    deps = Dependencies(
+        settings=Settings(table_name=table_name, dispatch_queue_url=queue_url),
+        store=Store(table_name),
+        queue=DispatchQueue(queue_url),
+        adapters=AdapterProvider(vendor_account),
+    )
     body = load_event("webhooks/blu_result.json")["body"]
 
     def callback(token: str) -> int:
@@ -174,39 +208,54 @@ def test_a_rotated_webhook_token_is_taken_up_with_one_fetch_and_wrong_tokens_cos
     assert calls["GetSecretValue"] == 3
     assert callback(rotated) == 200
     assert captured_logs.leaked(vendor_secrets.blu_token, rotated, vendor_secrets.blu_app_key) == []
-    record_figures("secret_rotation", {"callbacks": 7, "secret_fetches": calls["GetSecretValue"],
-                                       "rotated_token_accepted": True, "old_token_rejected": True,
-                                       "wrong_token_after_a_refresh_rejected": True})
+    record_figures(
+        "secret_rotation",
+        {
+            "callbacks": 7,
+            "secret_fetches": calls["GetSecretValue"],
+            "rotated_token_accepted": True,
+            "old_token_rejected": True,
+            "wrong_token_after_a_refresh_rejected": True,
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------------ retention
-def test_outcome_items_and_raw_payloads_carry_their_configured_ttls(table_name: str, queue_url: str,
-                                                                    vendor_secrets: VendorSecrets) -> None:
+def test_outcome_items_and_raw_payloads_carry_their_configured_ttls(
+    table_name: str, queue_url: str, vendor_secrets: VendorSecrets
+) -> None:
     deps = deps_for(table_name, queue_url, vendor_secrets)
     deps.store = Store(table_name, retention_days=7, raw_retention_days=2)
     before = dt.datetime.now(dt.UTC)
     body = load_event("webhooks/blu_result.json")["body"].encode()
     assert send_callback(deps, vendor_secrets, "blu", body).status == 200
     after = dt.datetime.now(dt.UTC)
-    items = deps.store.client.query(TableName=table_name, KeyConditionExpression="pk = :pk",
-                                    ExpressionAttributeValues={":pk": {"S": "CALL#blu#123654789"}})["Items"]
-    expiry = {item["sk"]["S"].split("#", 1)[0]: dt.datetime.fromtimestamp(int(item["expiresAt"]["N"]), dt.UTC)
-              for item in items}
+    items = deps.store.client.query(
+        TableName=table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "CALL#blu#123654789"}},
+    )["Items"]
+    expiry = {
+        item["sk"]["S"].split("#", 1)[0]: dt.datetime.fromtimestamp(int(item["expiresAt"]["N"]), dt.UTC)
+        for item in items
+    }
     assert set(expiry) == {"CALL", "RAW"}, "the outcome and the payload it came in"
     for kind, days in {"CALL": 7, "RAW": 2}.items():
         assert before + dt.timedelta(days=days, seconds=-1) <= expiry[kind] <= after + dt.timedelta(days=days), kind
 
 
 def test_the_template_turns_ttl_on_for_that_attribute_and_wires_both_retention_parameters(
-        table_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     template = load_template(ROOT / "template.yaml")
     ttl = template["Resources"]["DialhubTable"]["Properties"]["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expiresAt", "Enabled": True}
     environment = template["Globals"]["Function"]["Environment"]["Variables"]
     assert environment["OUTCOME_RETENTION_DAYS"] == {"Ref": "OutcomeRetentionDays"}
     assert environment["RAW_PAYLOAD_RETENTION_DAYS"] == {"Ref": "RawPayloadRetentionDays"}
-    defaults = {name: template["Parameters"][name]["Default"] for name in
-                ("OutcomeRetentionDays", "RawPayloadRetentionDays")}
+    defaults = {
+        name: template["Parameters"][name]["Default"] for name in ("OutcomeRetentionDays", "RawPayloadRetentionDays")
+    }
     assert defaults["RawPayloadRetentionDays"] < defaults["OutcomeRetentionDays"], "raw payloads go sooner"
     monkeypatch.setenv("TABLE_NAME", table_name)
     monkeypatch.setenv("OUTCOME_RETENTION_DAYS", "9")

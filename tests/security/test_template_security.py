@@ -20,9 +20,16 @@ RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 OPEN_ROUTES = {"POST /webhooks/{vendor}", "POST /webhooks/{vendor}/{kind}"}
 DATA_SERVICES = {"dynamodb", "sqs", "secretsmanager", "ssm", "s3", "kms", "logs"}
 # SAM policy templates that grant a fixed list of actions on the one resource passed in.
-SCOPED_POLICY_TEMPLATES = {"DynamoDBCrudPolicy", "DynamoDBReadPolicy", "DynamoDBWritePolicy", "SQSSendMessagePolicy",
-                           "SQSPollerPolicy", "AWSSecretsManagerGetSecretValuePolicy", "SSMParameterReadPolicy",
-                           "KMSDecryptPolicy"}
+SCOPED_POLICY_TEMPLATES = {
+    "DynamoDBCrudPolicy",
+    "DynamoDBReadPolicy",
+    "DynamoDBWritePolicy",
+    "SQSSendMessagePolicy",
+    "SQSPollerPolicy",
+    "AWSSecretsManagerGetSecretValuePolicy",
+    "SSMParameterReadPolicy",
+    "KMSDecryptPolicy",
+}
 
 
 def _of_type(kind: str) -> dict[str, dict[str, Any]]:
@@ -59,8 +66,14 @@ def test_every_internal_route_requires_iam_and_only_the_webhooks_are_open() -> N
     for function, route, authorizer in routes:
         if route in OPEN_ROUTES:
             assert function == "WebhooksFunction" and authorizer == "NONE", (function, route)
-    record_figures("template_iam", {"internal_routes_requiring_iam": len(internal), "open_routes": len(opened),
-                                    "open_routes_authenticated_in_code": len(opened & OPEN_ROUTES)})
+    record_figures(
+        "template_iam",
+        {
+            "internal_routes_requiring_iam": len(internal),
+            "open_routes": len(opened),
+            "open_routes_authenticated_in_code": len(opened & OPEN_ROUTES),
+        },
+    )
 
 
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,8 +89,9 @@ def _problems_in_statement(where: str, statement: dict[str, Any]) -> list[str]:
     if statement.get("Effect") != "Allow":
         return []
     actions = [str(action) for action in _as_list(statement.get("Action", []))]
-    problems = [f"{where}: action {action!r} is a wildcard" for action in actions
-                if action == "*" or action.endswith(":*")]
+    problems = [
+        f"{where}: action {action!r} is a wildcard" for action in actions if action == "*" or action.endswith(":*")
+    ]
     on_data = [action for action in actions if action.split(":", 1)[0].lower() in DATA_SERVICES]
     if on_data and "*" in _as_list(statement.get("Resource", [])):
         problems.append(f"{where}: {on_data} on Resource '*'")
@@ -123,12 +137,15 @@ def test_every_permission_is_scoped_to_a_resource_of_this_stack_with_no_wildcard
     assert _policy_problems() == []
 
 
-@pytest.mark.parametrize(("statement", "found"), [
-    ({"Effect": "Allow", "Action": "dynamodb:*", "Resource": {"Fn::GetAtt": ["DialhubTable", "Arn"]}}, "wildcard"),
-    ({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": "*"}, "Resource '*'"),
-    ({"Effect": "Allow", "Action": "*", "Resource": "*"}, "wildcard"),
-    ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, "NotAction"),
-])
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        ({"Effect": "Allow", "Action": "dynamodb:*", "Resource": {"Fn::GetAtt": ["DialhubTable", "Arn"]}}, "wildcard"),
+        ({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": "*"}, "Resource '*'"),
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, "wildcard"),
+        ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, "NotAction"),
+    ],
+)
 def test_the_least_privilege_rule_would_catch_a_broad_grant(statement: dict[str, Any], found: str) -> None:
     """The rule above is only as good as what it can see: each of these grants must be reported."""
     assert any(found in problem for problem in _problems_in_statement("example", statement))
@@ -138,8 +155,10 @@ def test_the_least_privilege_rule_would_catch_a_broad_grant(statement: dict[str,
 # Every offline run (make test, make demo, make chaos) refuses a function any call outside its Policies
 # (local/iam.py), so a grant missing here fails there; this pins the grants themselves.
 TABLE_GRANTS: dict[str, tuple[set[str], set[str]]] = {
-    "ApiFunction": ({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem", "BatchWriteItem"},
-                    {"gsi2", "gsi3"}),
+    "ApiFunction": (
+        {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem", "BatchWriteItem"},
+        {"gsi2", "gsi3"},
+    ),
     "WebhooksFunction": ({"GetItem", "PutItem", "UpdateItem"}, set()),
     "SchedulerFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi1"}),
     "DispatcherFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem", "BatchWriteItem"}, set()),
@@ -161,8 +180,11 @@ def _table_grants(function: str) -> tuple[set[str], set[str], list[Any]]:
             for resource in _as_list(statement["Resource"]):
                 if resource == {"Fn::GetAtt": ["DialhubTable", "Arn"]}:
                     actions.update(action.removeprefix("dynamodb:") for action in granted)
-                elif isinstance(resource, dict) and str(resource.get("Fn::Sub", "")).startswith(
-                        "${DialhubTable.Arn}/index/") and granted == ["dynamodb:Query"]:
+                elif (
+                    isinstance(resource, dict)
+                    and str(resource.get("Fn::Sub", "")).startswith("${DialhubTable.Arn}/index/")
+                    and granted == ["dynamodb:Query"]
+                ):
                     indexes.add(resource["Fn::Sub"].removeprefix("${DialhubTable.Arn}/index/"))
                 else:
                     other.append(resource)

@@ -57,8 +57,13 @@ AES_KEY = "0123456789abcdef0123456789abcdef"
 AES_IV = "fedcba9876543210"
 T0 = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # Wednesday 11:00 in Manila
 MANILA = ZoneInfo("Asia/Manila")
-OPTIONS = {"robotId": "e9f60ec4e5f1721c7992dc882767eb19", "sipLine": "PH_LINE", "repeatNumber": 2,
-           "repeatInterval": 10, "extraFields": {"ExtraA": "amountDue", "ExtraB": "dueDate"}}
+OPTIONS = {
+    "robotId": "e9f60ec4e5f1721c7992dc882767eb19",
+    "sipLine": "PH_LINE",
+    "repeatNumber": 2,
+    "repeatInterval": 10,
+    "extraFields": {"ExtraA": "amountDue", "ExtraB": "dueDate"},
+}
 OK: dict[str, Any] = {"code": 200, "status": "OK", "data": {}}
 
 
@@ -70,9 +75,15 @@ def _no_cached_tokens() -> Any:
 
 
 def account(**overrides: Any) -> AirudderAccount:
-    return AirudderAccount.model_validate({"appKey": APP_KEY, "appSecret": APP_SECRET,
-                                           "baseUrl": "http://airudder.test", "webhookToken": WEBHOOK_TOKEN,
-                                           **overrides})
+    return AirudderAccount.model_validate(
+        {
+            "appKey": APP_KEY,
+            "appSecret": APP_SECRET,
+            "baseUrl": "http://airudder.test",
+            "webhookToken": WEBHOOK_TOKEN,
+            **overrides,
+        }
+    )
 
 
 class FakeAirudder:
@@ -93,8 +104,9 @@ class FakeAirudder:
         if request.url.path == PATH_AUTH:
             self.auth_calls += 1
             assert json.loads(request.content) == {"APPKey": APP_KEY, "APPSecret": APP_SECRET}
-            return httpx.Response(200, json={"data": {"token": f"token-{self.auth_calls}"}, "status": "OK",
-                                             "code": 200})
+            return httpx.Response(
+                200, json={"data": {"token": f"token-{self.auth_calls}"}, "status": "OK", "code": 200}
+            )
         body = json.loads(request.content) if request.content else dict(request.url.params)
         token = request.headers.get("authorization", "")
         self.calls.append((request.method, request.url.path, body, token))
@@ -116,32 +128,57 @@ def vendor() -> FakeAirudder:
     return FakeAirudder()
 
 
-def _campaign(options: dict[str, Any] | None = None, window: CallingWindow | None = None,
-              timezone: str = "Asia/Manila") -> Campaign:
-    return Campaign(campaign_id="cmp-1", name="n", vendor="airudder", dial_date=T0.date(), timezone=timezone,
-                    created_at=T0, vendor_options=AirudderAdapter.validate_options(options or OPTIONS),
-                    calling_window=window or CallingWindow())
+def _campaign(
+    options: dict[str, Any] | None = None, window: CallingWindow | None = None, timezone: str = "Asia/Manila"
+) -> Campaign:
+    return Campaign(
+        campaign_id="cmp-1",
+        name="n",
+        vendor="airudder",
+        dial_date=T0.date(),
+        timezone=timezone,
+        created_at=T0,
+        vendor_options=AirudderAdapter.validate_options(options or OPTIONS),
+        calling_window=window or CallingWindow(),
+    )
 
 
 def _task(job_ids: list[str] | None = None, submitted: int = 0) -> VendorTask:
-    return VendorTask(campaign_id="cmp-1", vendor="airudder", local_date=T0.date(),
-                      vendor_task_id=task_prefix("cmp-1", T0.date()), job_ids=job_ids or [], submitted=submitted)
+    return VendorTask(
+        campaign_id="cmp-1",
+        vendor="airudder",
+        local_date=T0.date(),
+        vendor_task_id=task_prefix("cmp-1", T0.date()),
+        job_ids=job_ids or [],
+        submitted=submitted,
+    )
 
 
 def _request(index: int, **changes: Any) -> DialRequest:
-    fields: dict[str, Any] = {"campaign_id": "cmp-1", "contact_id": f"c{index}", "attempt": 1,
-                              "phone": f"+6391712345{index:02d}", "name": "Maria Santos",
-                              "variables": {"amountDue": 1200 + index, "dueDate": "2026-11-30", "loanId": "L1"}}
+    fields: dict[str, Any] = {
+        "campaign_id": "cmp-1",
+        "contact_id": f"c{index}",
+        "attempt": 1,
+        "phone": f"+6391712345{index:02d}",
+        "name": "Maria Santos",
+        "variables": {"amountDue": 1200 + index, "dueDate": "2026-11-30", "loanId": "L1"},
+    }
     return DialRequest(**(fields | changes))
 
 
 def _submission(count: int = 3, key: str = "cmp-1:2026-11-25:abc#0", **campaign: Any) -> Submission:
-    return Submission(campaign=_campaign(**campaign), task=_task(), requests=[_request(i) for i in range(count)],
-                      key=key)
+    return Submission(
+        campaign=_campaign(**campaign), task=_task(), requests=[_request(i) for i in range(count)], key=key
+    )
 
 
-def _callback(body: Any, kind: str = "call", token: str = WEBHOOK_TOKEN, headers: dict[str, str] | None = None,
-              ip: str = "8.219.10.20") -> InboundCallback:
+def _callback(
+    body: Any,
+    kind: str = "call",
+    token: str = WEBHOOK_TOKEN,
+    headers: dict[str, str] | None = None,
+    ip: str = "8.219.10.20",
+) -> InboundCallback:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return InboundCallback(kind=kind, body=raw, headers=headers or {}, query={"token": token}, source_ip=ip)
 
@@ -153,24 +190,29 @@ CALL_EVENT = json.loads(load_event("webhooks/airudder_call.json")["body"])
 def test_account_defaults_and_batch_limit() -> None:
     adapter = AirudderAdapter(account())
     assert adapter.account.base_url == "http://airudder.test"
-    assert AirudderAccount.model_validate({"appKey": "k", "appSecret": "s", "webhookToken": WEBHOOK_TOKEN}).base_url \
+    assert (
+        AirudderAccount.model_validate({"appKey": "k", "appSecret": "s", "webhookToken": WEBHOOK_TOKEN}).base_url
         == "https://api.airudder.com"
+    )
     assert adapter.account.timezone == "Asia/Manila" and adapter.batch_limit == 5000
     assert AirudderAdapter(account(taskSize=10_000)).batch_limit == 10_000
     assert adapter_class("airudder") is AirudderAdapter
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"webhookToken": "short"}, "webhookToken"),
-    ({"taskSize": 0}, "taskSize"),
-    ({"taskSize": 10_001}, "taskSize"),
-    ({"timezone": "Mars/Olympus"}, "timezone"),
-    ({"ipAllowlist": ["not-a-network"]}, "ipAllowlist"),
-    ({"appKey": ""}, "appKey"),
-    ({"encryptCallbacks": True}, "aesKey"),
-    ({"encryptCallbacks": True, "aesKey": "short", "aesIv": AES_IV}, "aesKey"),
-    ({"encryptCallbacks": True, "aesKey": AES_KEY, "aesIv": "short"}, "aesIv"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"webhookToken": "short"}, "webhookToken"),
+        ({"taskSize": 0}, "taskSize"),
+        ({"taskSize": 10_001}, "taskSize"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"ipAllowlist": ["not-a-network"]}, "ipAllowlist"),
+        ({"appKey": ""}, "appKey"),
+        ({"encryptCallbacks": True}, "aesKey"),
+        ({"encryptCallbacks": True, "aesKey": "short", "aesIv": AES_IV}, "aesKey"),
+        ({"encryptCallbacks": True, "aesKey": AES_KEY, "aesIv": "short"}, "aesIv"),
+    ],
+)
 def test_account_is_refused_when_a_field_is_wrong(overrides: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         account(**overrides)
@@ -178,25 +220,29 @@ def test_account_is_refused_when_a_field_is_wrong(overrides: dict[str, Any], fie
 
 def test_options_store_only_what_was_given_and_defaults_apply_when_sent() -> None:
     assert AirudderAdapter.validate_options({"robotId": "r", "sipLine": "s"}) == {"robotId": "r", "sipLine": "s"}
-    stored = AirudderAdapter.validate_options({**OPTIONS, "type": "promotion", "robotMethod": "group",
-                                               "dncSwitch": True, "perform": 3})
+    stored = AirudderAdapter.validate_options(
+        {**OPTIONS, "type": "promotion", "robotMethod": "group", "dncSwitch": True, "perform": 3}
+    )
     assert stored["type"] == "promotion" and stored["perform"] == 3 and stored["extraFields"]["ExtraA"] == "amountDue"
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"robotId": None}, "robotId"),
-    ({"sipLine": ""}, "sipLine"),
-    ({"repeatNumber": 16}, "repeatNumber"),
-    ({"repeatNumber": -1}, "repeatNumber"),
-    ({"repeatInterval": 31}, "repeatInterval"),
-    ({"robotMethod": "crowd"}, "robotMethod"),
-    ({"perform": 2}, "perform"),
-    ({"dncSwitch": "maybe"}, "dncSwitch"),
-    ({"platform": "dial hub 2"}, "platform"),
-    ({"extraFields": {"ExtraD": "amountDue"}}, "extraFields"),
-    ({"extraFields": {"ExtraA": ""}}, "extraFields"),
-    ({"robotID": "typo"}, "robotID"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"robotId": None}, "robotId"),
+        ({"sipLine": ""}, "sipLine"),
+        ({"repeatNumber": 16}, "repeatNumber"),
+        ({"repeatNumber": -1}, "repeatNumber"),
+        ({"repeatInterval": 31}, "repeatInterval"),
+        ({"robotMethod": "crowd"}, "robotMethod"),
+        ({"perform": 2}, "perform"),
+        ({"dncSwitch": "maybe"}, "dncSwitch"),
+        ({"platform": "dial hub 2"}, "platform"),
+        ({"extraFields": {"ExtraD": "amountDue"}}, "extraFields"),
+        ({"extraFields": {"ExtraA": ""}}, "extraFields"),
+        ({"robotID": "typo"}, "robotID"),
+    ],
+)
 def test_every_option_rule_names_its_field(change: dict[str, Any], field: str) -> None:
     options = {key: value for key, value in (OPTIONS | change).items() if value is not None}
     with pytest.raises(ValidationError) as caught:
@@ -206,20 +252,28 @@ def test_every_option_rule_names_its_field(change: dict[str, Any], field: str) -
 
 # --------------------------------------------------------------------------- contacts
 def _contact(**changes: Any) -> Contact:
-    fields: dict[str, Any] = {"campaign_id": "cmp-1", "contact_id": "loan-1", "phone": "+639171234567",
-                              "name": "Maria Santos", "variables": {"amountDue": 1200, "dueDate": "2026-11-30"}}
+    fields: dict[str, Any] = {
+        "campaign_id": "cmp-1",
+        "contact_id": "loan-1",
+        "phone": "+639171234567",
+        "name": "Maria Santos",
+        "variables": {"amountDue": 1200, "dueDate": "2026-11-30"},
+    }
     return Contact(**(fields | changes))
 
 
-@pytest.mark.parametrize(("changes", "problem"), [
-    ({"contact_id": "x" * 60}, "Comments"),
-    ({"variables": {"amountDue": 1200}}, "'dueDate' is missing"),
-    ({"variables": {"amountDue": 1200, "dueDate": "d" * 256}}, "longer than 255"),
-    ({"variables": {"amountDue": 1200, "dueDate": "\N{GRINNING FACE}"}}, "emoji"),
-    ({"name": "Ana \N{GRINNING FACE}"}, "emoji"),
-    ({"name": "N" * 65}, "64 characters"),
-    ({"phone": "+862012345678901"}, "at most 14 digits"),
-])
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"contact_id": "x" * 60}, "Comments"),
+        ({"variables": {"amountDue": 1200}}, "'dueDate' is missing"),
+        ({"variables": {"amountDue": 1200, "dueDate": "d" * 256}}, "longer than 255"),
+        ({"variables": {"amountDue": 1200, "dueDate": "\N{GRINNING FACE}"}}, "emoji"),
+        ({"name": "Ana \N{GRINNING FACE}"}, "emoji"),
+        ({"name": "N" * 65}, "64 characters"),
+        ({"phone": "+862012345678901"}, "at most 14 digits"),
+    ],
+)
 def test_contact_problems_are_found_before_any_http(changes: dict[str, Any], problem: str) -> None:
     assert AirudderAdapter.contact_problem(_contact(), OPTIONS) is None
     assert problem in (AirudderAdapter.contact_problem(_contact(**changes), OPTIONS) or "")
@@ -234,9 +288,11 @@ def test_task_names_are_deterministic_unique_and_short() -> None:
     day = T0.date()
     name = task_name("cmp_0123456789abcdef0123456789", day, "cmp:2026-11-25:abcdef#0")
     assert name == task_name("cmp_0123456789abcdef0123456789", day, "cmp:2026-11-25:abcdef#0")
-    others = {task_name("cmp_0123456789abcdef0123456789", day, "cmp:2026-11-25:abcdef#5000"),
-              task_name("cmp_0123456789abcdef0123456789", day + dt.timedelta(days=1), "cmp:2026-11-25:abcdef#0"),
-              task_name("other" * 25, day, "cmp:2026-11-25:abcdef#0")}
+    others = {
+        task_name("cmp_0123456789abcdef0123456789", day, "cmp:2026-11-25:abcdef#5000"),
+        task_name("cmp_0123456789abcdef0123456789", day + dt.timedelta(days=1), "cmp:2026-11-25:abcdef#0"),
+        task_name("other" * 25, day, "cmp:2026-11-25:abcdef#0"),
+    }
     assert name not in others and len(others) == 3
     for candidate in {name, *others}:
         assert len(candidate) <= 64 and re.fullmatch(r"[A-Za-z0-9_]+", candidate)
@@ -253,12 +309,15 @@ def _manila(day: int, hour: int, minute: int = 0, second: int = 0) -> dt.datetim
     return dt.datetime(2026, 11, day, hour, minute, second, tzinfo=MANILA)
 
 
-@pytest.mark.parametrize(("now", "start", "end"), [
-    (_manila(25, 11), _manila(25, 11, 1, 1), _manila(25, 20)),  # inside the window: a minute from now
-    (_manila(25, 7), _manila(25, 9), _manila(25, 20)),  # before it: when it opens
-    (_manila(25, 19, 45), _manila(26, 9), _manila(26, 20)),  # under 30 minutes left: the next day
-    (_manila(25, 21), _manila(26, 9), _manila(26, 20)),  # over: the next day
-])
+@pytest.mark.parametrize(
+    ("now", "start", "end"),
+    [
+        (_manila(25, 11), _manila(25, 11, 1, 1), _manila(25, 20)),  # inside the window: a minute from now
+        (_manila(25, 7), _manila(25, 9), _manila(25, 20)),  # before it: when it opens
+        (_manila(25, 19, 45), _manila(26, 9), _manila(26, 20)),  # under 30 minutes left: the next day
+        (_manila(25, 21), _manila(26, 9), _manila(26, 20)),  # over: the next day
+    ],
+)
 def test_schedule_follows_the_calling_window(now: dt.datetime, start: dt.datetime, end: dt.datetime) -> None:
     assert schedule_window(CallingWindow(), MANILA, now.date(), now) == (start, end)
 
@@ -310,8 +369,14 @@ def test_token_is_refreshed_after_23_hours_not_before(vendor: FakeAirudder) -> N
     assert vendor.auth_calls == 2 and vendor.calls[-1][3] == "Token token-2"
 
 
-@pytest.mark.parametrize("refusal", [401, {"code": 10813, "status": "Failed", "message": "token expired"},
-                                     {"code": 10812, "status": "Failed", "message": "invalid token"}])
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        401,
+        {"code": 10813, "status": "Failed", "message": "token expired"},
+        {"code": 10812, "status": "Failed", "message": "invalid token"},
+    ],
+)
 def test_a_refused_token_is_refreshed_once_and_the_request_repeated(vendor: FakeAirudder, refusal: Any) -> None:
     adapter = vendor.adapter()
     adapter.cancel(_task(), _request(1, vendor_job_id="t1"))
@@ -360,24 +425,43 @@ def test_submit_creates_one_task_with_the_chunks_numbers(vendor: FakeAirudder) -
     assert (method, path) == ("POST", PATH_CREATE_TASK)
     assert body["TaskName"] == task_name("cmp-1", T0.date(), submission.key)
     assert (body["RobotID"], body["SIPLine"], body["Type"], body["Perform"]) == (
-        OPTIONS["robotId"], "PH_LINE", "collection", 1)
+        OPTIONS["robotId"],
+        "PH_LINE",
+        "collection",
+        1,
+    )
     assert (body["RepeatNumber"], body["RepeatInterval"], body["RobotMethod"], body["DncSwitch"]) == (
-        2, 10, "single", False)
-    assert body["Details"][0] == {"Mobile": "+639171234500", "Platform": "dialhub", "Comments": "cmp-1|c0",
-                                  "Customer": "Maria Santos", "ExtraA": "1200", "ExtraB": "2026-11-30"}
+        2,
+        10,
+        "single",
+        False,
+    )
+    assert body["Details"][0] == {
+        "Mobile": "+639171234500",
+        "Platform": "dialhub",
+        "Comments": "cmp-1|c0",
+        "Customer": "Maria Santos",
+        "ExtraA": "1200",
+        "ExtraB": "2026-11-30",
+    }
     assert result.job_id == "c3b6b04c" and result.rejected == {}
     assert result.accepted == {"c0": "cmp-1|c0", "c1": "cmp-1|c1", "c2": "cmp-1|c2"}
 
 
 def test_partial_failures_map_back_to_their_contacts(vendor: FakeAirudder) -> None:
-    errors = [{"field": "Details[0]", "msg": "Country Code Error: 639171234500", "comments": ""},
-              {"field": "Details[9]", "msg": "Mobile Error", "comments": "cmp-1|c2 "}]
-    vendor.script(PATH_CREATE_TASK, {"code": 200, "status": "OK",
-                                     "data": {"TaskID": "t1", "detail_error_list": errors}})
+    errors = [
+        {"field": "Details[0]", "msg": "Country Code Error: 639171234500", "comments": ""},
+        {"field": "Details[9]", "msg": "Mobile Error", "comments": "cmp-1|c2 "},
+    ]
+    vendor.script(
+        PATH_CREATE_TASK, {"code": 200, "status": "OK", "data": {"TaskID": "t1", "detail_error_list": errors}}
+    )
     result = vendor.adapter().submit(_submission(3))
     assert result.accepted == {"c1": "cmp-1|c1"} and result.job_id == "t1"
-    assert result.rejected == {"c0": "airudder refused the number: Country Code Error: ***4500",
-                               "c2": "airudder refused the number: Mobile Error"}
+    assert result.rejected == {
+        "c0": "airudder refused the number: Country Code Error: ***4500",
+        "c2": "airudder refused the number: Mobile Error",
+    }
 
 
 def test_a_contact_with_a_problem_is_refused_without_being_sent(vendor: FakeAirudder) -> None:
@@ -393,8 +477,16 @@ def test_duplicate_task_name_on_a_retry_counts_as_accepted(vendor: FakeAirudder)
     submission = _submission(3)
     name = task_name("cmp-1", T0.date(), submission.key)
     vendor.script(PATH_CREATE_TASK, {"code": 10508, "status": "Failed", "message": "duplicate task name"})
-    vendor.script(PATH_LIST, {"code": 200, "status": "OK", "data": {"list": [
-        {"TaskID": "other", "TaskName": "someone_else"}, {"TaskID": "t-earlier", "TaskName": name}]}})
+    vendor.script(
+        PATH_LIST,
+        {
+            "code": 200,
+            "status": "OK",
+            "data": {
+                "list": [{"TaskID": "other", "TaskName": "someone_else"}, {"TaskID": "t-earlier", "TaskName": name}]
+            },
+        },
+    )
     result = vendor.adapter().submit(submission)
     assert result.job_id == "t-earlier" and result.rejected == {}
     assert set(result.accepted) == {"c0", "c1", "c2"}
@@ -407,16 +499,20 @@ def test_duplicate_name_that_the_list_does_not_show_is_retried_later(vendor: Fak
         vendor.adapter().submit(_submission())
 
 
-@pytest.mark.parametrize(("answer", "reason"), [
-    ({"code": 10509, "status": "Failed", "message": "start earlier than now"},
-     "airudder error 10509: the scheduled start is earlier than now (start earlier than now)"),
-    ({"code": 10521, "status": "Failed"}, "airudder error 10521: redial (repeat) settings error"),
-    ({"code": 10611, "status": "Failed"}, "airudder error 10611: the task or call is in a state"),
-    ({"code": 19999, "status": "Failed", "message": "odd"}, "airudder error 19999: unknown AIRudder error (odd)"),
-    (400, "airudder error HTTP 400"),
-])
-def test_a_refused_task_fails_every_contact_with_a_clear_reason(vendor: FakeAirudder, answer: Any,
-                                                                 reason: str) -> None:
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            {"code": 10509, "status": "Failed", "message": "start earlier than now"},
+            "airudder error 10509: the scheduled start is earlier than now (start earlier than now)",
+        ),
+        ({"code": 10521, "status": "Failed"}, "airudder error 10521: redial (repeat) settings error"),
+        ({"code": 10611, "status": "Failed"}, "airudder error 10611: the task or call is in a state"),
+        ({"code": 19999, "status": "Failed", "message": "odd"}, "airudder error 19999: unknown AIRudder error (odd)"),
+        (400, "airudder error HTTP 400"),
+    ],
+)
+def test_a_refused_task_fails_every_contact_with_a_clear_reason(vendor: FakeAirudder, answer: Any, reason: str) -> None:
     vendor.script(PATH_CREATE_TASK, answer)
     result = vendor.adapter().submit(_submission(2))
     assert result.accepted == {} and set(result.rejected) == {"c0", "c1"}
@@ -449,26 +545,51 @@ def test_submit_refuses_more_than_the_task_size() -> None:
 
 # --------------------------------------------------------------------------- polling
 def _row(index: int, **changes: Any) -> dict[str, Any]:
-    row = {"TaskID": "t1", "CallID": f"71000{index}", "Mobile": f"+6391712345{index:02d}", "Customer": "Maria",
-           "Comments": f"cmp-1|c{index}", "CallStatus": "Answered", "Intention": "PTP", "CallTimes": 1,
-           "StartTime": "2026-11-25 10:00:00", "AnswerTime": "2026-11-25 10:00:10",
-           "EndTime": "2026-11-25 10:01:00", "Duration": 50, "RecordingURL": "https://r/1.wav"}
+    row = {
+        "TaskID": "t1",
+        "CallID": f"71000{index}",
+        "Mobile": f"+6391712345{index:02d}",
+        "Customer": "Maria",
+        "Comments": f"cmp-1|c{index}",
+        "CallStatus": "Answered",
+        "Intention": "PTP",
+        "CallTimes": 1,
+        "StartTime": "2026-11-25 10:00:00",
+        "AnswerTime": "2026-11-25 10:00:10",
+        "EndTime": "2026-11-25 10:01:00",
+        "Duration": 50,
+        "RecordingURL": "https://r/1.wav",
+    }
     return row | changes
 
 
 def test_results_read_every_job_and_keep_only_final_rows(vendor: FakeAirudder) -> None:
-    vendor.script(PATH_DETAIL, {"code": 200, "status": "OK", "data": {"list": [
-        _row(0), _row(1, CallStatus="Calling", Intention="", CallID="x"), _row(2, CallStatus="Waiting", CallID=""),
-        _row(3, CallStatus="Cancelled", CallID="", Intention="")]}},
-        {"code": 200, "status": "OK", "data": [_row(4, TaskID="t2", CallStatus="Busy", Intention="")]})
+    vendor.script(
+        PATH_DETAIL,
+        {
+            "code": 200,
+            "status": "OK",
+            "data": {
+                "list": [
+                    _row(0),
+                    _row(1, CallStatus="Calling", Intention="", CallID="x"),
+                    _row(2, CallStatus="Waiting", CallID=""),
+                    _row(3, CallStatus="Cancelled", CallID="", Intention=""),
+                ]
+            },
+        },
+        {"code": 200, "status": "OK", "data": [_row(4, TaskID="t2", CallStatus="Busy", Intention="")]},
+    )
     pages = list(vendor.adapter().results(_task(["t1", "t2"], submitted=5)))
     assert [[o.contact_id for o in page] for page in pages] == [["c0", "c3"], ["c4"]]
     answered, cancelled = pages[0]
     assert answered.source is OutcomeSource.POLL and answered.campaign_id == "cmp-1" and answered.closes
     assert cancelled.vendor_call_id == "t1:cmp-1|c3" and cancelled.status is CallStatus.CANCELLED
     assert pages[1][0].status is CallStatus.BUSY and pages[1][0].vendor_task_id == "t2"
-    assert [(method, body) for method, _, body, _ in vendor.calls] == [("GET", {"TaskID": "t1"}),
-                                                                       ("GET", {"TaskID": "t2"})]
+    assert [(method, body) for method, _, body, _ in vendor.calls] == [
+        ("GET", {"TaskID": "t1"}),
+        ("GET", {"TaskID": "t2"}),
+    ]
 
 
 def test_a_vanished_job_is_skipped_and_the_others_still_read(vendor: FakeAirudder) -> None:
@@ -512,14 +633,16 @@ def test_cancel_names_the_task_and_mobile(vendor: FakeAirudder) -> None:
         vendor.adapter().cancel(_task(), _request(1))
 
 
-@pytest.mark.parametrize(("action", "operation"), [(TaskAction.CANCEL, "cancel"), (TaskAction.PAUSE, "pause"),
-                                                     (TaskAction.RESUME, "resume")])
-def test_task_control_applies_to_every_airudder_task(vendor: FakeAirudder, action: TaskAction,
-                                                     operation: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "operation"), [(TaskAction.CANCEL, "cancel"), (TaskAction.PAUSE, "pause"), (TaskAction.RESUME, "resume")]
+)
+def test_task_control_applies_to_every_airudder_task(vendor: FakeAirudder, action: TaskAction, operation: str) -> None:
     vendor.script(PATH_OPERATION, OK, {"code": 10513, "status": "Failed"})  # the second one already finished
     assert vendor.adapter().control_task(_task(["t1", "t2"]), action) is True
-    assert [body for *_, body, _ in vendor.calls] == [{"TaskID": "t1", "Operation": operation},
-                                                      {"TaskID": "t2", "Operation": operation}]
+    assert [body for *_, body, _ in vendor.calls] == [
+        {"TaskID": "t1", "Operation": operation},
+        {"TaskID": "t2", "Operation": operation},
+    ]
     vendor.script(PATH_OPERATION, {"code": 10506, "status": "Failed"})
     with pytest.raises(VendorRejected, match="10506"):
         vendor.adapter().control_task(_task(["t3"]), action)
@@ -531,7 +654,10 @@ def test_call_webhook_is_normalised_without_pii() -> None:
     assert isinstance(parsed, OutcomeReport)
     [outcome] = parsed.outcomes
     assert (outcome.vendor, outcome.vendor_call_id, outcome.vendor_task_id) == (
-        "airudder", "7100000123", "c3b6b04cd7f8d2b182d3fd20eed3d144")
+        "airudder",
+        "7100000123",
+        "c3b6b04cd7f8d2b182d3fd20eed3d144",
+    )
     assert (outcome.campaign_id, outcome.contact_id) == ("cmp-demo-1", "loan-10001")
     assert outcome.status is CallStatus.ANSWERED and outcome.disposition is Disposition.PROMISE_TO_PAY
     assert outcome.closes_contact and outcome.final and outcome.source is OutcomeSource.WEBHOOK
@@ -552,24 +678,27 @@ def test_call_webhook_shapes_are_read_tolerantly() -> None:
         assert outcome.variables["attempts"] == 3
 
 
-@pytest.mark.parametrize(("status", "intention", "expected_status", "disposition"), [
-    ("Answered", "PTP", CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY),
-    ("Answered", "AlreadyPaid", CallStatus.ANSWERED, Disposition.ALREADY_PAID),
-    ("Answered", "RefuseToPay", CallStatus.ANSWERED, Disposition.REFUSED_TO_PAY),
-    ("Answered", "WrongNumber", CallStatus.ANSWERED, Disposition.WRONG_PERSON),
-    ("Answered", "Complaint", CallStatus.ANSWERED, Disposition.COMPLAINT),
-    ("Answered", "", CallStatus.ANSWERED, Disposition.UNKNOWN),
-    ("NoAnswer", "", CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
-    ("Busy", "", CallStatus.BUSY, Disposition.NOT_CONNECTED),
-    ("PowerOff", "", CallStatus.UNREACHABLE, Disposition.NOT_CONNECTED),
-    ("InvalidNumber", "", CallStatus.INVALID_NUMBER, Disposition.NOT_CONNECTED),
-    ("Voicemail", "", CallStatus.VOICEMAIL, Disposition.VOICEMAIL),
-    ("Cancelled", "", CallStatus.CANCELLED, Disposition.CANCELLED),
-    ("", "Callback", CallStatus.ANSWERED, Disposition.CALLBACK_REQUESTED),  # no status: the intention says
-])
-def test_status_and_intention_map_into_the_canonical_outcome(status: str, intention: str,
-                                                             expected_status: CallStatus,
-                                                             disposition: Disposition) -> None:
+@pytest.mark.parametrize(
+    ("status", "intention", "expected_status", "disposition"),
+    [
+        ("Answered", "PTP", CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY),
+        ("Answered", "AlreadyPaid", CallStatus.ANSWERED, Disposition.ALREADY_PAID),
+        ("Answered", "RefuseToPay", CallStatus.ANSWERED, Disposition.REFUSED_TO_PAY),
+        ("Answered", "WrongNumber", CallStatus.ANSWERED, Disposition.WRONG_PERSON),
+        ("Answered", "Complaint", CallStatus.ANSWERED, Disposition.COMPLAINT),
+        ("Answered", "", CallStatus.ANSWERED, Disposition.UNKNOWN),
+        ("NoAnswer", "", CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
+        ("Busy", "", CallStatus.BUSY, Disposition.NOT_CONNECTED),
+        ("PowerOff", "", CallStatus.UNREACHABLE, Disposition.NOT_CONNECTED),
+        ("InvalidNumber", "", CallStatus.INVALID_NUMBER, Disposition.NOT_CONNECTED),
+        ("Voicemail", "", CallStatus.VOICEMAIL, Disposition.VOICEMAIL),
+        ("Cancelled", "", CallStatus.CANCELLED, Disposition.CANCELLED),
+        ("", "Callback", CallStatus.ANSWERED, Disposition.CALLBACK_REQUESTED),  # no status: the intention says
+    ],
+)
+def test_status_and_intention_map_into_the_canonical_outcome(
+    status: str, intention: str, expected_status: CallStatus, disposition: Disposition
+) -> None:
     item = {"TaskID": "t1", "CallID": "1", "Comments": "cmp-1|c1", "CallStatus": status, "Intention": intention}
     [outcome] = AirudderAdapter(account()).parse_callback(_callback(item)).outcomes
     assert (outcome.status, outcome.disposition) == (expected_status, disposition)
@@ -590,10 +719,19 @@ def test_task_webhook_reports_no_outcome() -> None:
     assert AirudderAdapter(account()).parse_callback(_callback(body, kind="task")) == OutcomeReport([])
 
 
-@pytest.mark.parametrize(("kind", "body"), [
-    ("call", b"{not json"), ("call", b"\xff\xfe"), ("call", b"[]"), ("call", b"[1, 2]"), ("call", b'"text"'),
-    ("call", json.dumps({"Mobile": "+639171234567"}).encode()), ("task", b"{}"), ("task", b"{broken"),
-])
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("call", b"{not json"),
+        ("call", b"\xff\xfe"),
+        ("call", b"[]"),
+        ("call", b"[1, 2]"),
+        ("call", b'"text"'),
+        ("call", json.dumps({"Mobile": "+639171234567"}).encode()),
+        ("task", b"{}"),
+        ("task", b"{broken"),
+    ],
+)
 def test_unreadable_callbacks_are_rejected(kind: str, body: bytes) -> None:
     with pytest.raises(CallbackRejected):
         AirudderAdapter(account()).parse_callback(_callback(body, kind=kind))
@@ -637,8 +775,13 @@ def test_encrypted_callbacks_are_decrypted_and_plain_ones_refused() -> None:
     for body in (ciphertext, json.dumps({"data": ciphertext.decode()}).encode()):
         [outcome] = adapter.parse_callback(_callback(body)).outcomes
         assert outcome.vendor_call_id == "7100000123" and outcome.contact_id == "loan-10001"
-    for bad in (json.dumps(CALL_EVENT).encode(), b"!!not base64!!", encrypt_body(b"{}", AES_KEY, AES_IV)[:-4],
-                encrypt_body(b"not json", AES_KEY, AES_IV), encrypt_body(b"{}", "k" * 32, AES_IV)):
+    for bad in (
+        json.dumps(CALL_EVENT).encode(),
+        b"!!not base64!!",
+        encrypt_body(b"{}", AES_KEY, AES_IV)[:-4],
+        encrypt_body(b"not json", AES_KEY, AES_IV),
+        encrypt_body(b"{}", "k" * 32, AES_IV),
+    ):
         with pytest.raises(CallbackRejected):
             adapter.parse_callback(_callback(bad))
 
@@ -658,7 +801,8 @@ def test_ack_is_what_airudder_expects() -> None:
 
 def test_error_meanings_mask_phone_numbers() -> None:
     assert describe_error(10510, "bad mobile +639171234567") == (
-        "bad phone number (must start with + and have at most 14 digits) (bad mobile ***4567)")
+        "bad phone number (must start with + and have at most 14 digits) (bad mobile ***4567)"
+    )
     assert describe_error(10812) == "invalid token" and describe_error(10805) == "user or token error"
     assert airudder_module.MAX_TASK_SIZE == 10_000
 
@@ -669,31 +813,60 @@ FIELD_NAMES = [
     (("Comments", "Comment"), "cmp-7|c-9", lambda o: (o.campaign_id, o.contact_id), ("cmp-7", "c-9")),
     (("TaskID",), "t-77", lambda o: o.vendor_task_id, "t-77"),
     (("CallID", "CallUUID"), "call-5", lambda o: o.vendor_call_id, "call-5"),
-    (("CallStatus", "Status", "CallResult", "DialStatus"), "Busy", lambda o: (o.vendor_status, o.status),
-     ("Busy", CallStatus.BUSY)),
-    (("Intention", "IntentionTag", "Intent", "Tag", "Label"), "PTP",
-     lambda o: (o.vendor_code, o.variables["intention"], o.disposition), ("PTP", "PTP", Disposition.PROMISE_TO_PAY)),
-    (("AnswerTime", "AnsweredTime", "ConnectTime"), "2026-11-25 10:00:10", lambda o: o.answered_at,
-     dt.datetime(2026, 11, 25, 2, 0, 10, tzinfo=dt.UTC)),
-    (("EndTime", "HangupTime", "FinishTime"), "2026-11-25 10:01:00", lambda o: o.ended_at,
-     dt.datetime(2026, 11, 25, 2, 1, tzinfo=dt.UTC)),
-    (("StartTime", "CallTime", "DialTime"), "2026-11-25 09:59:50", lambda o: o.started_at,
-     dt.datetime(2026, 11, 25, 1, 59, 50, tzinfo=dt.UTC)),
+    (
+        ("CallStatus", "Status", "CallResult", "DialStatus"),
+        "Busy",
+        lambda o: (o.vendor_status, o.status),
+        ("Busy", CallStatus.BUSY),
+    ),
+    (
+        ("Intention", "IntentionTag", "Intent", "Tag", "Label"),
+        "PTP",
+        lambda o: (o.vendor_code, o.variables["intention"], o.disposition),
+        ("PTP", "PTP", Disposition.PROMISE_TO_PAY),
+    ),
+    (
+        ("AnswerTime", "AnsweredTime", "ConnectTime"),
+        "2026-11-25 10:00:10",
+        lambda o: o.answered_at,
+        dt.datetime(2026, 11, 25, 2, 0, 10, tzinfo=dt.UTC),
+    ),
+    (
+        ("EndTime", "HangupTime", "FinishTime"),
+        "2026-11-25 10:01:00",
+        lambda o: o.ended_at,
+        dt.datetime(2026, 11, 25, 2, 1, tzinfo=dt.UTC),
+    ),
+    (
+        ("StartTime", "CallTime", "DialTime"),
+        "2026-11-25 09:59:50",
+        lambda o: o.started_at,
+        dt.datetime(2026, 11, 25, 1, 59, 50, tzinfo=dt.UTC),
+    ),
     (("Duration", "CallDuration", "TalkTime", "BillSec"), "41", lambda o: o.duration_seconds, 41),
     (("CallTimes", "CallCount", "Attempts", "DialTimes", "TotalCalls"), 3, lambda o: o.variables["attempts"], 3),
-    (("HangupReason", "Reason", "Description", "Remark"), "caller hung up", lambda o: o.vendor_description,
-     "caller hung up"),
-    (("RecordingURL", "RecordUrl", "RecordingLink", "Recording"), "https://r.example/1.wav",
-     lambda o: o.recording_url, "https://r.example/1.wav"),
+    (
+        ("HangupReason", "Reason", "Description", "Remark"),
+        "caller hung up",
+        lambda o: o.vendor_description,
+        "caller hung up",
+    ),
+    (
+        ("RecordingURL", "RecordUrl", "RecordingLink", "Recording"),
+        "https://r.example/1.wav",
+        lambda o: o.recording_url,
+        "https://r.example/1.wav",
+    ),
 ]
 BASE_ROW = {"TaskID": "t-1", "CallID": "call-1", "Comments": "cmp-1|c-1", "CallStatus": "Answered"}
 
 
-@pytest.mark.parametrize(("names", "value", "read", "expected"), FIELD_NAMES, ids=lambda names: names[0]
-                         if isinstance(names, tuple) else "")
-def test_each_name_a_field_may_come_under_is_read_and_the_first_one_wins(names: tuple[str, ...], value: Any,
-                                                                          read: Callable[[Any], Any],
-                                                                          expected: Any) -> None:
+@pytest.mark.parametrize(
+    ("names", "value", "read", "expected"), FIELD_NAMES, ids=lambda names: names[0] if isinstance(names, tuple) else ""
+)
+def test_each_name_a_field_may_come_under_is_read_and_the_first_one_wins(
+    names: tuple[str, ...], value: Any, read: Callable[[Any], Any], expected: Any
+) -> None:
     adapter = AirudderAdapter(account())
     base = {key: item for key, item in BASE_ROW.items() if key not in names}
     for name in names:
@@ -707,36 +880,49 @@ def test_each_name_a_field_may_come_under_is_read_and_the_first_one_wins(names: 
         assert read(outcome) == expected
 
 
-@pytest.mark.parametrize(("row", "source", "status", "disposition"), [
-    ({"Intention": "Callback"}, OutcomeSource.WEBHOOK, CallStatus.ANSWERED, Disposition.CALLBACK_REQUESTED),
-    ({"AnswerTime": "2026-11-25 10:00:10"}, OutcomeSource.POLL, CallStatus.ANSWERED, Disposition.UNKNOWN),
-    ({"Duration": 7}, OutcomeSource.POLL, CallStatus.ANSWERED, Disposition.UNKNOWN),
-    ({"Duration": 0}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
-    ({"EndTime": "2026-11-25 10:01:00"}, OutcomeSource.POLL, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
-    ({}, OutcomeSource.POLL, CallStatus.QUEUED, Disposition.UNKNOWN),
-    ({"CallStatus": "Mystery"}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
-    ({"CallStatus": "Ringing"}, OutcomeSource.WEBHOOK, CallStatus.RINGING, Disposition.UNKNOWN),
-    ({"CallStatus": "NoAnswer", "Intention": "PTP"}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER,
-     Disposition.NOT_CONNECTED),
-])
-def test_a_row_without_a_known_status_is_judged_from_its_other_fields(row: dict[str, Any], source: OutcomeSource,
-                                                                      status: CallStatus,
-                                                                      disposition: Disposition) -> None:
+@pytest.mark.parametrize(
+    ("row", "source", "status", "disposition"),
+    [
+        ({"Intention": "Callback"}, OutcomeSource.WEBHOOK, CallStatus.ANSWERED, Disposition.CALLBACK_REQUESTED),
+        ({"AnswerTime": "2026-11-25 10:00:10"}, OutcomeSource.POLL, CallStatus.ANSWERED, Disposition.UNKNOWN),
+        ({"Duration": 7}, OutcomeSource.POLL, CallStatus.ANSWERED, Disposition.UNKNOWN),
+        ({"Duration": 0}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
+        ({"EndTime": "2026-11-25 10:01:00"}, OutcomeSource.POLL, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
+        ({}, OutcomeSource.POLL, CallStatus.QUEUED, Disposition.UNKNOWN),
+        ({"CallStatus": "Mystery"}, OutcomeSource.WEBHOOK, CallStatus.NO_ANSWER, Disposition.NOT_CONNECTED),
+        ({"CallStatus": "Ringing"}, OutcomeSource.WEBHOOK, CallStatus.RINGING, Disposition.UNKNOWN),
+        (
+            {"CallStatus": "NoAnswer", "Intention": "PTP"},
+            OutcomeSource.WEBHOOK,
+            CallStatus.NO_ANSWER,
+            Disposition.NOT_CONNECTED,
+        ),
+    ],
+)
+def test_a_row_without_a_known_status_is_judged_from_its_other_fields(
+    row: dict[str, Any], source: OutcomeSource, status: CallStatus, disposition: Disposition
+) -> None:
     item = {"TaskID": "t-1", "CallID": "call-1", "Comments": "cmp-1|c-1"} | row
     outcome = AirudderAdapter(account())._outcome(item, source)
     assert outcome is not None
-    assert (outcome.status, outcome.disposition, outcome.source, outcome.closes_contact) == (status, disposition,
-                                                                                               source, True)
+    assert (outcome.status, outcome.disposition, outcome.source, outcome.closes_contact) == (
+        status,
+        disposition,
+        source,
+        True,
+    )
     assert outcome.vendor == "airudder" and outcome.vendor_status == row.get("CallStatus")
 
 
 def test_a_number_never_dialled_is_named_by_its_task_and_comments_and_a_row_without_them_is_no_outcome() -> None:
     adapter = AirudderAdapter(account())
-    outcome = adapter._outcome({"TaskID": "t-1", "Comments": "cmp-1|c-1", "CallStatus": "Cancelled"},
-                               OutcomeSource.POLL)
+    outcome = adapter._outcome(
+        {"TaskID": "t-1", "Comments": "cmp-1|c-1", "CallStatus": "Cancelled"}, OutcomeSource.POLL
+    )
     assert outcome is not None and outcome.vendor_call_id == "t-1:cmp-1|c-1"
     assert adapter._outcome({"Comments": "cmp-1|c-1", "CallStatus": "Cancelled"}, OutcomeSource.POLL) is None
     assert adapter._outcome({"TaskID": "t-1", "CallStatus": "Cancelled"}, OutcomeSource.POLL) is None
-    polled = adapter._outcome({"CallID": "9", "Comments": "c-only"}, OutcomeSource.POLL, task_id="t-9",
-                              campaign_id="cmp-from-task")
+    polled = adapter._outcome(
+        {"CallID": "9", "Comments": "c-only"}, OutcomeSource.POLL, task_id="t-9", campaign_id="cmp-from-task"
+    )
     assert polled is not None and (polled.vendor_task_id, polled.campaign_id) == ("t-9", "cmp-from-task")

@@ -70,8 +70,9 @@ def receiver() -> Any:
 
 @pytest.fixture
 def sim(receiver: Receiver) -> Any:
-    simulator = AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(0.01, 0.03), minute_seconds=0.01,
-                                  retry_interval=0.02, seed=11).start()
+    simulator = AirudderSimulator(
+        APP_KEY, APP_SECRET, dial_delay=(0.01, 0.03), minute_seconds=0.01, retry_interval=0.02, seed=11
+    ).start()
     simulator.call_url, simulator.task_url = f"{receiver.url}/call?token=t", f"{receiver.url}/task?token=t"
     yield simulator
     simulator.stop()
@@ -101,12 +102,28 @@ def _local(moment: dt.datetime) -> str:
 
 def task_body(numbers: int = 3, **changes: Any) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
-    body = {"TaskName": f"t_{time.monotonic_ns()}", "RobotID": "r1", "SIPLine": "PH_LINE", "Type": "collection",
-            "Perform": 1, "RepeatNumber": 2, "RepeatInterval": 1, "RobotMethod": "single",
-            "ScheduleStartTime": _local(now + dt.timedelta(minutes=1)),
-            "ScheduleEndTime": _local(now + dt.timedelta(hours=2)),
-            "Details": [{"Mobile": f"+6391712345{i:02d}", "Platform": "dialhub", "Comments": f"cmp|c{i}",
-                         "Customer": "Maria", "ExtraA": "1200"} for i in range(numbers)]}
+    body = {
+        "TaskName": f"t_{time.monotonic_ns()}",
+        "RobotID": "r1",
+        "SIPLine": "PH_LINE",
+        "Type": "collection",
+        "Perform": 1,
+        "RepeatNumber": 2,
+        "RepeatInterval": 1,
+        "RobotMethod": "single",
+        "ScheduleStartTime": _local(now + dt.timedelta(minutes=1)),
+        "ScheduleEndTime": _local(now + dt.timedelta(hours=2)),
+        "Details": [
+            {
+                "Mobile": f"+6391712345{i:02d}",
+                "Platform": "dialhub",
+                "Comments": f"cmp|c{i}",
+                "Customer": "Maria",
+                "ExtraA": "1200",
+            }
+            for i in range(numbers)
+        ],
+    }
     return body | changes
 
 
@@ -152,25 +169,28 @@ def _in(minutes: float) -> str:
     return _local(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes))
 
 
-@pytest.mark.parametrize(("changes", "code"), [
-    ({"TaskName": "x" * 65}, 10518),
-    ({"TaskName": "has space"}, 10518),
-    ({"RobotID": ""}, 10501),
-    ({"SIPLine": None}, 10501),
-    ({"Type": None}, 10501),
-    ({"Perform": 4}, 10501),
-    ({"RobotMethod": "crowd"}, 10501),
-    ({"RepeatNumber": 16}, 10521),
-    ({"RepeatNumber": -1}, 10521),
-    ({"RepeatInterval": 31}, 10521),
-    ({"RepeatInterval": "5"}, 10521),
-    ({"ScheduleStartTime": _in(-30)}, 10509),
-    ({"ScheduleStartTime": _in(5 * 24 * 60 + 30), "ScheduleEndTime": _in(5 * 24 * 60 + 90)}, 10501),
-    ({"ScheduleEndTime": _in(5 * 24 * 60 + 30)}, 10501),
-    ({"ScheduleEndTime": _in(20)}, 10620),
-    ({"ScheduleStartTime": "2026/11/25 10:00"}, 10501),
-    ({"Details": []}, 10505),
-])
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"TaskName": "x" * 65}, 10518),
+        ({"TaskName": "has space"}, 10518),
+        ({"RobotID": ""}, 10501),
+        ({"SIPLine": None}, 10501),
+        ({"Type": None}, 10501),
+        ({"Perform": 4}, 10501),
+        ({"RobotMethod": "crowd"}, 10501),
+        ({"RepeatNumber": 16}, 10521),
+        ({"RepeatNumber": -1}, 10521),
+        ({"RepeatInterval": 31}, 10521),
+        ({"RepeatInterval": "5"}, 10521),
+        ({"ScheduleStartTime": _in(-30)}, 10509),
+        ({"ScheduleStartTime": _in(5 * 24 * 60 + 30), "ScheduleEndTime": _in(5 * 24 * 60 + 90)}, 10501),
+        ({"ScheduleEndTime": _in(5 * 24 * 60 + 30)}, 10501),
+        ({"ScheduleEndTime": _in(20)}, 10620),
+        ({"ScheduleStartTime": "2026/11/25 10:00"}, 10501),
+        ({"Details": []}, 10505),
+    ],
+)
 def test_task_creation_rules(sim: AirudderSimulator, client: Client, changes: dict[str, Any], code: int) -> None:
     answer = client.create(**changes)
     assert answer["code"] == code, answer
@@ -191,17 +211,24 @@ def test_start_immediately_needs_no_schedule(sim: AirudderSimulator, client: Cli
 
 def _bad_rows() -> list[dict[str, Any]]:
     good = {"Mobile": "+639171234567", "Platform": "dialhub", "Comments": "cmp|good"}
-    return [good,
-            {"Mobile": "639171234568", "Platform": "dialhub", "Comments": "cmp|no-plus"},
-            {"Mobile": "+63917123456789012", "Platform": "dialhub", "Comments": "cmp|too-long"},
-            {"Mobile": "+639171234569", "Platform": "dial hub 2", "Comments": "cmp|platform"},
-            {"Mobile": "+639171234570", "Platform": "dialhub", "Comments": "cmp|emoji",
-             "Customer": "Ana \N{GRINNING FACE}"},
-            {"Mobile": "+639171234571", "Platform": "dialhub", "Comments": "c" * 65}]
+    return [
+        good,
+        {"Mobile": "639171234568", "Platform": "dialhub", "Comments": "cmp|no-plus"},
+        {"Mobile": "+63917123456789012", "Platform": "dialhub", "Comments": "cmp|too-long"},
+        {"Mobile": "+639171234569", "Platform": "dial hub 2", "Comments": "cmp|platform"},
+        {
+            "Mobile": "+639171234570",
+            "Platform": "dialhub",
+            "Comments": "cmp|emoji",
+            "Customer": "Ana \N{GRINNING FACE}",
+        },
+        {"Mobile": "+639171234571", "Platform": "dialhub", "Comments": "c" * 65},
+    ]
 
 
-def test_perform_1_creates_the_task_with_the_good_rows_and_lists_the_bad(sim: AirudderSimulator,
-                                                                          client: Client) -> None:
+def test_perform_1_creates_the_task_with_the_good_rows_and_lists_the_bad(
+    sim: AirudderSimulator, client: Client
+) -> None:
     answer = client.create(Details=_bad_rows())
     errors = answer["data"]["detail_error_list"]
     assert answer["code"] == 200 and answer["data"]["TaskID"]
@@ -222,24 +249,28 @@ def test_perform_2_validates_only_and_perform_3_is_all_or_nothing(sim: AirudderS
 
 def test_a_refused_country_is_a_row_error(receiver: Receiver) -> None:
     with AirudderSimulator(APP_KEY, APP_SECRET, refused_prefixes=("+6399",)) as simulator:
-        details = [{"Mobile": "+639991234567", "Platform": "dialhub", "Comments": "cmp|x"},
-                   {"Mobile": "+639171234567", "Platform": "dialhub", "Comments": "cmp|y"}]
+        details = [
+            {"Mobile": "+639991234567", "Platform": "dialhub", "Comments": "cmp|x"},
+            {"Mobile": "+639171234567", "Platform": "dialhub", "Comments": "cmp|y"},
+        ]
         answer = Client(simulator).create(Details=details)
         assert answer["data"]["detail_error_list"][0]["comments"] == "cmp|x"
         assert simulator.dial_requests == Counter({"cmp|y": 1})
 
 
 # --------------------------------------------------------------------------- dialling and webhooks
-def test_every_number_ends_in_one_call_webhook_after_its_redials(sim: AirudderSimulator, client: Client,
-                                                                 receiver: Receiver) -> None:
+def test_every_number_ends_in_one_call_webhook_after_its_redials(
+    sim: AirudderSimulator, client: Client, receiver: Receiver
+) -> None:
     task_id = client.create(30, RepeatNumber=2)["data"]["TaskID"]
     assert sim.wait_idle(10)
     calls = receiver.json_bodies("call")
     assert sorted(call["Comments"] for call in calls) == sorted(f"cmp|c{i}" for i in range(30))
     assert all(1 <= call["CallTimes"] <= 3 and call["CallID"] for call in calls)
     assert any(call["CallTimes"] > 1 for call in calls)  # unanswered numbers were redialled
-    assert all(call["CallTimes"] == 3 or call["CallStatus"] in ("Answered", "Voicemail", "InvalidNumber")
-               for call in calls)  # a number is given up only when its redials are spent
+    assert all(
+        call["CallTimes"] == 3 or call["CallStatus"] in ("Answered", "Voicemail", "InvalidNumber") for call in calls
+    )  # a number is given up only when its redials are spent
     [finished] = receiver.json_bodies("task")
     assert finished["TaskID"] == task_id and finished["Status"] == "Finished" and finished["Total"] == 30
     rows = {row["Comments"]: row for row in client.get("/service/cloud/detail", TaskID=task_id)["data"]["list"]}
@@ -247,8 +278,9 @@ def test_every_number_ends_in_one_call_webhook_after_its_redials(sim: AirudderSi
     assert sim.calls_made == sum(call["CallTimes"] for call in calls)
 
 
-def test_without_redials_each_number_is_dialled_once(sim: AirudderSimulator, client: Client,
-                                                     receiver: Receiver) -> None:
+def test_without_redials_each_number_is_dialled_once(
+    sim: AirudderSimulator, client: Client, receiver: Receiver
+) -> None:
     client.create(20, RepeatNumber=0)
     assert sim.wait_idle(10)
     assert {call["CallTimes"] for call in receiver.json_bodies("call")} == {1} and sim.calls_made == 20
@@ -259,15 +291,23 @@ def test_outcomes_are_the_same_for_the_same_seed(receiver: Receiver) -> None:
         with AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(0.0, 0.01), minute_seconds=0.0, seed=5) as sim:
             task_id = Client(sim).create(25, TaskName="same")["data"]["TaskID"]
             assert sim.wait_idle(10)
-            return {row["Comments"]: (row["CallStatus"], row["Intention"], row["CallTimes"])
-                    for row in sim.rows(task_id)}
+            return {
+                row["Comments"]: (row["CallStatus"], row["Intention"], row["CallTimes"]) for row in sim.rows(task_id)
+            }
 
     assert run() == run()
 
 
 def test_webhooks_can_be_signed_and_encrypted(receiver: Receiver) -> None:
-    with AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(0.0, 0.01), sign_callbacks=True,
-                           encrypt_callbacks=True, aes_key="k" * 32, aes_iv="i" * 16) as simulator:
+    with AirudderSimulator(
+        APP_KEY,
+        APP_SECRET,
+        dial_delay=(0.0, 0.01),
+        sign_callbacks=True,
+        encrypt_callbacks=True,
+        aes_key="k" * 32,
+        aes_iv="i" * 16,
+    ) as simulator:
         simulator.call_url = f"{receiver.url}/call"
         Client(simulator).create(2, RepeatNumber=0)
         assert simulator.wait_idle(10)
@@ -287,8 +327,9 @@ def test_dropped_webhooks_are_lost_for_good(receiver: Receiver) -> None:
         assert all(row["CallStatus"] not in ("Waiting", "Calling") for row in simulator.rows(task_id))
 
 
-def test_refused_webhooks_are_retried_then_abandoned(sim: AirudderSimulator, client: Client,
-                                                     receiver: Receiver) -> None:
+def test_refused_webhooks_are_retried_then_abandoned(
+    sim: AirudderSimulator, client: Client, receiver: Receiver
+) -> None:
     receiver.statuses = [500, 503]
     sim.task_url = None
     client.create(1, RepeatNumber=0)
@@ -322,12 +363,17 @@ def test_detail_shows_every_number_and_its_state(sim: AirudderSimulator, client:
 
 def test_lost_responses_are_processed_before_the_error(sim: AirudderSimulator, client: Client) -> None:
     sim.lose_next_responses(1)
-    response = client.http.post("/service/cloud/v2/task", json=task_body(1),
-                                headers={"Authorization": f"Token {client.token}"})
+    response = client.http.post(
+        "/service/cloud/v2/task", json=task_body(1), headers={"Authorization": f"Token {client.token}"}
+    )
     assert response.status_code == 504 and len(sim.task_ids()) == 1
     sim.fail_next(1)
-    assert client.http.post("/service/cloud/v2/task", json=task_body(1),
-                            headers={"Authorization": f"Token {client.token}"}).status_code == 503
+    assert (
+        client.http.post(
+            "/service/cloud/v2/task", json=task_body(1), headers={"Authorization": f"Token {client.token}"}
+        ).status_code
+        == 503
+    )
     assert len(sim.task_ids()) == 1
 
 
@@ -345,8 +391,7 @@ def test_a_waiting_call_can_be_cancelled_once(sim: AirudderSimulator, client: Cl
     assert sim.pending() == 1 and receiver.received == []  # no webhook for a number never dialled
 
 
-def test_pause_holds_the_task_and_resume_dials_it(sim: AirudderSimulator, client: Client,
-                                                  receiver: Receiver) -> None:
+def test_pause_holds_the_task_and_resume_dials_it(sim: AirudderSimulator, client: Client, receiver: Receiver) -> None:
     sim.dial_delay = (0.2, 0.25)
     task_id = client.create(3, RepeatNumber=0)["data"]["TaskID"]
     assert client.post("/service/cloud/operation", {"TaskID": task_id, "Operation": "pause"})["code"] == 200
@@ -357,8 +402,9 @@ def test_pause_holds_the_task_and_resume_dials_it(sim: AirudderSimulator, client
     assert client.post("/service/cloud/operation", {"TaskID": task_id, "Operation": "pause"})["code"] == 10513
 
 
-def test_cancelling_a_task_stops_every_number_not_yet_dialled(sim: AirudderSimulator, client: Client,
-                                                              receiver: Receiver) -> None:
+def test_cancelling_a_task_stops_every_number_not_yet_dialled(
+    sim: AirudderSimulator, client: Client, receiver: Receiver
+) -> None:
     sim.dial_delay = (30, 31)
     task_id = client.create(3)["data"]["TaskID"]
     assert client.post("/service/cloud/operation", {"TaskID": task_id, "Operation": "sleep"})["code"] == 10501

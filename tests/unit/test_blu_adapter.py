@@ -29,7 +29,8 @@ def _callback(body: Any, kind: str = "", token: str = WEBHOOK_TOKEN, ip: str = "
 def test_signature_matches_the_documented_formula() -> None:
     # Computed from sha256(appId + appKey + timeStamp) as blu.md documents it.
     assert sign("10001", "demoAppKey", "1626856869046") == (
-        "18b411574da4fb475e2ed5a363d792a96848894428089675bfaa0549f952f4da")
+        "18b411574da4fb475e2ed5a363d792a96848894428089675bfaa0549f952f4da"
+    )
 
 
 def test_headers_carry_millisecond_timestamp_and_fresh_signature() -> None:
@@ -61,7 +62,10 @@ def test_result_callback_is_normalised(adapter: BluAdapter) -> None:
     assert (outcome.campaign_id, outcome.contact_id, outcome.attempt) == ("cmp-demo-1", "loan-10001", 1)
     assert outcome.status == CallStatus.ANSWERED and outcome.disposition == Disposition.PROMISE_TO_PAY
     assert (outcome.vendor_code, outcome.vendor_description, outcome.vendor_status) == (
-        "PTP", "Promised to payback", "2")
+        "PTP",
+        "Promised to payback",
+        "2",
+    )
     assert outcome.answered_at == dt.datetime(2026, 11, 25, 2, 0, 10, tzinfo=dt.UTC)
     assert outcome.duration_seconds == 40
     assert outcome.variables["slots"]["paymentTime"][0] == "2026-11-26 00:00:00"
@@ -80,8 +84,16 @@ def test_all_callback_shapes_parse(adapter: BluAdapter) -> None:
     assert (outcome.campaign_id, outcome.contact_id, outcome.vendor_task_id) == ("x", "y", "5573")
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", json.dumps({"hello": 1}).encode(),
-                                  json.dumps([1, 2]).encode(), json.dumps("text").encode()])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        json.dumps({"hello": 1}).encode(),
+        json.dumps([1, 2]).encode(),
+        json.dumps("text").encode(),
+    ],
+)
 def test_unreadable_callbacks_are_rejected(adapter: BluAdapter, body: bytes) -> None:
     with pytest.raises(CallbackRejected):
         adapter.parse_callback(_callback(body))
@@ -104,22 +116,26 @@ def test_predial_question_finds_our_ids_in_extvars(adapter: BluAdapter) -> None:
     assert adapter.predial_reply(True).body["code"] == 1
 
 
-@pytest.mark.parametrize(("code", "status", "disposition"), [
-    ("PTP", CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY),
-    ("HPTP", CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY_NO_DATE),
-    ("AP", CallStatus.ANSWERED, Disposition.ALREADY_PAID),
-    ("NotOneself", CallStatus.ANSWERED, Disposition.WRONG_PERSON),
-    ("LMS", CallStatus.VOICEMAIL, Disposition.VOICEMAIL),
-    ("Busy", CallStatus.BUSY, Disposition.NOT_CONNECTED),
-    ("D01", CallStatus.BUSY, Disposition.NOT_CONNECTED),
-    ("D03", CallStatus.INVALID_NUMBER, Disposition.NOT_CONNECTED),
-    ("D91", CallStatus.UNREACHABLE, Disposition.NOT_CONNECTED),
-    ("D99", CallStatus.ANSWERED, Disposition.UNKNOWN),
-    ("Taskcancel", CallStatus.CANCELLED, Disposition.CANCELLED),
-    ("Complan", CallStatus.ANSWERED, Disposition.DO_NOT_CALL),
-])
+@pytest.mark.parametrize(
+    ("code", "status", "disposition"),
+    [
+        ("PTP", CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY),
+        ("HPTP", CallStatus.ANSWERED, Disposition.PROMISE_TO_PAY_NO_DATE),
+        ("AP", CallStatus.ANSWERED, Disposition.ALREADY_PAID),
+        ("NotOneself", CallStatus.ANSWERED, Disposition.WRONG_PERSON),
+        ("LMS", CallStatus.VOICEMAIL, Disposition.VOICEMAIL),
+        ("Busy", CallStatus.BUSY, Disposition.NOT_CONNECTED),
+        ("D01", CallStatus.BUSY, Disposition.NOT_CONNECTED),
+        ("D03", CallStatus.INVALID_NUMBER, Disposition.NOT_CONNECTED),
+        ("D91", CallStatus.UNREACHABLE, Disposition.NOT_CONNECTED),
+        ("D99", CallStatus.ANSWERED, Disposition.UNKNOWN),
+        ("Taskcancel", CallStatus.CANCELLED, Disposition.CANCELLED),
+        ("Complan", CallStatus.ANSWERED, Disposition.DO_NOT_CALL),
+    ],
+)
 def test_conclusion_and_line_status_codes_map_into_the_canonical_outcome(
-        adapter: BluAdapter, code: str, status: CallStatus, disposition: Disposition) -> None:
+    adapter: BluAdapter, code: str, status: CallStatus, disposition: Disposition
+) -> None:
     item = {"callId": 1, "code": code, "answerTime": "", "duration": 0}
     [outcome] = adapter.parse_callback(_callback(item)).outcomes
     assert (outcome.status, outcome.disposition, outcome.vendor_code) == (status, disposition, code)
@@ -129,20 +145,26 @@ def test_conclusion_and_line_status_codes_map_into_the_canonical_outcome(
 def test_unknown_code_maps_to_unknown_and_is_counted(adapter: BluAdapter, monkeypatch: Any) -> None:
     counted: list[tuple[str, dict[str, str]]] = []
     monkeypatch.setattr("dialhub.dispositions.count_metric", lambda name, **dims: counted.append((name, dims)))
-    item = {"callId": 2, "code": "XYZ1", "desc": "Vendor custom", "answerTime": "2026-11-25 10:00:05",
-            "duration": 12}
+    item = {"callId": 2, "code": "XYZ1", "desc": "Vendor custom", "answerTime": "2026-11-25 10:00:05", "duration": 12}
     [outcome] = adapter.parse_callback(_callback(item)).outcomes
     assert outcome.disposition == Disposition.UNKNOWN and outcome.status == CallStatus.ANSWERED
     assert outcome.vendor_code == "XYZ1" and outcome.vendor_description == "Vendor custom"
     assert counted == [("UnknownVendorCode", {"vendor": "blu"})]
 
 
-@pytest.mark.parametrize(("text", "utc"), [
-    ("2026-11-25 10:00:05", "2026-11-25T02:00:05+00:00"),  # the account's zone is Asia/Manila, UTC+8
-    (" 2026-1-5 3:04:05 ", "2026-01-04T19:04:05+00:00"),  # unpadded fields, as strptime reads them
-    ("2026-02-30 10:00:00", None), ("2026-11-25 24:00:00", None), ("2026-11-25T10:00:05", None),
-    ("2026-11-25", None), ("", None), ("soon", None),
-])
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-11-25 10:00:05", "2026-11-25T02:00:05+00:00"),  # the account's zone is Asia/Manila, UTC+8
+        (" 2026-1-5 3:04:05 ", "2026-01-04T19:04:05+00:00"),  # unpadded fields, as strptime reads them
+        ("2026-02-30 10:00:00", None),
+        ("2026-11-25 24:00:00", None),
+        ("2026-11-25T10:00:05", None),
+        ("2026-11-25", None),
+        ("", None),
+        ("soon", None),
+    ],
+)
 def test_wall_clock_times_are_read_in_the_account_zone(adapter: BluAdapter, text: str, utc: str | None) -> None:
     item = {"callId": 3, "code": "PTP", "startTime": text}
     [outcome] = adapter.parse_callback(_callback(item)).outcomes

@@ -36,9 +36,7 @@ class FakeClock:
         return self.now
 
 
-def signed_headers(
-    at: datetime | None = None, app_id: str = APP_ID, app_key: str = APP_KEY
-) -> dict[str, str]:
+def signed_headers(at: datetime | None = None, app_id: str = APP_ID, app_key: str = APP_KEY) -> dict[str, str]:
     timestamp = str(int((at or datetime.now(UTC)).timestamp() * 1000))
     return {"appId": app_id, "timeStamp": timestamp, "sign": sign_for(app_id, app_key, timestamp)}
 
@@ -191,9 +189,7 @@ def _uppercase_sign() -> dict[str, str]:
         pytest.param(lambda: {"appId": APP_ID}, id="missing-headers"),
     ],
 )
-def test_bad_signatures_are_refused(
-    simulator_factory: Any, make_headers: Callable[[], dict[str, str]]
-) -> None:
+def test_bad_signatures_are_refused(simulator_factory: Any, make_headers: Callable[[], dict[str, str]]) -> None:
     simulator, client = simulator_factory()
     response = client.post("/rest/v1/createTask", {"taskName": "t", "botId": 1}, headers=make_headers())
     assert response.status_code == 200
@@ -353,11 +349,7 @@ def test_results_have_the_documented_shape_and_a_realistic_mix(simulator_factory
         record = uploaded[result["userId"]]
         assert result["taskId"] == task_id and result["botId"] == 123 and result["strategyId"] == 2
         assert 100_000_000 <= result["callId"] <= 999_999_999
-        assert (
-            result["phone"]
-            == mask_mobile(record["mobile"])
-            == record["mobile"][:4] + "***" + record["mobile"][-4:]
-        )
+        assert result["phone"] == mask_mobile(record["mobile"]) == record["mobile"][:4] + "***" + record["mobile"][-4:]
         assert result["extVars"] == record["extVars"] and result["name"] == record["name"]
         assert TIME_PATTERN.match(result["startTime"]) and TIME_PATTERN.match(result["endTime"])
         if result["status"] == 2:
@@ -396,9 +388,7 @@ def test_same_seed_gives_same_outcomes(simulator_factory: Any) -> None:
 
 
 # --- callbacks -----------------------------------------------------------------------------------------
-def test_callback_is_retried_after_non_200_until_delivered(
-    simulator_factory: Any, receiver_factory: Any
-) -> None:
+def test_callback_is_retried_after_non_200_until_delivered(simulator_factory: Any, receiver_factory: Any) -> None:
     receiver = receiver_factory(statuses=[503, 500])
     simulator, client = simulator_factory(callback_url=receiver.url, retry_interval=0.05)
     task_id = client.create_task()
@@ -435,9 +425,7 @@ def test_every_result_is_called_back_once_when_the_receiver_is_healthy(
     assert sorted(body["userId"] for body in receiver.bodies) == list(range(1, 31))
 
 
-def test_dropped_callbacks_are_never_sent_but_stay_queryable(
-    simulator_factory: Any, receiver_factory: Any
-) -> None:
+def test_dropped_callbacks_are_never_sent_but_stay_queryable(simulator_factory: Any, receiver_factory: Any) -> None:
     receiver = receiver_factory()
     simulator, client = simulator_factory(callback_url=receiver.url, drop_rate=1.0)
     task_id = client.create_task()
@@ -509,8 +497,9 @@ def test_accepted_then_lost_answers_dial_once_and_a_retry_is_deduplicated(simula
     for kind in ("accepted_then_5xx", "accepted_then_reset"):
         simulator.use_faults(ApiFaults(rate=1.0, kinds=(kind,)), simulator.courier.faults)
         with pytest.raises(httpx.TransportError) if kind.endswith("reset") else contextlib.nullcontext():
-            assert client.post("/rest/v1/uploadAndStartJob", {"taskId": task_id,
-                                                              "records": make_records(2)}).status_code in (502, 504)
+            assert client.post(
+                "/rest/v1/uploadAndStartJob", {"taskId": task_id, "records": make_records(2)}
+            ).status_code in (502, 504)
     simulator.use_faults(ApiFaults(), simulator.courier.faults)
     assert client.upload(task_id, make_records(2))["count"] == 0  # the retry: already accepted, not dialled again
     assert dict(simulator.dial_requests) == {1: 1, 2: 1}
@@ -522,13 +511,15 @@ def test_faults_before_processing_accept_nothing(simulator_factory: Any) -> None
 
     simulator, client = simulator_factory()
     task_id = client.create_task()
-    simulator.use_faults(ApiFaults(rate=1.0, kinds=("error_5xx", "throttle", "timeout"), timeout_seconds=0.3),
-                         simulator.courier.faults)
+    simulator.use_faults(
+        ApiFaults(rate=1.0, kinds=("error_5xx", "throttle", "timeout"), timeout_seconds=0.3), simulator.courier.faults
+    )
     statuses = []
     for _ in range(9):
         try:
-            statuses.append(client.post("/rest/v1/uploadAndStartJob",
-                                        {"taskId": task_id, "records": make_records(1)}).status_code)
+            statuses.append(
+                client.post("/rest/v1/uploadAndStartJob", {"taskId": task_id, "records": make_records(1)}).status_code
+            )
         except httpx.TransportError:
             statuses.append("dropped")
     assert set(statuses) <= {500, 502, 503, 429, "dropped"} and "dropped" in statuses
@@ -540,8 +531,9 @@ def test_callback_faults_duplicate_hold_back_and_replay(simulator_factory: Any, 
 
     receiver = receiver_factory()
     simulator, client = simulator_factory(callback_url=receiver.url, seed=5)
-    simulator.use_faults(ApiFaults(), CallbackFaults(duplicate_rate=1.0, max_copies=3, late_rate=0.3,
-                                                     reorder_seconds=0.05))
+    simulator.use_faults(
+        ApiFaults(), CallbackFaults(duplicate_rate=1.0, max_copies=3, late_rate=0.3, reorder_seconds=0.05)
+    )
     client.upload(client.create_task(), make_records(20))
     assert simulator.wait_idle(5)
     courier = simulator.courier

@@ -128,10 +128,20 @@ def test_redial_rules_stop_or_schedule_the_next_attempt() -> None:
     assert redial_plan(once, Disposition.NOT_CONNECTED, ended) is None  # one attempt in all: nothing to redial
 
 
-_ZONES = st.sampled_from(["America/New_York", "America/Los_Angeles", "Europe/London", "Australia/Lord_Howe",
-                          "Asia/Seoul", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "Asia/Manila"])
-_MOMENTS = st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2027, 12, 31),
-                        timezones=st.just(UTC))
+_ZONES = st.sampled_from(
+    [
+        "America/New_York",
+        "America/Los_Angeles",
+        "Europe/London",
+        "Australia/Lord_Howe",
+        "Asia/Seoul",
+        "Asia/Kolkata",
+        "Pacific/Chatham",
+        "America/St_Johns",
+        "Asia/Manila",
+    ]
+)
+_MOMENTS = st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2027, 12, 31), timezones=st.just(UTC))
 _TIMES = st.times().map(lambda t: t.replace(second=0, microsecond=0))
 
 
@@ -148,14 +158,17 @@ def _policies(draw: st.DrawFn) -> Policy:
 
 def _inside_some_window(policy: Policy, moment: dt.datetime, zone: str) -> bool:
     local = moment.astimezone(ZoneInfo(zone))
-    return any(local.isoweekday() in window.weekdays and window.start <= local.time().replace(tzinfo=None)
-               < window.end for window in policy.windows)
+    return any(
+        local.isoweekday() in window.weekdays and window.start <= local.time().replace(tzinfo=None) < window.end
+        for window in policy.windows
+    )
 
 
 @settings(max_examples=150, deadline=None)
 @given(_policies(), st.lists(_ZONES, min_size=1, max_size=3, unique=True), _MOMENTS)
-def test_every_allowed_moment_is_inside_a_window_in_every_zone(policy: Policy, zones: list[str],
-                                                               now: dt.datetime) -> None:
+def test_every_allowed_moment_is_inside_a_window_in_every_zone(
+    policy: Policy, zones: list[str], now: dt.datetime
+) -> None:
     for begin, end in allowed_intervals(policy, zones, now, days=3):
         assert now <= begin < end
         for probe in (begin, begin + (end - begin) / 2, end - dt.timedelta(microseconds=1)):
@@ -172,7 +185,8 @@ def test_a_moment_inside_a_window_is_allowed_now(policy: Policy, zone: str, now:
     verdict = clearance(policy.model_copy(update={"frequency_cap": None}), [zone], [], now)
     local = now.astimezone(ZoneInfo(zone))
     fold_free = ZoneInfo(zone).utcoffset(local.replace(tzinfo=None, fold=0)) == ZoneInfo(zone).utcoffset(
-        local.replace(tzinfo=None, fold=1))
+        local.replace(tzinfo=None, fold=1)
+    )
     if fold_free and _inside_some_window(policy, now, zone):
         assert verdict.allowed
     if verdict.allowed:
@@ -180,10 +194,10 @@ def test_a_moment_inside_a_window_is_allowed_now(policy: Policy, zone: str, now:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 6), st.integers(1, 10),
-       st.lists(st.floats(0, 20 * 24, allow_nan=False), max_size=12), _MOMENTS)
-def test_the_cap_never_lets_more_than_n_calls_into_any_period(attempts: int, days: int, ages_hours: list[float],
-                                                              now: dt.datetime) -> None:
+@given(st.integers(1, 6), st.integers(1, 10), st.lists(st.floats(0, 20 * 24, allow_nan=False), max_size=12), _MOMENTS)
+def test_the_cap_never_lets_more_than_n_calls_into_any_period(
+    attempts: int, days: int, ages_hours: list[float], now: dt.datetime
+) -> None:
     policy = Policy(name="p", windows=REG_F.windows, frequency_cap=FrequencyCap(attempts=attempts, days=days))
     calls = [PastCall(now - dt.timedelta(hours=age), conversation=False) for age in ages_hours]
     until = capped_until(policy, calls, now)
@@ -196,13 +210,24 @@ def test_the_cap_never_lets_more_than_n_calls_into_any_period(attempts: int, day
 
 
 def test_the_vendor_window_never_reaches_outside_the_policy() -> None:
-    policy = Policy(name="p", windows=[WeeklyWindow(weekdays=[1, 2, 3, 4, 5], start=dt.time(8), end=dt.time(20)),
-                                       WeeklyWindow(weekdays=[6], start=dt.time(10), end=dt.time(14))])
+    policy = Policy(
+        name="p",
+        windows=[
+            WeeklyWindow(weekdays=[1, 2, 3, 4, 5], start=dt.time(8), end=dt.time(20)),
+            WeeklyWindow(weekdays=[6], start=dt.time(10), end=dt.time(14)),
+        ],
+    )
     window = vendor_window(policy)
     assert (window.start, window.end, window.weekdays) == (dt.time(10), dt.time(14), [1, 2, 3, 4, 5, 6])
-    apart = Policy(name="q", windows=[WeeklyWindow(weekdays=[1], start=dt.time(8), end=dt.time(9)),
-                                      WeeklyWindow(weekdays=[2], start=dt.time(18), end=dt.time(19))])
+    apart = Policy(
+        name="q",
+        windows=[
+            WeeklyWindow(weekdays=[1], start=dt.time(8), end=dt.time(9)),
+            WeeklyWindow(weekdays=[2], start=dt.time(18), end=dt.time(19)),
+        ],
+    )
     assert vendor_window(apart) == CallingWindow(start=dt.time(8), end=dt.time(9), weekdays=[1])
-    assert narrower_window(CallingWindow(start=dt.time(9), end=dt.time(12), weekdays=[1, 7]), window) == \
-        CallingWindow(start=dt.time(10), end=dt.time(12), weekdays=[1])
+    assert narrower_window(CallingWindow(start=dt.time(9), end=dt.time(12), weekdays=[1, 7]), window) == CallingWindow(
+        start=dt.time(10), end=dt.time(12), weekdays=[1]
+    )
     assert narrower_window(CallingWindow(start=dt.time(15), end=dt.time(16)), window) is None

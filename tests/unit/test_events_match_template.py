@@ -13,8 +13,9 @@ TEMPLATE = SamTemplate(ROOT / "template.yaml")
 ROUTE_KEYS = {route.route_key: route for route in TEMPLATE.routes}
 
 
-@pytest.mark.parametrize("path", sorted((EVENTS / "api").glob("*.json")) + sorted((EVENTS / "webhooks").glob("*.json")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((EVENTS / "api").glob("*.json")) + sorted((EVENTS / "webhooks").glob("*.json")), ids=lambda p: p.name
+)
 def test_every_http_event_names_a_template_route(path) -> None:
     event = json.loads(path.read_text())
     route = ROUTE_KEYS.get(event["routeKey"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import dialhub
+from local.template import template_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = Path(dialhub.__file__).resolve().parents[1]  # the layer as imported (a mutation run: its copy)
@@ -27,9 +28,15 @@ def _modules_after_import(function: str, then: str = "") -> set[str]:
         f"{then}\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    environment = {"AWS_REGION": "us-east-1", "TABLE_NAME": "t", "PATH": "", "PYTHONDONTWRITEBYTECODE": "1"}
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                               env=environment, timeout=120)
+    environment = {
+        **template_environment(function),
+        "AWS_REGION": "us-east-1",
+        "PATH": "",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment, timeout=120
+    )
     return set(json.loads(completed.stdout.strip().splitlines()[-1]))
 
 
@@ -55,10 +62,15 @@ def test_the_api_validates_requests_without_powertools_openapi_validation() -> N
     )
     modules = _modules_after_import("api", refused)
     assert "dialhub.api" in modules
-    assert not {"aws_lambda_powertools.event_handler.middlewares.openapi_validation",
-                "aws_lambda_powertools.event_handler.openapi.dependant",
-                "aws_lambda_powertools.event_handler.openapi.encoders",
-                "aws_lambda_powertools.event_handler.openapi.models"} & modules
+    assert (
+        not {
+            "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+            "aws_lambda_powertools.event_handler.openapi.dependant",
+            "aws_lambda_powertools.event_handler.openapi.encoders",
+            "aws_lambda_powertools.event_handler.openapi.models",
+        }
+        & modules
+    )
 
 
 @pytest.mark.parametrize("function", ["api", "webhooks", "scheduler", "dispatcher", "poller"])

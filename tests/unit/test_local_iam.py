@@ -14,27 +14,37 @@ REQUESTS = Requests("us-east-1", "123456789012", {"dialhub/local/vendors/blu": "
 
 
 def test_each_item_of_a_transaction_is_checked_as_its_own_action_on_its_table() -> None:
-    items = [{"Put": {"TableName": "dialhub-local"}}, {"Update": {"TableName": "dialhub-local"}},
-             {"ConditionCheck": {"TableName": "other"}}]
+    items = [
+        {"Put": {"TableName": "dialhub-local"}},
+        {"Update": {"TableName": "dialhub-local"}},
+        {"ConditionCheck": {"TableName": "other"}},
+    ]
     assert REQUESTS.of("dynamodb", "TransactWriteItems", {"TransactItems": items}) == [
-        ("dynamodb:PutItem", TABLE), ("dynamodb:UpdateItem", TABLE),
-        ("dynamodb:ConditionCheckItem", "arn:aws:dynamodb:us-east-1:123456789012:table/other")]
+        ("dynamodb:PutItem", TABLE),
+        ("dynamodb:UpdateItem", TABLE),
+        ("dynamodb:ConditionCheckItem", "arn:aws:dynamodb:us-east-1:123456789012:table/other"),
+    ]
 
 
 def test_a_query_of_an_index_is_checked_on_the_index() -> None:
     assert REQUESTS.of("dynamodb", "Query", {"TableName": "dialhub-local", "IndexName": "gsi3"}) == [
-        ("dynamodb:Query", f"{TABLE}/index/gsi3")]
+        ("dynamodb:Query", f"{TABLE}/index/gsi3")
+    ]
     assert REQUESTS.of("dynamodb", "BatchGetItem", {"RequestItems": {"dialhub-local": {}}}) == [
-        ("dynamodb:BatchGetItem", TABLE)]
+        ("dynamodb:BatchGetItem", TABLE)
+    ]
 
 
-@pytest.mark.parametrize(("operation", "action", "resource"), [
-    ("UploadPart", "s3:PutObject", "arn:aws:s3:::bucket/exports/a.csv"),
-    ("CompleteMultipartUpload", "s3:PutObject", "arn:aws:s3:::bucket/exports/a.csv"),
-    ("AbortMultipartUpload", "s3:AbortMultipartUpload", "arn:aws:s3:::bucket/exports/a.csv"),
-    ("HeadObject", "s3:GetObject", "arn:aws:s3:::bucket/exports/a.csv"),
-    ("ListObjectsV2", "s3:ListBucket", "arn:aws:s3:::bucket"),
-])
+@pytest.mark.parametrize(
+    ("operation", "action", "resource"),
+    [
+        ("UploadPart", "s3:PutObject", "arn:aws:s3:::bucket/exports/a.csv"),
+        ("CompleteMultipartUpload", "s3:PutObject", "arn:aws:s3:::bucket/exports/a.csv"),
+        ("AbortMultipartUpload", "s3:AbortMultipartUpload", "arn:aws:s3:::bucket/exports/a.csv"),
+        ("HeadObject", "s3:GetObject", "arn:aws:s3:::bucket/exports/a.csv"),
+        ("ListObjectsV2", "s3:ListBucket", "arn:aws:s3:::bucket"),
+    ],
+)
 def test_s3_requests_are_checked_as_the_action_iam_knows_them_by(operation: str, action: str, resource: str) -> None:
     assert REQUESTS.of("s3", operation, {"Bucket": "bucket", "Key": "exports/a.csv"}) == [(action, resource)]
 
@@ -42,9 +52,11 @@ def test_s3_requests_are_checked_as_the_action_iam_knows_them_by(operation: str,
 def test_queues_and_secrets_are_checked_by_their_arn() -> None:
     url = "http://127.0.0.1:5000/123456789012/dialhub-local-dispatch"
     assert REQUESTS.of("sqs", "SendMessageBatch", {"QueueUrl": url}) == [
-        ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:dialhub-local-dispatch")]
+        ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:dialhub-local-dispatch")
+    ]
     assert REQUESTS.of("secretsmanager", "GetSecretValue", {"SecretId": "dialhub/local/vendors/blu"}) == [
-        ("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:x:blu-AbC")]
+        ("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:x:blu-AbC")
+    ]
 
 
 def test_a_grant_matches_actions_in_any_case_and_resources_with_wildcards() -> None:
@@ -57,16 +69,34 @@ def test_a_grant_matches_actions_in_any_case_and_resources_with_wildcards() -> N
 def test_the_templates_policies_become_grants_and_a_policy_it_cannot_apply_is_refused() -> None:
     template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": "local"})
     resolver = template.resolver(
-        refs={"DialhubTable": "dialhub-local", "BluSecret": "arn:blu", "NxteleSecret": "arn:nx",
-              "AirudderSecret": "arn:air", "ExportBucket": "bucket"},
-        attributes={("DialhubTable", "Arn"): TABLE, ("ExportBucket", "Arn"): "arn:aws:s3:::bucket",
-                    ("DispatchQueue", "QueueName"): "dispatch", ("ExportQueue", "QueueName"): "exports"})
-    permissions = Permissions({"ApiFunction": function_grants(
-        template.functions["ApiFunction"].properties["Policies"], resolver, "ApiFunction")}, REQUESTS)
-    assert permissions.check("ApiFunction", "dynamodb", "Query", {"TableName": "dialhub-local",
-                                                                 "IndexName": "gsi3"}) == []
+        refs={
+            "DialhubTable": "dialhub-local",
+            "BluSecret": "arn:blu",
+            "NxteleSecret": "arn:nx",
+            "AirudderSecret": "arn:air",
+            "ExportBucket": "bucket",
+        },
+        attributes={
+            ("DialhubTable", "Arn"): TABLE,
+            ("ExportBucket", "Arn"): "arn:aws:s3:::bucket",
+            ("DispatchQueue", "QueueName"): "dispatch",
+            ("ExportQueue", "QueueName"): "exports",
+        },
+    )
+    permissions = Permissions(
+        {
+            "ApiFunction": function_grants(
+                template.functions["ApiFunction"].properties["Policies"], resolver, "ApiFunction"
+            )
+        },
+        REQUESTS,
+    )
+    assert (
+        permissions.check("ApiFunction", "dynamodb", "Query", {"TableName": "dialhub-local", "IndexName": "gsi3"}) == []
+    )
     assert permissions.check("ApiFunction", "dynamodb", "Scan", {"TableName": "dialhub-local"}) == [
-        f"dynamodb:Scan on {TABLE}"]
+        f"dynamodb:Scan on {TABLE}"
+    ]
     assert permissions.check("ApiFunction", "sqs", "SendMessage", {"QueueUrl": "http://h/1/exports"}) == []
     assert sum(permissions.refused["ApiFunction"].values()) == 1
     unused = permissions.unused("ApiFunction")

@@ -23,6 +23,7 @@ from local.template import (
     handler_module_name,
     load_handler,
     load_template,
+    template_environment_set,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -203,8 +204,11 @@ def test_schedules_carry_their_expression_timezone_and_input(template: SamTempla
     assert daily.name == "dialhub-dev-daily"
 
     replan = schedules["HeldContactReplanning"]
-    assert (replan.function_id, replan.expression, replan.input) == ("SchedulerFunction", "rate(30 minutes)",
-                                                                     {"kind": "replan"})
+    assert (replan.function_id, replan.expression, replan.input) == (
+        "SchedulerFunction",
+        "rate(30 minutes)",
+        {"kind": "replan"},
+    )
 
     polling = schedules["ResultPolling"]
     assert polling.function_id == "PollerFunction"
@@ -214,9 +218,7 @@ def test_schedules_carry_their_expression_timezone_and_input(template: SamTempla
 
 
 def test_schedules_follow_parameter_overrides() -> None:
-    overridden = SamTemplate(
-        TEMPLATE_PATH, parameters={"Stage": "qa", "DailyRunHour": "7", "PollRateMinutes": "2"}
-    )
+    overridden = SamTemplate(TEMPLATE_PATH, parameters={"Stage": "qa", "DailyRunHour": "7", "PollRateMinutes": "2"})
     schedules = {schedule.name_logical_id: schedule for schedule in overridden.schedules}
     assert schedules["DailyTaskCreation"].expression == "cron(0 7 * * ? *)"
     assert schedules["DailyTaskCreation"].name == "dialhub-qa-daily"
@@ -233,7 +235,9 @@ def test_dispatcher_reads_the_dispatch_queue_with_partial_batch_responses(templa
 
 def test_exports_read_the_export_queue_one_job_at_a_time(template: SamTemplate) -> None:
     assert {source.function_id: source.queue_id for source in template.sqs_sources} == {
-        "DispatcherFunction": "DispatchQueue", "ExportsFunction": "ExportQueue"}
+        "DispatcherFunction": "DispatchQueue",
+        "ExportsFunction": "ExportQueue",
+    }
     source = template.sqs_source("ExportsFunction")
     assert source.batch_size == 1
     assert source.report_batch_item_failures is True
@@ -275,9 +279,7 @@ def test_function_environment_is_resolved_to_strings(template: SamTemplate) -> N
     assert all(isinstance(value, str) for value in environment.values())
 
     qa = SamTemplate(TEMPLATE_PATH, parameters={"Stage": "qa"})
-    qa_environment = qa.function_environment(
-        "ApiFunction", qa.resolver(refs={**LOCAL_REFS, "DialhubTable": "t"})
-    )
+    qa_environment = qa.function_environment("ApiFunction", qa.resolver(refs={**LOCAL_REFS, "DialhubTable": "t"}))
     assert qa_environment["VENDOR_SECRET_PREFIX"] == "dialhub/qa/vendors/"
     assert qa_environment["TABLE_NAME"] == "t"
 
@@ -335,23 +337,25 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
     template: SamTemplate, aws_credentials: None
 ) -> None:
     resolver = template.resolver()
-    assert template.queue_creation_order() == ["DispatchDeadLetterQueue", "DispatchQueue", "ExportDeadLetterQueue",
-                                               "ExportQueue"]
+    assert template.queue_creation_order() == [
+        "DispatchDeadLetterQueue",
+        "DispatchQueue",
+        "ExportDeadLetterQueue",
+        "ExportQueue",
+    ]
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         arns: dict[str, str] = {}
         urls: dict[str, str] = {}
         for queue_id in template.queue_creation_order():
             attributes = template.queue_attributes(queue_id, resolver, arn_of=arns.__getitem__)
-            urls[queue_id] = sqs.create_queue(
-                QueueName=template.queue_name(queue_id, resolver), Attributes=attributes
-            )["QueueUrl"]
+            urls[queue_id] = sqs.create_queue(QueueName=template.queue_name(queue_id, resolver), Attributes=attributes)[
+                "QueueUrl"
+            ]
             arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
                 "Attributes"
             ]["QueueArn"]
-        dispatch = sqs.get_queue_attributes(QueueUrl=urls["DispatchQueue"], AttributeNames=["All"])[
-            "Attributes"
-        ]
+        dispatch = sqs.get_queue_attributes(QueueUrl=urls["DispatchQueue"], AttributeNames=["All"])["Attributes"]
 
     assert urls["DispatchQueue"].endswith("/dialhub-dev-dispatch")
     assert urls["DispatchDeadLetterQueue"].endswith("/dialhub-dev-dispatch-dlq")
@@ -378,8 +382,10 @@ def test_secret_is_generated_from_its_template(template: SamTemplate) -> None:
 
 
 def test_load_handler_imports_each_function_under_its_own_module_name(template: SamTemplate) -> None:
-    api_handler = load_handler(template.functions["ApiFunction"])
-    webhooks_handler = load_handler(template.functions["WebhooksFunction"])
+    with template_environment_set("api"):
+        api_handler = load_handler(template.functions["ApiFunction"])
+    with template_environment_set("webhooks"):
+        webhooks_handler = load_handler(template.functions["WebhooksFunction"])
     assert callable(api_handler)
     assert load_handler(template.functions["ApiFunction"]) is api_handler  # Cached.
     assert handler_module_name(template.functions["ApiFunction"]) == "dialhub_function_api"
@@ -411,19 +417,34 @@ def test_fake_context_works_with_powertools_logger(template: SamTemplate) -> Non
 
 
 def test_the_export_bucket_is_built_as_cloudformation_would_build_it(template: SamTemplate) -> None:
-    resolver = template.resolver(refs=LOCAL_REFS, attributes={
-        ("ExportBucket", "Arn"): f"arn:aws:s3:::{LOCAL_REFS['ExportBucket']}"})
+    resolver = template.resolver(
+        refs=LOCAL_REFS, attributes={("ExportBucket", "Arn"): f"arn:aws:s3:::{LOCAL_REFS['ExportBucket']}"}
+    )
     setup = template.bucket_setup("ExportBucket", resolver)
     assert setup.name == template.bucket_name("ExportBucket", resolver) == "dialhub-dev-exports-123456789012-us-east-1"
-    assert setup.public_access_block == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                         "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert setup.public_access_block == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert setup.encryption == {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
-    assert setup.lifecycle == {"Rules": [{"ID": "ExpireExports", "Status": "Enabled", "Filter": {"Prefix": ""},
-                                          "Expiration": {"Days": 7},
-                                          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
+    assert setup.lifecycle == {
+        "Rules": [
+            {
+                "ID": "ExpireExports",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "Expiration": {"Days": 7},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            }
+        ]
+    }
     [policy] = setup.policies
-    assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::dialhub-dev-exports-123456789012-us-east-1",
-                                                  "arn:aws:s3:::dialhub-dev-exports-123456789012-us-east-1/*"]
+    assert policy["Statement"][0]["Resource"] == [
+        "arn:aws:s3:::dialhub-dev-exports-123456789012-us-east-1",
+        "arn:aws:s3:::dialhub-dev-exports-123456789012-us-east-1/*",
+    ]
     shorter = SamTemplate(TEMPLATE_PATH, parameters={"ExportRetentionDays": "2"})
     lifecycle = shorter.bucket_setup("ExportBucket", shorter.resolver(refs=LOCAL_REFS, attributes=resolver.attributes))
     assert lifecycle.lifecycle["Rules"][0]["Expiration"] == {"Days": 2}

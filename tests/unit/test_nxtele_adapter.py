@@ -42,15 +42,24 @@ VECTOR_REQUEST_ID = "0123456789abcdef0123456789abcdef"
 
 
 def account(**overrides: Any) -> dict[str, Any]:
-    return {"uuid": SAMPLE_UUID, "secretKey": SAMPLE_SECRET_KEY, "baseUrl": "http://nxtele.invalid",
-            "callbackBaseUrl": CALLBACK_BASE, **overrides}
+    return {
+        "uuid": SAMPLE_UUID,
+        "secretKey": SAMPLE_SECRET_KEY,
+        "baseUrl": "http://nxtele.invalid",
+        "callbackBaseUrl": CALLBACK_BASE,
+        **overrides,
+    }
 
 
 class FakeNxtele:
     """Plays NXTele behind httpx.MockTransport: checks each request's signature, answers signed replies."""
 
-    def __init__(self, answer: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
-                 secret_key: str = SAMPLE_SECRET_KEY, sign_answers: bool = True) -> None:
+    def __init__(
+        self,
+        answer: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+        secret_key: str = SAMPLE_SECRET_KEY,
+        sign_answers: bool = True,
+    ) -> None:
         self.answer = answer or (lambda path, body: {})
         self.secret_key = secret_key
         self.sign_answers = sign_answers
@@ -58,8 +67,14 @@ class FakeNxtele:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         headers = request.headers
-        expected = sign(SAMPLE_SECRET_KEY, request.content, headers["createTs"], headers["requestID"],
-                        headers["uuid"], headers["algorithm"])
+        expected = sign(
+            SAMPLE_SECRET_KEY,
+            request.content,
+            headers["createTs"],
+            headers["requestID"],
+            headers["uuid"],
+            headers["algorithm"],
+        )
         assert headers["sign"] == expected, "request not signed over the exact bytes sent"
         body = json.loads(request.content)
         path = request.url.path.rsplit("/", 1)[-1]
@@ -69,9 +84,14 @@ class FakeNxtele:
         reply_headers = {"Content-Type": "application/json"}
         if self.sign_answers:
             create_ts = headers["createTs"]
-            reply_headers |= {"requestID": headers["requestID"], "uuid": SAMPLE_UUID, "createTs": create_ts,
-                              "sign": sign(self.secret_key, content, create_ts, headers["requestID"], SAMPLE_UUID,
-                                           headers["algorithm"])}
+            reply_headers |= {
+                "requestID": headers["requestID"],
+                "uuid": SAMPLE_UUID,
+                "createTs": create_ts,
+                "sign": sign(
+                    self.secret_key, content, create_ts, headers["requestID"], SAMPLE_UUID, headers["algorithm"]
+                ),
+            }
         return httpx.Response(200, content=content, headers=reply_headers)
 
     def paths(self) -> list[str]:
@@ -86,13 +106,25 @@ def adapter_with(fake: FakeNxtele, clock: Callable[[], dt.datetime] | None = Non
 
 
 def campaign(**changes: Any) -> Campaign:
-    fields = {"campaign_id": "cmp-1", "name": "November", "vendor": "nxtele", "dial_date": dt.date(2026, 11, 25),
-              "timezone": "Asia/Manila", "vendor_options": OPTIONS, "created_at": EVENT_TIME} | changes
+    fields = {
+        "campaign_id": "cmp-1",
+        "name": "November",
+        "vendor": "nxtele",
+        "dial_date": dt.date(2026, 11, 25),
+        "timezone": "Asia/Manila",
+        "vendor_options": OPTIONS,
+        "created_at": EVENT_TIME,
+    } | changes
     return Campaign(**fields)
 
 
-TASK = VendorTask(campaign_id="cmp-1", vendor="nxtele", local_date=dt.date(2026, 11, 25),
-                  vendor_task_id=user_task_id("cmp-1", dt.date(2026, 11, 25)), submitted=3)
+TASK = VendorTask(
+    campaign_id="cmp-1",
+    vendor="nxtele",
+    local_date=dt.date(2026, 11, 25),
+    vendor_task_id=user_task_id("cmp-1", dt.date(2026, 11, 25)),
+    submitted=3,
+)
 
 
 def dial(contact_id: str, phone: str = "+639171234567", **variables: Any) -> DialRequest:
@@ -100,11 +132,23 @@ def dial(contact_id: str, phone: str = "+639171234567", **variables: Any) -> Dia
     return DialRequest("cmp-1", contact_id, 1, phone, "Maria", {k: v for k, v in values.items() if v is not None})
 
 
-def callback(kind: str, body: Any, *, at: int = EVENT_TS, secret_key: str = SAMPLE_SECRET_KEY,
-             uuid: str = SAMPLE_UUID, ip: str = "8.219.10.20", request_id: str = "f" * 32) -> InboundCallback:
+def callback(
+    kind: str,
+    body: Any,
+    *,
+    at: int = EVENT_TS,
+    secret_key: str = SAMPLE_SECRET_KEY,
+    uuid: str = SAMPLE_UUID,
+    ip: str = "8.219.10.20",
+    request_id: str = "f" * 32,
+) -> InboundCallback:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"requestid": request_id, "uuid": uuid, "createts": str(at),
-               "sign": sign(secret_key, raw, str(at), request_id, uuid)}
+    headers = {
+        "requestid": request_id,
+        "uuid": uuid,
+        "createts": str(at),
+        "sign": sign(secret_key, raw, str(at), request_id, uuid),
+    }
     return InboundCallback(kind=kind, body=raw, headers=headers, query={}, source_ip=ip)
 
 
@@ -118,13 +162,15 @@ def test_signature_matches_the_published_vector() -> None:
     args = (VECTOR_BODY.encode(), "1700000000", VECTOR_REQUEST_ID, SAMPLE_UUID)
     assert sign(SAMPLE_SECRET_KEY, *args) == "5D9DF0A715F076BD80045812AB251F08"
     assert sign(SAMPLE_SECRET_KEY, *args, algorithm="SHA256") == (
-        "07B49BD7AAA5DB7705A2B48D6024A00D9962FE643FC5379E1627D998A53A013A")
+        "07B49BD7AAA5DB7705A2B48D6024A00D9962FE643FC5379E1627D998A53A013A"
+    )
 
 
 def test_compact_json_gives_another_signature_so_the_body_is_serialised_once() -> None:
     compact = json.dumps(json.loads(VECTOR_BODY), separators=(",", ":")).encode()
     assert sign(SAMPLE_SECRET_KEY, compact, "1700000000", VECTOR_REQUEST_ID, SAMPLE_UUID) == (
-        "803303CCA984889E9908BB7BE4B3B343")
+        "803303CCA984889E9908BB7BE4B3B343"
+    )
     assert serialise(json.loads(VECTOR_BODY)) == VECTOR_BODY.encode()  # the sample's json.dumps form
 
 
@@ -144,8 +190,9 @@ def test_every_request_is_signed_over_the_exact_bytes_sent(algorithm: str) -> No
 
 def test_non_ascii_text_is_signed_as_the_utf8_bytes_sent() -> None:
     fake = FakeNxtele()
-    request = DialRequest("cmp-1", "c1", 1, "+628123456789", "Siti Ra\u0125ma",
-                          {"amountDue": "Rp 1.250.000", "dueDate": "30 Nov"})
+    request = DialRequest(
+        "cmp-1", "c1", 1, "+628123456789", "Siti Ra\u0125ma", {"amountDue": "Rp 1.250.000", "dueDate": "30 Nov"}
+    )
     adapter_with(fake).submit(Submission(campaign(), TASK, [request], "k"))
     [(_, _, request)] = fake.requests
     assert "Siti Ra\u0125ma".encode() in request.content  # sent as UTF-8 text, and the fake verified its sign
@@ -184,22 +231,32 @@ def test_an_answer_echoing_another_request_id_is_not_trusted() -> None:
         content = b'{"retCode": 0, "retMsg": "success"}'
         create_ts = request.headers["createTs"]
         old = "0" * 32
-        return httpx.Response(200, content=content, headers={
-            "requestID": old, "uuid": SAMPLE_UUID, "createTs": create_ts,
-            "sign": sign(SAMPLE_SECRET_KEY, content, create_ts, old, SAMPLE_UUID)})
+        return httpx.Response(
+            200,
+            content=content,
+            headers={
+                "requestID": old,
+                "uuid": SAMPLE_UUID,
+                "createTs": create_ts,
+                "sign": sign(SAMPLE_SECRET_KEY, content, create_ts, old, SAMPLE_UUID),
+            },
+        )
 
     http = httpx.Client(base_url="http://nxtele.invalid", transport=httpx.MockTransport(replay))
     with pytest.raises(VendorUnavailable, match="another request"):
         NxteleAdapter.from_account(account(), http=http).control_task(TASK, TaskAction.PAUSE)
 
 
-@pytest.mark.parametrize(("code", "reason"), [
-    (6, "wrong signature (check uuid, secretKey and algorithm)"),
-    (6002, "account does not exist"),
-    (4001, "too many array elements"),
-    (3, "parameter format error"),
-    (4242, "unknown error"),
-])
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (6, "wrong signature (check uuid, secretKey and algorithm)"),
+        (6002, "account does not exist"),
+        (4001, "too many array elements"),
+        (3, "parameter format error"),
+        (4242, "unknown error"),
+    ],
+)
 def test_permanent_ret_codes_are_refusals_with_a_clear_reason(code: int, reason: str) -> None:
     fake = FakeNxtele(lambda path, body: {"retCode": code, "retMsg": "nope"})
     with pytest.raises(VendorRejected) as refused:
@@ -237,14 +294,24 @@ def test_account_defaults_and_bounds() -> None:
     minimal = {"uuid": SAMPLE_UUID, "secretKey": SAMPLE_SECRET_KEY, "callbackBaseUrl": CALLBACK_BASE + "/"}
     adapter = NxteleAdapter.from_account(minimal)
     assert (adapter.account.algorithm, adapter.account.base_url, adapter.account.timezone) == (
-        "MD5", "https://nxbot.nxcloud.com", "Asia/Jakarta")
+        "MD5",
+        "https://nxbot.nxcloud.com",
+        "Asia/Jakarta",
+    )
     assert adapter.account.callback_base_url == CALLBACK_BASE  # no double slash in the callback URLs
     assert adapter.batch_limit == 500 and adapter.account.max_clock_skew_seconds == 300
     assert NxteleAdapter.from_account(account(chunkSize=120)).batch_limit == 120
     assert SAMPLE_SECRET_KEY not in repr(adapter.account)
-    for bad in ({"chunkSize": 501}, {"chunkSize": 0}, {"algorithm": "SHA1"}, {"callbackBaseUrl": "/relative"},
-                {"timezone": "Mars/Olympus"}, {"ipAllowlist": ["not-a-network"]}, {"intentMap": {"X": "nope"}},
-                {"secretKey": ""}):
+    for bad in (
+        {"chunkSize": 501},
+        {"chunkSize": 0},
+        {"algorithm": "SHA1"},
+        {"callbackBaseUrl": "/relative"},
+        {"timezone": "Mars/Olympus"},
+        {"ipAllowlist": ["not-a-network"]},
+        {"intentMap": {"X": "nope"}},
+        {"secretKey": ""},
+    ):
         with pytest.raises(ValidationError):
             NxteleAdapter.from_account(account(**bad))
     without_callback = account()
@@ -255,12 +322,23 @@ def test_account_defaults_and_bounds() -> None:
 
 def test_options_need_a_scene_and_distinct_variables() -> None:
     assert NxteleAdapter.validate_options({"sceneID": 42}) == {"sceneID": 42, "scriptVariables": [], "callsPerOrder": 3}
-    full = {"sceneID": "s", "scriptVariables": ["a"], "strategyName": "fast", "routeID": 3, "maxRingTime": 30,
-            "callsPerOrder": 2}
+    full = {
+        "sceneID": "s",
+        "scriptVariables": ["a"],
+        "strategyName": "fast",
+        "routeID": 3,
+        "maxRingTime": 30,
+        "callsPerOrder": 2,
+    }
     assert NxteleAdapter.validate_options(full) == full
     assert NxteleAdapter.calls_per_request(full) == 2
-    for bad in ({}, {"sceneID": ""}, {"sceneID": "s", "scriptVariables": ["a", "a"]},
-                {"sceneID": "s", "maxRingTime": 0}, {"sceneID": "s", "callsPerOrder": 0}):
+    for bad in (
+        {},
+        {"sceneID": ""},
+        {"sceneID": "s", "scriptVariables": ["a", "a"]},
+        {"sceneID": "s", "maxRingTime": 0},
+        {"sceneID": "s", "callsPerOrder": 0},
+    ):
         with pytest.raises(ValidationError):
             NxteleAdapter.validate_options(bad)
 
@@ -281,8 +359,11 @@ def test_ids_are_deterministic_hex() -> None:
 def test_create_task_sends_the_calling_window_in_the_campaigns_zone() -> None:
     fake = FakeNxtele(lambda path, body: {"taskID": 880001})
     window = {"start": "08:30", "end": "17:45", "weekdays": [5, 1, 2]}
-    ny = campaign(timezone="America/New_York", calling_window=window,
-                  vendor_options=OPTIONS | {"strategyName": "collections", "routeID": 9, "maxRingTime": 35})
+    ny = campaign(
+        timezone="America/New_York",
+        calling_window=window,
+        vendor_options=OPTIONS | {"strategyName": "collections", "routeID": 9, "maxRingTime": 35},
+    )
     task_id = adapter_with(fake).create_task(ny, dt.date(2026, 7, 1))
     [(path, body, _)] = fake.requests
     assert path == "createTask" and task_id == body["userTaskID"] == user_task_id("cmp-1", dt.date(2026, 7, 1))
@@ -311,8 +392,9 @@ def test_create_task_repeated_after_a_lost_answer_finds_the_existing_task() -> N
 
 
 def test_create_task_refusal_without_an_existing_task_is_raised() -> None:
-    fake = FakeNxtele(lambda path, body: {"retCode": 4, "retMsg": "sceneID not found"} if path == "createTask"
-                      else {"taskData": []})
+    fake = FakeNxtele(
+        lambda path, body: {"retCode": 4, "retMsg": "sceneID not found"} if path == "createTask" else {"taskData": []}
+    )
     with pytest.raises(VendorRejected, match="sceneID not found"):
         adapter_with(fake).create_task(campaign(), dt.date(2026, 11, 25))
 
@@ -344,21 +426,27 @@ def test_submit_sends_digits_our_ids_and_exactly_the_script_variables() -> None:
 
 
 def test_err_list_is_mapped_back_to_each_contact_and_an_existing_order_counts_as_accepted() -> None:
-    errors = [{"phone": "639181234567", "errMsg": "number is blacklisted"},
-              {"phone": "639191234567", "errMsg": "orderID already exists"},
-              {"orderID": order_id("cmp-1", "c4", 1), "phone": "", "errMsg": "params invalid", "retCode": 4},
-              {"phone": "639990000000", "errMsg": "not ours"}]
+    errors = [
+        {"phone": "639181234567", "errMsg": "number is blacklisted"},
+        {"phone": "639191234567", "errMsg": "orderID already exists"},
+        {"orderID": order_id("cmp-1", "c4", 1), "phone": "", "errMsg": "params invalid", "retCode": 4},
+        {"phone": "639990000000", "errMsg": "not ours"},
+    ]
     fake = FakeNxtele(lambda path, body: {"totalCount": 4, "successCount": 1, "errList": errors})
     requests = [dial("c1"), dial("c2", "+639181234567"), dial("c3", "+639191234567"), dial("c4", "+639201234567")]
     result = adapter_with(fake).submit(Submission(campaign(), TASK, requests, "k"))
     assert set(result.accepted) == {"c1", "c3"}
-    assert result.rejected == {"c2": "nxtele refused the contact: number is blacklisted",
-                               "c4": "nxtele error 4: params invalid"}
+    assert result.rejected == {
+        "c2": "nxtele refused the contact: number is blacklisted",
+        "c4": "nxtele error 4: params invalid",
+    }
 
 
 def test_two_contacts_with_one_phone_are_refused_one_by_one() -> None:
-    errors = [{"phone": "639171234567", "errMsg": "duplicate phone in task"},
-              {"phone": "+63 917 123 4567", "errMsg": "order ID repeated"}]
+    errors = [
+        {"phone": "639171234567", "errMsg": "duplicate phone in task"},
+        {"phone": "+63 917 123 4567", "errMsg": "order ID repeated"},
+    ]
     fake = FakeNxtele(lambda path, body: {"errList": errors})
     result = adapter_with(fake).submit(Submission(campaign(), TASK, [dial("c1"), dial("c2"), dial("c3")], "k"))
     # A duplicate *phone* is a refusal (of the first contact with it); a repeated *order* is a retry.
@@ -370,8 +458,10 @@ def test_a_refused_batch_rejects_every_contact_with_the_reason() -> None:
     fake = FakeNxtele(lambda path, body: {"retCode": 4, "retMsg": "task not found"})
     result = adapter_with(fake).submit(Submission(campaign(), TASK, [dial("c1"), dial("c2")], "k"))
     assert result.accepted == {}
-    assert result.rejected == {"c1": "nxtele error 4: invalid parameter value: task not found",
-                               "c2": "nxtele error 4: invalid parameter value: task not found"}
+    assert result.rejected == {
+        "c1": "nxtele error 4: invalid parameter value: task not found",
+        "c2": "nxtele error 4: invalid parameter value: task not found",
+    }
 
 
 def test_missing_script_variable_is_refused_before_any_http() -> None:
@@ -399,18 +489,28 @@ def test_cancel_stops_the_order_and_an_err_list_entry_is_a_refusal() -> None:
     adapter_with(fake).cancel(TASK, dial("c1"))
     [(path, body, _)] = fake.requests
     assert path == "stopOrder" and body["orderIDs"] == [order_id("cmp-1", "c1", 1)]
-    late = FakeNxtele(lambda path, body: {"successCount": 0, "errList": [
-        {"orderID": body["orderIDs"][0], "errMsg": "order already dialled"}]})
+    late = FakeNxtele(
+        lambda path, body: {
+            "successCount": 0,
+            "errList": [{"orderID": body["orderIDs"][0], "errMsg": "order already dialled"}],
+        }
+    )
     with pytest.raises(VendorRejected, match="order already dialled"):
         adapter_with(late).cancel(TASK, dial("c1"))
 
 
 # --------------------------------------------------------------------------------------------- polling
 def _call(call_id: str, start: int, answered: bool, **extra: Any) -> dict[str, Any]:
-    return {"callID": call_id, "callStatus": 1 if answered else 2, "callStartTs": start,
-            "callAnswerTs": start + 5 if answered else 0, "callEndTs": start + 40,
-            "callDuration": 35 if answered else 0,
-            "intents": [{"intentTag": "PTP", "intentName": "Promise to pay"}] if answered else [], **extra}
+    return {
+        "callID": call_id,
+        "callStatus": 1 if answered else 2,
+        "callStartTs": start,
+        "callAnswerTs": start + 5 if answered else 0,
+        "callEndTs": start + 40,
+        "callDuration": 35 if answered else 0,
+        "intents": [{"intentTag": "PTP", "intentName": "Promise to pay"}] if answered else [],
+        **extra,
+    }
 
 
 def test_results_page_orders_and_fetch_every_call_in_chunks_of_500() -> None:
@@ -421,15 +521,22 @@ def test_results_page_orders_and_fetch_every_call_in_chunks_of_500() -> None:
         if path == "listOrder":
             assert body["size"] == 100
             start = (body["page"] - 1) * 100
-            return {"orderList": [{"orderID": oid} for oid in order_ids[start:start + 100]]}
+            return {"orderList": [{"orderID": oid} for oid in order_ids[start : start + 100]]}
         detail_sizes.append(len(body["orderList"]))
         details = []
         for oid in body["orderList"]:
             number = int(oid[1:])
             other = json.dumps({"campaignId": "cmp-1", "contactId": f"c{number}", "attempt": 1})
             calls = [_call(f"{oid}-b", 2000, number % 2 == 0), _call(f"{oid}-a", 1000, False)]  # out of order
-            details.append({"orderID": oid, "userTaskID": TASK.vendor_task_id, "finish": number % 3 != 0,
-                            "other": other, "callInfoDetailList": calls})
+            details.append(
+                {
+                    "orderID": oid,
+                    "userTaskID": TASK.vendor_task_id,
+                    "finish": number % 3 != 0,
+                    "other": other,
+                    "callInfoDetailList": calls,
+                }
+            )
         return {"orderDetailList": details}
 
     fake = FakeNxtele(answer)
@@ -461,8 +568,13 @@ def test_task_is_complete_once_every_submitted_contact_is_closed() -> None:
 # --------------------------------------------------------------------------------------------- callbacks
 def _stored_callback(kind: str) -> InboundCallback:
     event = load_event(f"webhooks/nxtele_{kind}.json")
-    return InboundCallback(kind=kind, body=event["body"].encode(), headers=event["headers"], query={},
-                           source_ip=event["requestContext"]["http"]["sourceIp"])
+    return InboundCallback(
+        kind=kind,
+        body=event["body"].encode(),
+        headers=event["headers"],
+        query={},
+        source_ip=event["requestContext"]["http"]["sourceIp"],
+    )
 
 
 @pytest.mark.parametrize("kind", ["call", "order", "task"])
@@ -520,8 +632,12 @@ def test_authentication_checks_signature_account_clock_and_source() -> None:
 
 def test_callbacks_are_verified_with_the_accounts_algorithm() -> None:
     raw = json.dumps({"userTaskID": "t"}).encode()
-    headers = {"requestid": "r", "uuid": SAMPLE_UUID, "createts": str(EVENT_TS),
-               "sign": sign(SAMPLE_SECRET_KEY, raw, str(EVENT_TS), "r", SAMPLE_UUID, "SHA256")}
+    headers = {
+        "requestid": "r",
+        "uuid": SAMPLE_UUID,
+        "createts": str(EVENT_TS),
+        "sign": sign(SAMPLE_SECRET_KEY, raw, str(EVENT_TS), "r", SAMPLE_UUID, "SHA256"),
+    }
     signed_sha256 = InboundCallback("task", raw, headers, {}, "1.2.3.4")
     assert adapter_with(FakeNxtele(), clock=lambda: EVENT_TIME, algorithm="SHA256").authenticate(signed_sha256)
     assert not adapter_with(FakeNxtele(), clock=lambda: EVENT_TIME).authenticate(signed_sha256)
@@ -533,54 +649,85 @@ def test_unknown_kind_is_a_key_error(at_event_time: NxteleAdapter) -> None:
             at_event_time.parse_callback(callback(kind, {"orderID": "o"}))
 
 
-@pytest.mark.parametrize(("kind", "body"), [
-    ("call", b"{not json"),
-    ("call", b"\xff\xfe"),
-    ("call", [1, 2]),
-    ("call", {"finish": True}),  # no orderID
-    ("call", {"orderID": "o1", "finish": True}),  # a call callback without its call
-    ("call", {"orderID": "o1", "callInfoDetail": {"callStatus": 1}}),  # no callID
-    ("order", {"orderID": "o1", "callInfoDetail": {"callID": "c", "callStartTs": {"a": 1}}}),
-    ("order", {"orderID": "o1", "finish": "maybe", "callInfoDetail": {"callID": "c"}}),
-    ("task", {"taskStatus": 3}),  # no userTaskID
-    ("task", "text"),
-])
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("call", b"{not json"),
+        ("call", b"\xff\xfe"),
+        ("call", [1, 2]),
+        ("call", {"finish": True}),  # no orderID
+        ("call", {"orderID": "o1", "finish": True}),  # a call callback without its call
+        ("call", {"orderID": "o1", "callInfoDetail": {"callStatus": 1}}),  # no callID
+        ("order", {"orderID": "o1", "callInfoDetail": {"callID": "c", "callStartTs": {"a": 1}}}),
+        ("order", {"orderID": "o1", "finish": "maybe", "callInfoDetail": {"callID": "c"}}),
+        ("task", {"taskStatus": 3}),  # no userTaskID
+        ("task", "text"),
+    ],
+)
 def test_malformed_callbacks_are_rejected(at_event_time: NxteleAdapter, kind: str, body: Any) -> None:
     with pytest.raises(CallbackRejected):
         at_event_time.parse_callback(callback(kind, body))
 
 
 def test_order_callback_without_a_call_reports_nothing(at_event_time: NxteleAdapter) -> None:
-    assert at_event_time.parse_callback(callback("order", {"orderID": "o1", "finish": True,
-                                                           "callInfoDetail": {}})).outcomes == []
+    assert (
+        at_event_time.parse_callback(
+            callback("order", {"orderID": "o1", "finish": True, "callInfoDetail": {}})
+        ).outcomes
+        == []
+    )
 
 
 def test_callback_type_is_read_as_int_or_text_and_blanks_are_none(at_event_time: NxteleAdapter) -> None:
-    item = {"callbackType": "1", "orderID": "o1", "finish": 1, "other": {"campaignId": "x", "contactId": "y"},
-            "callInfoDetail": {"callID": 99, "callStatus": 3, "callStartTs": "1795597000", "callAnswerTs": "",
-                               "callDuration": "", "termSipCode": 486, "hangupCause": "USER_BUSY"}}
+    item = {
+        "callbackType": "1",
+        "orderID": "o1",
+        "finish": 1,
+        "other": {"campaignId": "x", "contactId": "y"},
+        "callInfoDetail": {
+            "callID": 99,
+            "callStatus": 3,
+            "callStartTs": "1795597000",
+            "callAnswerTs": "",
+            "callDuration": "",
+            "termSipCode": 486,
+            "hangupCause": "USER_BUSY",
+        },
+    }
     [outcome] = at_event_time.parse_callback(callback("order", item)).outcomes
-    assert (outcome.vendor_call_id, outcome.status, outcome.closes, outcome.contact_id) == ("99", CallStatus.BUSY,
-                                                                                           True, "y")
-    assert outcome.duration_seconds is None and outcome.started_at == dt.datetime(2026, 11, 25, 8, 56, 40,
-                                                                                  tzinfo=dt.UTC)
+    assert (outcome.vendor_call_id, outcome.status, outcome.closes, outcome.contact_id) == (
+        "99",
+        CallStatus.BUSY,
+        True,
+        "y",
+    )
+    assert outcome.duration_seconds is None and outcome.started_at == dt.datetime(
+        2026, 11, 25, 8, 56, 40, tzinfo=dt.UTC
+    )
 
 
-@pytest.mark.parametrize(("sip", "cause", "status"), [
-    ("486", "", CallStatus.BUSY),
-    ("", "USER_BUSY", CallStatus.BUSY),
-    ("404", "", CallStatus.INVALID_NUMBER),
-    ("", "unallocated_number", CallStatus.INVALID_NUMBER),
-    ("480", "", CallStatus.UNREACHABLE),
-    ("503", "", CallStatus.FAILED),
-    ("487", "NO_ANSWER", CallStatus.NO_ANSWER),
-    ("", "", CallStatus.NO_ANSWER),
-    ("699", "SOMETHING_ELSE", CallStatus.NO_ANSWER),
-])
-def test_unanswered_calls_are_refined_by_sip_code_or_hangup_cause(at_event_time: NxteleAdapter, sip: str,
-                                                                  cause: str, status: CallStatus) -> None:
-    item = {"orderID": "o1", "finish": True, "callInfoDetail": {"callID": "c1", "callAnswerTs": 0,
-                                                                "termSipCode": sip, "hangupCause": cause}}
+@pytest.mark.parametrize(
+    ("sip", "cause", "status"),
+    [
+        ("486", "", CallStatus.BUSY),
+        ("", "USER_BUSY", CallStatus.BUSY),
+        ("404", "", CallStatus.INVALID_NUMBER),
+        ("", "unallocated_number", CallStatus.INVALID_NUMBER),
+        ("480", "", CallStatus.UNREACHABLE),
+        ("503", "", CallStatus.FAILED),
+        ("487", "NO_ANSWER", CallStatus.NO_ANSWER),
+        ("", "", CallStatus.NO_ANSWER),
+        ("699", "SOMETHING_ELSE", CallStatus.NO_ANSWER),
+    ],
+)
+def test_unanswered_calls_are_refined_by_sip_code_or_hangup_cause(
+    at_event_time: NxteleAdapter, sip: str, cause: str, status: CallStatus
+) -> None:
+    item = {
+        "orderID": "o1",
+        "finish": True,
+        "callInfoDetail": {"callID": "c1", "callAnswerTs": 0, "termSipCode": sip, "hangupCause": cause},
+    }
     [outcome] = at_event_time.parse_callback(callback("call", item)).outcomes
     assert (outcome.status, outcome.disposition) == (status, Disposition.NOT_CONNECTED)
 
@@ -594,12 +741,17 @@ def test_answered_with_zero_duration_is_not_answered(at_event_time: NxteleAdapte
 def test_intents_map_through_defaults_and_the_accounts_intent_map(monkeypatch: pytest.MonkeyPatch) -> None:
     counted: list[str] = []
     monkeypatch.setattr("dialhub.dispositions.count_metric", lambda name, **dims: counted.append(name))
-    adapter = adapter_with(FakeNxtele(), clock=lambda: EVENT_TIME,
-                           intentMap={"Janji Bayar": "promise_to_pay", "PTP": "promise_to_pay_no_date"})
+    adapter = adapter_with(
+        FakeNxtele(),
+        clock=lambda: EVENT_TIME,
+        intentMap={"Janji Bayar": "promise_to_pay", "PTP": "promise_to_pay_no_date"},
+    )
 
     def disposition(*intents: dict[str, str]) -> tuple[Disposition, CallStatus, str | None]:
-        item = {"orderID": "o1", "callInfoDetail": {"callID": "c1", "callAnswerTs": EVENT_TS, "callDuration": 9,
-                                                    "intents": list(intents)}}
+        item = {
+            "orderID": "o1",
+            "callInfoDetail": {"callID": "c1", "callAnswerTs": EVENT_TS, "callDuration": 9, "intents": list(intents)},
+        }
         [outcome] = adapter.parse_callback(callback("call", item)).outcomes
         return outcome.disposition, outcome.status, outcome.vendor_code
 
@@ -607,11 +759,17 @@ def test_intents_map_through_defaults_and_the_accounts_intent_map(monkeypatch: p
     assert disposition({"intentTag": "PTP"})[0] == Disposition.PROMISE_TO_PAY_NO_DATE  # the account overrides
     assert disposition({"intentTag": "wrong_person"})[0] == Disposition.WRONG_PERSON  # canonical values work
     assert disposition({"intentTag": "zzz"}, {"intentName": "Already paid"}) == (
-        Disposition.ALREADY_PAID, CallStatus.ANSWERED, "Already paid")
+        Disposition.ALREADY_PAID,
+        CallStatus.ANSWERED,
+        "Already paid",
+    )
     assert disposition({"intentTag": "VOICEMAIL"})[:2] == (Disposition.VOICEMAIL, CallStatus.VOICEMAIL)
     assert counted == []
     assert disposition({"intentTag": "X-CUSTOM", "intentName": "Custom"}) == (
-        Disposition.UNKNOWN, CallStatus.ANSWERED, "X-CUSTOM")
+        Disposition.UNKNOWN,
+        CallStatus.ANSWERED,
+        "X-CUSTOM",
+    )
     assert counted == ["UnknownVendorCode"]
     assert disposition() == (Disposition.UNKNOWN, CallStatus.ANSWERED, None)
 

@@ -537,6 +537,14 @@ def test_a_signed_answer_for_another_request_is_not_trusted() -> None:
     assert _untrusted_because(adapter) == "nxtele answer not trusted: answer is for another request"
 
 
+def test_a_signed_answer_whose_signature_does_not_verify_is_not_trusted_and_names_nxtele() -> None:
+    adapter = _answering(lambda request, content: _signed(request, content) | {"sign": "0" * 32})
+    with pytest.raises(VendorUnavailable) as untrusted:
+        adapter.control_task(TASK, TaskAction.PAUSE)
+    assert untrusted.value.reason == "nxtele answer not trusted: signature does not verify"
+    assert untrusted.value.vendor == "nxtele"
+
+
 def test_a_success_given_as_text_must_verify_too() -> None:
     adapter = _answering(lambda request, content: _signed(request, content, account_uuid="x"), b'{"retCode": "0"}')
     assert _untrusted_because(adapter) == "nxtele answer not trusted: uuid is not this account's"

@@ -41,15 +41,30 @@ class Client:
         self.algorithm = algorithm
         self.http = httpx.Client(base_url=simulator.base_url, trust_env=False, timeout=5)
 
-    def post(self, endpoint: str, body: dict[str, Any], *, secret_key: str | None = None,
-             skew: int = 0, uuid_: str | None = None, drop: str = "") -> httpx.Response:
+    def post(
+        self,
+        endpoint: str,
+        body: dict[str, Any],
+        *,
+        secret_key: str | None = None,
+        skew: int = 0,
+        uuid_: str | None = None,
+        drop: str = "",
+    ) -> httpx.Response:
         content = json.dumps(body, ensure_ascii=False).encode()
         create_ts = str(int(time.time()) + skew)
         request_id = uuid.uuid4().hex
         account = uuid_ or self.simulator.uuid
-        headers = {"requestID": request_id, "uuid": account, "createTs": create_ts, "algorithm": self.algorithm,
-                   "sign": sign_for(secret_key or self.simulator.secret_key, content, create_ts, request_id,
-                                    account, self.algorithm), "Content-Type": "application/json"}
+        headers = {
+            "requestID": request_id,
+            "uuid": account,
+            "createTs": create_ts,
+            "algorithm": self.algorithm,
+            "sign": sign_for(
+                secret_key or self.simulator.secret_key, content, create_ts, request_id, account, self.algorithm
+            ),
+            "Content-Type": "application/json",
+        }
         headers.pop(drop, None)
         return self.http.post(f"{API}/{endpoint}", content=content, headers=headers)
 
@@ -59,21 +74,49 @@ class Client:
         return response.json()
 
     def create_task(self, user_task_id: str = "task-1", **setting: Any) -> dict[str, Any]:
-        body = {"userTaskID": user_task_id, "sceneID": DEMO_SCENE_ID,
-                "taskCreateSetting": {"startupType": 3, "zoneSecond": 25200, "dialAtWeekDay": "1,2,3,4,5",
-                                      "dialAtUpHour": "09:00", "dialAtDownHour": "20:00", **setting}}
+        body = {
+            "userTaskID": user_task_id,
+            "sceneID": DEMO_SCENE_ID,
+            "taskCreateSetting": {
+                "startupType": 3,
+                "zoneSecond": 25200,
+                "dialAtWeekDay": "1,2,3,4,5",
+                "dialAtUpHour": "09:00",
+                "dialAtDownHour": "20:00",
+                **setting,
+            },
+        }
         return self.call("createTask", body)
 
-    def add(self, orders: list[dict[str, Any]], user_task_id: str = "task-1", call_url: str = "http://127.0.0.1:9/c",
-            order_url: str = "http://127.0.0.1:9/o") -> dict[str, Any]:
-        return self.call("addBatchCall", {"userTaskID": user_task_id, "callInfoList": {
-            "orderCallbackUrl": order_url, "callCallbackUrl": call_url, "callList": orders}})
+    def add(
+        self,
+        orders: list[dict[str, Any]],
+        user_task_id: str = "task-1",
+        call_url: str = "http://127.0.0.1:9/c",
+        order_url: str = "http://127.0.0.1:9/o",
+    ) -> dict[str, Any]:
+        return self.call(
+            "addBatchCall",
+            {
+                "userTaskID": user_task_id,
+                "callInfoList": {"orderCallbackUrl": order_url, "callCallbackUrl": call_url, "callList": orders},
+            },
+        )
 
 
 def orders(count: int, first: int = 1, **changes: Any) -> list[dict[str, Any]]:
-    return [{"orderID": f"order-{n}", "userPhone": f"62812{n:08d}", "other": json.dumps({"n": n}),
-             "userName": "Siti", "customerName": "", "params": VARIABLES, **changes}
-            for n in range(first, first + count)]
+    return [
+        {
+            "orderID": f"order-{n}",
+            "userPhone": f"62812{n:08d}",
+            "other": json.dumps({"n": n}),
+            "userName": "Siti",
+            "customerName": "",
+            "params": VARIABLES,
+            **changes,
+        }
+        for n in range(first, first + count)
+    ]
 
 
 class _ReceiverServer(ThreadingHTTPServer):
@@ -94,8 +137,9 @@ class Receiver:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 h = self.headers
-                expected = sign_for(simulator.secret_key, raw, h["createTs"], h["requestID"], h["uuid"],
-                                    simulator.algorithm)
+                expected = sign_for(
+                    simulator.secret_key, raw, h["createTs"], h["requestID"], h["uuid"], simulator.algorithm
+                )
                 with receiver._lock:
                     receiver.received.append((self.path, json.loads(raw), h["sign"] == expected))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
@@ -145,7 +189,8 @@ def _urls(receiver: Receiver) -> dict[str, str]:
 def test_sample_vector_holds_for_the_simulators_signer() -> None:
     body = json.dumps({"customerId": "1234", "appKey": "xxxxxx", "status": 1}).encode()
     assert sign_for(SAMPLE_SECRET_KEY, body, "1700000000", "0123456789abcdef0123456789abcdef", SAMPLE_UUID) == (
-        "5D9DF0A715F076BD80045812AB251F08")
+        "5D9DF0A715F076BD80045812AB251F08"
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA256"])
@@ -156,18 +201,22 @@ def test_signed_request_is_accepted_and_the_answer_is_signed(factory: Any, algor
     assert response.json()["retCode"] == 0 and isinstance(response.json()["taskID"], int)
     headers = response.headers
     assert headers["uuid"] == simulator.uuid and headers["algorithm"] == algorithm
-    assert headers["sign"] == sign_for(simulator.secret_key, response.content, headers["createTs"],
-                                       headers["requestID"], simulator.uuid, algorithm)
+    assert headers["sign"] == sign_for(
+        simulator.secret_key, response.content, headers["createTs"], headers["requestID"], simulator.uuid, algorithm
+    )
 
 
-@pytest.mark.parametrize(("options", "code"), [
-    ({"secret_key": "wrong-secret"}, 6),
-    ({"skew": -310}, 6),
-    ({"skew": 310}, 6),
-    ({"uuid_": "someone-else"}, 6002),
-    ({"drop": "sign"}, 6001),
-    ({"drop": "requestID"}, 6001),
-])
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ({"secret_key": "wrong-secret"}, 6),
+        ({"skew": -310}, 6),
+        ({"skew": 310}, 6),
+        ({"uuid_": "someone-else"}, 6002),
+        ({"drop": "sign"}, 6001),
+        ({"drop": "requestID"}, 6001),
+    ],
+)
 def test_bad_signatures_are_refused_and_nothing_happens(factory: Any, options: dict[str, Any], code: int) -> None:
     simulator, client, _ = factory()
     reply = client.call("createTask", {"userTaskID": "t1", "sceneID": DEMO_SCENE_ID}, **options)
@@ -180,8 +229,12 @@ def test_body_must_be_exactly_what_was_signed(factory: Any) -> None:
     body = {"productID": "callbot", "userTaskID": "t1", "sceneID": DEMO_SCENE_ID}
     signed = json.dumps(body).encode()
     ts, rid = str(int(time.time())), "r" * 32
-    headers = {"requestID": rid, "uuid": simulator.uuid, "createTs": ts,
-               "sign": sign_for(simulator.secret_key, signed, ts, rid, simulator.uuid)}
+    headers = {
+        "requestID": rid,
+        "uuid": simulator.uuid,
+        "createTs": ts,
+        "sign": sign_for(simulator.secret_key, signed, ts, rid, simulator.uuid),
+    }
     compact = json.dumps(body, separators=(",", ":")).encode()  # same JSON, other bytes
     assert client.http.post(f"{API}/createTask", content=compact, headers=headers).json()["retCode"] == 6
     assert client.http.post(f"{API}/createTask", content=signed, headers=headers).json()["retCode"] == 0
@@ -190,8 +243,10 @@ def test_body_must_be_exactly_what_was_signed(factory: Any) -> None:
 def test_product_id_must_be_callbot(factory: Any) -> None:
     _, client, _ = factory()
     assert client.post("createTask", {"userTaskID": "t1", "sceneID": DEMO_SCENE_ID}).json()["retCode"] == 2
-    assert client.post("createTask", {"productID": "sms", "userTaskID": "t1",
-                                      "sceneID": DEMO_SCENE_ID}).json()["retCode"] == 4
+    assert (
+        client.post("createTask", {"productID": "sms", "userTaskID": "t1", "sceneID": DEMO_SCENE_ID}).json()["retCode"]
+        == 4
+    )
 
 
 # --- tasks ---------------------------------------------------------------------------------------------
@@ -234,12 +289,19 @@ def test_repeated_order_ids_are_listed_as_existing_and_not_dialled_again(factory
 def test_bad_entries_are_refused_one_by_one(factory: Any) -> None:
     simulator, client, _ = factory()
     client.create_task()
-    entries = [*orders(1), *orders(1, 2, userPhone="+6281200000002"), *orders(1, 3, params=VARIABLES[:1]),
-               *orders(1, 4, other={"n": 4})]
+    entries = [
+        *orders(1),
+        *orders(1, 2, userPhone="+6281200000002"),
+        *orders(1, 3, params=VARIABLES[:1]),
+        *orders(1, 4, other={"n": 4}),
+    ]
     reply = client.add(entries)
     assert reply["successCount"] == 1
     assert [error["errMsg"] for error in reply["errList"]] == [
-        "userPhone must be digits with the country code", "missing script variable: dueDate", "other must be a string"]
+        "userPhone must be digits with the country code",
+        "missing script variable: dueDate",
+        "other must be a string",
+    ]
     assert list(simulator.dial_requests) == ["order-1"]
     assert client.add(orders(1, 9), user_task_id="missing")["retCode"] == 4
     assert client.add(orders(1, 9), call_url="")["retCode"] == 2
@@ -306,8 +368,15 @@ def test_callbacks_are_given_up_after_max_retries(factory: Any) -> None:
 
 def test_task_callbacks_report_status_changes(factory: Any) -> None:
     simulator, client, receiver = factory()
-    client.call("createTask", {"userTaskID": "t1", "sceneID": DEMO_SCENE_ID, "taskCallbackUrl": f"{receiver.url}/task",
-                               "taskCreateSetting": {"startupType": 3}})
+    client.call(
+        "createTask",
+        {
+            "userTaskID": "t1",
+            "sceneID": DEMO_SCENE_ID,
+            "taskCallbackUrl": f"{receiver.url}/task",
+            "taskCreateSetting": {"startupType": 3},
+        },
+    )
     client.call("mgrTaskStatus", {"userTaskID": "t1", "taskOperate": 2})
     assert simulator.wait_idle(5)
     bodies = receiver.bodies("/task")
@@ -347,8 +416,9 @@ def test_stop_order_before_dialling_stops_it_for_good(factory: Any) -> None:
     again = client.call("stopOrder", {"userTaskID": "task-1", "orderIDs": ["order-1"]})
     assert again["errList"] == [{"orderID": "order-1", "errMsg": "order already finished"}]
     assert simulator.pending() == 1
-    row = client.call("listOrder", {"userTaskID": "task-1", "page": 1, "size": 10,
-                                    "options": {"orderID": ["order-1"]}})["orderList"][0]
+    row = client.call(
+        "listOrder", {"userTaskID": "task-1", "page": 1, "size": 10, "options": {"orderID": ["order-1"]}}
+    )["orderList"][0]
     assert row["finish"] is True and row["callInfoDetail"] == {}
 
 
@@ -416,5 +486,9 @@ def test_connect_gives_an_account_the_adapter_accepts(factory: Any) -> None:
 def test_create_follows_the_knobs() -> None:
     simulator = create(SimulatorKnobs(drop_rate=0.5, dial_delay=(0.1, 0.2), retry_interval=0.7, seed=3))
     assert (simulator.vendor, simulator.drop_rate, simulator.dial_delay, simulator.retry_interval) == (
-        "nxtele", 0.5, (0.1, 0.2), 0.7)
+        "nxtele",
+        0.5,
+        (0.1, 0.2),
+        0.7,
+    )
     assert simulator.uuid != SAMPLE_UUID and simulator.pending() == 0

@@ -8,10 +8,15 @@ from dialhub.planning import batch_id
 from dialhub.settings import Settings
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("09171234567", "+639171234567"), ("+63 917 123 4567", "+639171234567"), ("(0917) 123-4567", "+639171234567"),
-    ("+1 415 555 2671", "+14155552671"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("09171234567", "+639171234567"),
+        ("+63 917 123 4567", "+639171234567"),
+        ("(0917) 123-4567", "+639171234567"),
+        ("+1 415 555 2671", "+14155552671"),
+    ],
+)
 def test_phones_are_normalised_to_e164(raw: str, expected: str) -> None:
     assert normalise_phone(raw, "PH") == expected
 

@@ -10,8 +10,7 @@ from dialhub.models import Campaign, Contact
 from dialhub.planning import MESSAGE_ID_BUDGET, _batches
 
 T0 = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
-CAMPAIGN = Campaign(campaign_id="cmp", name="n", vendor="airudder", dial_date=T0.date(), timezone="UTC",
-                    created_at=T0)
+CAMPAIGN = Campaign(campaign_id="cmp", name="n", vendor="airudder", dial_date=T0.date(), timezone="UTC", created_at=T0)
 
 
 class _QueuedStore:
@@ -20,8 +19,10 @@ class _QueuedStore:
 
     def iter_queued_contacts(self, campaign_id: str) -> Iterator[list[Contact]]:
         for start in range(0, len(self.ids), 1000):
-            yield [Contact(campaign_id=campaign_id, contact_id=cid, phone="+639171234567")
-                   for cid in self.ids[start:start + 1000]]
+            yield [
+                Contact(campaign_id=campaign_id, contact_id=cid, phone="+639171234567")
+                for cid in self.ids[start : start + 1000]
+            ]
 
 
 def _plan(ids: list[str], limit: int) -> list[Any]:

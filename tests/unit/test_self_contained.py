@@ -38,15 +38,26 @@ def test_no_tracked_file_refers_to_a_path_outside_the_repository() -> None:
 
 
 def test_every_document_the_repository_cites_is_in_it() -> None:
-    missing = sorted({f"{path.relative_to(ROOT)} cites {match.group(0)}"
-                      for path in _tracked() if (text := _text(path)) is not None
-                      for match in CITED_DOC.finditer(text) if not (ROOT / match.group(0)).is_file()})
+    missing = sorted(
+        {
+            f"{path.relative_to(ROOT)} cites {match.group(0)}"
+            for path in _tracked()
+            if (text := _text(path)) is not None
+            for match in CITED_DOC.finditer(text)
+            if not (ROOT / match.group(0)).is_file()
+        }
+    )
     assert missing == []
 
 
-@pytest.mark.parametrize(("text", "outside"), [("see ../shared/vendors/blu.md", True),
-                                               ("from `/work/shared/DESIGN.md`", True),
-                                               ("docs/vendors/blu.md and ./local/stack.py", False),
-                                               ("https://example.com/work/api", False)])
+@pytest.mark.parametrize(
+    ("text", "outside"),
+    [
+        ("see ../shared/vendors/blu.md", True),
+        ("from `/work/shared/DESIGN.md`", True),
+        ("docs/vendors/blu.md and ./local/stack.py", False),
+        ("https://example.com/work/api", False),
+    ],
+)
 def test_the_rule_sees_a_path_outside_and_nothing_else(text: str, outside: bool) -> None:
     assert bool(OUTSIDE.search(text)) is outside

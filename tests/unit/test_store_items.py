@@ -30,8 +30,11 @@ def _outcome(convert: Any, data: dict[str, Any]) -> Any:
 
 
 SCALARS = st.none() | st.booleans() | st.integers(-(10**40), 10**40) | st.floats(allow_nan=False) | st.text(max_size=8)
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=12)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @given(st.dictionaries(st.text(max_size=6), VALUES, max_size=6))
@@ -39,10 +42,27 @@ def test_any_json_like_item_is_written_as_before(data: dict[str, Any]) -> None:
     assert _outcome(_to_item, data) == _outcome(_through_json, data)
 
 
-@pytest.mark.parametrize("value", [
-    0.1 + 0.2, 24.0, 1e16, 1e-7, -0.0, 10**37, Decimal("1.50"), "text", "", True, [1, "a", None], {"k": {"n": 2.5}},
-    Disposition.PROMISE_TO_PAY, dt.datetime(2026, 11, 30, 4, 0, tzinfo=dt.UTC), dt.date(2026, 11, 30), (1, 2),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        0.1 + 0.2,
+        24.0,
+        1e16,
+        1e-7,
+        -0.0,
+        10**37,
+        Decimal("1.50"),
+        "text",
+        "",
+        True,
+        [1, "a", None],
+        {"k": {"n": 2.5}},
+        Disposition.PROMISE_TO_PAY,
+        dt.datetime(2026, 11, 30, 4, 0, tzinfo=dt.UTC),
+        dt.date(2026, 11, 30),
+        (1, 2),
+    ],
+)
 def test_each_kind_of_value_is_written_as_before(value: Any) -> None:
     assert _to_item({"a": value, "gone": None}) == _through_json({"a": value, "gone": None})
 

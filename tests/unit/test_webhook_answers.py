@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from dialhub.vendors import UnknownVendor
 from dialhub.vendors.base import InboundCallback, OutcomeReport, PredialQuestion, Reply
@@ -78,9 +79,27 @@ def test_a_callback_the_refreshed_adapter_refuses_too_is_a_401() -> None:
     assert adapters.stale.parsed == []
 
 
-@pytest.mark.parametrize("question", [PredialQuestion("cmp", None), PredialQuestion(None, "c1"),
-                                      PredialQuestion(None, None), PredialQuestion("", "c1")])
+@pytest.mark.parametrize(
+    "question",
+    [PredialQuestion("cmp", None), PredialQuestion(None, "c1"), PredialQuestion(None, None), PredialQuestion("", "c1")],
+)
 def test_a_predial_question_missing_its_campaign_or_contact_is_refused_without_a_lookup(
-        question: PredialQuestion) -> None:
+    question: PredialQuestion,
+) -> None:
     """Even when lookups fail open: a question that names no contact is never a yes."""
     assert predial_allows(question, _NoStore(), fail_open=True) is False  # type: ignore[arg-type]
+
+
+class _WrongTypes(_Adapter):
+    """Authenticates everything; its parsing meets a field of the wrong type (pydantic refuses it)."""
+
+    def parse_callback(self, callback: InboundCallback) -> OutcomeReport:
+        TypeAdapter(int).validate_python("not a number")
+        raise AssertionError("unreachable")
+
+
+def test_a_callback_with_a_field_of_the_wrong_type_is_a_400_that_says_so_and_nothing_more() -> None:
+    """Pydantic's own message would echo the value sent; the vendor is told only what kind of problem it was."""
+    adapter = _WrongTypes(CALLBACK)
+    reply = _handle("blu", _Adapters(stale=adapter, fresh={}))
+    assert reply == Reply(400, {"message": "malformed callback: a field has the wrong type"})

@@ -35,26 +35,33 @@ def admit(contacts: list[Contact], store: Store, now: dt.datetime, policy: Polic
     history = _past_calls(policy, contacts, store, now) if policy is not None else {}
     for contact in contacts:
         if contact.do_not_call:
-            admission.held[contact.contact_id] = Hold(reason="suppressed", detail="marked do-not-call",
-                                                      checked_at=now)
+            admission.held[contact.contact_id] = Hold(reason="suppressed", detail="marked do-not-call", checked_at=now)
         elif (suppression := suppressed.get(contact.phone)) is not None:
-            admission.held[contact.contact_id] = Hold(reason="suppressed", detail=suppression.reason,
-                                                      until=suppression.until, checked_at=now)
+            admission.held[contact.contact_id] = Hold(
+                reason="suppressed", detail=suppression.reason, until=suppression.until, checked_at=now
+            )
         elif contact.hold is not None and contact.hold.reason == REDIAL_HOLD and (contact.hold.until or now) > now:
             admission.held[contact.contact_id] = contact.hold
-        elif policy is not None and not (verdict := clearance(
-                policy, recipient_zones(contact.phone, contact.timezone), history.get(contact.contact_id, []),
-                now)).allowed:
-            admission.held[contact.contact_id] = Hold(reason=verdict.reason or "outside_window",
-                                                      detail=f"policy {policy.name}", until=verdict.not_before,
-                                                      checked_at=now)
+        elif (
+            policy is not None
+            and not (
+                verdict := clearance(
+                    policy, recipient_zones(contact.phone, contact.timezone), history.get(contact.contact_id, []), now
+                )
+            ).allowed
+        ):
+            admission.held[contact.contact_id] = Hold(
+                reason=verdict.reason or "outside_window",
+                detail=f"policy {policy.name}",
+                until=verdict.not_before,
+                checked_at=now,
+            )
         else:
             admission.admitted.append(contact)
     return admission
 
 
-def _past_calls(policy: Policy, contacts: list[Contact], store: Store,
-                now: dt.datetime) -> dict[str, list[PastCall]]:
+def _past_calls(policy: Policy, contacts: list[Contact], store: Store, now: dt.datetime) -> dict[str, list[PastCall]]:
     """Each contact's earlier calls to its number, from any campaign or vendor, as far back as the policy
     looks: every request counted as the calls its vendor may make, and every conversation at its end."""
     quiet = dt.timedelta(hours=policy.min_gap_after_conversation_hours)
@@ -65,13 +72,23 @@ def _past_calls(policy: Policy, contacts: list[Contact], store: Store,
         return {}
     since = now - max(look_back)
     dials = {contact.contact_id: store.dial_history(contact.phone, since) for contact in contacts}
-    talks = store.last_conversations(
-        (dial.campaign_id, dial.contact_id) for records in dials.values() for dial in records
-        if dial.at >= now - quiet - REQUEST_TO_CALL_LAG) if quiet else {}
+    talks = (
+        store.last_conversations(
+            (dial.campaign_id, dial.contact_id)
+            for records in dials.values()
+            for dial in records
+            if dial.at >= now - quiet - REQUEST_TO_CALL_LAG
+        )
+        if quiet
+        else {}
+    )
     past: dict[str, list[PastCall]] = {}
     for contact_id, records in dials.items():
         calls = [PastCall(dial.at, conversation=False) for dial in records for _ in range(dial.calls)]
-        calls += [PastCall(talked, conversation=True) for dial in records
-                  if (talked := talks.get((dial.campaign_id, dial.contact_id))) is not None]
+        calls += [
+            PastCall(talked, conversation=True)
+            for dial in records
+            if (talked := talks.get((dial.campaign_id, dial.contact_id))) is not None
+        ]
         past[contact_id] = calls
     return past

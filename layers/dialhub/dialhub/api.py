@@ -103,9 +103,9 @@ _ERRORS = {
 _ANY_ROUTE = (404, 413, 415, 422)  # every route: a path that routes nowhere, a body too big or not JSON, a bad field
 
 
-def _responses(model: type[WireModel], *errors: int, status: int = 200,
-               description: str = "Success") -> dict[int, Any]:
+def _responses(model: type[WireModel], *errors: int, status: int = 200, description: str = "Success") -> dict[int, Any]:
     """The documented answers of a route: its success body and our error body for each error status."""
+
     def body(text: str, schema: type[WireModel]) -> dict[str, Any]:
         return {"description": text, "content": {"application/json": {"model": schema}}}
 
@@ -114,10 +114,11 @@ def _responses(model: type[WireModel], *errors: int, status: int = 200,
 
 
 def _deps() -> Dependencies:
-    return app.context["deps"]
+    deps: Dependencies = app.context["deps"]
+    return deps
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
+def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
@@ -178,15 +179,19 @@ def _inputs_of(function: Callable[..., Any]) -> _RouteInputs:
     hints = typing.get_type_hints(function, include_extras=True)
     hints.pop("return", None)
     defaults = {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()}
-    body = next(((name, hint) for name, hint in hints.items()
-                 if isinstance(hint, type) and issubclass(hint, BaseModel)), None)
+    body = next(
+        ((name, hint) for name, hint in hints.items() if isinstance(hint, type) and issubclass(hint, BaseModel)), None
+    )
     query = {name: (TypeAdapter(hint), defaults[name]) for name, hint in hints.items() if _is_query(hint)}
-    path = {name: TypeAdapter(hint) for name, hint in hints.items()
-            if name not in query and (body is None or name != body[0])}
+    path = {
+        name: TypeAdapter(hint)
+        for name, hint in hints.items()
+        if name not in query and (body is None or name != body[0])
+    }
     return _RouteInputs(path, query, body)
 
 
-def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
     """Check the path parameters and the body against the route function's signature, call it, and answer
     the model it returns as JSON (camelCase, every field).
 
@@ -226,7 +231,7 @@ def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> 
     if errors:
         problems = [{"field": field_path(error), "problem": error.get("msg", "invalid")} for error in errors]
         return _json(422, {"message": "invalid request", "errors": problems})
-    app.append_context(_route_args=values)
+    app.append_context(_route_args=values)  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
     response = next_middleware(app)
     if isinstance(response.body, BaseModel):
         response.body = response.body.model_dump_json(by_alias=True)
@@ -236,109 +241,151 @@ def _validated(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> 
 app.use([_validated])
 
 
-@app.exception_handler(InvalidField)
-def _invalid_field(exc: InvalidField) -> Response:
+@app.exception_handler(InvalidField)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+def _invalid_field(exc: InvalidField) -> Response[str]:
     return _json(422, {"message": "invalid request", "errors": [{"field": exc.field, "problem": exc.problem}]})
 
 
-@app.exception_handler(BadCursor)
-def _bad_cursor(exc: BadCursor) -> Response:
+@app.exception_handler(BadCursor)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+def _bad_cursor(exc: BadCursor) -> Response[str]:
     return _json(400, {"message": "invalid cursor", "errors": [{"field": exc.field, "problem": exc.problem}]})
 
 
-@app.exception_handler(NotFound)
-def _not_found(exc: NotFound) -> Response:
+@app.exception_handler(NotFound)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+def _not_found(exc: NotFound) -> Response[str]:
     return _json(404, {"message": str(exc)})
 
 
-@app.exception_handler(NotFoundError)
-def _no_route(exc: NotFoundError) -> Response:
+@app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+def _no_route(exc: NotFoundError) -> Response[str]:
     # Powertools' own "no route": a path parameter with characters its route patterns do not take.
     return _json(404, {"message": "no route matches this path"})
 
 
-@app.exception_handler(Conflict)
-def _conflict(exc: Conflict) -> Response:
+@app.exception_handler(Conflict)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+def _conflict(exc: Conflict) -> Response[str]:
     return _json(409, {"message": str(exc)})
 
 
-@app.exception_handler(Exception)
-def _unexpected(exc: Exception) -> Response:
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+def _unexpected(exc: Exception) -> Response[str]:
     # Called outside the `except` block: the exception must be handed over, or the log has no traceback.
     logger.error("unhandled error in the API", exc_info=exc)
     return _json(500, {"message": "internal error; it has been logged"})
 
 
-@app.post("/campaigns", summary="Create a campaign with up to 10,000 contacts", tags=["campaigns"],
-          responses=_responses(IntakeResult, 409, status=201,
-                               description="Created (or found, for a known campaignId); contacts taken in"))
-def post_campaign(body: CreateCampaignRequest) -> Response[IntakeResult]:
+@app.post(
+    "/campaigns",
+    summary="Create a campaign with up to 10,000 contacts",
+    tags=["campaigns"],
+    responses=_responses(
+        IntakeResult, 409, status=201, description="Created (or found, for a known campaignId); contacts taken in"
+    ),
+)
+def post_campaign(body: CreateCampaignRequest) -> Response[dict[str, Any]]:
     deps = _deps()
     settings = deps.settings
-    result = create_campaign(body, deps.store, settings.default_phone_region, settings.default_timezone,
-                             deps.clock())
+    result = create_campaign(body, deps.store, settings.default_phone_region, settings.default_timezone, deps.clock())
     return Response(status_code=201, content_type="application/json", body=result.to_wire())
 
 
-@app.post("/campaigns/<campaignId>/contacts", summary="Add contacts to a campaign", tags=["campaigns"],
-          responses=_responses(IntakeResult, 404))
+@app.post(
+    "/campaigns/<campaignId>/contacts",
+    summary="Add contacts to a campaign",
+    tags=["campaigns"],
+    responses=_responses(IntakeResult, 404),
+)
 def post_contacts(campaignId: CampaignId, body: AddContactsRequest) -> IntakeResult:  # noqa: N803
     deps = _deps()
     campaign = require_campaign(deps.store, campaignId)
     return intake_contacts(campaign, body.contacts, deps.store, deps.settings.default_phone_region, deps.clock())
 
 
-@app.post("/campaigns/<campaignId>/dispatch", summary="Dispatch queued contacts now", tags=["campaigns"],
-          responses=_responses(DispatchResult, 404))
+@app.post(
+    "/campaigns/<campaignId>/dispatch",
+    summary="Dispatch queued contacts now",
+    tags=["campaigns"],
+    responses=_responses(DispatchResult, 404),
+)
 def post_dispatch(campaignId: CampaignId) -> DispatchResult:  # noqa: N803
     deps = _deps()
     return dispatch_now(deps.store, deps.queue, deps.adapters, campaignId, deps.clock())
 
 
-@app.post("/campaigns/<campaignId>/pause", summary="Pause: send nothing more, pause vendor tasks",
-          tags=["campaigns"], responses=_responses(CampaignControlResult, 404, 409))
+@app.post(
+    "/campaigns/<campaignId>/pause",
+    summary="Pause: send nothing more, pause vendor tasks",
+    tags=["campaigns"],
+    responses=_responses(CampaignControlResult, 404, 409),
+)
 def post_pause(campaignId: CampaignId) -> CampaignControlResult:  # noqa: N803
     deps = _deps()
     return pause_campaign(deps.store, deps.adapters, campaignId)
 
 
-@app.post("/campaigns/<campaignId>/resume", summary="Resume a paused campaign", tags=["campaigns"],
-          responses=_responses(CampaignControlResult, 404, 409))
+@app.post(
+    "/campaigns/<campaignId>/resume",
+    summary="Resume a paused campaign",
+    tags=["campaigns"],
+    responses=_responses(CampaignControlResult, 404, 409),
+)
 def post_resume(campaignId: CampaignId) -> CampaignControlResult:  # noqa: N803
     deps = _deps()
     return resume_campaign(deps.store, deps.adapters, campaignId)
 
 
-@app.post("/campaigns/<campaignId>/cancel", summary="Cancel a campaign for good", tags=["campaigns"],
-          responses=_responses(CampaignControlResult, 404))
+@app.post(
+    "/campaigns/<campaignId>/cancel",
+    summary="Cancel a campaign for good",
+    tags=["campaigns"],
+    responses=_responses(CampaignControlResult, 404),
+)
 def post_cancel_campaign(campaignId: CampaignId) -> CampaignControlResult:  # noqa: N803
     deps = _deps()
     return cancel_campaign(deps.store, deps.adapters, campaignId, deps.clock())
 
 
-@app.get("/campaigns/<campaignId>", summary="Campaign state and counts", tags=["campaigns"],
-         responses=_responses(CampaignView, 404))
+@app.get(
+    "/campaigns/<campaignId>",
+    summary="Campaign state and counts",
+    tags=["campaigns"],
+    responses=_responses(CampaignView, 404),
+)
 def get_campaign(campaignId: CampaignId) -> CampaignView:  # noqa: N803
     return campaign_view(_deps().store, campaignId)
 
 
-@app.get("/campaigns/<campaignId>/contacts/<contactId>", summary="A contact and every attempt",
-         tags=["contacts"], responses=_responses(ContactView, 404))
+@app.get(
+    "/campaigns/<campaignId>/contacts/<contactId>",
+    summary="A contact and every attempt",
+    tags=["contacts"],
+    responses=_responses(ContactView, 404),
+)
 def get_contact(campaignId: CampaignId, contactId: ContactId) -> ContactView:  # noqa: N803
     return contact_view(_deps().store, campaignId, contactId)
 
 
-@app.post("/campaigns/<campaignId>/contacts/<contactId>/cancel", summary="Cancel a contact not yet dialled",
-          tags=["contacts"], responses=_responses(ContactView, 404, 409))
+@app.post(
+    "/campaigns/<campaignId>/contacts/<contactId>/cancel",
+    summary="Cancel a contact not yet dialled",
+    tags=["contacts"],
+    responses=_responses(ContactView, 404, 409),
+)
 def post_cancel(campaignId: CampaignId, contactId: ContactId) -> ContactView:  # noqa: N803
     deps = _deps()
     return cancel_contact(deps.store, deps.adapters, campaignId, contactId, deps.clock())
 
 
-@app.get("/calls/<vendor>/<vendorCallId>", summary="One normalised call outcome", tags=["calls"],
-         responses=_responses(CallOutcome, 404))
-def get_call(vendor: Annotated[str, Path(description="blu, nxtele, airudder")],
-             vendorCallId: Annotated[str, Path(min_length=1, max_length=128)]) -> CallOutcome:  # noqa: N803
+@app.get(
+    "/calls/<vendor>/<vendorCallId>",
+    summary="One normalised call outcome",
+    tags=["calls"],
+    responses=_responses(CallOutcome, 404),
+)
+def get_call(
+    vendor: Annotated[str, Path(description="blu, nxtele, airudder")],
+    vendorCallId: Annotated[str, Path(min_length=1, max_length=128)],  # noqa: N803
+) -> CallOutcome:
     if vendor not in vendor_names():
         raise NotFound(f"vendor {vendor}")
     outcome = _deps().store.get_outcome(vendor, vendorCallId)
@@ -351,32 +398,51 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Items per page (de
 Cursor = Annotated[str | None, Query(description="The nextCursor of the previous page")]
 
 
-@app.get("/campaigns", summary="Campaigns, newest first, a page at a time", tags=["results"],
-         responses=_responses(CampaignPage, 400))
-def get_campaigns(status: Annotated[CampaignStatus | None, Query(description="Only campaigns in this status")] = None,
-                  vendor: Annotated[str | None, Query(description="Only campaigns of this vendor")] = None,
-                  limit: Limit = DEFAULT_PAGE, cursor: Cursor = None) -> CampaignPage:
+@app.get(
+    "/campaigns",
+    summary="Campaigns, newest first, a page at a time",
+    tags=["results"],
+    responses=_responses(CampaignPage, 400),
+)
+def get_campaigns(
+    status: Annotated[CampaignStatus | None, Query(description="Only campaigns in this status")] = None,
+    vendor: Annotated[str | None, Query(description="Only campaigns of this vendor")] = None,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+) -> CampaignPage:
     if vendor is not None and vendor not in vendor_names():
         raise InvalidField("query.vendor", f"unknown vendor; expected one of: {', '.join(vendor_names())}")
     return list_campaigns(_deps().store, limit, cursor, status, vendor)
 
 
-@app.get("/campaigns/<campaignId>/contacts", summary="A campaign's contacts with their closing outcomes",
-         tags=["results"], responses=_responses(ContactPage, 400, 404))
-def get_contacts(campaignId: CampaignId,  # noqa: N803
-                 state: Annotated[DialState | None, Query(description="Only contacts in this state")] = None,
-                 disposition: Annotated[Disposition | None, Query(description="Only contacts whose last call "
-                                                                              "ended so")] = None,
-                 limit: Limit = DEFAULT_PAGE, cursor: Cursor = None) -> ContactPage:
-    return list_contacts(_deps().store, campaignId, limit, cursor, state,
-                         disposition.value if disposition else None)
+@app.get(
+    "/campaigns/<campaignId>/contacts",
+    summary="A campaign's contacts with their closing outcomes",
+    tags=["results"],
+    responses=_responses(ContactPage, 400, 404),
+)
+def get_contacts(
+    campaignId: CampaignId,  # noqa: N803
+    state: Annotated[DialState | None, Query(description="Only contacts in this state")] = None,
+    disposition: Annotated[Disposition | None, Query(description="Only contacts whose last call ended so")] = None,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+) -> ContactPage:
+    return list_contacts(_deps().store, campaignId, limit, cursor, state, disposition.value if disposition else None)
 
 
-@app.get("/outcomes", summary="Every closing outcome in the order recorded: the feed to sync from",
-         tags=["results"], responses=_responses(OutcomeFeedPage, 400))
-def get_outcomes(after: Annotated[str | None, Query(description="The nextCursor you last received; none: from "
-                                                                "the oldest outcome kept")] = None,
-                 limit: Limit = DEFAULT_PAGE) -> OutcomeFeedPage:
+@app.get(
+    "/outcomes",
+    summary="Every closing outcome in the order recorded: the feed to sync from",
+    tags=["results"],
+    responses=_responses(OutcomeFeedPage, 400),
+)
+def get_outcomes(
+    after: Annotated[
+        str | None, Query(description="The nextCursor you last received; none: from the oldest outcome kept")
+    ] = None,
+    limit: Limit = DEFAULT_PAGE,
+) -> OutcomeFeedPage:
     deps = _deps()
     return outcome_feed(deps.store, limit, after, dt.timedelta(seconds=deps.settings.outcome_feed_delay_seconds))
 
@@ -387,17 +453,24 @@ def _caller() -> str | None:
     return ((context.get("authorizer") or {}).get("iam") or {}).get("userArn")
 
 
-@app.post("/campaigns/<campaignId>/exports", summary="Export a campaign's results to a file (CSV or JSON Lines)",
-          tags=["results"], responses=_responses(ExportView, 404, status=202,
-                                                 description="Accepted: poll GET /exports/{exportId}"))
-def post_export(campaignId: CampaignId, body: ExportRequest) -> Response[ExportView]:  # noqa: N803
+@app.post(
+    "/campaigns/<campaignId>/exports",
+    summary="Export a campaign's results to a file (CSV or JSON Lines)",
+    tags=["results"],
+    responses=_responses(ExportView, 404, status=202, description="Accepted: poll GET /exports/{exportId}"),
+)
+def post_export(campaignId: CampaignId, body: ExportRequest) -> Response[dict[str, Any]]:  # noqa: N803
     deps = _deps()
     view = start_export(deps.store, deps.export_queue, deps.settings, campaignId, body, _caller(), deps.clock())
     return Response(status_code=202, content_type="application/json", body=view.to_wire())
 
 
-@app.get("/exports/<exportId>", summary="An export's state and, once done, a download link", tags=["results"],
-         responses=_responses(ExportView, 404))
+@app.get(
+    "/exports/<exportId>",
+    summary="An export's state and, once done, a download link",
+    tags=["results"],
+    responses=_responses(ExportView, 404),
+)
 def get_export(exportId: Annotated[str, Path(pattern=ID_PATTERN, description="Export id")]) -> ExportView:  # noqa: N803
     deps = _deps()
     return export_view(deps.store, deps.objects, deps.settings, exportId, deps.clock())
@@ -406,22 +479,34 @@ def get_export(exportId: Annotated[str, Path(pattern=ID_PATTERN, description="Ex
 Phone = Annotated[str, Path(min_length=3, max_length=40, description="E.164 (+ as %2B), or national")]
 
 
-@app.put("/suppressions/<phone>", summary="Never call this number (optionally until a time)",
-         tags=["suppressions"], responses=_responses(Suppression, 422))
+@app.put(
+    "/suppressions/<phone>",
+    summary="Never call this number (optionally until a time)",
+    tags=["suppressions"],
+    responses=_responses(Suppression, 422),
+)
 def put_suppression(phone: Phone, body: SuppressionRequest) -> Suppression:
     deps = _deps()
     return suppress(deps.store, phone, body, deps.settings.default_phone_region, deps.clock())
 
 
-@app.get("/suppressions/<phone>", summary="Whether and why a number is suppressed", tags=["suppressions"],
-         responses=_responses(Suppression, 404, 422))
+@app.get(
+    "/suppressions/<phone>",
+    summary="Whether and why a number is suppressed",
+    tags=["suppressions"],
+    responses=_responses(Suppression, 404, 422),
+)
 def get_suppression(phone: Phone) -> Suppression:
     deps = _deps()
     return find_suppression(deps.store, phone, deps.settings.default_phone_region, deps.clock())
 
 
-@app.delete("/suppressions/<phone>", summary="Lift a suppression; answers what was lifted",
-            tags=["suppressions"], responses=_responses(Suppression, 404, 422))
+@app.delete(
+    "/suppressions/<phone>",
+    summary="Lift a suppression; answers what was lifted",
+    tags=["suppressions"],
+    responses=_responses(Suppression, 404, 422),
+)
 def delete_suppression(phone: Phone) -> Suppression:
     deps = _deps()
     return lift_suppression(deps.store, phone, deps.settings.default_phone_region)
@@ -430,19 +515,30 @@ def delete_suppression(phone: Phone) -> Suppression:
 PolicyName = Annotated[str, Path(pattern=POLICY_NAME_PATTERN, description="Policy name (a-z, 0-9, -)")]
 
 
-@app.put("/policies/<name>", summary="Store a compliance policy (presets are read-only)", tags=["policies"],
-         responses=_responses(Policy, 409))
+@app.put(
+    "/policies/<name>",
+    summary="Store a compliance policy (presets are read-only)",
+    tags=["policies"],
+    responses=_responses(Policy, 409),
+)
 def put_policy(name: PolicyName, body: Policy) -> Policy:
     return save_policy(_deps().store, name, body)
 
 
-@app.get("/policies/<name>", summary="A compliance policy, stored or preset", tags=["policies"],
-         responses=_responses(Policy, 404))
+@app.get(
+    "/policies/<name>",
+    summary="A compliance policy, stored or preset",
+    tags=["policies"],
+    responses=_responses(Policy, 404),
+)
 def get_policy(name: PolicyName) -> Policy:
     return require_policy(_deps().store, name)
 
 
 def openapi_document() -> str:
     """The OpenAPI document, generated from the routes and models above (committed as docs/openapi.json)."""
-    return app.get_openapi_json_schema(title="dialhub internal API", version="1.0.0",
-                                       summary="Submit campaigns to voice-bot vendors and read every outcome")
+    return app.get_openapi_json_schema(
+        title="dialhub internal API",
+        version="1.0.0",
+        summary="Submit campaigns to voice-bot vendors and read every outcome",
+    )

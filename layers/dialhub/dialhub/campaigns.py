@@ -48,26 +48,35 @@ class ContactIn(WireModel):
     phone: str = Field(min_length=1, max_length=40, description="E.164, or national in the default region")
     name: str = Field(default="", max_length=200)
     timezone: IanaZone | None = Field(default=None, description="The recipient's IANA zone, if not the number's")
-    variables: dict[str, VariableValue] = Field(default_factory=dict, max_length=50,
-                                                description="Free variables passed to the bot script")
+    variables: dict[str, VariableValue] = Field(
+        default_factory=dict, max_length=50, description="Free variables passed to the bot script"
+    )
 
 
-_CONTACTS_SCHEMA = {"type": "array", "maxItems": MAX_CONTACTS_PER_REQUEST,
-                    "items": ContactIn.model_json_schema(by_alias=True)}
+_CONTACTS_SCHEMA = {
+    "type": "array",
+    "maxItems": MAX_CONTACTS_PER_REQUEST,
+    "items": ContactIn.model_json_schema(by_alias=True),
+}
 ContactList = Annotated[list[Any], Field(max_length=MAX_CONTACTS_PER_REQUEST), WithJsonSchema(_CONTACTS_SCHEMA)]
 
 
 class CreateCampaignRequest(WireModel):
     name: str = Field(min_length=1, max_length=200)
     vendor: str = Field(description="Voice-bot vendor: blu, nxtele or airudder (as deployed)")
-    campaign_id: str | None = Field(default=None, pattern=ID_PATTERN,
-                                    description="Optional: your own id; creating it again is idempotent")
+    campaign_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="Optional: your own id; creating it again is idempotent"
+    )
     dial_date: dt.date | None = Field(default=None, description="Default: today in the campaign's time zone")
     timezone: IanaZone | None = Field(default=None, description="IANA zone deciding the campaign's 'today'")
-    calling_window: CallingWindow = Field(default_factory=CallingWindow,
-                                          description="When the vendor may dial, in the campaign's time zone")
-    policy: str | None = Field(default=None, description="Compliance policy: a preset (strict-default, "
-                               "us-regulation-f, korea-debt-collection) or one stored with PUT /policies")
+    calling_window: CallingWindow = Field(
+        default_factory=CallingWindow, description="When the vendor may dial, in the campaign's time zone"
+    )
+    policy: str | None = Field(
+        default=None,
+        description="Compliance policy: a preset (strict-default, "
+        "us-regulation-f, korea-debt-collection) or one stored with PUT /policies",
+    )
     vendor_options: dict[str, Any] = Field(default_factory=dict, description="Vendor task settings")
     contacts: ContactList = Field(default_factory=list)
 
@@ -138,8 +147,9 @@ def _new_campaign_id() -> str:
     return f"cmp_{secrets.token_hex(10)}"
 
 
-def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, default_region: str,
-                    now: dt.datetime) -> IntakeResult:
+def intake_contacts(
+    campaign: Campaign, raw_contacts: list[Any], store: Store, default_region: str, now: dt.datetime
+) -> IntakeResult:
     """Validate each contact on its own; queue the valid new ones; never queue a contactId twice."""
     result = IntakeResult(campaign_id=campaign.campaign_id)
     vendor = adapter_class(campaign.vendor)
@@ -152,21 +162,30 @@ def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, d
             phone = normalise_phone(contact_in.phone, default_region)
         except ValidationError as exc:
             error = exc.errors()[0]
-            result.rejections.append(Rejection(index=index, contact_id=contact_id,
-                                               reason=f"{field_path(error, 'contact')}: {error['msg']}"))
+            result.rejections.append(
+                Rejection(index=index, contact_id=contact_id, reason=f"{field_path(error, 'contact')}: {error['msg']}")
+            )
             continue
         except InvalidPhone as exc:
             result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=f"phone: {exc}"))
             continue
-        contact = Contact(campaign_id=campaign.campaign_id, contact_id=contact_in.contact_id, phone=phone,
-                          name=contact_in.name, timezone=contact_in.timezone, variables=contact_in.variables,
-                          created_at=now, updated_at=now)
+        contact = Contact(
+            campaign_id=campaign.campaign_id,
+            contact_id=contact_in.contact_id,
+            phone=phone,
+            name=contact_in.name,
+            timezone=contact_in.timezone,
+            variables=contact_in.variables,
+            created_at=now,
+            updated_at=now,
+        )
         if problem := vendor.contact_problem(contact, campaign.vendor_options):
             result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=problem))
             continue
         if contact.contact_id in candidates:
-            result.rejections.append(Rejection(index=index, contact_id=contact_id,
-                                               reason="contactId: repeated in this request"))
+            result.rejections.append(
+                Rejection(index=index, contact_id=contact_id, reason="contactId: repeated in this request")
+            )
             continue
         candidates[contact.contact_id] = (index, contact)
     existing = store.existing_contact_ids(campaign.campaign_id, list(candidates)) if candidates else set()
@@ -177,13 +196,21 @@ def intake_contacts(campaign: Campaign, raw_contacts: list[Any], store: Store, d
     result.accepted = len(new)
     result.duplicates = len(existing)
     result.rejected = len(result.rejections)
-    logger.info("contacts taken in", extra={"campaign_id": campaign.campaign_id, "accepted": result.accepted,
-                                            "duplicates": result.duplicates, "rejected": result.rejected})
+    logger.info(
+        "contacts taken in",
+        extra={
+            "campaign_id": campaign.campaign_id,
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+        },
+    )
     return result
 
 
-def create_campaign(request: CreateCampaignRequest, store: Store, default_region: str, default_timezone: str,
-                    now: dt.datetime) -> IntakeResult:
+def create_campaign(
+    request: CreateCampaignRequest, store: Store, default_region: str, default_timezone: str, now: dt.datetime
+) -> IntakeResult:
     timezone = request.timezone or default_timezone
     try:
         options = adapter_class(request.vendor).validate_options(request.vendor_options)
@@ -199,15 +226,22 @@ def create_campaign(request: CreateCampaignRequest, store: Store, default_region
     if policy is not None:  # the vendor's own schedule follows the policy too: never wider than it
         allowed = vendor_window(policy)
         if "calling_window" in request.model_fields_set:
-            allowed = narrower_window(calling_window, allowed)
-            if allowed is None:
+            narrowed = narrower_window(calling_window, allowed)
+            if narrowed is None:
                 raise InvalidField("callingWindow", f"shares no hours or days with policy {policy.name}")
+            allowed = narrowed
         calling_window = allowed
-    campaign = Campaign(campaign_id=request.campaign_id or _new_campaign_id(), name=request.name,
-                        policy=request.policy,
-                        vendor=request.vendor, timezone=timezone, vendor_options=options, created_at=now,
-                        calling_window=calling_window,
-                        dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date())
+    campaign = Campaign(
+        campaign_id=request.campaign_id or _new_campaign_id(),
+        name=request.name,
+        policy=request.policy,
+        vendor=request.vendor,
+        timezone=timezone,
+        vendor_options=options,
+        created_at=now,
+        calling_window=calling_window,
+        dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date(),
+    )
     if not store.create_campaign(campaign):
         existing = store.get_campaign(campaign.campaign_id)
         if existing is None or (existing.name, existing.vendor) != (campaign.name, campaign.vendor):
@@ -230,35 +264,54 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
     still_open = sum(counts.by_state.get(state.value, 0) for state in open_states)
     queued_only = counts.by_state.get(DialState.QUEUED.value, 0) == counts.total
     state = "queued" if queued_only else ("in_progress" if still_open else "completed")
-    return CampaignView(campaign_id=campaign.campaign_id, name=campaign.name, vendor=campaign.vendor,
-                        dial_date=campaign.dial_date, timezone=campaign.timezone, state=state,
-                        status=campaign.status, calling_window=campaign.calling_window, policy=campaign.policy,
-                        created_at=campaign.created_at, total_contacts=counts.total,
-                        by_state=counts.by_state, by_disposition=counts.by_disposition,
-                        held_back=counts.held_back)
+    return CampaignView(
+        campaign_id=campaign.campaign_id,
+        name=campaign.name,
+        vendor=campaign.vendor,
+        dial_date=campaign.dial_date,
+        timezone=campaign.timezone,
+        state=state,
+        status=campaign.status,
+        calling_window=campaign.calling_window,
+        policy=campaign.policy,
+        created_at=campaign.created_at,
+        total_contacts=counts.total,
+        by_state=counts.by_state,
+        by_disposition=counts.by_disposition,
+        held_back=counts.held_back,
+    )
 
 
 def contact_view(store: Store, campaign_id: str, contact_id: str) -> ContactView:
     contact = store.get_contact(campaign_id, contact_id)
     if contact is None:
         raise NotFound(f"contact {contact_id} in campaign {campaign_id}")
-    return ContactView(campaign_id=campaign_id, contact_id=contact_id, phone=mask_phone(contact.phone),
-                       state=contact.state, attempt=contact.attempt, reason=contact.reason,
-                       hold=contact.hold if contact.state == DialState.QUEUED else None,
-                       disposition=contact.disposition, vendor_task_id=contact.vendor_task_id,
-                       attempts=store.contact_history(campaign_id, contact_id))
+    return ContactView(
+        campaign_id=campaign_id,
+        contact_id=contact_id,
+        phone=mask_phone(contact.phone),
+        state=contact.state,
+        attempt=contact.attempt,
+        reason=contact.reason,
+        hold=contact.hold if contact.state == DialState.QUEUED else None,
+        disposition=contact.disposition,
+        vendor_task_id=contact.vendor_task_id,
+        attempts=store.contact_history(campaign_id, contact_id),
+    )
 
 
-def cancel_contact(store: Store, adapters: Adapters, campaign_id: str, contact_id: str,
-                   now: dt.datetime) -> ContactView:
+def cancel_contact(
+    store: Store, adapters: Adapters, campaign_id: str, contact_id: str, now: dt.datetime
+) -> ContactView:
     """Cancel a contact not yet dialled: locally while it is ours, at the vendor once submitted."""
     campaign = require_campaign(store, campaign_id)
     contact = store.get_contact(campaign_id, contact_id)
     if contact is None:
         raise NotFound(f"contact {contact_id} in campaign {campaign_id}")
     local = {DialState.QUEUED, DialState.PLANNED}
-    if contact.state in local and store.move_contact(campaign_id, contact_id, DialState.CANCELLED, now=now,
-                                                     allowed_from=local):
+    if contact.state in local and store.move_contact(
+        campaign_id, contact_id, DialState.CANCELLED, now=now, allowed_from=local
+    ):
         return contact_view(store, campaign_id, contact_id)
     contact = store.get_contact(campaign_id, contact_id) or contact
     if contact.state == DialState.CANCELLED:
@@ -276,21 +329,22 @@ def cancel_contact(store: Store, adapters: Adapters, campaign_id: str, contact_i
         raise Conflict(f"the vendor refused to cancel: {exc.reason}") from exc
     except VendorUnavailable as exc:
         raise Conflict(f"the vendor is unavailable, try again: {exc.reason}") from exc
-    if not store.move_contact(campaign_id, contact_id, DialState.CANCELLED, now=now,
-                              allowed_from={DialState.SUBMITTED}):
+    if not store.move_contact(
+        campaign_id, contact_id, DialState.CANCELLED, now=now, allowed_from={DialState.SUBMITTED}
+    ):
         raise Conflict("the call finished before it could be cancelled")
     return contact_view(store, campaign_id, contact_id)
 
 
-def dispatch_now(store: Store, queue: DispatchQueue, adapters: Adapters, campaign_id: str,
-                 now: dt.datetime) -> DispatchResult:
+def dispatch_now(
+    store: Store, queue: DispatchQueue, adapters: Adapters, campaign_id: str, now: dt.datetime
+) -> DispatchResult:
     campaign = require_campaign(store, campaign_id)
     if campaign.status is not CampaignStatus.ACTIVE:
         raise Conflict(f"the campaign is {campaign.status.value}; resume it first")
     today = campaign_today(campaign, now)
     summary: PlanSummary = plan_campaign(campaign, store, queue, adapters, today, now)
-    return DispatchResult(campaign_id=campaign_id, dial_date=today, batches=summary.batches,
-                          contacts=summary.contacts)
+    return DispatchResult(campaign_id=campaign_id, dial_date=today, batches=summary.batches, contacts=summary.contacts)
 
 
 @dataclass
@@ -304,8 +358,7 @@ class _TaskControl:
 def _control_open_tasks(campaign: Campaign, store: Store, adapters: Adapters, action: TaskAction) -> _TaskControl:
     """Apply the action to each of the campaign's open vendor tasks."""
     adapter = adapters.get(campaign.vendor)
-    tasks = {task.local_date: task for task in store.campaign_tasks(campaign.campaign_id, campaign.vendor)
-             if task.open}
+    tasks = {task.local_date: task for task in store.campaign_tasks(campaign.campaign_id, campaign.vendor) if task.open}
     control = _TaskControl(tasks=tasks, done=set(), unsupported=False, notes=[])
     for local_date, task in tasks.items():
         try:
@@ -335,8 +388,9 @@ def resume_campaign(store: Store, adapters: Adapters, campaign_id: str) -> Campa
     return result
 
 
-def _set_status(store: Store, adapters: Adapters, campaign_id: str, status: CampaignStatus,
-                action: TaskAction) -> CampaignControlResult:
+def _set_status(
+    store: Store, adapters: Adapters, campaign_id: str, status: CampaignStatus, action: TaskAction
+) -> CampaignControlResult:
     campaign = require_campaign(store, campaign_id)
     if not store.set_campaign_status(campaign_id, status):
         raise Conflict("the campaign is cancelled; that is for good")
@@ -367,8 +421,9 @@ def cancel_campaign(store: Store, adapters: Adapters, campaign_id: str, now: dt.
                 continue
             if task.local_date not in control.done and not _cancel_at_vendor(adapter, task, contact, notes):
                 continue
-            store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now,
-                               allowed_from={DialState.SUBMITTED})
+            store.move_contact(
+                campaign_id, contact.contact_id, DialState.CANCELLED, now=now, allowed_from={DialState.SUBMITTED}
+            )
     return CampaignControlResult(campaign=campaign_view(store, campaign_id), notes=notes[:20])
 
 

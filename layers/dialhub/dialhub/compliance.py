@@ -56,12 +56,14 @@ class Policy(WireModel):
     name: str = Field(pattern=POLICY_NAME_PATTERN)
     description: str = Field(default="", max_length=500)
     windows: list[WeeklyWindow] = Field(min_length=1, max_length=50)
-    restricted_dates: list[dt.date] = Field(default_factory=list, max_length=400,
-                                            description="Recipient-local dates with no calls (holidays)")
+    restricted_dates: list[dt.date] = Field(
+        default_factory=list, max_length=400, description="Recipient-local dates with no calls (holidays)"
+    )
     frequency_cap: FrequencyCap | None = None
     min_gap_after_conversation_hours: float = Field(default=0, ge=0, le=24 * 60)
-    redial: dict[Disposition, RedialRule] = Field(default_factory=dict,
-                                                  description="Dispositions not listed are not redialled")
+    redial: dict[Disposition, RedialRule] = Field(
+        default_factory=dict, description="Dispositions not listed are not redialled"
+    )
 
     @field_validator("restricted_dates")
     @classmethod
@@ -70,6 +72,7 @@ class Policy(WireModel):
 
 
 # ------------------------------------------------------------------ where the recipient is
+
 
 def recipient_zones(phone: str, explicit: str | None = None) -> list[str]:
     """The recipient's possible time zones: the contact's own, else those of the number's region."""
@@ -93,6 +96,7 @@ def recipient_zones(phone: str, explicit: str | None = None) -> list[str]:
 
 
 # ------------------------------------------------------------------ windows
+
 
 def _local_instant(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The UTC instant of a wall-clock time: a repeated time is its first occurrence (PEP 495 fold=0), and a
@@ -153,8 +157,9 @@ def _intersect(left: Sequence[Interval], right: Sequence[Interval]) -> list[Inte
     return result
 
 
-def allowed_intervals(policy: Policy, zones: Sequence[str], start: dt.datetime,
-                      days: int = LOOKAHEAD_DAYS) -> list[Interval]:
+def allowed_intervals(
+    policy: Policy, zones: Sequence[str], start: dt.datetime, days: int = LOOKAHEAD_DAYS
+) -> list[Interval]:
     """The UTC intervals from about `start` on in which calling is allowed in every one of the zones."""
     combined: list[Interval] | None = None
     for name in zones:
@@ -189,6 +194,7 @@ def narrower_window(one: CallingWindow, other: CallingWindow) -> CallingWindow |
 
 
 # ------------------------------------------------------------------ attempts
+
 
 @dataclass(frozen=True)
 class PastCall:
@@ -264,6 +270,7 @@ def clearance(policy: Policy, zones: Sequence[str], calls: Sequence[PastCall], n
 
 # ------------------------------------------------------------------ presets
 
+
 def _days(*weekdays: int) -> list[int]:
     return list(weekdays)
 
@@ -281,32 +288,51 @@ def _presets() -> dict[str, Policy]:
     """Built on first use, not at import: validating them costs every function's cold start (`make bench`)."""
     every_day = _days(1, 2, 3, 4, 5, 6, 7)
     stop = RedialRule(stop=True)
-    stop_on = (Disposition.PROMISE_TO_PAY, Disposition.PROMISE_TO_PAY_NO_DATE, Disposition.ALREADY_PAID,
-               Disposition.REFUSED_TO_PAY, Disposition.WRONG_PERSON, Disposition.COMPLAINT, Disposition.OPT_OUT,
-               Disposition.DO_NOT_CALL, Disposition.NOT_INTERESTED, Disposition.INTERESTED)
-    retry_unreached = {Disposition.NOT_CONNECTED: RedialRule(retry_after_minutes=240, max_attempts=3),
-                       Disposition.VOICEMAIL: RedialRule(retry_after_minutes=240, max_attempts=3),
-                       Disposition.HUNG_UP: RedialRule(retry_after_minutes=24 * 60, max_attempts=2)}
+    stop_on = (
+        Disposition.PROMISE_TO_PAY,
+        Disposition.PROMISE_TO_PAY_NO_DATE,
+        Disposition.ALREADY_PAID,
+        Disposition.REFUSED_TO_PAY,
+        Disposition.WRONG_PERSON,
+        Disposition.COMPLAINT,
+        Disposition.OPT_OUT,
+        Disposition.DO_NOT_CALL,
+        Disposition.NOT_INTERESTED,
+        Disposition.INTERESTED,
+    )
+    retry_unreached = {
+        Disposition.NOT_CONNECTED: RedialRule(retry_after_minutes=240, max_attempts=3),
+        Disposition.VOICEMAIL: RedialRule(retry_after_minutes=240, max_attempts=3),
+        Disposition.HUNG_UP: RedialRule(retry_after_minutes=24 * 60, max_attempts=2),
+    }
     redial = {**retry_unreached, **dict.fromkeys(stop_on, stop)}
     presets = (
-        Policy(name="strict-default",
-               description="Conservative default: Mon-Sat 09:00-20:00 recipient time, 3 calls per 7 days, "
-                           "24 h quiet after a conversation",
-               windows=[WeeklyWindow(weekdays=_days(1, 2, 3, 4, 5, 6), start=dt.time(9), end=dt.time(20))],
-               frequency_cap=FrequencyCap(attempts=3, days=7), min_gap_after_conversation_hours=24,
-               redial=redial),
-        Policy(name="us-regulation-f",
-               description="US Regulation F (12 CFR 1006.14) safe harbour: 08:00-21:00 consumer time, at most "
-                           "7 calls in 7 days per debt, none for 7 days after a conversation",
-               windows=[WeeklyWindow(weekdays=every_day, start=dt.time(8), end=dt.time(21))],
-               frequency_cap=FrequencyCap(attempts=7, days=7), min_gap_after_conversation_hours=7 * 24,
-               redial=redial),
-        Policy(name="korea-debt-collection",
-               description="Korea: no contact 21:00-08:00; weekly contact limit (set to 7 per 7 days here; "
-                           "confirm the limit that applies to your licence)",
-               windows=[WeeklyWindow(weekdays=every_day, start=dt.time(8), end=dt.time(21))],
-               frequency_cap=FrequencyCap(attempts=7, days=7),
-               redial=redial),
+        Policy(
+            name="strict-default",
+            description="Conservative default: Mon-Sat 09:00-20:00 recipient time, 3 calls per 7 days, "
+            "24 h quiet after a conversation",
+            windows=[WeeklyWindow(weekdays=_days(1, 2, 3, 4, 5, 6), start=dt.time(9), end=dt.time(20))],
+            frequency_cap=FrequencyCap(attempts=3, days=7),
+            min_gap_after_conversation_hours=24,
+            redial=redial,
+        ),
+        Policy(
+            name="us-regulation-f",
+            description="US Regulation F (12 CFR 1006.14) safe harbour: 08:00-21:00 consumer time, at most "
+            "7 calls in 7 days per debt, none for 7 days after a conversation",
+            windows=[WeeklyWindow(weekdays=every_day, start=dt.time(8), end=dt.time(21))],
+            frequency_cap=FrequencyCap(attempts=7, days=7),
+            min_gap_after_conversation_hours=7 * 24,
+            redial=redial,
+        ),
+        Policy(
+            name="korea-debt-collection",
+            description="Korea: no contact 21:00-08:00; weekly contact limit (set to 7 per 7 days here; "
+            "confirm the limit that applies to your licence)",
+            windows=[WeeklyWindow(weekdays=every_day, start=dt.time(8), end=dt.time(21))],
+            frequency_cap=FrequencyCap(attempts=7, days=7),
+            redial=redial,
+        ),
     )
     assert tuple(policy.name for policy in presets) == PRESET_NAMES
     return {policy.name: policy for policy in presets}

@@ -39,13 +39,27 @@ def ensure_task(campaign: Campaign, adapter: VendorAdapter, store: Store, now: d
     if task is not None:
         return task
     vendor_task_id = adapter.create_task(campaign, local_date)
-    return store.create_task(VendorTask(campaign_id=campaign.campaign_id, vendor=campaign.vendor,
-                                        local_date=local_date, vendor_task_id=vendor_task_id, created_at=now), now)
+    return store.create_task(
+        VendorTask(
+            campaign_id=campaign.campaign_id,
+            vendor=campaign.vendor,
+            local_date=local_date,
+            vendor_task_id=vendor_task_id,
+            created_at=now,
+        ),
+        now,
+    )
 
 
 def _fail(store: Store, contact: Contact, reason: str, now: dt.datetime) -> bool:
-    return store.move_contact(contact.campaign_id, contact.contact_id, DialState.FAILED, now=now,
-                              allowed_from=_CLAIMABLE, sets={"reason": reason})
+    return store.move_contact(
+        contact.campaign_id,
+        contact.contact_id,
+        DialState.FAILED,
+        now=now,
+        allowed_from=_CLAIMABLE,
+        sets={"reason": reason},
+    )
 
 
 def _hold(campaign: Campaign, contacts: list[Contact], store: Store, now: dt.datetime) -> int:
@@ -55,8 +69,13 @@ def _hold(campaign: Campaign, contacts: list[Contact], store: Store, now: dt.dat
         if contact.state not in (DialState.QUEUED, DialState.PLANNED):
             continue
         if campaign.status is CampaignStatus.CANCELLED:
-            held += store.move_contact(campaign.campaign_id, contact.contact_id, DialState.CANCELLED, now=now,
-                                       allowed_from={DialState.QUEUED, DialState.PLANNED})
+            held += store.move_contact(
+                campaign.campaign_id,
+                contact.contact_id,
+                DialState.CANCELLED,
+                now=now,
+                allowed_from={DialState.QUEUED, DialState.PLANNED},
+            )
         else:
             held += store.requeue_contact(campaign.campaign_id, contact.contact_id, now)
     if held and campaign.status is CampaignStatus.PAUSED:
@@ -64,8 +83,7 @@ def _hold(campaign: Campaign, contacts: list[Contact], store: Store, now: dt.dat
     return held
 
 
-def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
-                   now: dt.datetime) -> DispatchSummary:
+def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: dt.datetime) -> DispatchSummary:
     summary = DispatchSummary()
     campaign = store.get_campaign(batch.campaign_id)
     if campaign is None:
@@ -74,11 +92,16 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
     contacts = store.get_contacts(campaign.campaign_id, batch.contact_ids)
     if campaign.status is not CampaignStatus.ACTIVE:
         summary.held = _hold(campaign, list(contacts.values()), store, now)
-        logger.info("batch held", extra={"batch_id": batch.batch_id, "status": campaign.status.value,
-                                         "held": summary.held})
+        logger.info(
+            "batch held", extra={"batch_id": batch.batch_id, "status": campaign.status.value, "held": summary.held}
+        )
         return summary
-    eligible = [c for c in contacts.values() if c.state in (DialState.QUEUED, DialState.PLANNED)
-                or (c.state == DialState.SUBMITTING and c.batch_id == batch.batch_id)]
+    eligible = [
+        c
+        for c in contacts.values()
+        if c.state in (DialState.QUEUED, DialState.PLANNED)
+        or (c.state == DialState.SUBMITTING and c.batch_id == batch.batch_id)
+    ]
     summary.skipped = len(batch.contact_ids) - len(eligible)
     # Compliance again, just before sending: a number suppressed since planning is not sent.
     fresh = [c for c in eligible if c.state != DialState.SUBMITTING]
@@ -102,56 +125,101 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters,
         if contact.state == DialState.SUBMITTING and contact.vendor_task_id != task.vendor_task_id:
             # Sent to an earlier day's task whose answer we never recorded: resending to a new task could
             # dial twice, so it stays with the task it went to and the poller settles it.
-            store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTED, now=now,
-                               allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id)
+            store.move_contact(
+                campaign.campaign_id,
+                contact.contact_id,
+                DialState.SUBMITTED,
+                now=now,
+                allowed_from={DialState.SUBMITTING},
+                batch_id=batch.batch_id,
+            )
             return None, False
         if problem := adapter.contact_problem(contact, campaign.vendor_options):
             return None, _fail(store, contact, problem, now)
         # A redelivery keeps the first claim's time: the dial-history record it names is then the same one.
         claimed_at = contact.claimed_at if contact.state == DialState.SUBMITTING and contact.claimed_at else now
-        if store.move_contact(campaign.campaign_id, contact.contact_id, DialState.SUBMITTING, now=now,
-                              allowed_from=_CLAIMABLE, batch_id=batch.batch_id,
-                              sets={"batchId": batch.batch_id, "vendorTaskId": task.vendor_task_id,
-                                    "vendorTaskDate": task.local_date.isoformat(),
-                                    "claimedAt": claimed_at.isoformat()}):
+        if store.move_contact(
+            campaign.campaign_id,
+            contact.contact_id,
+            DialState.SUBMITTING,
+            now=now,
+            allowed_from=_CLAIMABLE,
+            batch_id=batch.batch_id,
+            sets={
+                "batchId": batch.batch_id,
+                "vendorTaskId": task.vendor_task_id,
+                "vendorTaskDate": task.local_date.isoformat(),
+                "claimedAt": claimed_at.isoformat(),
+            },
+        ):
             return contact.model_copy(update={"claimed_at": claimed_at}), False
         return None, False
 
     def mark_sent(accepted: tuple[str, str], job_id: str | None) -> bool:
         # A contact whose callback raced ahead of this write is already final: the move is skipped.
         contact_id, record_id = accepted
-        return store.move_contact(campaign.campaign_id, contact_id, DialState.SUBMITTED, now=now,
-                                  allowed_from={DialState.SUBMITTING}, batch_id=batch.batch_id,
-                                  sets={"vendorRecordId": record_id, "vendorJobId": job_id})
+        return store.move_contact(
+            campaign.campaign_id,
+            contact_id,
+            DialState.SUBMITTED,
+            now=now,
+            allowed_from={DialState.SUBMITTING},
+            batch_id=batch.batch_id,
+            sets={"vendorRecordId": record_id, "vendorJobId": job_id},
+        )
 
     claims = each(claim, eligible)
     claimed = [contact for contact, _ in claims if contact is not None]
     summary.failed += sum(failed for _, failed in claims)
 
     for start in range(0, len(claimed), adapter.batch_limit):
-        chunk = claimed[start:start + adapter.batch_limit]
-        result = adapter.submit(Submission(campaign=campaign, task=task, key=f"{batch.batch_id}#{start}",
-                                           requests=[DialRequest.for_contact(contact) for contact in chunk]))
+        chunk = claimed[start : start + adapter.batch_limit]
+        result = adapter.submit(
+            Submission(
+                campaign=campaign,
+                task=task,
+                key=f"{batch.batch_id}#{start}",
+                requests=[DialRequest.for_contact(contact) for contact in chunk],
+            )
+        )
         # Remembered for the frequency cap before anything else: a crash after this point redelivers the
         # batch, which writes the same records again (same claim time, same keys) rather than none.
         sent = {contact.contact_id: contact for contact in chunk}
         calls = adapter.calls_per_request(campaign.vendor_options)
-        store.record_dials([DialRecord(phone=sent[contact_id].phone, at=sent[contact_id].claimed_at or now,
-                                       campaign_id=campaign.campaign_id, contact_id=contact_id,
-                                       attempt=sent[contact_id].attempt, calls=calls)
-                            for contact_id in result.accepted], now)
+        store.record_dials(
+            [
+                DialRecord(
+                    phone=sent[contact_id].phone,
+                    at=sent[contact_id].claimed_at or now,
+                    campaign_id=campaign.campaign_id,
+                    contact_id=contact_id,
+                    attempt=sent[contact_id].attempt,
+                    calls=calls,
+                )
+                for contact_id in result.accepted
+            ],
+            now,
+        )
         # Counted (with the vendor job they went into) before any contact is settled: polling stops only once
         # this many results are final, so a crash while settling must not lose the count of contacts already
         # settled, which a redelivery does not send again. The contacts it does send again are counted twice:
         # an over-count only polls longer, while an under-count could stop before a dropped callback is found.
         store.add_task_submissions(task, len(result.accepted), result.job_id)
         each(partial(mark_sent, job_id=result.job_id), list(result.accepted.items()))
-        summary.failed += sum(each(lambda rejected: _fail(store, contacts[rejected[0]], rejected[1], now),
-                                   list(result.rejected.items())))
+        summary.failed += sum(
+            each(lambda rejected: _fail(store, contacts[rejected[0]], rejected[1], now), list(result.rejected.items()))
+        )
         summary.submitted += len(result.accepted)
     count_metric("ContactsSubmitted", summary.submitted, vendor=campaign.vendor)
     count_metric("ContactsRejectedByVendor", summary.failed, vendor=campaign.vendor)
-    logger.info("batch dispatched", extra={"batch_id": batch.batch_id, "vendor": campaign.vendor,
-                                           "submitted": summary.submitted, "failed": summary.failed,
-                                           "skipped": summary.skipped})
+    logger.info(
+        "batch dispatched",
+        extra={
+            "batch_id": batch.batch_id,
+            "vendor": campaign.vendor,
+            "submitted": summary.submitted,
+            "failed": summary.failed,
+            "skipped": summary.skipped,
+        },
+    )
     return summary

@@ -52,17 +52,36 @@ STOP_MARGIN_SECONDS = 30
 EXCEL_BOM = "\ufeff".encode()
 # A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FIXED_COLUMNS = ("contactId", "phone", "state", "attempt", "hold", "holdUntil", "reason", "updatedAt", "vendor",
-                 "vendorCallId", "status", "disposition", "source", "startedAt", "answeredAt", "endedAt",
-                 "durationSeconds", "recordingUrl")
+FIXED_COLUMNS = (
+    "contactId",
+    "phone",
+    "state",
+    "attempt",
+    "hold",
+    "holdUntil",
+    "reason",
+    "updatedAt",
+    "vendor",
+    "vendorCallId",
+    "status",
+    "disposition",
+    "source",
+    "startedAt",
+    "answeredAt",
+    "endedAt",
+    "durationSeconds",
+    "recordingUrl",
+)
 CONTENT_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.JSONL: "application/x-ndjson"}
 
 
 class ExportRequest(WireModel):
     format: ExportFormat = Field(default=ExportFormat.CSV, description="csv (opens in Excel) or jsonl")
     state: DialState | None = Field(default=None, description="Only contacts in this state (default: all)")
-    include_phone: bool = Field(default=False, description="Full phone numbers instead of the last four digits; "
-                                                           "the caller's IAM principal is logged")
+    include_phone: bool = Field(
+        default=False,
+        description="Full phone numbers instead of the last four digits; the caller's IAM principal is logged",
+    )
 
 
 class ExportView(WireModel):
@@ -70,13 +89,15 @@ class ExportView(WireModel):
     campaign_id: str
     format: ExportFormat
     state: ExportState = Field(description="running, done, failed, or expired (past ExportRetentionDays)")
-    phase: ExportPhase | None = Field(default=None, description="While running: columns (reading variable "
-                                                                "names), rows, completing")
+    phase: ExportPhase | None = Field(
+        default=None, description="While running: columns (reading variable names), rows, completing"
+    )
     rows: int = Field(description="Rows written so far (all of them once done)")
     bytes: int
     url: str | None = Field(default=None, description="When done: a plain GET downloads the file")
-    expires_at: dt.datetime | None = Field(default=None, description="When `url` stops working; ask again "
-                                                                     "for a new one")
+    expires_at: dt.datetime | None = Field(
+        default=None, description="When `url` stops working; ask again for a new one"
+    )
     error: str | None = None
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
@@ -97,21 +118,35 @@ def _file_name(campaign: Campaign, job: ExportJob) -> str:
     return f"{campaign.name} {job.created_at.date().isoformat()} {job.export_id}.{job.format.value}"
 
 
-def start_export(store: Store, queue: ExportQueue, settings: Settings, campaign_id: str, request: ExportRequest,
-                 principal: str | None, now: dt.datetime) -> ExportView:
+def start_export(
+    store: Store,
+    queue: ExportQueue,
+    settings: Settings,
+    campaign_id: str,
+    request: ExportRequest,
+    principal: str | None,
+    now: dt.datetime,
+) -> ExportView:
     campaign = require_campaign(store, campaign_id)
     export_id = _new_export_id()
-    job = ExportJob(export_id=export_id, campaign_id=campaign.campaign_id, format=request.format,
-                    contact_state=request.state, include_phone=request.include_phone, requested_by=principal,
-                    object_key=f"exports/{campaign.campaign_id}/{export_id}.{request.format.value}",
-                    progress=ExportProgress(phase=ExportPhase.COLUMNS if request.format is ExportFormat.CSV
-                                            else ExportPhase.ROWS),
-                    created_at=now)
+    job = ExportJob(
+        export_id=export_id,
+        campaign_id=campaign.campaign_id,
+        format=request.format,
+        contact_state=request.state,
+        include_phone=request.include_phone,
+        requested_by=principal,
+        object_key=f"exports/{campaign.campaign_id}/{export_id}.{request.format.value}",
+        progress=ExportProgress(phase=ExportPhase.COLUMNS if request.format is ExportFormat.CSV else ExportPhase.ROWS),
+        created_at=now,
+    )
     store.create_export(job, now + dt.timedelta(days=settings.export_retention_days + 1))
     if request.include_phone:
         # Who asked for the numbers, never the numbers.
-        logger.info("export with full phone numbers requested", extra={
-            "principal": principal or "unknown", "export_id": export_id, "campaign_id": campaign.campaign_id})
+        logger.info(
+            "export with full phone numbers requested",
+            extra={"principal": principal or "unknown", "export_id": export_id, "campaign_id": campaign.campaign_id},
+        )
     try:
         queue.send(export_id)
     except Exception:
@@ -129,14 +164,25 @@ def _view(job: ExportJob, objects: ExportObjects | None, settings: Settings, now
         elif objects is not None:
             link = objects.download_link(job.object_key, settings.export_url_minutes, now)
             url, expires_at = link.url, link.expires_at
-    return ExportView(export_id=job.export_id, campaign_id=job.campaign_id, format=job.format, state=state,
-                      phase=job.progress.phase if state is ExportState.RUNNING else None,
-                      rows=job.progress.rows, bytes=job.progress.bytes, url=url, expires_at=expires_at,
-                      error=job.error, created_at=job.created_at, finished_at=job.finished_at)
+    return ExportView(
+        export_id=job.export_id,
+        campaign_id=job.campaign_id,
+        format=job.format,
+        state=state,
+        phase=job.progress.phase if state is ExportState.RUNNING else None,
+        rows=job.progress.rows,
+        bytes=job.progress.bytes,
+        url=url,
+        expires_at=expires_at,
+        error=job.error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
 
 
-def export_view(store: Store, objects: ExportObjects, settings: Settings, export_id: str,
-                now: dt.datetime) -> ExportView:
+def export_view(
+    store: Store, objects: ExportObjects, settings: Settings, export_id: str, now: dt.datetime
+) -> ExportView:
     job = store.get_export(export_id)
     if job is None:
         raise NotFound(f"export {export_id}")
@@ -189,11 +235,32 @@ def _fixed_cells(result: ContactResult) -> list[Any]:
     outcome = result.outcome
     hold = result.hold
     when = _when
-    return [result.contact_id, result.phone, result.state.value, result.attempt, hold.reason if hold else None,
-            when(hold.until) if hold else None, result.reason, when(result.updated_at),
-            *((outcome.vendor, outcome.vendor_call_id, outcome.status, outcome.disposition, outcome.source,
-               when(outcome.started_at), when(outcome.answered_at), when(outcome.ended_at),
-               outcome.duration_seconds, outcome.recording_url) if outcome else (None,) * 10)]
+    return [
+        result.contact_id,
+        result.phone,
+        result.state.value,
+        result.attempt,
+        hold.reason if hold else None,
+        when(hold.until) if hold else None,
+        result.reason,
+        when(result.updated_at),
+        *(
+            (
+                outcome.vendor,
+                outcome.vendor_call_id,
+                outcome.status,
+                outcome.disposition,
+                outcome.source,
+                when(outcome.started_at),
+                when(outcome.answered_at),
+                when(outcome.ended_at),
+                outcome.duration_seconds,
+                outcome.recording_url,
+            )
+            if outcome
+            else (None,) * 10
+        ),
+    ]
 
 
 class NewColumns(Exception):
@@ -309,8 +376,9 @@ class _Run:
         if progress.upload_id is None:  # small enough for one PUT: whole at once
             progress.rows, progress.bytes = rows, len(buffer)
             progress.phase = ExportPhase.COMPLETING
-            self.objects.put(self.job.object_key, bytes(buffer), CONTENT_TYPES[self.job.format],
-                             _file_name(self.campaign, self.job))
+            self.objects.put(
+                self.job.object_key, bytes(buffer), CONTENT_TYPES[self.job.format], _file_name(self.campaign, self.job)
+            )
             return
         if buffer:
             self._upload_part(bytes(buffer), rows, None, last=True)
@@ -323,8 +391,9 @@ class _Run:
         but completing: a crash then must not write any row again)."""
         progress = self.progress
         if progress.upload_id is None:
-            progress.upload_id = self.objects.start_upload(self.job.object_key, CONTENT_TYPES[self.job.format],
-                                                           _file_name(self.campaign, self.job))
+            progress.upload_id = self.objects.start_upload(
+                self.job.object_key, CONTENT_TYPES[self.job.format], _file_name(self.campaign, self.job)
+            )
         number = len(progress.parts) + 1
         etag = self.objects.upload_part(self.job.object_key, progress.upload_id, number, body)
         progress.parts.append(ExportPart(number=number, etag=etag))
@@ -338,15 +407,17 @@ class _Run:
     def complete(self) -> None:
         progress = self.progress
         if progress.upload_id is not None:
-            self.objects.complete(self.job.object_key, progress.upload_id,
-                                  [(part.number, part.etag) for part in progress.parts])
+            self.objects.complete(
+                self.job.object_key, progress.upload_id, [(part.number, part.etag) for part in progress.parts]
+            )
 
     def restart_with(self, names: set[str]) -> None:
         """Rows begin again under a header with the new columns; the parts uploaded so far are dropped."""
         if self.progress.upload_id is not None:
             self.objects.abort(self.job.object_key, self.progress.upload_id)
-        self.job.progress = ExportProgress(phase=ExportPhase.ROWS, columns=column_order({*self.progress.columns,
-                                                                                          *names}))
+        self.job.progress = ExportProgress(
+            phase=ExportPhase.ROWS, columns=column_order({*self.progress.columns, *names})
+        )
         self._save()
 
 
@@ -360,8 +431,15 @@ class ExportOutcome:
     skipped: bool = False
 
 
-def run_export(export_id: str, store: Store, objects: ExportObjects, queue: ExportQueue, settings: Settings,
-               seconds_left: Callable[[], float], now: Callable[[], dt.datetime]) -> ExportOutcome:
+def run_export(
+    export_id: str,
+    store: Store,
+    objects: ExportObjects,
+    queue: ExportQueue,
+    settings: Settings,
+    seconds_left: Callable[[], float],
+    now: Callable[[], dt.datetime],
+) -> ExportOutcome:
     started = now()
     owner = uuid.uuid4().hex
     job = store.claim_export(export_id, owner, started + dt.timedelta(seconds=seconds_left()), started)
@@ -380,22 +458,32 @@ def run_export(export_id: str, store: Store, objects: ExportObjects, queue: Expo
                 else:
                     run.write_rows()
             except NewColumns as exc:
-                logger.info("export restarts its rows with new columns", extra={
-                    "export_id": export_id, "columns": len(exc.names)})
+                logger.info(
+                    "export restarts its rows with new columns",
+                    extra={"export_id": export_id, "columns": len(exc.names)},
+                )
                 run.restart_with(exc.names)
         run.complete()
         store.finish_export(export_id, owner, run.progress, now())
     except _OutOfTime:
         store.release_export(export_id, owner)
         queue.send(export_id)
-        logger.info("export continues in the next invocation", extra={"export_id": export_id,
-                                                                     "rows": run.progress.rows})
+        logger.info(
+            "export continues in the next invocation", extra={"export_id": export_id, "rows": run.progress.rows}
+        )
         return ExportOutcome(continued=True)
     except BaseException:
         with contextlib.suppress(Exception):  # else the lease lapses with the invocation, before SQS retries
             store.release_export(export_id, owner)  # the retry SQS makes may take over at once
         raise
     count_metric("ExportsDone", format=job.format.value)
-    logger.info("export done", extra={"export_id": export_id, "rows": run.progress.rows,
-                                      "bytes": run.progress.bytes, "parts": len(run.progress.parts)})
+    logger.info(
+        "export done",
+        extra={
+            "export_id": export_id,
+            "rows": run.progress.rows,
+            "bytes": run.progress.bytes,
+            "parts": len(run.progress.parts),
+        },
+    )
     return ExportOutcome(ended=True)

@@ -66,8 +66,9 @@ def decode_cursor(token: str, kind: str, scope: str = "", field: str = "cursor",
         raise BadCursor(field, "not a cursor this API issued (changed or cut short)")
     decoded = json.loads(payload)
     if {key: decoded.get(key) for key in ("k", "s", "f")} != _listing(kind, scope, filters):
-        raise BadCursor(field, "issued for another listing (another campaign, route or filters): "
-                               "start again without it")
+        raise BadCursor(
+            field, "issued for another listing (another campaign, route or filters): start again without it"
+        )
     position = decoded.get("p")
     return position if isinstance(position, str) else None
 
@@ -97,19 +98,29 @@ class CampaignPage(WireModel):
 
 
 def _summary(campaign: Campaign) -> CampaignSummary:
-    return CampaignSummary(campaign_id=campaign.campaign_id, name=campaign.name, vendor=campaign.vendor,
-                           status=campaign.status, dial_date=campaign.dial_date, timezone=campaign.timezone,
-                           policy=campaign.policy, created_at=campaign.created_at,
-                           totals=CampaignTotals(contacts=campaign.total_contacts))
+    return CampaignSummary(
+        campaign_id=campaign.campaign_id,
+        name=campaign.name,
+        vendor=campaign.vendor,
+        status=campaign.status,
+        dial_date=campaign.dial_date,
+        timezone=campaign.timezone,
+        policy=campaign.policy,
+        created_at=campaign.created_at,
+        totals=CampaignTotals(contacts=campaign.total_contacts),
+    )
 
 
-def list_campaigns(store: Store, limit: int, cursor: str | None, status: CampaignStatus | None,
-                   vendor: str | None) -> CampaignPage:
-    filters = {"status": status.value if status else None, "vendor": vendor}
+def list_campaigns(
+    store: Store, limit: int, cursor: str | None, status: CampaignStatus | None, vendor: str | None
+) -> CampaignPage:
+    filters: dict[str, Any] = {"status": status.value if status else None, "vendor": vendor}
     after = decode_cursor(cursor, "campaigns", **filters) if cursor else None
     page = store.page_campaigns(limit, after, status, vendor)
-    return CampaignPage(items=[_summary(campaign) for campaign in page.items],
-                        next_cursor=encode_cursor(page.after, "campaigns", **filters) if page.after else None)
+    return CampaignPage(
+        items=[_summary(campaign) for campaign in page.items],
+        next_cursor=encode_cursor(page.after, "campaigns", **filters) if page.after else None,
+    )
 
 
 # --------------------------------------------------------------------------- contacts
@@ -129,8 +140,9 @@ class ClosingOutcome(WireModel):
     ended_at: dt.datetime | None = None
     duration_seconds: int | None = Field(default=None, description="Talk time in seconds")
     recording_url: str | None = None
-    variables: dict[str, Any] = Field(default_factory=dict, description="What the bot collected (e.g. a "
-                                                                        "promised date and amount)")
+    variables: dict[str, Any] = Field(
+        default_factory=dict, description="What the bot collected (e.g. a promised date and amount)"
+    )
 
 
 class ContactResult(WireModel):
@@ -153,12 +165,20 @@ class ContactPage(WireModel):
 
 
 def _closing(outcome: CallOutcome) -> ClosingOutcome:
-    return ClosingOutcome(vendor=outcome.vendor, vendor_call_id=outcome.vendor_call_id, status=outcome.status.value,
-                          disposition=outcome.disposition.value, attempt=outcome.attempt,
-                          source=outcome.source.value, started_at=outcome.started_at,
-                          answered_at=outcome.answered_at, ended_at=outcome.ended_at,
-                          duration_seconds=outcome.duration_seconds, recording_url=outcome.recording_url,
-                          variables=outcome.variables)
+    return ClosingOutcome(
+        vendor=outcome.vendor,
+        vendor_call_id=outcome.vendor_call_id,
+        status=outcome.status.value,
+        disposition=outcome.disposition.value,
+        attempt=outcome.attempt,
+        source=outcome.source.value,
+        started_at=outcome.started_at,
+        answered_at=outcome.answered_at,
+        ended_at=outcome.ended_at,
+        duration_seconds=outcome.duration_seconds,
+        recording_url=outcome.recording_url,
+        variables=outcome.variables,
+    )
 
 
 def _closing_call(contact: Contact) -> tuple[str, str] | None:
@@ -175,38 +195,50 @@ def contact_results(store: Store, contacts: list[Contact], include_phone: bool =
     for contact in contacts:
         call = _closing_call(contact)
         outcome = outcomes.get(call) if call else None
-        results.append(ContactResult(
-            contact_id=contact.contact_id, phone=contact.phone if include_phone else mask_phone(contact.phone),
-            state=contact.state, hold=contact.hold if contact.state is DialState.QUEUED else None,
-            attempt=contact.attempt, reason=contact.reason, updated_at=contact.updated_at,
-            variables=contact.variables, outcome=_closing(outcome) if outcome else None))
+        results.append(
+            ContactResult(
+                contact_id=contact.contact_id,
+                phone=contact.phone if include_phone else mask_phone(contact.phone),
+                state=contact.state,
+                hold=contact.hold if contact.state is DialState.QUEUED else None,
+                attempt=contact.attempt,
+                reason=contact.reason,
+                updated_at=contact.updated_at,
+                variables=contact.variables,
+                outcome=_closing(outcome) if outcome else None,
+            )
+        )
     return results
 
 
-def list_contacts(store: Store, campaign_id: str, limit: int, cursor: str | None, state: DialState | None,
-                  disposition: str | None) -> ContactPage:
-    filters = {"state": state.value if state else None, "disposition": disposition}
+def list_contacts(
+    store: Store, campaign_id: str, limit: int, cursor: str | None, state: DialState | None, disposition: str | None
+) -> ContactPage:
+    filters: dict[str, Any] = {"state": state.value if state else None, "disposition": disposition}
     after = decode_cursor(cursor, "contacts", campaign_id, **filters) if cursor else None
     page = store.page_contacts(campaign_id, limit, after, state, disposition)
     if not page.items:
         require_campaign(store, campaign_id)  # nothing listed: an empty campaign, or none at all (404)
-    return ContactPage(items=contact_results(store, page.items),
-                       next_cursor=encode_cursor(page.after, "contacts", campaign_id, **filters)
-                       if page.after else None)
+    return ContactPage(
+        items=contact_results(store, page.items),
+        next_cursor=encode_cursor(page.after, "contacts", campaign_id, **filters) if page.after else None,
+    )
 
 
 # --------------------------------------------------------------------------- the outcome feed
 
 
 class RecordedOutcome(CallOutcome):
-    recorded_at: dt.datetime = Field(description="When dialhub recorded it as the contact's closing outcome; "
-                                                 "the feed's order")
+    recorded_at: dt.datetime = Field(
+        description="When dialhub recorded it as the contact's closing outcome; the feed's order"
+    )
 
 
 class OutcomeFeedPage(WireModel):
     items: list[RecordedOutcome]
-    next_cursor: str = Field(description="Keep it and pass it as `after` next time, even after an empty page: "
-                                         "the feed goes on from there")
+    next_cursor: str = Field(
+        description="Keep it and pass it as `after` next time, even after an empty page: the feed goes on from there"
+    )
     has_more: bool = Field(description="True: more outcomes are ready now; false: ask again later")
 
 

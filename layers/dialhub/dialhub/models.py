@@ -33,9 +33,17 @@ def _wall_clock(value: dt.time) -> dt.time:
 
 
 # A wall-clock time in a zone named elsewhere: no offset of its own (JSON Schema's "time" format needs one).
-LocalTime = Annotated[dt.time, AfterValidator(_wall_clock), WithJsonSchema(
-    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
-     "examples": ["09:00"]})]
+LocalTime = Annotated[
+    dt.time,
+    AfterValidator(_wall_clock),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "examples": ["09:00"],
+        }
+    ),
+]
 
 
 class WireModel(BaseModel):
@@ -73,8 +81,12 @@ class CallingWindow(WireModel):
 
     start: LocalTime = Field(default=dt.time(9), description="Local time of day calling may start (HH:MM)")
     end: LocalTime = Field(default=dt.time(20), description="Local time of day calling must stop (HH:MM)")
-    weekdays: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7,
-                                description="ISO weekdays calling is allowed on: 1 = Monday ... 7 = Sunday")
+    weekdays: list[int] = Field(
+        default=[1, 2, 3, 4, 5, 6, 7],
+        min_length=1,
+        max_length=7,
+        description="ISO weekdays calling is allowed on: 1 = Monday ... 7 = Sunday",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> CallingWindow:
@@ -113,8 +125,10 @@ REDIAL_HOLD = "redial"  # the hold reason of a contact the campaign's policy cal
 class Hold(WireModel):
     """Why a queued contact was not sent, and from when it may be (compliance, checked at plan and dispatch)."""
 
-    reason: str = Field(description="suppressed, outside_window, capped, no_common_window, no_time_zone, "
-                                    "or redial (the policy calls again after `until`)")
+    reason: str = Field(
+        description="suppressed, outside_window, capped, no_common_window, no_time_zone, "
+        "or redial (the policy calls again after `until`)"
+    )
     detail: str | None = None
     until: dt.datetime | None = None
     checked_at: dt.datetime
@@ -182,10 +196,13 @@ class CallOutcome(WireModel):
     recording_url: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
     source: OutcomeSource = OutcomeSource.WEBHOOK
-    closes_contact: bool = Field(default=True, description="False for an attempt that is redialled, by the vendor "
-                                                           "or by dialhub under the campaign's policy")
-    redial_at: dt.datetime | None = Field(default=None, description="Set when the campaign's policy redials the "
-                                                                    "contact after this call: from when")
+    closes_contact: bool = Field(
+        default=True,
+        description="False for an attempt that is redialled, by the vendor or by dialhub under the campaign's policy",
+    )
+    redial_at: dt.datetime | None = Field(
+        default=None, description="Set when the campaign's policy redials the contact after this call: from when"
+    )
     first_seen_at: dt.datetime | None = None
     last_updated_at: dt.datetime | None = None
 

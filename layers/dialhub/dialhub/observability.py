@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -12,6 +14,18 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 NAMESPACE = "Dialhub"
 
 logger = Logger(service="dialhub")
+
+
+@contextmanager
+def log_keys(**keys: str | None) -> Iterator[None]:
+    """Every log line inside carries these keys: what one SQS record or schedule run is about, so its lines
+    can be found together (a request's correlation id does that for the HTTP functions)."""
+    given = {name: value for name, value in keys.items() if value is not None}
+    logger.append_keys(**given)
+    try:
+        yield
+    finally:
+        logger.remove_keys(list(given))
 
 
 def count_metric(name: str, value: int = 1, **dimensions: str) -> None:
@@ -26,8 +40,22 @@ def count_metric(name: str, value: int = 1, **dimensions: str) -> None:
     values: dict[str, str] = dict(dimensions)
     if service := os.environ.get("POWERTOOLS_SERVICE_NAME"):
         values["service"] = service
-    print(json.dumps({
-        "_aws": {"Timestamp": int(time.time() * 1000),
-                 "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [list(values)],
-                                        "Metrics": [{"Name": name, "Unit": "Count"}]}]},
-        **values, name: [float(value)]}, separators=(",", ":")))
+    print(
+        json.dumps(
+            {
+                "_aws": {
+                    "Timestamp": int(time.time() * 1000),
+                    "CloudWatchMetrics": [
+                        {
+                            "Namespace": NAMESPACE,
+                            "Dimensions": [list(values)],
+                            "Metrics": [{"Name": name, "Unit": "Count"}],
+                        }
+                    ],
+                },
+                **values,
+                name: [float(value)],
+            },
+            separators=(",", ":"),
+        )
+    )

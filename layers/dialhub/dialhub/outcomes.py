@@ -14,8 +14,9 @@ from dialhub.store import RecordResult, RedialRequest, Store
 from dialhub.suppressions import suppress_after_outcome
 
 
-def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime,
-                    raw: bytes | None = None) -> Counter[RecordResult]:
+def record_outcomes(
+    outcomes: list[CallOutcome], store: Store, now: dt.datetime, raw: bytes | None = None
+) -> Counter[RecordResult]:
     """Store each outcome idempotently and monotonically (with the vendor's raw payload, for a callback);
     returns how many were stored, redialled, duplicate, orphan."""
     results: Counter[RecordResult] = Counter()
@@ -27,8 +28,12 @@ def record_outcomes(outcomes: list[CallOutcome], store: Store, now: dt.datetime,
         result = store.record_outcome(outcome, now, _redial_request(outcome, store, now), raw)
         results[result] += 1
         if result is not RecordResult.DUPLICATE and outcome.final:
-            count_metric("CallOutcomes", vendor=outcome.vendor, disposition=outcome.disposition.value,
-                         source=outcome.source.value)
+            count_metric(
+                "CallOutcomes",
+                vendor=outcome.vendor,
+                disposition=outcome.disposition.value,
+                source=outcome.source.value,
+            )
         if result is RecordResult.ORPHAN:
             count_metric("OrphanOutcomes", vendor=outcome.vendor)
         if result is RecordResult.REDIAL:
@@ -41,24 +46,30 @@ def _redial_request(outcome: CallOutcome, store: Store, now: dt.datetime) -> Red
     if not (outcome.closes and outcome.campaign_id) or outcome.do_not_call:
         return None
     found = campaign_policies(store).get(outcome.campaign_id)
-    if found is None or found[1] is None:
+    if found is None:
         return None
     campaign, policy = found
+    if policy is None:
+        return None
     plan = redial_plan(policy, outcome.disposition, outcome.ended_at or now)
     if plan is None:
         return None
-    hold = Hold(reason=REDIAL_HOLD, detail=f"{outcome.disposition.value}; policy {policy.name}", until=plan.at,
-                checked_at=now)
-    return RedialRequest(hold=hold, max_attempts=plan.max_attempts,
-                         dial_date=plan.at.astimezone(ZoneInfo(campaign.timezone)).date())
+    hold = Hold(
+        reason=REDIAL_HOLD, detail=f"{outcome.disposition.value}; policy {policy.name}", until=plan.at, checked_at=now
+    )
+    return RedialRequest(
+        hold=hold, max_attempts=plan.max_attempts, dial_date=plan.at.astimezone(ZoneInfo(campaign.timezone)).date()
+    )
 
 
-def record_polled(vendor: str, outcomes: list[CallOutcome], store: Store,
-                  now: dt.datetime) -> Counter[RecordResult]:
+def record_polled(vendor: str, outcomes: list[CallOutcome], store: Store, now: dt.datetime) -> Counter[RecordResult]:
     """A polled page mostly repeats what is stored: one batch read skips the calls that can change no more."""
     finished = store.finished_calls(vendor, [outcome.vendor_call_id for outcome in outcomes])
-    fresh = [outcome for outcome in outcomes if outcome.vendor_call_id not in finished
-             or (outcome.closes and not finished[outcome.vendor_call_id])]
+    fresh = [
+        outcome
+        for outcome in outcomes
+        if outcome.vendor_call_id not in finished or (outcome.closes and not finished[outcome.vendor_call_id])
+    ]
     results = record_outcomes(fresh, store, now)
     results[RecordResult.DUPLICATE] += len(outcomes) - len(fresh)
     return results

@@ -29,8 +29,14 @@ def normalise_phone(raw: str, default_region: str) -> str:
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
-        problem = next((reason for name, reason in _PARSE_PROBLEMS.items()
-                        if getattr(phonenumbers.NumberParseException, name) == exc.error_type), "not a phone number")
+        problem = next(
+            (
+                reason
+                for name, reason in _PARSE_PROBLEMS.items()
+                if getattr(phonenumbers.NumberParseException, name) == exc.error_type
+            ),
+            "not a phone number",
+        )
         raise InvalidPhone(problem) from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhone("wrong length for its country")

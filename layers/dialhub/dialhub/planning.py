@@ -57,8 +57,9 @@ def batch_id(campaign_id: str, dial_date: dt.date, attempts: list[str]) -> str:
     return f"{campaign_id}:{dial_date.isoformat()}:{digest}"
 
 
-def _admitted_pages(campaign: Campaign, store: Store, now: dt.datetime,
-                    summary: PlanSummary) -> Iterator[list[Contact]]:
+def _admitted_pages(
+    campaign: Campaign, store: Store, now: dt.datetime, summary: PlanSummary
+) -> Iterator[list[Contact]]:
     policy = campaign_policy(store, campaign)
     for page in store.iter_queued_contacts(campaign.campaign_id):
         admission = admit(page, store, now, policy)
@@ -67,8 +68,9 @@ def _admitted_pages(campaign: Campaign, store: Store, now: dt.datetime,
         yield admission.admitted
 
 
-def _batches(campaign: Campaign, pages: Iterable[list[Contact]], limit: int,
-             dial_date: dt.date) -> Iterator[DispatchBatch]:
+def _batches(
+    campaign: Campaign, pages: Iterable[list[Contact]], limit: int, dial_date: dt.date
+) -> Iterator[DispatchBatch]:
     pending: list[Contact] = []
     size = 0
 
@@ -76,8 +78,11 @@ def _batches(campaign: Campaign, pages: Iterable[list[Contact]], limit: int,
         nonlocal pending, size
         batch, pending, size = pending, [], 0
         attempts = [f"{contact.contact_id}#{contact.attempt}" for contact in batch]
-        return DispatchBatch(batch_id=batch_id(campaign.campaign_id, dial_date, attempts),
-                             campaign_id=campaign.campaign_id, contact_ids=[contact.contact_id for contact in batch])
+        return DispatchBatch(
+            batch_id=batch_id(campaign.campaign_id, dial_date, attempts),
+            campaign_id=campaign.campaign_id,
+            contact_ids=[contact.contact_id for contact in batch],
+        )
 
     for page in pages:
         for contact in page:
@@ -89,8 +94,15 @@ def _batches(campaign: Campaign, pages: Iterable[list[Contact]], limit: int,
         yield cut()
 
 
-def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapters: Adapters, dial_date: dt.date,
-                  now: dt.datetime, deadline: float = math.inf) -> PlanSummary:
+def plan_campaign(
+    campaign: Campaign,
+    store: Store,
+    queue: DispatchQueue,
+    adapters: Adapters,
+    dial_date: dt.date,
+    now: dt.datetime,
+    deadline: float = math.inf,
+) -> PlanSummary:
     """Queue every queued contact of the campaign for dispatch today (nothing while it is paused).
 
     Past the `deadline` (time.monotonic()) it stops between batches and leaves the campaign due, so a run
@@ -104,8 +116,14 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapte
     outgoing: list[DispatchBatch] = []
 
     def mark_planned(batch: DispatchBatch, contact_id: str) -> bool:
-        return store.move_contact(campaign.campaign_id, contact_id, DialState.PLANNED, now=now,
-                                  allowed_from={DialState.QUEUED}, sets={"batchId": batch.batch_id, "hold": None})
+        return store.move_contact(
+            campaign.campaign_id,
+            contact_id,
+            DialState.PLANNED,
+            now=now,
+            allowed_from={DialState.QUEUED},
+            sets={"batchId": batch.batch_id, "hold": None},
+        )
 
     def flush() -> None:
         queue.send(outgoing)
@@ -127,15 +145,28 @@ def plan_campaign(campaign: Campaign, store: Store, queue: DispatchQueue, adapte
         flush()
     if summary.held or summary.unfinished:
         store.mark_campaign_due(campaign, dial_date)  # held contacts are looked at again on the next run
-    logger.info("campaign planned", extra={"campaign_id": campaign.campaign_id, "batches": summary.batches,
-                                           "contacts": summary.contacts, "held": summary.held,
-                                           "unfinished": summary.unfinished,
-                                           "vendor": campaign.vendor})
+    logger.info(
+        "campaign planned",
+        extra={
+            "campaign_id": campaign.campaign_id,
+            "batches": summary.batches,
+            "contacts": summary.contacts,
+            "held": summary.held,
+            "unfinished": summary.unfinished,
+            "vendor": campaign.vendor,
+        },
+    )
     return summary
 
 
-def plan_due_campaigns(store: Store, queue: DispatchQueue, adapters: Adapters, now: dt.datetime,
-                       running_only: bool = False, deadline: float = math.inf) -> PlanSummary:
+def plan_due_campaigns(
+    store: Store,
+    queue: DispatchQueue,
+    adapters: Adapters,
+    now: dt.datetime,
+    running_only: bool = False,
+    deadline: float = math.inf,
+) -> PlanSummary:
     """The daily run: every active campaign whose dial date has come in its own time zone.
 
     With `running_only` (the frequent re-planning run), only campaigns planned already today: contacts held

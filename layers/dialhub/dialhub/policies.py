@@ -56,8 +56,11 @@ class CampaignPolicies:
         campaign = self._cached(self._campaigns, campaign_id, self._store.get_campaign)
         if campaign is None:
             return None
-        policy = self._cached(self._policies, campaign.policy, lambda name: find_policy(self._store, name)) \
-            if campaign.policy else None
+        policy = (
+            self._cached(self._policies, campaign.policy, lambda name: find_policy(self._store, name))
+            if campaign.policy
+            else None
+        )
         return campaign, policy
 
     def _cached(self, cache: dict[str, tuple[float, _T]], key: str, read: Callable[[str], _T]) -> _T:

@@ -30,8 +30,14 @@ def _fail_unresolved(store: Store, task: VendorTask, horizon_days: int, now: dt.
     for page in store.iter_contacts(task.campaign_id, {DialState.SUBMITTED}):
         for contact in page:
             if contact.vendor_task_date == task.local_date:
-                failed += store.move_contact(task.campaign_id, contact.contact_id, DialState.FAILED, now=now,
-                                             allowed_from={DialState.SUBMITTED}, sets={"reason": reason})
+                failed += store.move_contact(
+                    task.campaign_id,
+                    contact.contact_id,
+                    DialState.FAILED,
+                    now=now,
+                    allowed_from={DialState.SUBMITTED},
+                    sets={"reason": reason},
+                )
     if failed:
         count_metric("ContactsWithoutVendorResult", failed, vendor=task.vendor)
     return failed
@@ -52,8 +58,10 @@ def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_
         except VendorError as exc:
             # One vendor's outage must not stop the others; this task is simply polled again next time.
             summary.failed_tasks += 1
-            logger.warning("polling a task failed", extra={"vendor": task.vendor, "reason": exc.reason,
-                                                           "campaign_id": task.campaign_id})
+            logger.warning(
+                "polling a task failed",
+                extra={"vendor": task.vendor, "reason": exc.reason, "campaign_id": task.campaign_id},
+            )
             continue
         expired = task.local_date + dt.timedelta(days=horizon_days) < adapter.today()
         if adapter.task_complete(task, closed_contacts) or expired:

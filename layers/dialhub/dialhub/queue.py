@@ -8,14 +8,23 @@ from typing import Any
 import boto3
 
 from dialhub.models import DispatchBatch
+from dialhub.settings import MissingSetting
 
 SEND_BATCH_LIMIT = 10
 
 
 class _Queue:
-    def __init__(self, queue_url: str, client: Any = None) -> None:
-        self.queue_url = queue_url
+    setting = ""
+
+    def __init__(self, queue_url: str | None, client: Any = None) -> None:
+        self._queue_url = queue_url
         self._client = client
+
+    @property
+    def queue_url(self) -> str:
+        if self._queue_url is None:  # only a function that does not send here is made without it
+            raise MissingSetting(f"{self.setting} not set")
+        return self._queue_url
 
     @property
     def client(self) -> Any:
@@ -27,14 +36,20 @@ class _Queue:
 class DispatchQueue(_Queue):
     """One SQS message per vendor-sized batch."""
 
+    setting = "DISPATCH_QUEUE_URL"
+
     def send(self, batches: list[DispatchBatch]) -> None:
         """Send every batch or raise; a partial failure raises after the rest were sent."""
         failed: list[str] = []
         for start in range(0, len(batches), SEND_BATCH_LIMIT):
-            chunk = batches[start:start + SEND_BATCH_LIMIT]
-            response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(index), "MessageBody": batch.model_dump_json(by_alias=True)}
-                for index, batch in enumerate(chunk)])
+            chunk = batches[start : start + SEND_BATCH_LIMIT]
+            response = self.client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(index), "MessageBody": batch.model_dump_json(by_alias=True)}
+                    for index, batch in enumerate(chunk)
+                ],
+            )
             failed.extend(chunk[int(entry["Id"])].batch_id for entry in response.get("Failed", []))
         if failed:
             raise RuntimeError(f"could not queue {len(failed)} dispatch batches: {', '.join(failed)}")
@@ -42,6 +57,8 @@ class DispatchQueue(_Queue):
 
 class ExportQueue(_Queue):
     """One message per export to run, or to carry on with where an invocation ran out of time."""
+
+    setting = "EXPORT_QUEUE_URL"
 
     def send(self, export_id: str) -> None:
         self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"exportId": export_id}))

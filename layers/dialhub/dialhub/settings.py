@@ -6,12 +6,17 @@ import os
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+
+class MissingSetting(RuntimeError):
+    """A function started without a variable it cannot work without: raised by its import, at cold start."""
 
 
 class Settings(BaseModel):
     table_name: str = Field(min_length=1)
-    dispatch_queue_url: str = ""
+    # What only some functions use is None where it is not set; each function requires its own (`require`).
+    dispatch_queue_url: str | None = Field(default=None, min_length=1)
     vendor_secret_prefix: str = "dialhub/dev/vendors/"  # noqa: S105 - a name, not a secret
     default_phone_region: str = Field(default="PH", pattern=r"^[A-Z]{2}$")
     default_timezone: str = "Asia/Manila"
@@ -25,8 +30,8 @@ class Settings(BaseModel):
     # The outcome feed serves an outcome once it is this old: longer than any outcome write can take to commit
     # and reach the feed's index (store.py bounds a write's attempts), so a reader never passes one still on its way.
     outcome_feed_delay_seconds: int = Field(default=60, ge=1, le=3600)
-    export_bucket: str = ""
-    export_queue_url: str = ""
+    export_bucket: str | None = Field(default=None, min_length=1)
+    export_queue_url: str | None = Field(default=None, min_length=1)
     export_url_minutes: int = Field(default=15, ge=1, le=60)
     export_retention_days: int = Field(default=7, ge=1)
     # An export is uploaded in parts of this size (S3 takes 5 MiB at least for every part but the last).
@@ -53,3 +58,16 @@ class Settings(BaseModel):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_environ()
+
+
+def require(*needed: str) -> None:
+    """Called by a function's module as it is imported: the environment is valid and has what this function
+    needs, or the import fails naming the variables, not the first event that needs them."""
+    try:
+        settings = Settings.from_environ()
+    except ValidationError as exc:
+        names = sorted({str(error["loc"][0]).upper() for error in exc.errors() if error["loc"]})
+        raise MissingSetting(f"missing or invalid environment variables: {', '.join(names)}") from exc
+    missing = [name.upper() for name in needed if getattr(settings, name) is None]
+    if missing:
+        raise MissingSetting(f"{', '.join(missing)} not set: this function cannot work without it")

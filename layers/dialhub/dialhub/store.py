@@ -218,16 +218,22 @@ def _export_key(export_id: str) -> dict[str, Any]:
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return str(exc.response.get("Error", {}).get("Code")) == "ConditionalCheckFailedException"
 
 
 class Store:
-    def __init__(self, table_name: str, client: Any = None, retention_days: int = 400,
-                 raw_retention_days: int = 30, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any = None,
+        retention_days: int = 400,
+        raw_retention_days: int = 30,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
         self.table_name = table_name
         self._client = client
         self.retention = dt.timedelta(days=retention_days)
@@ -242,18 +248,31 @@ class Store:
             # One connection per write in flight (parallel.py), not botocore's 10 with the rest thrown away.
             # DynamoDB answers in milliseconds: bounded attempts (LONGEST_WRITE_SECONDS) instead of botocore's
             # ten attempts of up to a minute each, so a write that has not landed soon never will.
-            self._client = boto3.client("dynamodb", config=Config(
-                parameter_validation=False, max_pool_connections=PARALLEL_WRITES,
-                connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
-                retries={"mode": "standard", "max_attempts": WRITE_ATTEMPTS}))
+            self._client = boto3.client(
+                "dynamodb",
+                config=Config(
+                    parameter_validation=False,
+                    max_pool_connections=PARALLEL_WRITES,
+                    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                    read_timeout=READ_TIMEOUT_SECONDS,
+                    retries={"mode": "standard", "max_attempts": WRITE_ATTEMPTS},
+                ),
+            )
         return self._client
 
     def _expires_at(self, now: dt.datetime) -> int:
         return int((now + self.retention).timestamp())
 
-    def _update(self, key: dict[str, Any], sets: dict[str, Any], *, removes: Iterable[str] = (),
-                condition: str | None = None, values: dict[str, Any] | None = None,
-                names: dict[str, str] | None = None) -> bool:
+    def _update(
+        self,
+        key: dict[str, Any],
+        sets: dict[str, Any],
+        *,
+        removes: Iterable[str] = (),
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> bool:
         """SET attributes (a None value removes it) under an optional condition; False when it fails."""
         names = dict(names or {})
         values = dict(values or {})
@@ -268,11 +287,20 @@ class Store:
         for index, attr in enumerate(removes):
             names[f"#r{index}"] = attr
             removals.append(f"#r{index}")
-        expression = " ".join(part for part in (
-            "SET " + ", ".join(assignments) if assignments else "",
-            "REMOVE " + ", ".join(removals) if removals else "") if part)
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "Key": key, "UpdateExpression": expression,
-                                  "ExpressionAttributeNames": names}
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(assignments) if assignments else "",
+                "REMOVE " + ", ".join(removals) if removals else "",
+            )
+            if part
+        )
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": key,
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+        }
         if values:
             kwargs["ExpressionAttributeValues"] = _to_item(values)
         if condition:
@@ -285,8 +313,9 @@ class Store:
             raise
         return True
 
-    def _batch_get(self, keys: list[dict[str, Any]], projection: str | None = None,
-                   names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def _batch_get(
+        self, keys: list[dict[str, Any]], projection: str | None = None, names: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for chunk in _chunks(keys, BATCH_GET_LIMIT):
             request: dict[str, Any] = {"Keys": chunk, "ConsistentRead": True}
@@ -309,8 +338,9 @@ class Store:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def _page(self, query: dict[str, Any], limit: int, start: dict[str, Any] | None,
-              filtered: bool) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    def _page(
+        self, query: dict[str, Any], limit: int, start: dict[str, Any] | None, filtered: bool
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Up to `limit` items from `start` on, and the key to go on from (None: nothing follows).
 
         Unfiltered, one request asks for one item more than the page, to know whether another page follows.
@@ -348,12 +378,17 @@ class Store:
     # ------------------------------------------------------------------ campaigns
     def create_campaign(self, campaign: Campaign) -> bool:
         """Store a new campaign; False when the id is taken."""
-        item = {**_plain_key(_campaign_key(campaign.campaign_id)), **campaign.to_wire(),
-                "gsi2pk": CAMPAIGNS, "gsi2sk": f"{_stamp(campaign.created_at)}#{campaign.campaign_id}",
-                "expiresAt": self._expires_at(campaign.created_at)}
+        item = {
+            **_plain_key(_campaign_key(campaign.campaign_id)),
+            **campaign.to_wire(),
+            "gsi2pk": CAMPAIGNS,
+            "gsi2sk": f"{_stamp(campaign.created_at)}#{campaign.campaign_id}",
+            "expiresAt": self._expires_at(campaign.created_at),
+        }
         try:
-            self.client.put_item(TableName=self.table_name, Item=_to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
+            self.client.put_item(
+                TableName=self.table_name, Item=_to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
@@ -361,16 +396,19 @@ class Store:
         return True
 
     def get_campaign(self, campaign_id: str) -> Campaign | None:
-        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
-                                        Key=_campaign_key(campaign_id))
+        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True, Key=_campaign_key(campaign_id))
         return Campaign.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
-    def mark_campaign_due(self, campaign: Campaign, dial_date: dt.date, running: bool = False,
-                          new_contacts: int = 0) -> None:
+    def mark_campaign_due(
+        self, campaign: Campaign, dial_date: dt.date, running: bool = False, new_contacts: int = 0
+    ) -> None:
         """Due on that day; `running` also counts it as planned that day, for the frequent re-planning run;
         `new_contacts` were just taken in, and are counted in the same write."""
-        values: dict[str, Any] = {":date": dial_date.isoformat(), ":due": DUE,
-                                  ":sk": f"{dial_date.isoformat()}#{campaign.campaign_id}"}
+        values: dict[str, Any] = {
+            ":date": dial_date.isoformat(),
+            ":due": DUE,
+            ":sk": f"{dial_date.isoformat()}#{campaign.campaign_id}",
+        }
         sets = "dialDate = :date, gsi1pk = :due, gsi1sk = :sk"
         if running:
             sets += ", lastPlannedOn = :date"
@@ -378,14 +416,22 @@ class Store:
         if new_contacts:
             expression += " ADD totalContacts :added"
             values[":added"] = new_contacts
-        self.client.update_item(TableName=self.table_name, Key=_campaign_key(campaign.campaign_id),
-                                UpdateExpression=expression, ExpressionAttributeValues=_to_item(values))
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_campaign_key(campaign.campaign_id),
+            UpdateExpression=expression,
+            ExpressionAttributeValues=_to_item(values),
+        )
 
     def set_campaign_status(self, campaign_id: str, status: CampaignStatus) -> bool:
         """False when the campaign is cancelled already (cancelling is for good)."""
-        return self._update(_campaign_key(campaign_id), {"status": status.value},
-                            condition="attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :gone)",
-                            names={"#status": "status"}, values={":gone": CampaignStatus.CANCELLED.value})
+        return self._update(
+            _campaign_key(campaign_id),
+            {"status": status.value},
+            condition="attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :gone)",
+            names={"#status": "status"},
+            values={":gone": CampaignStatus.CANCELLED.value},
+        )
 
     def clear_campaign_due(self, campaign_id: str, planned_on: dt.date | None = None) -> None:
         """Out of the due index; when planning takes it out, the day it was planned (the day it is running)."""
@@ -394,18 +440,23 @@ class Store:
 
     def iter_due_campaigns(self, up_to: dt.date) -> Iterator[Campaign]:
         """Campaigns with queued contacts whose dial date is on or before `up_to`."""
-        for page in self._query(IndexName=GSI_WORK,
-                                KeyConditionExpression="gsi1pk = :due AND gsi1sk <= :upto",
-                                ExpressionAttributeValues={":due": {"S": DUE},
-                                                           ":upto": {"S": f"{up_to.isoformat()}#~"}}):
+        for page in self._query(
+            IndexName=GSI_WORK,
+            KeyConditionExpression="gsi1pk = :due AND gsi1sk <= :upto",
+            ExpressionAttributeValues={":due": {"S": DUE}, ":upto": {"S": f"{up_to.isoformat()}#~"}},
+        ):
             yield from (Campaign.model_validate(item) for item in page)
 
-    def page_campaigns(self, limit: int, after: str | None = None, status: CampaignStatus | None = None,
-                       vendor: str | None = None) -> Page[Campaign]:
+    def page_campaigns(
+        self, limit: int, after: str | None = None, status: CampaignStatus | None = None, vendor: str | None = None
+    ) -> Page[Campaign]:
         """Campaigns newest first; `after` is a position this method returned (the listing's sort key)."""
-        query: dict[str, Any] = {"IndexName": GSI_LISTING, "KeyConditionExpression": "gsi2pk = :campaigns",
-                                 "ScanIndexForward": False,
-                                 "ExpressionAttributeValues": {":campaigns": {"S": CAMPAIGNS}}}
+        query: dict[str, Any] = {
+            "IndexName": GSI_LISTING,
+            "KeyConditionExpression": "gsi2pk = :campaigns",
+            "ScanIndexForward": False,
+            "ExpressionAttributeValues": {":campaigns": {"S": CAMPAIGNS}},
+        }
         filters = {"#status": ("status", status.value if status else None), "#vendor": ("vendor", vendor)}
         self._add_filters(query, filters)
         start = None
@@ -413,8 +464,7 @@ class Store:
             campaign_id = after.rsplit("#", 1)[-1]
             start = {**_campaign_key(campaign_id), "gsi2pk": {"S": CAMPAIGNS}, "gsi2sk": {"S": after}}
         items, key = self._page(query, limit, start, filtered=status is not None or vendor is not None)
-        return Page([Campaign.model_validate(_from_item(item)) for item in items],
-                    key["gsi2sk"]["S"] if key else None)
+        return Page([Campaign.model_validate(_from_item(item)) for item in items], key["gsi2sk"]["S"] if key else None)
 
     @staticmethod
     def _add_filters(query: dict[str, Any], filters: dict[str, tuple[str, str | None]]) -> None:
@@ -424,8 +474,9 @@ class Store:
             return
         query["FilterExpression"] = " AND ".join(f"{placeholder} = :{placeholder[1:]}" for placeholder in wanted)
         query["ExpressionAttributeNames"] = {placeholder: name for placeholder, (name, _) in wanted.items()}
-        query["ExpressionAttributeValues"] |= {f":{placeholder[1:]}": {"S": value}
-                                               for placeholder, (_, value) in wanted.items()}
+        query["ExpressionAttributeValues"] |= {
+            f":{placeholder[1:]}": {"S": value} for placeholder, (_, value) in wanted.items()
+        }
 
     # ------------------------------------------------------------------ contacts
     def existing_contact_ids(self, campaign_id: str, contact_ids: list[str]) -> set[str]:
@@ -437,9 +488,13 @@ class Store:
         for chunk in _chunks(contacts, BATCH_WRITE_LIMIT):
             requests = []
             for contact in chunk:
-                item = {**_plain_key(_contact_key(contact.campaign_id, contact.contact_id)), **contact.to_wire(),
-                        "gsi1pk": f"QUEUE#{contact.campaign_id}", "gsi1sk": contact.contact_id,
-                        "expiresAt": self._expires_at(now)}
+                item = {
+                    **_plain_key(_contact_key(contact.campaign_id, contact.contact_id)),
+                    **contact.to_wire(),
+                    "gsi1pk": f"QUEUE#{contact.campaign_id}",
+                    "gsi1sk": contact.contact_id,
+                    "expiresAt": self._expires_at(now),
+                }
                 requests.append({"PutRequest": {"Item": _to_item(item)}})
             pending = {self.table_name: requests}
             while pending:
@@ -447,8 +502,9 @@ class Store:
                 pending = response.get("UnprocessedItems") or {}
 
     def get_contact(self, campaign_id: str, contact_id: str) -> Contact | None:
-        response = self.client.get_item(TableName=self.table_name, Key=_contact_key(campaign_id, contact_id),
-                                        ConsistentRead=True)
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_contact_key(campaign_id, contact_id), ConsistentRead=True
+        )
         return Contact.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
     def get_contacts(self, campaign_id: str, contact_ids: list[str]) -> dict[str, Contact]:
@@ -456,31 +512,45 @@ class Store:
         contacts = (Contact.model_validate(item) for item in self._batch_get(keys))
         return {contact.contact_id: contact for contact in contacts}
 
-    def page_contacts(self, campaign_id: str, limit: int, after: str | None = None,
-                      state: DialState | None = None, disposition: str | None = None) -> Page[Contact]:
+    def page_contacts(
+        self,
+        campaign_id: str,
+        limit: int,
+        after: str | None = None,
+        state: DialState | None = None,
+        disposition: str | None = None,
+    ) -> Page[Contact]:
         """A campaign's contacts in contactId order; `after` is the contactId the previous page ended on."""
-        query: dict[str, Any] = {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :contact)",
-                                 "ExpressionAttributeValues": {":pk": {"S": _campaign_pk(campaign_id)},
-                                                               ":contact": {"S": "CONTACT#"}}}
-        self._add_filters(query, {"#state": ("state", state.value if state else None),
-                                  "#disposition": ("disposition", disposition)})
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :contact)",
+            "ExpressionAttributeValues": {":pk": {"S": _campaign_pk(campaign_id)}, ":contact": {"S": "CONTACT#"}},
+        }
+        self._add_filters(
+            query, {"#state": ("state", state.value if state else None), "#disposition": ("disposition", disposition)}
+        )
         start = _contact_key(campaign_id, after) if after is not None else None
         items, key = self._page(query, limit, start, filtered=state is not None or disposition is not None)
-        return Page([Contact.model_validate(_from_item(item)) for item in items],
-                    key["sk"]["S"].removeprefix("CONTACT#") if key else None)
+        return Page(
+            [Contact.model_validate(_from_item(item)) for item in items],
+            key["sk"]["S"].removeprefix("CONTACT#") if key else None,
+        )
 
     def iter_queued_contacts(self, campaign_id: str) -> Iterator[list[Contact]]:
-        for page in self._query(IndexName=GSI_WORK, KeyConditionExpression="gsi1pk = :queue",
-                                ExpressionAttributeValues={":queue": {"S": f"QUEUE#{campaign_id}"}}):
+        for page in self._query(
+            IndexName=GSI_WORK,
+            KeyConditionExpression="gsi1pk = :queue",
+            ExpressionAttributeValues={":queue": {"S": f"QUEUE#{campaign_id}"}},
+        ):
             yield [Contact.model_validate(item) for item in page]
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:
         counts = CampaignCounts()
-        for page in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
-                                ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
-                                                           ":contact": {"S": "CONTACT#"}},
-                                ProjectionExpression="#state, disposition, #hold.reason",
-                                ExpressionAttributeNames={"#state": "state", "#hold": "hold"}):
+        for page in self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
+            ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)}, ":contact": {"S": "CONTACT#"}},
+            ProjectionExpression="#state, disposition, #hold.reason",
+            ExpressionAttributeNames={"#state": "state", "#hold": "hold"},
+        ):
             for item in page:
                 counts.total += 1
                 state = item.get("state", "unknown")
@@ -491,9 +561,18 @@ class Store:
                     counts.held_back[reason] = counts.held_back.get(reason, 0) + 1
         return counts
 
-    def move_contact(self, campaign_id: str, contact_id: str, to: DialState, *, allowed_from: Iterable[DialState],
-                     now: dt.datetime, sets: dict[str, Any] | None = None, batch_id: str | None = None,
-                     leave_queue: bool = True) -> bool:
+    def move_contact(
+        self,
+        campaign_id: str,
+        contact_id: str,
+        to: DialState,
+        *,
+        allowed_from: Iterable[DialState],
+        now: dt.datetime,
+        sets: dict[str, Any] | None = None,
+        batch_id: str | None = None,
+        leave_queue: bool = True,
+    ) -> bool:
         """Move a contact forward if it is in one of `allowed_from` (and, with batch_id, in that batch)."""
         states = sorted({state.value for state in allowed_from})
         placeholders = {f":from{index}": state for index, state in enumerate(states)}
@@ -502,36 +581,57 @@ class Store:
         if batch_id is not None:
             condition += " AND (attribute_not_exists(batchId) OR batchId = :batch OR #st <> :submitting)"
             values |= {":batch": batch_id, ":submitting": DialState.SUBMITTING.value}
-        return self._update(_contact_key(campaign_id, contact_id),
-                            {"state": to.value, "updatedAt": now.isoformat(), **(sets or {})},
-                            removes=("gsi1pk", "gsi1sk") if leave_queue else (),
-                            condition=condition, values=values, names={"#st": "state"})
+        return self._update(
+            _contact_key(campaign_id, contact_id),
+            {"state": to.value, "updatedAt": now.isoformat(), **(sets or {})},
+            removes=("gsi1pk", "gsi1sk") if leave_queue else (),
+            condition=condition,
+            values=values,
+            names={"#st": "state"},
+        )
 
     def requeue_contact(self, campaign_id: str, contact_id: str, now: dt.datetime, hold: Hold | None = None) -> bool:
         """Put a planned contact back in its campaign's queue: its campaign was paused, or compliance holds it."""
-        return self._update(_contact_key(campaign_id, contact_id),
-                            {"state": DialState.QUEUED.value, "updatedAt": now.isoformat(), "batchId": None,
-                             "hold": hold.to_wire() if hold else None,
-                             "gsi1pk": f"QUEUE#{campaign_id}", "gsi1sk": contact_id},
-                            condition="#st IN (:queued, :planned)", names={"#st": "state"},
-                            values={":queued": DialState.QUEUED.value, ":planned": DialState.PLANNED.value})
+        return self._update(
+            _contact_key(campaign_id, contact_id),
+            {
+                "state": DialState.QUEUED.value,
+                "updatedAt": now.isoformat(),
+                "batchId": None,
+                "hold": hold.to_wire() if hold else None,
+                "gsi1pk": f"QUEUE#{campaign_id}",
+                "gsi1sk": contact_id,
+            },
+            condition="#st IN (:queued, :planned)",
+            names={"#st": "state"},
+            values={":queued": DialState.QUEUED.value, ":planned": DialState.PLANNED.value},
+        )
 
     def iter_contacts(self, campaign_id: str, states: Iterable[DialState]) -> Iterator[list[Contact]]:
         """Every contact of the campaign in one of these states, page by page."""
         wanted = sorted({state.value for state in states})
         placeholders = {f":s{index}": {"S": state} for index, state in enumerate(wanted)}
-        for page in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
-                                FilterExpression=f"#st IN ({', '.join(placeholders)})",
-                                ExpressionAttributeNames={"#st": "state"},
-                                ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
-                                                           ":contact": {"S": "CONTACT#"}, **placeholders}):
+        for page in self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
+            FilterExpression=f"#st IN ({', '.join(placeholders)})",
+            ExpressionAttributeNames={"#st": "state"},
+            ExpressionAttributeValues={
+                ":pk": {"S": _campaign_pk(campaign_id)},
+                ":contact": {"S": "CONTACT#"},
+                **placeholders,
+            },
+        ):
             yield [Contact.model_validate(item) for item in page]
 
     def hold_contact(self, campaign_id: str, contact_id: str, hold: Hold) -> bool:
         """Note on a queued contact why it stays queued (it is looked at again at the next planning run)."""
-        return self._update(_contact_key(campaign_id, contact_id), {"hold": hold.to_wire()},
-                            condition="#st = :queued", names={"#st": "state"},
-                            values={":queued": DialState.QUEUED.value})
+        return self._update(
+            _contact_key(campaign_id, contact_id),
+            {"hold": hold.to_wire()},
+            condition="#st = :queued",
+            names={"#st": "state"},
+            values={":queued": DialState.QUEUED.value},
+        )
 
     # ------------------------------------------------------------------ suppressions
     def put_suppression(self, suppression: Suppression, unless_for_good: bool = False) -> bool:
@@ -540,8 +640,14 @@ class Store:
         item = {**_plain_key(_suppression_key(suppression.phone)), **suppression.to_wire()}
         if suppression.until is not None:
             item["expiresAt"] = int(suppression.until.timestamp()) + 1  # DynamoDB TTL removes it some time after
-        condition = {"ConditionExpression": "attribute_not_exists(pk) OR attribute_exists(#until)",
-                     "ExpressionAttributeNames": {"#until": "until"}} if unless_for_good else {}
+        condition = (
+            {
+                "ConditionExpression": "attribute_not_exists(pk) OR attribute_exists(#until)",
+                "ExpressionAttributeNames": {"#until": "until"},
+            }
+            if unless_for_good
+            else {}
+        )
         try:
             self.client.put_item(TableName=self.table_name, Item=_to_item(item), **condition)
         except ClientError as exc:
@@ -552,8 +658,9 @@ class Store:
 
     def delete_suppression(self, phone: str) -> Suppression | None:
         """The suppression removed, or None when the number was not suppressed."""
-        response = self.client.delete_item(TableName=self.table_name, Key=_suppression_key(phone),
-                                           ReturnValues="ALL_OLD")
+        response = self.client.delete_item(
+            TableName=self.table_name, Key=_suppression_key(phone), ReturnValues="ALL_OLD"
+        )
         return Suppression.model_validate(_from_item(response["Attributes"])) if "Attributes" in response else None
 
     def get_suppression(self, phone: str) -> Suppression | None:
@@ -571,9 +678,12 @@ class Store:
         """Remember requests sent per number, across campaigns and vendors (25 per write request)."""
         requests = []
         for dial in dials:
-            item = {"pk": f"PHONE#{dial.phone}",
-                    "sk": f"DIAL#{_stamp(dial.at)}#{dial.campaign_id}#{dial.contact_id}#{dial.attempt}",
-                    "calls": dial.calls, "expiresAt": int((dial.at + DIAL_HISTORY_RETENTION).timestamp())}
+            item = {
+                "pk": f"PHONE#{dial.phone}",
+                "sk": f"DIAL#{_stamp(dial.at)}#{dial.campaign_id}#{dial.contact_id}#{dial.attempt}",
+                "calls": dial.calls,
+                "expiresAt": int((dial.at + DIAL_HISTORY_RETENTION).timestamp()),
+            }
             requests.append({"PutRequest": {"Item": _to_item(item)}})
         for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
             pending = {self.table_name: chunk}
@@ -584,28 +694,44 @@ class Store:
     def dial_history(self, phone: str, since: dt.datetime) -> list[DialRecord]:
         """Every request sent to this number since the given time, from any campaign or vendor."""
         history: list[DialRecord] = []
-        for page in self._query(KeyConditionExpression="pk = :pk AND sk BETWEEN :since AND :end",
-                                ExpressionAttributeValues={":pk": {"S": f"PHONE#{phone}"},
-                                                           ":since": {"S": f"DIAL#{_stamp(since)}"},
-                                                           ":end": {"S": "DIAL#~"}}):
+        for page in self._query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :since AND :end",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"PHONE#{phone}"},
+                ":since": {"S": f"DIAL#{_stamp(since)}"},
+                ":end": {"S": "DIAL#~"},
+            },
+        ):
             for item in page:
                 _, stamp, campaign_id, contact_id, attempt = item["sk"].split("#")
-                history.append(DialRecord(phone=phone, at=dt.datetime.fromisoformat(stamp), campaign_id=campaign_id,
-                                          contact_id=contact_id, attempt=int(attempt), calls=int(item["calls"])))
+                history.append(
+                    DialRecord(
+                        phone=phone,
+                        at=dt.datetime.fromisoformat(stamp),
+                        campaign_id=campaign_id,
+                        contact_id=contact_id,
+                        attempt=int(attempt),
+                        calls=int(item["calls"]),
+                    )
+                )
         return history
 
     def last_conversations(self, contacts: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dt.datetime]:
         """When each of these (campaign, contact) last talked to someone, for those that have (one read per 100)."""
         keys = [_contact_key(campaign_id, contact_id) for campaign_id, contact_id in dict.fromkeys(contacts)]
         items = self._batch_get(keys, "campaignId, contactId, lastConversationAt") if keys else []
-        return {(item["campaignId"], item["contactId"]): dt.datetime.fromisoformat(item["lastConversationAt"])
-                for item in items if "lastConversationAt" in item}
+        return {
+            (item["campaignId"], item["contactId"]): dt.datetime.fromisoformat(item["lastConversationAt"])
+            for item in items
+            if "lastConversationAt" in item
+        }
 
     # ------------------------------------------------------------------ exports
     def create_export(self, job: ExportJob, expires_at: dt.datetime) -> None:
         item = {**_plain_key(_export_key(job.export_id)), **job.to_wire(), "expiresAt": int(expires_at.timestamp())}
-        self.client.put_item(TableName=self.table_name, Item=_to_item(item),
-                             ConditionExpression="attribute_not_exists(pk)")
+        self.client.put_item(
+            TableName=self.table_name, Item=_to_item(item), ConditionExpression="attribute_not_exists(pk)"
+        )
 
     def get_export(self, export_id: str) -> ExportJob | None:
         response = self.client.get_item(TableName=self.table_name, Key=_export_key(export_id), ConsistentRead=True)
@@ -616,41 +742,65 @@ class Store:
         invocation holds a lease that has not ended."""
         try:
             response = self.client.update_item(
-                TableName=self.table_name, Key=_export_key(export_id), ReturnValues="ALL_NEW",
+                TableName=self.table_name,
+                Key=_export_key(export_id),
+                ReturnValues="ALL_NEW",
                 UpdateExpression="SET leaseOwner = :owner, leaseUntil = :until",
                 ConditionExpression="#state = :running AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=_to_item({":owner": owner, ":until": _stamp(until), ":now": _stamp(now),
-                                                    ":running": ExportState.RUNNING.value}))
+                ExpressionAttributeValues=_to_item(
+                    {
+                        ":owner": owner,
+                        ":until": _stamp(until),
+                        ":now": _stamp(now),
+                        ":running": ExportState.RUNNING.value,
+                    }
+                ),
+            )
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return None
             raise
         return ExportJob.model_validate(_from_item(response["Attributes"]))
 
-    def save_export_progress(self, export_id: str, owner: str, progress: ExportProgress,
-                             release: bool = False) -> bool:
+    def save_export_progress(self, export_id: str, owner: str, progress: ExportProgress, release: bool = False) -> bool:
         """Record how far the lease holder got (and, with `release`, give the lease up); False if it lost it."""
-        return self._update(_export_key(export_id), {"progress": progress.to_wire()},
-                            removes=("leaseOwner", "leaseUntil") if release else (),
-                            condition="leaseOwner = :owner", values={":owner": owner})
+        return self._update(
+            _export_key(export_id),
+            {"progress": progress.to_wire()},
+            removes=("leaseOwner", "leaseUntil") if release else (),
+            condition="leaseOwner = :owner",
+            values={":owner": owner},
+        )
 
     def release_export(self, export_id: str, owner: str) -> bool:
-        return self._update(_export_key(export_id), {}, removes=("leaseOwner", "leaseUntil"),
-                            condition="leaseOwner = :owner", values={":owner": owner})
+        return self._update(
+            _export_key(export_id),
+            {},
+            removes=("leaseOwner", "leaseUntil"),
+            condition="leaseOwner = :owner",
+            values={":owner": owner},
+        )
 
     def finish_export(self, export_id: str, owner: str, progress: ExportProgress, now: dt.datetime) -> bool:
-        return self._update(_export_key(export_id), {"state": ExportState.DONE.value, "progress": progress.to_wire(),
-                                                     "finishedAt": now.isoformat()},
-                            removes=("leaseOwner", "leaseUntil"), condition="leaseOwner = :owner",
-                            values={":owner": owner})
+        return self._update(
+            _export_key(export_id),
+            {"state": ExportState.DONE.value, "progress": progress.to_wire(), "finishedAt": now.isoformat()},
+            removes=("leaseOwner", "leaseUntil"),
+            condition="leaseOwner = :owner",
+            values={":owner": owner},
+        )
 
     def fail_export(self, export_id: str, error: str, now: dt.datetime) -> bool:
         """A running export ends as failed (whoever holds it); False when it had ended already."""
-        return self._update(_export_key(export_id), {"state": ExportState.FAILED.value, "error": error,
-                                                     "finishedAt": now.isoformat()},
-                            removes=("leaseOwner", "leaseUntil"), condition="#state = :running",
-                            names={"#state": "state"}, values={":running": ExportState.RUNNING.value})
+        return self._update(
+            _export_key(export_id),
+            {"state": ExportState.FAILED.value, "error": error, "finishedAt": now.isoformat()},
+            removes=("leaseOwner", "leaseUntil"),
+            condition="#state = :running",
+            names={"#state": "state"},
+            values={":running": ExportState.RUNNING.value},
+        )
 
     # ------------------------------------------------------------------ policies
     def put_policy(self, policy: Policy) -> None:
@@ -658,25 +808,31 @@ class Store:
         self.client.put_item(TableName=self.table_name, Item=_to_item(item))
 
     def get_policy(self, name: str) -> Policy | None:
-        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
-                                        Key={"pk": {"S": f"POLICY#{name}"}, "sk": {"S": "POLICY"}})
+        response = self.client.get_item(
+            TableName=self.table_name, ConsistentRead=True, Key={"pk": {"S": f"POLICY#{name}"}, "sk": {"S": "POLICY"}}
+        )
         return Policy.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
     # ------------------------------------------------------------------ vendor tasks
     def get_task(self, campaign_id: str, vendor: str, local_date: dt.date) -> VendorTask | None:
-        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
-                                        Key=_task_key(campaign_id, vendor, local_date))
+        response = self.client.get_item(
+            TableName=self.table_name, ConsistentRead=True, Key=_task_key(campaign_id, vendor, local_date)
+        )
         return VendorTask.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
     def create_task(self, task: VendorTask, now: dt.datetime) -> VendorTask:
         """Record a new vendor task; if another writer won the race, theirs is returned and used."""
-        item = {**_plain_key(_task_key(task.campaign_id, task.vendor, task.local_date)),
-                **task.to_wire(exclude={"job_ids"}), "gsi1pk": OPEN_TASKS,
-                "gsi1sk": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}",
-                "expiresAt": self._expires_at(now)}
+        item = {
+            **_plain_key(_task_key(task.campaign_id, task.vendor, task.local_date)),
+            **task.to_wire(exclude={"job_ids"}),
+            "gsi1pk": OPEN_TASKS,
+            "gsi1sk": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}",
+            "expiresAt": self._expires_at(now),
+        }
         try:
-            self.client.put_item(TableName=self.table_name, Item=_to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
+            self.client.put_item(
+                TableName=self.table_name, Item=_to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
         except ClientError as exc:
             if not _is_condition_failure(exc):
                 raise
@@ -691,38 +847,50 @@ class Store:
         if count <= 0:
             return
         values: dict[str, Any] = {
-            ":n": {"N": str(count)}, ":open": {"S": OPEN_TASKS}, ":true": {"BOOL": True},
-            ":sk": {"S": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}"}}
+            ":n": {"N": str(count)},
+            ":open": {"S": OPEN_TASKS},
+            ":true": {"BOOL": True},
+            ":sk": {"S": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}"},
+        }
         adds = "ADD submitted :n"
         if job_id:
             adds += ", jobIds :job"
             values[":job"] = {"SS": [job_id]}
-        self.client.update_item(TableName=self.table_name,
-                                Key=_task_key(task.campaign_id, task.vendor, task.local_date),
-                                UpdateExpression=f"{adds} SET gsi1pk = :open, gsi1sk = :sk, #open = :true",
-                                ExpressionAttributeNames={"#open": "open"}, ExpressionAttributeValues=values)
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_task_key(task.campaign_id, task.vendor, task.local_date),
+            UpdateExpression=f"{adds} SET gsi1pk = :open, gsi1sk = :sk, #open = :true",
+            ExpressionAttributeNames={"#open": "open"},
+            ExpressionAttributeValues=values,
+        )
 
     def close_task(self, task: VendorTask) -> None:
-        self._update(_task_key(task.campaign_id, task.vendor, task.local_date), {"open": False},
-                     removes=("gsi1pk", "gsi1sk"))
+        self._update(
+            _task_key(task.campaign_id, task.vendor, task.local_date), {"open": False}, removes=("gsi1pk", "gsi1sk")
+        )
 
     def campaign_tasks(self, campaign_id: str, vendor: str) -> list[VendorTask]:
         tasks: list[VendorTask] = []
-        for page in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :task)",
-                                ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)},
-                                                           ":task": {"S": f"TASK#{vendor}#"}}):
+        for page in self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :task)",
+            ExpressionAttributeValues={":pk": {"S": _campaign_pk(campaign_id)}, ":task": {"S": f"TASK#{vendor}#"}},
+        ):
             tasks.extend(VendorTask.model_validate(item) for item in page)
         return tasks
 
     def iter_open_tasks(self) -> Iterator[VendorTask]:
-        for page in self._query(IndexName=GSI_WORK, KeyConditionExpression="gsi1pk = :open",
-                                ExpressionAttributeValues={":open": {"S": OPEN_TASKS}}):
+        for page in self._query(
+            IndexName=GSI_WORK,
+            KeyConditionExpression="gsi1pk = :open",
+            ExpressionAttributeValues={":open": {"S": OPEN_TASKS}},
+        ):
             yield from (VendorTask.model_validate(item) for item in page)
 
     # ------------------------------------------------------------------ outcomes
     def get_outcome(self, vendor: str, vendor_call_id: str) -> CallOutcome | None:
-        response = self.client.get_item(TableName=self.table_name, Key=_call_key(vendor, vendor_call_id),
-                                        ConsistentRead=True)
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_call_key(vendor, vendor_call_id), ConsistentRead=True
+        )
         return CallOutcome.model_validate(_from_item(response["Item"])) if "Item" in response else None
 
     def finished_calls(self, vendor: str, vendor_call_ids: list[str]) -> dict[str, bool]:
@@ -730,14 +898,20 @@ class Store:
         (it closed its contact, or the policy redialled after it) (one read per 100 calls)."""
         keys = [_call_key(vendor, call_id) for call_id in dict.fromkeys(vendor_call_ids)]
         items = self._batch_get(keys, "vendorCallId, #final, closesContact, redialAt", {"#final": "final"})
-        return {item["vendorCallId"]: bool(item.get("closesContact") or item.get("redialAt"))
-                for item in items if item.get("final")}
+        return {
+            item["vendorCallId"]: bool(item.get("closesContact") or item.get("redialAt"))
+            for item in items
+            if item.get("final")
+        }
 
     def closing_outcomes(self, calls: list[tuple[str, str]]) -> dict[tuple[str, str], CallOutcome]:
         """The stored outcomes of these (vendor, vendorCallId) calls, read 100 to a request, requests in parallel."""
         keys = [_call_key(vendor, call_id) for vendor, call_id in dict.fromkeys(calls)]
-        outcomes = (CallOutcome.model_validate(item)
-                    for found in each(self._batch_get, list(_chunks(keys, BATCH_GET_LIMIT))) for item in found)
+        outcomes = (
+            CallOutcome.model_validate(item)
+            for found in each(self._batch_get, list(_chunks(keys, BATCH_GET_LIMIT)))
+            for item in found
+        )
         return {(outcome.vendor, outcome.vendor_call_id): outcome for outcome in outcomes}
 
     def page_feed(self, limit: int, after: str | None, delay: dt.timedelta) -> FeedPage:
@@ -745,8 +919,11 @@ class Store:
         at most LONGEST_WRITE_SECONDS to commit and reach the index, so nothing older can still appear
         before a position this method has already passed."""
         horizon = _stamp(self.clock() - delay)
-        query = {"IndexName": GSI_FEED, "KeyConditionExpression": "gsi3pk = :feed AND gsi3sk < :horizon",
-                 "ExpressionAttributeValues": {":feed": {"S": FEED}, ":horizon": {"S": horizon}}}
+        query = {
+            "IndexName": GSI_FEED,
+            "KeyConditionExpression": "gsi3pk = :feed AND gsi3sk < :horizon",
+            "ExpressionAttributeValues": {":feed": {"S": FEED}, ":horizon": {"S": horizon}},
+        }
         start = None
         if after is not None:
             _, vendor, call_id = after.split("#", 2)
@@ -754,22 +931,31 @@ class Store:
         entries, key = self._page(query, limit, start, filtered=False)
         positions = [entry["gsi3sk"]["S"] for entry in entries]
         calls = [tuple(position.split("#", 2)[1:]) for position in positions]
-        outcomes = self.closing_outcomes(calls)  # type: ignore[arg-type]
-        recorded = [(dt.datetime.fromisoformat(position.split("#", 1)[0]), outcomes.get(call))
-                    for position, call in zip(positions, calls, strict=True)]
+        outcomes = self.closing_outcomes(calls)
+        recorded = [
+            (dt.datetime.fromisoformat(position.split("#", 1)[0]), outcomes.get(call))
+            for position, call in zip(positions, calls, strict=True)
+        ]
         # An outcome past its retention may be gone by the time it is read: it is skipped, the position kept.
-        return FeedPage([(at, outcome) for at, outcome in recorded if outcome is not None],
-                        positions[-1] if positions else after, key is not None)
+        return FeedPage(
+            [(at, outcome) for at, outcome in recorded if outcome is not None],
+            positions[-1] if positions else after,
+            key is not None,
+        )
 
     def contact_history(self, campaign_id: str, contact_id: str) -> list[CallOutcome]:
         outcomes: list[CallOutcome] = []
-        for page in self._query(IndexName=GSI_LISTING, KeyConditionExpression="gsi2pk = :contact",
-                                ExpressionAttributeValues={":contact": {"S": _history_pk(campaign_id, contact_id)}}):
+        for page in self._query(
+            IndexName=GSI_LISTING,
+            KeyConditionExpression="gsi2pk = :contact",
+            ExpressionAttributeValues={":contact": {"S": _history_pk(campaign_id, contact_id)}},
+        ):
             outcomes.extend(CallOutcome.model_validate(item) for item in page)
         return outcomes
 
-    def record_outcome(self, outcome: CallOutcome, now: dt.datetime, redial: RedialRequest | None = None,
-                       raw: bytes | None = None) -> RecordResult:
+    def record_outcome(
+        self, outcome: CallOutcome, now: dt.datetime, redial: RedialRequest | None = None, raw: bytes | None = None
+    ) -> RecordResult:
         """Store an outcome and move its contact, in one transaction; only ever forward.
 
         A final outcome is never replaced, except that a call first reported as an attempt the vendor would
@@ -785,15 +971,21 @@ class Store:
             return self._transact(self._outcome_update(outcome, now), extra)
         if redial is not None:
             redialled = outcome.model_copy(update={"closes_contact": False, "redial_at": redial.hold.until})
-            result = self._transact(self._outcome_update(redialled, now),
-                                    [{"Update": self._contact_redial_update(outcome, redial, now)},
-                                     {"Update": self._campaign_due_update(outcome.campaign_id, redial.dial_date)},
-                                     *extra])
+            result = self._transact(
+                self._outcome_update(redialled, now),
+                [
+                    {"Update": self._contact_redial_update(outcome, redial, now)},
+                    {"Update": self._campaign_due_update(outcome.campaign_id, redial.dial_date)},
+                    *extra,
+                ],
+            )
             if result is not RecordResult.ORPHAN:
                 return RecordResult.REDIAL if result is RecordResult.STORED else result
             # The contact has made its last allowed attempt (or is no longer waiting for this call): it closes.
-        result = self._transact(self._outcome_update(outcome, now, closing=True),
-                                [{"Update": self._contact_final_update(outcome, now)}, *extra])
+        result = self._transact(
+            self._outcome_update(outcome, now, closing=True),
+            [{"Update": self._contact_final_update(outcome, now)}, *extra],
+        )
         if result is RecordResult.ORPHAN:
             self._transact(self._outcome_update(outcome, now), extra)
         return result
@@ -814,8 +1006,9 @@ class Store:
                 raise
             if reasons[0] == "ConditionalCheckFailed":
                 return RecordResult.DUPLICATE
-            if "ConditionalCheckFailed" in reasons[1:] and all(code in (None, "None", "ConditionalCheckFailed")
-                                                               for code in reasons):
+            if "ConditionalCheckFailed" in reasons[1:] and all(
+                code in (None, "None", "ConditionalCheckFailed") for code in reasons
+            ):
                 return RecordResult.ORPHAN
             raise
         return RecordResult.STORED
@@ -823,9 +1016,13 @@ class Store:
     def _raw_payload_put(self, outcome: CallOutcome, raw: bytes, now: dt.datetime) -> dict[str, Any]:
         """What the vendor sent, as sent (cut at RAW_PAYLOAD_LIMIT), for disputes; it may hold personal data,
         so it expires long before the outcome does."""
-        item = {**_plain_key(_call_key(outcome.vendor, outcome.vendor_call_id)), "sk": f"RAW#{_stamp(now)}",
-                "body": raw[:RAW_PAYLOAD_LIMIT].decode("utf-8", errors="replace"), "receivedAt": now.isoformat(),
-                "expiresAt": int((now + self.raw_retention).timestamp())}
+        item = {
+            **_plain_key(_call_key(outcome.vendor, outcome.vendor_call_id)),
+            "sk": f"RAW#{_stamp(now)}",
+            "body": raw[:RAW_PAYLOAD_LIMIT].decode("utf-8", errors="replace"),
+            "receivedAt": now.isoformat(),
+            "expiresAt": int((now + self.raw_retention).timestamp()),
+        }
         return {"TableName": self.table_name, "Item": _to_item(item)}
 
     def _outcome_update(self, outcome: CallOutcome, now: dt.datetime, closing: bool = False) -> dict[str, Any]:
@@ -866,17 +1063,24 @@ class Store:
 
     def _contact_final_update(self, outcome: CallOutcome, now: dt.datetime) -> dict[str, Any]:
         assert outcome.campaign_id and outcome.contact_id
-        values = {":final": DialState.FINAL.value, ":disposition": outcome.disposition.value,
-                  ":call": outcome.vendor_call_id, ":vendor": outcome.vendor, ":now": now.isoformat(),
-                  ":dnc": outcome.do_not_call}
+        values = {
+            ":final": DialState.FINAL.value,
+            ":disposition": outcome.disposition.value,
+            ":call": outcome.vendor_call_id,
+            ":vendor": outcome.vendor,
+            ":now": now.isoformat(),
+            ":dnc": outcome.do_not_call,
+        }
         condition = "attribute_exists(pk)"
         if outcome.status is CallStatus.CANCELLED:
             # The vendor confirming our cancel: the contact stays cancelled. A real call that raced the
             # cancel still makes it final, since that is what happened.
             condition += " AND #st <> :cancelled"
             values[":cancelled"] = DialState.CANCELLED.value
-        sets = ("#st = :final, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
-                "updatedAt = :now, doNotCall = :dnc")
+        sets = (
+            "#st = :final, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
+            "updatedAt = :now, doNotCall = :dnc"
+        )
         return {
             "TableName": self.table_name,
             "Key": _contact_key(outcome.campaign_id, outcome.contact_id),
@@ -886,18 +1090,27 @@ class Store:
             "ExpressionAttributeValues": _to_item(values),
         }
 
-    def _contact_redial_update(self, outcome: CallOutcome, redial: RedialRequest,
-                               now: dt.datetime) -> dict[str, Any]:
+    def _contact_redial_update(self, outcome: CallOutcome, redial: RedialRequest, now: dt.datetime) -> dict[str, Any]:
         """Back in the queue with its next attempt number, held until the policy's redial time."""
         assert outcome.campaign_id and outcome.contact_id
-        values = {":queued": DialState.QUEUED.value, ":disposition": outcome.disposition.value,
-                  ":call": outcome.vendor_call_id, ":vendor": outcome.vendor, ":now": now.isoformat(),
-                  ":hold": redial.hold.to_wire(),
-                  ":one": 1, ":max": redial.max_attempts, ":queue": f"QUEUE#{outcome.campaign_id}",
-                  ":contact": outcome.contact_id, ":submitting": DialState.SUBMITTING.value,
-                  ":submitted": DialState.SUBMITTED.value}
-        sets = ("#st = :queued, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
-                "updatedAt = :now, #hold = :hold, attempt = attempt + :one, gsi1pk = :queue, gsi1sk = :contact")
+        values = {
+            ":queued": DialState.QUEUED.value,
+            ":disposition": outcome.disposition.value,
+            ":call": outcome.vendor_call_id,
+            ":vendor": outcome.vendor,
+            ":now": now.isoformat(),
+            ":hold": redial.hold.to_wire(),
+            ":one": 1,
+            ":max": redial.max_attempts,
+            ":queue": f"QUEUE#{outcome.campaign_id}",
+            ":contact": outcome.contact_id,
+            ":submitting": DialState.SUBMITTING.value,
+            ":submitted": DialState.SUBMITTED.value,
+        }
+        sets = (
+            "#st = :queued, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
+            "updatedAt = :now, #hold = :hold, attempt = attempt + :one, gsi1pk = :queue, gsi1sk = :contact"
+        )
         return {
             "TableName": self.table_name,
             "Key": _contact_key(outcome.campaign_id, outcome.contact_id),

@@ -25,12 +25,14 @@ def _phone(raw: str, default_region: str) -> str:
         raise InvalidField("phone", str(exc)) from exc
 
 
-def suppress(store: Store, raw_phone: str, request: SuppressionRequest, default_region: str,
-             now: dt.datetime) -> Suppression:
+def suppress(
+    store: Store, raw_phone: str, request: SuppressionRequest, default_region: str, now: dt.datetime
+) -> Suppression:
     if request.until is not None and (request.until.tzinfo is None or request.until <= now):
         raise InvalidField("until", "must be a future time with a UTC offset")
-    suppression = Suppression(phone=_phone(raw_phone, default_region), reason=request.reason, until=request.until,
-                              created_at=now)
+    suppression = Suppression(
+        phone=_phone(raw_phone, default_region), reason=request.reason, until=request.until, created_at=now
+    )
     store.put_suppression(suppression)
     return suppression
 
@@ -58,8 +60,9 @@ def suppress_after_outcome(outcome: CallOutcome, store: Store, now: dt.datetime)
     contact = store.get_contact(outcome.campaign_id, outcome.contact_id)
     if contact is None:
         return False
-    suppression = Suppression(phone=contact.phone, reason=f"{outcome.disposition.value} on a call",
-                              source=outcome.vendor, created_at=now)
+    suppression = Suppression(
+        phone=contact.phone, reason=f"{outcome.disposition.value} on a call", source=outcome.vendor, created_at=now
+    )
     if not store.put_suppression(suppression, unless_for_good=True):
         return False
     count_metric("NumbersSuppressedByOutcome", vendor=outcome.vendor)

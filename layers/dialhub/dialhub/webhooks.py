@@ -21,16 +21,19 @@ from dialhub.vendors.base import CallbackRejected, InboundCallback, PredialQuest
 _DO_NOT_DIAL = frozenset({DialState.CANCELLED, DialState.FINAL, DialState.FAILED})
 
 
-def handle_callback(vendor: str, callback: InboundCallback, adapters: Adapters, store: Store,
-                    now: dt.datetime, predial_fail_open: bool) -> Reply:
+def handle_callback(
+    vendor: str, callback: InboundCallback, adapters: Adapters, store: Store, now: dt.datetime, predial_fail_open: bool
+) -> Reply:
     try:
         adapter = adapters.get(vendor)
     except UnknownVendor:
         return Reply(404, {"message": "unknown vendor"})
     if not adapter.authenticate(callback) and not _authenticates_after_rotation(vendor, callback, adapters):
         count_metric("WebhookRejected", vendor=vendor, reason="auth")
-        logger.warning("callback failed authentication", extra={"vendor": vendor, "kind": callback.kind,
-                                                                "source_ip": callback.source_ip})
+        logger.warning(
+            "callback failed authentication",
+            extra={"vendor": vendor, "kind": callback.kind, "source_ip": callback.source_ip},
+        )
         return Reply(401, {"message": "unauthorized"})
     try:
         parsed = adapter.parse_callback(callback)
@@ -44,10 +47,16 @@ def handle_callback(vendor: str, callback: InboundCallback, adapters: Adapters, 
     if isinstance(parsed, PredialQuestion):
         return adapter.predial_reply(predial_allows(parsed, store, predial_fail_open))
     results = record_outcomes(parsed.outcomes, store, now, raw=callback.body)
-    logger.info("callback stored", extra={"vendor": vendor, "kind": callback.kind,
-                                          "stored": results[RecordResult.STORED] + results[RecordResult.REDIAL],
-                                          "duplicates": results[RecordResult.DUPLICATE],
-                                          "orphans": results[RecordResult.ORPHAN]})
+    logger.info(
+        "callback stored",
+        extra={
+            "vendor": vendor,
+            "kind": callback.kind,
+            "stored": results[RecordResult.STORED] + results[RecordResult.REDIAL],
+            "duplicates": results[RecordResult.DUPLICATE],
+            "orphans": results[RecordResult.ORPHAN],
+        },
+    )
     return adapter.acknowledge(callback)
 
 

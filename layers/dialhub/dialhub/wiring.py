@@ -38,8 +38,11 @@ def default_dependencies() -> Dependencies:
     settings = get_settings()
     return Dependencies(
         settings=settings,
-        store=Store(settings.table_name, retention_days=settings.outcome_retention_days,
-                    raw_retention_days=settings.raw_payload_retention_days),
+        store=Store(
+            settings.table_name,
+            retention_days=settings.outcome_retention_days,
+            raw_retention_days=settings.raw_payload_retention_days,
+        ),
         queue=DispatchQueue(settings.dispatch_queue_url),
         adapters=AdapterProvider(vendor_account),
     )

@@ -28,7 +28,8 @@ def vendor_names() -> tuple[str, ...]:
 def adapter_class(vendor: str) -> type[VendorAdapter]:
     if vendor not in vendor_names():
         raise UnknownVendor(vendor)
-    return importlib.import_module(f"{__name__}.{vendor}").ADAPTER
+    adapter: type[VendorAdapter] = importlib.import_module(f"{__name__}.{vendor}").ADAPTER
+    return adapter
 
 
 class UnknownVendor(LookupError):

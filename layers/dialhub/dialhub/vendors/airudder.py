@@ -129,8 +129,20 @@ START_LEAD = dt.timedelta(minutes=1)  # a start "now" must not be in the past wh
 TASK_OPERATIONS = {TaskAction.CANCEL: "cancel", TaskAction.PAUSE: "pause", TaskAction.RESUME: "resume"}
 RAW_TEXT_LIMIT = 1_000  # raw fields kept on an outcome are cut to this many characters
 MAX_PLAUSIBLE_NUMBER = 10**15  # no count or duration comes near; DynamoDB keeps 38 digits
-_PII_DROPPED = frozenset({"customer", "customername", "name", "transcript", "dialogue", "dialog", "chatrecord",
-                          "conversation", "asr", "text"})
+_PII_DROPPED = frozenset(
+    {
+        "customer",
+        "customername",
+        "name",
+        "transcript",
+        "dialogue",
+        "dialog",
+        "chatrecord",
+        "conversation",
+        "asr",
+        "text",
+    }
+)
 _PII_MASKED = frozenset({"mobile", "phone", "callee", "phonenumber", "number"})
 _DIGIT_RUN = re.compile(r"\+?\d{6,}")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # ASCII digits only: int() refuses "--1", and str.isdigit takes "²"
@@ -210,40 +222,62 @@ _A = CallStatus.ANSWERED
 _NC = Disposition.NOT_CONNECTED
 _WAITING = CodeMeaning(Disposition.UNKNOWN, CallStatus.QUEUED)
 _CALLING = CodeMeaning(Disposition.UNKNOWN, CallStatus.IN_PROGRESS)
-CALL_STATUSES = VendorCodeTable(VENDOR, {
-    "Waiting": _WAITING, "Pending": _WAITING, "NotStarted": _WAITING, "Redialing": _WAITING,
-    "WaitingRedial": _WAITING, "Calling": _CALLING, "Ringing": CodeMeaning(Disposition.UNKNOWN, CallStatus.RINGING),
-    "Answered": CodeMeaning(Disposition.UNKNOWN, _A), "Connected": CodeMeaning(Disposition.UNKNOWN, _A),
-    "NoAnswer": CodeMeaning(_NC, CallStatus.NO_ANSWER), "Unanswered": CodeMeaning(_NC, CallStatus.NO_ANSWER),
-    "Rejected": CodeMeaning(_NC, CallStatus.NO_ANSWER),
-    "Busy": CodeMeaning(_NC, CallStatus.BUSY),
-    "PowerOff": CodeMeaning(_NC, CallStatus.UNREACHABLE), "Unreachable": CodeMeaning(_NC, CallStatus.UNREACHABLE),
-    "OutOfService": CodeMeaning(_NC, CallStatus.UNREACHABLE),
-    "InvalidNumber": CodeMeaning(_NC, CallStatus.INVALID_NUMBER),
-    "EmptyNumber": CodeMeaning(_NC, CallStatus.INVALID_NUMBER),
-    "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-    "Failed": CodeMeaning(_NC, CallStatus.FAILED), "NotCalled": CodeMeaning(_NC, CallStatus.FAILED),
-    "Cancelled": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
-    "Canceled": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
-    "DNC": CodeMeaning(Disposition.DO_NOT_CALL, CallStatus.CANCELLED),
-})
-INTENTIONS = VendorCodeTable(VENDOR, {
-    "PTP": CodeMeaning(Disposition.PROMISE_TO_PAY, _A),
-    "PTPNoDate": CodeMeaning(Disposition.PROMISE_TO_PAY_NO_DATE, _A),
-    "AlreadyPaid": CodeMeaning(Disposition.ALREADY_PAID, _A), "Paid": CodeMeaning(Disposition.ALREADY_PAID, _A),
-    "RefuseToPay": CodeMeaning(Disposition.REFUSED_TO_PAY, _A), "Refuse": CodeMeaning(Disposition.REFUSED_TO_PAY, _A),
-    "NoAgreement": CodeMeaning(Disposition.NO_AGREEMENT, _A),
-    "WrongNumber": CodeMeaning(Disposition.WRONG_PERSON, _A), "NotOneself": CodeMeaning(Disposition.WRONG_PERSON, _A),
-    "ThirdParty": CodeMeaning(Disposition.WRONG_PERSON, _A),
-    "Callback": CodeMeaning(Disposition.CALLBACK_REQUESTED, _A),
-    "Complaint": CodeMeaning(Disposition.COMPLAINT, _A),
-    "Interested": CodeMeaning(Disposition.INTERESTED, _A), "NotInterested": CodeMeaning(Disposition.NOT_INTERESTED, _A),
-    "Undecided": CodeMeaning(Disposition.UNDECIDED, _A), "AskWhoCalls": CodeMeaning(Disposition.ASKED_WHO_CALLS, _A),
-    "HangUp": CodeMeaning(Disposition.HUNG_UP, _A),
-    "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-    "OptOut": CodeMeaning(Disposition.OPT_OUT, _A), "DoNotCall": CodeMeaning(Disposition.DO_NOT_CALL, _A),
-    "NoIntention": CodeMeaning(Disposition.UNKNOWN, _A), "Unknown": CodeMeaning(Disposition.UNKNOWN, _A),
-})
+CALL_STATUSES = VendorCodeTable(
+    VENDOR,
+    {
+        "Waiting": _WAITING,
+        "Pending": _WAITING,
+        "NotStarted": _WAITING,
+        "Redialing": _WAITING,
+        "WaitingRedial": _WAITING,
+        "Calling": _CALLING,
+        "Ringing": CodeMeaning(Disposition.UNKNOWN, CallStatus.RINGING),
+        "Answered": CodeMeaning(Disposition.UNKNOWN, _A),
+        "Connected": CodeMeaning(Disposition.UNKNOWN, _A),
+        "NoAnswer": CodeMeaning(_NC, CallStatus.NO_ANSWER),
+        "Unanswered": CodeMeaning(_NC, CallStatus.NO_ANSWER),
+        "Rejected": CodeMeaning(_NC, CallStatus.NO_ANSWER),
+        "Busy": CodeMeaning(_NC, CallStatus.BUSY),
+        "PowerOff": CodeMeaning(_NC, CallStatus.UNREACHABLE),
+        "Unreachable": CodeMeaning(_NC, CallStatus.UNREACHABLE),
+        "OutOfService": CodeMeaning(_NC, CallStatus.UNREACHABLE),
+        "InvalidNumber": CodeMeaning(_NC, CallStatus.INVALID_NUMBER),
+        "EmptyNumber": CodeMeaning(_NC, CallStatus.INVALID_NUMBER),
+        "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+        "Failed": CodeMeaning(_NC, CallStatus.FAILED),
+        "NotCalled": CodeMeaning(_NC, CallStatus.FAILED),
+        "Cancelled": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
+        "Canceled": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
+        "DNC": CodeMeaning(Disposition.DO_NOT_CALL, CallStatus.CANCELLED),
+    },
+)
+INTENTIONS = VendorCodeTable(
+    VENDOR,
+    {
+        "PTP": CodeMeaning(Disposition.PROMISE_TO_PAY, _A),
+        "PTPNoDate": CodeMeaning(Disposition.PROMISE_TO_PAY_NO_DATE, _A),
+        "AlreadyPaid": CodeMeaning(Disposition.ALREADY_PAID, _A),
+        "Paid": CodeMeaning(Disposition.ALREADY_PAID, _A),
+        "RefuseToPay": CodeMeaning(Disposition.REFUSED_TO_PAY, _A),
+        "Refuse": CodeMeaning(Disposition.REFUSED_TO_PAY, _A),
+        "NoAgreement": CodeMeaning(Disposition.NO_AGREEMENT, _A),
+        "WrongNumber": CodeMeaning(Disposition.WRONG_PERSON, _A),
+        "NotOneself": CodeMeaning(Disposition.WRONG_PERSON, _A),
+        "ThirdParty": CodeMeaning(Disposition.WRONG_PERSON, _A),
+        "Callback": CodeMeaning(Disposition.CALLBACK_REQUESTED, _A),
+        "Complaint": CodeMeaning(Disposition.COMPLAINT, _A),
+        "Interested": CodeMeaning(Disposition.INTERESTED, _A),
+        "NotInterested": CodeMeaning(Disposition.NOT_INTERESTED, _A),
+        "Undecided": CodeMeaning(Disposition.UNDECIDED, _A),
+        "AskWhoCalls": CodeMeaning(Disposition.ASKED_WHO_CALLS, _A),
+        "HangUp": CodeMeaning(Disposition.HUNG_UP, _A),
+        "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+        "OptOut": CodeMeaning(Disposition.OPT_OUT, _A),
+        "DoNotCall": CodeMeaning(Disposition.DO_NOT_CALL, _A),
+        "NoIntention": CodeMeaning(Disposition.UNKNOWN, _A),
+        "Unknown": CodeMeaning(Disposition.UNKNOWN, _A),
+    },
+)
 
 
 # --- account and campaign options ------------------------------------------------------------------------
@@ -278,7 +312,6 @@ class AirudderAccount(_Camel):
             raise ValueError("webhookToken must be at least 16 characters")
         return value
 
-
     @model_validator(mode="after")
     def _aes_material(self) -> AirudderAccount:
         if not self.encrypt_callbacks:
@@ -312,7 +345,8 @@ class AirudderOptions(_Camel):
     perform: Literal[1, 3] = Field(default=1, description="1: skip bad numbers; 3: all or nothing")
     platform: str = Field(default=DEFAULT_PLATFORM, pattern=r"^[A-Za-z]{1,20}$")
     extra_fields: dict[ExtraField, VariableName] = Field(
-        default_factory=dict, description="Bot variables: ExtraA/B/C -> the contact variable sent in it")
+        default_factory=dict, description="Bot variables: ExtraA/B/C -> the contact variable sent in it"
+    )
 
 
 # --- pure helpers --------------------------------------------------------------------------------------
@@ -356,13 +390,16 @@ def _variable_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def dial_problem(campaign_id: str, contact_id: str, name: str, phone: str, variables: Mapping[str, Any],
-                 options: AirudderOptions) -> str | None:
+def dial_problem(
+    campaign_id: str, contact_id: str, name: str, phone: str, variables: Mapping[str, Any], options: AirudderOptions
+) -> str | None:
     """Why AIRudder would refuse this number (or we could not map its result back), before any HTTP."""
     comments = comments_for(campaign_id, contact_id)
     if len(comments) > COMMENTS_LIMIT:
-        return (f"campaign id and contact id together take {len(comments)} characters; AIRudder keeps at most "
-                f"{COMMENTS_LIMIT - 1} in Comments (shorten the contact id)")
+        return (
+            f"campaign id and contact id together take {len(comments)} characters; AIRudder keeps at most "
+            f"{COMMENTS_LIMIT - 1} in Comments (shorten the contact id)"
+        )
     digits = sum(char.isdigit() for char in phone)
     if not phone.startswith("+") or digits > MAX_MOBILE_DIGITS:
         return f"phone must be + and at most {MAX_MOBILE_DIGITS} digits for AIRudder"
@@ -381,8 +418,9 @@ def dial_problem(campaign_id: str, contact_id: str, name: str, phone: str, varia
     return None
 
 
-def schedule_window(window: CallingWindow, campaign_zone: ZoneInfo, local_date: dt.date,
-                    now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+def schedule_window(
+    window: CallingWindow, campaign_zone: ZoneInfo, local_date: dt.date, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
     """The first calling-window slot AIRudder can schedule: starts within 5 days, lasts >= 30 minutes.
 
     From the task's day on (or the campaign's today, when earlier), the first allowed weekday whose window
@@ -404,8 +442,9 @@ def schedule_window(window: CallingWindow, campaign_zone: ZoneInfo, local_date: 
             break
         if end - start >= MIN_SCHEDULE_SPAN:
             return start, end
-    raise VendorRejected(VENDOR, None, "the calling window has no 30-minute slot within AIRudder's 5-day "
-                                       "scheduling horizon")
+    raise VendorRejected(
+        VENDOR, None, "the calling window has no 30-minute slot within AIRudder's 5-day scheduling horizon"
+    )
 
 
 def _normalised(name: str) -> str:
@@ -549,8 +588,9 @@ class AirudderAdapter(AccountAdapter):
     name: ClassVar[str] = VENDOR
     http_read_seconds: ClassVar[float] = 30.0
 
-    def __init__(self, account: AirudderAccount, http: httpx.Client | None = None,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self, account: AirudderAccount, http: httpx.Client | None = None, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         super().__init__(account, http, clock)
         self.batch_limit = account.task_size
 
@@ -580,8 +620,13 @@ class AirudderAdapter(AccountAdapter):
     def _request_token(self) -> str:
         body = {"APPKey": self.account.app_key, "APPSecret": self.account.app_secret.get_secret_value()}
         try:
-            payload = post_json(VENDOR, self.http, PATH_AUTH, content=json.dumps(body).encode(),
-                                headers=lambda: {"Content-Type": "application/json", "User-Agent": USER_AGENT})
+            payload = post_json(
+                VENDOR,
+                self.http,
+                PATH_AUTH,
+                content=json.dumps(body).encode(),
+                headers=lambda: {"Content-Type": "application/json", "User-Agent": USER_AGENT},
+            )
         except VendorRejected as exc:
             raise VendorRejected(VENDOR, exc.code, "authentication refused: check appKey and appSecret") from exc
         data = _data(payload)
@@ -592,8 +637,9 @@ class AirudderAdapter(AccountAdapter):
         logger.info("airudder token obtained", extra={"vendor": VENDOR})
         return token
 
-    def _send(self, method: str, path: str, token: str, body: dict[str, Any] | None,
-              params: Mapping[str, str] | None) -> dict[str, Any]:
+    def _send(
+        self, method: str, path: str, token: str, body: dict[str, Any] | None, params: Mapping[str, str] | None
+    ) -> dict[str, Any]:
         def headers() -> dict[str, str]:
             return {"Authorization": f"Token {token}", "Content-Type": "application/json", "User-Agent": USER_AGENT}
 
@@ -602,8 +648,9 @@ class AirudderAdapter(AccountAdapter):
         content = json.dumps(body or {}, ensure_ascii=False, separators=(",", ":")).encode()
         return post_json(VENDOR, self.http, path, content=content, headers=headers)
 
-    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-              params: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def _call(
+        self, method: str, path: str, *, body: dict[str, Any] | None = None, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """One authenticated request; a refused token (HTTP 401, 10812, 10813) is refreshed once and the
         request sent again. Returns the answer whatever its `code`: callers decide what a code means."""
         token = self._token()
@@ -629,26 +676,37 @@ class AirudderAdapter(AccountAdapter):
         then queries pause for the account's cool-down and VendorUnavailable tells the caller to come back."""
         paused_until = _QUERIES_PAUSED_UNTIL.get(self._account_key)
         if paused_until is not None and self._clock() < paused_until:
-            raise VendorUnavailable(VENDOR, f"{VENDOR} query limit (10705) reached recently; not querying "
-                                            f"before {paused_until.isoformat(timespec='seconds')}")
+            raise VendorUnavailable(
+                VENDOR,
+                f"{VENDOR} query limit (10705) reached recently; not querying "
+                f"before {paused_until.isoformat(timespec='seconds')}",
+            )
         backoff = self.account.query_backoff_seconds
         try:
             import stamina
 
-            for attempt in stamina.retry_context(on=QueryLimited, attempts=self.account.query_retries + 1,
-                                                  timeout=None, wait_initial=backoff, wait_max=max(backoff * 4, 0.1),
-                                                  wait_jitter=backoff / 2):
+            for attempt in stamina.retry_context(
+                on=QueryLimited,
+                attempts=self.account.query_retries + 1,
+                timeout=None,
+                wait_initial=backoff,
+                wait_max=max(backoff * 4, 0.1),
+                wait_jitter=backoff / 2,
+            ):
                 with attempt:
                     payload = self._call("GET", path, params=params)
                     if _code(payload) == QUERY_LIMIT_EXCEEDED:
                         raise refusal(payload)
         except QueryLimited:
             _QUERIES_PAUSED_UNTIL[self._account_key] = self._clock() + dt.timedelta(
-                seconds=self.account.query_cooldown_seconds)
+                seconds=self.account.query_cooldown_seconds
+            )
             count_metric("VendorThrottled", vendor=VENDOR)
             logger.warning("airudder query limit reached; queries paused", extra={"vendor": VENDOR, "path": path})
-            raise VendorUnavailable(VENDOR, f"{VENDOR} error {QUERY_LIMIT_EXCEEDED}: query count limit exceeded; "
-                                            "tried again on the next poll") from None
+            raise VendorUnavailable(
+                VENDOR,
+                f"{VENDOR} error {QUERY_LIMIT_EXCEEDED}: query count limit exceeded; tried again on the next poll",
+            ) from None
         if not _succeeded(payload):
             raise refusal(payload)
         return payload
@@ -661,8 +719,9 @@ class AirudderAdapter(AccountAdapter):
         except ValidationError as exc:
             error = exc.errors()[0]
             return f"vendorOptions.{field_path(error)}: {error['msg']}"
-        return dial_problem(contact.campaign_id, contact.contact_id, contact.name, contact.phone, contact.variables,
-                            parsed)
+        return dial_problem(
+            contact.campaign_id, contact.contact_id, contact.name, contact.phone, contact.variables, parsed
+        )
 
     @classmethod
     def calls_per_request(cls, options: dict[str, Any]) -> int:
@@ -678,8 +737,11 @@ class AirudderAdapter(AccountAdapter):
         return task_prefix(campaign.campaign_id, local_date)
 
     def _detail(self, request: DialRequest, options: AirudderOptions) -> dict[str, Any]:
-        detail: dict[str, Any] = {"Mobile": request.phone, "Platform": options.platform,
-                                  "Comments": comments_for(request.campaign_id, request.contact_id)}
+        detail: dict[str, Any] = {
+            "Mobile": request.phone,
+            "Platform": options.platform,
+            "Comments": comments_for(request.campaign_id, request.contact_id),
+        }
         if request.name:
             detail["Customer"] = request.name
         for field_name, variable in sorted(options.extra_fields.items()):
@@ -690,8 +752,10 @@ class AirudderAdapter(AccountAdapter):
         if options.start_immediately:
             return {"StartImmediately": True}
         start, end = schedule_window(campaign.calling_window, ZoneInfo(campaign.timezone), local_date, self._clock())
-        return {"ScheduleStartTime": start.astimezone(self._zone).strftime(TIME_FORMAT),
-                "ScheduleEndTime": end.astimezone(self._zone).strftime(TIME_FORMAT)}
+        return {
+            "ScheduleStartTime": start.astimezone(self._zone).strftime(TIME_FORMAT),
+            "ScheduleEndTime": end.astimezone(self._zone).strftime(TIME_FORMAT),
+        }
 
     def submit(self, submission: Submission) -> SubmitResult:
         campaign, task, requests = submission.campaign, submission.task, submission.requests
@@ -701,8 +765,9 @@ class AirudderAdapter(AccountAdapter):
         result = SubmitResult()
         sent: list[tuple[DialRequest, dict[str, Any]]] = []
         for request in requests:
-            problem = dial_problem(request.campaign_id, request.contact_id, request.name, request.phone,
-                                   request.variables, options)
+            problem = dial_problem(
+                request.campaign_id, request.contact_id, request.name, request.phone, request.variables, options
+            )
             if problem:
                 result.rejected[request.contact_id] = problem
             else:
@@ -711,22 +776,32 @@ class AirudderAdapter(AccountAdapter):
             return result
         name = task_name(campaign.campaign_id, task.local_date, submission.key)
         try:
-            body = {"TaskName": name, "RobotID": options.robot_id, "SIPLine": options.sip_line,
-                    "Type": options.task_type, "Perform": options.perform, "RepeatNumber": options.repeat_number,
-                    "RepeatInterval": options.repeat_interval, "RobotMethod": options.robot_method,
-                    "DncSwitch": options.dnc_switch, **self._schedule(campaign, task.local_date, options),
-                    "Details": [detail for _, detail in sent]}
+            body = {
+                "TaskName": name,
+                "RobotID": options.robot_id,
+                "SIPLine": options.sip_line,
+                "Type": options.task_type,
+                "Perform": options.perform,
+                "RepeatNumber": options.repeat_number,
+                "RepeatInterval": options.repeat_interval,
+                "RobotMethod": options.robot_method,
+                "DncSwitch": options.dnc_switch,
+                **self._schedule(campaign, task.local_date, options),
+                "Details": [detail for _, detail in sent],
+            }
             payload = self._call("POST", PATH_CREATE_TASK, body=body)
         except VendorRejected as exc:
             result.rejected.update({request.contact_id: exc.reason for request, _ in sent})
             return result
         if _code(payload) == DUPLICATE_TASK_NAME:
             # Our earlier try of this very chunk created it (its answer was lost): nobody is dialled twice.
-            task_id = self._existing_task_id(name)
+            existing_id = self._existing_task_id(name)
             result.accepted.update({request.contact_id: detail["Comments"] for request, detail in sent})
-            result.job_id = task_id
-            logger.info("airudder task already existed", extra={"task_name": name, "task_id": task_id,
-                                                                "accepted": len(sent)})
+            result.job_id = existing_id
+            logger.info(
+                "airudder task already existed",
+                extra={"task_name": name, "task_id": existing_id, "accepted": len(sent)},
+            )
             return result
         data = _data(payload) if isinstance(_data(payload), dict) else {}
         result.rejected.update(self._row_errors(data.get("detail_error_list"), sent))
@@ -746,9 +821,15 @@ class AirudderAdapter(AccountAdapter):
             return result
         result.accepted.update({request.contact_id: detail["Comments"] for request, detail in remaining})
         result.job_id = task_id
-        logger.info("airudder task created", extra={"task_name": name, "task_id": task_id,
-                                                    "accepted": len(result.accepted),
-                                                    "rejected": len(result.rejected)})
+        logger.info(
+            "airudder task created",
+            extra={
+                "task_name": name,
+                "task_id": task_id,
+                "accepted": len(result.accepted),
+                "rejected": len(result.rejected),
+            },
+        )
         return result
 
     def _row_errors(self, entries: Any, sent: list[tuple[DialRequest, dict[str, Any]]]) -> dict[str, str]:
@@ -808,10 +889,15 @@ class AirudderAdapter(AccountAdapter):
             data = _data(payload)
             total = _Fields(data).number("total", "Total", "count") if isinstance(data, dict) else None
             if total is not None and total > len(rows):
-                logger.warning("airudder detail returned fewer rows than its total",
-                               extra={"task_id": job_id, "rows": len(rows), "total": total})
-            outcomes = [outcome for outcome in (self._outcome(row, OutcomeSource.POLL, job_id, task.campaign_id)
-                                                for row in rows) if outcome is not None and outcome.final]
+                logger.warning(
+                    "airudder detail returned fewer rows than its total",
+                    extra={"task_id": job_id, "rows": len(rows), "total": total},
+                )
+            outcomes = [
+                outcome
+                for outcome in (self._outcome(row, OutcomeSource.POLL, job_id, task.campaign_id) for row in rows)
+                if outcome is not None and outcome.final
+            ]
             if outcomes:
                 yield outcomes
 
@@ -832,8 +918,9 @@ class AirudderAdapter(AccountAdapter):
         if not given:
             return False
         mac = hmac.new(self.account.app_secret.get_secret_value().encode(), callback.body, hashlib.sha256)
-        return (hmac.compare_digest(given.lower().encode(), mac.hexdigest().encode())
-                or hmac.compare_digest(given.encode(), base64.b64encode(mac.digest())))
+        return hmac.compare_digest(given.lower().encode(), mac.hexdigest().encode()) or hmac.compare_digest(
+            given.encode(), base64.b64encode(mac.digest())
+        )
 
     def parse_callback(self, callback: InboundCallback) -> OutcomeReport | PredialQuestion:
         if callback.kind not in ("call", "task"):
@@ -844,8 +931,10 @@ class AirudderAdapter(AccountAdapter):
                 fields = _Fields(item)
                 if fields.text("TaskID") is None:
                     raise CallbackRejected("task notification without TaskID")
-                logger.info("airudder task notification", extra={"task_id": fields.text("TaskID"),
-                                                                  "status": fields.text("Status", "TaskStatus")})
+                logger.info(
+                    "airudder task notification",
+                    extra={"task_id": fields.text("TaskID"), "status": fields.text("Status", "TaskStatus")},
+                )
             return OutcomeReport([])
         outcomes = []
         for item in items:
@@ -859,8 +948,11 @@ class AirudderAdapter(AccountAdapter):
         """The JSON of a callback body, decrypted first when the account has AIRudder encrypt callbacks."""
         if self.account.encrypt_callbacks:
             assert self.account.aes_key is not None and self.account.aes_iv is not None
-            raw = decrypt_body(_ciphertext(raw), self.account.aes_key.get_secret_value().encode(),
-                               self.account.aes_iv.get_secret_value().encode())
+            raw = decrypt_body(
+                _ciphertext(raw),
+                self.account.aes_key.get_secret_value().encode(),
+                self.account.aes_iv.get_secret_value().encode(),
+            )
         try:
             return read_json(raw)
         except JsonRefused as exc:
@@ -885,8 +977,9 @@ class AirudderAdapter(AccountAdapter):
         except (ValueError, OverflowError, OSError):  # not a time, or one beyond the years a datetime holds
             return None
 
-    def _outcome(self, item: dict[str, Any], source: OutcomeSource, task_id: str | None = None,
-                 campaign_id: str | None = None) -> CallOutcome | None:
+    def _outcome(
+        self, item: dict[str, Any], source: OutcomeSource, task_id: str | None = None, campaign_id: str | None = None
+    ) -> CallOutcome | None:
         fields = _Fields(item)
         comments = fields.text("Comments", "Comment")
         own_campaign, contact_id = split_comments(comments)

@@ -71,8 +71,16 @@ class DialRequest:
 
     @classmethod
     def for_contact(cls, contact: Contact) -> DialRequest:
-        return cls(contact.campaign_id, contact.contact_id, contact.attempt, contact.phone, contact.name,
-                   contact.variables, contact.vendor_record_id, contact.vendor_job_id)
+        return cls(
+            contact.campaign_id,
+            contact.contact_id,
+            contact.attempt,
+            contact.phone,
+            contact.name,
+            contact.variables,
+            contact.vendor_record_id,
+            contact.vendor_job_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,6 @@ class VendorAdapter(Protocol):
     name: ClassVar[str]
     batch_limit: int  # requests per submission (and per dispatch message); may come from the account
 
-
     @classmethod
     def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> VendorAdapter:
         """Build from the vendor's account secret (raises pydantic.ValidationError when incomplete)."""
@@ -202,8 +209,9 @@ class AccountAdapter:
     http_read_seconds: ClassVar[float] = HTTP_TIMEOUT_SECONDS  # a vendor whose answers take longer says so
     http_timeout: ClassVar[httpx.Timeout | None] = None  # a whole timeout, set by the local stack to shorten it
 
-    def __init__(self, account: Any, http: httpx.Client | None = None,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self, account: Any, http: httpx.Client | None = None, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self.account = account
         self._zone = ZoneInfo(account.timezone)
         self._http = http
@@ -240,8 +248,12 @@ def call_seconds(value: Any) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         value = int(text) if text.isdecimal() and len(text) <= 9 else None
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
-            and 0 <= value <= MAX_CALL_SECONDS:
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= MAX_CALL_SECONDS
+    ):
         return int(value)
     return None
 
@@ -265,8 +277,9 @@ def _transient(exc: Exception) -> bool:
     return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code in TRANSIENT_HTTP_STATUSES
 
 
-def post_json(vendor: str, client: httpx.Client, path: str, *, content: bytes,
-              headers: Callable[[], dict[str, str]]) -> dict[str, Any]:
+def post_json(
+    vendor: str, client: httpx.Client, path: str, *, content: bytes, headers: Callable[[], dict[str, str]]
+) -> dict[str, Any]:
     """POST with retries and backoff on transient failures; headers are rebuilt per try (fresh timestamps).
 
     Raises VendorUnavailable when the retries are spent and VendorRejected for a permanent HTTP error.
@@ -274,8 +287,9 @@ def post_json(vendor: str, client: httpx.Client, path: str, *, content: bytes,
     return _json_with_retries(vendor, lambda: client.post(path, content=content, headers=headers()))
 
 
-def get_json(vendor: str, client: httpx.Client, path: str, *, params: Mapping[str, str],
-             headers: Callable[[], dict[str, str]]) -> dict[str, Any]:
+def get_json(
+    vendor: str, client: httpx.Client, path: str, *, params: Mapping[str, str], headers: Callable[[], dict[str, str]]
+) -> dict[str, Any]:
     """GET with the same retries and errors as post_json (for vendors whose queries are GETs)."""
     return _json_with_retries(vendor, lambda: client.get(path, params=dict(params), headers=headers()))
 
@@ -285,8 +299,7 @@ def _json_with_retries(vendor: str, send: Callable[[], httpx.Response]) -> dict[
     import stamina
 
     try:
-        for attempt in stamina.retry_context(on=_transient, attempts=4, wait_initial=0.2, wait_max=3.0,
-                                              timeout=25.0):
+        for attempt in stamina.retry_context(on=_transient, attempts=4, wait_initial=0.2, wait_max=3.0, timeout=25.0):
             with attempt:
                 response = send()
                 response.raise_for_status()

@@ -70,45 +70,48 @@ MAX_PAGES = 10_000  # a safety stop for paging, far above any real task (10 000 
 WALL_CLOCK = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})")
 
 _A = CallStatus.ANSWERED
-CODES = VendorCodeTable(VENDOR, {
-    # Dictionary 1 (collections) and the query example.
-    "PTP": CodeMeaning(Disposition.PROMISE_TO_PAY, _A),
-    "HPTP": CodeMeaning(Disposition.PROMISE_TO_PAY_NO_DATE, _A),
-    "AP": CodeMeaning(Disposition.ALREADY_PAID, _A),
-    "NOST": CodeMeaning(Disposition.NO_AGREEMENT, _A),
-    "NotOneself": CodeMeaning(Disposition.WRONG_PERSON, _A),
-    "CPL": CodeMeaning(Disposition.COMPLAINT, _A),
-    "unknown": CodeMeaning(Disposition.UNKNOWN, _A),
-    "undefined": CodeMeaning(Disposition.UNKNOWN),
-    "LMS": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-    "Busy": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
-    # Dictionary 2 (contact / marketing).
-    "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-    "Willing": CodeMeaning(Disposition.INTERESTED, _A),
-    "Unwilling": CodeMeaning(Disposition.NOT_INTERESTED, _A),
-    "Donotknow": CodeMeaning(Disposition.WRONG_PERSON, _A),
-    "Whichcompany": CodeMeaning(Disposition.ASKED_WHO_CALLS, _A),
-    "Complan": CodeMeaning(Disposition.DO_NOT_CALL, _A),
-    "Undecided": CodeMeaning(Disposition.UNDECIDED, _A),
-    "Unconnected": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-    "Taskcancel": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
-    # Empty-number detection (line status).
-    "D00": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-    "D01": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
-    "D02": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
-    "D03": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
-    "D04": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
-    "D05": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-    "D06": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
-    "D07": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
-    "D08": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-    "D09": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-    "D10": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-    "D90": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
-    "D91": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
-    "D99": CodeMeaning(Disposition.UNKNOWN, _A),
-    "NAN": CodeMeaning(Disposition.UNKNOWN),
-})
+CODES = VendorCodeTable(
+    VENDOR,
+    {
+        # Dictionary 1 (collections) and the query example.
+        "PTP": CodeMeaning(Disposition.PROMISE_TO_PAY, _A),
+        "HPTP": CodeMeaning(Disposition.PROMISE_TO_PAY_NO_DATE, _A),
+        "AP": CodeMeaning(Disposition.ALREADY_PAID, _A),
+        "NOST": CodeMeaning(Disposition.NO_AGREEMENT, _A),
+        "NotOneself": CodeMeaning(Disposition.WRONG_PERSON, _A),
+        "CPL": CodeMeaning(Disposition.COMPLAINT, _A),
+        "unknown": CodeMeaning(Disposition.UNKNOWN, _A),
+        "undefined": CodeMeaning(Disposition.UNKNOWN),
+        "LMS": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+        "Busy": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
+        # Dictionary 2 (contact / marketing).
+        "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+        "Willing": CodeMeaning(Disposition.INTERESTED, _A),
+        "Unwilling": CodeMeaning(Disposition.NOT_INTERESTED, _A),
+        "Donotknow": CodeMeaning(Disposition.WRONG_PERSON, _A),
+        "Whichcompany": CodeMeaning(Disposition.ASKED_WHO_CALLS, _A),
+        "Complan": CodeMeaning(Disposition.DO_NOT_CALL, _A),
+        "Undecided": CodeMeaning(Disposition.UNDECIDED, _A),
+        "Unconnected": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+        "Taskcancel": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
+        # Empty-number detection (line status).
+        "D00": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+        "D01": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
+        "D02": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
+        "D03": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
+        "D04": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
+        "D05": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+        "D06": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
+        "D07": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
+        "D08": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
+        "D09": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+        "D10": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
+        "D90": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
+        "D91": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
+        "D99": CodeMeaning(Disposition.UNKNOWN, _A),
+        "NAN": CodeMeaning(Disposition.UNKNOWN),
+    },
+)
 
 
 class _Camel(BaseModel):
@@ -158,7 +161,8 @@ def _refused_characters(text: str) -> bool:
         if ord(char) > 0xFFFF:
             return True
         if unicodedata.category(char) in ("So", "Cs", "Co", "Cn") or (
-                unicodedata.category(char) == "Cc" and char not in "\t\n\r"):
+            unicodedata.category(char) == "Cc" and char not in "\t\n\r"
+        ):
             return True
     return False
 
@@ -225,8 +229,10 @@ class BluAdapter(AccountAdapter):
 
     def create_task(self, campaign: Campaign, local_date: dt.date) -> str:
         options = BluOptions.model_validate(campaign.vendor_options)
-        body: dict[str, Any] = {"taskName": f"dialhub {campaign.campaign_id} {local_date.isoformat()}",
-                                "botId": options.bot_id}
+        body: dict[str, Any] = {
+            "taskName": f"dialhub {campaign.campaign_id} {local_date.isoformat()}",
+            "botId": options.bot_id,
+        }
         if options.strategy_id is not None:
             body["strategyId"] = options.strategy_id
         payload = self._call("/rest/v1/createTask", body)
@@ -240,8 +246,12 @@ class BluAdapter(AccountAdapter):
 
     def _record(self, request: DialRequest) -> dict[str, Any]:
         rid = record_id(request.campaign_id, request.contact_id, request.attempt)
-        ext_vars = {"campaignId": request.campaign_id, "contactId": request.contact_id,
-                    "attempt": request.attempt, "orderId": rid}
+        ext_vars = {
+            "campaignId": request.campaign_id,
+            "contactId": request.contact_id,
+            "attempt": request.attempt,
+            "orderId": rid,
+        }
         call_vars = {key: str(value) for key, value in request.variables.items()}
         return {
             "id": rid,
@@ -268,11 +278,14 @@ class BluAdapter(AccountAdapter):
         return result
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
-        self._call("/rest/v1/taskCancelPhoneCall", {
-            "taskId": self._task_id(task),
-            "mobile": national_digits(request.phone),
-            "orderId": record_id(request.campaign_id, request.contact_id, request.attempt),
-        })
+        self._call(
+            "/rest/v1/taskCancelPhoneCall",
+            {
+                "taskId": self._task_id(task),
+                "mobile": national_digits(request.phone),
+                "orderId": record_id(request.campaign_id, request.contact_id, request.attempt),
+            },
+        )
 
     def control_task(self, task: VendorTask, action: TaskAction) -> bool:
         return False  # Blu publishes no task pause/resume/stop; contacts are cancelled one by one instead
@@ -280,8 +293,9 @@ class BluAdapter(AccountAdapter):
     def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
         page_size = self.account.page_size
         for page_no in range(1, MAX_PAGES + 1):
-            payload = self._call("/rest/v1/queryCallResult",
-                                 {"taskId": task.vendor_task_id, "pageNo": page_no, "pageSize": page_size})
+            payload = self._call(
+                "/rest/v1/queryCallResult", {"taskId": task.vendor_task_id, "pageNo": page_no, "pageSize": page_size}
+            )
             rows = payload.get("data") or []
             if not isinstance(rows, list):
                 raise VendorRejected(VENDOR, payload.get("code"), "queryCallResult data is not a list")
@@ -347,7 +361,8 @@ class BluAdapter(AccountAdapter):
         if not isinstance(value, str) or (parts := WALL_CLOCK.fullmatch(value.strip())) is None:
             return None
         try:
-            local = dt.datetime(*(int(part) for part in parts.groups()), tzinfo=self._zone)  # type: ignore[misc]
+            year, month, day, hour, minute, second = (int(part) for part in parts.groups())
+            local = dt.datetime(year, month, day, hour, minute, second, tzinfo=self._zone)
             return local.astimezone(dt.UTC)
         except (ValueError, OverflowError):  # e.g. 0001-01-01 00:00:00 east of UTC is before year 1 in UTC
             return None

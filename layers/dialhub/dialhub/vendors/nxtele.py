@@ -199,8 +199,9 @@ DEFAULT_INTENTS: dict[str, Disposition] = {
 
 
 class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore",
-                              coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", coerce_numbers_to_str=True
+    )
 
 
 class NxteleAccount(_Camel):
@@ -237,18 +238,19 @@ class NxteleAccount(_Camel):
         return value.rstrip("/")
 
 
-
 class NxteleOptions(_Camel):
     """Campaign settings NXTele needs: the script (scene), the variables it reads, optional routing."""
 
     scene_id: int | str = Field(alias="sceneID", description="NXTele script template (scene) id")
-    script_variables: list[str] = Field(default_factory=list,
-                                        description="Script variables every contact must carry, by name")
+    script_variables: list[str] = Field(
+        default_factory=list, description="Script variables every contact must carry, by name"
+    )
     strategy_name: str | None = Field(default=None, description="NXTele dialling strategy, if not the default")
     route_id: int | str | None = Field(default=None, alias="routeID", description="NXTele line route")
     max_ring_time: int | None = Field(default=None, ge=1, le=300, description="Seconds to ring before giving up")
-    calls_per_order: int = Field(default=3, ge=1, le=20,
-                                 description="Most calls NXTele's strategy makes per order (redial rounds included)")
+    calls_per_order: int = Field(
+        default=3, ge=1, le=20, description="Most calls NXTele's strategy makes per order (redial rounds included)"
+    )
 
     @field_validator("scene_id")
     @classmethod
@@ -269,8 +271,16 @@ class NxteleOptions(_Camel):
 def sign(secret_key: str, body: bytes, create_ts: str, request_id: str, uuid: str, algorithm: str = "MD5") -> str:
     """NXTele's signature: upper-case hex MD5 (or SHA256) over
     `secretKey&body=<exact body bytes>&createTs=…&requestID=…&uuid=…`."""
-    raw = b"".join([secret_key.encode(), b"&body=", body, f"&createTs={create_ts}".encode(),
-                    f"&requestID={request_id}".encode(), f"&uuid={uuid}".encode()])
+    raw = b"".join(
+        [
+            secret_key.encode(),
+            b"&body=",
+            body,
+            f"&createTs={create_ts}".encode(),
+            f"&requestID={request_id}".encode(),
+            f"&uuid={uuid}".encode(),
+        ]
+    )
     digest = hashlib.sha256 if algorithm.upper() == "SHA256" else hashlib.md5
     return digest(raw).hexdigest().upper()
 
@@ -419,13 +429,15 @@ class _VerifiedClient:
 class NxteleAdapter(AccountAdapter):
     name: ClassVar[str] = VENDOR
 
-    def __init__(self, account: NxteleAccount, http: httpx.Client | None = None,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self, account: NxteleAccount, http: httpx.Client | None = None, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         super().__init__(account, http, clock)
         self.batch_limit = account.chunk_size
-        self.intents = VendorCodeTable(VENDOR, {
-            code: CodeMeaning(disposition) for code, disposition in {**DEFAULT_INTENTS, **account.intent_map}.items()
-        })
+        self.intents = VendorCodeTable(
+            VENDOR,
+            {code: CodeMeaning(disposition) for code, disposition in {**DEFAULT_INTENTS, **account.intent_map}.items()},
+        )
 
     @classmethod
     def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> NxteleAdapter:
@@ -433,13 +445,21 @@ class NxteleAdapter(AccountAdapter):
 
     # ------------------------------------------------------------------ signing both ways
     def _sign(self, body: bytes, create_ts: str, request_id: str) -> str:
-        return sign(self.account.secret_key.get_secret_value(), body, create_ts, request_id, self.account.uuid,
-                    self.account.algorithm)
+        return sign(
+            self.account.secret_key.get_secret_value(),
+            body,
+            create_ts,
+            request_id,
+            self.account.uuid,
+            self.account.algorithm,
+        )
 
     def _fresh(self, create_ts: str) -> bool:
         if not create_ts.isdigit():
             return False
-        return abs(int(create_ts) - self._clock().timestamp()) <= self.account.max_clock_skew_seconds
+        skew: float = abs(int(create_ts) - self._clock().timestamp())
+        allowed: int = self.account.max_clock_skew_seconds
+        return skew <= allowed
 
     def _signature_problem(self, body: bytes, headers: Mapping[str, str], request_id: str) -> str | None:
         """Why a signed message (callback or response) cannot be trusted, or None; headers lower-case."""
@@ -458,9 +478,14 @@ class NxteleAdapter(AccountAdapter):
     def _headers(self, content: bytes) -> dict[str, str]:
         create_ts = str(int(self._clock().timestamp()))
         request_id = uuid_lib.uuid4().hex
-        return {"requestID": request_id, "uuid": self.account.uuid, "createTs": create_ts,
-                "sign": self._sign(content, create_ts, request_id), "algorithm": self.account.algorithm,
-                "Content-Type": "application/json"}
+        return {
+            "requestID": request_id,
+            "uuid": self.account.uuid,
+            "createTs": create_ts,
+            "sign": self._sign(content, create_ts, request_id),
+            "algorithm": self.account.algorithm,
+            "Content-Type": "application/json",
+        }
 
     def _verify_response(self, response: httpx.Response, request_id: str) -> None:
         """A success we act on must verify; a refusal only fails the request, whatever its signature (so a
@@ -490,16 +515,18 @@ class NxteleAdapter(AccountAdapter):
         try:
             import stamina
 
-            for attempt in stamina.retry_context(on=_Busy, attempts=BUSY_RETRY_ATTEMPTS, wait_initial=0.5,
-                                                  wait_max=3.0, timeout=10.0):
+            for attempt in stamina.retry_context(
+                on=_Busy, attempts=BUSY_RETRY_ATTEMPTS, wait_initial=0.5, wait_max=3.0, timeout=10.0
+            ):
                 with attempt:
                     answer = post_json(VENDOR, client, path, content=content, headers=lambda: self._headers(content))
                     code = _ret_code(answer)
                     if code in TEMPORARY_RET_CODES:
                         raise _Busy(code, str(answer.get("retMsg") or ""))
         except _Busy as exc:
-            raise VendorUnavailable(VENDOR, f"nxtele unavailable: retCode {exc.code}: "
-                                            f"{ret_code_reason(exc.code, exc.message)}") from exc
+            raise VendorUnavailable(
+                VENDOR, f"nxtele unavailable: retCode {exc.code}: {ret_code_reason(exc.code, exc.message)}"
+            ) from exc
         if code is None:
             raise VendorUnavailable(VENDOR, "nxtele answered without a retCode")
         if code != SUCCESS:
@@ -536,11 +563,19 @@ class NxteleAdapter(AccountAdapter):
             "dialAtUpHour": window.start.strftime("%H:%M"),
             "dialAtDownHour": window.end.strftime("%H:%M"),
         }
-        optional = {"strategyName": options.strategy_name, "routeID": options.route_id,
-                    "maxRingTime": options.max_ring_time}
+        optional = {
+            "strategyName": options.strategy_name,
+            "routeID": options.route_id,
+            "maxRingTime": options.max_ring_time,
+        }
         setting |= {key: value for key, value in optional.items() if value is not None}
-        body = {"userTaskID": task_id, "sceneID": options.scene_id, "taskCreateSetting": setting,
-                "taskCallbackUrl": self._callback_url("task"), "orderCallbackUrl": self._callback_url("order")}
+        body = {
+            "userTaskID": task_id,
+            "sceneID": options.scene_id,
+            "taskCreateSetting": setting,
+            "taskCallbackUrl": self._callback_url("task"),
+            "orderCallbackUrl": self._callback_url("order"),
+        }
         try:
             self._call(PATH_CREATE_TASK, body)
         except VendorRejected:
@@ -552,8 +587,9 @@ class NxteleAdapter(AccountAdapter):
     def _task_exists(self, task_id: str) -> bool:
         answer = self._call(PATH_LIST_TASK, {"page": 1, "size": 10, "queryConditions": {"userTaskID": [task_id]}})
         rows = answer.get("taskData") or []
-        return isinstance(rows, list) and any(isinstance(row, dict) and row.get("userTaskID") == task_id
-                                              for row in rows)
+        return isinstance(rows, list) and any(
+            isinstance(row, dict) and row.get("userTaskID") == task_id for row in rows
+        )
 
     def _order_entry(self, request: DialRequest, options: NxteleOptions) -> dict[str, Any]:
         ours = {"campaignId": request.campaign_id, "contactId": request.contact_id, "attempt": request.attempt}
@@ -581,9 +617,14 @@ class NxteleAdapter(AccountAdapter):
         if not sendable:
             return result
         entries = [self._order_entry(request, options) for request in sendable]
-        body = {"userTaskID": submission.task.vendor_task_id,
-                "callInfoList": {"orderCallbackUrl": self._callback_url("order"),
-                                 "callCallbackUrl": self._callback_url("call"), "callList": entries}}
+        body = {
+            "userTaskID": submission.task.vendor_task_id,
+            "callInfoList": {
+                "orderCallbackUrl": self._callback_url("order"),
+                "callCallbackUrl": self._callback_url("call"),
+                "callList": entries,
+            },
+        }
         try:
             answer = self._call(PATH_ADD_BATCH_CALL, body)
         except VendorRejected as exc:
@@ -591,9 +632,11 @@ class NxteleAdapter(AccountAdapter):
             return result
         refused = self._refused_contacts(answer.get("errList"), sendable, entries)
         result.rejected |= refused
-        result.accepted = {request.contact_id: entry["orderID"]
-                           for request, entry in zip(sendable, entries, strict=True)
-                           if request.contact_id not in refused}
+        result.accepted = {
+            request.contact_id: entry["orderID"]
+            for request, entry in zip(sendable, entries, strict=True)
+            if request.contact_id not in refused
+        }
         return result
 
     @staticmethod
@@ -614,14 +657,19 @@ class NxteleAdapter(AccountAdapter):
                 waiting = [c for c in by_phone.get(phone_digits(str(error.get("phone") or "")), []) if c not in refused]
                 contact_id = waiting[0] if waiting else None
             if contact_id is None:
-                logger.warning("nxtele errList entry matches no contact",
-                               extra={"phone": mask_phone(str(error.get("phone") or "")), "problem": message})
+                logger.warning(
+                    "nxtele errList entry matches no contact",
+                    extra={"phone": mask_phone(str(error.get("phone") or "")), "problem": message},
+                )
                 continue
             if _names_existing_order(message):
                 continue  # NXTele holds this order already: a retry, the contact is in
             code = error.get("retCode")
-            refused[contact_id] = (f"{VENDOR} error {code}: {message}" if code not in (None, "")
-                                   else f"{VENDOR} refused the contact: {message}")
+            refused[contact_id] = (
+                f"{VENDOR} error {code}: {message}"
+                if code not in (None, "")
+                else f"{VENDOR} refused the contact: {message}"
+            )
         return refused
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
@@ -632,16 +680,20 @@ class NxteleAdapter(AccountAdapter):
                 raise VendorRejected(VENDOR, None, f"{VENDOR} could not stop the order: {error.get('errMsg')}")
 
     def control_task(self, task: VendorTask, action: TaskAction) -> bool:
-        body = {"userTaskID": task.vendor_task_id, "taskOperate": TASK_OPERATION[action],
-                "delCall": 1 if action is TaskAction.CANCEL else 0}
+        body = {
+            "userTaskID": task.vendor_task_id,
+            "taskOperate": TASK_OPERATION[action],
+            "delCall": 1 if action is TaskAction.CANCEL else 0,
+        }
         self._call(PATH_MGR_TASK_STATUS, body)
         return True
 
     def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
         waiting: list[str] = []
         for page in range(1, MAX_PAGES + 1):
-            answer = self._call(PATH_LIST_ORDER, {"userTaskID": task.vendor_task_id, "page": page,
-                                                  "size": ORDER_PAGE_SIZE})
+            answer = self._call(
+                PATH_LIST_ORDER, {"userTaskID": task.vendor_task_id, "page": page, "size": ORDER_PAGE_SIZE}
+            )
             rows = next((answer[key] for key in ORDER_ROW_KEYS if key in answer), None) or []
             if not isinstance(rows, list):
                 raise VendorUnavailable(VENDOR, "nxtele listOrder rows are not a list")
@@ -738,9 +790,11 @@ class NxteleAdapter(AccountAdapter):
             if disposition is Disposition.VOICEMAIL:
                 status = CallStatus.VOICEMAIL
         else:
-            status = (LINE_STATUS_BY_SIP.get((call.term_sip_code or "").strip())
-                      or LINE_STATUS_BY_CAUSE.get((call.hangup_cause or "").strip().upper())
-                      or CallStatus.NO_ANSWER)
+            status = (
+                LINE_STATUS_BY_SIP.get((call.term_sip_code or "").strip())
+                or LINE_STATUS_BY_CAUSE.get((call.hangup_cause or "").strip().upper())
+                or CallStatus.NO_ANSWER
+            )
             disposition, code, description = Disposition.NOT_CONNECTED, None, None
         attempt = ours.get("attempt")
         variables: dict[str, Any] = {"orderId": order.order_id}
