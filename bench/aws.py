@@ -23,13 +23,13 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def load_function(name: str) -> Any:
-    from local.template import function_module
+    from local.handlers import function_module
 
     return function_module(name)
 
 
 def lambda_context(function: str) -> Any:
-    from local.template import FakeLambdaContext
+    from local.handlers import FakeLambdaContext
 
     return FakeLambdaContext(function_name=f"dialhub-bench-{function}", memory_limit_in_mb=512, timeout_seconds=30)
 
@@ -49,6 +49,7 @@ def in_process_aws() -> Iterator[InProcessAws]:
     from moto import mock_aws
 
     from local import moto_patches
+    from local.resources import create_table_kwargs
     from local.stack import reset_library_caches
     from local.template import SamTemplate
 
@@ -73,7 +74,7 @@ def in_process_aws() -> Iterator[InProcessAws]:
         moto_patches.apply()
         try:
             template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": "bench"})
-            table = template.create_table_kwargs("DialhubTable", template.resolver())
+            table = create_table_kwargs(template, "DialhubTable", template.resolver())
             boto3.client("dynamodb").create_table(**table)
             queue_url = boto3.client("sqs").create_queue(QueueName="dialhub-bench-dispatch")["QueueUrl"]
             token = secrets.token_urlsafe(24)

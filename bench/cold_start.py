@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 from bench.report import ROOT, Row
-from local.template import template_environment
+from local.handlers import template_environment
 
 LAYER = ROOT / "layers" / "dialhub"
 FUNCTIONS = ROOT / "functions"

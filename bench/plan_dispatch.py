@@ -62,7 +62,8 @@ def worker(config_path: str, result_path: str) -> None:
 
     from bench.instrument import AwsRequestCounter, VendorRequestCounter
     from local.drivers import ScheduleDriver, SqsDriver
-    from local.template import FakeLambdaContext, SamTemplate, load_handler
+    from local.handlers import FakeLambdaContext, load_handler
+    from local.template import SamTemplate
 
     config = json.loads(Path(config_path).read_text())
     template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": config["stage"]})

@@ -51,7 +51,8 @@ def worker(config_path: str, result_path: str) -> None:
 
     from bench.instrument import AwsRequestCounter
     from local.drivers import SqsDriver
-    from local.template import FakeLambdaContext, SamTemplate, load_handler
+    from local.handlers import FakeLambdaContext, load_handler
+    from local.template import SamTemplate
 
     config = json.loads(Path(config_path).read_text())
     template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": config["stage"]})

@@ -34,10 +34,20 @@ from werkzeug.serving import make_server
 from local import moto_patches, simulators
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import LocalGateway
+from local.handlers import FakeLambdaContext, load_handler
 from local.iam import Permissions, Requests, function_grants
+from local.resources import (
+    bucket_name,
+    bucket_setup,
+    create_table_kwargs,
+    queue_attributes,
+    queue_creation_order,
+    queue_name,
+    ttl_attribute,
+)
 from local.simulators import SimulatorKnobs, VendorSimulator
 from local.simulators.plumbing import DELIVERY_HEADER, ApiFaults, CallbackFaults
-from local.template import FakeLambdaContext, Resolver, SamTemplate, load_handler
+from local.template import Resolver, SamTemplate
 from local.tls import LocalCertificate, make_certificate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,12 +111,12 @@ class TlsMotoServer(ThreadedMotoServer):
 def create_buckets(template: SamTemplate, resolver: Resolver, s3: Any) -> Resolver:
     """Every AWS::S3::Bucket of the template (with the AWS::S3::BucketPolicy on it), made as CloudFormation
     would make it; the resolver returned also knows each bucket's Ref and Arn."""
-    names = {bucket_id: template.bucket_name(bucket_id, resolver) for bucket_id in template.buckets}
+    names = {bucket_id: bucket_name(template, bucket_id, resolver) for bucket_id in template.buckets}
     resolver = resolver.with_values(
         refs=names, attributes={(bucket_id, "Arn"): f"arn:aws:s3:::{name}" for bucket_id, name in names.items()}
     )
     for bucket_id in template.buckets:
-        setup = template.bucket_setup(bucket_id, resolver)
+        setup = bucket_setup(template, bucket_id, resolver)
         s3.create_bucket(Bucket=setup.name)
         if setup.public_access_block:
             s3.put_public_access_block(Bucket=setup.name, PublicAccessBlockConfiguration=setup.public_access_block)
@@ -326,9 +336,9 @@ class LocalStack:
         resolver = self.template.resolver()
         self.table_names: dict[str, str] = {}
         for table_id in self.template.tables:
-            kwargs = self.template.create_table_kwargs(table_id, resolver)
+            kwargs = create_table_kwargs(self.template, table_id, resolver)
             self.dynamodb.create_table(**kwargs)
-            ttl = self.template.ttl_attribute(table_id)
+            ttl = ttl_attribute(self.template, table_id)
             if ttl:
                 self.dynamodb.update_time_to_live(
                     TableName=kwargs["TableName"], TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
@@ -336,10 +346,10 @@ class LocalStack:
             self.table_names[table_id] = kwargs["TableName"]
         self.queue_urls: dict[str, str] = {}
         self.queue_arns: dict[str, str] = {}
-        for queue_id in self.template.queue_creation_order():
-            name = self.template.queue_name(queue_id, resolver)
-            queue_attributes = self.template.queue_attributes(queue_id, resolver, self.queue_arns.__getitem__)
-            url = self.sqs.create_queue(QueueName=name, Attributes=queue_attributes)["QueueUrl"]
+        for queue_id in queue_creation_order(self.template):
+            name = queue_name(self.template, queue_id, resolver)
+            attributes_of_queue = queue_attributes(self.template, queue_id, resolver, self.queue_arns.__getitem__)
+            url = self.sqs.create_queue(QueueName=name, Attributes=attributes_of_queue)["QueueUrl"]
             self.queue_urls[queue_id] = url
             self.queue_arns[queue_id] = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
                 "Attributes"

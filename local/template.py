@@ -4,27 +4,18 @@
 handlers in-process instead. To keep it honest it must not restate the template: routes, schedules,
 queues, the table, secrets and every function's environment are read from template.yaml here, and the
 CloudFormation intrinsics in them are resolved against parameter values and the local stand-ins of the
-resources (a moto table name, a queue URL...).
+resources (a moto table name, a queue URL...). This module reads; local/resources.py builds the resources
+from what it read, and local/handlers.py imports and calls the functions.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import importlib.util
 import json
-import os
 import re
-import secrets
-import string
-import sys
-import threading
-import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
@@ -181,7 +172,7 @@ class Resolver:
         """A resolver with the same parameters and more resource values (as resources get created)."""
         return Resolver(
             self.template,
-            {name: _parameter_text(value) for name, value in self.parameters.items()},
+            {name: parameter_text(value) for name, value in self.parameters.items()},
             {**self.refs, **(refs or {})},
             {**self.attributes, **(attributes or {})},
             region=self.region,
@@ -201,7 +192,7 @@ class Resolver:
             if name in overrides:
                 text = str(overrides[name])
             elif "Default" in declaration:
-                text = _parameter_text(declaration["Default"])
+                text = parameter_text(declaration["Default"])
             else:
                 continue  # Only an error if something refers to it.
             _validate_parameter(name, declaration, text)
@@ -272,7 +263,7 @@ class Resolver:
             return self.condition(str(argument))
         if key == "Fn::Equals":
             left, right = (self.resolve(item, where) for item in argument)
-            return _parameter_text(left) == _parameter_text(right)
+            return parameter_text(left) == parameter_text(right)
         if key == "Fn::Not":
             return not self._evaluate_condition(argument[0], where)
         if key == "Fn::And":
@@ -292,7 +283,7 @@ class Resolver:
         if key == "Fn::Join":
             delimiter, items = argument
             resolved = self.resolve(items, where)
-            return str(delimiter).join(_parameter_text(item) for item in resolved)
+            return str(delimiter).join(parameter_text(item) for item in resolved)
         if key == "Fn::Select":
             index, items = self.resolve(argument, where)
             return items[int(index)]
@@ -330,11 +321,11 @@ class Resolver:
             if name.startswith("!"):
                 return "${" + name[1:] + "}"  # ${!Literal} stays literal.
             if name in variables:
-                return _parameter_text(variables[name])
+                return parameter_text(variables[name])
             if "." in name and name not in self.parameters:
                 resource, _, attribute = name.partition(".")
-                return _parameter_text(self.get_att(resource, attribute, where))
-            return _parameter_text(self.ref(name, where))
+                return parameter_text(self.get_att(resource, attribute, where))
+            return parameter_text(self.ref(name, where))
 
         return _SUB_PLACEHOLDER.sub(substitute, str(template_text))
 
@@ -343,12 +334,12 @@ def _at(where: str) -> str:
     return f"{where.lstrip('.')}: " if where else ""
 
 
-def _parameter_text(value: Any) -> str:
+def parameter_text(value: Any) -> str:
     """CloudFormation's string form of a value: booleans lower-case, lists comma-joined."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ",".join(_parameter_text(item) for item in value)
+        return ",".join(parameter_text(item) for item in value)
     if isinstance(value, dict):
         raise ResolutionError(f"{value!r} cannot be used as text")
     return str(value)
@@ -357,7 +348,7 @@ def _parameter_text(value: Any) -> str:
 def _validate_parameter(name: str, declaration: Mapping[str, Any], text: str) -> None:
     """Reject values CloudFormation would reject, so a bad local setting fails like a deploy would."""
     allowed = declaration.get("AllowedValues")
-    if allowed is not None and text not in [_parameter_text(item) for item in allowed]:
+    if allowed is not None and text not in [parameter_text(item) for item in allowed]:
         raise ResolutionError(f"parameter {name}={text!r} is not one of {allowed}")
     pattern = declaration.get("AllowedPattern")
     if pattern is not None and not re.fullmatch(str(pattern), text):
@@ -455,59 +446,6 @@ class SecretSpec:
     properties: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class BucketSetup:
-    """An AWS::S3::Bucket as the S3 calls that make it (boto3's shapes); a None part is not set."""
-
-    name: str
-    public_access_block: dict[str, Any] | None = None
-    ownership_controls: dict[str, Any] | None = None
-    encryption: dict[str, Any] | None = None
-    lifecycle: dict[str, Any] | None = None
-    policies: list[dict[str, Any]] = field(default_factory=list)  # from the AWS::S3::BucketPolicy resources on it
-
-
-# AWS::S3::Bucket properties the offline stack builds; any other is refused rather than silently dropped.
-_BUCKET_KEYS = {
-    "BucketName",
-    "PublicAccessBlockConfiguration",
-    "OwnershipControls",
-    "BucketEncryption",
-    "LifecycleConfiguration",
-}
-_LIFECYCLE_RULE_KEYS = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload"}
-
-
-# Keys of a CloudFormation table that boto3's create_table accepts unchanged. TTL, PITR, SSE and
-# deletion protection are left out on purpose: they are separate calls (TTL) or irrelevant locally.
-_CREATE_TABLE_KEYS = [
-    "KeySchema",
-    "AttributeDefinitions",
-    "BillingMode",
-    "ProvisionedThroughput",
-    "LocalSecondaryIndexes",
-    "TableClass",
-    "Tags",
-]
-_CREATE_INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
-
-# CloudFormation AWS::SQS::Queue properties that are SQS queue attributes of the same name.
-_QUEUE_ATTRIBUTE_KEYS = [
-    "DelaySeconds",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "ReceiveMessageWaitTimeSeconds",
-    "VisibilityTimeout",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "SqsManagedSseEnabled",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-]
-
-
 class SamTemplate:
     """The parts of a SAM template the offline stack needs, read once from the file.
 
@@ -600,7 +538,7 @@ class SamTemplate:
         """The function's environment variables as Lambda would set them (all strings)."""
         spec = self._function(function_id)
         return {
-            name: _parameter_text(resolver.resolve(value, f"{function_id}.Environment.Variables.{name}"))
+            name: parameter_text(resolver.resolve(value, f"{function_id}.Environment.Variables.{name}"))
             for name, value in spec.environment.items()
         }
 
@@ -743,194 +681,6 @@ class SamTemplate:
             enabled=properties.get("Enabled", True) is not False,
         )
 
-    # ----------------------------------------------------------------- DynamoDB
-
-    def create_table_kwargs(self, logical_id: str, resolver: Resolver) -> dict[str, Any]:
-        """Keyword arguments for boto3 dynamodb.create_table (TTL: see ttl_attribute)."""
-        table = self._table(logical_id)
-        properties = table.properties
-        kwargs: dict[str, Any] = {
-            "TableName": resolver.resolve(properties["TableName"], f"{logical_id}.TableName")
-            if "TableName" in properties
-            else f"{resolver.stack_name}-{logical_id}",
-        }
-        for key in _CREATE_TABLE_KEYS:
-            if key in properties:
-                kwargs[key] = resolver.resolve(properties[key], f"{logical_id}.{key}")
-        if "GlobalSecondaryIndexes" in properties:
-            indexes = resolver.resolve(properties["GlobalSecondaryIndexes"], f"{logical_id}.GlobalSecondaryIndexes")
-            kwargs["GlobalSecondaryIndexes"] = [
-                {key: index[key] for key in _CREATE_INDEX_KEYS if key in index} for index in indexes
-            ]
-        stream = properties.get("StreamSpecification")
-        if stream:
-            kwargs["StreamSpecification"] = {
-                "StreamEnabled": True,
-                "StreamViewType": stream["StreamViewType"],
-            }
-        return kwargs
-
-    def ttl_attribute(self, logical_id: str) -> str | None:
-        """The TTL attribute if the table enables TTL (apply it with update_time_to_live)."""
-        ttl = self._table(logical_id).properties.get("TimeToLiveSpecification") or {}
-        return str(ttl["AttributeName"]) if ttl.get("Enabled") and ttl.get("AttributeName") else None
-
-    def _table(self, logical_id: str) -> TableSpec:
-        try:
-            return self.tables[logical_id]
-        except KeyError:
-            raise TemplateError(f"no table {logical_id}; the template has {sorted(self.tables)}") from None
-
-    # ----------------------------------------------------------------- SQS
-
-    def queue_name(self, logical_id: str, resolver: Resolver) -> str:
-        """QueueName if set, else a generated one (with the .fifo suffix SQS demands for FIFO queues)."""
-        properties = self._queue(logical_id).properties
-        if "QueueName" in properties:
-            return str(resolver.resolve(properties["QueueName"], f"{logical_id}.QueueName"))
-        suffix = ".fifo" if properties.get("FifoQueue") else ""
-        return f"{resolver.stack_name}-{logical_id}{suffix}"
-
-    def queue_attributes(self, logical_id: str, resolver: Resolver, arn_of: Callable[[str], str]) -> dict[str, str]:
-        """Attributes for boto3 sqs.create_queue; arn_of(logical_id) gives a created queue's ARN."""
-        properties = self._queue(logical_id).properties
-        attributes = {
-            key: _parameter_text(resolver.resolve(properties[key], f"{logical_id}.{key}"))
-            for key in _QUEUE_ATTRIBUTE_KEYS
-            if key in properties
-        }
-        if "RedrivePolicy" in properties:
-            policy = _json_object(properties["RedrivePolicy"])
-            target = policy.get("deadLetterTargetArn")
-            get_att = target.get("Fn::GetAtt") if isinstance(target, dict) else None
-            if get_att and get_att[1] == "Arn" and get_att[0] in self.queues:
-                policy["deadLetterTargetArn"] = arn_of(str(get_att[0]))
-            policy = resolver.resolve(policy, f"{logical_id}.RedrivePolicy")
-            attributes["RedrivePolicy"] = json.dumps(policy)
-        if "RedriveAllowPolicy" in properties:
-            allow_policy = resolver.resolve(_json_object(properties["RedriveAllowPolicy"]), logical_id)
-            attributes["RedriveAllowPolicy"] = json.dumps(allow_policy)
-        return attributes
-
-    def queue_creation_order(self) -> list[str]:
-        """Queue logical ids, dead-letter queues before the queues that redrive into them."""
-        ordered: list[str] = []
-
-        def visit(logical_id: str, chain: tuple[str, ...]) -> None:
-            if logical_id in ordered:
-                return
-            if logical_id in chain:
-                raise TemplateError(f"redrive cycle between queues {chain}")
-            policy = _json_object(self.queues[logical_id].properties.get("RedrivePolicy") or {})
-            target = policy.get("deadLetterTargetArn")
-            get_att = target.get("Fn::GetAtt") if isinstance(target, dict) else None
-            if get_att and get_att[0] in self.queues:
-                visit(str(get_att[0]), (*chain, logical_id))
-            ordered.append(logical_id)
-
-        for queue_id in self.queues:
-            visit(queue_id, ())
-        return ordered
-
-    def _queue(self, logical_id: str) -> QueueSpec:
-        try:
-            return self.queues[logical_id]
-        except KeyError:
-            raise TemplateError(f"no queue {logical_id}; the template has {sorted(self.queues)}") from None
-
-    # ----------------------------------------------------------------- S3
-
-    def bucket_name(self, logical_id: str, resolver: Resolver) -> str:
-        properties = self._bucket(logical_id)
-        if "BucketName" in properties:
-            return str(resolver.resolve(properties["BucketName"], f"{logical_id}.BucketName"))
-        return f"{resolver.stack_name}-{logical_id}".lower()
-
-    def bucket_setup(self, logical_id: str, resolver: Resolver) -> BucketSetup:
-        """What S3 must be told to make the bucket as the template declares it. `resolver` must know the
-        bucket's own Ref and Arn (its policies name it)."""
-        properties = self._bucket(logical_id)
-        unknown = sorted(set(properties) - _BUCKET_KEYS)
-        if unknown:
-            raise TemplateError(f"{logical_id}: the offline stack cannot build {unknown}")
-        resolved = resolver.resolve(properties, logical_id)
-        encryption = None
-        if "BucketEncryption" in resolved:
-            encryption = {
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
-                        **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
-                    }
-                    for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-                ]
-            }
-        lifecycle = None
-        if "LifecycleConfiguration" in resolved:
-            lifecycle = {
-                "Rules": [
-                    self._lifecycle_rule(logical_id, rule) for rule in resolved["LifecycleConfiguration"]["Rules"]
-                ]
-            }
-        policies = []
-        for policy_id, policy in self.bucket_policies.items():
-            bucket = policy.get("Bucket")
-            if isinstance(bucket, dict) and bucket.get("Ref") == logical_id:
-                policies.append(resolver.resolve(policy["PolicyDocument"], f"{policy_id}.PolicyDocument"))
-        return BucketSetup(
-            name=self.bucket_name(logical_id, resolver),
-            public_access_block=resolved.get("PublicAccessBlockConfiguration"),
-            ownership_controls=resolved.get("OwnershipControls"),
-            encryption=encryption,
-            lifecycle=lifecycle,
-            policies=policies,
-        )
-
-    @staticmethod
-    def _lifecycle_rule(logical_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(rule) - _LIFECYCLE_RULE_KEYS)
-        if unknown:
-            raise TemplateError(f"{logical_id}: lifecycle rule properties {unknown} are not built offline")
-        built: dict[str, Any] = {
-            "ID": rule.get("Id", ""),
-            "Status": rule["Status"],
-            "Filter": {"Prefix": rule.get("Prefix", "")},
-        }
-        if "ExpirationInDays" in rule:
-            built["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
-        if "AbortIncompleteMultipartUpload" in rule:
-            days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
-            built["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
-        return built
-
-    def _bucket(self, logical_id: str) -> dict[str, Any]:
-        try:
-            return self.buckets[logical_id]
-        except KeyError:
-            raise TemplateError(f"no bucket {logical_id}; the template has {sorted(self.buckets)}") from None
-
-    # ----------------------------------------------------------------- Secrets Manager
-
-    def create_secret_kwargs(self, logical_id: str, resolver: Resolver) -> dict[str, Any]:
-        """Keyword arguments for boto3 secretsmanager.create_secret, generating the secret like CFN does."""
-        try:
-            properties = self.secrets[logical_id].properties
-        except KeyError:
-            raise TemplateError(f"no secret {logical_id}; the template has {sorted(self.secrets)}") from None
-        kwargs: dict[str, Any] = {
-            "Name": str(resolver.resolve(properties["Name"], f"{logical_id}.Name"))
-            if "Name" in properties
-            else f"{resolver.stack_name}-{logical_id}",
-        }
-        if "Description" in properties:
-            kwargs["Description"] = str(resolver.resolve(properties["Description"], f"{logical_id}.Description"))
-        if "SecretString" in properties:
-            kwargs["SecretString"] = str(resolver.resolve(properties["SecretString"], f"{logical_id}.SecretString"))
-        else:
-            generate = resolver.resolve(properties.get("GenerateSecretString") or {}, logical_id)
-            kwargs["SecretString"] = _generated_secret_string(generate)
-        return kwargs
-
     # ----------------------------------------------------------------- helpers
 
     def _resources_of_type(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
@@ -958,175 +708,3 @@ def _merge_globals(global_properties: Mapping[str, Any], own: Mapping[str, Any])
 def _is_intrinsic(value: Mapping[str, Any]) -> bool:
     key = next(iter(value)) if len(value) == 1 else ""
     return key == "Ref" or key.startswith("Fn::")
-
-
-def _json_object(value: Any) -> dict[str, Any]:
-    """CloudFormation accepts some policies as JSON objects or JSON text."""
-    return dict(json.loads(value) if isinstance(value, str) else value)
-
-
-def _generated_secret_string(generate: Mapping[str, Any]) -> str:
-    alphabet = ""
-    if not generate.get("ExcludeLowercase"):
-        alphabet += string.ascii_lowercase
-    if not generate.get("ExcludeUppercase"):
-        alphabet += string.ascii_uppercase
-    if not generate.get("ExcludeNumbers"):
-        alphabet += string.digits
-    if not generate.get("ExcludePunctuation"):
-        alphabet += "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-    if generate.get("IncludeSpace"):
-        alphabet += " "
-    excluded = set(str(generate.get("ExcludeCharacters", "")))
-    alphabet = "".join(character for character in alphabet if character not in excluded)
-    length = int(generate.get("PasswordLength", 32))
-    password = "".join(secrets.choice(alphabet) for _ in range(length))
-    template_text = generate.get("SecretStringTemplate")
-    if template_text is None:
-        return password
-    document = json.loads(template_text)
-    document[str(generate["GenerateStringKey"])] = password
-    return json.dumps(document)
-
-
-# --------------------------------------------------------------------------- handlers and context
-
-_handler_cache: dict[tuple[Path, str], Callable[[dict[str, Any], Any], Any]] = {}
-_handler_lock = threading.Lock()
-
-
-def handler_module_name(spec: FunctionSpec) -> str:
-    """A module name unique per function, so the five `app` modules do not replace each other."""
-    base = spec.logical_id.removesuffix("Function") or spec.logical_id
-    return HANDLER_MODULE_PREFIX + re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()
-
-
-def load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
-    """Import the function's handler from its code directory, with its layers on sys.path.
-
-    Set the function's environment before the first call: handlers read it at import time. The code
-    directory is on sys.path only while the module executes, so sibling modules that two functions
-    both have (say `models.py`) would still collide in sys.modules.
-    """
-    key = (spec.code_uri, spec.handler)
-    with _handler_lock:
-        if key in _handler_cache:
-            return _handler_cache[key]
-        module_path, _, function_name = spec.handler.rpartition(".")
-        source = spec.code_uri / (module_path.replace(".", "/") + ".py")
-        if not source.is_file():
-            raise TemplateError(f"{spec.logical_id}: handler module {source} does not exist")
-        for layer_dir in reversed(spec.layer_dirs):
-            if str(layer_dir) not in sys.path:
-                sys.path.insert(0, str(layer_dir))
-        module = _import_file(handler_module_name(spec), source, spec.code_uri)
-        handler = getattr(module, function_name, None)
-        if not callable(handler):
-            raise TemplateError(f"{spec.logical_id}: {source} has no callable {function_name}")
-        _handler_cache[key] = handler
-        return handler
-
-
-def _import_file(module_name: str, source: Path, code_dir: Path) -> ModuleType:
-    import_spec = importlib.util.spec_from_file_location(module_name, source)
-    if import_spec is None or import_spec.loader is None:
-        raise TemplateError(f"cannot import {source}")
-    module = importlib.util.module_from_spec(import_spec)
-    sys.modules[module_name] = module
-    sys.path.insert(0, str(code_dir))  # Lambda runs handlers from /var/task, which is on sys.path.
-    try:
-        import_spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(module_name, None)
-        raise
-    finally:
-        sys.path.remove(str(code_dir))
-    return module
-
-
-@dataclass
-class FakeLambdaContext:
-    """The Lambda context object, good enough for powertools' Logger, Metrics and Tracer decorators."""
-
-    function_name: str
-    memory_limit_in_mb: int = SAM_DEFAULT_MEMORY_MB
-    timeout_seconds: float = SAM_DEFAULT_TIMEOUT_SECONDS
-    invoked_function_arn: str = ""
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    identity: Any = None
-    client_context: Any = None
-    tenant_id: str | None = None
-    deadline_monotonic: float = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.deadline_monotonic = time.monotonic() + self.timeout_seconds
-        if not self.invoked_function_arn:
-            self.invoked_function_arn = (
-                f"arn:aws:lambda:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}:function:{self.function_name}"
-            )
-        if not self.log_group_name:
-            self.log_group_name = f"/aws/lambda/{self.function_name}"
-        if not self.log_stream_name:
-            self.log_stream_name = f"local/[{self.function_version}]{uuid.uuid4().hex}"
-
-    @classmethod
-    def for_invoke(
-        cls,
-        spec: FunctionSpec,
-        function_name: str | None = None,
-        region: str = DEFAULT_REGION,
-        account_id: str = DEFAULT_ACCOUNT_ID,
-    ) -> FakeLambdaContext:
-        """A fresh context (new request id, full time budget) for one invocation of `spec`."""
-        name = function_name or spec.logical_id
-        return cls(
-            function_name=name,
-            memory_limit_in_mb=spec.memory,
-            timeout_seconds=spec.timeout,
-            invoked_function_arn=f"arn:aws:lambda:{region}:{account_id}:function:{name}",
-        )
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline_monotonic - time.monotonic()) * 1000))
-
-
-def _function_spec(name: str) -> tuple[SamTemplate, FunctionSpec]:
-    root = Path(__file__).resolve().parent.parent
-    template = SamTemplate(root / "template.yaml", parameters={"Stage": "local"})
-    [spec] = [spec for spec in template.functions.values() if spec.code_uri == (root / "functions" / name).resolve()]
-    return template, spec
-
-
-def template_environment(name: str) -> dict[str, str]:
-    """The environment template.yaml gives the function in functions/<name>/, each resource standing in by its
-    logical id: what a function's import checks it has (the values are the caller's to give, with its deps)."""
-    template, spec = _function_spec(name)
-    resources = template.document.get("Resources") or {}
-    return template.function_environment(spec.logical_id, template.resolver(refs={rid: rid for rid in resources}))
-
-
-@contextlib.contextmanager
-def template_environment_set(name: str) -> Iterator[None]:
-    """Inside the block, what the template gives the function and the process has not set is set."""
-    saved = dict(os.environ)
-    os.environ.update({key: value for key, value in template_environment(name).items() if key not in os.environ})
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def function_module(name: str) -> Any:
-    """functions/<name>/app.py as load_handler imports it, for tests and benchmarks that call a handler's
-    `handle` with their own dependencies: imported, as Lambda would, under the environment the template gives
-    the function (the process's own is restored after)."""
-    _, spec = _function_spec(name)
-    module_name = handler_module_name(spec)
-    if module_name not in sys.modules:
-        with template_environment_set(name):
-            load_handler(spec)
-    return sys.modules[module_name]

@@ -152,7 +152,7 @@ SCOPE: dict[str, frozenset[str] | None] = {
     ),
 }
 MODULES = list(SCOPE)
-LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml"]
+LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml", "BENCHMARKS.md"]
 PACKAGE = ROOT / "layers" / "dialhub" / "dialhub"
 PRAGMA = "# pragma: no mutate"
 TESTS = ["tests/unit", "tests/integration", "-m", "not heavy"]
@@ -468,8 +468,10 @@ def main() -> int:
             os.chdir(ROOT)
         started = time.monotonic()
         code = run(arguments.max_children, again)
-        if code not in (0, 1):
-            return code
+        log = (STAGE / "run.log").read_text(errors="replace")
+        if code not in (0, 1) or "failed to collect stats" in log or "Failed to run clean test" in log:
+            print(f"mutmut did not run the mutants (exit {code}); the end of .mutation/run.log:\n{log[-3000:]}")
+            return 2
         LAST_RUN.write_text(
             json.dumps(
                 {

@@ -26,9 +26,11 @@ from dialhub.vendors.blu import BluAccount, BluAdapter
 from dialhub.wiring import Dependencies
 from local import moto_patches
 from local.drivers import SqsDriver
+from local.handlers import function_module
+from local.resources import create_table_kwargs
 from local.simulators.blu import BluSimulator
 from local.stack import create_buckets
-from local.template import SamTemplate, function_module
+from local.template import SamTemplate
 
 # Property tests run the same examples on every machine, so CI cannot pass or fail by luck; set
 # HYPOTHESIS_PROFILE=explore to search new examples locally (a failure found there becomes a fixed test).
@@ -79,7 +81,7 @@ def aws() -> Any:
 
 @pytest.fixture
 def table_name(aws: Any, template: SamTemplate) -> str:
-    kwargs = template.create_table_kwargs("DialhubTable", template.resolver())
+    kwargs = create_table_kwargs(template, "DialhubTable", template.resolver())
     boto3.client("dynamodb").create_table(**kwargs)
     return kwargs["TableName"]
 

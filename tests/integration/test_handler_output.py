@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from dialhub.wiring import default_dependencies
-from local.template import FakeLambdaContext, function_module
+from local.handlers import FakeLambdaContext, function_module
 from tests.conftest import load_event
 
 

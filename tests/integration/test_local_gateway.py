@@ -18,7 +18,9 @@ from moto import mock_aws
 
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import MAX_REQUEST_BODY_BYTES, AccessLogEntry, LocalGateway, RouteTable
-from local.template import FakeLambdaContext, Route, SamTemplate
+from local.handlers import FakeLambdaContext
+from local.resources import queue_attributes, queue_creation_order, queue_name
+from local.template import Route, SamTemplate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = SamTemplate(REPO_ROOT / "template.yaml")
@@ -307,10 +309,10 @@ def sqs_queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[str,
         resolver = TEMPLATE.resolver()
         urls: dict[str, str] = {}
         arns: dict[str, str] = {}
-        for queue_id in TEMPLATE.queue_creation_order():
+        for queue_id in queue_creation_order(TEMPLATE):
             urls[queue_id] = sqs.create_queue(
-                QueueName=TEMPLATE.queue_name(queue_id, resolver),
-                Attributes=TEMPLATE.queue_attributes(queue_id, resolver, arn_of=arns.__getitem__),
+                QueueName=queue_name(TEMPLATE, queue_id, resolver),
+                Attributes=queue_attributes(TEMPLATE, queue_id, resolver, arn_of=arns.__getitem__),
             )["QueueUrl"]
             arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
                 "Attributes"

@@ -15,6 +15,7 @@ from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, Campaign, Contact, DialState, Suppression, VendorTask
 from dialhub.store import DialRecord, RedialRequest, Store
 from local import moto_patches
+from local.resources import create_table_kwargs
 from local.template import SamTemplate
 
 T0 = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
@@ -154,7 +155,7 @@ def _run(template: SamTemplate, patched: bool) -> list[Any]:
         if patched:
             moto_patches.apply()
         try:
-            kwargs = template.create_table_kwargs("DialhubTable", template.resolver())
+            kwargs = create_table_kwargs(template, "DialhubTable", template.resolver())
             boto3.client("dynamodb").create_table(**kwargs)
             return list(_story(Store(kwargs["TableName"])))
         finally:

@@ -353,8 +353,10 @@ def test_unauthenticated_callbacks_are_401_and_store_nothing(deps: Any, nx_sim: 
     body = load_event("webhooks/nxtele_order.json")["body"].encode()
     refused = {
         "wrong secret": signed_event("order", body, secret_key="x" * 32),
-        "stale": signed_event("order", body, at=int(time.time()) - 301),
-        "future": signed_event("order", body, at=int(time.time()) + 301),
+        # A minute past the 5-minute window either way (its exact edge is a unit test): a busy machine's
+        # pause between signing and checking cannot bring either back inside it.
+        "stale": signed_event("order", body, at=int(time.time()) - 360),
+        "future": signed_event("order", body, at=int(time.time()) + 360),
         "tampered": signed_event("order", body) | {"body": body.decode().replace("PTP", "PAID")},
         "unsigned": {**signed_event("order", body), "headers": {"content-type": "application/json"}},
     }
@@ -418,7 +420,7 @@ def test_cancel_of_a_dialled_order_is_refused(deps: Any, template: Any, nx_sim: 
 
 
 def test_pause_resume_and_cancel_drive_the_nxtele_task(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:
-    nx_sim.dial_delay = (0.5, 0.5)
+    nx_sim.dial_delay = (2.0, 2.0)  # long enough for three API calls on a busy machine
     campaign_id = _campaign(deps, count=3)
     assert dispatch_records(deps, _plan_and_drain(deps, template)) == {"batchItemFailures": []}
     task_id = deps.store.get_contact(campaign_id, "c0").vendor_task_id
@@ -426,7 +428,7 @@ def test_pause_resume_and_cancel_drive_the_nxtele_task(deps: Any, template: Any,
         status, result = call_api(deps, api_event(f"api/{event}_campaign.json", path={"campaignId": campaign_id}))
         assert status == 200 and result["notes"] == []
         assert nx_sim.task_snapshot(task_id)["taskStatus"] == task_status
-    time.sleep(0.7)
+    time.sleep(2.2)
     assert nx_sim.calls_made == []  # paused: nothing dialled
     status, result = call_api(deps, api_event("api/cancel_campaign.json", path={"campaignId": campaign_id}))
     assert status == 200 and result["notes"] == []

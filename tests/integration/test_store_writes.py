@@ -168,10 +168,18 @@ def _redial_after_talking(store: Store, **times: dt.datetime) -> dict[str, Any]:
     _campaign_with_contact(store)
     store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0)
     hold = Hold(reason="redial", until=T0 + dt.timedelta(hours=2), checked_at=T0)
-    outcome = CallOutcome(vendor="blu", vendor_call_id="call-3", campaign_id="cmp", contact_id="c1",
-                          status=CallStatus.ANSWERED, disposition=Disposition.CALLBACK_REQUESTED, **times)
-    store.record_outcome(outcome, T0 + dt.timedelta(minutes=30),
-                         redial=RedialRequest(hold=hold, max_attempts=3, dial_date=T0.date()))
+    outcome = CallOutcome(
+        vendor="blu",
+        vendor_call_id="call-3",
+        campaign_id="cmp",
+        contact_id="c1",
+        status=CallStatus.ANSWERED,
+        disposition=Disposition.CALLBACK_REQUESTED,
+        **times,
+    )
+    store.record_outcome(
+        outcome, T0 + dt.timedelta(minutes=30), redial=RedialRequest(hold=hold, max_attempts=3, dial_date=T0.date())
+    )
     return _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
 
 

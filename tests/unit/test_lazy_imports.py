@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import dialhub
-from local.template import template_environment
+from local.handlers import template_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = Path(dialhub.__file__).resolve().parents[1]  # the layer as imported (a mutation run: its copy)

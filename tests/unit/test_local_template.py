@@ -13,18 +13,18 @@ import pytest
 from aws_lambda_powertools import Logger
 from moto import mock_aws
 
-from local.template import (
-    FakeLambdaContext,
-    ResolutionError,
-    Resolver,
-    Route,
-    SamTemplate,
-    TemplateError,
-    handler_module_name,
-    load_handler,
-    load_template,
-    template_environment_set,
+from local.handlers import FakeLambdaContext, handler_module_name, load_handler, template_environment_set
+from local.resources import (
+    bucket_name,
+    bucket_setup,
+    create_secret_kwargs,
+    create_table_kwargs,
+    queue_attributes,
+    queue_creation_order,
+    queue_name,
+    ttl_attribute,
 )
+from local.template import ResolutionError, Resolver, Route, SamTemplate, TemplateError, load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -300,7 +300,7 @@ def test_function_name_and_http_api_stage(template: SamTemplate) -> None:
 
 
 def test_create_table_kwargs_create_the_template_table(template: SamTemplate, aws_credentials: None) -> None:
-    kwargs = template.create_table_kwargs("DialhubTable", template.resolver())
+    kwargs = create_table_kwargs(template, "DialhubTable", template.resolver())
     assert kwargs["TableName"] == "dialhub-dev"
     for dropped in (
         "TimeToLiveSpecification",
@@ -309,7 +309,7 @@ def test_create_table_kwargs_create_the_template_table(template: SamTemplate, aw
         "DeletionProtectionEnabled",
     ):
         assert dropped not in kwargs
-    assert template.ttl_attribute("DialhubTable") == "expiresAt"
+    assert ttl_attribute(template, "DialhubTable") == "expiresAt"
 
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
@@ -318,7 +318,7 @@ def test_create_table_kwargs_create_the_template_table(template: SamTemplate, aw
             TableName=kwargs["TableName"],
             TimeToLiveSpecification={
                 "Enabled": True,
-                "AttributeName": template.ttl_attribute("DialhubTable"),
+                "AttributeName": ttl_attribute(template, "DialhubTable"),
             },
         )
         table = dynamodb.describe_table(TableName="dialhub-dev")["Table"]
@@ -337,7 +337,7 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
     template: SamTemplate, aws_credentials: None
 ) -> None:
     resolver = template.resolver()
-    assert template.queue_creation_order() == [
+    assert queue_creation_order(template) == [
         "DispatchDeadLetterQueue",
         "DispatchQueue",
         "ExportDeadLetterQueue",
@@ -347,11 +347,11 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
         sqs = boto3.client("sqs", region_name="us-east-1")
         arns: dict[str, str] = {}
         urls: dict[str, str] = {}
-        for queue_id in template.queue_creation_order():
-            attributes = template.queue_attributes(queue_id, resolver, arn_of=arns.__getitem__)
-            urls[queue_id] = sqs.create_queue(QueueName=template.queue_name(queue_id, resolver), Attributes=attributes)[
-                "QueueUrl"
-            ]
+        for queue_id in queue_creation_order(template):
+            attributes = queue_attributes(template, queue_id, resolver, arn_of=arns.__getitem__)
+            urls[queue_id] = sqs.create_queue(
+                QueueName=queue_name(template, queue_id, resolver), Attributes=attributes
+            )["QueueUrl"]
             arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
                 "Attributes"
             ]["QueueArn"]
@@ -368,13 +368,13 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
 
 def test_secret_is_generated_from_its_template(template: SamTemplate) -> None:
     assert set(template.secrets) == {"BluSecret", "NxteleSecret", "AirudderSecret"}
-    kwargs = template.create_secret_kwargs("BluSecret", template.resolver())
+    kwargs = create_secret_kwargs(template, "BluSecret", template.resolver())
     assert kwargs["Name"] == "dialhub/dev/vendors/blu"
     secret = json.loads(kwargs["SecretString"])
     assert secret["appId"] == "SET-ME"
     assert len(secret["webhookToken"]) == 40
     assert secret["webhookToken"].isalnum()  # ExcludePunctuation.
-    nxtele = template.create_secret_kwargs("NxteleSecret", template.resolver(refs={"DialhubApi": "abc123"}))
+    nxtele = create_secret_kwargs(template, "NxteleSecret", template.resolver(refs={"DialhubApi": "abc123"}))
     assert json.loads(nxtele["SecretString"])["callbackBaseUrl"].startswith("https://abc123.execute-api.")
 
 
@@ -420,8 +420,8 @@ def test_the_export_bucket_is_built_as_cloudformation_would_build_it(template: S
     resolver = template.resolver(
         refs=LOCAL_REFS, attributes={("ExportBucket", "Arn"): f"arn:aws:s3:::{LOCAL_REFS['ExportBucket']}"}
     )
-    setup = template.bucket_setup("ExportBucket", resolver)
-    assert setup.name == template.bucket_name("ExportBucket", resolver) == "dialhub-dev-exports-123456789012-us-east-1"
+    setup = bucket_setup(template, "ExportBucket", resolver)
+    assert setup.name == bucket_name(template, "ExportBucket", resolver) == "dialhub-dev-exports-123456789012-us-east-1"
     assert setup.public_access_block == {
         "BlockPublicAcls": True,
         "BlockPublicPolicy": True,
@@ -446,7 +446,7 @@ def test_the_export_bucket_is_built_as_cloudformation_would_build_it(template: S
         "arn:aws:s3:::dialhub-dev-exports-123456789012-us-east-1/*",
     ]
     shorter = SamTemplate(TEMPLATE_PATH, parameters={"ExportRetentionDays": "2"})
-    lifecycle = shorter.bucket_setup("ExportBucket", shorter.resolver(refs=LOCAL_REFS, attributes=resolver.attributes))
+    lifecycle = bucket_setup(shorter, "ExportBucket", shorter.resolver(refs=LOCAL_REFS, attributes=resolver.attributes))
     assert lifecycle.lifecycle["Rules"][0]["Expiration"] == {"Days": 2}
 
 
@@ -454,4 +454,4 @@ def test_a_bucket_property_the_offline_stack_cannot_build_is_refused_not_dropped
     document = copy.deepcopy(template.raw)
     document["Resources"]["ExportBucket"]["Properties"]["VersioningConfiguration"] = {"Status": "Enabled"}
     with pytest.raises(TemplateError, match="VersioningConfiguration"):
-        SamTemplate(document, directory=REPO_ROOT).bucket_setup("ExportBucket", template.resolver(refs=LOCAL_REFS))
+        bucket_setup(SamTemplate(document, directory=REPO_ROOT), "ExportBucket", template.resolver(refs=LOCAL_REFS))

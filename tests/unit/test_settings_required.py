@@ -13,7 +13,7 @@ import pytest
 
 from dialhub.queue import DispatchQueue, ExportQueue
 from dialhub.settings import MissingSetting
-from local.template import template_environment
+from local.handlers import template_environment
 from tests.conftest import ROOT
 
 FUNCTIONS = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").exists())

@@ -1,0 +1,298 @@
+"""The offline stack's resources as template.yaml declares them: the boto3 calls that make its table, queues,
+bucket and secrets (what CloudFormation would do), read from the SamTemplate."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.template import QueueSpec, Resolver, SamTemplate, TableSpec, TemplateError, parameter_text
+
+
+@dataclass(frozen=True)
+class BucketSetup:
+    """An AWS::S3::Bucket as the S3 calls that make it (boto3's shapes); a None part is not set."""
+
+    name: str
+    public_access_block: dict[str, Any] | None = None
+    ownership_controls: dict[str, Any] | None = None
+    encryption: dict[str, Any] | None = None
+    lifecycle: dict[str, Any] | None = None
+    policies: list[dict[str, Any]] = field(default_factory=list)  # from the AWS::S3::BucketPolicy resources on it
+
+
+# AWS::S3::Bucket properties the offline stack builds; any other is refused rather than silently dropped.
+_BUCKET_KEYS = {
+    "BucketName",
+    "PublicAccessBlockConfiguration",
+    "OwnershipControls",
+    "BucketEncryption",
+    "LifecycleConfiguration",
+}
+_LIFECYCLE_RULE_KEYS = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload"}
+
+
+# Keys of a CloudFormation table that boto3's create_table accepts unchanged. TTL, PITR, SSE and
+# deletion protection are left out on purpose: they are separate calls (TTL) or irrelevant locally.
+_CREATE_TABLE_KEYS = [
+    "KeySchema",
+    "AttributeDefinitions",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "LocalSecondaryIndexes",
+    "TableClass",
+    "Tags",
+]
+_CREATE_INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
+
+# CloudFormation AWS::SQS::Queue properties that are SQS queue attributes of the same name.
+_QUEUE_ATTRIBUTE_KEYS = [
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "SqsManagedSseEnabled",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+]
+
+
+# --------------------------------------------------------------------------- DynamoDB
+
+
+def create_table_kwargs(template: SamTemplate, logical_id: str, resolver: Resolver) -> dict[str, Any]:
+    """Keyword arguments for boto3 dynamodb.create_table (TTL: see ttl_attribute)."""
+    table = _table(template, logical_id)
+    properties = table.properties
+    kwargs: dict[str, Any] = {
+        "TableName": resolver.resolve(properties["TableName"], f"{logical_id}.TableName")
+        if "TableName" in properties
+        else f"{resolver.stack_name}-{logical_id}",
+    }
+    for key in _CREATE_TABLE_KEYS:
+        if key in properties:
+            kwargs[key] = resolver.resolve(properties[key], f"{logical_id}.{key}")
+    if "GlobalSecondaryIndexes" in properties:
+        indexes = resolver.resolve(properties["GlobalSecondaryIndexes"], f"{logical_id}.GlobalSecondaryIndexes")
+        kwargs["GlobalSecondaryIndexes"] = [
+            {key: index[key] for key in _CREATE_INDEX_KEYS if key in index} for index in indexes
+        ]
+    stream = properties.get("StreamSpecification")
+    if stream:
+        kwargs["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
+    return kwargs
+
+
+def ttl_attribute(template: SamTemplate, logical_id: str) -> str | None:
+    """The TTL attribute if the table enables TTL (apply it with update_time_to_live)."""
+    ttl = _table(template, logical_id).properties.get("TimeToLiveSpecification") or {}
+    return str(ttl["AttributeName"]) if ttl.get("Enabled") and ttl.get("AttributeName") else None
+
+
+def _table(template: SamTemplate, logical_id: str) -> TableSpec:
+    try:
+        return template.tables[logical_id]
+    except KeyError:
+        raise TemplateError(f"no table {logical_id}; the template has {sorted(template.tables)}") from None
+
+
+# --------------------------------------------------------------------------- SQS
+
+
+def queue_name(template: SamTemplate, logical_id: str, resolver: Resolver) -> str:
+    """QueueName if set, else a generated one (with the .fifo suffix SQS demands for FIFO queues)."""
+    properties = _queue(template, logical_id).properties
+    if "QueueName" in properties:
+        return str(resolver.resolve(properties["QueueName"], f"{logical_id}.QueueName"))
+    suffix = ".fifo" if properties.get("FifoQueue") else ""
+    return f"{resolver.stack_name}-{logical_id}{suffix}"
+
+
+def queue_attributes(
+    template: SamTemplate, logical_id: str, resolver: Resolver, arn_of: Callable[[str], str]
+) -> dict[str, str]:
+    """Attributes for boto3 sqs.create_queue; arn_of(logical_id) gives a created queue's ARN."""
+    properties = _queue(template, logical_id).properties
+    attributes = {
+        key: parameter_text(resolver.resolve(properties[key], f"{logical_id}.{key}"))
+        for key in _QUEUE_ATTRIBUTE_KEYS
+        if key in properties
+    }
+    if "RedrivePolicy" in properties:
+        policy = _json_object(properties["RedrivePolicy"])
+        target = policy.get("deadLetterTargetArn")
+        get_att = target.get("Fn::GetAtt") if isinstance(target, dict) else None
+        if get_att and get_att[1] == "Arn" and get_att[0] in template.queues:
+            policy["deadLetterTargetArn"] = arn_of(str(get_att[0]))
+        policy = resolver.resolve(policy, f"{logical_id}.RedrivePolicy")
+        attributes["RedrivePolicy"] = json.dumps(policy)
+    if "RedriveAllowPolicy" in properties:
+        allow_policy = resolver.resolve(_json_object(properties["RedriveAllowPolicy"]), logical_id)
+        attributes["RedriveAllowPolicy"] = json.dumps(allow_policy)
+    return attributes
+
+
+def queue_creation_order(template: SamTemplate) -> list[str]:
+    """Queue logical ids, dead-letter queues before the queues that redrive into them."""
+    ordered: list[str] = []
+
+    def visit(logical_id: str, chain: tuple[str, ...]) -> None:
+        if logical_id in ordered:
+            return
+        if logical_id in chain:
+            raise TemplateError(f"redrive cycle between queues {chain}")
+        policy = _json_object(template.queues[logical_id].properties.get("RedrivePolicy") or {})
+        target = policy.get("deadLetterTargetArn")
+        get_att = target.get("Fn::GetAtt") if isinstance(target, dict) else None
+        if get_att and get_att[0] in template.queues:
+            visit(str(get_att[0]), (*chain, logical_id))
+        ordered.append(logical_id)
+
+    for queue_id in template.queues:
+        visit(queue_id, ())
+    return ordered
+
+
+def _queue(template: SamTemplate, logical_id: str) -> QueueSpec:
+    try:
+        return template.queues[logical_id]
+    except KeyError:
+        raise TemplateError(f"no queue {logical_id}; the template has {sorted(template.queues)}") from None
+
+
+# --------------------------------------------------------------------------- S3
+
+
+def bucket_name(template: SamTemplate, logical_id: str, resolver: Resolver) -> str:
+    properties = _bucket(template, logical_id)
+    if "BucketName" in properties:
+        return str(resolver.resolve(properties["BucketName"], f"{logical_id}.BucketName"))
+    return f"{resolver.stack_name}-{logical_id}".lower()
+
+
+def bucket_setup(template: SamTemplate, logical_id: str, resolver: Resolver) -> BucketSetup:
+    """What S3 must be told to make the bucket as the template declares it. `resolver` must know the
+    bucket's own Ref and Arn (its policies name it)."""
+    properties = _bucket(template, logical_id)
+    unknown = sorted(set(properties) - _BUCKET_KEYS)
+    if unknown:
+        raise TemplateError(f"{logical_id}: the offline stack cannot build {unknown}")
+    resolved = resolver.resolve(properties, logical_id)
+    encryption = None
+    if "BucketEncryption" in resolved:
+        encryption = {
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                    **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
+                }
+                for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+        }
+    lifecycle = None
+    if "LifecycleConfiguration" in resolved:
+        lifecycle = {
+            "Rules": [_lifecycle_rule(logical_id, rule) for rule in resolved["LifecycleConfiguration"]["Rules"]]
+        }
+    policies = []
+    for policy_id, policy in template.bucket_policies.items():
+        bucket = policy.get("Bucket")
+        if isinstance(bucket, dict) and bucket.get("Ref") == logical_id:
+            policies.append(resolver.resolve(policy["PolicyDocument"], f"{policy_id}.PolicyDocument"))
+    return BucketSetup(
+        name=bucket_name(template, logical_id, resolver),
+        public_access_block=resolved.get("PublicAccessBlockConfiguration"),
+        ownership_controls=resolved.get("OwnershipControls"),
+        encryption=encryption,
+        lifecycle=lifecycle,
+        policies=policies,
+    )
+
+
+def _lifecycle_rule(logical_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(rule) - _LIFECYCLE_RULE_KEYS)
+    if unknown:
+        raise TemplateError(f"{logical_id}: lifecycle rule properties {unknown} are not built offline")
+    built: dict[str, Any] = {
+        "ID": rule.get("Id", ""),
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        built["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        built["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    return built
+
+
+def _bucket(template: SamTemplate, logical_id: str) -> dict[str, Any]:
+    try:
+        return template.buckets[logical_id]
+    except KeyError:
+        raise TemplateError(f"no bucket {logical_id}; the template has {sorted(template.buckets)}") from None
+
+
+# --------------------------------------------------------------------------- Secrets Manager
+
+
+def create_secret_kwargs(template: SamTemplate, logical_id: str, resolver: Resolver) -> dict[str, Any]:
+    """Keyword arguments for boto3 secretsmanager.create_secret, generating the secret like CFN does."""
+    try:
+        properties = template.secrets[logical_id].properties
+    except KeyError:
+        raise TemplateError(f"no secret {logical_id}; the template has {sorted(template.secrets)}") from None
+    kwargs: dict[str, Any] = {
+        "Name": str(resolver.resolve(properties["Name"], f"{logical_id}.Name"))
+        if "Name" in properties
+        else f"{resolver.stack_name}-{logical_id}",
+    }
+    if "Description" in properties:
+        kwargs["Description"] = str(resolver.resolve(properties["Description"], f"{logical_id}.Description"))
+    if "SecretString" in properties:
+        kwargs["SecretString"] = str(resolver.resolve(properties["SecretString"], f"{logical_id}.SecretString"))
+    else:
+        generate = resolver.resolve(properties.get("GenerateSecretString") or {}, logical_id)
+        kwargs["SecretString"] = _generated_secret_string(generate)
+    return kwargs
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """CloudFormation accepts some policies as JSON objects or JSON text."""
+    return dict(json.loads(value) if isinstance(value, str) else value)
+
+
+def _generated_secret_string(generate: Mapping[str, Any]) -> str:
+    alphabet = ""
+    if not generate.get("ExcludeLowercase"):
+        alphabet += string.ascii_lowercase
+    if not generate.get("ExcludeUppercase"):
+        alphabet += string.ascii_uppercase
+    if not generate.get("ExcludeNumbers"):
+        alphabet += string.digits
+    if not generate.get("ExcludePunctuation"):
+        alphabet += "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    if generate.get("IncludeSpace"):
+        alphabet += " "
+    excluded = set(str(generate.get("ExcludeCharacters", "")))
+    alphabet = "".join(character for character in alphabet if character not in excluded)
+    length = int(generate.get("PasswordLength", 32))
+    password = "".join(secrets.choice(alphabet) for _ in range(length))
+    template_text = generate.get("SecretStringTemplate")
+    if template_text is None:
+        return password
+    document = json.loads(template_text)
+    document[str(generate["GenerateStringKey"])] = password
+    return json.dumps(document)
