@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import (
     CallOutcome,
@@ -14,6 +17,8 @@ from dialhub.models import (
     DialState,
     ExportFormat,
     ExportJob,
+    ExportPhase,
+    ExportProgress,
     ExportState,
     Hold,
     Suppression,
@@ -193,3 +198,62 @@ def test_a_contact_redialled_after_a_conversation_remembers_when_it_ended(store:
 def test_a_conversation_without_times_counts_from_when_it_was_recorded(store: Store) -> None:
     item = _redial_after_talking(store)
     assert item["lastConversationAt"] == {"S": (T0 + dt.timedelta(minutes=30)).isoformat()}
+
+
+def test_an_export_job_expires_with_its_file_and_is_created_once(store: Store) -> None:
+    job = _running_export(store)
+    assert _item(store, "EXPORT#exp-1", "EXPORT")["expiresAt"] == {
+        "N": str(int((T0 + dt.timedelta(days=7)).timestamp()))
+    }
+    with pytest.raises(ClientError) as again:
+        store.create_export(job.model_copy(update={"format": ExportFormat.JSONL}), T0 + dt.timedelta(days=9))
+    assert again.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert store.get_export("exp-1").format is ExportFormat.CSV  # type: ignore[union-attr]
+
+
+def test_a_lease_held_by_another_invocation_is_not_taken_until_it_ends(store: Store) -> None:
+    _running_export(store)
+    until = T0 + dt.timedelta(minutes=15)
+    assert store.claim_export("exp-1", "owner-a", until, T0) is not None
+    assert store.claim_export("exp-1", "owner-b", until, T0 + dt.timedelta(minutes=14)) is None
+    taken = store.claim_export("exp-1", "owner-b", until + dt.timedelta(minutes=15), until + dt.timedelta(seconds=1))
+    assert taken is not None and _item(store, "EXPORT#exp-1", "EXPORT")["leaseOwner"] == {"S": "owner-b"}
+
+
+def test_saved_progress_keeps_the_lease_unless_it_is_given_up(store: Store) -> None:
+    _running_export(store)
+    assert store.claim_export("exp-1", "owner-a", T0 + dt.timedelta(minutes=15), T0) is not None
+    progress = ExportProgress(phase=ExportPhase.ROWS, after="c9", rows=10)
+    assert store.save_export_progress("exp-1", "owner-a", progress) is True
+    assert _item(store, "EXPORT#exp-1", "EXPORT")["leaseOwner"] == {"S": "owner-a"}
+    assert store.save_export_progress("exp-1", "owner-a", progress, release=True) is True
+    item = _item(store, "EXPORT#exp-1", "EXPORT")
+    assert "leaseOwner" not in item and "leaseUntil" not in item
+    assert store.get_export("exp-1").progress == progress  # type: ignore[union-attr]
+
+
+def test_a_finished_export_drops_its_lease_and_says_when_it_ended(store: Store) -> None:
+    _running_export(store)
+    assert store.claim_export("exp-1", "owner-a", T0 + dt.timedelta(minutes=15), T0) is not None
+    ended = T0 + dt.timedelta(minutes=2)
+    assert store.finish_export("exp-1", "owner-b", ExportProgress(rows=3), ended) is False  # not the holder
+    assert store.finish_export("exp-1", "owner-a", ExportProgress(rows=3), ended) is True
+    item = _item(store, "EXPORT#exp-1", "EXPORT")
+    assert "leaseOwner" not in item and "leaseUntil" not in item and item["finishedAt"] == {"S": ended.isoformat()}
+    assert store.get_export("exp-1").state is ExportState.DONE  # type: ignore[union-attr]
+
+
+def test_a_raw_payload_that_is_not_utf8_is_kept_with_replacement_characters(store: Store) -> None:
+    _campaign_with_contact(store)
+    outcome = CallOutcome(
+        vendor="blu",
+        vendor_call_id="call-7",
+        campaign_id="cmp",
+        contact_id="c1",
+        status=CallStatus.NO_ANSWER,
+        disposition=Disposition.NOT_CONNECTED,
+    )
+    store.record_outcome(outcome, T0, raw=b'{"callId": "call-7", "note": "\xff\xfe"}')
+    [raw] = [item for (pk, sk), item in table_items(store).items() if sk.startswith("RAW#")]
+    assert raw["body"] == {"S": '{"callId": "call-7", "note": "\ufffd\ufffd"}'}
+    assert raw["receivedAt"] == {"S": T0.isoformat()}

@@ -1,0 +1,65 @@
+"""One batch as the dispatcher takes it, against the Blu simulator: today's vendor task made once and reused,
+and the batch's contacts that are not its to send counted as skipped, never sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dialhub.dispatch import dispatch_batch
+from dialhub.models import DialState, DispatchBatch
+from dialhub.store import DialRecord
+from tests.conftest import api_event, call_api
+from tests.integration.test_blu_flow import _campaign
+
+
+def _batch(campaign_id: str, contact_ids: list[str], batch_id: str = "b-1") -> DispatchBatch:
+    return DispatchBatch(batch_id=batch_id, campaign_id=campaign_id, contact_ids=contact_ids)
+
+
+def test_two_batches_of_a_day_share_one_vendor_task_made_once(deps: Any, blu_sim: Any) -> None:
+    campaign_id = _campaign(deps, count=4)
+    now = deps.clock()
+    first = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, deps.adapters, now)
+    second = dispatch_batch(_batch(campaign_id, ["c2", "c3"], "b-2"), deps.store, deps.adapters, now)
+    assert (first.submitted, second.submitted) == (2, 2)
+    assert len(blu_sim._tasks) == 1  # one Blu task for the campaign's day, whatever the number of batches
+    [task] = deps.store.campaign_tasks(campaign_id, "blu")
+    assert task.created_at == now and task.submitted == 4
+
+
+def test_contacts_not_this_batchs_to_send_are_skipped_and_counted(deps: Any, blu_sim: Any) -> None:
+    campaign_id = _campaign(deps, count=4)
+    now = deps.clock()
+    store = deps.store
+    # c1 is being sent by another batch; c2 was cancelled; c3 is this batch's, already claimed by it.
+    store.move_contact(
+        campaign_id, "c1", DialState.SUBMITTING, allowed_from=[DialState.QUEUED], now=now, sets={"batchId": "b-other"}
+    )
+    status, _ = call_api(
+        deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c2"})
+    )
+    assert status == 200
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "c1", "c2"]), store, deps.adapters, now)
+    assert (summary.submitted, summary.skipped) == (1, 2)
+    assert store.get_contact(campaign_id, "c1").batch_id == "b-other"  # type: ignore[union-attr]
+    assert sorted(blu_sim.dial_requests.values()) == [1]
+
+
+def test_a_number_capped_since_planning_is_held_at_dispatch_by_the_campaigns_policy(deps: Any, blu_sim: Any) -> None:
+    """Planning let it through; calls made to the number since (another campaign) reach its cap before the batch
+    is sent, and the dispatcher's own check, under the campaign's policy, keeps it back."""
+    now = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
+    deps.clock = lambda: now
+    always = [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59:59.999999"}]
+    policy = {"name": "once-a-week", "windows": always, "frequencyCap": {"attempts": 1, "days": 7}}
+    assert call_api(deps, api_event("api/put_policy.json", path={"name": "once-a-week"}, body=policy))[0] == 200
+    campaign_id = _campaign(deps, count=2, policy="once-a-week")
+    since_planning = DialRecord(
+        phone="+639171230001", at=now - dt.timedelta(hours=1), campaign_id="other", contact_id="x", attempt=1, calls=1
+    )
+    deps.store.record_dials([since_planning], now)
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, deps.adapters, now)
+    assert (summary.submitted, summary.held) == (1, 1)
+    held = deps.store.get_contact(campaign_id, "c1").hold  # type: ignore[union-attr]
+    assert held is not None and held.reason == "capped"
