@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from dialhub.dispatch import dispatch_batch
-from dialhub.models import DialState, DispatchBatch
+from dialhub.models import Contact, DialState, DispatchBatch
 from dialhub.store import DialRecord
 from tests.conftest import api_event, call_api
 from tests.integration.test_blu_flow import _campaign
@@ -63,3 +63,83 @@ def test_a_number_capped_since_planning_is_held_at_dispatch_by_the_campaigns_pol
     assert (summary.submitted, summary.held) == (1, 1)
     held = deps.store.get_contact(campaign_id, "c1").hold  # type: ignore[union-attr]
     assert held is not None and held.reason == "capped"
+
+
+def test_a_contact_sent_to_an_earlier_days_task_is_left_to_that_task_not_sent_again(deps: Any, blu_sim: Any) -> None:
+    """Its answer was never recorded: resending to today's task could dial it twice, so the poller settles it."""
+    campaign_id = _campaign(deps, count=2)
+    now = deps.clock()
+    store = deps.store
+    sets = {"batchId": "b-1", "vendorTaskId": "task-of-yesterday", "claimedAt": now.isoformat()}
+    store.move_contact(campaign_id, "c1", DialState.SUBMITTING, allowed_from=[DialState.QUEUED], now=now, sets=sets)
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), store, deps.adapters, now)
+    assert (summary.submitted, summary.failed, summary.skipped) == (1, 0, 0)
+    left = store.get_contact(campaign_id, "c1")
+    assert left is not None and left.state is DialState.SUBMITTED and left.vendor_task_id == "task-of-yesterday"
+    assert len(blu_sim.dial_requests) == 1
+
+
+def test_a_contact_the_vendor_cannot_take_fails_with_the_reason_and_is_counted(deps: Any, blu_sim: Any) -> None:
+    campaign_id = _campaign(deps, count=1)
+    now = deps.clock()
+    deps.store.add_contacts(
+        [Contact(campaign_id=campaign_id, contact_id="emoji", phone="+639171239999", name="Ana 😀")], now
+    )
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "emoji"]), deps.store, deps.adapters, now)
+    assert (summary.submitted, summary.failed) == (1, 1)
+    failed = deps.store.get_contact(campaign_id, "emoji")
+    assert failed is not None and failed.state is DialState.FAILED
+    assert failed.reason == "name contains characters Blu refuses (emoji or symbols)"
+
+
+def test_a_claim_records_its_batch_and_time_and_a_redelivery_keeps_the_first_time(deps: Any, blu_sim: Any) -> None:
+    """The dial-history record a redelivery writes is then the same one, and the frequency cap counts it once."""
+    campaign_id = _campaign(deps, count=1)
+    store = deps.store
+    first = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
+    dispatch_batch(_batch(campaign_id, ["c0"]), store, deps.adapters, first)
+    [task] = store.campaign_tasks(campaign_id, "blu")
+    claimed = store.get_contact(campaign_id, "c0")
+    assert claimed is not None and claimed.batch_id == "b-1" and claimed.claimed_at == first
+    # The batch comes again (its first delivery crashed after claiming a contact that was never sent).
+    store.add_contacts([Contact(campaign_id=campaign_id, contact_id="c9", phone="+639171238888")], first)
+    sets = {"batchId": "b-2", "vendorTaskId": task.vendor_task_id, "claimedAt": first.isoformat()}
+    store.move_contact(campaign_id, "c9", DialState.SUBMITTING, allowed_from=[DialState.QUEUED], now=first, sets=sets)
+    later = first + dt.timedelta(minutes=10)
+    assert dispatch_batch(_batch(campaign_id, ["c9"], "b-2"), store, deps.adapters, later).submitted == 1
+    [record] = store.dial_history("+639171238888", first - dt.timedelta(days=1))
+    assert record.at == first
+
+
+def test_every_contact_held_at_dispatch_is_counted(deps: Any, blu_sim: Any) -> None:
+    now = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
+    deps.clock = lambda: now
+    always = [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59:59.999999"}]
+    policy = {"name": "once-a-week", "windows": always, "frequencyCap": {"attempts": 1, "days": 7}}
+    assert call_api(deps, api_event("api/put_policy.json", path={"name": "once-a-week"}, body=policy))[0] == 200
+    campaign_id = _campaign(deps, count=3, policy="once-a-week")
+    deps.store.record_dials(
+        [
+            DialRecord(
+                phone=f"+63917123000{i}",
+                at=now - dt.timedelta(hours=1),
+                campaign_id="other",
+                contact_id=f"x{i}",
+                attempt=1,
+                calls=1,
+            )
+            for i in (1, 2)
+        ],
+        now,
+    )
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "c1", "c2"]), deps.store, deps.adapters, now)
+    assert (summary.submitted, summary.held) == (1, 2)
+
+
+def test_when_the_vendor_refuses_the_days_task_every_contact_of_the_batch_fails_and_is_counted(
+    deps: Any, blu_sim: Any
+) -> None:
+    campaign_id = _campaign(deps, count=2, vendorOptions={"botId": ""})
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, deps.adapters, deps.clock())
+    assert (summary.submitted, summary.failed) == (0, 2)
+    assert {deps.store.get_contact(campaign_id, c).state for c in ("c0", "c1")} == {DialState.FAILED}  # type: ignore[union-attr]
