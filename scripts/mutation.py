@@ -370,6 +370,11 @@ def _last_run() -> list[str]:
     ]
 
 
+def _module_path(name: str) -> str:
+    """`dialhub.vendors.blu.xǁBluAdapterǁsign__mutmut_1` -> `dialhub/vendors/blu.py`."""
+    return f"dialhub/{name.split('.x', 1)[0].removeprefix('dialhub.').replace('.', '/')}.py"
+
+
 def _note(notes: list[dict[str, str]], name: str, diff: str) -> str | None:
     """The explanation written for this mutant, found by its function and the line it writes (not by its number,
     which moves when code is added before it); None when there is none."""
@@ -382,11 +387,7 @@ def report() -> bool:
     by_module = results()
     notes = json.loads(NOTES.read_text()) if NOTES.exists() else []
     remaining = [(name, shown, _note(notes, name, shown) or equivalence(shown)) for name, shown in survivors()]
-    equivalent = Counter(
-        f"dialhub/{name.split('.x', 1)[0].removeprefix('dialhub.').replace('.', '/')}.py"
-        for name, _, why in remaining
-        if why
-    )
+    equivalent = Counter(_module_path(name) for name, _, why in remaining if why)
     lines = [
         "# Mutation testing",
         "",
@@ -454,16 +455,15 @@ def main() -> int:
         stage(arguments.only or MODULES)
         again = None
         if arguments.survivors is not None:  # new tests since: mutmut keeps a verdict until told to look again
+            # Only the survivors not explained as equivalent: an equivalent one survives any test.
             from_modules = {f"dialhub/{module}" for module in arguments.survivors}
             os.chdir(STAGE)
-            from mutmut.stats import status_by_exit_code
-
+            notes = json.loads(NOTES.read_text()) if NOTES.exists() else []
             again = [
                 name
-                for path, codes in _records().items()
-                if not from_modules or path in from_modules
-                for name, code in codes.items()
-                if status_by_exit_code[code] in ("survived", "no tests")
+                for name, shown in survivors()
+                if (not from_modules or _module_path(name) in from_modules)
+                and not (_note(notes, name, shown) or equivalence(shown))
             ]
             os.chdir(ROOT)
         started = time.monotonic()

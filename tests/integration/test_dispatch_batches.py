@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from dialhub.dispatch import dispatch_batch
 from dialhub.models import Contact, DialState, DispatchBatch
 from dialhub.store import DialRecord
@@ -143,3 +145,98 @@ def test_when_the_vendor_refuses_the_days_task_every_contact_of_the_batch_fails_
     summary = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, deps.adapters, deps.clock())
     assert (summary.submitted, summary.failed) == (0, 2)
     assert {deps.store.get_contact(campaign_id, c).state for c in ("c0", "c1")} == {DialState.FAILED}  # type: ignore[union-attr]
+
+
+def test_a_redialled_contact_is_claimed_at_the_time_of_its_new_attempt(deps: Any, blu_sim: Any) -> None:
+    """Back in the queue it still carries the first attempt's claim time; the new attempt's dial record must
+    carry its own, or the frequency cap would count the new call as an old one."""
+    campaign_id = _campaign(deps, count=1)
+    store = deps.store
+    first = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
+    store.move_contact(
+        campaign_id,
+        "c0",
+        DialState.QUEUED,
+        allowed_from=[DialState.QUEUED],
+        now=first,
+        sets={"claimedAt": first.isoformat(), "attempt": 2},
+        leave_queue=False,
+    )
+    later = first + dt.timedelta(hours=3)
+    assert dispatch_batch(_batch(campaign_id, ["c0"]), store, deps.adapters, later).submitted == 1
+    assert store.get_contact(campaign_id, "c0").claimed_at == later  # type: ignore[union-attr]
+    assert [record.at for record in store.dial_history("+639171230000", first - dt.timedelta(days=1))] == [later]
+
+
+def test_a_contact_cancelled_while_its_batch_is_claimed_is_neither_sent_nor_counted_failed(
+    deps: Any, blu_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id = _campaign(deps, count=2)
+    store = deps.store
+    real_move = store.move_contact
+
+    def cancel_first(campaign: str, contact_id: str, to: DialState, **kwargs: Any) -> bool:
+        if contact_id == "c1" and to is DialState.SUBMITTING:  # the API's cancel lands between read and claim
+            path = {"campaignId": campaign, "contactId": "c1"}
+            assert call_api(deps, api_event("api/cancel_contact.json", path=path))[0] == 200
+        return real_move(campaign, contact_id, to, **kwargs)
+
+    monkeypatch.setattr(store, "move_contact", cancel_first)
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), store, deps.adapters, deps.clock())
+    assert (summary.submitted, summary.failed) == (1, 0)
+    assert store.get_contact(campaign_id, "c1").state is DialState.CANCELLED  # type: ignore[union-attr]
+    assert len(blu_sim.dial_requests) == 1
+
+
+def _taken_by_another_batch_first(store: Any, monkeypatch: pytest.MonkeyPatch, contact_id: str, to: DialState) -> None:
+    """Another delivery claims the contact for its own batch just before this batch's move of it to `to`."""
+    real_move = store.move_contact
+
+    def race(campaign: str, moved: str, state: DialState, **kwargs: Any) -> bool:
+        if moved == contact_id and state is to:
+            real_move(
+                campaign,
+                moved,
+                DialState.SUBMITTING,
+                now=kwargs["now"],
+                allowed_from={DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING},
+                sets={"batchId": "b-other"},
+            )
+        return real_move(campaign, moved, state, **kwargs)
+
+    monkeypatch.setattr(store, "move_contact", race)
+
+
+def test_a_contact_another_batch_claimed_first_is_not_claimed_again(
+    deps: Any, blu_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id = _campaign(deps, count=2)
+    _taken_by_another_batch_first(deps.store, monkeypatch, "c1", DialState.SUBMITTING)
+    summary = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, deps.adapters, deps.clock())
+    assert summary.submitted == 1 and len(blu_sim.dial_requests) == 1
+    assert deps.store.get_contact(campaign_id, "c1").batch_id == "b-other"  # type: ignore[union-attr]
+
+
+def test_a_contact_another_batch_took_after_it_was_sent_is_left_to_that_batch(
+    deps: Any, blu_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id = _campaign(deps, count=1)
+    _taken_by_another_batch_first(deps.store, monkeypatch, "c0", DialState.SUBMITTED)
+    dispatch_batch(_batch(campaign_id, ["c0"]), deps.store, deps.adapters, deps.clock())
+    contact = deps.store.get_contact(campaign_id, "c0")
+    assert contact is not None and contact.state is DialState.SUBMITTING and contact.batch_id == "b-other"
+
+
+def test_an_earlier_days_contact_another_batch_took_meanwhile_is_left_to_it(
+    deps: Any, blu_sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id = _campaign(deps, count=1)
+    now = deps.clock()
+    sets = {"batchId": "b-1", "vendorTaskId": "task-of-yesterday", "claimedAt": now.isoformat()}
+    deps.store.move_contact(
+        campaign_id, "c0", DialState.SUBMITTING, allowed_from=[DialState.QUEUED], now=now, sets=sets
+    )
+    _taken_by_another_batch_first(deps.store, monkeypatch, "c0", DialState.SUBMITTED)
+    dispatch_batch(_batch(campaign_id, ["c0"]), deps.store, deps.adapters, now)
+    contact = deps.store.get_contact(campaign_id, "c0")
+    assert contact is not None and contact.state is DialState.SUBMITTING and contact.batch_id == "b-other"
