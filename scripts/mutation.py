@@ -36,6 +36,7 @@ STAGE = ROOT / ".mutation"
 NOTES = ROOT / "scripts" / "mutation_notes.json"
 REPORT = ROOT / "MUTATION.md"
 LAST_RUN = STAGE / "last-run.json"
+LAST_FRESH_RUN = STAGE / "last-fresh-run.json"
 # What decides correctness: the store's writes, the outcome path, webhooks, dispatch, planning, compliance,
 # and each vendor's parsing and signing. In a module named with functions, only those are mutated (the rest,
 # the store's reads and the adapters' request plumbing, is what the simulators and flows exercise).
@@ -358,16 +359,18 @@ def equivalence(diff: str) -> str | None:
 
 
 def _last_run() -> list[str]:
-    """How the latest run went: a fresh one tests every mutant; an incremental one, only those of functions
-    changed since (mutmut keeps the rest), or the survivors named again."""
-    if not LAST_RUN.exists():
-        return []
-    last = json.loads(LAST_RUN.read_text())
-    return [
-        f"Latest run: {last['date']}, {last['kind']}, {last['minutes']:.0f} minutes with {last['children']} "
-        f"mutants at a time on {last['cores']} cores.",
-        "",
-    ]
+    """How the latest runs went: a fresh one tests every mutant; a later one, only the mutants of functions
+    changed since (mutmut keeps the rest), or the unexplained survivors again."""
+    lines = []
+    for label, record in (("Latest fresh run", LAST_FRESH_RUN), ("Latest run since", LAST_RUN)):
+        if record.exists():
+            last = json.loads(record.read_text())
+            minutes = max(1, round(last["minutes"]))
+            lines.append(
+                f"{label}: {last['date']}, {last['kind']}, {minutes} minute{'s' if minutes > 1 else ''} with "
+                f"{last['children']} mutants at a time on {last['cores']} cores."
+            )
+    return [*lines, ""] if lines else []
 
 
 def _module_path(name: str) -> str:
@@ -472,7 +475,8 @@ def main() -> int:
         if code not in (0, 1) or "failed to collect stats" in log or "Failed to run clean test" in log:
             print(f"mutmut did not run the mutants (exit {code}); the end of .mutation/run.log:\n{log[-3000:]}")
             return 2
-        LAST_RUN.write_text(
+        record = LAST_FRESH_RUN if arguments.fresh else LAST_RUN
+        record.write_text(
             json.dumps(
                 {
                     "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
