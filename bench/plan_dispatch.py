@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.instrument import memory_kb, reset_peak_memory
-from bench.report import ROOT, Row
+from bench.report import ROOT, Row, run_worker
 
 FULL_SCALE = 100_000
 API_CONTACTS_PER_REQUEST = 10_000
@@ -162,22 +159,7 @@ def _run_day(total: int) -> dict[str, Any]:
         sqs_source = stack.template.sqs_source("DispatcherFunction")
         queue_url = stack.queue_urls[sqs_source.queue_id]
         netlocs = {vendor: stack.simulators[vendor].base_url.split("://", 1)[1].rstrip("/") for vendor in vendors}
-        with tempfile.TemporaryDirectory(prefix="dialhub-bench-") as scratch:
-            config, result = Path(scratch) / "config.json", Path(scratch) / "result.json"
-            config.write_text(json.dumps({"stage": STAGE, "queue_url": queue_url, "vendors": netlocs}))
-            completed = subprocess.run(  # noqa: S603 - our own module, our own interpreter
-                [sys.executable, "-m", "bench.plan_dispatch", "--worker", str(config), str(result)],
-                env=dict(os.environ),
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                check=False,
-                timeout=4 * 3600,
-            )
-            if completed.returncode != 0:
-                raise RuntimeError(f"plan/dispatch worker failed:\n{completed.stderr[-3000:]}")
-            day = json.loads(result.read_text())
+        day = run_worker("bench.plan_dispatch", {"stage": STAGE, "queue_url": queue_url, "vendors": netlocs})
         dialled = {vendor: sum(stack.simulators[vendor].dial_requests.values()) for vendor in vendors}
         pending = stack.pending_at_vendors()
     return day | {

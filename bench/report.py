@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,3 +81,25 @@ def terminal_table(rows: list[Row]) -> str:
     rendered = ["  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)) for line in cells]
     rendered.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(rendered)
+
+
+def run_worker(module: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Run `python -m <module> --worker <config> <result>` in a fresh interpreter (the functions measured alone in
+    their process, as Lambda runs them) and return the JSON result it wrote."""
+    with tempfile.TemporaryDirectory(prefix="dialhub-bench-") as scratch:
+        config_path, result_path = Path(scratch) / "config.json", Path(scratch) / "result.json"
+        config_path.write_text(json.dumps(config))
+        completed = subprocess.run(  # noqa: S603 - our own module, our own interpreter
+            [sys.executable, "-m", module, "--worker", str(config_path), str(result_path)],
+            env=dict(os.environ),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=4 * 3600,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"{module} worker failed:\n{completed.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(result_path.read_text())
+        return result

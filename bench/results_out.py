@@ -20,11 +20,8 @@ import datetime as dt
 import io
 import json
 import math
-import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,7 +29,7 @@ from typing import Any
 
 from bench.aws import api_event
 from bench.instrument import memory_kb, reset_peak_memory
-from bench.report import ROOT, Row
+from bench.report import ROOT, Row, run_worker
 
 API_CONTACTS_PER_REQUEST = 10_000
 CAMPAIGN_ID = "cmp-bench-results"
@@ -311,22 +308,7 @@ def _run(total: int) -> dict[str, Any]:
             deps, api_event("api/start_export.json", path={"campaignId": CAMPAIGN_ID}, body={"format": "csv"}), 202
         )
         queue_url = stack.queue_urls[stack.template.sqs_source("ExportsFunction").queue_id]
-        with tempfile.TemporaryDirectory(prefix="dialhub-bench-") as scratch:
-            config, result = Path(scratch) / "config.json", Path(scratch) / "result.json"
-            config.write_text(json.dumps({"stage": STAGE, "queue_url": queue_url}))
-            completed = subprocess.run(  # noqa: S603 - our own module, our own interpreter
-                [sys.executable, "-m", "bench.results_out", "--worker", str(config), str(result)],
-                env=dict(os.environ),
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                check=False,
-                timeout=4 * 3600,
-            )
-            if completed.returncode != 0:
-                raise RuntimeError(f"export worker failed:\n{completed.stderr[-3000:]}")
-            run = json.loads(result.read_text())
+        run = run_worker("bench.results_out", {"stage": STAGE, "queue_url": queue_url})
         job = _call(deps, api_event("api/get_export.json", path={"exportId": export["exportId"]}))
         file = _read_back(
             stack.s3, stack.bucket_names["ExportBucket"], f"exports/{CAMPAIGN_ID}/{export['exportId']}.csv"
