@@ -472,7 +472,8 @@ def main() -> int:
         started = time.monotonic()
         code = run(arguments.max_children, again)
         log = (STAGE / "run.log").read_text(errors="replace")
-        if code not in (0, 1) or "failed to collect stats" in log or "Failed to run clean test" in log:
+        failed = ("failed to collect stats", "Failed to run clean test", "Traceback (most recent call last)")
+        if code not in (0, 1) or any(sign in log for sign in failed):
             print(f"mutmut did not run the mutants (exit {code}); the end of .mutation/run.log:\n{log[-3000:]}")
             return 2
         record = LAST_FRESH_RUN if arguments.fresh else LAST_RUN
