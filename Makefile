@@ -58,7 +58,8 @@ chaos: $(VENV_STAMP)
 bench: $(VENV_STAMP)
 	$(PY) -m bench
 
-# Not part of `make test` either (about an hour on 2 cores): writes MUTATION.md; results are kept in .mutation/.
+# Not part of `make test` either (a fresh run takes more than an hour on 2 cores; a later one tests only what
+# changed): writes MUTATION.md; results are kept in .mutation/.
 mutation: $(VENV_STAMP)
 	$(PY) scripts/mutation.py
 
