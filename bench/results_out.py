@@ -8,7 +8,7 @@ function's `lambda_handler` as Lambda would, so its peak memory and CPU time are
 in that interpreter, its copy of the table (about 5 KB per contact) would be most of the peak.
 
 Every contact is taken in through the API, 10,000 a request. Its closing outcome is written with BatchWriteItem
-as the items `Store.record_outcome` leaves (built from the store's own update requests), which takes a minute
+as the items `DynamoStore.record_outcome` leaves (built from the store's own update requests), which takes a minute
 where 100,000 transactions through moto take about ten; the first contacts are closed by `record_outcome`
 itself and their items must match those built for them.
 """
@@ -37,7 +37,7 @@ PAGE = 100
 FEED_PAGES = 10
 REQUESTS_GOAL = 2  # one Query, one BatchGetItem of the page's closing outcomes
 MEMORY_GOAL_MB = 256
-RECORDED_FOR_REAL = 2  # contacts closed by Store.record_outcome, the check on the items built for the others
+RECORDED_FOR_REAL = 2  # contacts closed by DynamoStore.record_outcome, the check on the items built for the others
 WRITE_BATCH = 25  # BatchWriteItem's limit
 DISPOSITIONS = ("promise_to_pay", "refused_to_pay", "callback_requested", "already_paid", "wrong_person")
 
@@ -173,7 +173,7 @@ def _applied(update: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _close_every_contact(store: Any, client: Any) -> int:
-    """Close each contact of the campaign with its outcome, as Store.record_outcome stores a closing outcome
+    """Close each contact of the campaign with its outcome, as DynamoStore.record_outcome stores a closing outcome
     without a redial: the outcome (in the feed, stamped by the store's clock) and the contact made final."""
     now = dt.datetime.now(dt.UTC)
     pending: list[dict[str, Any]] = []
@@ -206,7 +206,7 @@ def _close_every_contact(store: Any, client: Any) -> int:
     for built, stored in checked:
         # The feed's stamp is the store's clock at the moment of writing: the one attribute that differs.
         if {**built, "gsi3sk": None} != {**stored, "gsi3sk": None} or ("gsi3sk" in built) != ("gsi3sk" in stored):
-            raise RuntimeError(f"items built here differ from Store.record_outcome's:\n{built}\n{stored}")
+            raise RuntimeError(f"items built here differ from DynamoStore.record_outcome's:\n{built}\n{stored}")
     return closed
 
 
@@ -270,7 +270,7 @@ def _run(total: int) -> dict[str, Any]:
     import boto3
 
     from bench.instrument import AwsRequestCounter, powertools_output_discarded
-    from dialhub.store import Store
+    from dialhub.store import DynamoStore
     from dialhub.wiring import Dependencies, default_dependencies
     from local.stack import STAGE, LocalStack
 
@@ -290,7 +290,7 @@ def _run(total: int) -> dict[str, Any]:
 
         # Read as from the feed's delay later, when every outcome recorded here is old enough to be served.
         delay = dt.timedelta(seconds=deps.settings.outcome_feed_delay_seconds + 1)
-        reader = Store(deps.store.table_name, clock=lambda: dt.datetime.now(dt.UTC) + delay)
+        reader = DynamoStore(deps.store.table_name, clock=lambda: dt.datetime.now(dt.UTC) + delay)
         reading = Dependencies(
             settings=deps.settings,
             store=reader,

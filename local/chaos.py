@@ -108,20 +108,20 @@ class DispatcherCrashes:
         from botocore.exceptions import ClientError
 
         from dialhub.models import DialState
-        from dialhub.store import Store
+        from dialhub.store import DynamoStore
 
-        real_move = Store.move_contact
+        real_move = DynamoStore.move_contact
 
-        def move_or_crash(store: Store, *args: Any, **kwargs: Any) -> bool:
+        def move_or_crash(store: DynamoStore, *args: Any, **kwargs: Any) -> bool:
             if args[2] == DialState.SUBMITTED and self._should_crash(kwargs.get("batch_id")):
                 raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected crash"}}, "UpdateItem")
             return real_move(store, *args, **kwargs)
 
-        Store.move_contact = move_or_crash  # type: ignore[method-assign, assignment]  # the fault, in place
+        DynamoStore.move_contact = move_or_crash  # type: ignore[method-assign, assignment]  # the fault, in place
         try:
             yield
         finally:
-            Store.move_contact = real_move  # type: ignore[method-assign]
+            DynamoStore.move_contact = real_move  # type: ignore[method-assign]
 
 
 class OutcomeTally:
@@ -137,9 +137,9 @@ class OutcomeTally:
     @contextmanager
     def installed(self) -> Iterator[None]:
         from dialhub import outcomes
-        from dialhub.store import RecordResult, Store
+        from dialhub.store import DynamoStore, RecordResult
 
-        real_metric, real_record = outcomes.count_metric, Store.record_outcome  # type: ignore[attr-defined]  # the name outcomes calls
+        real_metric, real_record = outcomes.count_metric, DynamoStore.record_outcome  # type: ignore[attr-defined]  # the name outcomes calls
 
         def counted_metric(name: str, value: int = 1, **dimensions: str) -> None:
             if name == "CallOutcomes":
@@ -147,18 +147,18 @@ class OutcomeTally:
                     self.metric += value
             real_metric(name, value, **dimensions)
 
-        def tallied_record(store: Store, outcome: Any, *args: Any, **kwargs: Any) -> Any:
+        def tallied_record(store: DynamoStore, outcome: Any, *args: Any, **kwargs: Any) -> Any:
             result = real_record(store, outcome, *args, **kwargs)
             if result is not RecordResult.DUPLICATE and outcome.final:
                 with self._lock:
                     self.stored_final += 1
             return result
 
-        outcomes.count_metric, Store.record_outcome = counted_metric, tallied_record  # type: ignore[attr-defined, method-assign, assignment]  # in place
+        outcomes.count_metric, DynamoStore.record_outcome = counted_metric, tallied_record  # type: ignore[attr-defined, method-assign, assignment]  # in place
         try:
             yield
         finally:
-            outcomes.count_metric, Store.record_outcome = real_metric, real_record  # type: ignore[attr-defined, method-assign]
+            outcomes.count_metric, DynamoStore.record_outcome = real_metric, real_record  # type: ignore[attr-defined, method-assign]
 
 
 class ExportCrashes:

@@ -455,9 +455,12 @@ class LocalStack:
     def _install_dynamodb_faults(self) -> None:
         """A hook on the functions' DynamoDB client (all functions share it in this process); it fails only
         calls made while the faulty function runs on the calling thread."""
+        from dialhub.store import DynamoStore
         from dialhub.wiring import default_dependencies
 
-        events = default_dependencies().store.client.meta.events
+        store = default_dependencies().store
+        assert isinstance(store, DynamoStore), "the local stack runs the functions on the DynamoDB store"
+        events = store.client.meta.events
         events.register("before-call.dynamodb", self._maybe_fail)
         events.register("before-parameter-build.dynamodb", self._count_write)
         events.register("after-call.dynamodb", self._count_written)

@@ -20,7 +20,7 @@ from bench.aws import api_event, load_event  # noqa: F401 - the tests' own, shar
 from dialhub.models import DialState
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.blu import BluAccount, BluAdapter
 from dialhub.wiring import Dependencies
@@ -92,8 +92,8 @@ def queue_url(aws: Any) -> str:
 
 
 @pytest.fixture
-def store(table_name: str) -> Store:
-    return Store(table_name)
+def store(table_name: str) -> DynamoStore:
+    return DynamoStore(table_name)
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def deps(table_name: str, queue_url: str, blu: BluAdapter) -> Dependencies:
     settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
     return Dependencies(
         settings=settings,
-        store=Store(table_name),
+        store=DynamoStore(table_name),
         queue=DispatchQueue(queue_url),
         adapters=StaticAdapters({"blu": blu}),
     )
@@ -213,7 +213,7 @@ def poll_now(deps: Dependencies) -> dict[str, Any]:
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
-def table_items(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
+def table_items(store: DynamoStore) -> dict[tuple[str, str], dict[str, Any]]:
     """Every item of the table by key, as stored (consistent reads)."""
     items: dict[tuple[str, str], dict[str, Any]] = {}
     for page in store.client.get_paginator("scan").paginate(TableName=store.table_name, ConsistentRead=True):
@@ -221,7 +221,7 @@ def table_items(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
     return items
 
 
-def what_it_wrote(store: Store, deliver: Callable[[], Any]) -> tuple[dict[str, int], int]:
+def what_it_wrote(store: DynamoStore, deliver: Callable[[], Any]) -> tuple[dict[str, int], int]:
     """What one delivery cost the table: its DynamoDB write requests by operation, and how many items it added,
     changed or removed (the whole table before and after; the clock moves, so even a same-content rewrite
     changes an item's lastUpdatedAt)."""
@@ -236,7 +236,7 @@ def what_it_wrote(store: Store, deliver: Callable[[], Any]) -> tuple[dict[str, i
     return {op: count for op, count in counter.by_operation.items() if op in WRITE_OPERATIONS}, changed
 
 
-def states(store: Store, campaign_id: str) -> dict[str, int]:
+def states(store: DynamoStore, campaign_id: str) -> dict[str, int]:
     """A campaign's contacts counted by dial state."""
     return store.campaign_counts(campaign_id).by_state
 
@@ -244,12 +244,12 @@ def states(store: Store, campaign_id: str) -> dict[str, int]:
 def crash_before_settling(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Make the dispatcher crash after the vendor accepted a batch but before it records that (the
     SUBMITTING -> SUBMITTED move); returns the function that ends the crashing."""
-    real_move = Store.move_contact
+    real_move = DynamoStore.move_contact
 
-    def crash_on_submitted(self: Store, *args: Any, **kwargs: Any) -> bool:
+    def crash_on_submitted(self: DynamoStore, *args: Any, **kwargs: Any) -> bool:
         if args[2] == DialState.SUBMITTED:
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
         return real_move(self, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "move_contact", crash_on_submitted)
-    return lambda: monkeypatch.setattr(Store, "move_contact", real_move)
+    monkeypatch.setattr(DynamoStore, "move_contact", crash_on_submitted)
+    return lambda: monkeypatch.setattr(DynamoStore, "move_contact", real_move)

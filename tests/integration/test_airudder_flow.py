@@ -12,7 +12,7 @@ import pytest
 
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.airudder import AirudderAccount, AirudderAdapter, forget_tokens
 from dialhub.wiring import Dependencies
@@ -80,7 +80,7 @@ def deps(table_name: str, queue_url: str, sim: AirudderSimulator) -> Dependencie
     settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
     return Dependencies(
         settings=settings,
-        store=Store(table_name),
+        store=DynamoStore(table_name),
         queue=DispatchQueue(queue_url),
         adapters=StaticAdapters({"airudder": _adapter(sim)}),
     )

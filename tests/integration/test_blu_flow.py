@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dialhub.models import DialState
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from tests.conftest import (
     WEBHOOK_TOKEN,
     api_event,
@@ -116,18 +116,18 @@ def test_a_crash_part_way_through_settling_loses_neither_the_count_nor_the_job(
     campaign_id = _campaign(deps, count=6)
     plan_now(deps)
     records = drain_queue(deps, template)
-    real_move, settled = Store.move_contact, []
+    real_move, settled = DynamoStore.move_contact, []
 
-    def crash_on_the_third_settle(self: Store, *args: Any, **kwargs: Any) -> bool:
+    def crash_on_the_third_settle(self: DynamoStore, *args: Any, **kwargs: Any) -> bool:
         if args[2] == DialState.SUBMITTED:
             if len(settled) >= 2:
                 raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "UpdateItem")
             settled.append(args[1])
         return real_move(self, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "move_contact", crash_on_the_third_settle)
+    monkeypatch.setattr(DynamoStore, "move_contact", crash_on_the_third_settle)
     assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
-    monkeypatch.setattr(Store, "move_contact", real_move)
+    monkeypatch.setattr(DynamoStore, "move_contact", real_move)
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
     assert states(deps.store, campaign_id) == {"submitted": 6}
     [task] = deps.store.campaign_tasks(campaign_id, "blu")
@@ -237,7 +237,7 @@ def test_storage_failure_answers_5xx_so_blu_retries(deps: Any, monkeypatch: pyte
         )
 
     with monkeypatch.context() as patched:
-        patched.setattr(Store, "record_outcome", throttled)
+        patched.setattr(DynamoStore, "record_outcome", throttled)
         status, _ = call_webhook(deps, load_event("webhooks/blu_result.json"))
     assert status == 503
     assert deps.store.get_outcome("blu", "123654789") is None
@@ -279,7 +279,7 @@ def test_predial_fails_open_or_closed_as_configured(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "GetItem")
 
-    monkeypatch.setattr(Store, "get_contact", broken)
+    monkeypatch.setattr(DynamoStore, "get_contact", broken)
     deps.settings = deps.settings.model_copy(update={"predial_fail_open": fail_open})
     assert call_webhook(deps, load_event("webhooks/blu_predial.json"))[1]["code"] == code
 

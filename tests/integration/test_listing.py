@@ -16,7 +16,7 @@ from bench.instrument import AwsRequestCounter
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, OutcomeSource
 from dialhub.outcomes import record_outcomes, record_polled
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from dialhub.wiring import Dependencies
 from local.scenario import demo_contacts
 from tests.conftest import api_event, call_api
@@ -47,7 +47,7 @@ def clock() -> Clock:
 @pytest.fixture
 def timed(deps: Dependencies, clock: Clock) -> Dependencies:
     """deps whose API, store and feed all read the test's clock; the feed serves outcomes 5 s old."""
-    store = Store(deps.store.table_name, clock=clock)
+    store = DynamoStore(deps.store.table_name, clock=clock)
     settings = deps.settings.model_copy(update={"outcome_feed_delay_seconds": 5})
     return Dependencies(settings=settings, store=store, queue=deps.queue, adapters=deps.adapters, clock=clock)
 

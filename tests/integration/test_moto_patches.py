@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, Campaign, Contact, DialState, Suppression, VendorTask
-from dialhub.store import DialRecord, RedialRequest, Store
+from dialhub.store import DialRecord, DynamoStore, RedialRequest
 from local import moto_patches
 from local.resources import create_table_kwargs
 from local.template import SamTemplate
@@ -36,7 +36,7 @@ def _outcome(call_id: str, contact_id: str, status: CallStatus, **changes: Any) 
     )
 
 
-def _story(store: Store) -> Iterator[Any]:
+def _story(store: DynamoStore) -> Iterator[Any]:
     """Every kind of request the store sends, each answer yielded so two runs can be compared."""
     campaign = Campaign(
         campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0
@@ -157,7 +157,7 @@ def _run(template: SamTemplate, patched: bool) -> list[Any]:
         try:
             kwargs = create_table_kwargs(template, "DialhubTable", template.resolver())
             boto3.client("dynamodb").create_table(**kwargs)
-            return list(_story(Store(kwargs["TableName"])))
+            return list(_story(DynamoStore(kwargs["TableName"])))
         finally:
             if patched:
                 moto_patches.restore()
@@ -188,7 +188,7 @@ def test_restore_leaves_moto_as_it_found_it() -> None:
     assert all(value is original for value, original in zip(current(), before, strict=True))
 
 
-def test_a_conditional_move_is_won_by_one_of_many_threads_at_once(store: Store) -> None:
+def test_a_conditional_move_is_won_by_one_of_many_threads_at_once(store: DynamoStore) -> None:
     """What dispatch relies on while callbacks arrive: only one writer passes a state condition."""
     store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171230001")], T0)
     barrier = threading.Barrier(16)

@@ -20,7 +20,7 @@ import pytest
 from dialhub.models import DialState
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.base import TaskAction
 from dialhub.vendors.nxtele import NxteleAdapter, order_id, sign
@@ -69,7 +69,7 @@ def deps(table_name: str, queue_url: str, nx_sim: NxteleSimulator) -> Dependenci
     adapter = NxteleAdapter.from_account(nx_account(nx_sim))
     return Dependencies(
         settings=settings,
-        store=Store(table_name),
+        store=DynamoStore(table_name),
         queue=DispatchQueue(queue_url),
         adapters=StaticAdapters({"nxtele": adapter}),
     )
@@ -133,7 +133,7 @@ def _replay(deps: Any, simulator: NxteleSimulator, kinds: tuple[str, ...], rever
     return replies
 
 
-def _closing_outcomes(store: Store, campaign_id: str, count: int) -> list[int]:
+def _closing_outcomes(store: DynamoStore, campaign_id: str, count: int) -> list[int]:
     return [sum(o.closes_contact for o in store.contact_history(campaign_id, f"c{i}")) for i in range(count)]
 
 

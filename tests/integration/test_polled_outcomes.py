@@ -11,7 +11,7 @@ import pytest
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource
 from dialhub.outcomes import record_polled
-from dialhub.store import RecordResult, Store
+from dialhub.store import DynamoStore, RecordResult
 from tests.conftest import what_it_wrote
 
 T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
@@ -31,7 +31,7 @@ def _outcome(call_id: str, contact_id: str, status: CallStatus, closes: bool = T
     )
 
 
-def _campaign(store: Store) -> None:
+def _campaign(store: DynamoStore) -> None:
     store.create_campaign(
         Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0)
     )
@@ -40,7 +40,7 @@ def _campaign(store: Store) -> None:
     )
 
 
-def test_a_page_of_calls_already_closed_writes_nothing_and_counts_each_as_a_repeat(store: Store) -> None:
+def test_a_page_of_calls_already_closed_writes_nothing_and_counts_each_as_a_repeat(store: DynamoStore) -> None:
     _campaign(store)
     page = [_outcome("call-0", "c0", CallStatus.ANSWERED), _outcome("call-1", "c1", CallStatus.NO_ANSWER)]
     assert record_polled("blu", page, store, T0) == Counter({RecordResult.STORED: 2})
@@ -50,7 +50,7 @@ def test_a_page_of_calls_already_closed_writes_nothing_and_counts_each_as_a_repe
     assert record_polled("blu", page, store, later) == Counter({RecordResult.DUPLICATE: 2})
 
 
-def test_a_call_stored_as_an_attempt_is_written_again_when_the_poll_finds_it_closed(store: Store) -> None:
+def test_a_call_stored_as_an_attempt_is_written_again_when_the_poll_finds_it_closed(store: DynamoStore) -> None:
     """A final outcome that did not close its contact (the vendor would redial) can still become the closing one."""
     _campaign(store)
     attempt = _outcome("call-2", "c2", CallStatus.NO_ANSWER, closes=False)
@@ -65,7 +65,7 @@ def test_a_call_stored_as_an_attempt_is_written_again_when_the_poll_finds_it_clo
 
 
 def test_a_call_a_callback_closed_between_the_polls_read_and_its_write_counts_once_as_a_repeat(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _campaign(store)
     closed = _outcome("call-0", "c0", CallStatus.ANSWERED)

@@ -8,7 +8,7 @@ from typing import Any
 
 from dialhub.models import CallOutcome, Contact, DialState, VendorTask
 from dialhub.polling import poll_open_tasks
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
 
 T0 = dt.datetime(2026, 11, 25, 3, tzinfo=dt.UTC)
@@ -32,7 +32,7 @@ class _SilentVendor:
         return False
 
 
-def test_contacts_without_a_result_at_the_horizon_fail_with_a_reason(store: Store) -> None:
+def test_contacts_without_a_result_at_the_horizon_fail_with_a_reason(store: DynamoStore) -> None:
     task = store.create_task(VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="1"), T0)
     store.add_task_submissions(task, 2)
     waiting = Contact(

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 
 from dialhub.settings import Settings
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from tests.conftest import call_webhook, load_event
 
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
@@ -24,7 +24,7 @@ def _items(table_name: str, pk: str) -> dict[str, dict[str, Any]]:
 
 
 def test_a_callback_keeps_its_raw_payload_for_a_shorter_time_than_its_outcome(deps: Any) -> None:
-    deps.store = Store(deps.settings.table_name, retention_days=400, raw_retention_days=30)
+    deps.store = DynamoStore(deps.settings.table_name, retention_days=400, raw_retention_days=30)
     deps.clock = lambda: NOW
     event = load_event("webhooks/blu_result.json")
     assert call_webhook(deps, event)[0] == 200

@@ -8,7 +8,7 @@ import pytest
 
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, Campaign, Contact, DialState, OutcomeSource
-from dialhub.store import RecordResult, Store
+from dialhub.store import DynamoStore, RecordResult
 
 T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
 
@@ -18,14 +18,14 @@ def _outcome(status: CallStatus, disposition: Disposition = Disposition.UNKNOWN,
     return CallOutcome(status=status, disposition=disposition, **fields)
 
 
-def _contact(store: Store) -> None:
+def _contact(store: DynamoStore) -> None:
     store.create_campaign(
         Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0)
     )
     store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567")], T0)
 
 
-def test_a_final_outcome_never_regresses_and_keeps_its_first_seen_time(store: Store) -> None:
+def test_a_final_outcome_never_regresses_and_keeps_its_first_seen_time(store: DynamoStore) -> None:
     _contact(store)
     later = T0 + dt.timedelta(minutes=5)
     assert store.record_outcome(_outcome(CallStatus.IN_PROGRESS), T0) is RecordResult.STORED
@@ -42,19 +42,19 @@ def test_a_final_outcome_never_regresses_and_keeps_its_first_seen_time(store: St
     assert [o.vendor_call_id for o in store.contact_history("cmp", "c1")] == ["777"]
 
 
-def test_outcome_for_an_unknown_contact_is_kept_as_an_orphan(store: Store) -> None:
+def test_outcome_for_an_unknown_contact_is_kept_as_an_orphan(store: DynamoStore) -> None:
     assert store.record_outcome(_outcome(CallStatus.BUSY), T0) is RecordResult.ORPHAN
     assert store.get_outcome("blu", "777").status == CallStatus.BUSY
     assert store.record_outcome(_outcome(CallStatus.BUSY), T0) is RecordResult.DUPLICATE
 
 
-def test_do_not_call_dispositions_mark_the_contact(store: Store) -> None:
+def test_do_not_call_dispositions_mark_the_contact(store: DynamoStore) -> None:
     _contact(store)
     store.record_outcome(_outcome(CallStatus.ANSWERED, Disposition.DO_NOT_CALL), T0)
     assert store.get_contact("cmp", "c1").do_not_call
 
 
-def test_moves_are_conditional_and_none_removes_an_attribute(store: Store) -> None:
+def test_moves_are_conditional_and_none_removes_an_attribute(store: DynamoStore) -> None:
     _contact(store)
     assert store.move_contact(
         "cmp",
@@ -84,14 +84,14 @@ def test_moves_are_conditional_and_none_removes_an_attribute(store: Store) -> No
     assert not store.move_contact("cmp", "nobody", DialState.CANCELLED, allowed_from={DialState.QUEUED}, now=T0)
 
 
-def test_finished_calls_reads_a_page_of_calls_at_once(store: Store) -> None:
+def test_finished_calls_reads_a_page_of_calls_at_once(store: DynamoStore) -> None:
     store.record_outcome(_outcome(CallStatus.ANSWERED), T0)
     store.record_outcome(_outcome(CallStatus.RINGING, vendor_call_id="778"), T0)
     store.record_outcome(_outcome(CallStatus.NO_ANSWER, vendor_call_id="780", closes_contact=False), T0)
     assert store.finished_calls("blu", ["777", "778", "779", "780"]) == {"777": True, "780": False}
 
 
-def test_an_attempt_the_vendor_will_redial_leaves_the_contact_open_until_a_call_closes_it(store: Store) -> None:
+def test_an_attempt_the_vendor_will_redial_leaves_the_contact_open_until_a_call_closes_it(store: DynamoStore) -> None:
     store.add_contacts(
         [Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567", state=DialState.SUBMITTED)], T0
     )
@@ -107,7 +107,7 @@ def test_an_attempt_the_vendor_will_redial_leaves_the_contact_open_until_a_call_
     assert store.get_outcome("blu", "a1").closes_contact
 
 
-def test_the_vendor_confirming_a_cancel_leaves_the_contact_cancelled_but_a_real_call_wins(store: Store) -> None:
+def test_the_vendor_confirming_a_cancel_leaves_the_contact_cancelled_but_a_real_call_wins(store: DynamoStore) -> None:
     _contact(store)
     store.move_contact("cmp", "c1", DialState.CANCELLED, allowed_from={DialState.QUEUED}, now=T0)
     confirmation = _outcome(CallStatus.CANCELLED, Disposition.CANCELLED, vendor_call_id="x1")
@@ -119,13 +119,13 @@ def test_the_vendor_confirming_a_cancel_leaves_the_contact_cancelled_but_a_real_
     assert store.get_contact("cmp", "c1").state == DialState.FINAL
 
 
-def test_the_client_has_a_connection_for_every_write_in_flight(store: Store) -> None:
+def test_the_client_has_a_connection_for_every_write_in_flight(store: DynamoStore) -> None:
     from dialhub.parallel import PARALLEL_WRITES
 
     assert store.client.meta.config.max_pool_connections >= PARALLEL_WRITES
 
 
-def test_botocore_does_not_check_the_stores_requests_again(store: Store) -> None:
+def test_botocore_does_not_check_the_stores_requests_again(store: DynamoStore) -> None:
     # DynamoDB checks every request; botocore's own check cost a stored callback more CPU than dialhub's code.
     # With the check on, an unknown parameter is refused by it (ParamValidationError), not met by the serializer.
     with pytest.raises(KeyError):

@@ -24,41 +24,41 @@ from dialhub.models import (
     Suppression,
     VendorTask,
 )
-from dialhub.store import RedialRequest, Store
+from dialhub.store import DynamoStore, RedialRequest
 from tests.conftest import table_items
 
 T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
 PHONE = "+639171234567"
 
 
-def _item(store: Store, pk: str, sk: str) -> dict[str, Any]:
+def _item(store: DynamoStore, pk: str, sk: str) -> dict[str, Any]:
     return table_items(store)[(pk, sk)]
 
 
-def _campaign_with_contact(store: Store) -> None:
+def _campaign_with_contact(store: DynamoStore) -> None:
     store.create_campaign(
         Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0)
     )
     store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone=PHONE)], T0)
 
 
-def _suppression_item(store: Store) -> dict[str, Any]:
+def _suppression_item(store: DynamoStore) -> dict[str, Any]:
     [item] = [item for (pk, _), item in table_items(store).items() if pk.startswith("SUPPRESSION#")]
     return item
 
 
-def test_a_timed_suppression_expires_from_the_table_one_second_after_it_ends(store: Store) -> None:
+def test_a_timed_suppression_expires_from_the_table_one_second_after_it_ends(store: DynamoStore) -> None:
     until = T0 + dt.timedelta(days=30)
     store.put_suppression(Suppression(phone=PHONE, reason="asked", until=until, created_at=T0))
     assert _suppression_item(store)["expiresAt"] == {"N": str(int(until.timestamp()) + 1)}
 
 
-def test_a_suppression_for_good_has_no_expiry(store: Store) -> None:
+def test_a_suppression_for_good_has_no_expiry(store: DynamoStore) -> None:
     store.put_suppression(Suppression(phone=PHONE, reason="opt_out", created_at=T0))
     assert "expiresAt" not in _suppression_item(store)
 
 
-def test_a_plain_put_replaces_a_suppression_for_good(store: Store) -> None:
+def test_a_plain_put_replaces_a_suppression_for_good(store: DynamoStore) -> None:
     """Only callers that ask (`unless_for_good`) keep a for-good suppression; the API's own put replaces it."""
     store.put_suppression(Suppression(phone=PHONE, reason="opt_out", created_at=T0))
     until = T0 + dt.timedelta(days=1)
@@ -67,7 +67,7 @@ def test_a_plain_put_replaces_a_suppression_for_good(store: Store) -> None:
     assert stored is not None and stored.reason == "asked" and stored.until == until
 
 
-def test_unless_for_good_keeps_a_suppression_for_good_and_replaces_a_timed_one(store: Store) -> None:
+def test_unless_for_good_keeps_a_suppression_for_good_and_replaces_a_timed_one(store: DynamoStore) -> None:
     until = T0 + dt.timedelta(days=1)
     store.put_suppression(Suppression(phone=PHONE, reason="asked", until=until, created_at=T0))
     for_good = Suppression(phone=PHONE, reason="opt_out", source="blu", created_at=T0)
@@ -78,7 +78,7 @@ def test_unless_for_good_keeps_a_suppression_for_good_and_replaces_a_timed_one(s
     assert store.get_suppression(PHONE) == for_good
 
 
-def test_a_requeued_contact_is_back_on_the_queue_index_without_its_batch(store: Store) -> None:
+def test_a_requeued_contact_is_back_on_the_queue_index_without_its_batch(store: DynamoStore) -> None:
     _campaign_with_contact(store)
     later = T0 + dt.timedelta(minutes=7)
     assert store.move_contact(
@@ -94,14 +94,14 @@ def test_a_requeued_contact_is_back_on_the_queue_index_without_its_batch(store: 
     assert contact is not None and contact.hold == hold and contact.updated_at == later
 
 
-def test_a_contact_already_submitted_is_not_requeued(store: Store) -> None:
+def test_a_contact_already_submitted_is_not_requeued(store: DynamoStore) -> None:
     _campaign_with_contact(store)
     store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0)
     assert store.requeue_contact("cmp", "c1", T0) is False
     assert _item(store, "CAMPAIGN#cmp", "CONTACT#c1")["state"] == {"S": "submitted"}
 
 
-def test_a_closed_task_leaves_the_open_tasks_index(store: Store) -> None:
+def test_a_closed_task_leaves_the_open_tasks_index(store: DynamoStore) -> None:
     task = VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="t-1")
     store.create_task(task, T0)
     assert [open_task.vendor_task_id for open_task in store.iter_open_tasks()] == ["t-1"]
@@ -112,7 +112,7 @@ def test_a_closed_task_leaves_the_open_tasks_index(store: Store) -> None:
     assert list(store.iter_open_tasks()) == []
 
 
-def _running_export(store: Store) -> ExportJob:
+def _running_export(store: DynamoStore) -> ExportJob:
     job = ExportJob(
         export_id="exp-1", campaign_id="cmp", format=ExportFormat.CSV, object_key="exports/exp-1.csv", created_at=T0
     )
@@ -120,7 +120,7 @@ def _running_export(store: Store) -> ExportJob:
     return job
 
 
-def test_a_failed_export_drops_its_lease_and_says_when_it_ended(store: Store) -> None:
+def test_a_failed_export_drops_its_lease_and_says_when_it_ended(store: DynamoStore) -> None:
     _running_export(store)
     assert store.claim_export("exp-1", "owner-a", T0 + dt.timedelta(minutes=15), T0) is not None
     ended = T0 + dt.timedelta(minutes=3)
@@ -135,7 +135,7 @@ def test_a_failed_export_drops_its_lease_and_says_when_it_ended(store: Store) ->
     assert store.get_export("exp-1").error == "the campaign is gone"  # type: ignore[union-attr]
 
 
-def test_a_redialled_contact_remembers_the_call_it_was_redialled_after(store: Store) -> None:
+def test_a_redialled_contact_remembers_the_call_it_was_redialled_after(store: DynamoStore) -> None:
     _campaign_with_contact(store)
     store.move_contact(
         "cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0, sets={"batchId": "b-1"}
@@ -158,7 +158,7 @@ def test_a_redialled_contact_remembers_the_call_it_was_redialled_after(store: St
     assert item["gsi1pk"] == {"S": "QUEUE#cmp"} and item["gsi1sk"] == {"S": "c1"} and "batchId" not in item
 
 
-def test_a_released_export_keeps_no_lease_and_another_invocation_takes_it_at_once(store: Store) -> None:
+def test_a_released_export_keeps_no_lease_and_another_invocation_takes_it_at_once(store: DynamoStore) -> None:
     _running_export(store)
     until = T0 + dt.timedelta(minutes=15)
     assert store.claim_export("exp-1", "owner-a", until, T0) is not None
@@ -169,7 +169,7 @@ def test_a_released_export_keeps_no_lease_and_another_invocation_takes_it_at_onc
     assert store.claim_export("exp-1", "owner-b", until, T0 + dt.timedelta(seconds=1)) is not None
 
 
-def _redial_after_talking(store: Store, **times: dt.datetime) -> dict[str, Any]:
+def _redial_after_talking(store: DynamoStore, **times: dt.datetime) -> dict[str, Any]:
     _campaign_with_contact(store)
     store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0)
     hold = Hold(reason="redial", until=T0 + dt.timedelta(hours=2), checked_at=T0)
@@ -188,19 +188,19 @@ def _redial_after_talking(store: Store, **times: dt.datetime) -> dict[str, Any]:
     return _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
 
 
-def test_a_contact_redialled_after_a_conversation_remembers_when_it_ended(store: Store) -> None:
+def test_a_contact_redialled_after_a_conversation_remembers_when_it_ended(store: DynamoStore) -> None:
     """The quiet period after a conversation counts from its end, also when the policy calls again."""
     ended = T0 + dt.timedelta(minutes=12)
     item = _redial_after_talking(store, answered_at=T0 + dt.timedelta(minutes=10), ended_at=ended)
     assert item["state"] == {"S": "queued"} and item["lastConversationAt"] == {"S": ended.isoformat()}
 
 
-def test_a_conversation_without_times_counts_from_when_it_was_recorded(store: Store) -> None:
+def test_a_conversation_without_times_counts_from_when_it_was_recorded(store: DynamoStore) -> None:
     item = _redial_after_talking(store)
     assert item["lastConversationAt"] == {"S": (T0 + dt.timedelta(minutes=30)).isoformat()}
 
 
-def test_an_export_job_expires_with_its_file_and_is_created_once(store: Store) -> None:
+def test_an_export_job_expires_with_its_file_and_is_created_once(store: DynamoStore) -> None:
     job = _running_export(store)
     assert _item(store, "EXPORT#exp-1", "EXPORT")["expiresAt"] == {
         "N": str(int((T0 + dt.timedelta(days=7)).timestamp()))
@@ -211,7 +211,7 @@ def test_an_export_job_expires_with_its_file_and_is_created_once(store: Store) -
     assert store.get_export("exp-1").format is ExportFormat.CSV  # type: ignore[union-attr]
 
 
-def test_a_lease_held_by_another_invocation_is_not_taken_until_it_ends(store: Store) -> None:
+def test_a_lease_held_by_another_invocation_is_not_taken_until_it_ends(store: DynamoStore) -> None:
     _running_export(store)
     until = T0 + dt.timedelta(minutes=15)
     assert store.claim_export("exp-1", "owner-a", until, T0) is not None
@@ -220,7 +220,7 @@ def test_a_lease_held_by_another_invocation_is_not_taken_until_it_ends(store: St
     assert taken is not None and _item(store, "EXPORT#exp-1", "EXPORT")["leaseOwner"] == {"S": "owner-b"}
 
 
-def test_saved_progress_keeps_the_lease_unless_it_is_given_up(store: Store) -> None:
+def test_saved_progress_keeps_the_lease_unless_it_is_given_up(store: DynamoStore) -> None:
     _running_export(store)
     assert store.claim_export("exp-1", "owner-a", T0 + dt.timedelta(minutes=15), T0) is not None
     progress = ExportProgress(phase=ExportPhase.ROWS, after="c9", rows=10)
@@ -232,7 +232,7 @@ def test_saved_progress_keeps_the_lease_unless_it_is_given_up(store: Store) -> N
     assert store.get_export("exp-1").progress == progress  # type: ignore[union-attr]
 
 
-def test_a_finished_export_drops_its_lease_and_says_when_it_ended(store: Store) -> None:
+def test_a_finished_export_drops_its_lease_and_says_when_it_ended(store: DynamoStore) -> None:
     _running_export(store)
     assert store.claim_export("exp-1", "owner-a", T0 + dt.timedelta(minutes=15), T0) is not None
     ended = T0 + dt.timedelta(minutes=2)
@@ -243,7 +243,7 @@ def test_a_finished_export_drops_its_lease_and_says_when_it_ended(store: Store) 
     assert store.get_export("exp-1").state is ExportState.DONE  # type: ignore[union-attr]
 
 
-def test_a_raw_payload_that_is_not_utf8_is_kept_with_replacement_characters(store: Store) -> None:
+def test_a_raw_payload_that_is_not_utf8_is_kept_with_replacement_characters(store: DynamoStore) -> None:
     _campaign_with_contact(store)
     outcome = CallOutcome(
         vendor="blu",

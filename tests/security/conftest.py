@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from dialhub.observability import logger as service_logger
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.airudder import AirudderAdapter
 from dialhub.vendors.blu import BluAdapter
@@ -102,7 +102,10 @@ def deps_for(
     adapters = {vendor: cls.from_account(accounts[vendor]) for vendor, cls in ADAPTER_CLASSES.items()}
     settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
     return Dependencies(
-        settings=settings, store=Store(table_name), queue=DispatchQueue(queue_url), adapters=StaticAdapters(adapters)
+        settings=settings,
+        store=DynamoStore(table_name),
+        queue=DispatchQueue(queue_url),
+        adapters=StaticAdapters(adapters),
     )
 
 

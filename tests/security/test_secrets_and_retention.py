@@ -26,7 +26,7 @@ from dialhub import wiring
 from dialhub.queue import DispatchQueue
 from dialhub.secrets import vendor_account
 from dialhub.settings import Settings
-from dialhub.store import Store
+from dialhub.store import DynamoStore
 from dialhub.vendors import REFRESH_INTERVAL_SECONDS, AdapterProvider
 from dialhub.wiring import Dependencies
 from local.template import load_template
@@ -179,7 +179,7 @@ def test_a_rotated_webhook_token_is_taken_up_with_one_fetch_and_wrong_tokens_cos
     client.create_secret(Name=f"{PREFIX}blu", SecretString=json.dumps(account))
     deps = Dependencies(
         settings=Settings(table_name=table_name, dispatch_queue_url=queue_url),
-        store=Store(table_name),
+        store=DynamoStore(table_name),
         queue=DispatchQueue(queue_url),
         adapters=AdapterProvider(vendor_account),
     )
@@ -225,7 +225,7 @@ def test_outcome_items_and_raw_payloads_carry_their_configured_ttls(
     table_name: str, queue_url: str, vendor_secrets: VendorSecrets
 ) -> None:
     deps = deps_for(table_name, queue_url, vendor_secrets)
-    deps.store = Store(table_name, retention_days=7, raw_retention_days=2)
+    deps.store = DynamoStore(table_name, retention_days=7, raw_retention_days=2)
     before = dt.datetime.now(dt.UTC)
     body = load_event("webhooks/blu_result.json")["body"].encode()
     assert send_callback(deps, vendor_secrets, "blu", body).status == 200

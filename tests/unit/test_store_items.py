@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialhub.dispositions import Disposition
-from dialhub.store import _to_item
+from dialhub.store.codec import to_item
 
 
 def _through_json(data: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +39,7 @@ VALUES = st.recursive(
 
 @given(st.dictionaries(st.text(max_size=6), VALUES, max_size=6))
 def test_any_json_like_item_is_written_as_before(data: dict[str, Any]) -> None:
-    assert _outcome(_to_item, data) == _outcome(_through_json, data)
+    assert _outcome(to_item, data) == _outcome(_through_json, data)
 
 
 @pytest.mark.parametrize(
@@ -64,10 +64,10 @@ def test_any_json_like_item_is_written_as_before(data: dict[str, Any]) -> None:
     ],
 )
 def test_each_kind_of_value_is_written_as_before(value: Any) -> None:
-    assert _to_item({"a": value, "gone": None}) == _through_json({"a": value, "gone": None})
+    assert to_item({"a": value, "gone": None}) == _through_json({"a": value, "gone": None})
 
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e300, 10**50])
 def test_numbers_dynamodb_cannot_hold_are_refused(value: Any) -> None:
     with pytest.raises((TypeError, ArithmeticError)):
-        _to_item({"a": value})
+        to_item({"a": value})

@@ -56,7 +56,7 @@ class WireModel(BaseModel):
 
 
 class DialState(StrEnum):
-    """Where a contact's dial request is; only forward moves are allowed (see store.py)."""
+    """Where a contact's dial request is; only forward moves are allowed (see the store package)."""
 
     QUEUED = "queued"  # accepted, waiting for its dial date
     PLANNED = "planned"  # in a dispatch batch on the queue

@@ -28,7 +28,7 @@ class Settings(BaseModel):
     poll_horizon_days: int = Field(default=2, ge=1, le=45)
     parameters_max_age: int = Field(default=300, ge=0)
     # The outcome feed serves an outcome once it is this old: longer than any outcome write can take to commit
-    # and reach the feed's index (store.py bounds a write's attempts), so a reader never passes one still on its way.
+    # and reach the feed's index (store/table.py bounds a write's attempts), so a reader never passes one on its way.
     outcome_feed_delay_seconds: int = Field(default=60, ge=1, le=3600)
     export_bucket: str | None = Field(default=None, min_length=1)
     export_queue_url: str | None = Field(default=None, min_length=1)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from dialhub.objects import ExportObjects
 from dialhub.queue import DispatchQueue, ExportQueue
 from dialhub.settings import Settings, get_settings
-from dialhub.store import Store, utc_now
+from dialhub.store import DynamoStore, Store, utc_now
 from dialhub.vendors import AdapterProvider, Adapters
 
 
@@ -38,7 +38,7 @@ def default_dependencies() -> Dependencies:
     settings = get_settings()
     return Dependencies(
         settings=settings,
-        store=Store(
+        store=DynamoStore(
             settings.table_name,
             retention_days=settings.outcome_retention_days,
             raw_retention_days=settings.raw_payload_retention_days,
