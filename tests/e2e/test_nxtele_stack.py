@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from dialhub.vendors.nxtele import sign
+from dialhub.vendors.nxtele.signing import sign
 from local.scenario import run_scenario
 from local.stack import LocalStack
 

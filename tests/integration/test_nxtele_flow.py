@@ -23,7 +23,8 @@ from dialhub.settings import Settings
 from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.base import TaskAction
-from dialhub.vendors.nxtele import NxteleAdapter, order_id, sign
+from dialhub.vendors.nxtele.adapter import NxteleAdapter, order_id
+from dialhub.vendors.nxtele.signing import sign
 from dialhub.wiring import Dependencies
 from local.simulators.nxtele import DEMO_SCENE_ID, SAMPLE_SECRET_KEY, SAMPLE_UUID, NxteleSimulator
 from tests.conftest import (

@@ -28,7 +28,8 @@ from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.airudder import AirudderAdapter
 from dialhub.vendors.blu import BluAdapter
-from dialhub.vendors.nxtele import NxteleAdapter, sign
+from dialhub.vendors.nxtele.adapter import NxteleAdapter
+from dialhub.vendors.nxtele.signing import sign
 from dialhub.wiring import Dependencies
 from local.gateway import RouteTable, build_http_api_event
 from local.stack import create_buckets

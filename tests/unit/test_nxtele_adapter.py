@@ -28,7 +28,8 @@ from dialhub.vendors.base import (
     VendorRejected,
     VendorUnavailable,
 )
-from dialhub.vendors.nxtele import NxteleAdapter, order_id, serialise, sign, user_task_id
+from dialhub.vendors.nxtele.adapter import NxteleAdapter, order_id, user_task_id
+from dialhub.vendors.nxtele.signing import serialise, sign
 from local.simulators.nxtele import SAMPLE_SECRET_KEY, SAMPLE_UUID
 from tests.conftest import load_event
 
@@ -99,7 +100,7 @@ class FakeNxtele:
 
 
 def adapter_with(fake: FakeNxtele, clock: Callable[[], dt.datetime] | None = None, **overrides: Any) -> NxteleAdapter:
-    from dialhub.vendors.nxtele import NxteleAccount
+    from dialhub.vendors.nxtele.wire import NxteleAccount
 
     http = httpx.Client(base_url="http://nxtele.invalid", transport=httpx.MockTransport(fake))
     return NxteleAdapter(NxteleAccount.model_validate(account(**overrides)), http=http, clock=clock)

@@ -25,15 +25,9 @@ from dialhub.vendors.base import (
     VendorRejected,
     VendorUnavailable,
 )
-from dialhub.vendors.nxtele import (
-    NxteleAccount,
-    NxteleAdapter,
-    order_id,
-    phone_digits,
-    serialise,
-    sign,
-    user_task_id,
-)
+from dialhub.vendors.nxtele.adapter import NxteleAdapter, order_id, phone_digits, user_task_id
+from dialhub.vendors.nxtele.signing import serialise, sign
+from dialhub.vendors.nxtele.wire import NxteleAccount
 from dialhub.webhooks import handle_callback
 from local.simulators.nxtele import SAMPLE_SECRET_KEY, SAMPLE_UUID
 

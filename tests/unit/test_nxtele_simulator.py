@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dialhub.vendors.nxtele import NxteleAccount
+from dialhub.vendors.nxtele.wire import NxteleAccount
 from local.simulators import SimulatorKnobs
 from local.simulators.nxtele import (
     DEMO_SCENE_ID,

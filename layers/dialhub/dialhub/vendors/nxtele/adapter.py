@@ -1,77 +1,22 @@
-"""NXTele / NXCLOUD Callbot API v3 (nxbot.nxcloud.com; the "NXLink Callbot").
-
-Contract: docs/vendors/nxtele.md. What NXTele's public pages leave open is
-decided here, once, and listed in the README's vendor section (each marked ASSUMPTION below):
-
-- ASSUMPTION: responses carry `requestID`, `uuid`, `createTs`, `sign` as HTTP headers, signed like requests
-  over the raw (decompressed) response body. A success whose signature or echoed requestID does not match
-  is treated as unavailable (nothing is believed from it); an unsigned answer is accepted; a refusal stays
-  a refusal whatever its signature (so a wrong secretKey reads as retCode 6).
-- ASSUMPTION: callbacks are signed with the same formula over the raw request body, with the account's
-  algorithm (set the same one in the console and in the secret); each delivery is signed afresh, so a
-  `createTs` more than `maxClockSkewSeconds` away from our clock is refused.
-- ASSUMPTION: `createTask` answers a `userTaskID` it already holds with a non-zero retCode; we then look the
-  task up with `listTask` and carry on when it exists (a retry after a lost answer).
-- ASSUMPTION: `startupType` 3 = start immediately; `zoneSecond` = the campaign zone's UTC offset in seconds
-  on the task's day; `dialAtWeekDay` = ISO weekdays as "1,2,3,4,5" (1 = Monday); `dialAtUpHour` and
-  `dialAtDownHour` = "HH:MM" in that zone; `taskName` inside `taskCreateSetting` (as in createAndCall).
-- ASSUMPTION: an `addBatchCall` errList entry whose errMsg says the order already exists (see
-  EXISTING_ORDER_WORDS) is a retry of an order NXTele holds: that contact counts as accepted. Entries
-  are matched to contacts by `orderID` when present, else by phone digits (in request order).
-- ASSUMPTION: at most 500 contacts per `addBatchCall` (`chunkSize`), `listOrder` pages of at most 100,
-  `listOrderDetail` chunks of at most 500 ids (documented); list rows under the keys in ORDER_ROW_KEYS.
-- ASSUMPTION: NXTele's redial rounds are configured in its console strategy, out of our sight: a campaign
-  states the most calls per order (`callsPerOrder`, default 3) and frequency caps count each order as that.
-- ASSUMPTION: only the variables named in the campaign's `scriptVariables` are sent as `params` (as text);
-  `userName` is the contact's name, `customerName` is "", `other` is our ids as compact JSON text.
-- `userTaskID` and `orderID` are uuid5 hex of (campaign, account-local date) and (campaign, contact, attempt):
-  every retry sends the same ids, so neither a task nor an order can be created twice.
-- ASSUMPTION: `callStatus` has no published dictionary: kept raw as vendorStatus. A call is answered when
-  `callAnswerTs > 0` and `callDuration > 0`; an unanswered call is refined by `termSipCode` (a SIP status)
-  or `hangupCause` (a Q.850 / FreeSWITCH cause name) through LINE_STATUS_BY_SIP / LINE_STATUS_BY_CAUSE,
-  else no_answer.
-- ASSUMPTION: the disposition of an answered call comes from its intents: the first intent whose
-  `intentTag` (then `intentName`) is in the intent table (DEFAULT_INTENTS + the account's `intentMap`);
-  an unanswered call is `not_connected`; a voicemail disposition makes the status voicemail.
-- ASSUMPTION: every timestamp is epoch seconds (values above 10^11 are read as milliseconds).
-- ASSUMPTION: `callInfoDetailList` holds an order's calls; the latest `callStartTs` is the last call. Every
-  call is an attempt except the last call of a finished order, which closes the contact.
-- ASSUMPTION: retCodes 5, 5001, 7 (maintenance, internal error, busy) and 1001 (import in progress) are
-  temporary: retried briefly, then reported as unavailable; every other non-zero retCode is a refusal.
-- ASSUMPTION: a stopped order (`stopOrder`, delCall 0) produces no call and no closing outcome; an errList
-  entry for it means it is too late. Cancelling a campaign completes its task with delCall 1 (undialled
-  orders deleted). The task callback carries no call outcome and is only acknowledged.
-- Callbacks answer HTTP 200 `{"retCode": 0, "retMsg": "success"}` (NXTele's envelope; the ack is not
-  documented) and are deduplicated on `callID` by the store.
-"""
+"""The NXTele adapter: a task per campaign-day, orders in chunks, polling and callbacks, all signed."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 import math
 import uuid as uuid_lib
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import ValidationError
 
 from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
 from dialhub.errors import field_path
 from dialhub.jsonguard import JsonRefused, read_json
-from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
+from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
 from dialhub.observability import logger
 from dialhub.phones import mask_phone
 from dialhub.vendors.base import (
@@ -79,7 +24,6 @@ from dialhub.vendors.base import (
     CallbackRejected,
     DialRequest,
     InboundCallback,
-    IpAllowlist,
     OutcomeReport,
     PredialQuestion,
     Reply,
@@ -92,202 +36,40 @@ from dialhub.vendors.base import (
     post_json,
     source_ip_allowed,
 )
+from dialhub.vendors.nxtele.codes import (
+    ACK,
+    BUSY_RETRY_ATTEMPTS,
+    CALLBACK_KINDS,
+    DEFAULT_INTENTS,
+    EXISTING_ORDER_WORDS,
+    LINE_STATUS_BY_CAUSE,
+    LINE_STATUS_BY_SIP,
+    MAX_CHUNK,
+    MAX_PAGES,
+    MILLISECONDS_THRESHOLD,
+    ORDER_PAGE_SIZE,
+    ORDER_ROW_KEYS,
+    PATH_ADD_BATCH_CALL,
+    PATH_CREATE_TASK,
+    PATH_LIST_ORDER,
+    PATH_LIST_ORDER_DETAIL,
+    PATH_LIST_TASK,
+    PATH_MGR_TASK_STATUS,
+    PATH_STOP_ORDER,
+    PRODUCT_ID,
+    STARTUP_IMMEDIATE,
+    SUCCESS,
+    TASK_OPERATION,
+    TEMPORARY_RET_CODES,
+    ret_code_reason,
+)
+from dialhub.vendors.nxtele.signing import serialise, sign
+from dialhub.vendors.nxtele.wire import Call, NxteleAccount, NxteleOptions, Order, TaskStatus
 
 if TYPE_CHECKING:  # httpx (and stamina) are imported where a request is sent: callbacks need neither
     import httpx
 
 VENDOR = "nxtele"
-PRODUCT_ID = "callbot"
-API = "/callcentre/api/v3"
-PATH_CREATE_TASK = f"{API}/createTask"
-PATH_ADD_BATCH_CALL = f"{API}/addBatchCall"
-PATH_LIST_TASK = f"{API}/listTask"
-PATH_LIST_ORDER = f"{API}/listOrder"
-PATH_LIST_ORDER_DETAIL = f"{API}/listOrderDetail"
-PATH_STOP_ORDER = f"{API}/stopOrder"
-PATH_MGR_TASK_STATUS = f"{API}/mgrTaskStatus"
-
-SUCCESS = 0
-MAX_CHUNK = 500  # contacts per addBatchCall (ASSUMPTION) and order ids per listOrderDetail (documented)
-ORDER_PAGE_SIZE = 100  # listOrder page size (ASSUMPTION: the largest NXTele accepts)
-MAX_PAGES = 10_000  # a safety stop for paging, far above any real task
-STARTUP_IMMEDIATE = 3
-TASK_OPERATION = {TaskAction.RESUME: 1, TaskAction.PAUSE: 2, TaskAction.CANCEL: 3}
-CALLBACK_KINDS = frozenset({"call", "order", "task"})
-ORDER_ROW_KEYS = ("orderList", "orderData", "list", "data")  # listOrder rows: the first key present
-# An errList message meaning "this orderID is already there": names the order and says it is a repeat.
-EXISTING_ORDER_WORDS = (("order", "订单"), ("already exist", "duplicate", "repeat", "已存在", "重复"))
-MILLISECONDS_THRESHOLD = 10**11  # an epoch timestamp above this is in milliseconds
-BUSY_RETRY_ATTEMPTS = 3
-ACK = {"retCode": 0, "retMsg": "success"}
-
-RET_CODE_REASONS: dict[int, str] = {
-    1: "general error",
-    2: "missing parameter",
-    3: "parameter format error",
-    4: "invalid parameter value",
-    4001: "too many array elements",
-    5: "server maintenance",
-    5001: "internal error",
-    6: "wrong signature (check uuid, secretKey and algorithm)",
-    6001: "signature missing",
-    6002: "account does not exist (check uuid)",
-    6003: "no permission",
-    7: "system busy",
-    1001: "batch import in progress",
-}
-TEMPORARY_RET_CODES = frozenset({5, 5001, 7, 1001})
-
-LINE_STATUS_BY_SIP: dict[str, CallStatus] = {
-    "486": CallStatus.BUSY,
-    "600": CallStatus.BUSY,
-    "603": CallStatus.BUSY,  # declined by the callee
-    "404": CallStatus.INVALID_NUMBER,
-    "410": CallStatus.INVALID_NUMBER,
-    "484": CallStatus.INVALID_NUMBER,
-    "604": CallStatus.INVALID_NUMBER,
-    "480": CallStatus.UNREACHABLE,
-    "408": CallStatus.NO_ANSWER,
-    "487": CallStatus.NO_ANSWER,
-    "500": CallStatus.FAILED,
-    "502": CallStatus.FAILED,
-    "503": CallStatus.FAILED,
-}
-LINE_STATUS_BY_CAUSE: dict[str, CallStatus] = {
-    "USER_BUSY": CallStatus.BUSY,
-    "CALL_REJECTED": CallStatus.BUSY,
-    "UNALLOCATED_NUMBER": CallStatus.INVALID_NUMBER,
-    "NO_ROUTE_DESTINATION": CallStatus.INVALID_NUMBER,
-    "INVALID_NUMBER_FORMAT": CallStatus.INVALID_NUMBER,
-    "NUMBER_CHANGED": CallStatus.INVALID_NUMBER,
-    "SUBSCRIBER_ABSENT": CallStatus.UNREACHABLE,
-    "NO_USER_RESPONSE": CallStatus.UNREACHABLE,
-    "NO_ANSWER": CallStatus.NO_ANSWER,
-    "ORIGINATOR_CANCEL": CallStatus.NO_ANSWER,
-    "NETWORK_OUT_OF_ORDER": CallStatus.FAILED,
-    "NORMAL_TEMPORARY_FAILURE": CallStatus.FAILED,
-    "RECOVERY_ON_TIMER_EXPIRE": CallStatus.FAILED,
-}
-
-# Intent tags and names a script commonly uses, plus every canonical disposition value under its own name;
-# the account's `intentMap` adds to and overrides these (intents are configured per script in the console).
-DEFAULT_INTENTS: dict[str, Disposition] = {
-    **{disposition.value: disposition for disposition in Disposition},
-    "PTP": Disposition.PROMISE_TO_PAY,
-    "promise to pay": Disposition.PROMISE_TO_PAY,
-    "HPTP": Disposition.PROMISE_TO_PAY_NO_DATE,
-    "PAID": Disposition.ALREADY_PAID,
-    "already paid": Disposition.ALREADY_PAID,
-    "REFUSE": Disposition.REFUSED_TO_PAY,
-    "refuse to pay": Disposition.REFUSED_TO_PAY,
-    "NEGOTIATE": Disposition.NO_AGREEMENT,
-    "no agreement": Disposition.NO_AGREEMENT,
-    "WRONG": Disposition.WRONG_PERSON,
-    "wrong person": Disposition.WRONG_PERSON,
-    "wrong number": Disposition.WRONG_PERSON,
-    "CALLBACK": Disposition.CALLBACK_REQUESTED,
-    "call back later": Disposition.CALLBACK_REQUESTED,
-    "COMPLAIN": Disposition.COMPLAINT,
-    "INTERESTED": Disposition.INTERESTED,
-    "NOT_INTERESTED": Disposition.NOT_INTERESTED,
-    "HANGUP": Disposition.HUNG_UP,
-    "hang up": Disposition.HUNG_UP,
-    "VOICEMAIL": Disposition.VOICEMAIL,
-    "DNC": Disposition.DO_NOT_CALL,
-    "do not call": Disposition.DO_NOT_CALL,
-}
-
-
-class _Camel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", coerce_numbers_to_str=True
-    )
-
-
-class NxteleAccount(_Camel):
-    """The NXTele account secret: console credentials, where NXTele is, and where it calls us back."""
-
-    uuid: str = Field(min_length=1)
-    secret_key: SecretStr
-    algorithm: Literal["MD5", "SHA256"] = "MD5"
-    base_url: str = "https://nxbot.nxcloud.com"
-    callback_base_url: str = Field(description="Our webhook base, e.g. https://<api>/webhooks/nxtele")
-    timezone: IanaZone = "Asia/Jakarta"
-    chunk_size: int = Field(default=MAX_CHUNK, ge=1, le=MAX_CHUNK)
-    ip_allowlist: IpAllowlist = Field(default_factory=list)
-    max_clock_skew_seconds: int = Field(default=300, ge=1, le=3600)
-    intent_map: dict[str, Disposition] = Field(default_factory=dict)
-
-    @field_validator("algorithm", mode="before")
-    @classmethod
-    def _upper_case_algorithm(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
-
-    @field_validator("secret_key")
-    @classmethod
-    def _secret_present(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value():
-            raise ValueError("secretKey must not be empty")
-        return value
-
-    @field_validator("callback_base_url")
-    @classmethod
-    def _absolute_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("callbackBaseUrl must be an absolute http(s) URL")
-        return value.rstrip("/")
-
-
-class NxteleOptions(_Camel):
-    """Campaign settings NXTele needs: the script (scene), the variables it reads, optional routing."""
-
-    scene_id: int | str = Field(alias="sceneID", description="NXTele script template (scene) id")
-    script_variables: list[str] = Field(
-        default_factory=list, description="Script variables every contact must carry, by name"
-    )
-    strategy_name: str | None = Field(default=None, description="NXTele dialling strategy, if not the default")
-    route_id: int | str | None = Field(default=None, alias="routeID", description="NXTele line route")
-    max_ring_time: int | None = Field(default=None, ge=1, le=300, description="Seconds to ring before giving up")
-    calls_per_order: int = Field(
-        default=3, ge=1, le=20, description="Most calls NXTele's strategy makes per order (redial rounds included)"
-    )
-
-    @field_validator("scene_id")
-    @classmethod
-    def _scene_present(cls, value: int | str) -> int | str:
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("sceneID must not be empty")
-        return value
-
-    @field_validator("script_variables")
-    @classmethod
-    def _distinct_names(cls, value: list[str]) -> list[str]:
-        if any(not name.strip() for name in value) or len(set(value)) != len(value):
-            raise ValueError("scriptVariables must be distinct, non-empty names")
-        return value
-
-
-# ---------------------------------------------------------------------------------------------- signing
-def sign(secret_key: str, body: bytes, create_ts: str, request_id: str, uuid: str, algorithm: str = "MD5") -> str:
-    """NXTele's signature: upper-case hex MD5 (or SHA256) over
-    `secretKey&body=<exact body bytes>&createTs=…&requestID=…&uuid=…`."""
-    raw = b"".join(
-        [
-            secret_key.encode(),
-            b"&body=",
-            body,
-            f"&createTs={create_ts}".encode(),
-            f"&requestID={request_id}".encode(),
-            f"&uuid={uuid}".encode(),
-        ]
-    )
-    digest = hashlib.sha256 if algorithm.upper() == "SHA256" else hashlib.md5
-    return digest(raw).hexdigest().upper()
-
-
-def serialise(payload: dict[str, Any]) -> bytes:
-    """The body exactly as sent and signed (json.dumps defaults, as in NXTele's sample): serialise once."""
-    return json.dumps(payload, ensure_ascii=False).encode()
 
 
 def user_task_id(campaign_id: str, local_date: dt.date) -> str:
@@ -303,66 +85,6 @@ def order_id(campaign_id: str, contact_id: str, attempt: int) -> str:
 def phone_digits(e164: str) -> str:
     """NXTele wants the number with its country code and no symbols (E.164 without '+')."""
     return "".join(char for char in e164 if char.isdigit())
-
-
-def ret_code_reason(code: int, message: str) -> str:
-    """The documented meaning of a retCode, with NXTele's own message when it adds something."""
-    known = RET_CODE_REASONS.get(code, "unknown error")
-    return f"{known}: {message}" if message and message.casefold() not in known.casefold() else known
-
-
-# ---------------------------------------------------------------------------------------------- callbacks
-def _blank_to_none(value: Any) -> Any:
-    return None if value == "" else value
-
-
-Number = Annotated[float | None, BeforeValidator(_blank_to_none)]
-Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-
-
-class _Intent(_Camel):
-    intent_id: Text = Field(default=None, alias="intentID")
-    intent_tag: Text = None
-    intent_name: Text = None
-    intent_level: Text = None
-
-
-class _Call(_Camel):
-    """One call of an order (callInfoDetail / callInfoDetailList item)."""
-
-    call_id: str = Field(alias="callID", min_length=1)
-    call_status: Text = None
-    call_start_ts: Number = None
-    call_answer_ts: Number = None
-    call_end_ts: Number = None
-    call_duration: Number = None
-    call_audio_url: Text = None
-    hangup_cause: Text = None
-    term_sip_code: Text = None
-    intents: list[_Intent] | None = None
-
-
-class _Order(_Camel):
-    """An order as callbacks and listOrderDetail report it (callbackType: int for calls, text for orders)."""
-
-    callback_type: int | str | None = None
-    order_id: str = Field(alias="orderID", min_length=1)
-    user_task_id: Text = Field(default=None, alias="userTaskID")
-    finish: bool = False
-    other: str | dict[str, Any] | None = None
-    call_info_detail: _Call | None = None
-    call_info_detail_list: list[_Call] | None = None
-
-    @field_validator("call_info_detail", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value in ({}, "", None) else value
-
-
-class _TaskStatus(_Camel):
-    callback_type: int | str | None = None
-    user_task_id: str = Field(alias="userTaskID", min_length=1)
-    task_status: int | None = None
 
 
 def _ours(other: str | dict[str, Any] | None) -> dict[str, Any]:
@@ -715,7 +437,7 @@ class NxteleAdapter(AccountAdapter):
         outcomes: list[CallOutcome] = []
         for raw in details:
             try:
-                order = _Order.model_validate(raw)
+                order = Order.model_validate(raw)
             except ValidationError as exc:
                 logger.warning("nxtele order detail unreadable", extra={"problem": _problem(exc)})
                 continue
@@ -749,9 +471,9 @@ class NxteleAdapter(AccountAdapter):
             raise CallbackRejected("body must be a JSON object")
         try:
             if callback.kind == "task":
-                _TaskStatus.model_validate(body)
+                TaskStatus.model_validate(body)
                 return OutcomeReport([])  # task status only: no call to record
-            order = _Order.model_validate(body)
+            order = Order.model_validate(body)
         except ValidationError as exc:
             raise CallbackRejected(_problem(exc)) from exc
         call = order.call_info_detail
@@ -768,7 +490,7 @@ class NxteleAdapter(AccountAdapter):
         return Reply(200, dict(ACK))  # NXTele asks no pre-dial question; never used
 
     # ------------------------------------------------------------------ normalising
-    def _disposition(self, call: _Call) -> tuple[Disposition, str | None, str | None]:
+    def _disposition(self, call: Call) -> tuple[Disposition, str | None, str | None]:
         """(disposition, vendor code, description) from the first intent the table knows."""
         intents = call.intents or []
         for intent in intents:
@@ -781,7 +503,7 @@ class NxteleAdapter(AccountAdapter):
         code = first.intent_tag or first.intent_name
         return self.intents.lookup(code).disposition, code, first.intent_name  # counted as unknown
 
-    def _outcome(self, order: _Order, call: _Call, closes: bool, source: OutcomeSource) -> CallOutcome:
+    def _outcome(self, order: Order, call: Call, closes: bool, source: OutcomeSource) -> CallOutcome:
         ours = _ours(order.other)
         answered = (call.call_answer_ts or 0) > 0 and (call.call_duration or 0) > 0
         if answered:
@@ -841,6 +563,3 @@ def _missing_variable(variables: Mapping[str, Any], options: NxteleOptions) -> s
 def _problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
     return f"{field_path(error)}: {error['msg']}"
-
-
-ADAPTER = NxteleAdapter
