@@ -97,15 +97,13 @@ SCOPE: dict[str, frozenset[str] | None] = {
             "_outcome",
         }
     ),
-    "vendors/nxtele.py": frozenset(
+    "vendors/nxtele/signing.py": None,
+    "vendors/nxtele/wire.py": frozenset({"_blank_to_none", "_empty_is_none"}),
+    "vendors/nxtele/adapter.py": frozenset(
         {
-            "sign",
-            "serialise",
             "user_task_id",
             "order_id",
             "phone_digits",
-            "_blank_to_none",
-            "_empty_is_none",
             "_ours",
             "_epoch",
             "_text",
