@@ -27,7 +27,7 @@ from dialhub.settings import Settings
 from dialhub.store import Store
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.airudder import AirudderAdapter
-from dialhub.vendors.blu import BluAdapter
+from dialhub.vendors.blu.adapter import BluAdapter
 from dialhub.vendors.nxtele import NxteleAdapter, sign
 from dialhub.wiring import Dependencies
 from local.gateway import RouteTable, build_http_api_event
