@@ -22,7 +22,8 @@ from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
 from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
-from dialhub.vendors.blu import BluAccount, BluAdapter
+from dialhub.vendors.blu.adapter import BluAdapter
+from dialhub.vendors.blu.wire import BluAccount
 from dialhub.wiring import Dependencies
 from local import moto_patches
 from local.drivers import SqsDriver

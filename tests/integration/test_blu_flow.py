@@ -207,7 +207,7 @@ def test_wrong_token_or_source_is_401_and_stores_nothing(deps: Any) -> None:
 
 def test_ip_allowlist_is_enforced_when_configured(deps: Any, blu_sim: Any) -> None:
     from dialhub.vendors import StaticAdapters
-    from dialhub.vendors.blu import BluAdapter
+    from dialhub.vendors.blu.adapter import BluAdapter
     from tests.conftest import blu_account
 
     deps.adapters = StaticAdapters({"blu": BluAdapter(blu_account(blu_sim.base_url, ipAllowlist=["47.100.0.0/16"]))})

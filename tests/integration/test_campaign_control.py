@@ -8,7 +8,7 @@ import pytest
 
 from dialhub.models import DialState
 from dialhub.vendors import StaticAdapters
-from dialhub.vendors.blu import BluAdapter
+from dialhub.vendors.blu.adapter import BluAdapter
 from local.simulators.blu import BluSimulator
 from tests.conftest import (
     BLU_APP_ID,

@@ -10,9 +10,10 @@ import pytest
 
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import Contact
-from dialhub.vendors import blu as blu_module
 from dialhub.vendors.base import CallbackRejected, InboundCallback, OutcomeReport, PredialQuestion
-from dialhub.vendors.blu import CODES, BluAdapter, record_id, sign
+from dialhub.vendors.blu.adapter import BluAdapter, record_id
+from dialhub.vendors.blu.codes import CODES, UPLOAD_LIMIT
+from dialhub.vendors.blu.wire import sign
 from tests.conftest import WEBHOOK_TOKEN, blu_account, load_event
 
 
@@ -189,4 +190,4 @@ def test_options_need_a_bot(adapter: BluAdapter) -> None:
 
 
 def test_upload_is_limited_to_200_records(adapter: BluAdapter) -> None:
-    assert blu_module.UPLOAD_LIMIT == BluAdapter.batch_limit == 200
+    assert UPLOAD_LIMIT == BluAdapter.batch_limit == 200

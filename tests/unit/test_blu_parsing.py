@@ -15,7 +15,7 @@ from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import OutcomeSource
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.base import CallbackRejected, InboundCallback, PredialQuestion, Reply
-from dialhub.vendors.blu import BluAdapter, record_id
+from dialhub.vendors.blu.adapter import BluAdapter, record_id
 from dialhub.webhooks import handle_callback
 from tests.conftest import WEBHOOK_TOKEN, blu_account
 

@@ -1,27 +1,4 @@
-"""Blu V2.0 (shanghu.ai) outbound callbot.
-
-Contract: docs/vendors/blu.md. What Blu's public pages leave open is decided here,
-once, and listed in the README's vendor section (each marked ASSUMPTION below):
-
-- ASSUMPTION: API base URL `https://bluapi.shanghu.ai` (host seen in recording links); per account setting.
-- ASSUMPTION: the create-task endpoint is `POST /rest/v1/createTask` with `taskName`, `botId`, optional
-  `strategyId`, answering `{code: 2000, taskId}` (the page was not published).
-- ASSUMPTION: a record `id` is unique within a task and Blu ignores an id it already has, so re-sending the
-  same records after a timeout or a crash dials nobody twice. Our record id is derived from
-  (campaign, contact, attempt), so every retry sends the same ids.
-- ASSUMPTION: `mobile` is the national number, digits only (the published example is national: 0177...).
-- ASSUMPTION: a task's "day" and the result times (`startTime` ...) are in the account's time zone.
-- ASSUMPTION: the dial-result callback carries one object shaped like a `queryCallResult.data[]` item; the
-  documented placeholder (`taskId` + `records[]`), a `data` wrapper and a bare list are accepted too.
-- ASSUMPTION: `orderId` of `taskCancelPhoneCall` is the record id (we also put it in `extVars.orderId`).
-- ASSUMPTION: pre-dial verification posts the record's `extVars` (configured at Blu as the customised
-  parameters); `code 0` = do not dial, `code 1` = dial.
-- ASSUMPTION: `Busy` is a busy line (it sits beside the D01 busy tone in both dictionaries); the integer
-  `status` has no published dictionary and is only kept raw.
-- ASSUMPTION: `queryCallResult` accepts `pageSize` up to 100; we page until a short page.
-- Blu signs nothing it sends us: callbacks are authenticated by a secret token in the callback URL
-  (`?token=`) compared in constant time, plus an optional source-IP allowlist.
-"""
+"""The Blu adapter: a task per campaign and day, records uploaded in chunks, results polled and called back."""
 
 from __future__ import annotations
 
@@ -29,24 +6,19 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import re
 import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic.alias_generators import to_camel
-
-from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCodeTable
+from dialhub.dispositions import CallStatus
 from dialhub.jsonguard import JsonRefused, read_json
-from dialhub.models import CallOutcome, Campaign, Contact, IanaZone, OutcomeSource, VendorTask
+from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
 from dialhub.phones import national_digits
 from dialhub.vendors.base import (
     AccountAdapter,
     CallbackRejected,
     DialRequest,
     InboundCallback,
-    IpAllowlist,
     OutcomeReport,
     PredialQuestion,
     Reply,
@@ -58,95 +30,22 @@ from dialhub.vendors.base import (
     post_json,
     source_ip_allowed,
 )
+from dialhub.vendors.blu.codes import (
+    CODES,
+    MAX_PAGES,
+    PATH_CANCEL,
+    PATH_CREATE_TASK,
+    PATH_RESULTS,
+    PATH_UPLOAD,
+    SUCCESS,
+    UPLOAD_LIMIT,
+    VENDOR,
+    WALL_CLOCK,
+)
+from dialhub.vendors.blu.wire import BluAccount, BluOptions, sign
 
 if TYPE_CHECKING:  # httpx (and stamina) are imported where a request is sent: callbacks need neither
     import httpx
-
-VENDOR = "blu"
-SUCCESS = 2000
-UPLOAD_LIMIT = 200  # records per uploadAndStartJob (S000)
-MAX_PAGES = 10_000  # a safety stop for paging, far above any real task (10 000 pages x 100 results)
-# Blu's wall-clock times, "yyyy-MM-dd HH:mm:ss" (strptime's reading of it, at a fraction of its cost per callback).
-WALL_CLOCK = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})")
-
-_A = CallStatus.ANSWERED
-CODES = VendorCodeTable(
-    VENDOR,
-    {
-        # Dictionary 1 (collections) and the query example.
-        "PTP": CodeMeaning(Disposition.PROMISE_TO_PAY, _A),
-        "HPTP": CodeMeaning(Disposition.PROMISE_TO_PAY_NO_DATE, _A),
-        "AP": CodeMeaning(Disposition.ALREADY_PAID, _A),
-        "NOST": CodeMeaning(Disposition.NO_AGREEMENT, _A),
-        "NotOneself": CodeMeaning(Disposition.WRONG_PERSON, _A),
-        "CPL": CodeMeaning(Disposition.COMPLAINT, _A),
-        "unknown": CodeMeaning(Disposition.UNKNOWN, _A),
-        "undefined": CodeMeaning(Disposition.UNKNOWN),
-        "LMS": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-        "Busy": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
-        # Dictionary 2 (contact / marketing).
-        "Voicemail": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-        "Willing": CodeMeaning(Disposition.INTERESTED, _A),
-        "Unwilling": CodeMeaning(Disposition.NOT_INTERESTED, _A),
-        "Donotknow": CodeMeaning(Disposition.WRONG_PERSON, _A),
-        "Whichcompany": CodeMeaning(Disposition.ASKED_WHO_CALLS, _A),
-        "Complan": CodeMeaning(Disposition.DO_NOT_CALL, _A),
-        "Undecided": CodeMeaning(Disposition.UNDECIDED, _A),
-        "Unconnected": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-        "Taskcancel": CodeMeaning(Disposition.CANCELLED, CallStatus.CANCELLED),
-        # Empty-number detection (line status).
-        "D00": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-        "D01": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.BUSY),
-        "D02": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
-        "D03": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
-        "D04": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
-        "D05": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-        "D06": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
-        "D07": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.INVALID_NUMBER),
-        "D08": CodeMeaning(Disposition.VOICEMAIL, CallStatus.VOICEMAIL),
-        "D09": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-        "D10": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.NO_ANSWER),
-        "D90": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.FAILED),
-        "D91": CodeMeaning(Disposition.NOT_CONNECTED, CallStatus.UNREACHABLE),
-        "D99": CodeMeaning(Disposition.UNKNOWN, _A),
-        "NAN": CodeMeaning(Disposition.UNKNOWN),
-    },
-)
-
-
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class BluAccount(_Camel):
-    """The Blu account secret: credentials, where to reach Blu, and how Blu reaches us."""
-
-    app_id: str = Field(min_length=1)
-    app_key: SecretStr
-    base_url: str = "https://bluapi.shanghu.ai"
-    webhook_token: SecretStr
-    timezone: IanaZone = "Asia/Manila"
-    ip_allowlist: IpAllowlist = Field(default_factory=list)
-    page_size: int = Field(default=100, ge=1, le=100)
-
-    @field_validator("webhook_token")
-    @classmethod
-    def _long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("webhookToken must be at least 16 characters")
-        return value
-
-
-class BluOptions(_Camel):
-    """Campaign settings Blu needs to create a task."""
-
-    bot_id: int | str = Field(description="Blu bot (script) that makes the calls")
-    strategy_id: int | str | None = Field(default=None, description="Blu dialling strategy, if not the bot's")
-
-
-def sign(app_id: str, app_key: str, timestamp_ms: str) -> str:
-    """Blu's request signature: lowercase hex sha256 over appId + appKey + timeStamp, no separators."""
-    return hashlib.sha256(f"{app_id}{app_key}{timestamp_ms}".encode()).hexdigest()
 
 
 def record_id(campaign_id: str, contact_id: str, attempt: int) -> int:
@@ -235,7 +134,7 @@ class BluAdapter(AccountAdapter):
         }
         if options.strategy_id is not None:
             body["strategyId"] = options.strategy_id
-        payload = self._call("/rest/v1/createTask", body)
+        payload = self._call(PATH_CREATE_TASK, body)
         task_id = _text(payload.get("taskId"))
         if task_id is None:
             raise VendorRejected(VENDOR, payload.get("code"), "createTask answered without a taskId")
@@ -268,7 +167,7 @@ class BluAdapter(AccountAdapter):
         records = [self._record(request) for request in requests]
         result = SubmitResult()
         try:
-            payload = self._call("/rest/v1/uploadAndStartJob", {"taskId": self._task_id(task), "records": records})
+            payload = self._call(PATH_UPLOAD, {"taskId": self._task_id(task), "records": records})
         except VendorRejected as exc:
             result.rejected = {request.contact_id: exc.reason for request in requests}
             return result
@@ -279,7 +178,7 @@ class BluAdapter(AccountAdapter):
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
         self._call(
-            "/rest/v1/taskCancelPhoneCall",
+            PATH_CANCEL,
             {
                 "taskId": self._task_id(task),
                 "mobile": national_digits(request.phone),
@@ -294,7 +193,7 @@ class BluAdapter(AccountAdapter):
         page_size = self.account.page_size
         for page_no in range(1, MAX_PAGES + 1):
             payload = self._call(
-                "/rest/v1/queryCallResult", {"taskId": task.vendor_task_id, "pageNo": page_no, "pageSize": page_size}
+                PATH_RESULTS, {"taskId": task.vendor_task_id, "pageNo": page_no, "pageSize": page_size}
             )
             rows = payload.get("data") or []
             if not isinstance(rows, list):
@@ -407,6 +306,3 @@ class BluAdapter(AccountAdapter):
             variables=variables,
             source=source,
         )
-
-
-ADAPTER = BluAdapter
