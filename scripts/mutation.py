@@ -81,9 +81,9 @@ SCOPE: dict[str, frozenset[str] | None] = {
     "compliance.py": None,
     "admission.py": None,
     "suppressions.py": None,
-    "vendors/blu.py": frozenset(
+    "vendors/blu/wire.py": frozenset({"sign"}),
+    "vendors/blu/adapter.py": frozenset(
         {
-            "sign",
             "record_id",
             "_as_json_object",
             "_text",
