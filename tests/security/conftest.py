@@ -26,7 +26,7 @@ from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
 from dialhub.store import Store
 from dialhub.vendors import StaticAdapters
-from dialhub.vendors.airudder import AirudderAdapter
+from dialhub.vendors.airudder.adapter import AirudderAdapter
 from dialhub.vendors.blu import BluAdapter
 from dialhub.vendors.nxtele import NxteleAdapter, sign
 from dialhub.wiring import Dependencies
