@@ -8,7 +8,7 @@ account exists. This simulator speaks that contract over loopback HTTP, seeded s
 counts what tests need ("nobody dialled twice").
 
 Contract: docs/vendors/airudder.md. Where AIRudder's pages were unreadable the shapes
-follow dialhub's assumptions (vendors/airudder.py); those marked ASSUMPTION here are the simulator's own.
+follow dialhub's assumptions (vendors/airudder/); those marked ASSUMPTION here are the simulator's own.
 
 Time is compressed: a ScheduleStartTime in the future is treated as "now" (dialling starts at once) unless
 `honour_schedule` is set, and one minute of RepeatInterval lasts `minute_seconds` seconds.

@@ -14,7 +14,9 @@ from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
 from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
-from dialhub.vendors.airudder import AirudderAccount, AirudderAdapter, forget_tokens
+from dialhub.vendors.airudder.adapter import AirudderAdapter
+from dialhub.vendors.airudder.tokens import forget_tokens
+from dialhub.vendors.airudder.wire import AirudderAccount
 from dialhub.wiring import Dependencies
 from local.gateway import LocalGateway
 from local.simulators.airudder import AirudderSimulator, encrypt_body, sign_body

@@ -26,7 +26,7 @@ from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
 from dialhub.store import DynamoStore
 from dialhub.vendors import StaticAdapters
-from dialhub.vendors.airudder import AirudderAdapter
+from dialhub.vendors.airudder.adapter import AirudderAdapter
 from dialhub.vendors.blu.adapter import BluAdapter
 from dialhub.vendors.nxtele.adapter import NxteleAdapter
 from dialhub.vendors.nxtele.signing import sign

@@ -22,22 +22,19 @@ from pydantic import ValidationError
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallingWindow, Campaign, Contact, OutcomeSource, VendorTask
 from dialhub.vendors import adapter_class
-from dialhub.vendors import airudder as airudder_module
-from dialhub.vendors.airudder import (
+from dialhub.vendors.airudder.adapter import AirudderAdapter
+from dialhub.vendors.airudder.codes import (
+    MAX_TASK_SIZE,
     PATH_AUTH,
     PATH_CANCEL_CALL,
     PATH_CREATE_TASK,
     PATH_DETAIL,
     PATH_LIST,
     PATH_OPERATION,
-    AirudderAccount,
-    AirudderAdapter,
     describe_error,
-    forget_tokens,
-    schedule_window,
-    task_name,
-    task_prefix,
 )
+from dialhub.vendors.airudder.tokens import forget_tokens
+from dialhub.vendors.airudder.wire import AirudderAccount, schedule_window, task_name, task_prefix
 from dialhub.vendors.base import (
     CallbackRejected,
     DialRequest,
@@ -804,7 +801,7 @@ def test_error_meanings_mask_phone_numbers() -> None:
         "bad phone number (must start with + and have at most 14 digits) (bad mobile ***4567)"
     )
     assert describe_error(10812) == "invalid token" and describe_error(10805) == "user or token error"
-    assert airudder_module.MAX_TASK_SIZE == 10_000
+    assert MAX_TASK_SIZE == 10_000
 
 
 # Every name AIRudder's call rows may give a field under (docs/vendors/airudder.md), in the order they are

@@ -13,21 +13,21 @@ import pytest
 
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import OutcomeSource
-from dialhub.vendors import airudder as airudder_module
-from dialhub.vendors.airudder import (
+from dialhub.vendors.airudder import adapter as adapter_module
+from dialhub.vendors.airudder import wire
+from dialhub.vendors.airudder.adapter import AirudderAdapter
+from dialhub.vendors.airudder.crypto import decrypt_body, encrypted_text
+from dialhub.vendors.airudder.wire import (
     MAX_PLAUSIBLE_NUMBER,
     RAW_TEXT_LIMIT,
-    AirudderAdapter,
-    _callback_items,
-    _ciphertext,
-    _code,
-    _Fields,
-    _message,
-    _raw_without_pii,
-    _succeeded,
-    decrypt_body,
+    Fields,
+    callback_items,
+    code_of,
+    message_of,
+    raw_without_pii,
     refusal,
     split_comments,
+    succeeded,
     task_name,
     task_prefix,
 )
@@ -73,11 +73,11 @@ def _rejection(adapter: AirudderAdapter, body: Any, kind: str = "call") -> str:
     ],
 )
 def test_the_answer_code_is_read_from_numbers_and_numeric_text_only(payload: dict[str, Any], code: int | None) -> None:
-    assert _code(payload) == code
+    assert code_of(payload) == code
 
 
 @pytest.mark.parametrize(
-    ("payload", "succeeded"),
+    ("payload", "expected"),
     [
         ({"code": 200}, True),
         ({"code": 0}, True),
@@ -93,8 +93,8 @@ def test_the_answer_code_is_read_from_numbers_and_numeric_text_only(payload: dic
         ({}, False),
     ],
 )
-def test_success_is_code_200_or_0_and_without_a_code_status_ok(payload: dict[str, Any], succeeded: bool) -> None:
-    assert _succeeded(payload) is succeeded
+def test_success_is_code_200_or_0_and_without_a_code_status_ok(payload: dict[str, Any], expected: bool) -> None:
+    assert succeeded(payload) is expected
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_success_is_code_200_or_0_and_without_a_code_status_ok(payload: dict[str
 def test_the_message_is_the_first_text_of_message_msg_error_status_and_never_ok(
     payload: dict[str, Any], message: str | None
 ) -> None:
-    assert _message(payload) == message
+    assert message_of(payload) == message
 
 
 def test_a_refusal_explains_the_code_with_the_vendors_message() -> None:
@@ -158,16 +158,16 @@ def test_task_name_is_the_prefix_and_16_hex_digits_and_never_changes() -> None:
 def test_a_task_name_exactly_at_the_limit_is_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     day = dt.date(2026, 11, 25)
     name = task_name("cmp-1", day, "k#0")
-    monkeypatch.setattr(airudder_module, "TASK_NAME_LIMIT", len(name))
+    monkeypatch.setattr(wire, "TASK_NAME_LIMIT", len(name))
     assert task_name("cmp-1", day, "k#0") == name
-    monkeypatch.setattr(airudder_module, "TASK_NAME_LIMIT", len(name) - 1)
+    monkeypatch.setattr(wire, "TASK_NAME_LIMIT", len(name) - 1)
     with pytest.raises(AssertionError):
         task_name("cmp-1", day, "k#0")
 
 
 # --------------------------------------------------------------------------- tolerant field reads
 def test_a_field_given_empty_or_null_falls_through_to_the_next_name() -> None:
-    fields = _Fields({"a": "", "b": None, "c": 0, "d": "x"})
+    fields = Fields({"a": "", "b": None, "c": 0, "d": "x"})
     assert fields.get("a", "b", "c") == 0  # zero is a value, only "" and null are skipped
     assert fields.get("a", "b", "d") == "x"
     assert fields.get("a", "b") is None
@@ -204,7 +204,7 @@ def test_an_empty_call_id_gives_way_to_the_call_uuid() -> None:
     ],
 )
 def test_numbers_are_whole_finite_and_below_the_plausible_limit(value: Any, number: int | None) -> None:
-    assert _Fields({"Duration": value}).number("Duration") == number
+    assert Fields({"Duration": value}).number("Duration") == number
 
 
 # --------------------------------------------------------------------------- times
@@ -294,12 +294,12 @@ def test_undecryptable_bodies_are_rejected_with_one_message() -> None:
 
 @pytest.mark.parametrize("key", ["data", "encrypt", "encrypted", "content", "Encrypted"])
 def test_the_ciphertext_may_be_wrapped_under_any_of_its_keys(key: str) -> None:
-    assert _ciphertext(json.dumps({key: "QUJD"}).encode()) == "QUJD"
+    assert encrypted_text(json.dumps({key: "QUJD"}).encode()) == "QUJD"
 
 
 def test_the_first_wrapper_key_wins() -> None:
     body = {"content": "Q09OVA==", "encrypted": "RU5D", "encrypt": "RU4=", "data": "REFUQQ=="}
-    assert _ciphertext(json.dumps(body).encode()) == "REFUQQ=="
+    assert encrypted_text(json.dumps(body).encode()) == "REFUQQ=="
 
 
 @pytest.mark.parametrize(
@@ -311,7 +311,7 @@ def test_the_first_wrapper_key_wins() -> None:
     ],
 )
 def test_a_bare_ciphertext_is_the_body_without_quotes(raw: bytes, text: str) -> None:
-    assert _ciphertext(raw) == text
+    assert encrypted_text(raw) == text
 
 
 @pytest.mark.parametrize(
@@ -326,7 +326,7 @@ def test_a_bare_ciphertext_is_the_body_without_quotes(raw: bytes, text: str) -> 
 )
 def test_a_body_that_is_not_ciphertext_is_rejected_with_its_reason(raw: bytes, message: str) -> None:
     with pytest.raises(CallbackRejected) as caught:
-        _ciphertext(raw)
+        encrypted_text(raw)
     assert str(caught.value) == message
     assert _rejection(_encrypting(), raw) == message
 
@@ -354,13 +354,13 @@ def test_encrypted_callbacks_wrapped_under_another_key_are_read() -> None:
     ],
 )
 def test_callback_items_are_a_bare_object_a_list_or_one_wrapped(body: Any, items: list[dict[str, Any]]) -> None:
-    assert _callback_items(body) == items
+    assert callback_items(body) == items
 
 
 @pytest.mark.parametrize("body", [[], [ROW, 1], "text", 5, None, {"data": []}, {"body": [ROW, "x"]}])
 def test_callback_items_that_are_not_objects_are_rejected(body: Any) -> None:
     with pytest.raises(CallbackRejected) as caught:
-        _callback_items(body)
+        callback_items(body)
     assert str(caught.value) == "expected a JSON object (or a list of them)"
 
 
@@ -380,7 +380,7 @@ def test_raw_fields_drop_names_and_transcripts_and_mask_numbers() -> None:
         "Callee": "",
         "Number": None,
     }
-    assert _raw_without_pii(item) == {
+    assert raw_without_pii(item) == {
         "CallID": "7100",
         "Mobile": "***4567",
         "phone_number": "***4567",
@@ -398,7 +398,7 @@ def test_raw_values_keep_their_type_and_long_text_is_cut() -> None:
         "Exact": "a" * RAW_TEXT_LIMIT,
         "Long": "b" * (RAW_TEXT_LIMIT + 1),
     }
-    raw = _raw_without_pii(item)
+    raw = raw_without_pii(item)
     assert raw == item | {"Long": "b" * RAW_TEXT_LIMIT}
     assert type(raw["Duration"]) is int and type(raw["Answered"]) is bool
 
@@ -409,7 +409,7 @@ def test_raw_nested_values_are_json_text_unescaped_and_cut() -> None:
         "When": [dt.date(2026, 11, 25)],
         "Big": ["c" * RAW_TEXT_LIMIT],
     }
-    raw = _raw_without_pii(item)
+    raw = raw_without_pii(item)
     assert raw["Extra"] == '{"city": "Parañaque", "tags": [1, null]}'
     assert raw["When"] == '["2026-11-25"]'
     assert raw["Big"] == '["' + "c" * (RAW_TEXT_LIMIT - 2)
@@ -472,6 +472,6 @@ def test_a_task_notification_reports_nothing_and_logs_its_task_and_status(
     monkeypatch: pytest.MonkeyPatch, item: dict[str, Any], status: str | None
 ) -> None:
     logs = _Logs()
-    monkeypatch.setattr(airudder_module, "logger", logs)
+    monkeypatch.setattr(adapter_module, "logger", logs)
     assert AirudderAdapter(account()).parse_callback(_callback(item, kind="task")) == OutcomeReport([])
     assert logs.lines == [("airudder task notification", {"task_id": "t-1", "status": status})]

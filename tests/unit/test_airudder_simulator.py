@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from dialhub.vendors.airudder import AirudderAccount, decrypt_body
+from dialhub.vendors.airudder.crypto import decrypt_body
+from dialhub.vendors.airudder.wire import AirudderAccount
 from local.simulators import SimulatorKnobs
 from local.simulators.airudder import AirudderSimulator, create, sign_body
 

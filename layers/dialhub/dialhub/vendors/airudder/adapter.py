@@ -1,0 +1,521 @@
+"""The AIRudder adapter; how it works and what it assumes is in the package docstring."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from dialhub.dispositions import CallStatus, Disposition
+from dialhub.errors import field_path
+from dialhub.jsonguard import JsonRefused, read_json
+from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
+from dialhub.observability import count_metric, logger
+from dialhub.vendors.airudder.codes import (
+    CALL_STATUSES,
+    DUPLICATE_TASK_NAME,
+    INTENTIONS,
+    PATH_AUTH,
+    PATH_CANCEL_CALL,
+    PATH_CREATE_TASK,
+    PATH_DETAIL,
+    PATH_LIST,
+    PATH_OPERATION,
+    QUERY_LIMIT_EXCEEDED,
+    TASK_FINISHED,
+    TASK_GONE_ERRORS,
+    TASK_OPERATIONS,
+    TIME_FORMAT,
+    TOKEN_ERRORS,
+    USER_AGENT,
+    VENDOR,
+    describe_error,
+    mask_digits,
+)
+from dialhub.vendors.airudder.crypto import decrypt_body, encrypted_text, signature_ok
+from dialhub.vendors.airudder.tokens import AccountKey, cached_token, pause_queries, queries_paused_until
+from dialhub.vendors.airudder.wire import (
+    AirudderAccount,
+    AirudderOptions,
+    Fields,
+    QueryLimited,
+    callback_items,
+    code_of,
+    comments_for,
+    data_of,
+    dial_problem,
+    message_of,
+    raw_without_pii,
+    refusal,
+    rows_of,
+    schedule_window,
+    split_comments,
+    succeeded,
+    task_name,
+    task_prefix,
+    variable_text,
+)
+from dialhub.vendors.base import (
+    AccountAdapter,
+    CallbackRejected,
+    DialRequest,
+    InboundCallback,
+    OutcomeReport,
+    PredialQuestion,
+    Reply,
+    Submission,
+    SubmitResult,
+    TaskAction,
+    VendorRejected,
+    VendorUnavailable,
+    get_json,
+    post_json,
+    source_ip_allowed,
+)
+
+if TYPE_CHECKING:  # httpx (and stamina) are imported where a request is sent: callbacks need neither
+    import httpx
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value).strip() or None
+
+
+class AirudderAdapter(AccountAdapter):
+    name: ClassVar[str] = VENDOR
+    # Creating a task of thousands of numbers can be slow (JULO uses 120 s); a timed-out create is safe to
+    # repeat (same TaskName -> 10508), so a generous read timeout only saves a round trip.
+    http_read_seconds: ClassVar[float] = 30.0
+
+    def __init__(
+        self, account: AirudderAccount, http: httpx.Client | None = None, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
+        super().__init__(account, http, clock)
+        self.batch_limit = account.task_size
+
+    @classmethod
+    def from_account(cls, account: dict[str, Any], http: httpx.Client | None = None) -> AirudderAdapter:
+        return cls(AirudderAccount.model_validate(account), http=http)
+
+    # ------------------------------------------------------------------ outbound plumbing
+    @property
+    def _account_key(self) -> AccountKey:
+        return self.account.base_url.rstrip("/"), self.account.app_key
+
+    def _token(self, refused: str | None = None) -> str:
+        return cached_token(self._account_key, self._clock, self._request_token, refused)
+
+    def _request_token(self) -> str:
+        body = {"APPKey": self.account.app_key, "APPSecret": self.account.app_secret.get_secret_value()}
+        try:
+            payload = post_json(
+                VENDOR,
+                self.http,
+                PATH_AUTH,
+                content=json.dumps(body).encode(),
+                headers=lambda: {"Content-Type": "application/json", "User-Agent": USER_AGENT},
+            )
+        except VendorRejected as exc:
+            raise VendorRejected(VENDOR, exc.code, "authentication refused: check appKey and appSecret") from exc
+        data = data_of(payload)
+        token = _text(data.get("token")) if isinstance(data, dict) else None
+        if not succeeded(payload) or token is None:
+            code = code_of(payload)
+            raise VendorRejected(VENDOR, code, f"authentication failed: {describe_error(code, message_of(payload))}")
+        logger.info("airudder token obtained", extra={"vendor": VENDOR})
+        return token
+
+    def _send(
+        self, method: str, path: str, token: str, body: dict[str, Any] | None, params: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        def headers() -> dict[str, str]:
+            return {"Authorization": f"Token {token}", "Content-Type": "application/json", "User-Agent": USER_AGENT}
+
+        if method == "GET":
+            return get_json(VENDOR, self.http, path, params=params or {}, headers=headers)
+        content = json.dumps(body or {}, ensure_ascii=False, separators=(",", ":")).encode()
+        return post_json(VENDOR, self.http, path, content=content, headers=headers)
+
+    def _call(
+        self, method: str, path: str, *, body: dict[str, Any] | None = None, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One authenticated request; a refused token (HTTP 401, 10812, 10813) is refreshed once and the
+        request sent again. Returns the answer whatever its `code`: callers decide what a code means."""
+        token = self._token()
+        try:
+            payload: dict[str, Any] | None = self._send(method, path, token, body, params)
+        except VendorRejected as exc:
+            if exc.code != "HTTP 401":
+                raise
+            payload = None
+        if payload is None or code_of(payload) in TOKEN_ERRORS:
+            logger.info("airudder refused the token; refreshing it once", extra={"vendor": VENDOR})
+            payload = self._send(method, path, self._token(refused=token), body, params)
+        return payload
+
+    def _checked(self, method: str, path: str, *, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        payload = self._call(method, path, body=body)
+        if not succeeded(payload):
+            raise refusal(payload)
+        return payload
+
+    def _query(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """A GET under AIRudder's query-count limit: 10705 is retried a bounded number of times with backoff,
+        then queries pause for the account's cool-down and VendorUnavailable tells the caller to come back."""
+        paused_until = queries_paused_until(self._account_key)
+        if paused_until is not None and self._clock() < paused_until:
+            raise VendorUnavailable(
+                VENDOR,
+                f"{VENDOR} query limit (10705) reached recently; not querying "
+                f"before {paused_until.isoformat(timespec='seconds')}",
+            )
+        backoff = self.account.query_backoff_seconds
+        try:
+            import stamina
+
+            for attempt in stamina.retry_context(
+                on=QueryLimited,
+                attempts=self.account.query_retries + 1,
+                timeout=None,
+                wait_initial=backoff,
+                wait_max=max(backoff * 4, 0.1),
+                wait_jitter=backoff / 2,
+            ):
+                with attempt:
+                    payload = self._call("GET", path, params=params)
+                    if code_of(payload) == QUERY_LIMIT_EXCEEDED:
+                        raise refusal(payload)
+        except QueryLimited:
+            pause_queries(self._account_key, self._clock() + dt.timedelta(seconds=self.account.query_cooldown_seconds))
+            count_metric("VendorThrottled", vendor=VENDOR)
+            logger.warning("airudder query limit reached; queries paused", extra={"vendor": VENDOR, "path": path})
+            raise VendorUnavailable(
+                VENDOR,
+                f"{VENDOR} error {QUERY_LIMIT_EXCEEDED}: query count limit exceeded; tried again on the next poll",
+            ) from None
+        if not succeeded(payload):
+            raise refusal(payload)
+        return payload
+
+    # ------------------------------------------------------------------ the adapter interface
+    @classmethod
+    def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:
+        try:
+            parsed = AirudderOptions.model_validate(options)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            return f"vendorOptions.{field_path(error)}: {error['msg']}"
+        return dial_problem(
+            contact.campaign_id, contact.contact_id, contact.name, contact.phone, contact.variables, parsed
+        )
+
+    @classmethod
+    def calls_per_request(cls, options: dict[str, Any]) -> int:
+        return 1 + AirudderOptions.model_validate(options).repeat_number  # the first call and its redials
+
+    @classmethod
+    def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        # Only what was given is stored: defaults (the ASSUMPTIONs) stay in AirudderOptions and apply when sent.
+        return AirudderOptions.model_validate(options).model_dump(by_alias=True, exclude_unset=True)
+
+    def create_task(self, campaign: Campaign, local_date: dt.date) -> str:
+        # AIRudder creates a task with its numbers: nothing to create yet, every submit makes its own task.
+        return task_prefix(campaign.campaign_id, local_date)
+
+    def _detail(self, request: DialRequest, options: AirudderOptions) -> dict[str, Any]:
+        detail: dict[str, Any] = {
+            "Mobile": request.phone,
+            "Platform": options.platform,
+            "Comments": comments_for(request.campaign_id, request.contact_id),
+        }
+        if request.name:
+            detail["Customer"] = request.name
+        for field_name, variable in sorted(options.extra_fields.items()):
+            detail[field_name] = variable_text(request.variables.get(variable))
+        return detail
+
+    def _schedule(self, campaign: Campaign, local_date: dt.date, options: AirudderOptions) -> dict[str, Any]:
+        if options.start_immediately:
+            return {"StartImmediately": True}
+        start, end = schedule_window(campaign.calling_window, ZoneInfo(campaign.timezone), local_date, self._clock())
+        return {
+            "ScheduleStartTime": start.astimezone(self._zone).strftime(TIME_FORMAT),
+            "ScheduleEndTime": end.astimezone(self._zone).strftime(TIME_FORMAT),
+        }
+
+    def submit(self, submission: Submission) -> SubmitResult:
+        campaign, task, requests = submission.campaign, submission.task, submission.requests
+        if len(requests) > self.batch_limit:
+            raise ValueError(f"AIRudder tasks here take at most {self.batch_limit} numbers, got {len(requests)}")
+        options = AirudderOptions.model_validate(campaign.vendor_options)
+        result = SubmitResult()
+        sent: list[tuple[DialRequest, dict[str, Any]]] = []
+        for request in requests:
+            problem = dial_problem(
+                request.campaign_id, request.contact_id, request.name, request.phone, request.variables, options
+            )
+            if problem:
+                result.rejected[request.contact_id] = problem
+            else:
+                sent.append((request, self._detail(request, options)))
+        if not sent:
+            return result
+        name = task_name(campaign.campaign_id, task.local_date, submission.key)
+        try:
+            body = {
+                "TaskName": name,
+                "RobotID": options.robot_id,
+                "SIPLine": options.sip_line,
+                "Type": options.task_type,
+                "Perform": options.perform,
+                "RepeatNumber": options.repeat_number,
+                "RepeatInterval": options.repeat_interval,
+                "RobotMethod": options.robot_method,
+                "DncSwitch": options.dnc_switch,
+                **self._schedule(campaign, task.local_date, options),
+                "Details": [detail for _, detail in sent],
+            }
+            payload = self._call("POST", PATH_CREATE_TASK, body=body)
+        except VendorRejected as exc:
+            result.rejected.update({request.contact_id: exc.reason for request, _ in sent})
+            return result
+        if code_of(payload) == DUPLICATE_TASK_NAME:
+            # Our earlier try of this very chunk created it (its answer was lost): nobody is dialled twice.
+            existing_id = self._existing_task_id(name)
+            result.accepted.update({request.contact_id: detail["Comments"] for request, detail in sent})
+            result.job_id = existing_id
+            logger.info(
+                "airudder task already existed",
+                extra={"task_name": name, "task_id": existing_id, "accepted": len(sent)},
+            )
+            return result
+        data = data_of(payload) if isinstance(data_of(payload), dict) else {}
+        result.rejected.update(self._row_errors(data.get("detail_error_list"), sent))
+        remaining = [(request, detail) for request, detail in sent if request.contact_id not in result.rejected]
+        task_id = _text(data.get("TaskID"))
+        if not succeeded(payload) or task_id is None:
+            error = refusal(payload) if not succeeded(payload) else None
+            if isinstance(error, VendorUnavailable):
+                raise error
+            if error is not None:
+                reason = error.reason
+            elif options.perform == 3 and len(remaining) < len(sent):
+                reason = f"{VENDOR}: task not created because other numbers of the chunk were refused (Perform 3)"
+            else:
+                reason = f"{VENDOR}: task not created (no TaskID in the answer)"
+            result.rejected.update({request.contact_id: reason for request, _ in remaining})
+            return result
+        result.accepted.update({request.contact_id: detail["Comments"] for request, detail in remaining})
+        result.job_id = task_id
+        logger.info(
+            "airudder task created",
+            extra={
+                "task_name": name,
+                "task_id": task_id,
+                "accepted": len(result.accepted),
+                "rejected": len(result.rejected),
+            },
+        )
+        return result
+
+    def _row_errors(self, entries: Any, sent: list[tuple[DialRequest, dict[str, Any]]]) -> dict[str, str]:
+        """detail_error_list entries mapped to our contacts: by Comments when it names one, else by index."""
+        if not isinstance(entries, list):
+            return {}
+        by_comments = {detail["Comments"]: request.contact_id for request, detail in sent}
+        errors: dict[str, str] = {}
+        unmapped = 0
+        for entry in entries:
+            fields = Fields(entry) if isinstance(entry, dict) else Fields({})
+            contact_id = by_comments.get(fields.text("comments") or "")
+            if contact_id is None:
+                match = re.search(r"\[(\d+)\]", fields.text("field") or "")
+                index = int(match.group(1)) if match else -1
+                contact_id = sent[index][0].contact_id if 0 <= index < len(sent) else None
+            if contact_id is None:
+                unmapped += 1
+                continue
+            problem = mask_digits(fields.text("msg", "message") or "invalid")
+            errors[contact_id] = f"{VENDOR} refused the number: {problem}"
+        if unmapped:
+            count_metric("UnmappedVendorRowErrors", unmapped, vendor=VENDOR)
+            logger.warning("airudder row errors that name no number of the chunk", extra={"count": unmapped})
+        return errors
+
+    def _existing_task_id(self, name: str) -> str:
+        for row in rows_of(self._query(PATH_LIST, {"TaskName": name})):
+            fields = Fields(row)
+            if fields.text("TaskName") == name and (task_id := fields.text("TaskID")):
+                return task_id
+        raise VendorUnavailable(VENDOR, f"{VENDOR}: task {name} exists (10508) but the list does not show it yet")
+
+    def cancel(self, task: VendorTask, request: DialRequest) -> None:
+        if not request.vendor_job_id:
+            raise VendorRejected(VENDOR, None, "the contact is in no AIRudder task yet")
+        self._checked("POST", PATH_CANCEL_CALL, body={"TaskID": request.vendor_job_id, "Mobile": request.phone})
+
+    def control_task(self, task: VendorTask, action: TaskAction) -> bool:
+        operation = TASK_OPERATIONS[action]
+        for job_id in task.job_ids:
+            payload = self._call("POST", PATH_OPERATION, body={"TaskID": job_id, "Operation": operation})
+            if not succeeded(payload) and code_of(payload) != TASK_FINISHED:  # a finished task needs nothing
+                raise refusal(payload)
+        return True
+
+    def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
+        for job_id in task.job_ids:
+            try:
+                payload = self._query(PATH_DETAIL, {"TaskID": job_id})
+            except VendorRejected as exc:
+                if exc.code not in TASK_GONE_ERRORS:
+                    raise
+                logger.warning("airudder task not found while polling", extra={"task_id": job_id, "code": exc.code})
+                continue
+            rows = rows_of(payload)
+            data = data_of(payload)
+            total = Fields(data).number("total", "Total", "count") if isinstance(data, dict) else None
+            if total is not None and total > len(rows):
+                logger.warning(
+                    "airudder detail returned fewer rows than its total",
+                    extra={"task_id": job_id, "rows": len(rows), "total": total},
+                )
+            outcomes = [
+                outcome
+                for outcome in (self._outcome(row, OutcomeSource.POLL, job_id, task.campaign_id) for row in rows)
+                if outcome is not None and outcome.final
+            ]
+            if outcomes:
+                yield outcomes
+
+    def task_complete(self, task: VendorTask, closed_contacts: int) -> bool:
+        # One call-level result per number per AIRudder task: done once every accepted number has one.
+        return task.submitted > 0 and closed_contacts >= task.submitted
+
+    # ------------------------------------------------------------------ inbound
+    def authenticate(self, callback: InboundCallback) -> bool:
+        token = callback.query.get("token", "")
+        token_ok = hmac.compare_digest(token.encode(), self.account.webhook_token.get_secret_value().encode())
+        if not token_ok or not source_ip_allowed(callback.source_ip, self.account.ip_allowlist):
+            return False
+        return not self.account.verify_signature or signature_ok(
+            self.account.app_secret.get_secret_value(), callback.body, callback.headers.get("x-airudder-sign", "")
+        )
+
+    def parse_callback(self, callback: InboundCallback) -> OutcomeReport | PredialQuestion:
+        if callback.kind not in ("call", "task"):
+            raise KeyError(callback.kind)
+        items = callback_items(self._plain_body(callback.body))
+        if callback.kind == "task":
+            for item in items:
+                fields = Fields(item)
+                if fields.text("TaskID") is None:
+                    raise CallbackRejected("task notification without TaskID")
+                logger.info(
+                    "airudder task notification",
+                    extra={"task_id": fields.text("TaskID"), "status": fields.text("Status", "TaskStatus")},
+                )
+            return OutcomeReport([])
+        outcomes = []
+        for item in items:
+            outcome = self._outcome(item, OutcomeSource.WEBHOOK)
+            if outcome is None:
+                raise CallbackRejected("call notification without CallID (or TaskID and Comments)")
+            outcomes.append(outcome)
+        return OutcomeReport(outcomes)
+
+    def _plain_body(self, raw: bytes) -> Any:
+        """The JSON of a callback body, decrypted first when the account has AIRudder encrypt callbacks."""
+        if self.account.encrypt_callbacks:
+            assert self.account.aes_key is not None and self.account.aes_iv is not None
+            raw = decrypt_body(
+                encrypted_text(raw),
+                self.account.aes_key.get_secret_value().encode(),
+                self.account.aes_iv.get_secret_value().encode(),
+            )
+        try:
+            return read_json(raw)
+        except JsonRefused as exc:
+            raise CallbackRejected(str(exc)) from exc
+
+    def acknowledge(self, callback: InboundCallback) -> Reply:
+        return Reply(200, {"status": "success"})
+
+    def predial_reply(self, allow: bool) -> Reply:
+        return Reply(404, {"message": "AIRudder has no pre-dial verification"})
+
+    # ------------------------------------------------------------------ normalising
+    def _time(self, value: Any) -> dt.datetime | None:
+        """Account-local "YYYY-MM-DD hh:mm:ss", ISO 8601 (with or without offset) or epoch (s or ms) -> UTC."""
+        try:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value > 1e9:
+                return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC)
+            if not isinstance(value, str) or not value.strip() or value.startswith("0000"):
+                return None
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            return (moment if moment.tzinfo else moment.replace(tzinfo=self._zone)).astimezone(dt.UTC)
+        except (ValueError, OverflowError, OSError):  # not a time, or one beyond the years a datetime holds
+            return None
+
+    def _outcome(
+        self, item: dict[str, Any], source: OutcomeSource, task_id: str | None = None, campaign_id: str | None = None
+    ) -> CallOutcome | None:
+        fields = Fields(item)
+        comments = fields.text("Comments", "Comment")
+        own_campaign, contact_id = split_comments(comments)
+        task_id = fields.text("TaskID") or task_id
+        call_id = fields.text("CallID", "CallUUID")
+        if call_id is None:
+            if not (task_id and comments):
+                return None
+            call_id = f"{task_id}:{comments}"  # a number never dialled, e.g. cancelled
+        status_code = fields.text("CallStatus", "Status", "CallResult", "DialStatus")
+        intention = fields.text("Intention", "IntentionTag", "Intent", "Tag", "Label")
+        line = CALL_STATUSES.lookup(status_code)
+        answered_at = self._time(fields.get("AnswerTime", "AnsweredTime", "ConnectTime"))
+        ended_at = self._time(fields.get("EndTime", "HangupTime", "FinishTime"))
+        duration = fields.number("Duration", "CallDuration", "TalkTime", "BillSec")
+        status = line.status
+        if status is None:  # no or unknown status: judged from the other fields
+            if intention or answered_at or (duration or 0) > 0:
+                status = CallStatus.ANSWERED
+            elif source is OutcomeSource.WEBHOOK or ended_at:
+                status = CallStatus.NO_ANSWER  # the call webhook only comes once a number is done
+            else:
+                status = CallStatus.QUEUED
+        disposition = line.disposition
+        if status is CallStatus.ANSWERED:
+            disposition = INTENTIONS.lookup(intention).disposition if intention else Disposition.UNKNOWN
+        elif status is CallStatus.NO_ANSWER and line.status is None:
+            disposition = Disposition.NOT_CONNECTED
+        attempts = fields.number("CallTimes", "CallCount", "Attempts", "DialTimes", "TotalCalls")
+        variables: dict[str, Any] = {"raw": raw_without_pii(item)}
+        if attempts is not None:
+            variables["attempts"] = attempts
+        if intention:
+            variables["intention"] = intention
+        return CallOutcome(
+            vendor=VENDOR,
+            vendor_call_id=call_id,
+            vendor_task_id=task_id,
+            campaign_id=own_campaign or campaign_id,
+            contact_id=contact_id,
+            status=status,
+            disposition=disposition,
+            vendor_code=intention or status_code,
+            vendor_description=fields.text("HangupReason", "Reason", "Description", "Remark"),
+            vendor_status=status_code,
+            started_at=self._time(fields.get("StartTime", "CallTime", "DialTime")),
+            answered_at=answered_at,
+            ended_at=ended_at,
+            duration_seconds=duration,
+            recording_url=fields.text("RecordingURL", "RecordUrl", "RecordingLink", "Recording"),
+            variables=variables,
+            source=source,
+            closes_contact=True,  # one call-level result per number: redials are inside it
+        )
