@@ -119,7 +119,7 @@ SCOPE: dict[str, frozenset[str] | None] = {
             "_outcome",
         }
     ),
-    "vendors/airudder.py": frozenset(
+    "vendors/airudder/wire.py": frozenset(
         {
             "comments_for",
             "split_comments",
@@ -127,23 +127,16 @@ SCOPE: dict[str, frozenset[str] | None] = {
             "get",
             "text",
             "number",
-            "decrypt_body",
-            "_text",
-            "authenticate",
-            "_signature_ok",
-            "parse_callback",
-            "_plain_body",
-            "acknowledge",
-            "predial_reply",
-            "_time",
-            "_outcome",
-            "_ciphertext",
-            "_callback_items",
-            "_raw_without_pii",
-            "_code",
-            "_succeeded",
-            "_message",
+            "code_of",
+            "succeeded",
+            "message_of",
+            "callback_items",
+            "raw_without_pii",
         }
+    ),
+    "vendors/airudder/crypto.py": None,
+    "vendors/airudder/adapter.py": frozenset(
+        {"_text", "authenticate", "parse_callback", "_plain_body", "acknowledge", "predial_reply", "_time", "_outcome"}
     ),
 }
 MODULES = list(SCOPE)
@@ -310,7 +303,7 @@ def survivors() -> list[tuple[str, str]]:
     ]
 
 
-_FIELD_READ = re.compile(r"\b(fields|_Fields\([^)]*\))\.(text|get|number)\(")
+_FIELD_READ = re.compile(r"\b(fields|Fields\([^)]*\))\.(text|get|number)\(")
 _EXPRESSION_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "SET", "REMOVE", "ADD", "DELETE", "BETWEEN"})
 _STRING = re.compile(r"\"([^\"]*)\"|'([^']*)'")
 
@@ -335,7 +328,7 @@ def _strings_changed(before: str, after: str) -> list[tuple[str, str]]:
 def equivalence(diff: str) -> str | None:
     """Why a survivor is equivalent, for the two kinds that can be told from the diff alone; None otherwise.
 
-    - A field name read through AIRudder's `_Fields` with only its case changed: names are matched without
+    - A field name read through AIRudder's `Fields` with only its case changed: names are matched without
       regard to case (`_normalised`), so both spellings read the same field.
     - A DynamoDB expression with only its keywords' case changed (AND/and, SET/set): DynamoDB reads
       keywords in any case, while attribute names, which it does not, must be unchanged.
@@ -358,7 +351,7 @@ def equivalence(diff: str) -> str | None:
         reasons.add("keyword case")
     if reasons == {"field-name case"}:
         return (
-            "Equivalent (by rule): only the case of a field name read through `_Fields` changed, and those "
+            "Equivalent (by rule): only the case of a field name read through `Fields` changed, and those "
             "names are matched without regard to case."
         )
     if reasons == {"keyword case"}:
