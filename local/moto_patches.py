@@ -39,6 +39,11 @@ And two for S3, where moto is less strict than S3 in ways the export bucket depe
 9. A presigned URL expires. moto serves a presigned GET whatever its X-Amz-Date and X-Amz-Expires say; here
    it is refused with S3's 403 "Request has expired" once they are past (`presigned_clock` tells the time).
 
+And one for DynamoDB streams, where moto writes records DynamoDB does not:
+10. A stream record only for a write that changed the item. moto records every write, even one that leaves
+   the item as it was, and an UpdateItem that creates an item records it twice: first as a bare key, then
+   whole. DynamoDB records neither the no-op nor the bare key, and the events function reads every record.
+
 The local stack applies them while it runs and restores moto's own when it stops; the tests' in-process moto
 applies them too, since dispatch settles contacts on several threads while callbacks arrive on others.
 """
@@ -64,7 +69,7 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.parsing import expressions as moto_expressions
 from moto.dynamodb.parsing import validators as moto_validators
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]  # moto's own
@@ -331,6 +336,17 @@ def _get_permission(self: FakeBucket, action: str, resource: str) -> Any:
 
 
 # What each patch replaces: (owner, attribute, replacement).
+_ORIGINAL_STREAM_ADD = StreamShard.add
+
+
+def _stream_add(self: StreamShard, old: Any, new: Any) -> None:
+    if new is not None and old is not None and old.to_json() == new.to_json():
+        return  # nothing changed
+    if old is None and new is not None and set(new.attrs) <= {self.table.hash_key_attr, self.table.range_key_attr}:
+        return  # the bare key moto puts first when an update creates an item
+    _ORIGINAL_STREAM_ADD(self, old, new)
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
     (DynamoDBBackend, "transact_write_items", _transact_write_items),
     (DynamoHandler, "call_action", _call_action),
@@ -347,6 +363,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (DomainDispatcherApplication, "get_backend_for_host", _backend_for_host),
     (S3Response, "_key_response", _key_response),
     (FakeBucket, "get_permission", _get_permission),
+    (StreamShard, "add", _stream_add),
 ]
 _INHERITED = object()  # the owner's own namespace did not hold the attribute: restoring removes it
 _replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, what the owner's own namespace held)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 import stamina
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
@@ -254,3 +256,88 @@ def crash_before_settling(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]
 
     monkeypatch.setattr(DynamoStore, "move_contact", crash_on_submitted)
     return lambda: monkeypatch.setattr(DynamoStore, "move_contact", real_move)
+
+
+def stream_records(table_name: str) -> list[dict[str, Any]]:
+    """Every record of the table's stream so far (moto keeps one shard), as the streams API gives them."""
+    # botocore sends a stream call to an endpoint named by the stream's account, which moto does not serve.
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records.extend(page["Records"])
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return records
+
+
+class RecordingEvents:
+    """A stand-in for EventBridge's client: takes every entry but those `refuse` names (entry -> error code, or
+    None to take it), and keeps what it took and how many requests it had."""
+
+    def __init__(self, refuse: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+        self.refuse = refuse or (lambda entry: None)
+        self.taken: list[dict[str, Any]] = []
+        self.requests: list[int] = []  # entries per request
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.requests.append(len(Entries))
+        answers = []
+        for entry in Entries:
+            if error := self.refuse(entry):
+                answers.append({"ErrorCode": error, "ErrorMessage": "refused by the test"})
+            else:
+                self.taken.append(entry)
+                answers.append({"EventId": f"e{len(self.taken)}"})
+        return {"FailedEntryCount": sum("ErrorCode" in answer for answer in answers), "Entries": answers}
+
+    def details(self, detail_type: str) -> list[dict[str, Any]]:
+        return [json.loads(entry["Detail"]) for entry in self.taken if entry["DetailType"] == detail_type]
+
+
+def replay_stream(store: DynamoStore, records: list[dict[str, Any]], events: RecordingEvents, size: int = 100) -> Any:
+    """The events function's work over these records, in batches of `size`, as the event source would hand
+    them over when nothing fails; returns the batch results."""
+    from dialhub.bus import EventBus
+    from dialhub.changes import handle_changes
+
+    bus = EventBus("dialhub-test", client=events, sleep=lambda _: None)
+    now = dt.datetime.now(dt.UTC)
+    return [handle_changes(records[start : start + size], store, bus, now) for start in range(0, len(records), size)]
+
+
+def counted_campaigns(store: DynamoStore) -> set[str]:
+    """Every campaign with contacts or counters in the table."""
+    return {
+        pk.removeprefix("CAMPAIGN#")
+        for pk, sk in table_items(store)
+        if pk.startswith("CAMPAIGN#") and (sk.startswith("CONTACT#") or sk == "COUNTERS")
+    }
+
+
+@pytest.fixture
+def metrics(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Metrics on, as deployed; a function that reads back every metric printed since the last call, as
+    Counter[(name, dimensions)] of values."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "dialhub")
+
+    def printed() -> Counter[tuple[str, tuple[tuple[str, str], ...]]]:
+        counted: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        for line in capsys.readouterr().out.splitlines():
+            if '"CloudWatchMetrics"' not in line:
+                continue
+            record = json.loads(line)
+            [declared] = record["_aws"]["CloudWatchMetrics"]
+            [dimensions] = declared["Dimensions"]
+            for metric in declared["Metrics"]:
+                key = (metric["Name"], tuple((name, record[name]) for name in dimensions))
+                counted[key] += int(sum(record[metric["Name"]]))
+        return counted
+
+    printed()
+    return printed

@@ -8,38 +8,12 @@ import json
 from collections import Counter
 from typing import Any
 
-import pytest
-
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, DialState
 from dialhub.outcomes import record_outcomes
 from tests.conftest import call_webhook, load_event
 from tests.integration.test_blu_flow import _callback_event, _campaign
 from tests.integration.test_redials import NOW, RETRY_UNREACHED, _put_policy
-
-
-@pytest.fixture
-def metrics(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    """Metrics on, as deployed; a function that reads back every metric printed since the last call, as
-    Counter[(name, dimensions)] of values."""
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "dialhub")
-
-    def printed() -> Counter[tuple[str, tuple[tuple[str, str], ...]]]:
-        counted: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
-        for line in capsys.readouterr().out.splitlines():
-            if '"CloudWatchMetrics"' not in line:
-                continue
-            record = json.loads(line)
-            [declared] = record["_aws"]["CloudWatchMetrics"]
-            [dimensions] = declared["Dimensions"]
-            for metric in declared["Metrics"]:
-                key = (metric["Name"], tuple((name, record[name]) for name in dimensions))
-                counted[key] += int(sum(record[metric["Name"]]))
-        return counted
-
-    printed()
-    return printed
 
 
 def _outcome(campaign_id: str, contact_id: str, call_id: str, **changes: Any) -> CallOutcome:

@@ -164,6 +164,7 @@ TABLE_GRANTS: dict[str, tuple[set[str], set[str]]] = {
     "DispatcherFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem", "BatchWriteItem"}, set()),
     "PollerFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi1"}),
     "ExportsFunction": ({"GetItem", "UpdateItem", "Query", "BatchGetItem"}, set()),
+    "EventsFunction": ({"GetItem", "UpdateItem", "BatchGetItem"}, set()),
 }
 
 

@@ -172,6 +172,7 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
         "GET /outcomes",
         "POST /campaigns/{campaignId}/exports",
         "GET /exports/{exportId}",
+        "POST /campaigns/{campaignId}/recount",
     }
     assert {route.auth for route in api_routes.values()} == {"AWS_IAM"}
 
@@ -189,7 +190,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 22
+    assert len(template.routes) == 23
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:
@@ -251,6 +252,7 @@ def test_function_specs_apply_globals(template: SamTemplate) -> None:
         "DispatcherFunction",
         "PollerFunction",
         "ExportsFunction",
+        "EventsFunction",
     }
     api = template.functions["ApiFunction"]
     assert api.code_uri == REPO_ROOT / "functions" / "api"
@@ -342,6 +344,7 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
         "DispatchQueue",
         "ExportDeadLetterQueue",
         "ExportQueue",
+        "StreamFailureQueue",
     ]
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")

@@ -27,6 +27,7 @@ from dialhub.campaigns import (
     CreateCampaignRequest,
     DispatchResult,
     IntakeResult,
+    RecountView,
     campaign_view,
     cancel_campaign,
     cancel_contact,
@@ -35,6 +36,7 @@ from dialhub.campaigns import (
     dispatch_now,
     intake_contacts,
     pause_campaign,
+    recount_campaign,
     require_campaign,
     resume_campaign,
 )
@@ -353,6 +355,17 @@ def post_cancel_campaign(campaignId: CampaignId) -> CampaignControlResult:  # no
 )
 def get_campaign(campaignId: CampaignId) -> CampaignView:  # noqa: N803
     return campaign_view(_deps().store, campaignId)
+
+
+@app.post(
+    "/campaigns/<campaignId>/recount",
+    summary="Count every contact again and repair the live counters",
+    tags=["campaigns"],
+    responses=_responses(RecountView, 404),
+)
+def post_recount(campaignId: CampaignId) -> RecountView:  # noqa: N803
+    deps = _deps()
+    return recount_campaign(deps.store, campaignId, deps.clock())
 
 
 @app.get(

@@ -33,7 +33,8 @@ from dialhub.phones import InvalidPhone, mask_phone, normalise_phone
 from dialhub.planning import PlanSummary, campaign_today, plan_campaign
 from dialhub.policies import find_policy
 from dialhub.queue import DispatchQueue
-from dialhub.store import Store
+from dialhub.store import CampaignCounts, Store
+from dialhub.store.counting import totals_of
 from dialhub.vendors import Adapters, UnknownVendor, adapter_class, vendor_names
 from dialhub.vendors.base import DialRequest, TaskAction, VendorError, VendorRejected, VendorUnavailable
 
@@ -121,6 +122,40 @@ class CampaignView(WireModel):
     by_state: dict[str, int]
     by_disposition: dict[str, int]
     held_back: dict[str, int] = Field(description="Queued contacts held by compliance, by reason")
+    by_vendor: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Closing dispositions per vendor (the vendor of each contact's last call)"
+    )
+    counted_at: dt.datetime | None = Field(
+        default=None,
+        description="When the live counters last moved (they follow the table's stream within seconds); "
+        "null when the counts were made now from every contact, as for a campaign not counted yet",
+    )
+
+
+class CountsView(WireModel):
+    total_contacts: int
+    by_state: dict[str, int]
+    by_disposition: dict[str, int]
+    held_back: dict[str, int]
+    by_vendor: dict[str, dict[str, int]]
+
+    @classmethod
+    def of(cls, counts: CampaignCounts) -> CountsView:
+        return cls(
+            total_contacts=counts.total,
+            by_state=counts.by_state,
+            by_disposition=counts.by_disposition,
+            held_back=counts.held_back,
+            by_vendor=counts.by_vendor,
+        )
+
+
+class RecountView(WireModel):
+    campaign_id: str
+    live: CountsView | None = Field(description="The live counters before the recount; null when there were none")
+    recounted: CountsView = Field(description="Every contact counted now; the live counters are set to this")
+    matched: bool = Field(description="Whether the live counters agreed with the recount")
+    recounted_at: dt.datetime
 
 
 class ContactView(WireModel):
@@ -258,8 +293,12 @@ def require_campaign(store: Store, campaign_id: str) -> Campaign:
 
 
 def campaign_view(store: Store, campaign_id: str) -> CampaignView:
-    campaign = require_campaign(store, campaign_id)
-    counts = store.campaign_counts(campaign_id)
+    """From the live counters, in one read with the campaign; counted from every contact only when the
+    campaign has no counters yet."""
+    campaign, counters = store.campaign_with_counters(campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id}")
+    counts = counters.counts if counters else store.campaign_counts(campaign_id)
     open_states = {DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING, DialState.SUBMITTED}
     still_open = sum(counts.by_state.get(state.value, 0) for state in open_states)
     queued_only = counts.by_state.get(DialState.QUEUED.value, 0) == counts.total
@@ -279,6 +318,26 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
         by_state=counts.by_state,
         by_disposition=counts.by_disposition,
         held_back=counts.held_back,
+        by_vendor=counts.by_vendor,
+        counted_at=counters.updated_at if counters else None,
+    )
+
+
+def recount_campaign(store: Store, campaign_id: str, now: dt.datetime) -> RecountView:
+    """The repair path: count every contact and set the live counters to it. Changes the stream counts while
+    the recount reads are added on top, so run it when the campaign is quiet, or run it again."""
+    require_campaign(store, campaign_id)
+    live = store.get_counters(campaign_id)
+    counts = store.campaign_counts(campaign_id)
+    store.replace_counters(campaign_id, totals_of(counts), now)
+    if live is not None and live.counts != counts:
+        logger.warning("live counters differed from the recount", extra={"campaign_id": campaign_id})
+    return RecountView(
+        campaign_id=campaign_id,
+        live=CountsView.of(live.counts) if live else None,
+        recounted=CountsView.of(counts),
+        matched=live is not None and live.counts == counts,
+        recounted_at=now,
     )
 
 

@@ -36,6 +36,7 @@ class Settings(BaseModel):
     export_retention_days: int = Field(default=7, ge=1)
     # An export is uploaded in parts of this size (S3 takes 5 MiB at least for every part but the last).
     export_part_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    event_bus_name: str | None = Field(default=None, min_length=1)  # where the events function publishes
 
     @field_validator("default_timezone")
     @classmethod

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from dialhub.bus import EventBus
 from dialhub.objects import ExportObjects
 from dialhub.queue import DispatchQueue, ExportQueue
 from dialhub.settings import Settings, get_settings
@@ -23,12 +24,15 @@ class Dependencies:
     clock: Callable[[], dt.datetime] = field(default=utc_now)
     export_queue: ExportQueue = field(default=None)  # type: ignore[assignment]  # from settings when not given
     objects: ExportObjects = field(default=None)  # type: ignore[assignment]  # likewise
+    bus: EventBus = field(default=None)  # type: ignore[assignment]  # likewise
 
     def __post_init__(self) -> None:
         if self.export_queue is None:
             self.export_queue = ExportQueue(self.settings.export_queue_url)
         if self.objects is None:
             self.objects = ExportObjects(self.settings.export_bucket)
+        if self.bus is None:
+            self.bus = EventBus(self.settings.event_bus_name)
 
 
 @lru_cache(maxsize=1)

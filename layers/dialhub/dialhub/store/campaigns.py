@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -17,6 +16,7 @@ from dialhub.models import (
     Hold,
 )
 from dialhub.store.codec import from_item, to_item
+from dialhub.store.counting import CampaignCounts, add_up, counts_from
 from dialhub.store.keys import (
     CAMPAIGNS,
     DUE,
@@ -29,14 +29,6 @@ from dialhub.store.keys import (
     stamp,
 )
 from dialhub.store.table import BATCH_WRITE_LIMIT, Page, Table, chunks, is_condition_failure
-
-
-@dataclass
-class CampaignCounts:
-    total: int = 0
-    by_state: dict[str, int] = field(default_factory=dict)
-    by_disposition: dict[str, int] = field(default_factory=dict)
-    held_back: dict[str, int] = field(default_factory=dict)  # queued contacts held by compliance, by reason
 
 
 class CampaignTable(Table):
@@ -207,22 +199,16 @@ class CampaignTable(Table):
             yield [Contact.model_validate(item) for item in page]
 
     def campaign_counts(self, campaign_id: str) -> CampaignCounts:
-        counts = CampaignCounts()
+        """The full recount: every contact of the campaign read (the live counters' repair path)."""
+        totals: dict[str, int] = {}
         for page in self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
             ExpressionAttributeValues={":pk": {"S": campaign_pk(campaign_id)}, ":contact": {"S": "CONTACT#"}},
-            ProjectionExpression="#state, disposition, #hold.reason",
+            ProjectionExpression="#state, disposition, #hold.reason, lastCallVendor",
             ExpressionAttributeNames={"#state": "state", "#hold": "hold"},
         ):
-            for item in page:
-                counts.total += 1
-                state = item.get("state", "unknown")
-                counts.by_state[state] = counts.by_state.get(state, 0) + 1
-                if disposition := item.get("disposition"):
-                    counts.by_disposition[disposition] = counts.by_disposition.get(disposition, 0) + 1
-                if state == DialState.QUEUED.value and (reason := item.get("hold", {}).get("reason")):
-                    counts.held_back[reason] = counts.held_back.get(reason, 0) + 1
-        return counts
+            add_up(totals, page)
+        return counts_from(totals)
 
     def move_contact(
         self,

@@ -9,6 +9,7 @@ DUE = "DUE"
 OPEN_TASKS = "OPENTASK"
 CAMPAIGNS = "CAMPAIGNS"
 FEED = "FEED"
+COUNTERS = "COUNTERS"
 GSI_WORK = "gsi1"
 GSI_LISTING = "gsi2"
 GSI_FEED = "gsi3"
@@ -62,3 +63,7 @@ def export_key(export_id: str) -> dict[str, Any]:
 
 def policy_key(name: str) -> dict[str, Any]:
     return {"pk": {"S": f"POLICY#{name}"}, "sk": {"S": "POLICY"}}
+
+
+def counters_key(campaign_id: str) -> dict[str, Any]:
+    return {"pk": {"S": campaign_pk(campaign_id)}, "sk": {"S": COUNTERS}}

@@ -7,7 +7,7 @@ can see at a glance which operations a stand-in would need.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from dialhub.compliance import Policy
@@ -23,8 +23,9 @@ from dialhub.models import (
     Suppression,
     VendorTask,
 )
-from dialhub.store.campaigns import CampaignCounts
 from dialhub.store.compliance import DialRecord
+from dialhub.store.counters import Counters
+from dialhub.store.counting import CampaignCounts
 from dialhub.store.outcomes import FeedPage, RecordResult, RedialRequest
 from dialhub.store.table import Page
 
@@ -73,6 +74,14 @@ class Store(Protocol):
     ) -> bool: ...
     def iter_contacts(self, campaign_id: str, states: Iterable[DialState]) -> Iterator[list[Contact]]: ...
     def hold_contact(self, campaign_id: str, contact_id: str, hold: Hold) -> bool: ...
+    # live counters (counters.py)
+    def add_to_counters(
+        self, campaign_id: str, delta: Mapping[str, int], first: str, last: str, now: dt.datetime
+    ) -> Counters | None: ...
+    def get_counters(self, campaign_id: str) -> Counters | None: ...
+    def campaign_with_counters(self, campaign_id: str) -> tuple[Campaign | None, Counters | None]: ...
+    def replace_counters(self, campaign_id: str, totals: Mapping[str, int], now: dt.datetime) -> None: ...
+    def announce_completion(self, campaign_id: str, total: int) -> bool: ...
     # outcomes and the feed (outcomes.py)
     def get_outcome(self, vendor: str, vendor_call_id: str) -> CallOutcome | None: ...
     def finished_calls(self, vendor: str, vendor_call_ids: list[str]) -> dict[str, bool]: ...
