@@ -193,6 +193,8 @@ def _package_copy(target: Path) -> None:
             indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
             lines[last:last] = [f"{indent}{PRAGMA} end"]
             lines[first - 1 : first - 1] = [f"{indent}{PRAGMA} start"]
+        if lines[-2:] == [f"{PRAGMA} end", ""]:  # a comment that ends the file is not seen as closing the span
+            lines.append("pass")
         copy = target / source.relative_to(PACKAGE)
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_text("\n".join(lines))
