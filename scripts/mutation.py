@@ -193,6 +193,8 @@ def _package_copy(target: Path) -> None:
             indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
             lines[last:last] = [f"{indent}{PRAGMA} end"]
             lines[first - 1 : first - 1] = [f"{indent}{PRAGMA} start"]
+        if lines[-2:] == [f"{PRAGMA} end", ""]:  # a comment that ends the file is not seen as closing the span
+            lines.append("pass")
         copy = target / source.relative_to(PACKAGE)
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_text("\n".join(lines))
@@ -200,17 +202,46 @@ def _package_copy(target: Path) -> None:
 
 # mutmut hands each mutant the tests that reach its function, unordered, and stops at the first failure (-x):
 # run the unit tests first and each kind fastest first (mutmut's recorded durations), so a kill comes early.
-FASTEST_FIRST = '''"""Written by scripts/mutation.py: a mutant's tests run unit tests first, each kind fastest first."""
+FASTEST_FIRST = '''"""Written by scripts/mutation.py: a mutant's tests run unit tests first, each kind fastest first,
+within MUTATION_BUDGET_SECONDS of recorded test time when set; which test killed each mutant, and how long
+after its session began, goes to kills.jsonl (the data to set a budget by)."""
 
 import json
+import os
+import time
 from pathlib import Path
 
+_started = [time.monotonic()]
 
-def pytest_collection_modifyitems(items):
+
+def pytest_sessionstart(session):
+    _started[0] = time.monotonic()
+
+
+def pytest_collection_modifyitems(config, items):
     stats = Path("mutmut-stats.json")  # in mutmut's working folder, once it has recorded a clean run
-    if stats.exists():
-        durations = json.loads(stats.read_text())["duration_by_test"]
-        items.sort(key=lambda item: ("/unit/" not in item.nodeid, durations.get(item.nodeid, 0.0)))
+    if not stats.exists():
+        return
+    durations = json.loads(stats.read_text())["duration_by_test"]
+    items.sort(key=lambda item: ("/unit/" not in item.nodeid, durations.get(item.nodeid, 0.0)))
+    budget = float(os.environ.get("MUTATION_BUDGET_SECONDS") or "inf")
+    if "MUTANT_UNDER_TEST" in os.environ and budget != float("inf"):
+        kept, spent = [], 0.0
+        for item in items:
+            if kept and spent + durations.get(item.nodeid, 0.0) > budget:
+                break
+            kept.append(item)
+            spent += durations.get(item.nodeid, 0.0)
+        config.hook.pytest_deselected(items=items[len(kept):])
+        items[:] = kept
+
+
+def pytest_runtest_logreport(report):
+    mutant = os.environ.get("MUTANT_UNDER_TEST")
+    if mutant and report.failed:
+        with open("kills.jsonl", "a") as kills:
+            seconds = time.monotonic() - _started[0]
+            kills.write(json.dumps({"mutant": mutant, "test": report.nodeid, "seconds": seconds}) + "\\n")
 '''
 
 
@@ -251,9 +282,11 @@ def stage(modules: list[str]) -> None:
     )
 
 
-def run(max_children: int, mutants: list[str] | None = None) -> int:
+def run(max_children: int, mutants: list[str] | None = None, budget: float | None = None) -> int:
     """mutmut's run (of every mutant, or of those named), its progress kept in .mutation/run.log."""
     environment = {**os.environ, "PYTHONPATH": ""}
+    if budget is not None:
+        environment["MUTATION_BUDGET_SECONDS"] = str(budget)
     command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(max_children), *(mutants or [])]
     with (STAGE / "run.log").open("w") as log:
         return subprocess.run(  # noqa: S603 - our mutmut
@@ -372,7 +405,8 @@ def _last_run() -> list[str]:
             minutes = max(1, round(last["minutes"]))
             lines.append(
                 f"{label}: {last['date']}, {last['kind']}, {minutes} minute{'s' if minutes > 1 else ''} with "
-                f"{last['children']} mutants at a time on {last['cores']} cores."
+                f"{last['children']} mutants at a time on {last['cores']} cores"
+                + (f", each within {last['budget']:g} s of its tests' recorded time." if last.get("budget") else ".")
             )
     return [*lines, ""] if lines else []
 
@@ -455,6 +489,12 @@ def main() -> int:
         help="test again the survivors (of these modules, e.g. vendors/blu.py; default all)",
     )
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--budget",
+        type=float,
+        metavar="SECONDS",
+        help="run each mutant's tests, fastest first, only up to this much of their recorded time",
+    )
     arguments = parser.parse_args()
     if not arguments.report_only:
         if arguments.fresh:
@@ -474,7 +514,7 @@ def main() -> int:
             ]
             os.chdir(ROOT)
         started = time.monotonic()
-        code = run(arguments.max_children, again)
+        code = run(arguments.max_children, again, arguments.budget)
         log = (STAGE / "run.log").read_text(errors="replace")
         failed = ("failed to collect stats", "Failed to run clean test", "Traceback (most recent call last)")
         if code not in (0, 1) or any(sign in log for sign in failed):
@@ -489,6 +529,7 @@ def main() -> int:
                     "kind": "fresh" if arguments.fresh else "survivors" if again is not None else "incremental",
                     "children": arguments.max_children,
                     "cores": os.cpu_count(),
+                    "budget": arguments.budget,
                 }
             )
         )
