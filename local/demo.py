@@ -41,6 +41,40 @@ def _export_ok(result: ScenarioResult) -> bool:
     )
 
 
+def events_by_campaign(result: ScenarioResult) -> dict[str, dict[str, int]]:
+    """Per vendor, the events a subscriber keeps (each once by eventId), and what they must match."""
+    closed = result.events_of("Contact Closed")
+    recorded = result.events_of("Call Outcome Recorded")
+    completed = result.events_of("Campaign Completed")
+    figures = {}
+    for vendor, outcome in result.vendors.items():
+        campaign = outcome.campaign_id
+        figures[vendor] = {
+            "contacts": sum(outcome.contact_states.values()),
+            "contact closed": sum(detail["campaignId"] == campaign for detail in closed),
+            "contacts closed": len({detail["contactId"] for detail in closed if detail["campaignId"] == campaign}),
+            "closed with an outcome": sum(
+                detail["campaignId"] == campaign and detail["outcome"] is not None for detail in closed
+            ),
+            "final contacts": outcome.contact_states.get("final", 0),
+            "calls": outcome.attempts,
+            "calls announced": len({detail["vendorCallId"] for detail in recorded if detail["campaignId"] == campaign}),
+            "campaign completed": sum(detail["campaignId"] == campaign for detail in completed),
+            "counters agree": int(outcome.campaign.get("byState") == dict(outcome.contact_states)),
+        }
+    return figures
+
+
+def _events_ok(figures: dict[str, int]) -> bool:
+    return (
+        figures["contact closed"] == figures["contacts closed"] == figures["contacts"]
+        and figures["closed with an outcome"] == figures["final contacts"]
+        and figures["calls announced"] == figures["calls"]
+        and figures["campaign completed"] == 1
+        and figures["counters agree"] == 1
+    )
+
+
 def report(result: ScenarioResult) -> tuple[str, bool]:
     vendors = result.vendors
     lines = [
@@ -64,6 +98,21 @@ def report(result: ScenarioResult) -> tuple[str, bool]:
         f"  recovered by polling: {result.recovered_by_polling}   outcome feed: {result.feed_outcomes} "
         f"closing outcomes, {result.feed_repeats} repeated   wall time: {result.seconds:.1f} s"
     )
+    by_type = Counter(event["detail-type"] for event in result.events)
+    unique = len({event["detail"]["eventId"] for event in result.events})
+    lines += [
+        "",
+        f"  events on the bus: {len(result.events)} ({unique} distinct eventIds): "
+        + ", ".join(f"{detail_type} {count}" for detail_type, count in sorted(by_type.items())),
+    ]
+    per_campaign = events_by_campaign(result)
+    for vendor, figures in per_campaign.items():
+        lines.append(
+            f"  {vendor:<9} Contact Closed: {figures['contact closed']} for {figures['contacts']} contacts "
+            f"({figures['closed with an outcome']} with their closing call)   calls announced: "
+            f"{figures['calls announced']} of {figures['calls']}   Campaign Completed: {figures['campaign completed']}"
+            f"   counters = listing: {'yes' if figures['counters agree'] else 'NO'}"
+        )
     if (exported := result.export) is not None:
         lines += [
             "",
@@ -76,13 +125,17 @@ def report(result: ScenarioResult) -> tuple[str, bool]:
         and result.recovered_by_polling > 0
         and result.feed_repeats == 0
         and _export_ok(result)
+        and all(_events_ok(figures) for figures in per_campaign.values())
     )
     return "\n".join(lines), ok
 
 
 def main() -> int:
     started = time.monotonic()
-    print("dialhub demo: starting moto (DynamoDB, SQS, S3, Secrets Manager), the vendor simulators and the gateway")
+    print(
+        "dialhub demo: starting moto (DynamoDB and its stream, SQS, S3, EventBridge, Secrets Manager), the vendor "
+        "simulators and the gateway"
+    )
     with LocalStack() as stack:
         print(f"dialhub API: {stack.url}   vendors: {', '.join(stack.simulators)}")
         result = run_scenario(stack, progress=print)

@@ -16,6 +16,7 @@ A fault switch, for `make chaos`: `duplicate_rate` of batches are delivered twic
 from __future__ import annotations
 
 import base64
+import json
 import random
 import sys
 import threading
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, SamTemplate, Schedule, SqsSource
+from local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, SamTemplate, Schedule, SqsSource, StreamSource
 
 InvokeFunction = Callable[[str, dict[str, Any]], Any]
 SQS_MAX_MESSAGES_PER_RECEIVE = 10
@@ -323,3 +324,225 @@ def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     ]
     attribute["dataType"] = value.get("DataType", "String")
     return attribute
+
+
+# --------------------------------------------------------------------------- DynamoDB streams
+
+
+@dataclass
+class StreamStats:
+    """What the stream driver has done since it started."""
+
+    records_read: int = 0
+    records_filtered_out: int = 0
+    invocations: int = 0
+    handler_errors: int = 0
+    partial_failures: int = 0
+    bisections: int = 0
+    redeliveries: int = 0  # batches handed over again after they succeeded (chaos)
+    crashes: int = 0  # answers thrown away after the function ran (chaos)
+    sent_to_failure_queue: int = 0  # records given up on
+
+
+class StreamDriver:
+    """Delivers a table's stream to its function like Lambda's DynamoDB event source mapping.
+
+    In order, from the oldest record: records the FilterCriteria reject never reach the function; the rest go in
+    batches of BatchSize. An answer naming a record in batchItemFailures checkpoints the records before it and
+    retries from it; an exception retries the batch, split in halves first when BisectBatchOnFunctionError is
+    set. After MaximumRetryAttempts retries the records are given up on: a description of them (Lambda's shape)
+    goes to the OnFailure queue and the stream moves past them.
+
+    Local differences, on purpose: no batching window (a drain hands over what is there) and no waiting
+    between retries. Chaos switches: `redeliver_rate` of successful batches are handed over again (a stream is
+    read at least once); `crash_rate` of invocations lose their answer after the function ran, as a timed-out
+    or crashed runtime does, so the batch is retried.
+    """
+
+    def __init__(
+        self,
+        streams_client: Any,
+        source: StreamSource,
+        stream_arn: str,
+        invoke: InvokeFunction,
+        *,
+        sqs_client: Any = None,
+        failure_queue_url: str | None = None,
+        redeliver_rate: float = 0.0,
+        crash_rate: float = 0.0,
+        seed: int = 7,
+    ) -> None:
+        from moto.events.models import EventPattern  # Lambda's filter syntax is EventBridge's
+
+        self.streams = streams_client
+        self.source = source
+        self.stream_arn = stream_arn
+        self.invoke = invoke
+        self.sqs = sqs_client
+        self.failure_queue_url = failure_queue_url
+        self.redeliver_rate = redeliver_rate
+        self.crash_rate = crash_rate
+        self._rng = random.Random(f"{seed}:stream-chaos")
+        self._filters = [EventPattern.load(pattern) for pattern in source.filter_patterns]
+        self.region = str(streams_client.meta.region_name or DEFAULT_REGION)
+        self.stats = StreamStats()
+        self._iterators: dict[str, str] = {}  # shard -> where reading resumes
+        self._lock = threading.Lock()  # one reader: order is the stream's promise
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- reading
+
+    def drain(self) -> StreamStats:
+        """Hand every record written so far to the function (until each is done or given up on)."""
+        with self._lock:
+            while records := self._read():
+                wanted = [record for record in records if self._wanted(record)]
+                self.stats.records_filtered_out += len(records) - len(wanted)
+                for start in range(0, len(wanted), self.source.batch_size):
+                    self._deliver(wanted[start : start + self.source.batch_size])
+        return self.stats
+
+    def run_in_background(self, interval: float = 0.5) -> threading.Thread:
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("already running")
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._poll_forever, args=(interval,), name=f"stream-{self.source.function_id}", daemon=True
+        )
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+    def _poll_forever(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain()
+            except Exception:  # keep reading, as the event source mapping does
+                print(f"[local-stream] reading {self.stream_arn} failed:\n{traceback.format_exc()}", file=sys.stderr)
+            self._stop.wait(interval)
+
+    def _read(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            iterator = (
+                self._iterators.get(shard_id)
+                or self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.source.starting_position
+                )["ShardIterator"]
+            )
+            page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            records.extend(page["Records"])
+            self._iterators[shard_id] = page.get("NextShardIterator") or iterator
+        self.stats.records_read += len(records)
+        return [self._lambda_record(record) for record in records]
+
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The streams API's record as Lambda hands it over: its source ARN, times as epoch seconds."""
+        dynamodb = dict(record["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {**record, "dynamodb": dynamodb, "eventSourceARN": self.stream_arn, "awsRegion": self.region}
+
+    def _wanted(self, record: dict[str, Any]) -> bool:
+        return not self._filters or any(pattern.matches_event(record) for pattern in self._filters)
+
+    # ----------------------------------------------------------------- delivery
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        pending = [batch]  # what is still to be done, in stream order
+        retries = 0
+        while pending:
+            part = pending.pop(0)
+            retry_from = self._invoke_once(part)
+            if retry_from is None:
+                if self.redeliver_rate and self._rng.random() < self.redeliver_rate:
+                    self.stats.redeliveries += 1
+                    pending.insert(0, part)  # handed over again as if its checkpoint had been lost
+                continue
+            retries += 1
+            failed = part[retry_from:]
+            if self.source.maximum_retry_attempts >= 0 and retries > self.source.maximum_retry_attempts:
+                self._give_up(failed, retries)
+                retries = 0
+                continue
+            if retry_from == 0 and self.source.bisect_on_error and len(failed) > 1:
+                self.stats.bisections += 1
+                middle = len(failed) // 2
+                pending[:0] = [failed[:middle], failed[middle:]]
+            else:
+                pending.insert(0, failed)
+
+    def _invoke_once(self, batch: list[dict[str, Any]]) -> int | None:
+        """One invocation; None when the whole batch is done, else the index to retry from."""
+        self.stats.invocations += 1
+        try:
+            response = self.invoke(self.source.function_id, {"Records": batch})
+        except Exception:
+            self.stats.handler_errors += 1
+            print(
+                f"[local-stream] {self.source.function_id} failed on {len(batch)} records:\n{traceback.format_exc()}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 0
+        if self.crash_rate and self._rng.random() < self.crash_rate:
+            self.stats.crashes += 1
+            return 0
+        return self._retry_index(response, batch)
+
+    def _retry_index(self, response: Any, batch: list[dict[str, Any]]) -> int | None:
+        """Lambda's rule for a stream's partial answer: retry from the earliest record named; an answer naming
+        no record of the batch, or malformed, fails the batch."""
+        if not self.source.report_batch_item_failures or not isinstance(response, dict):
+            return None
+        failures = response.get("batchItemFailures")
+        if not failures:
+            return None
+        sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in batch]
+        named = [
+            failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            for failure in (failures if isinstance(failures, list) else [None])
+        ]
+        if any(identifier not in sequence_numbers for identifier in named):
+            self.stats.handler_errors += 1
+            return 0
+        self.stats.partial_failures += 1
+        return min(sequence_numbers.index(identifier) for identifier in named)
+
+    def _give_up(self, records: list[dict[str, Any]], attempts: int) -> None:
+        """Lambda's on-failure record for a stream batch: where the records are, not the records."""
+        self.stats.sent_to_failure_queue += len(records)
+        if self.sqs is None or self.failure_queue_url is None:
+            print(f"[local-stream] {len(records)} records given up on, with nowhere to send them", file=sys.stderr)
+            return
+        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+        message = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{self.region}:{DEFAULT_ACCOUNT_ID}:function:{self.source.function_id}",
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "DDBStreamBatchInfo": {
+                "shardId": next(iter(self._iterators), "shard-0"),
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": first.get("ApproximateCreationDateTime"),
+                "approximateArrivalOfLastRecord": last.get("ApproximateCreationDateTime"),
+                "batchSize": len(records),
+                "streamArn": self.stream_arn,
+            },
+        }
+        self.sqs.send_message(QueueUrl=self.failure_queue_url, MessageBody=json.dumps(message, default=str))

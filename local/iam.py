@@ -8,8 +8,8 @@ made on the invoking thread.
 
 What is emulated: Allow statements (Action and Resource, with IAM's `*` and `?` wildcards), the two SAM policy
 templates the template uses, and the resource each request names (a DynamoDB table or index, each table of a
-batch and each item of a transaction, an S3 object or bucket, an SQS queue, a secret). Conditions, Deny and
-resource policies other than the bucket's (which moto applies) are not.
+batch and each item of a transaction, an S3 object or bucket, an SQS queue, a secret, the bus of each event).
+Conditions, Deny and resource policies other than the bucket's (which moto applies) are not.
 """
 
 from __future__ import annotations
@@ -111,10 +111,18 @@ class Requests:
             name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
             action = "SendMessage" if operation == "SendMessageBatch" else operation
             return [(f"sqs:{action}", f"arn:aws:sqs:{self.region}:{self.account_id}:{name}")]
+        if service == "events" and operation == "PutEvents":
+            return [
+                (f"events:{operation}", self._bus(entry.get("EventBusName"))) for entry in params.get("Entries", [])
+            ]
         if service == "secretsmanager":
             secret = str(params.get("SecretId", ""))
             return [(f"secretsmanager:{operation}", self.secret_arns.get(secret, secret))]
         return [(f"{service}:{operation}", "*")]
+
+    def _bus(self, name_or_arn: str | None) -> str:
+        name = name_or_arn or "default"
+        return name if name.startswith("arn:") else f"arn:aws:events:{self.region}:{self.account_id}:event-bus/{name}"
 
     def _table(self, name: str, index: str | None = None) -> str:
         arn = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}"

@@ -88,6 +88,14 @@ class ScenarioResult:
     feed_outcomes: int = 0  # closing outcomes read from GET /outcomes
     feed_repeats: int = 0  # of them, read more than once
     export: ExportResult | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)  # every event the bus took, as a subscriber sees it
+
+    def events_of(self, detail_type: str) -> list[dict[str, Any]]:
+        """The details of one kind of event, each once (a subscriber deduplicates on eventId)."""
+        unique = {
+            event["detail"]["eventId"]: event["detail"] for event in self.events if event["detail-type"] == detail_type
+        }
+        return list(unique.values())
 
     @property
     def every_contact_settled_once(self) -> bool:
@@ -214,6 +222,7 @@ def run_scenario(
 
     deadline = time.monotonic() + settle_timeout
     while stack.pending_at_vendors() and time.monotonic() < deadline:
+        stack.drain_stream()  # the campaign views read counters the stream keeps
         finals = []
         for vendor, result in results.items():
             view = client.get(f"/campaigns/{result.campaign_id}").json()
@@ -227,12 +236,16 @@ def run_scenario(
     )
 
     time.sleep(stack.feed_delay_seconds + 0.5)  # the feed serves an outcome once it is that old
+    stack.drain_stream()
     feed, _ = read_feed(client)
     closing = Counter((outcome["campaignId"], outcome["contactId"]) for outcome in feed)
     progress(f"outcome feed: {len(feed)} closing outcomes read from GET /outcomes")
     for result in results.values():
         _collect(client, stack, result, closing)
     exported = export_campaign(client, stack, results["blu" if "blu" in results else vendors[0]].campaign_id)
+    stack.drain_stream()
+    events = stack.events()
+    progress(f"event bus: {len(events)} events published ({dict(Counter(event['detail-type'] for event in events))})")
     return ScenarioResult(
         vendors=results,
         recovered_by_polling=polled["recovered"],
@@ -240,4 +253,5 @@ def run_scenario(
         feed_outcomes=len(feed),
         feed_repeats=len(feed) - len(closing),
         export=exported,
+        events=events,
     )

@@ -1,9 +1,11 @@
 """The whole dialhub stack on one machine, without Docker or an AWS account.
 
-moto's ThreadedMotoServer stands in for DynamoDB, SQS and Secrets Manager (boto3 follows
-AWS_ENDPOINT_URL); resources are created from template.yaml's own definitions; the real handlers run
-in-process behind a gateway that serves the template's routes; drivers fire the template's schedules and
-feed the dispatch queue to the dispatcher; the vendor simulators dial and call back over HTTP.
+moto's ThreadedMotoServer stands in for DynamoDB (and its stream), SQS, S3, EventBridge and Secrets Manager
+(boto3 follows AWS_ENDPOINT_URL); resources are created from template.yaml's own definitions; the real
+handlers run in-process behind a gateway that serves the template's routes; drivers fire the template's
+schedules, feed the queues to their functions and the table's stream to the events function; the vendor
+simulators dial and call back over HTTP. A tap (a rule on each bus to a queue of the stack's own, as a
+consumer would subscribe) keeps every event published, for `events()`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 import boto3
 import botocore.client
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -32,7 +35,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from local import moto_patches, simulators
-from local.drivers import ScheduleDriver, SqsDriver
+from local.drivers import ScheduleDriver, SqsDriver, StreamDriver
 from local.gateway import LocalGateway
 from local.handlers import FakeLambdaContext, load_handler
 from local.iam import Permissions, Requests, function_grants
@@ -56,6 +59,7 @@ if str(LAYER) not in sys.path:  # what Lambda's /opt/python is to the deployed f
     sys.path.insert(0, str(LAYER))
 STAGE = "local"
 REGION = "us-east-1"
+TAP_QUEUE = "dialhub-local-event-tap"  # the stack's own, not the template's: what a subscriber would see
 
 
 def free_port() -> int:
@@ -186,6 +190,8 @@ class LocalStack:
         dynamodb_faults: DynamoDbFaults | None = None,
         feed_delay_seconds: int = 2,
         export_part_bytes: int | None = None,
+        stream_redeliver_rate: float = 0.0,
+        stream_crash_rate: float = 0.0,
     ) -> None:
         self.port = port
         self.drop_rate = drop_rate
@@ -220,6 +226,9 @@ class LocalStack:
         # hundred kilobytes then make several parts, as a million rows make them deployed.
         self.export_part_bytes = export_part_bytes
         self._saved_part_minimum: int | None = None
+        # Chaos for the stream's consumer: batches handed over again, answers lost after the function ran.
+        self.stream_redeliver_rate = stream_redeliver_rate
+        self.stream_crash_rate = stream_crash_rate
         self.template = SamTemplate(
             ROOT / "template.yaml", parameters={"Stage": STAGE, "OutcomeFeedDelaySeconds": str(feed_delay_seconds)}
         )
@@ -293,12 +302,31 @@ class LocalStack:
             for source in self.template.sqs_sources
         }
         self.sqs_driver = self.sqs_drivers["DispatcherFunction"]
+        self.stream_drivers = {
+            source.function_id: StreamDriver(
+                self.streams,
+                source,
+                self.stream_arns[source.table_id],
+                self.invoke,
+                sqs_client=self.sqs,
+                failure_queue_url=self.queue_urls.get(source.on_failure_queue_id or ""),
+                redeliver_rate=self.stream_redeliver_rate,
+                crash_rate=self.stream_crash_rate,
+                seed=self.seed,
+            )
+            for source in self.template.stream_sources
+            if source.enabled
+        }
 
     def stop(self) -> None:
         if self._saved_api_call is not None:
             botocore.client.BaseClient._make_api_call = self._saved_api_call
             self._saved_api_call = None
-        components = [*getattr(self, "sqs_drivers", {}).values(), getattr(self, "gateway", None)]
+        components = [
+            *getattr(self, "stream_drivers", {}).values(),
+            *getattr(self, "sqs_drivers", {}).values(),
+            getattr(self, "gateway", None),
+        ]
         for component in [*components, *self.simulators.values()]:
             if component is not None:
                 with contextlib.suppress(Exception):  # best effort on the way out
@@ -333,6 +361,9 @@ class LocalStack:
         self.sqs = boto3.client("sqs")
         self.s3 = boto3.client("s3")
         self.secretsmanager = boto3.client("secretsmanager")
+        self.eventbridge = boto3.client("events")
+        # botocore sends stream calls to an endpoint named by the account, which moto does not serve.
+        self.streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
         resolver = self.template.resolver()
         self.table_names: dict[str, str] = {}
         for table_id in self.template.tables:
@@ -344,6 +375,11 @@ class LocalStack:
                     TableName=kwargs["TableName"], TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
                 )
             self.table_names[table_id] = kwargs["TableName"]
+        self.stream_arns = {
+            table_id: str(self.dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"])
+            for table_id, name in self.table_names.items()
+            if "StreamSpecification" in self.template.tables[table_id].properties
+        }
         self.queue_urls: dict[str, str] = {}
         self.queue_arns: dict[str, str] = {}
         for queue_id in queue_creation_order(self.template):
@@ -354,8 +390,20 @@ class LocalStack:
             self.queue_arns[queue_id] = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
                 "Attributes"
             ]["QueueArn"]
-        refs = {**self.table_names, **self.queue_urls}
+        self.bus_names = {
+            bus_id: str(resolver.resolve(properties["Name"], f"{bus_id}.Name"))
+            for bus_id, properties in self.template.event_buses.items()
+        }
+        bus_arns = {
+            bus_id: self.eventbridge.create_event_bus(Name=name)["EventBusArn"]
+            for bus_id, name in self.bus_names.items()
+        }
+        self._tap_buses()
+        refs = {**self.table_names, **self.queue_urls, **self.bus_names}
         attributes: dict[tuple[str, str], str] = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
+        attributes |= {(table_id, "StreamArn"): arn for table_id, arn in self.stream_arns.items()}
+        attributes |= {(bus_id, "Arn"): arn for bus_id, arn in bus_arns.items()}
+        attributes |= {(bus_id, "Name"): name for bus_id, name in self.bus_names.items()}
         attributes |= {
             (table_id, "Arn"): f"arn:aws:dynamodb:{resolver.region}:{resolver.account_id}:table/{name}"
             for table_id, name in self.table_names.items()
@@ -367,6 +415,19 @@ class LocalStack:
         for function_id in self.template.functions:
             environment.update(self.template.function_environment(function_id, self.resolver))
         self.function_environment = environment
+
+    def _tap_buses(self) -> None:
+        """A rule on every bus sending all of dialhub's events to the tap queue."""
+        self.tap_url = self.sqs.create_queue(QueueName=TAP_QUEUE)["QueueUrl"]
+        tap_arn = self.sqs.get_queue_attributes(QueueUrl=self.tap_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        for name in self.bus_names.values():
+            self.eventbridge.put_rule(
+                Name="local-tap", EventBusName=name, EventPattern=json.dumps({"source": ["dialhub"]}), State="ENABLED"
+            )
+            self.eventbridge.put_targets(Rule="local-tap", EventBusName=name, Targets=[{"Id": "tap", "Arn": tap_arn}])
+        self.tapped: list[dict[str, Any]] = []
 
     def _start_simulators(self) -> None:
         """One simulator per vendor adapter, its account stored where the functions read it."""
@@ -561,6 +622,27 @@ class LocalStack:
 
     def drain_dispatch_queue(self) -> Any:
         return self.sqs_driver.drain()
+
+    def drain_stream(self) -> Any:
+        """Hand the table's stream, up to now, to the events function."""
+        [driver] = self.stream_drivers.values()
+        return driver.drain()
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event the stack's buses took so far (as a subscriber receives them: envelope and detail),
+        oldest first."""
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return list(self.tapped)
+            self.tapped.extend(json.loads(message["Body"]) for message in messages)
+            self.sqs.delete_message_batch(
+                QueueUrl=self.tap_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(messages)
+                ],
+            )
 
     def run_exports(self) -> Any:
         """Deliver the export queue to the exports function until every export has ended (or stopped for good)."""

@@ -411,6 +411,24 @@ class SqsSource:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source mapping from a template table to a function."""
+
+    function_id: str
+    table_id: str
+    event_id: str
+    batch_size: int
+    batching_window_seconds: int
+    bisect_on_error: bool
+    report_batch_item_failures: bool
+    maximum_retry_attempts: int  # -1: until the records expire
+    filter_patterns: tuple[str, ...]
+    on_failure_queue_id: str | None
+    starting_position: str
+    enabled: bool = True
+
+
 @dataclass
 class FunctionSpec:
     """An AWS::Serverless::Function with Globals applied; environment values are still unresolved."""
@@ -424,6 +442,7 @@ class FunctionSpec:
     routes: list[Route] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     sqs_sources: list[SqsSource] = field(default_factory=list)
+    stream_sources: list[StreamSource] = field(default_factory=list)
     layer_dirs: list[Path] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
 
@@ -494,6 +513,10 @@ class SamTemplate:
             logical_id: resource.get("Properties") or {}
             for logical_id, resource in self._resources_of_type("AWS::S3::BucketPolicy")
         }
+        self.event_buses: dict[str, dict[str, Any]] = {
+            logical_id: resource.get("Properties") or {}
+            for logical_id, resource in self._resources_of_type("AWS::Events::EventBus")
+        }
         self.functions: dict[str, FunctionSpec] = {
             logical_id: self._function_spec(logical_id, resource)
             for logical_id, resource in self._resources_of_type("AWS::Serverless::Function")
@@ -526,6 +549,10 @@ class SamTemplate:
     @property
     def sqs_sources(self) -> list[SqsSource]:
         return [source for function in self.functions.values() for source in function.sqs_sources]
+
+    @property
+    def stream_sources(self) -> list[StreamSource]:
+        return [source for function in self.functions.values() for source in function.stream_sources]
 
     def sqs_source(self, function_id: str) -> SqsSource:
         """The one SQS event source of a function."""
@@ -594,6 +621,10 @@ class SamTemplate:
                 spec.schedules.append(self._schedule(logical_id, event_id, event_type, event_properties))
             elif event_type == "SQS":
                 spec.sqs_sources.append(self._sqs_source(logical_id, event_id, event_properties))
+            elif event_type == "DynamoDB":
+                spec.stream_sources.append(self._stream_source(logical_id, event_id, event_properties))
+            elif event_type is not None:
+                raise TemplateError(f"{logical_id}.{event_id}: the offline stack cannot drive {event_type} events")
         return spec
 
     def _layer_dir(self, function_id: str, layer: Any) -> Path:
@@ -678,6 +709,33 @@ class SamTemplate:
             batch_size=int(self._parameter_resolver.resolve(properties.get("BatchSize", SQS_DEFAULT_BATCH_SIZE))),
             report_batch_item_failures="ReportBatchItemFailures" in response_types,
             event_id=event_id,
+            enabled=properties.get("Enabled", True) is not False,
+        )
+
+    def _stream_source(self, function_id: str, event_id: str, properties: Mapping[str, Any]) -> StreamSource:
+        where = f"{function_id}.{event_id}"
+        stream = properties.get("Stream")
+        get_att = stream.get("Fn::GetAtt") if isinstance(stream, dict) else None
+        if not get_att or get_att[0] not in self.tables or get_att[1] != "StreamArn":
+            raise TemplateError(f"{where}: Stream must be !GetAtt <table of this template>.StreamArn, got {stream!r}")
+        on_failure = ((properties.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        failure_att = on_failure.get("Fn::GetAtt") if isinstance(on_failure, dict) else None
+        if on_failure is not None and (not failure_att or failure_att[0] not in self.queues):
+            raise TemplateError(f"{where}: OnFailure must be !GetAtt <queue of this template>.Arn, got {on_failure!r}")
+        resolve = self._parameter_resolver.resolve
+        filters = ((properties.get("FilterCriteria") or {}).get("Filters")) or []
+        return StreamSource(
+            function_id=function_id,
+            table_id=str(get_att[0]),
+            event_id=event_id,
+            batch_size=int(resolve(properties.get("BatchSize", 100), f"{where}.BatchSize")),
+            batching_window_seconds=int(resolve(properties.get("MaximumBatchingWindowInSeconds", 0), where)),
+            bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
+            report_batch_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
+            maximum_retry_attempts=int(resolve(properties.get("MaximumRetryAttempts", -1), where)),
+            filter_patterns=tuple(str(resolve(entry["Pattern"], f"{where}.FilterCriteria")) for entry in filters),
+            on_failure_queue_id=str(failure_att[0]) if failure_att else None,
+            starting_position=str(properties.get("StartingPosition", "TRIM_HORIZON")),
             enabled=properties.get("Enabled", True) is not False,
         )
 
