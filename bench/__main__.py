@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import callback_cost, cold_start, gateway_throughput, plan_dispatch, results_out
+from bench import callback_cost, cold_start, gateway_throughput, plan_dispatch, results_out, stream_events
 from bench.report import ROOT, Row, machine, markdown_table, terminal_table
 
 LAST_RUN = ROOT / ".reports" / "bench-last-run.json"
@@ -42,6 +42,7 @@ def measure(quick: bool) -> dict[str, Any]:
     _timed("4-5 plan and dispatch", lambda: plan_dispatch.measure(3_000 if quick else plan_dispatch.FULL_SCALE), rows)
     _timed("6 gateway throughput", lambda: gateway_throughput.measure(60 if quick else 300), rows)
     _timed("7 results out", lambda: results_out.measure(3_000 if quick else 100_000), rows)
+    _timed("8 stream and events", lambda: stream_events.measure(300 if quick else 1_000), rows)
     return {"host": host, "quick": quick, "seconds": time.monotonic() - started, "rows": [asdict(row) for row in rows]}
 
 

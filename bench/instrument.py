@@ -54,6 +54,68 @@ class AwsRequestCounter:
             self.by_operation.clear()
 
 
+def item_size(value: dict[str, Any]) -> int:
+    """Bytes DynamoDB bills for an item (its attributes in DynamoDB JSON), by its published sizing rules: names
+    and strings in UTF-8, a number about one byte per two digits plus one, 1 byte for a boolean or null, and
+    3 bytes for each list or map on top of what it holds."""
+    return sum(len(name.encode()) + _value_size(attribute) for name, attribute in value.items())
+
+
+def _value_size(attribute: dict[str, Any]) -> int:
+    [(kind, value)] = attribute.items()
+    if kind == "S":
+        return len(value.encode())
+    if kind == "N":
+        return len(value.strip("-").replace(".", "").strip("0")) // 2 + 1
+    if kind == "B":
+        return len(value)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + item_size(value)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(element) for element in value)
+    if kind == "SS":
+        return sum(len(element.encode()) for element in value)
+    if kind == "NS":
+        return sum(len(element) // 2 + 1 for element in value)
+    return sum(len(element) for element in value)  # BS
+
+
+class ReadUnits:
+    """Read units of a client's reads, by DynamoDB's rules: GetItem and BatchGetItem round each item up to 4 KB,
+    a Query rounds up the sum of its items; one unit per 4 KB strongly consistent, half a unit eventually
+    consistent. Sized from the items returned: a Query with a projection reads whole items, so for it the
+    figure is a lower bound."""
+
+    def __init__(self) -> None:
+        self.units = 0.0
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register("provide-client-params.dynamodb", self._note_consistency)
+        client.meta.events.register("after-call.dynamodb", self._count)
+        return client
+
+    @staticmethod
+    def _note_consistency(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        tables = params.get("RequestItems", {}).values()  # BatchGetItem says it per table
+        context["consistent_read"] = bool(params.get("ConsistentRead")) or any(
+            table.get("ConsistentRead") for table in tables
+        )
+
+    def _count(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        blocks = 0
+        if model.name == "GetItem" and "Item" in parsed:
+            blocks = -(-item_size(parsed["Item"]) // 4096)
+        elif model.name == "BatchGetItem":
+            blocks = sum(
+                -(-item_size(item) // 4096) for items in parsed.get("Responses", {}).values() for item in items
+            )
+        elif model.name == "Query":
+            blocks = -(-sum(item_size(item) for item in parsed.get("Items", [])) // 4096)
+        self.units += blocks if context.get("consistent_read") else blocks / 2
+
+
 class VendorRequestCounter:
     """Counts every request sent through httpx.Client (which every vendor adapter uses), by host and path."""
 

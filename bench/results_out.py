@@ -33,6 +33,9 @@ from bench.report import ROOT, Row, run_worker
 
 API_CONTACTS_PER_REQUEST = 10_000
 CAMPAIGN_ID = "cmp-bench-results"
+SMALL_CAMPAIGN_ID = "cmp-bench-small"
+SMALL_CAMPAIGN_CONTACTS = 1_000
+VIEW_REQUESTS_GOAL = 1  # one BatchGetItem: the campaign and its counters
 PAGE = 100
 FEED_PAGES = 10
 REQUESTS_GOAL = 2  # one Query, one BatchGetItem of the page's closing outcomes
@@ -102,10 +105,10 @@ def _call(deps: Any, event: dict[str, Any], expected: int = 200) -> Any:
     return answer
 
 
-def _take_in(deps: Any, total: int) -> None:
+def _take_in(deps: Any, total: int, campaign_id: str = CAMPAIGN_ID) -> None:
     from local.scenario import demo_contacts
 
-    contacts = demo_contacts(total, prefix="res")
+    contacts = demo_contacts(total, prefix=campaign_id)
     for start in range(0, total, API_CONTACTS_PER_REQUEST):
         chunk = contacts[start : start + API_CONTACTS_PER_REQUEST]
         if start == 0:
@@ -113,13 +116,13 @@ def _take_in(deps: Any, total: int) -> None:
                 "name": "bench results",
                 "vendor": "blu",
                 "vendorOptions": {"botId": 7},
-                "campaignId": CAMPAIGN_ID,
+                "campaignId": campaign_id,
                 "contacts": chunk,
             }
             answer = _call(deps, api_event("api/create_campaign.json", body=body), 201)
         else:
             answer = _call(
-                deps, api_event("api/add_contacts.json", path={"campaignId": CAMPAIGN_ID}, body={"contacts": chunk})
+                deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id}, body={"contacts": chunk})
             )
         if answer["accepted"] != len(chunk):
             raise RuntimeError(f"intake accepted {answer['accepted']} of {len(chunk)}: {str(answer)[:500]}")
@@ -236,6 +239,32 @@ def _contact_pages(deps: Any, counter: Any, pages: int) -> list[tuple[dict[str, 
     return measured
 
 
+def _campaign_views(deps: Any, counter: Any, campaign_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per campaign: what its recount read (the full count every view used to make), and what a view reads now
+    (from the counters the recount left), in DynamoDB requests and read units."""
+    from bench.instrument import ReadUnits
+
+    units = ReadUnits()
+    units.attach(deps.store.client)
+    measured = {}
+    for campaign_id in campaign_ids:
+        counter.reset()
+        units.units = 0.0
+        recount = _call(deps, api_event("api/recount_campaign.json", path={"campaignId": campaign_id}))
+        recounted = (dict(counter.by_operation), units.units)
+        counter.reset()
+        units.units = 0.0
+        view = _call(deps, api_event("api/get_campaign.json", path={"campaignId": campaign_id}))
+        measured[campaign_id] = {
+            "contacts": view["totalContacts"],
+            "recounted": recount["recounted"]["totalContacts"],
+            "recount": recounted,
+            "view": (dict(counter.by_operation), units.units),
+            "from_counters": view["countedAt"] is not None,
+        }
+    return measured
+
+
 def _feed_pages(deps: Any, counter: Any, pages: int) -> list[tuple[dict[str, int], int]]:
     measured, after = [], None
     for _ in range(pages):
@@ -287,6 +316,7 @@ def _run(total: int) -> dict[str, Any]:
         population = time.perf_counter() - started
         if closed != total:
             raise RuntimeError(f"closed {closed} contacts of {total}")
+        _take_in(deps, SMALL_CAMPAIGN_CONTACTS, SMALL_CAMPAIGN_ID)
 
         # Read as from the feed's delay later, when every outcome recorded here is old enough to be served.
         delay = dt.timedelta(seconds=deps.settings.outcome_feed_delay_seconds + 1)
@@ -303,6 +333,7 @@ def _run(total: int) -> dict[str, Any]:
         counter.attach(reader.client)
         contact_pages = _contact_pages(reading, counter, 2)
         feed_pages = _feed_pages(reading, counter, min(FEED_PAGES, total // PAGE))
+        views = _campaign_views(reading, counter, [SMALL_CAMPAIGN_ID, CAMPAIGN_ID])
 
         export = _call(
             deps, api_event("api/start_export.json", path={"campaignId": CAMPAIGN_ID}, body={"format": "csv"}), 202
@@ -318,6 +349,7 @@ def _run(total: int) -> dict[str, Any]:
         "population": population,
         "contact_pages": contact_pages,
         "feed_pages": feed_pages,
+        "views": views,
         "export": run,
         "job": job,
         "file": file,
@@ -365,6 +397,28 @@ def measure(contacts: int) -> list[Row]:
             f"GET /outcomes?limit=100 through the API handler, {len(feed)} consecutive pages following "
             f"nextCursor: {served:,} outcomes ({sizes[0] if len(sizes) == 1 else f'{sizes[0]} to {sizes[-1]}'} "
             f"a page), {_operations(dict(totals))}",
+        )
+    )
+
+    small, large = (day["views"][campaign_id] for campaign_id in (SMALL_CAMPAIGN_ID, CAMPAIGN_ID))
+    view_requests = [sum(figures["view"][0].values()) for figures in (small, large)]
+    rows.append(
+        Row(
+            "7",
+            f"DynamoDB requests of GET /campaigns/{{id}} at {small['contacts']:,} and {large['contacts']:,} contacts",
+            " and ".join(str(requests) for requests in view_requests)
+            + f" ({small['view'][1]:g} and {large['view'][1]:g} read units)",
+            f"{VIEW_REQUESTS_GOAL} at both",
+            view_requests == [VIEW_REQUESTS_GOAL] * 2
+            and small["from_counters"]
+            and large["from_counters"]
+            and small["view"][1] == large["view"][1],
+            f"through the API handler, answered from the live counters: {_operations(small['view'][0])} and "
+            f"{_operations(large['view'][0])}. The full count it replaced (POST /campaigns/{{id}}/recount, the "
+            f"repair path, which set the counters here): {_operations(small['recount'][0])}, "
+            f"{small['recount'][1]:g} read units, and {_operations(large['recount'][0])}, "
+            f"{large['recount'][1]:g} read units (sized from the projected items returned: a lower bound). Read "
+            "units as DynamoDB rounds them: 4 KB blocks, strongly consistent reads a unit each",
         )
     )
 

@@ -56,6 +56,8 @@ class ChaosPlan:
     sqs_duplicate_rate: float = 0.5  # of deliveries (each up to 5 batches, the template's BatchSize)
     dynamodb_fault_rate: float = 0.10
     replay_share: float = 0.30  # delivered callbacks sent again at once at the end (the burst)
+    stream_redeliver_rate: float = 0.3  # stream batches handed to the events function again after they succeeded
+    stream_crash_rate: float = 0.1  # events invocations whose answer is lost after they ran (retried)
     feed_delay_seconds: int = 5  # the outcome feed's delay (60 s deployed; time is compressed here)
     export_part_bytes: int = 64 * 1024  # small parts, so a run's exports are multipart uploads
     gateway_workers: int = 4
@@ -467,6 +469,8 @@ def _run(
             dynamodb_faults=DynamoDbFaults(rate=plan.dynamodb_fault_rate),
             feed_delay_seconds=plan.feed_delay_seconds,
             export_part_bytes=plan.export_part_bytes,
+            stream_redeliver_rate=plan.stream_redeliver_rate,
+            stream_crash_rate=plan.stream_crash_rate,
         ) as stack,
         httpx.Client(base_url=stack.url, timeout=120) as client,
         export_crashes.installed(),
@@ -476,6 +480,7 @@ def _run(
         feed = FeedReader(stack.url)
         feed.start()
         stack.sqs_drivers["ExportsFunction"].run_in_background(0.2)
+        stack.stream_drivers["EventsFunction"].run_in_background(0.2)
         campaigns: dict[str, str] = {}
         accepted: dict[str, int] = {}
         for vendor, simulator in stack.simulators.items():
@@ -527,8 +532,12 @@ def _run(
             f"exports: one during the run ({export_during.state}), one per campaign after it "
             f"({', '.join(check.state for check in exports_after.values())})"
         )
+        stack.drain_stream()  # what the background reader has not handed over yet
         final = read_table(stack)
         views = {vendor: client.get(f"/campaigns/{campaign_id}").json() for vendor, campaign_id in campaigns.items()}
+        recounts = {
+            vendor: client.post(f"/campaigns/{campaign_id}/recount").json() for vendor, campaign_id in campaigns.items()
+        }
         work_depth = sum(
             _queue_depth(stack, stack.queue_urls[queue_id]) for queue_id in ("DispatchQueue", "ExportQueue")
         )
@@ -540,6 +549,7 @@ def _run(
 
         _invariants(report, plan, stack, campaigns, accepted, after_poll, final, views)
         _idempotency(report, stack, final, tally)
+        _events(report, stack, campaigns, final, recounts)
         _results_out(report, campaigns, accepted, final, feed, export_during, exports_after)
         _fault_figures(report, stack, crashes, late, burst, len(export_crashes.crashed))
         report.check("vendors idle at the end (calls, callbacks)", True, settled and burst_settled)
@@ -813,6 +823,57 @@ def _idempotency(report: ChaosReport, stack: LocalStack, final: TableView, tally
         "a callback of a new call or of a later state keeps one, a repeat none"
     )
     report.check("CallOutcomes metric = final outcomes stored (repeats not counted)", tally.stored_final, tally.metric)
+
+
+def _events(
+    report: ChaosReport,
+    stack: LocalStack,
+    campaigns: dict[str, str],
+    final: TableView,
+    recounts: dict[str, dict[str, Any]],
+) -> None:
+    """What the table's stream made of the run, its batches redelivered and its answers lost on purpose: live
+    counters equal to a recount, and events a subscriber deduplicating on eventId can trust."""
+    events = stack.events()
+    unique = {event["detail"]["eventId"]: event for event in events}
+    details = [(event["detail-type"], event["detail"]) for event in unique.values()]
+    closed: Counter[tuple[str, str]] = Counter(
+        (detail["campaignId"], detail["contactId"]) for kind, detail in details if kind == "Contact Closed"
+    )
+    closed_contacts = [
+        key for key, item in final.contacts.items() if item.get("state") in ("final", "failed", "cancelled")
+    ]
+    announced = {
+        (detail["vendor"], detail["vendorCallId"]) for kind, detail in details if kind == "Call Outcome Recorded"
+    }
+    completed = Counter(detail["campaignId"] for kind, detail in details if kind == "Campaign Completed")
+    stream = stack.stream_drivers["EventsFunction"].stats
+    report.check(
+        "campaign counters (from the stream) = a recount of every contact",
+        len(campaigns),
+        sum(bool(recount.get("matched")) for recount in recounts.values()),
+    )
+    report.check(
+        "closed contacts with exactly one Contact Closed (by eventId)",
+        len(closed_contacts),
+        sum(closed[key] == 1 for key in closed_contacts),
+        holds=len(closed_contacts) > 0
+        and all(closed[key] == 1 for key in closed_contacts)
+        and len(closed) == len(closed_contacts),
+    )
+    report.check("stored calls without a Call Outcome Recorded", 0, len(set(final.calls) - announced))
+    report.check(
+        "campaigns with exactly one Campaign Completed",
+        len(campaigns),
+        sum(completed[c] == 1 for c in campaigns.values()),
+    )
+    report.check("stream records given up to the failure queue", 0, stream.sent_to_failure_queue)
+    report.measured |= {"events": len(events), "distinct_events": len(unique)}
+    report.notes.append(
+        f"events on the bus: {len(events):,}, {len(unique):,} distinct ({dict(Counter(kind for kind, _ in details))}); "
+        f"the stream's batches: {stream.invocations:,} invocations, {stream.redeliveries} redelivered, "
+        f"{stream.crashes} answers lost, {stream.handler_errors} function errors, {stream.bisections} splits"
+    )
 
 
 def _results_out(

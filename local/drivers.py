@@ -371,6 +371,7 @@ class StreamDriver:
         redeliver_rate: float = 0.0,
         crash_rate: float = 0.0,
         seed: int = 7,
+        after_invoke: Callable[[], None] | None = None,
     ) -> None:
         from moto.events.models import EventPattern  # Lambda's filter syntax is EventBridge's
 
@@ -382,6 +383,7 @@ class StreamDriver:
         self.failure_queue_url = failure_queue_url
         self.redeliver_rate = redeliver_rate
         self.crash_rate = crash_rate
+        self.after_invoke = after_invoke or (lambda: None)  # what the platform does after each invocation
         self._rng = random.Random(f"{seed}:stream-chaos")
         self._filters = [EventPattern.load(pattern) for pattern in source.filter_patterns]
         self.region = str(streams_client.meta.region_name or DEFAULT_REGION)
@@ -453,7 +455,7 @@ class StreamDriver:
         return {**record, "dynamodb": dynamodb, "eventSourceARN": self.stream_arn, "awsRegion": self.region}
 
     def _wanted(self, record: dict[str, Any]) -> bool:
-        return not self._filters or any(pattern.matches_event(record) for pattern in self._filters)
+        return not self._filters or any(pattern.matches_event(record) for pattern in self._filters)  # type: ignore[arg-type]  # moto types an event as EventBridge's; Lambda filters a stream record the same way
 
     # ----------------------------------------------------------------- delivery
 
@@ -487,6 +489,7 @@ class StreamDriver:
         try:
             response = self.invoke(self.source.function_id, {"Records": batch})
         except Exception:
+            self.after_invoke()
             self.stats.handler_errors += 1
             print(
                 f"[local-stream] {self.source.function_id} failed on {len(batch)} records:\n{traceback.format_exc()}",
@@ -494,6 +497,7 @@ class StreamDriver:
                 flush=True,
             )
             return 0
+        self.after_invoke()
         if self.crash_rate and self._rng.random() < self.crash_rate:
             self.stats.crashes += 1
             return 0

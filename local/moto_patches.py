@@ -1,4 +1,4 @@
-"""Changes to moto's DynamoDB for the long-running, many-threaded local stack.
+"""Changes to moto for the long-running, many-threaded local stack: its DynamoDB first.
 
 1. Transactions that do not copy whole tables. moto rolls a failed TransactWriteItems back by deep-copying
    every table it touches before each transaction, so every stored callback costs time in proportion to the
@@ -27,6 +27,7 @@
    operation's output shape value by value, about 3 ms per item returned: a query page of a thousand contacts
    took seconds. The data operations' answers are already DynamoDB JSON, so they are written as they are
    (nulls left out, as the serializer leaves them out); anything else still goes through moto's serializer.
+   The same for a stream's GetRecords (its times as the epoch seconds the wire carries).
 7. The server's service lookup kept per host. moto's server finds which service a request is for by listing
    its own package directory on disk, twice per request (a third of a claim's time over HTTP); the answer for
    a host never changes.
@@ -44,6 +45,11 @@ And one for DynamoDB streams, where moto writes records DynamoDB does not:
    the item as it was, and an UpdateItem that creates an item records it twice: first as a bare key, then
    whole. DynamoDB records neither the no-op nor the bare key, and the events function reads every record.
 
+And one for EventBridge:
+11. Each rule target's paths parsed once. moto builds every event it delivers to a target from a template of
+   eight JSONPath expressions, parsing each again for every event with a parser generator: thousands of
+   events took minutes. A parsed path only reads the event it is given, so one parse serves every event.
+
 The local stack applies them while it runs and restores moto's own when it stops; the tests' in-process moto
 applies them too, since dispatch settles contacts on several threads while callbacks arrive on others.
 """
@@ -60,6 +66,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from jsonpath_ng import ext as jsonpath_ext
 from moto.core.responses import ActionResult, BaseResponse
 from moto.dynamodb import comparisons as moto_comparisons
 from moto.dynamodb.comparisons import get_filter_expression
@@ -75,6 +82,7 @@ from moto.dynamodb.parsing import validators as moto_validators
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]  # moto's own
 from moto.dynamodb.parsing.validators import ActionCountValidator
 from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
@@ -280,6 +288,21 @@ def _serialized(self: DynamoHandler, action_result: ActionResult) -> Any:
     return _ORIGINAL_SERIALIZED(self, action_result)
 
 
+def _stream_serialized(self: DynamoDBStreamsHandler, action_result: ActionResult) -> Any:
+    result = action_result.result
+    if self._get_action() != "GetRecords" or type(result) is not dict:
+        return _ORIGINAL_STREAM_SERIALIZED(self, action_result)
+
+    def wire(value: Any) -> Any:
+        if isinstance(value, dt.datetime):  # in milliseconds, as moto's serializer writes it
+            moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            return moment.replace(microsecond=moment.microsecond // 1000 * 1000).timestamp()
+        raise TypeError(type(value))
+
+    body = json.dumps(result, default=wire)
+    return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
+
+
 def _backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
     known = self.__dict__.setdefault("_backend_of_host", {})
     if host not in known:
@@ -347,6 +370,13 @@ def _stream_add(self: StreamShard, old: Any, new: Any) -> None:
     _ORIGINAL_STREAM_ADD(self, old, new)
 
 
+_ORIGINAL_JSONPATH_PARSE = jsonpath_ext.parse
+_parsed_path = functools.lru_cache(maxsize=256)(_ORIGINAL_JSONPATH_PARSE)
+
+
+_ORIGINAL_STREAM_SERIALIZED = DynamoDBStreamsHandler.serialized
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
     (DynamoDBBackend, "transact_write_items", _transact_write_items),
     (DynamoHandler, "call_action", _call_action),
@@ -360,10 +390,12 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (moto_validators, "deepcopy", _validator_copy),
     (moto_comparisons.ConditionExpressionParser, "parse", _parse_condition),
     (DynamoHandler, "serialized", _serialized),
+    (DynamoDBStreamsHandler, "serialized", _stream_serialized),
     (DomainDispatcherApplication, "get_backend_for_host", _backend_for_host),
     (S3Response, "_key_response", _key_response),
     (FakeBucket, "get_permission", _get_permission),
     (StreamShard, "add", _stream_add),
+    (jsonpath_ext, "parse", _parsed_path),
 ]
 _INHERITED = object()  # the owner's own namespace did not hold the attribute: restoring removes it
 _replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, what the owner's own namespace held)

@@ -1,4 +1,5 @@
-"""`make serve`: the offline stack left running, with the dispatch and export queues and the poller kept busy.
+"""`make serve`: the offline stack left running, with the dispatch and export queues, the table's stream and the
+poller kept busy; the events published on the bus are printed as they come.
 
 Locally the IAM-protected routes are served without SigV4 (there is no IAM here); in AWS they need it. The
 local S3 speaks TLS with a certificate made at start-up (the export bucket refuses plain HTTP, as in AWS):
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 
 from local.stack import LocalStack
 
@@ -22,13 +24,27 @@ def main() -> None:
     with LocalStack(port=port, log_level=os.environ.get("LOG_LEVEL", "WARNING")) as stack:
         for driver in stack.sqs_drivers.values():
             driver.run_in_background(0.5)
+        for reader in stack.stream_drivers.values():
+            reader.run_in_background(0.5)
 
         def poll_forever() -> None:
             while not stop.wait(POLL_EVERY_SECONDS):
                 stack.fire("ResultPolling")
                 stack.fire("HeldContactReplanning")
 
+        def show_events() -> None:
+            seen = 0
+            while not stop.wait(2.0):
+                events = stack.events()
+                new, seen = events[seen:], len(events)
+                if new:
+                    kinds = Counter(event["detail-type"] for event in new)
+                    print(
+                        f"  events: {', '.join(f'{kind} {count}' for kind, count in sorted(kinds.items()))}", flush=True
+                    )
+
         threading.Thread(target=poll_forever, name="poller", daemon=True).start()
+        threading.Thread(target=show_events, name="events", daemon=True).start()
         print(f"dialhub API: {stack.url}", flush=True)
         print("  the daily schedule does not fire by itself here: POST /campaigns/{id}/dispatch sends a campaign now")
         print(f'  export download links are served over TLS: curl --cacert {stack.ca_bundle} "<url>"')

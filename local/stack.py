@@ -234,10 +234,12 @@ class LocalStack:
         )
         self._saved_environ: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
-        self._invoke_lock = threading.Lock()
+        self._saved_session_client: Any = None
         self.simulators: dict[str, VendorSimulator] = {}
         self.secret_arns: dict[str, str] = {}  # name -> ARN of each vendor account secret made
         self._saved_api_call: Any = None
+        # Every AWS call a function made (retries of one call are one here): (function, service, operation).
+        self.aws_calls: Counter[tuple[str, str, str]] = Counter()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -254,6 +256,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request access log
         _reset_moto()  # moto keeps its state in-process: start from nothing whatever ran before in this process
         moto_patches.apply()
+        self._one_client_at_a_time()
         os.environ.update(
             {
                 "AWS_ACCESS_KEY_ID": "local",
@@ -313,12 +316,29 @@ class LocalStack:
                 redeliver_rate=self.stream_redeliver_rate,
                 crash_rate=self.stream_crash_rate,
                 seed=self.seed,
+                after_invoke=self._collect_tapped,
             )
             for source in self.template.stream_sources
             if source.enabled
         }
 
+    def _one_client_at_a_time(self) -> None:
+        """In AWS each function has a process of its own; here they share one, and a boto3 session is not safe
+        to make clients from on two threads at once (the events function's first client, made on the stream's
+        thread while the API makes its own, could break either). Clients, once made, are."""
+        original = self._saved_session_client = boto3.session.Session.client
+        lock = threading.Lock()
+
+        def client(session: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(session, *args, **kwargs)
+
+        boto3.session.Session.client = client
+
     def stop(self) -> None:
+        if self._saved_session_client is not None:
+            boto3.session.Session.client = self._saved_session_client
+            self._saved_session_client = None
         if self._saved_api_call is not None:
             botocore.client.BaseClient._make_api_call = self._saved_api_call
             self._saved_api_call = None
@@ -428,6 +448,7 @@ class LocalStack:
             )
             self.eventbridge.put_targets(Rule="local-tap", EventBusName=name, Targets=[{"Id": "tap", "Arn": tap_arn}])
         self.tapped: list[dict[str, Any]] = []
+        self._tap_lock = threading.Lock()
 
     def _start_simulators(self) -> None:
         """One simulator per vendor adapter, its account stored where the functions read it."""
@@ -477,6 +498,8 @@ class LocalStack:
         def checked_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
             function_id = getattr(stack._running, "function_id", None)
             if function_id is not None:
+                with stack._deliveries_lock:
+                    stack.aws_calls[(function_id, client.meta.service_model.service_name, operation)] += 1
                 denied = stack.permissions.check(function_id, client.meta.service_model.service_name, operation, params)
                 if denied:
                     raise ClientError(
@@ -631,18 +654,23 @@ class LocalStack:
     def events(self) -> list[dict[str, Any]]:
         """Every event the stack's buses took so far (as a subscriber receives them: envelope and detail),
         oldest first."""
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return list(self.tapped)
-            self.tapped.extend(json.loads(message["Body"]) for message in messages)
-            self.sqs.delete_message_batch(
-                QueueUrl=self.tap_url,
-                Entries=[
-                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
-                    for index, message in enumerate(messages)
-                ],
-            )
+        self._collect_tapped()
+        with self._tap_lock:
+            return list(self.tapped)
+
+    def _collect_tapped(self) -> None:
+        """Move what the tap queue holds into `tapped`: after every stream batch, as moto's SQS slows down with
+        every message a queue keeps."""
+        with self._tap_lock:
+            while messages := self.sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get("Messages"):
+                self.tapped.extend(json.loads(message["Body"]) for message in messages)
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.tap_url,
+                    Entries=[
+                        {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                        for index, message in enumerate(messages)
+                    ],
+                )
 
     def run_exports(self) -> Any:
         """Deliver the export queue to the exports function until every export has ended (or stopped for good)."""

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from local import moto_patches
+from local.demo import events_by_campaign
 from local.scenario import demo_contacts, run_scenario
 from local.stack import LocalStack
 
@@ -44,6 +49,31 @@ def test_every_contact_of_every_vendor_reaches_exactly_one_closing_outcome(stack
     assert exported.first_lines[0].startswith("contactId,phone,state,")
     assert stack.permissions.refused == {}  # every AWS call of every function was granted by its Policies
     assert set(stack.permissions.used) == set(stack.template.functions)
+    _every_event_as_promised(result)
+
+
+def _every_event_as_promised(result: Any) -> None:
+    """Every event a subscriber received validates against its published schema, and together they tell the
+    campaign's story: each contact closed once, each call announced, each campaign completed once."""
+    schemas = {
+        path.stem: json.loads(path.read_text())
+        for path in (Path(__file__).parents[2] / "docs" / "events").glob("*.json")
+    }
+    assert result.events
+    for event in result.events:
+        envelope = {key: event[key] for key in ("source", "detail-type", "detail")}
+        schema = schemas[event["detail-type"].replace(" ", "")]
+        jsonschema.validate(envelope, schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+        assert event["time"] and event["id"]
+    for vendor, figures in events_by_campaign(result).items():
+        assert figures["contact closed"] == figures["contacts closed"] == 60, vendor
+        assert figures["closed with an outcome"] == 58, vendor
+        assert figures["calls announced"] == figures["calls"] > 0, vendor
+        assert figures["campaign completed"] == 1, vendor
+        assert figures["counters agree"] == 1, vendor
+    assert len(result.events_of("Contact Suppressed")) > 0  # the simulators' opt-outs and complaints
+    for detail in result.events_of("Contact Closed"):
+        assert detail["phone"].startswith("***"), detail  # never a full number on the bus
 
 
 def test_a_call_outside_a_functions_policies_is_refused_as_aws_would(stack: LocalStack) -> None:

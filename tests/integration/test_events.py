@@ -199,3 +199,20 @@ def test_a_recount_repairs_counters_that_went_wrong(deps: Any) -> None:
     status, again = call_api(deps, api_event("api/recount_campaign.json", path={"campaignId": campaign_id}))
     assert again["matched"] is True
     assert call_api(deps, api_event("api/recount_campaign.json", path={"campaignId": "nope"}))[0] == 404
+
+
+def test_a_retry_that_brings_newer_records_counts_only_those(deps: Any) -> None:
+    """Lambda retries from a record and may hand over newer ones with it: the records counted already add
+    nothing, the newer ones are counted once."""
+    campaign_id = _campaign(deps, count=4)
+    _close_all(deps, campaign_id)
+    records = stream_records(deps.settings.table_name)
+    contacts = [i for i, r in enumerate(records) if r["dynamodb"]["Keys"]["sk"]["S"].startswith("CONTACT#")]
+    middle = contacts[len(contacts) // 2]
+    replay_stream(deps.store, records[: middle + 1], RecordingEvents(), size=len(records))
+    halfway = deps.store.get_counters(campaign_id)
+    assert halfway is not None and halfway.counts != deps.store.campaign_counts(campaign_id)
+    overlapping = records[contacts[0] : middle + 1] + records[middle + 1 :]  # counted ones first, then newer
+    [result] = replay_stream(deps.store, overlapping, RecordingEvents(), size=len(overlapping))
+    assert result.counted == 1 and result.retry_from is None
+    assert deps.store.get_counters(campaign_id).counts == deps.store.campaign_counts(campaign_id)  # type: ignore[union-attr]

@@ -202,3 +202,71 @@ def test_a_conditional_move_is_won_by_one_of_many_threads_at_once(store: DynamoS
         won = list(pool.map(move, targets))
     assert won.count(True) == 1
     assert store.get_contact("cmp", "c1").state is targets[won.index(True)]
+
+
+def test_a_streams_records_read_the_same_with_and_without_the_plain_json_answer(template: SamTemplate) -> None:
+    from botocore.config import Config
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    with mock_aws():
+        moto_patches.apply()
+        try:
+            kwargs = create_table_kwargs(template, "DialhubTable", template.resolver())
+            table = boto3.client("dynamodb").create_table(**kwargs)["TableDescription"]
+            client = boto3.client("dynamodb")
+            for index in range(3):
+                item = {"pk": {"S": f"CALL#blu#{index}"}, "sk": {"S": "CALL"}, "talk": {"N": str(index * 7)}}
+                client.put_item(TableName=kwargs["TableName"], Item=item | {"variables": {"M": {"a": {"L": []}}}})
+            streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+            arn = table["LatestStreamArn"]
+            [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+
+            def records() -> list[dict[str, Any]]:
+                iterator = streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+                return streams.get_records(ShardIterator=iterator)["Records"]  # type: ignore[no-any-return]
+
+            patched = records()
+            DynamoDBStreamsHandler.serialized = moto_patches._ORIGINAL_STREAM_SERIALIZED  # type: ignore[method-assign]
+            try:
+                plain = records()
+            finally:
+                DynamoDBStreamsHandler.serialized = moto_patches._stream_serialized  # type: ignore[method-assign]
+        finally:
+            moto_patches.restore()
+    assert len(plain) == 3 and patched == plain
+
+
+def test_an_event_reaches_a_rules_queue_the_same_with_and_without_the_kept_paths() -> None:
+    import json
+
+    from jsonpath_ng import ext as jsonpath_ext
+
+    def delivered() -> dict[str, Any]:
+        events, sqs = boto3.client("events"), boto3.client("sqs")
+        url = sqs.create_queue(QueueName="tap")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="all", EventPattern=json.dumps({"source": ["dialhub"]}))
+        events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": arn}])
+        detail = {"eventId": "e1", "variables": {"amount": 1500.5, "slots": [None, "x"]}, "phone": "***4567"}
+        for _ in range(2):  # the second event meets the kept parse
+            events.put_events(
+                Entries=[{"Source": "dialhub", "DetailType": "Contact Closed", "Detail": json.dumps(detail)}]
+            )
+        bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+        return {
+            "count": len(bodies),
+            "shapes": [{k: v for k, v in body.items() if k not in ("id", "time")} for body in bodies],
+        }
+
+    with mock_aws():
+        plain = delivered()
+    with mock_aws():
+        moto_patches.apply()
+        try:
+            assert jsonpath_ext.parse is moto_patches._parsed_path
+            patched = delivered()
+        finally:
+            moto_patches.restore()
+    assert plain["count"] == 2 and patched == plain

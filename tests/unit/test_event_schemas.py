@@ -45,3 +45,14 @@ def test_the_readme_rule_routes_promises_to_pay_and_nothing_else() -> None:
     assert pattern.matches_event(closed("promise_to_pay"))
     assert not pattern.matches_event(closed("opt_out"))
     assert not pattern.matches_event(closed("promise_to_pay", "Call Outcome Recorded"))
+
+
+def test_the_readme_shows_a_valid_sample_of_every_detail_type() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Events\n", 1)[1].split("\n## ", 1)[0]
+    samples = [json.loads(block.split("```", 1)[0]) for block in section.split("```json\n")[1:]]
+    assert sorted(sample["detail-type"] for sample in samples) == sorted(DETAIL_TYPES)
+    for sample in samples:
+        schema = json.loads((ROOT / "docs" / "events" / f"{sample['detail-type'].replace(' ', '')}.json").read_text())
+        jsonschema.validate(sample, schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+        assert "phone" not in sample["detail"] or sample["detail"]["phone"].startswith("***")

@@ -244,6 +244,26 @@ def test_exports_read_the_export_queue_one_job_at_a_time(template: SamTemplate) 
     assert source.report_batch_item_failures is True
 
 
+def test_the_events_function_reads_the_tables_stream_as_declared(template: SamTemplate) -> None:
+    [source] = template.stream_sources
+    assert (source.function_id, source.table_id) == ("EventsFunction", "DialhubTable")
+    assert source.batch_size == 100 and source.batching_window_seconds == 1
+    assert source.bisect_on_error and source.report_batch_item_failures
+    assert source.maximum_retry_attempts == 10
+    assert source.on_failure_queue_id == "StreamFailureQueue"
+    assert source.starting_position == "TRIM_HORIZON"
+    [pattern] = source.filter_patterns
+    assert json.loads(pattern) == {"dynamodb": {"Keys": {"sk": {"S": ["CALL", "SUPPRESSION", {"prefix": "CONTACT#"}]}}}}
+    assert template.event_buses == {"EventBus": {"Name": {"Fn::Sub": "dialhub-${Stage}"}}}
+
+
+def test_an_event_source_the_offline_stack_cannot_drive_is_refused(template: SamTemplate) -> None:
+    document = copy.deepcopy(template.raw)
+    document["Resources"]["EventsFunction"]["Properties"]["Events"]["TableChanges"]["Type"] = "Kinesis"
+    with pytest.raises(TemplateError, match="cannot drive Kinesis events"):
+        SamTemplate(document, directory=template.directory)
+
+
 def test_function_specs_apply_globals(template: SamTemplate) -> None:
     assert set(template.functions) == {
         "ApiFunction",

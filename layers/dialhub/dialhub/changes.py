@@ -22,6 +22,7 @@ from dialhub.observability import count_metric, logger
 from dialhub.phones import mask_phone
 from dialhub.store import Counters, Store
 from dialhub.store.codec import from_item
+from dialhub.store.counters import padded
 from dialhub.store.counting import change as counter_change
 
 CALL_RECORDED = "Call Outcome Recorded"
@@ -218,22 +219,66 @@ def campaign_completed(campaign_id: str, counters: Counters, now: dt.datetime) -
 
 @dataclass
 class _CampaignChanges:
-    first: str
-    last: str
-    delta: dict[str, int] = field(default_factory=dict)
+    """A campaign's contact changes in one batch, in stream order, each with what it adds to the counts."""
+
+    changes: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+
+    @property
+    def first(self) -> str:
+        return self.changes[0][0]
+
+    @property
+    def last(self) -> str:
+        return self.changes[-1][0]
+
+    def after(self, counted_through: str | None) -> tuple[str, str, dict[str, int]] | None:
+        """The first and last sequence numbers of the changes past `counted_through`, and their sum."""
+        newer = [
+            (sequence, delta)
+            for sequence, delta in self.changes
+            if counted_through is None or padded(sequence) > counted_through
+        ]
+        if not newer:
+            return None
+        total: dict[str, int] = {}
+        for _, delta in newer:
+            for name, count in delta.items():
+                total[name] = total.get(name, 0) + count
+        return newer[0][0], newer[-1][0], {name: count for name, count in total.items() if count}
 
 
 def _by_campaign(changes: Sequence[Change]) -> dict[str, _CampaignChanges]:
     campaigns: dict[str, _CampaignChanges] = {}
     for change in changes:
-        if not change.contact:
-            continue
-        campaign_id = change.pk.removeprefix("CAMPAIGN#")
-        found = campaigns.setdefault(campaign_id, _CampaignChanges(change.sequence, change.sequence))
-        found.last = change.sequence
-        for name, count in counter_change(change.old, change.new).items():
-            found.delta[name] = found.delta.get(name, 0) + count
+        if change.contact:
+            found = campaigns.setdefault(change.pk.removeprefix("CAMPAIGN#"), _CampaignChanges())
+            found.changes.append((change.sequence, counter_change(change.old, change.new)))
     return campaigns
+
+
+def _count(
+    store: Store, campaign_id: str, campaign: _CampaignChanges, now: dt.datetime
+) -> tuple[Counters | None, bool]:
+    """Add what the campaign's changes not counted yet add; the counters after, and whether this moved them.
+
+    A delivery counted before adds nothing. One that overlaps what was counted (Lambda retries from a record
+    and may hand over newer records with it) adds only the newer changes: the counters say how far they got."""
+    counted_through = None
+    for _ in range(3):  # one campaign's records are one shard's, handed over in order: the second try holds
+        pending = campaign.after(counted_through)
+        if pending is None:
+            break
+        first, last, delta = pending
+        if not delta:  # nothing counted moved (a write the counts do not see)
+            break
+        counters = store.add_to_counters(campaign_id, delta, first, last, now)
+        if counters is not None:
+            return counters, True
+        current = store.get_counters(campaign_id)
+        if current is None or current.counted_through is None or current.counted_through >= padded(last):
+            return current, False
+        counted_through = current.counted_through
+    return store.get_counters(campaign_id), False
 
 
 def handle_changes(records: Sequence[Mapping[str, Any]], store: Store, bus: EventBus, now: dt.datetime) -> BatchResult:
@@ -248,14 +293,13 @@ def handle_changes(records: Sequence[Mapping[str, Any]], store: Store, bus: Even
             if event is not None:
                 caused.append((change.sequence, event))
     for campaign_id, campaign in _by_campaign(changes).items():
-        if not campaign.delta:  # nothing counted moved (a write the counts do not see)
+        whole = campaign.after(None)
+        if whole is None or not whole[2]:  # nothing counted moved (a write the counts do not see)
             continue
         try:
-            counters = store.add_to_counters(campaign_id, campaign.delta, campaign.first, campaign.last, now)
-            if counters is None:  # counted before: this is a redelivery, but its completion may not be announced
-                counters = store.get_counters(campaign_id)
-            else:
-                result.counted += 1
+            # Counted before or not, a completion not announced yet is announced (a redelivery may be its chance).
+            counters, moved = _count(store, campaign_id, campaign, now)
+            result.counted += moved
         except Exception:  # noqa: BLE001 - this campaign's records are delivered again; the others are done
             logger.exception("counters not updated; the batch is retried from them", extra={"campaign_id": campaign_id})
             result.retry(campaign.first)

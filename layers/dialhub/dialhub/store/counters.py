@@ -4,7 +4,8 @@ A campaign's counts come from its contact items only, and they all share the cam
 their stream records arrive in one order with rising sequence numbers. Each counter update adds one batch's
 changes and records the last sequence number it counted, under the condition that it has not counted past
 the first one already: a batch Lambda delivers again, bisects or retries from a failed record adds nothing
-twice, and a crash between campaigns leaves each one either counted or not.
+twice, and a crash between campaigns leaves each one either counted or not. A retry that brings newer records
+with counted ones is split by the caller at `countedThrough` (changes.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Counters:
     counts: CampaignCounts
     updated_at: dt.datetime | None = None
     announced: int | None = None  # how many contacts the campaign had when its completion was announced
+    counted_through: str | None = None  # the last stream sequence number counted (padded), None: recounted only
 
     @property
     def complete(self) -> bool:
@@ -43,6 +45,7 @@ class Counters:
             counts_from(item),
             dt.datetime.fromisoformat(item["updatedAt"]) if item.get("updatedAt") else None,
             int(item[ANNOUNCED]) if item.get(ANNOUNCED) is not None else None,
+            str(item[COUNTED_THROUGH]) if item.get(COUNTED_THROUGH) else None,
         )
 
 
