@@ -200,55 +200,63 @@ def _package_copy(target: Path) -> None:
         copy.write_text("\n".join(lines))
 
 
-# mutmut hands each mutant the tests that reach its function, unordered, and stops at the first failure (-x):
-# run the unit tests first and each kind fastest first (mutmut's recorded durations), so a kill comes early.
-FASTEST_FIRST = '''"""Written by scripts/mutation.py: a mutant's tests run unit tests first, each kind fastest first,
-within MUTATION_BUDGET_SECONDS of recorded test time when set; which test killed each mutant, and how long
-after its session began, goes to kills.jsonl (the data to set a budget by)."""
+# mutmut hands each mutant the tests that reach its function, unordered, and stops at the first failure (-x).
+# Most mutants of a function die by the same few tests, so the tests that killed its neighbours (the same
+# function, then the same module; kills.jsonl, kept between runs) go first, then unit tests, fastest first.
+LIKELY_KILLERS_FIRST = '''"""Written by scripts/mutation.py: a mutant's tests run likeliest killer first (the tests
+that killed mutants of the same function, then of the same module), then unit before integration, fastest
+first. Each kill is appended to MUTATION_KILLS."""
 
 import json
 import os
-import time
+from collections import Counter
 from pathlib import Path
 
-_started = [time.monotonic()]
+
+def _scopes(mutant):
+    function = mutant.rsplit("__mutmut_", 1)[0]
+    return function, function.rsplit(".", 1)[0]
 
 
-def pytest_sessionstart(session):
-    _started[0] = time.monotonic()
+def _kill_counts(mutant):
+    by_function, by_module = Counter(), Counter()
+    kills = Path(os.environ.get("MUTATION_KILLS", "kills.jsonl"))
+    if mutant and kills.exists():
+        function, module = _scopes(mutant)
+        for line in kills.read_text().splitlines():
+            kill = json.loads(line)
+            their_function, their_module = _scopes(kill["mutant"])
+            by_function[kill["test"]] += their_function == function
+            by_module[kill["test"]] += their_module == module
+    return by_function, by_module
 
 
 def pytest_collection_modifyitems(config, items):
     stats = Path("mutmut-stats.json")  # in mutmut's working folder, once it has recorded a clean run
-    if not stats.exists():
-        return
-    durations = json.loads(stats.read_text())["duration_by_test"]
-    items.sort(key=lambda item: ("/unit/" not in item.nodeid, durations.get(item.nodeid, 0.0)))
-    budget = float(os.environ.get("MUTATION_BUDGET_SECONDS") or "inf")
-    if "MUTANT_UNDER_TEST" in os.environ and budget != float("inf"):
-        kept, spent = [], 0.0
-        for item in items:
-            if kept and spent + durations.get(item.nodeid, 0.0) > budget:
-                break
-            kept.append(item)
-            spent += durations.get(item.nodeid, 0.0)
-        config.hook.pytest_deselected(items=items[len(kept):])
-        items[:] = kept
+    durations = json.loads(stats.read_text())["duration_by_test"] if stats.exists() else {}
+    by_function, by_module = _kill_counts(os.environ.get("MUTANT_UNDER_TEST"))
+    items.sort(
+        key=lambda item: (
+            -by_function[item.nodeid],
+            -by_module[item.nodeid],
+            "/unit/" not in item.nodeid,
+            durations.get(item.nodeid, 0.0),
+        )
+    )
 
 
 def pytest_runtest_logreport(report):
     mutant = os.environ.get("MUTANT_UNDER_TEST")
-    if mutant and report.failed:
-        with open("kills.jsonl", "a") as kills:
-            seconds = time.monotonic() - _started[0]
-            kills.write(json.dumps({"mutant": mutant, "test": report.nodeid, "seconds": seconds}) + "\\n")
+    if mutant and report.failed and mutant not in ("fail", "stats", "list_all_tests"):
+        with open(os.environ.get("MUTATION_KILLS", "kills.jsonl"), "a") as kills:
+            kills.write(json.dumps({"mutant": mutant, "test": report.nodeid}) + "\\n")
 '''
 
 
 def stage(modules: list[str]) -> None:
     """The folder mutmut runs in: links to the repository, the package at its root, a pyproject of its own."""
     STAGE.mkdir(exist_ok=True)
-    (STAGE / "conftest.py").write_text(FASTEST_FIRST)
+    (STAGE / "conftest.py").write_text(LIKELY_KILLERS_FIRST)
     for name in LINKED:
         link = STAGE / name
         if link.is_symlink() or link.exists():
@@ -282,11 +290,9 @@ def stage(modules: list[str]) -> None:
     )
 
 
-def run(max_children: int, mutants: list[str] | None = None, budget: float | None = None) -> int:
+def run(max_children: int, mutants: list[str] | None = None) -> int:
     """mutmut's run (of every mutant, or of those named), its progress kept in .mutation/run.log."""
-    environment = {**os.environ, "PYTHONPATH": ""}
-    if budget is not None:
-        environment["MUTATION_BUDGET_SECONDS"] = str(budget)
+    environment = {**os.environ, "PYTHONPATH": "", "MUTATION_KILLS": str(STAGE / "kills.jsonl")}
     command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(max_children), *(mutants or [])]
     with (STAGE / "run.log").open("w") as log:
         return subprocess.run(  # noqa: S603 - our mutmut
@@ -405,8 +411,7 @@ def _last_run() -> list[str]:
             minutes = max(1, round(last["minutes"]))
             lines.append(
                 f"{label}: {last['date']}, {last['kind']}, {minutes} minute{'s' if minutes > 1 else ''} with "
-                f"{last['children']} mutants at a time on {last['cores']} cores"
-                + (f", each within {last['budget']:g} s of its tests' recorded time." if last.get("budget") else ".")
+                f"{last['children']} mutants at a time on {last['cores']} cores."
             )
     return [*lines, ""] if lines else []
 
@@ -489,12 +494,6 @@ def main() -> int:
         help="test again the survivors (of these modules, e.g. vendors/blu.py; default all)",
     )
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
-    parser.add_argument(
-        "--budget",
-        type=float,
-        metavar="SECONDS",
-        help="run each mutant's tests, fastest first, only up to this much of their recorded time",
-    )
     arguments = parser.parse_args()
     if not arguments.report_only:
         if arguments.fresh:
@@ -514,7 +513,7 @@ def main() -> int:
             ]
             os.chdir(ROOT)
         started = time.monotonic()
-        code = run(arguments.max_children, again, arguments.budget)
+        code = run(arguments.max_children, again)
         log = (STAGE / "run.log").read_text(errors="replace")
         failed = ("failed to collect stats", "Failed to run clean test", "Traceback (most recent call last)")
         if code not in (0, 1) or any(sign in log for sign in failed):
@@ -529,7 +528,6 @@ def main() -> int:
                     "kind": "fresh" if arguments.fresh else "survivors" if again is not None else "incremental",
                     "children": arguments.max_children,
                     "cores": os.cpu_count(),
-                    "budget": arguments.budget,
                 }
             )
         )
