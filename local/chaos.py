@@ -803,6 +803,10 @@ def _idempotency(report: ChaosReport, stack: LocalStack, final: TableView, tally
     )
     report.check("repeated deliveries of a callback that changed the table again", 0, second_writers)
     report.measured["second_writers"] = second_writers
+    for key, deliveries in by_key.items():
+        if sum(1 for delivery in deliveries if delivery.status == 200 and delivery.items_written) > 1:
+            shown = ", ".join(f"{d.status}/{d.write_requests} req/{d.items_written} items" for d in deliveries)
+            report.notes.append(f"callback {key} changed the table more than once: {shown}")
     requests = sum(delivery.write_requests for delivery in stack.deliveries)
     written = sum(delivery.items_written for delivery in stack.deliveries)
     per_delivery = requests / max(1, len(stack.deliveries))

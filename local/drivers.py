@@ -1,9 +1,10 @@
 """Local stand-ins for the template's event sources that are not HTTP.
 
-EventBridge Scheduler and the Lambda SQS event source mapping do not exist offline, so these drivers
-do their job for the local stack: ScheduleDriver fires a template schedule on demand, SqsDriver polls a
-(moto) queue and delivers batches to the function as the event source mapping would, partial batch
-responses included.
+EventBridge Scheduler and Lambda's event source mappings do not exist offline, so these drivers do their
+job for the local stack: ScheduleDriver fires a template schedule on demand, SqsDriver polls a (moto) queue
+and delivers batches to the function as the SQS mapping would, partial batch responses included, and
+StreamDriver hands a table's (moto) stream to its function as the DynamoDB mapping would (its rules are on
+the class).
 
 Local difference, on purpose: a failed message is made visible again at once (visibility 0) rather
 than after the queue's VisibilityTimeout, so retries and the RedrivePolicy's move to the dead-letter
@@ -99,6 +100,46 @@ def _deep_copy_json(value: Any) -> Any:
     return value
 
 
+# --------------------------------------------------------------------------- event source mappings
+
+
+class Polling:
+    """What an event source mapping does for a long-running local stack: drain on a thread of its own every
+    `interval` seconds until stop(), going on when a drain fails, as the mapping does."""
+
+    _stop: threading.Event
+    _thread: threading.Thread | None
+
+    def drain(self) -> Any:
+        raise NotImplementedError
+
+    def _source_name(self) -> str:
+        raise NotImplementedError
+
+    def run_in_background(self, interval: float = 1.0) -> threading.Thread:
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("already running")
+        self._stop.clear()
+        name = self._source_name().split(" ", 1)[0]
+        self._thread = threading.Thread(target=self._poll_forever, args=(interval,), name=name, daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+    def _poll_forever(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain()
+            except Exception:
+                print(f"[local] {self._source_name()} failed:\n{traceback.format_exc()}", file=sys.stderr)
+            self._stop.wait(interval)
+
+
 # --------------------------------------------------------------------------- SQS
 
 
@@ -122,7 +163,7 @@ class DrainStats:
         self.handler_errors += other.handler_errors
 
 
-class SqsDriver:
+class SqsDriver(Polling):
     """Delivers a queue's messages to its function like Lambda's SQS event source mapping.
 
     One receive is one batch (at most 10 messages: SQS's ReceiveMessage limit, so a BatchSize above 10
@@ -178,30 +219,8 @@ class SqsDriver:
             time.sleep(self.idle_sleep_seconds)  # Messages in flight elsewhere, or delayed.
         return stats
 
-    def run_in_background(self, interval: float = 1.0) -> threading.Thread:
-        """Keep draining every `interval` seconds until stop(), for a long-running local stack."""
-        if self._thread is not None and self._thread.is_alive():
-            raise RuntimeError("already running")
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._poll_forever, args=(interval,), name=f"sqs-{self.source.function_id}", daemon=True
-        )
-        self._thread.start()
-        return self._thread
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-            self._thread = None
-
-    def _poll_forever(self, interval: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.drain()
-            except Exception:  # Keep polling, as the event source mapping does.
-                print(f"[local-sqs] polling {self.queue_url} failed:\n{traceback.format_exc()}", file=sys.stderr)
-            self._stop.wait(interval)
+    def _source_name(self) -> str:
+        return f"sqs-{self.source.function_id} ({self.queue_url})"
 
     def _receive(self, wait_seconds: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -344,7 +363,7 @@ class StreamStats:
     sent_to_failure_queue: int = 0  # records given up on
 
 
-class StreamDriver:
+class StreamDriver(Polling):
     """Delivers a table's stream to its function like Lambda's DynamoDB event source mapping.
 
     In order, from the oldest record: records the FilterCriteria reject never reach the function; the rest go in
@@ -405,29 +424,8 @@ class StreamDriver:
                     self._deliver(wanted[start : start + self.source.batch_size])
         return self.stats
 
-    def run_in_background(self, interval: float = 0.5) -> threading.Thread:
-        if self._thread is not None and self._thread.is_alive():
-            raise RuntimeError("already running")
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._poll_forever, args=(interval,), name=f"stream-{self.source.function_id}", daemon=True
-        )
-        self._thread.start()
-        return self._thread
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-            self._thread = None
-
-    def _poll_forever(self, interval: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.drain()
-            except Exception:  # keep reading, as the event source mapping does
-                print(f"[local-stream] reading {self.stream_arn} failed:\n{traceback.format_exc()}", file=sys.stderr)
-            self._stop.wait(interval)
+    def _source_name(self) -> str:
+        return f"stream-{self.source.function_id} ({self.stream_arn})"
 
     def _read(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
