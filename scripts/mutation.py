@@ -11,7 +11,10 @@ the store and the adapters, the functions outside the scope below.
 
 The unit and integration tests are the ones run against each mutant: they hold the checks these modules
 answer to. Those marked `heavy` (seconds of volume or racing threads) are left out, so that a run fits in an
-hour on two cores; what they guard is guarded by smaller tests too. MUTATION.md gets the score per
+hour on two cores; what they guard is guarded by smaller tests too. A run is two passes: the first runs each
+mutant against the tests known to kill its module's mutants (scripts/mutation_killers.json, learnt from every
+run) and the unit tests; the second runs the first's survivors against every test that reaches them, so a
+mutant is reported surviving only when no test of the suite kills it. MUTATION.md gets the score per
 module and every surviving mutant, with why it survives where that was looked into (scripts/mutation_notes.json).
 """
 
@@ -34,6 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / ".mutation"
 NOTES = ROOT / "scripts" / "mutation_notes.json"
+# Per module, the tests that have killed its mutants (from kills.jsonl, kept up to date by every run): a first
+# pass runs each mutant against those and the unit tests only; its survivors are then run against every test.
+KILLERS = ROOT / "scripts" / "mutation_killers.json"
+KILLS = STAGE / "kills.jsonl"
 REPORT = ROOT / "MUTATION.md"
 LAST_RUN = STAGE / "last-run.json"
 LAST_FRESH_RUN = STAGE / "last-fresh-run.json"
@@ -203,6 +210,8 @@ def _package_copy(target: Path) -> None:
 # mutmut hands each mutant the tests that reach its function, unordered, and stops at the first failure (-x).
 # Most mutants of a function die by the same few tests, so the tests that killed its neighbours (the same
 # function, then the same module; kills.jsonl, kept between runs) go first, then unit tests, fastest first.
+# With MUTATION_FOCUS set (the first pass), a mutant of a module with known killers runs only those and the
+# unit tests: a store mutant then runs tens of tests, not the thousand that reach it.
 LIKELY_KILLERS_FIRST = '''"""Written by scripts/mutation.py: a mutant's tests run likeliest killer first (the tests
 that killed mutants of the same function, then of the same module), then unit before integration, fastest
 first. Each kill is appended to MUTATION_KILLS."""
@@ -231,10 +240,27 @@ def _kill_counts(mutant):
     return by_function, by_module
 
 
+def _focus(mutant, items):
+    """The tests a first pass runs for this mutant: its module's known killers and the unit tests."""
+    focus = os.environ.get("MUTATION_FOCUS")
+    if not focus or "__mutmut_" not in (mutant or ""):
+        return items
+    killers = set(json.loads(Path(focus).read_text()).get(_scopes(mutant)[1], []))
+    if not killers:
+        return items
+    return [item for item in items if item.nodeid in killers or "/unit/" in item.nodeid]
+
+
 def pytest_collection_modifyitems(config, items):
     stats = Path("mutmut-stats.json")  # in mutmut's working folder, once it has recorded a clean run
     durations = json.loads(stats.read_text())["duration_by_test"] if stats.exists() else {}
-    by_function, by_module = _kill_counts(os.environ.get("MUTANT_UNDER_TEST"))
+    mutant = os.environ.get("MUTANT_UNDER_TEST")
+    kept = _focus(mutant, items)
+    if len(kept) < len(items):
+        kept_ids = {id(item) for item in kept}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept_ids])
+        items[:] = kept
+    by_function, by_module = _kill_counts(mutant)
     items.sort(
         key=lambda item: (
             -by_function[item.nodeid],
@@ -290,11 +316,13 @@ def stage(modules: list[str]) -> None:
     )
 
 
-def run(max_children: int, mutants: list[str] | None = None) -> int:
+def run(max_children: int, mutants: list[str] | None = None, focused: bool = False) -> int:
     """mutmut's run (of every mutant, or of those named), its progress kept in .mutation/run.log."""
-    environment = {**os.environ, "PYTHONPATH": "", "MUTATION_KILLS": str(STAGE / "kills.jsonl")}
+    environment = {**os.environ, "PYTHONPATH": "", "MUTATION_KILLS": str(KILLS)}
+    if focused:
+        environment["MUTATION_FOCUS"] = str(KILLERS)
     command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(max_children), *(mutants or [])]
-    with (STAGE / "run.log").open("w") as log:
+    with (STAGE / "run.log").open("a") as log:
         return subprocess.run(  # noqa: S603 - our mutmut
             command,
             cwd=STAGE,
@@ -482,6 +510,37 @@ def report() -> bool:
     return met and not unexplained
 
 
+def _unexplained_survivors(from_modules: set[str]) -> list[str]:
+    """The survivors (of these module paths; all when empty) not explained as equivalent: an equivalent one
+    survives any test, so running it again would prove nothing."""
+    os.chdir(STAGE)
+    try:
+        notes = json.loads(NOTES.read_text()) if NOTES.exists() else []
+        return [
+            name
+            for name, shown in survivors()
+            if (not from_modules or _module_path(name) in from_modules)
+            and not (_note(notes, name, shown) or equivalence(shown))
+        ]
+    finally:
+        os.chdir(ROOT)
+
+
+def learn_killers() -> None:
+    """Add the tests that killed mutants (kills.jsonl) to each module's known killers."""
+    killers: dict[str, set[str]] = {
+        module: set(tests) for module, tests in (json.loads(KILLERS.read_text()) if KILLERS.exists() else {}).items()
+    }
+    if KILLS.exists():
+        for line in KILLS.read_text().splitlines():
+            kill = json.loads(line)
+            module = kill["mutant"].partition("__mutmut_")[0].rpartition(".")[0]
+            killers.setdefault(module, set()).add(kill["test"])
+    KILLERS.write_text(
+        json.dumps({module: sorted(tests) for module, tests in sorted(killers.items())}, indent=1) + "\n"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", help="modules to mutate (default: every module of the scope)")
@@ -501,19 +560,16 @@ def main() -> int:
         stage(arguments.only or MODULES)
         again = None
         if arguments.survivors is not None:  # new tests since: mutmut keeps a verdict until told to look again
-            # Only the survivors not explained as equivalent: an equivalent one survives any test.
-            from_modules = {f"dialhub/{module}" for module in arguments.survivors}
-            os.chdir(STAGE)
-            notes = json.loads(NOTES.read_text()) if NOTES.exists() else []
-            again = [
-                name
-                for name, shown in survivors()
-                if (not from_modules or _module_path(name) in from_modules)
-                and not (_note(notes, name, shown) or equivalence(shown))
-            ]
-            os.chdir(ROOT)
+            again = _unexplained_survivors({f"dialhub/{module}" for module in arguments.survivors})
         started = time.monotonic()
-        code = run(arguments.max_children, again)
+        (STAGE / "run.log").write_text("")
+        code = run(arguments.max_children, again, focused=again is None)
+        if code in (0, 1) and again is None:  # the first pass's survivors, against every test that reaches them
+            second = _unexplained_survivors(set())
+            learn_killers()
+            if second:
+                code = run(arguments.max_children, second)
+        learn_killers()
         log = (STAGE / "run.log").read_text(errors="replace")
         failed = ("failed to collect stats", "Failed to run clean test", "Traceback (most recent call last)")
         if code not in (0, 1) or any(sign in log for sign in failed):
