@@ -147,7 +147,7 @@ SCOPE: dict[str, frozenset[str] | None] = {
     ),
 }
 MODULES = list(SCOPE)
-LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml", "BENCHMARKS.md"]
+LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml", "BENCHMARKS.md", "README.md"]
 PACKAGE = ROOT / "layers" / "dialhub" / "dialhub"
 PRAGMA = "# pragma: no mutate"
 TESTS = ["tests/unit", "tests/integration", "-m", "not heavy"]
