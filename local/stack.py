@@ -240,6 +240,7 @@ class LocalStack:
         self._saved_api_call: Any = None
         # Every AWS call a function made (retries of one call are one here): (function, service, operation).
         self.aws_calls: Counter[tuple[str, str, str]] = Counter()
+        self._calls_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -498,7 +499,7 @@ class LocalStack:
         def checked_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
             function_id = getattr(stack._running, "function_id", None)
             if function_id is not None:
-                with stack._deliveries_lock:
+                with stack._calls_lock:
                     stack.aws_calls[(function_id, client.meta.service_model.service_name, operation)] += 1
                 denied = stack.permissions.check(function_id, client.meta.service_model.service_name, operation, params)
                 if denied:
