@@ -240,12 +240,14 @@ def _kill_counts(mutant):
     return by_function, by_module
 
 
-def _focus(mutant, items):
-    """The tests a first pass runs for this mutant: its module's known killers and the unit tests."""
+def _focus(mutant, items, killed_in_module):
+    """The tests a first pass runs for this mutant: its module's known killers (learnt before this run, and
+    in it so far) and the unit tests."""
     focus = os.environ.get("MUTATION_FOCUS")
     if not focus or "__mutmut_" not in (mutant or ""):
         return items
     killers = set(json.loads(Path(focus).read_text()).get(_scopes(mutant)[1], []))
+    killers |= {test for test, kills in killed_in_module.items() if kills}
     if not killers:
         return items
     return [item for item in items if item.nodeid in killers or "/unit/" in item.nodeid]
@@ -255,12 +257,12 @@ def pytest_collection_modifyitems(config, items):
     stats = Path("mutmut-stats.json")  # in mutmut's working folder, once it has recorded a clean run
     durations = json.loads(stats.read_text())["duration_by_test"] if stats.exists() else {}
     mutant = os.environ.get("MUTANT_UNDER_TEST")
-    kept = _focus(mutant, items)
+    by_function, by_module = _kill_counts(mutant)
+    kept = _focus(mutant, items, by_module)
     if len(kept) < len(items):
         kept_ids = {id(item) for item in kept}
         config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept_ids])
         items[:] = kept
-    by_function, by_module = _kill_counts(mutant)
     items.sort(
         key=lambda item: (
             -by_function[item.nodeid],
