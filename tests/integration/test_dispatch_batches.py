@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dialhub.dispatch import dispatch_batch
-from dialhub.models import Contact, DialState, DispatchBatch
+from dialhub.models import Contact, DialState, DispatchBatch, Hold
 from dialhub.store import DialRecord
 from tests.conftest import api_event, call_api
 from tests.integration.test_blu_flow import _campaign
@@ -240,3 +240,27 @@ def test_an_earlier_days_contact_another_batch_took_meanwhile_is_left_to_it(
     dispatch_batch(_batch(campaign_id, ["c0"]), deps.store, deps.adapters, now)
     contact = deps.store.get_contact(campaign_id, "c0")
     assert contact is not None and contact.state is DialState.SUBMITTING and contact.batch_id == "b-other"
+
+
+def test_a_plan_of_more_batches_than_one_queue_request_counts_every_batch(
+    deps: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thirteen batches go to the queue in two requests (ten at most each): the run's summary counts all of
+    them and every contact once."""
+    from dialhub.vendors.blu.adapter import BluAdapter
+    from tests.conftest import plan_now
+
+    monkeypatch.setattr(BluAdapter, "batch_limit", 2)
+    campaign_id = _campaign(deps, count=25)
+    lapsed = Hold(
+        reason="capped", until=deps.clock() - dt.timedelta(hours=1), checked_at=deps.clock() - dt.timedelta(days=1)
+    )
+    assert deps.store.hold_contact(campaign_id, "c0", lapsed)
+    summary = plan_now(deps)
+    assert (summary["batches"], summary["contacts"]) == (13, 25)
+    contacts = deps.store.get_contacts(campaign_id, [f"c{i}" for i in range(25)])
+    assert {contact.state for contact in contacts.values()} == {DialState.PLANNED}
+    assert len({contact.batch_id for contact in contacts.values()}) == 13 and None not in {
+        contact.batch_id for contact in contacts.values()
+    }  # each planned contact knows its batch
+    assert contacts["c0"].hold is None  # the lapsed hold is cleared once it is planned
