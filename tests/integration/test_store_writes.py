@@ -112,6 +112,21 @@ def test_a_closed_task_leaves_the_open_tasks_index(store: DynamoStore) -> None:
     assert list(store.iter_open_tasks()) == []
 
 
+def test_a_task_made_by_a_racing_writer_first_is_the_one_used_and_a_zero_count_writes_nothing(
+    store: DynamoStore,
+) -> None:
+    first = VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="t-1")
+    assert store.create_task(first, T0) == first
+    late = first.model_copy(update={"vendor_task_id": "t-2"})  # another dispatcher made its own meanwhile
+    assert store.create_task(late, T0).vendor_task_id == "t-1"
+    before = table_items(store)
+    store.add_task_submissions(first, 0, "job-9")
+    assert table_items(store) == before
+    store.add_task_submissions(first, 3, "job-9")
+    [task] = store.iter_open_tasks()
+    assert (task.vendor_task_id, task.submitted, task.job_ids) == ("t-1", 3, ["job-9"])
+
+
 def _running_export(store: DynamoStore) -> ExportJob:
     job = ExportJob(
         export_id="exp-1", campaign_id="cmp", format=ExportFormat.CSV, object_key="exports/exp-1.csv", created_at=T0
