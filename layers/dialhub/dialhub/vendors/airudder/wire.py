@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from dialhub.models import CallingWindow, IanaZone
+from dialhub.models import CallingWindow, IanaZone, WireModel
 from dialhub.phones import mask_phone
 from dialhub.vendors.airudder.codes import (
     COMMENTS_LIMIT,
@@ -42,11 +41,7 @@ from dialhub.vendors.base import CallbackRejected, IpAllowlist, VendorRejected, 
 
 
 # --- account and campaign options ------------------------------------------------------------------------
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class AirudderAccount(_Camel):
+class AirudderAccount(WireModel):
     """The AIRudder account secret: credentials, where to reach AIRudder, how its callbacks are protected."""
 
     app_key: str = Field(min_length=1)
@@ -90,10 +85,10 @@ ExtraField = Literal["ExtraA", "ExtraB", "ExtraC"]
 VariableName = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class AirudderOptions(_Camel):
+class AirudderOptions(WireModel):
     """Campaign settings of the AIRudder tasks (vendorOptions); unknown keys are refused to catch typos."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # WireModel's config otherwise
 
     robot_id: str = Field(min_length=1, max_length=64, description="RobotID (or robot group) from AIRudder")
     sip_line: str = Field(min_length=1, max_length=128, description="SIPLine assigned by AIRudder")

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SecretStr, field_validator
 
-from dialhub.models import IanaZone
+from dialhub.models import IanaZone, WireModel
 from dialhub.vendors.base import IpAllowlist
 from dialhub.vendors.blu.codes import PAGE_SIZE_LIMIT
 
 
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class BluAccount(_Camel):
+class BluAccount(WireModel):
     """The Blu account secret: credentials, where to reach Blu, and how Blu reaches us."""
 
     app_id: str = Field(min_length=1)
@@ -35,7 +30,7 @@ class BluAccount(_Camel):
         return value
 
 
-class BluOptions(_Camel):
+class BluOptions(WireModel):
     """Campaign settings Blu needs to create a task."""
 
     bot_id: int | str = Field(description="Blu bot (script) that makes the calls")
