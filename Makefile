@@ -53,6 +53,7 @@ pytest: $(VENV_STAMP)
 # Faults, bad input and attack against the running local stack; prints the figures the README quotes.
 chaos: $(VENV_STAMP)
 	$(PY) -m local.chaos
+	$(PY) -m local.chaos --unexpected-vendors --contacts-per-vendor 300
 
 # Not part of `make test`: prints the cost table and writes BENCHMARKS.md.
 bench: $(VENV_STAMP)

@@ -21,7 +21,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +192,7 @@ class LocalStack:
         export_part_bytes: int | None = None,
         stream_redeliver_rate: float = 0.0,
         stream_crash_rate: float = 0.0,
+        unexpected_vendors: bool = False,
     ) -> None:
         self.port = port
         self.drop_rate = drop_rate
@@ -207,6 +208,9 @@ class LocalStack:
         self.api_faults = api_faults or ApiFaults()
         self.callback_faults = callback_faults or CallbackFaults()
         self.batch_size = batch_size  # NXTele chunkSize / AIRudder taskSize of the simulated accounts
+        # Every simulator with every "unexpected vendor" switch it has: answers that break the adapters'
+        # assumptions where the vendors' documents leave room (short pages, under-counts, other shapes...).
+        self.unexpected_vendors = unexpected_vendors
         # Seconds the adapters wait for a vendor (10 s, 30 s deployed): time compressed like the simulators',
         # so a simulated timeout costs a couple of seconds.
         self.vendor_http_timeout = vendor_http_timeout
@@ -466,7 +470,8 @@ class LocalStack:
             batch_size=self.batch_size,
         )
         for vendor in self.vendors or vendor_names():
-            simulator = self.simulators[vendor] = simulators.create(vendor, knobs).start()
+            quirks = simulators.quirks_of(vendor) if self.unexpected_vendors else frozenset()
+            simulator = self.simulators[vendor] = simulators.create(vendor, replace(knobs, quirks=quirks)).start()
             account = simulator.connect(self.gateway.url)
             created = self.secretsmanager.create_secret(Name=f"{prefix}{vendor}", SecretString=json.dumps(account))
             self.secret_arns[created["Name"]] = created["ARN"]

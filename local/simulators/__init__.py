@@ -27,10 +27,14 @@ class SimulatorKnobs:
     api_faults: ApiFaults = field(default_factory=ApiFaults)  # failing, slow, throttling or lossy API answers
     callback_faults: CallbackFaults = field(default_factory=CallbackFaults)  # duplicated, reordered, late
     batch_size: int | None = None  # the account's submission size where the vendor lets us choose one
+    # "Unexpected vendor" switches: answers that differ from the adapter's assumptions in the ways the
+    # vendor's documents leave open (each simulator's QUIRKS names the ones it has).
+    quirks: frozenset[str] = frozenset()
 
 
 class VendorSimulator(Protocol):
     vendor: str
+    QUIRKS: frozenset[str]  # the unexpected-vendor switches this simulator understands
     # Accepted dial requests per contact identity: a value above 1 means someone was dialled twice.
     dial_requests: Counter[Hashable]
     api: FaultyApi | None  # the API as served, with the faults it injected
@@ -54,11 +58,23 @@ class VendorSimulator(Protocol):
 
     def wait_idle(self, timeout: float) -> bool: ...
 
+    def refused_contacts(self) -> set[tuple[str, str]]:
+        """(campaignId, contactId) of every request it refused and never accepted: none may count as sent."""
+
     def reported_call_ids(self) -> set[str]:
         """The vendor call id of every call the vendor reports (what dialhub must store one outcome for)."""
 
     def use_faults(self, api: ApiFaults, callbacks: CallbackFaults) -> Self: ...
 
 
+def quirks_of(vendor: str) -> frozenset[str]:
+    quirks: frozenset[str] = importlib.import_module(f"{__name__}.{vendor}").QUIRKS
+    return quirks
+
+
 def create(vendor: str, knobs: SimulatorKnobs) -> VendorSimulator:
-    return importlib.import_module(f"{__name__}.{vendor}").create(knobs)
+    module = importlib.import_module(f"{__name__}.{vendor}")
+    if unknown := knobs.quirks - quirks_of(vendor):
+        raise ValueError(f"the {vendor} simulator has no switch {sorted(unknown)}; it has {sorted(quirks_of(vendor))}")
+    simulator: VendorSimulator = module.create(knobs)
+    return simulator

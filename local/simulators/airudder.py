@@ -12,6 +12,11 @@ follow dialhub's assumptions (vendors/airudder/); those marked ASSUMPTION here a
 
 Time is compressed: a ScheduleStartTime in the future is treated as "now" (dialling starts at once) unless
 `honour_schedule` is set, and one minute of RepeatInterval lasts `minute_seconds` seconds.
+
+"Unexpected vendor" switches (`quirks`, see QUIRKS), each an AIRudder that breaks one of dialhub's
+assumptions in a way its documents leave open: `short_pages` serves every listing (detail and list) at most
+10 rows a page, with a total and honouring PageNumber/PageSize (A9); `one_based` counts detail_error_list
+rows from 1, sends no `comments` with them, and refuses a deterministic ~5% of numbers that way (A6).
 Stdlib only, except `cryptography` for encrypted callbacks.
 """
 
@@ -87,6 +92,18 @@ START_SLACK = timedelta(minutes=2)  # a start "now" that arrives a little late i
 CALLBACK_TRIES = 5  # PDS-HOOK: "max 5 tries"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 RECORDING_PREFIX = "https://recording.airudder.com/sim/"
+
+# --- "unexpected vendor" switches ----------------------------------------------------------------------
+QUIRKS = frozenset({"short_pages", "one_based"})
+SHORT_PAGE = 10  # rows per listing page under `short_pages`, whatever PageSize asks
+QUIRK_REFUSAL_SHARE = 20  # under `one_based`, one number in this many is refused (by a hash of its Comments)
+
+
+def quirk_refuses(comments: str) -> bool:
+    """Whether `one_based` refuses this number: deterministic per Comments, about 5% of them."""
+    digest = hashlib.sha256(f"one_based\x1f{comments}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % QUIRK_REFUSAL_SHARE == 0
+
 
 # --- number and task states ------------------------------------------------------------------------------
 _WAITING = "Waiting"
@@ -229,6 +246,7 @@ class AirudderSimulator(ServedSimulator):
         sign_callbacks: bool = False,
         encrypt_callbacks: bool = False,
         refused_prefixes: tuple[str, ...] = (),
+        quirks: frozenset[str] = frozenset(),
         aes_key: str | None = None,
         aes_iv: str | None = None,
         clock: Callable[[], datetime] | None = None,
@@ -249,6 +267,9 @@ class AirudderSimulator(ServedSimulator):
         self.sign_callbacks = sign_callbacks
         self.encrypt_callbacks = encrypt_callbacks
         self.refused_prefixes = refused_prefixes  # numbers the account may not call (country-code error)
+        if unknown := quirks - QUIRKS:
+            raise ValueError(f"the airudder simulator has no switch {sorted(unknown)}; it has {sorted(QUIRKS)}")
+        self.quirks = quirks
         self.aes_key = aes_key or secrets.token_hex(16)
         self.aes_iv = aes_iv or secrets.token_hex(8)
         self.call_url: str | None = None  # settable later: the local stack knows its gateway once it is up
@@ -269,6 +290,7 @@ class AirudderSimulator(ServedSimulator):
         self._courier = self._callback_courier(self._lock, seed, attempts=lambda: CALLBACK_TRIES)
         # Counters for tests.
         self.dial_requests: Counter[str] = Counter()  # accepted numbers per Comments, across all tasks
+        self._offered: set[str] = set()  # the Comments of every Details row a processed create carried
         self.auth_requests = 0
         self.create_requests = 0
         self.query_requests = 0
@@ -335,6 +357,17 @@ class AirudderSimulator(ServedSimulator):
                 for number in task.numbers
                 if number.state == _DONE and number.call_id
             }
+
+    def refused_contacts(self) -> set[tuple[str, str]]:
+        """(campaignId, contactId), from Comments, of every number a create carried that no task took."""
+        with self._lock:
+            never_taken = self._offered - set(self.dial_requests)
+        return {
+            (campaign_id, contact_id)
+            for comments in never_taken
+            for campaign_id, separator, contact_id in [comments.partition("|")]
+            if separator and campaign_id and contact_id
+        }
 
     # --- test hooks ------------------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 503) -> None:
@@ -515,8 +548,13 @@ class AirudderSimulator(ServedSimulator):
         return None
 
     def _create_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        details = body.get("Details")
         with self._lock:
             self.create_requests += 1
+            if isinstance(details, list):  # refused or not, each of these numbers was offered
+                self._offered.update(
+                    raw["Comments"] for raw in details if isinstance(raw, dict) and isinstance(raw.get("Comments"), str)
+                )
         name = body.get("TaskName")
         if not isinstance(name, str) or not TASK_NAME_PATTERN.match(name):
             raise _ApiError(CODE_BAD_TASK_NAME, "TaskName: letters, digits, _ or -, at most 64")
@@ -532,15 +570,19 @@ class AirudderSimulator(ServedSimulator):
             raise _ApiError(CODE_CREATE_FAILED, "RobotMethod must be single or group")
         now = self._now()
         start, end = self._scheduled_window(body, now)
-        details = body.get("Details")
         if not isinstance(details, list) or not details:
             raise _ApiError(CODE_LIST_EMPTY, "contact list is empty")
         if len(details) > MAX_DETAILS:
             raise _ApiError(CODE_CREATE_FAILED, f"Details exceed {MAX_DETAILS} numbers")
         errors, good = [], []
+        one_based = "one_based" in self.quirks
         for index, raw in enumerate(details):
             problem = self._row_error(raw)
-            if problem:
+            if problem is None and one_based and quirk_refuses(str(raw.get("Comments", ""))):
+                problem = "Blocked Number Error: the carrier refused this number"
+            if problem and one_based:  # counted from 1, and no comments to say which number it was
+                errors.append({"field": f"Details[{index + 1}]", "msg": problem})
+            elif problem:
                 comments = raw.get("Comments", "") if isinstance(raw, dict) else ""
                 errors.append({"field": f"Details[{index}]", "msg": problem, "comments": comments})
             else:
@@ -609,7 +651,7 @@ class AirudderSimulator(ServedSimulator):
                 }
                 for task in tasks
             ]
-        return {"total": len(rows), "list": rows}
+        return {"total": len(rows), "list": self._page(rows, query)}
 
     def _detail(self, query: dict[str, Any]) -> dict[str, Any]:
         self._count_query()
@@ -621,8 +663,22 @@ class AirudderSimulator(ServedSimulator):
                 "TaskName": task.name,
                 "Status": task.status,
                 "total": len(rows),
-                "list": rows,
+                "list": self._page(rows, query),
             }
+
+    def _page(self, rows: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row (paging parameters ignored), or with `short_pages` the page PageNumber (from 1) asks,
+        at most SHORT_PAGE rows whatever PageSize says."""
+        if "short_pages" not in self.quirks:
+            return rows
+        number, size = self._whole(query.get("PageNumber"), 1), self._whole(query.get("PageSize"), SHORT_PAGE)
+        size = min(max(size, 1), SHORT_PAGE)
+        return rows[(max(number, 1) - 1) * size : max(number, 1) * size]
+
+    @staticmethod
+    def _whole(value: Any, default: int) -> int:
+        text = str(value).strip() if value is not None else ""
+        return int(text) if text.isdecimal() and len(text) < 7 else default
 
     def _task(self, task_id: Any) -> _Task:
         if not task_id:
@@ -822,6 +878,7 @@ def create(knobs: SimulatorKnobs) -> AirudderSimulator:
         seed=knobs.seed,
         sign_callbacks=True,
         encrypt_callbacks=True,
+        quirks=knobs.quirks,
     )
     simulator.task_size = knobs.batch_size or simulator.task_size
     return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

@@ -7,6 +7,14 @@ seeded so runs are repeatable, and exposes counters so tests can assert "dialled
 
 Contract: docs/vendors/blu.md. Every point Blu's docs leave open is marked ASSUMPTION here, once.
 Stdlib only, so it runs anywhere the tests run.
+
+"Unexpected vendor" switches (QUIRKS), each a Blu that answers the way its documents also allow:
+- `short_pages`: every result page holds at most 10 rows, whatever `pageSize` asks (only the default of 10
+  is documented); page n starts at row (n - 1) x 10, and `count` is the rows on the page, as documented.
+- `undercount`: a deterministic ~5% of new records (by a hash of the record id) is silently not taken:
+  never dialled, no result, and the upload's `count` is the records it did take.
+- `documented_callbacks`: each result is called back in the shape Blu's callback page prints,
+  `{"taskId": ..., "records": [row]}`, the row (a `queryCallResult` row) without its own `taskId`.
 """
 
 from __future__ import annotations
@@ -55,6 +63,14 @@ CODE_NOT_FOUND = 4004
 CODE_ILLEGAL_CHARACTERS = 4005
 CODE_ALREADY_CALLED = 4006
 CODE_BOT_REQUIRED = 4007
+
+# --- unexpected-vendor switches (see the module docstring) ----------------------------------------------
+QUIRK_SHORT_PAGES = "short_pages"
+QUIRK_UNDERCOUNT = "undercount"
+QUIRK_DOCUMENTED_CALLBACKS = "documented_callbacks"
+QUIRKS = frozenset({QUIRK_SHORT_PAGES, QUIRK_UNDERCOUNT, QUIRK_DOCUMENTED_CALLBACKS})
+SHORT_PAGE_ROWS = 10
+QUIETLY_REFUSED_PER_MILLE = 50  # ~5% of records under `undercount`
 
 # --- limits --------------------------------------------------------------------------------------------
 MAX_RECORDS_PER_UPLOAD = 200
@@ -208,6 +224,23 @@ def _is_json_text(value: str) -> bool:
     return True
 
 
+def quietly_refused(record_id: int) -> bool:
+    """Whether `undercount` leaves this record out: the same records on every upload and every run."""
+    digest = hashlib.sha256(f"blu-undercount:{record_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 1000 < QUIETLY_REFUSED_PER_MILLE
+
+
+def _our_contact(ext_vars: Any) -> tuple[str, str] | None:
+    """(campaignId, contactId) that dialhub put in a record's extVars, when they are there."""
+    try:
+        ours = json.loads(ext_vars) if isinstance(ext_vars, str) else ext_vars
+    except ValueError:
+        return None
+    if not isinstance(ours, dict) or ours.get("campaignId") in (None, "") or ours.get("contactId") in (None, ""):
+        return None
+    return str(ours["campaignId"]), str(ours["contactId"])
+
+
 class BluSimulator(ServedSimulator):
     """The Blu API on loopback, plus counters that let tests prove exactly-once dialling and delivery."""
 
@@ -229,7 +262,11 @@ class BluSimulator(ServedSimulator):
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], datetime] | None = None,
+        quirks: frozenset[str] = frozenset(),
     ) -> None:
+        if unknown := quirks - QUIRKS:
+            raise ValueError(f"the blu simulator has no switch {sorted(unknown)}; it has {sorted(QUIRKS)}")
+        self.quirks = quirks
         self.app_id = app_id
         self.app_key = app_key
         self.timezone = ZoneInfo(timezone)
@@ -258,6 +295,8 @@ class BluSimulator(ServedSimulator):
         self.dial_requests: Counter[int] = Counter()  # by record id, which names (campaign, contact, attempt)
         self.calls_made: list[dict[str, Any]] = []
         self.predial_requests = 0
+        self._refused: set[tuple[str, str]] = set()  # (campaignId, contactId) of every record refused ...
+        self._taken: set[tuple[str, str]] = set()  # ... and of every record taken
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -301,6 +340,12 @@ class BluSimulator(ServedSimulator):
         """True once nothing is pending; False if `timeout` seconds pass first."""
         return wait_until_idle(self.pending, timeout)
 
+    def refused_contacts(self) -> set[tuple[str, str]]:
+        """(campaignId, contactId) of every record refused (a refused upload, or left out by `undercount`)
+        and never taken; read from the records' extVars, so records without our ids are not in it."""
+        with self._lock:
+            return self._refused - self._taken
+
     def results_for(self, task_id: int) -> list[dict[str, Any]]:
         """Every finished result of a task in completion order (test convenience; ignores retention)."""
         with self._lock:
@@ -329,7 +374,8 @@ class BluSimulator(ServedSimulator):
             PATH_CANCEL: self._cancel_phone_call,
             PATH_QUERY: self._query_call_result,
         }
-        endpoint = routes.get(raw_path.split("?", 1)[0])
+        path = raw_path.split("?", 1)[0]
+        endpoint = routes.get(path)
         if endpoint is None:
             return 404, {"code": 404, "message": "not found"}
         try:
@@ -345,7 +391,20 @@ class BluSimulator(ServedSimulator):
                 raise _ApiError(CODE_ILLEGAL_CHARACTERS, f"illegal characters in field {illegal_field}")
             return 200, endpoint(body)
         except _ApiError as refusal:
+            if path == PATH_UPLOAD:
+                self._note_refused_upload(raw_body)
             return 200, {"code": refusal.code, "message": refusal.message}
+
+    def _note_refused_upload(self, raw_body: bytes) -> None:
+        """Every record of a refused upload is refused, however far the request got (bad sign included)."""
+        try:
+            body = json.loads(raw_body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return
+        records = body.get("records") if isinstance(body, dict) else None
+        contacts = [_our_contact(record.get("extVars")) for record in records or [] if isinstance(record, dict)]
+        with self._lock:
+            self._refused.update(contact for contact in contacts if contact is not None)
 
     def _check_signature(self, headers: Any) -> None:
         app_id = headers.get("appId") or ""
@@ -403,10 +462,17 @@ class BluSimulator(ServedSimulator):
                 # ASSUMPTION: Blu dedupes record ids within a task, which is what makes client retries safe.
                 if record_id in task.records:
                     continue
+                contact = _our_contact(ext_vars)
+                if QUIRK_UNDERCOUNT in self.quirks and quietly_refused(record_id):
+                    if contact is not None:
+                        self._refused.add(contact)
+                    continue  # not taken, not said: only `count` shows it
                 record = _Record(record_id, name, mobile, ext_vars, call_vars, job_id)
                 task.records[record_id] = record
                 accepted.append(record)
                 self.dial_requests[record_id] += 1
+                if contact is not None:
+                    self._taken.add(contact)
             delays = [self._rng.uniform(*self.dial_delay) for _ in accepted]
         for record, delay in zip(accepted, delays, strict=True):
             self._schedule(delay, functools.partial(self._dial, task, record))
@@ -455,6 +521,8 @@ class BluSimulator(ServedSimulator):
             raise _ApiError(CODE_BAD_REQUEST, "bad request")
         if page_size > MAX_PAGE_SIZE:
             raise _ApiError(CODE_BAD_REQUEST, f"pageSize exceeds {MAX_PAGE_SIZE}")
+        if QUIRK_SHORT_PAGES in self.quirks:
+            page_size = min(page_size, SHORT_PAGE_ROWS)  # served, and counted in, pages of at most 10
         oldest_kept = self._now() - RESULT_RETENTION
         with self._lock:
             task = self._task_or_refuse(body.get("taskId"))
@@ -592,8 +660,9 @@ class BluSimulator(ServedSimulator):
                 self.calls_made.append(result)
             if not self.callback_url:
                 return
-            body = encode_json(result)
-            late = encode_json(result | {"duration": (result.get("duration") or 0) + 7, "desc": "late copy"})
+            body = encode_json(self._callback_body(result))
+            late_copy = result | {"duration": (result.get("duration") or 0) + 7, "desc": "late copy"}
+            late = encode_json(self._callback_body(late_copy))
             self._courier.send(
                 self.callback_url,
                 lambda: (body, {"Content-Type": JSON_CONTENT_TYPE}),
@@ -601,6 +670,13 @@ class BluSimulator(ServedSimulator):
                 Reported(str(result["callId"]), closes=True),
                 variant=lambda: (late, {"Content-Type": JSON_CONTENT_TYPE}),
             )
+
+    def _callback_body(self, result: dict[str, Any]) -> dict[str, Any]:
+        """One result as called back: the row itself, or under `documented_callbacks` the printed shape."""
+        if QUIRK_DOCUMENTED_CALLBACKS not in self.quirks:
+            return result
+        row = {key: value for key, value in result.items() if key != "taskId"}
+        return {"taskId": result["taskId"], "records": [row]}
 
     def _post_json(self, url: str, payload: dict[str, Any], timeout: float) -> tuple[int | None, bytes]:
         """POST like Blu does; (HTTP status, body), status None when the connection itself failed."""
@@ -615,5 +691,6 @@ def create(knobs: SimulatorKnobs) -> BluSimulator:
         retry_interval=knobs.retry_interval,
         drop_rate=knobs.drop_rate,
         seed=knobs.seed,
+        quirks=knobs.quirks,
     )
     return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

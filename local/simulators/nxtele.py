@@ -9,6 +9,15 @@ are repeatable, and counts accepted orders so tests can assert "dialled exactly 
 Contract: docs/vendors/nxtele.md. Where NXTele's pages are silent the simulator picks one
 behaviour, marked SIMULATOR CHOICE; the adapter must not depend on any of them beyond its own ASSUMPTIONs.
 Stdlib only, so it runs anywhere the tests run.
+
+"Unexpected vendor" switches (`quirks`, see QUIRKS): each makes the simulator answer the way the documents
+leave open but the adapter once assumed it would not, and the two about refusals also refuse a deterministic
+~5% of orders (by a hash of the orderID) so that there are refusals to mis-read:
+- `short_pages`: listOrder and listTask pages hold at most 10 rows, whatever `size` asks (`total` is kept).
+- `national_phones`: errList entries carry the number in its national form ("0917…") and no orderID.
+- `silent_refusals`: errList is always empty; only successCount < totalCount says something was refused.
+  With `national_phones` on too, the quirky refusals are split between the two (half silent, half listed
+  with national phones) and the other refusals are listed, so one batch carries both kinds.
 """
 
 from __future__ import annotations
@@ -68,6 +77,16 @@ MAX_CALL_LIST = 500  # SIMULATOR CHOICE (nxtele.md's ASSUMPTION): contacts per a
 MAX_ORDER_IDS = 500  # listOrderDetail.orderList (documented) and stopOrder.orderIDs
 MAX_PAGE_SIZE = 100  # SIMULATOR CHOICE: listTask / listOrder `size`
 SIGN_MAX_SKEW_SECONDS = 300
+
+# --- "unexpected vendor" switches ----------------------------------------------------------------------
+QUIRKS = frozenset({"short_pages", "national_phones", "silent_refusals"})
+REFUSING_QUIRKS = frozenset({"national_phones", "silent_refusals"})  # these refuse ~5% of orders too
+SHORT_PAGE_SIZE = 10
+QUIRKY_REFUSAL_PERCENT = 5
+QUIRKY_REFUSAL = "userPhone is on the blacklist"
+# SIMULATOR CHOICE: how the national form of a number is written, for countries that dial a leading 0
+# inside the country (longest code first); any other number keeps its international digits.
+TRUNK_ZERO_COUNTRY_CODES = ("880", "44", "60", "61", "62", "63", "64", "66", "81", "84", "91", "92", "94")
 
 # --- the published sample credentials (nxtele.md §1), and the demo script ------------------------------
 SAMPLE_UUID = "Vh71ym3yQwWSYZFpqkFwTskGXUbSxDtR"
@@ -140,6 +159,14 @@ def mask_phone(phone: str) -> str:
     return f"***{phone[-4:]}" if len(phone) > 4 else "***"
 
 
+def national_form(digits: str) -> str:
+    """The number as written inside its country ("639171234567" -> "09171234567"); see TRUNK_ZERO_COUNTRY_CODES."""
+    for code in TRUNK_ZERO_COUNTRY_CODES:
+        if digits.startswith(code) and len(digits) > len(code) + 4:
+            return "0" + digits[len(code) :]
+    return digits
+
+
 class _ApiError(Exception):
     """An NXTele refusal: HTTP 200 with a non-zero retCode."""
 
@@ -202,7 +229,11 @@ class NxteleSimulator(ServedSimulator):
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], datetime] | None = None,
+        quirks: frozenset[str] = frozenset(),
     ) -> None:
+        if unknown := quirks - QUIRKS:
+            raise ValueError(f"the nxtele simulator has no switch {sorted(unknown)}; it has {sorted(QUIRKS)}")
+        self.quirks = quirks
         self.uuid = uuid
         self.secret_key = secret_key
         self.algorithm = algorithm  # the console setting: how callbacks are signed
@@ -234,6 +265,8 @@ class NxteleSimulator(ServedSimulator):
         self.calls_made: list[dict[str, Any]] = []
         self.requests_refused = Counter[int]()  # retCode -> how many requests were refused with it
         self.callback_log: list[tuple[str, bytes]] = []  # (kind:id, body) of every callback, dropped ones too
+        self._refused: set[tuple[str, str]] = set()  # (campaignId, contactId) of every order refused...
+        self._taken: set[tuple[str, str]] = set()  # ...and of every order taken, read from `other`
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -284,6 +317,12 @@ class NxteleSimulator(ServedSimulator):
     def reported_call_ids(self) -> set[str]:
         with self._lock:
             return {str(call["callID"]) for call in self.calls_made}
+
+    def refused_contacts(self) -> set[tuple[str, str]]:
+        """(campaignId, contactId) of every order refused (whole requests too) whose contact no order of
+        which was ever taken; read from `other`, so only dialhub's orders (our ids as JSON) are known."""
+        with self._lock:
+            return self._refused - self._taken
 
     def task_snapshot(self, user_task_id: str) -> dict[str, Any] | None:
         """A task as the console would show it (test convenience)."""
@@ -354,6 +393,8 @@ class NxteleSimulator(ServedSimulator):
         except _ApiError as refusal:
             with self._lock:
                 self.requests_refused[refusal.code] += 1
+                if endpoint == self._add_batch_call:
+                    self._note_refused_request(raw_body)
             payload = {"retCode": refusal.code, "retMsg": refusal.message}
         except Exception:  # a body the checks above missed: NXTele's "internal error", not a dropped connection
             logger.exception("nxtele simulator failed on %s", raw_path)
@@ -401,14 +442,66 @@ class NxteleSimulator(ServedSimulator):
             raise _ApiError(RET_INVALID_VALUE, "task not found")
         return task
 
-    @staticmethod
-    def _paging(body: dict[str, Any]) -> tuple[int, int]:
+    def _paging(self, body: dict[str, Any]) -> tuple[int, int]:
+        """(page, rows per page): the size asked, or at most SHORT_PAGE_SIZE under `short_pages`."""
         page, size = body.get("page"), body.get("size")
         if not isinstance(page, int) or not isinstance(size, int) or isinstance(page, bool):
             raise _ApiError(RET_MISSING_PARAMETER, "page and size required")
         if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
             raise _ApiError(RET_INVALID_VALUE, f"page must be >= 1 and size 1..{MAX_PAGE_SIZE}")
-        return page, size
+        return page, min(size, SHORT_PAGE_SIZE) if "short_pages" in self.quirks else size
+
+    # --- quirks and the refusal record -----------------------------------------------------------------
+    def _quirky_hash(self, order_id: str) -> int:
+        digest = hashlib.sha256(f"nxtele-quirky-refusal:{order_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big")
+
+    def _refuses_quirkily(self, order_id: str) -> bool:
+        """The deterministic ~5% of orders a refusal quirk refuses (the same orderID always alike)."""
+        if not self.quirks & REFUSING_QUIRKS:
+            return False
+        return self._quirky_hash(order_id) % 100 < QUIRKY_REFUSAL_PERCENT
+
+    def _silent(self, order_id: str, quirky: bool) -> bool:
+        """Whether a refusal is left out of errList. With both refusal switches on, the quirky refusals are
+        split between them (by another bit of the same hash) and the other refusals are listed, so one
+        batch carries both kinds; with silent_refusals alone, nothing is listed."""
+        if "silent_refusals" not in self.quirks:
+            return False
+        if "national_phones" not in self.quirks:
+            return True
+        return quirky and (self._quirky_hash(order_id) >> 32) % 2 == 0
+
+    def _as_reported(self, error: dict[str, str]) -> dict[str, str]:
+        """An errList entry as the switches write it: its phone national under national_phones."""
+        if "national_phones" in self.quirks:
+            return {**error, "phone": national_form(error.get("phone", ""))}
+        return error
+
+    def _note_refused_request(self, raw_body: bytes) -> None:
+        """Every contact of an addBatchCall refused as a whole (caller holds the lock)."""
+        try:
+            body = json.loads(raw_body.decode("utf-8"))
+            entries = body["callInfoList"]["callList"]
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError):
+            return
+        for entry in entries if isinstance(entries, list) else []:
+            self._note(entry, self._refused)
+
+    @staticmethod
+    def _note(entry: Any, into: set[tuple[str, str]]) -> None:
+        """Add the contact an order entry is for, when its `other` carries dialhub's ids."""
+        other = entry.get("other") if isinstance(entry, dict) else None
+        try:
+            ours = json.loads(other) if isinstance(other, str) else None
+        except ValueError:
+            return
+        if (
+            isinstance(ours, dict)
+            and isinstance(ours.get("campaignId"), str)
+            and isinstance(ours.get("contactId"), str)
+        ):
+            into.add((ours["campaignId"], ours["contactId"]))
 
     # --- endpoints -------------------------------------------------------------------------------------
     def _ping(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -516,10 +609,17 @@ class NxteleSimulator(ServedSimulator):
             scene_variables = self.scenes.get(str(task.scene_id), ())
             for raw in call_list:
                 phone, problem = self._parse_order(raw, scene_variables)
+                quirky = False
                 if problem is None and raw["orderID"] in self._orders:
-                    problem = "orderID already exists"  # not dialled again
+                    if not self._silent("", quirky=False):  # held: not dialled again
+                        errors.append(self._as_reported({"phone": phone, "errMsg": "orderID already exists"}))
+                    continue
+                if problem is None and self._refuses_quirkily(raw["orderID"]):
+                    problem, quirky = QUIRKY_REFUSAL, True
                 if problem is not None:
-                    errors.append({"phone": phone, "errMsg": problem})
+                    if not self._silent(raw["orderID"] if quirky else "", quirky):
+                        errors.append(self._as_reported({"phone": phone, "errMsg": problem}))
+                    self._note(raw, self._refused)
                     continue
                 order = _Order(
                     order_id=raw["orderID"],
@@ -533,6 +633,7 @@ class NxteleSimulator(ServedSimulator):
                 )
                 self._orders[order.order_id] = task.orders[order.order_id] = order
                 self.dial_requests[order.order_id] += 1
+                self._note(raw, self._taken)
                 accepted.append(order)
             delays = [self._rng.uniform(*self.dial_delay) for _ in accepted]
         for order, delay in zip(accepted, delays, strict=True):
@@ -838,6 +939,7 @@ def create(knobs: SimulatorKnobs) -> NxteleSimulator:
         retry_interval=knobs.retry_interval,
         drop_rate=knobs.drop_rate,
         seed=knobs.seed,
+        quirks=knobs.quirks,
     )
     simulator.chunk_size = knobs.batch_size or MAX_CALL_LIST
     return simulator.use_faults(knobs.api_faults, knobs.callback_faults)

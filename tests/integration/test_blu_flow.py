@@ -105,8 +105,13 @@ def test_crash_between_vendor_acceptance_and_our_write_dials_nobody_twice(
     assert states(deps.store, campaign_id) == {"submitting": 4}
     stop_crashing()
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert states(deps.store, campaign_id) == {"submitted": 4}
+    # Blu answers the resend with `count: 0` (it holds every record already): an answer that does not account
+    # for the records sent leaves them unconfirmed, and the poller settles them from Blu's results.
+    assert states(deps.store, campaign_id) == {"unconfirmed": 4}
     assert sum(blu_sim.dial_requests.values()) == 4 and max(blu_sim.dial_requests.values()) == 1
+    assert blu_sim.wait_idle(10)
+    poll_now(deps)
+    assert states(deps.store, campaign_id) == {"final": 4}
 
 
 def test_a_crash_part_way_through_settling_loses_neither_the_count_nor_the_job(
@@ -129,7 +134,7 @@ def test_a_crash_part_way_through_settling_loses_neither_the_count_nor_the_job(
     assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
     monkeypatch.setattr(DynamoStore, "move_contact", real_move)
     assert dispatch_records(deps, records) == {"batchItemFailures": []}
-    assert states(deps.store, campaign_id) == {"submitted": 6}
+    assert states(deps.store, campaign_id) == {"submitted": 2, "unconfirmed": 4}  # the resend is counted 0
     [task] = deps.store.campaign_tasks(campaign_id, "blu")
     assert task.submitted >= 6  # never fewer than were sent: the poller would stop before every result is in
     contacts = deps.store.get_contacts(campaign_id, [f"c{index}" for index in range(6)])
@@ -189,11 +194,17 @@ def test_webhook_stores_once_and_answers_blus_ack(deps: Any) -> None:
     [
         "webhooks/blu_result.json",
         "webhooks/blu_result_data_wrapper.json",
-        "webhooks/blu_result_records_placeholder.json",
     ],
 )
 def test_every_documented_callback_shape_is_accepted(deps: Any, name: str) -> None:
     assert call_webhook(deps, load_event(name))[0] == 200
+
+
+def test_the_documented_placeholder_whose_records_carry_no_result_is_not_acknowledged(deps: Any) -> None:
+    """Blu retries anything but 200 (five times, five minutes apart): a body with no call result in it is
+    answered 422, so it is not taken for delivered; the poller finds the call either way."""
+    status, reply = call_webhook(deps, load_event("webhooks/blu_result_records_placeholder.json"))
+    assert status == 422 and "carry no call result" in reply["message"]
 
 
 def test_wrong_token_or_source_is_401_and_stores_nothing(deps: Any) -> None:

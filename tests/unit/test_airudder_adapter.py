@@ -447,18 +447,17 @@ def test_submit_creates_one_task_with_the_chunks_numbers(vendor: FakeAirudder) -
 
 def test_partial_failures_map_back_to_their_contacts(vendor: FakeAirudder) -> None:
     errors = [
-        {"field": "Details[0]", "msg": "Country Code Error: 639171234500", "comments": ""},
-        {"field": "Details[9]", "msg": "Mobile Error", "comments": "cmp-1|c2 "},
+        {"field": "Details[9]", "msg": "Mobile Error", "comments": "cmp-1|c2 "},  # comments win over the index
+        {"field": "Details[0]", "msg": "Country Code Error: 639171234500", "comments": ""},  # an index alone
     ]
     vendor.script(
         PATH_CREATE_TASK, {"code": 200, "status": "OK", "data": {"TaskID": "t1", "detail_error_list": errors}}
     )
     result = vendor.adapter().submit(_submission(3))
     assert result.accepted == {"c1": "cmp-1|c1"} and result.job_id == "t1"
-    assert result.rejected == {
-        "c0": "airudder refused the number: Country Code Error: ***4500",
-        "c2": "airudder refused the number: Mobile Error",
-    }
+    assert result.rejected == {"c2": "airudder refused the number: Mobile Error"}
+    # An index alone is not trusted to name its row (AIRudder may count from 1): the contact waits for polling.
+    assert result.unconfirmed == {"c0": "cmp-1|c0"} and len(result.mismatches) == 1
 
 
 def test_a_contact_with_a_problem_is_refused_without_being_sent(vendor: FakeAirudder) -> None:
@@ -484,10 +483,14 @@ def test_duplicate_task_name_on_a_retry_counts_as_accepted(vendor: FakeAirudder)
             },
         },
     )
+    rows = [_row(index, TaskID="t-earlier", CallStatus="Waiting") for index in range(3)]
+    vendor.script(PATH_DETAIL, {"code": 200, "status": "OK", "data": {"total": 3, "list": rows}})
     result = vendor.adapter().submit(submission)
-    assert result.job_id == "t-earlier" and result.rejected == {}
-    assert set(result.accepted) == {"c0", "c1", "c2"}
-    assert vendor.paths() == [PATH_CREATE_TASK, PATH_LIST] and vendor.calls[1][2] == {"TaskName": name}
+    assert result.job_id == "t-earlier" and result.rejected == {} and result.unconfirmed == {}
+    assert set(result.accepted) == {"c0", "c1", "c2"}  # the earlier task shows every number of the chunk
+    assert vendor.paths() == [PATH_CREATE_TASK, PATH_LIST, PATH_DETAIL]
+    assert vendor.calls[1][2] == {"TaskName": name, "PageNumber": "1", "PageSize": "100"}
+    assert vendor.calls[2][2] == {"TaskID": "t-earlier", "PageNumber": "1", "PageSize": "1000"}
 
 
 def test_duplicate_name_that_the_list_does_not_show_is_retried_later(vendor: FakeAirudder) -> None:
@@ -567,12 +570,13 @@ def test_results_read_every_job_and_keep_only_final_rows(vendor: FakeAirudder) -
             "code": 200,
             "status": "OK",
             "data": {
+                "total": 4,
                 "list": [
                     _row(0),
                     _row(1, CallStatus="Calling", Intention="", CallID="x"),
                     _row(2, CallStatus="Waiting", CallID=""),
                     _row(3, CallStatus="Cancelled", CallID="", Intention=""),
-                ]
+                ],
             },
         },
         {"code": 200, "status": "OK", "data": [_row(4, TaskID="t2", CallStatus="Busy", Intention="")]},
@@ -583,9 +587,11 @@ def test_results_read_every_job_and_keep_only_final_rows(vendor: FakeAirudder) -
     assert answered.source is OutcomeSource.POLL and answered.campaign_id == "cmp-1" and answered.closes
     assert cancelled.vendor_call_id == "t1:cmp-1|c3" and cancelled.status is CallStatus.CANCELLED
     assert pages[1][0].status is CallStatus.BUSY and pages[1][0].vendor_task_id == "t2"
+    page = {"PageSize": "1000"}
     assert [(method, body) for method, _, body, _ in vendor.calls] == [
-        ("GET", {"TaskID": "t1"}),
-        ("GET", {"TaskID": "t2"}),
+        ("GET", {"TaskID": "t1", "PageNumber": "1"} | page),  # its total says there is no more
+        ("GET", {"TaskID": "t2", "PageNumber": "1"} | page),
+        ("GET", {"TaskID": "t2", "PageNumber": "2"} | page),  # no total: read until a page brings nothing new
     ]
 
 

@@ -347,8 +347,11 @@ def test_encrypted_callbacks_wrapped_under_another_key_are_read() -> None:
         ({"body": [ROW]}, [ROW]),
         ({"Data": {"x": 1}}, [{"x": 1}]),
         ({"data": "text", "type": "call"}, [{"data": "text", "type": "call"}]),  # nothing to unwrap
-        # an object that names its task, call or Comments is the result itself, whatever else it carries
+        # an object that names its call or Comments is the result itself, whatever else it carries; one that
+        # names only its task is an envelope of the records it holds (which carry its TaskID)
         ({"TaskID": "t-1", "data": {"x": 1}}, [{"TaskID": "t-1", "data": {"x": 1}}]),
+        ({"TaskID": "t-1", "data": [{"x": 1}]}, [{"x": 1, "TaskID": "t-1"}]),
+        ({"TaskID": "t-1", "data": {"CallID": "c-1"}}, [{"CallID": "c-1", "TaskID": "t-1"}]),
         ({"CallID": "c-1", "data": {"x": 1}}, [{"CallID": "c-1", "data": {"x": 1}}]),
         ({"Comments": "cmp|c", "body": [{"x": 1}]}, [{"Comments": "cmp|c", "body": [{"x": 1}]}]),
     ],
@@ -436,7 +439,9 @@ def test_a_call_notification_naming_no_call_is_rejected_with_its_reason() -> Non
     adapter = AirudderAdapter(account())
     expected = "call notification without CallID (or TaskID and Comments)"
     assert _rejection(adapter, {"TaskID": "t-1", "CallStatus": "Busy"}) == expected
-    assert _rejection(adapter, [ROW, {"Comments": "cmp-1|c-2"}]) == expected
+    assert _rejection(adapter, [{"Comments": "cmp-1|c-2"}, {"TaskID": "t-1"}]) == expected
+    # Beside a readable one, an entry without a result is counted unread (answered 422) instead.
+    assert adapter.parse_callback(_callback([ROW, {"Comments": "cmp-1|c-2"}])).unread == 1
 
 
 def test_a_task_notification_without_task_id_is_rejected_with_its_reason() -> None:

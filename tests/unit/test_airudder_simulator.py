@@ -17,8 +17,9 @@ import pytest
 
 from dialhub.vendors.airudder.crypto import decrypt_body
 from dialhub.vendors.airudder.wire import AirudderAccount
+from local import simulators
 from local.simulators import SimulatorKnobs
-from local.simulators.airudder import AirudderSimulator, create, sign_body
+from local.simulators.airudder import QUIRKS, AirudderSimulator, create, quirk_refuses, sign_body
 
 APP_KEY = "sim-appkey"
 APP_SECRET = "sim-appsecret-0123456789"
@@ -442,3 +443,73 @@ def test_created_for_the_local_stack_with_strict_webhooks() -> None:
         assert set(simulator.demo_options()["extraFields"].values()) == {"amountDue", "dueDate"}
     finally:
         simulator.stop()
+
+
+# --------------------------------------------------------------------------- "unexpected vendor" switches
+def test_the_switches_are_named_and_an_unknown_one_is_refused() -> None:
+    assert {"short_pages", "one_based"} == QUIRKS
+    with pytest.raises(ValueError, match="no switch \\['pages'\\]"):
+        AirudderSimulator(APP_KEY, APP_SECRET, quirks=frozenset({"pages"}))
+    with pytest.raises(ValueError, match="no switch"):
+        simulators.create("airudder", SimulatorKnobs(quirks=frozenset({"pages"})))
+    assert simulators.create("airudder", SimulatorKnobs(quirks=QUIRKS)).quirks == QUIRKS
+
+
+def test_listings_are_whole_unless_short_pages_caps_them_at_10_rows(receiver: Receiver) -> None:
+    for quirks, expected in ((frozenset(), [25, 25]), (frozenset({"short_pages"}), [10, 10, 5, 0])):
+        with AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(30, 31), quirks=quirks) as simulator:
+            client = Client(simulator)
+            task_id = client.create(25)["data"]["TaskID"]
+            pages = [
+                client.get("/service/cloud/detail", TaskID=task_id, PageNumber=str(page), PageSize="1000")["data"]
+                for page in range(1, len(expected) + 1)
+            ]
+            assert [len(page["list"]) for page in pages] == expected and {page["total"] for page in pages} == {25}
+            comments = [row["Comments"] for page in pages for row in page["list"]]
+            assert len(set(comments)) == 25 or not quirks  # the pages hold different rows
+            listed = client.get("/service/cloud/list", PageNumber="1", PageSize="100")["data"]
+            assert listed["total"] == 1 and len(listed["list"]) == 1
+
+
+def test_a_short_page_asked_smaller_is_smaller(receiver: Receiver) -> None:
+    with AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(30, 31), quirks=frozenset({"short_pages"})) as simulator:
+        client = Client(simulator)
+        task_id = client.create(12)["data"]["TaskID"]
+        assert len(client.get("/service/cloud/detail", TaskID=task_id, PageSize="4")["data"]["list"]) == 4
+        assert len(client.get("/service/cloud/detail", TaskID=task_id, PageNumber="x")["data"]["list"]) == 10
+
+
+def _numbers(count: int) -> list[dict[str, Any]]:
+    return [{"Mobile": f"+63917{i:07d}", "Platform": "dialhub", "Comments": f"cmp|c{i}"} for i in range(count)]
+
+
+def test_one_based_refuses_about_one_number_in_20_counting_rows_from_1_without_comments(receiver: Receiver) -> None:
+    details = [*_numbers(200), {"Mobile": "639171234568", "Platform": "dialhub", "Comments": "cmp|no-plus"}]
+    refused = {index for index, row in enumerate(details[:200]) if quirk_refuses(row["Comments"])} | {200}
+    assert 4 <= len(refused) <= 20
+    with AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(30, 31), quirks=frozenset({"one_based"})) as simulator:
+        client = Client(simulator)
+        answer = client.create(Details=details)["data"]
+        assert [error["field"] for error in answer["detail_error_list"]] == [
+            f"Details[{i + 1}]" for i in sorted(refused)
+        ]
+        assert not any("comments" in error for error in answer["detail_error_list"])
+        rows = client.get("/service/cloud/detail", TaskID=answer["TaskID"])["data"]["list"]
+        assert {row["Comments"] for row in rows} == {details[i]["Comments"] for i in range(201) if i not in refused}
+        assert simulator.refused_contacts() == {("cmp", details[i]["Comments"][4:]) for i in refused}
+
+
+def test_without_one_based_no_number_is_refused_for_its_hash(sim: AirudderSimulator, client: Client) -> None:
+    answer = client.create(Details=_numbers(200))["data"]
+    assert "detail_error_list" not in answer and sim.refused_contacts() == set()
+
+
+def test_refused_contacts_are_every_number_no_task_took(sim: AirudderSimulator, client: Client) -> None:
+    client.create(Details=_bad_rows())  # Perform 1: the good row is taken, the bad ones are not
+    assert client.create(Details=_numbers(2), RepeatNumber=99)["code"] == 10521  # refused as a whole
+    first = client.create(Details=_numbers(3)[2:])  # taken ...
+    assert first["code"] == 200
+    assert client.create(Details=_numbers(3)[2:], TaskName=f"t_{time.monotonic_ns()}")["code"] == 200  # ... twice
+    refused = sim.refused_contacts()
+    assert ("cmp", "good") not in refused and ("cmp", "c2") not in refused
+    assert refused == {("cmp", name) for name in ("no-plus", "too-long", "platform", "emoji", "c0", "c1")}

@@ -79,7 +79,8 @@ def test_all_callback_shapes_parse(adapter: BluAdapter) -> None:
     bare_list = adapter.parse_callback(_callback(wrapper["data"])).outcomes
     assert [o.vendor_call_id for o in bare_list] == ["123654790"]
     placeholder = json.loads(load_event("webhooks/blu_result_records_placeholder.json")["body"])
-    assert adapter.parse_callback(_callback(placeholder)).outcomes == []
+    parsed = adapter.parse_callback(_callback(placeholder))
+    assert isinstance(parsed, OutcomeReport) and (parsed.outcomes, parsed.unread) == ([], 1)  # answered 422
     as_object = dict(wrapper["data"][0], extVars={"campaignId": "x", "contactId": "y"}, taskId="5573")
     [outcome] = adapter.parse_callback(_callback(as_object)).outcomes
     assert (outcome.campaign_id, outcome.contact_id, outcome.vendor_task_id) == ("x", "y", "5573")

@@ -545,3 +545,91 @@ def test_callback_faults_duplicate_hold_back_and_replay(simulator_factory: Any, 
     assert len({body["callId"] for body in receiver.bodies}) == 20
     assert courier.replay(0.5) == 10 and simulator.wait_idle(5)
     assert courier.statuses == {200: len(receiver.bodies)}
+
+
+# --- unexpected-vendor switches -------------------------------------------------------------------------------
+def our_records(count: int, campaign_id: str = "cmp-1", first_id: int = 1) -> list[dict[str, Any]]:
+    """Records as dialhub uploads them: our campaign and contact ids in extVars."""
+    records = make_records(count, first_id)
+    for record in records:
+        ours = {"campaignId": campaign_id, "contactId": f"c{record['id']}", "attempt": 1, "orderId": record["id"]}
+        record["extVars"] = json.dumps(ours)
+    return records
+
+
+def test_the_switches_are_named_and_an_unknown_one_is_refused() -> None:
+    from local.simulators import SimulatorKnobs, create
+    from local.simulators.blu import QUIRKS
+
+    assert frozenset({"short_pages", "undercount", "documented_callbacks"}) == QUIRKS
+    with pytest.raises(ValueError, match="no switch"):
+        BluSimulator(APP_ID, APP_KEY, quirks=frozenset({"pages_by_7"}))
+    with pytest.raises(ValueError, match="no switch"):
+        create("blu", SimulatorKnobs(quirks=frozenset({"pages_by_7"})))
+    assert create("blu", SimulatorKnobs(quirks=frozenset({"short_pages"}))).quirks == {"short_pages"}
+
+
+def test_short_pages_serve_10_rows_whatever_is_asked(simulator_factory: Any) -> None:
+    simulator, client = simulator_factory(quirks=frozenset({"short_pages"}))
+    task_id = client.create_task()
+    client.upload(task_id, make_records(25))
+    assert simulator.wait_idle(5)
+    pages = [client.query(task_id, pageNo=page_no, pageSize=100) for page_no in (1, 2, 3, 4)]
+    assert [(page["count"], len(page["data"])) for page in pages] == [(10, 10), (10, 10), (5, 5), (0, 0)]
+    assert len({row["callId"] for page in pages for row in page["data"]}) == 25
+    assert client.query(task_id, pageSize=5)["count"] == 5  # a smaller page is served as asked
+
+
+def test_undercount_leaves_out_the_same_five_percent_and_counts_only_what_it_took(simulator_factory: Any) -> None:
+    from local.simulators.blu import quietly_refused
+
+    simulator, client = simulator_factory(quirks=frozenset({"undercount"}))
+    task_id = client.create_task()
+    records = our_records(200)
+    left_out = {record["id"] for record in records if quietly_refused(record["id"])}
+    assert 4 <= len(left_out) <= 18  # about 5%
+    reply = client.upload(task_id, records)
+    assert reply["code"] == 2000 and reply["count"] == 200 - len(left_out)
+    assert client.upload(task_id, records)["count"] == 0  # sent again: the rest is held, the left-out still out
+    assert simulator.wait_idle(5)
+    assert set(simulator.dial_requests) == {record["id"] for record in records} - left_out
+    assert simulator.refused_contacts() == {("cmp-1", f"c{record_id}") for record_id in left_out}
+    assert {row["userId"] for row in client.query(task_id, pageSize=100)["data"]}.isdisjoint(left_out)
+
+
+def test_without_undercount_every_record_is_taken(simulator_factory: Any) -> None:
+    simulator, client = simulator_factory()
+    assert client.upload(client.create_task(), our_records(200))["count"] == 200
+    assert simulator.refused_contacts() == set()
+
+
+def test_documented_callbacks_come_as_the_task_and_its_records(simulator_factory: Any, receiver_factory: Any) -> None:
+    receiver = receiver_factory()
+    simulator, client = simulator_factory(callback_url=receiver.url, quirks=frozenset({"documented_callbacks"}))
+    task_id = client.create_task()
+    client.upload(task_id, make_records(3))
+    assert simulator.wait_idle(5)
+    assert len(receiver.bodies) == 3
+    results = {row["callId"]: row for row in client.query(task_id)["data"]}
+    for body in receiver.bodies:
+        assert set(body) == {"taskId", "records"} and body["taskId"] == task_id
+        [row] = body["records"]
+        assert "taskId" not in row and row == {k: v for k, v in results[row["callId"]].items() if k != "taskId"}
+
+
+def test_refused_contacts_are_those_of_refused_uploads_never_taken(simulator_factory: Any) -> None:
+    simulator, client = simulator_factory()
+    task_id = client.create_task()
+    with_emoji = our_records(2, first_id=1)
+    with_emoji[1]["name"] = "Ana \U0001f600"
+    assert client.upload(task_id, with_emoji)["code"] == 4005
+    bad_sign = client.post(
+        "/rest/v1/uploadAndStartJob",
+        {"taskId": task_id, "records": our_records(1, first_id=3)},
+        headers=signed_headers(app_key="wrongKey"),
+    )
+    assert bad_sign.json()["code"] == 4001
+    assert client.upload(task_id, [*make_records(1, first_id=9), {"id": "x"}])["code"] == 4000  # no ids of ours
+    assert simulator.refused_contacts() == {("cmp-1", "c1"), ("cmp-1", "c2"), ("cmp-1", "c3")}
+    assert client.upload(task_id, our_records(1, first_id=1))["count"] == 1  # taken after all
+    assert simulator.refused_contacts() == {("cmp-1", "c2"), ("cmp-1", "c3")}

@@ -431,28 +431,49 @@ def test_err_list_is_mapped_back_to_each_contact_and_an_existing_order_counts_as
         {"phone": "639181234567", "errMsg": "number is blacklisted"},
         {"phone": "639191234567", "errMsg": "orderID already exists"},
         {"orderID": order_id("cmp-1", "c4", 1), "phone": "", "errMsg": "params invalid", "retCode": 4},
-        {"phone": "639990000000", "errMsg": "not ours"},
     ]
     fake = FakeNxtele(lambda path, body: {"totalCount": 4, "successCount": 1, "errList": errors})
     requests = [dial("c1"), dial("c2", "+639181234567"), dial("c3", "+639191234567"), dial("c4", "+639201234567")]
     result = adapter_with(fake).submit(Submission(campaign(), TASK, requests, "k"))
-    assert set(result.accepted) == {"c1", "c3"}
+    assert set(result.accepted) == {"c1", "c3"} and result.unconfirmed == {} and result.mismatches == []
     assert result.rejected == {
         "c2": "nxtele refused the contact: number is blacklisted",
         "c4": "nxtele error 4: params invalid",
     }
 
 
-def test_two_contacts_with_one_phone_are_refused_one_by_one() -> None:
+def test_an_entry_naming_no_contact_leaves_the_unlisted_unconfirmed_not_accepted() -> None:
+    errors = [{"phone": "639181234567", "errMsg": "number is blacklisted"}, {"phone": "639990000000", "errMsg": "?"}]
+    fake = FakeNxtele(lambda path, body: {"totalCount": 3, "successCount": 1, "errList": errors})
+    requests = [dial("c1"), dial("c2", "+639181234567"), dial("c3", "+639191234567")]
+    result = adapter_with(fake).submit(Submission(campaign(), TASK, requests, "k"))
+    assert result.accepted == {} and set(result.rejected) == {"c2"}
+    assert result.unconfirmed == {"c1": order_id("cmp-1", "c1", 1), "c3": order_id("cmp-1", "c3", 1)}
+
+
+def test_a_duplicate_phone_is_a_refusal_and_a_repeated_order_a_retry() -> None:
+    errors = [
+        {"phone": "639171234567", "errMsg": "duplicate phone in task"},
+        {"phone": "+63 918 123 4567", "errMsg": "order ID repeated"},
+    ]
+    fake = FakeNxtele(lambda path, body: {"totalCount": 3, "successCount": 1, "errList": errors})
+    requests = [dial("c1"), dial("c2", "+639181234567"), dial("c3", "+639191234567")]
+    result = adapter_with(fake).submit(Submission(campaign(), TASK, requests, "k"))
+    assert result.rejected == {"c1": "nxtele refused the contact: duplicate phone in task"}
+    assert set(result.accepted) == {"c2", "c3"} and result.mismatches == []
+
+
+def test_entries_naming_a_phone_several_contacts_share_leave_them_unconfirmed() -> None:
     errors = [
         {"phone": "639171234567", "errMsg": "duplicate phone in task"},
         {"phone": "+63 917 123 4567", "errMsg": "order ID repeated"},
     ]
-    fake = FakeNxtele(lambda path, body: {"errList": errors})
+    fake = FakeNxtele(lambda path, body: {"totalCount": 3, "successCount": 1, "errList": errors})
     result = adapter_with(fake).submit(Submission(campaign(), TASK, [dial("c1"), dial("c2"), dial("c3")], "k"))
-    # A duplicate *phone* is a refusal (of the first contact with it); a repeated *order* is a retry.
-    assert result.rejected == {"c1": "nxtele refused the contact: duplicate phone in task"}
-    assert set(result.accepted) == {"c2", "c3"}
+    # Which of the three each entry means would be a guess: none is refused, none counts as accepted.
+    assert result.rejected == {} and result.accepted == {}
+    assert set(result.unconfirmed) == {"c1", "c2", "c3"}
+    assert result.mismatches == ["addBatchCall: 2 errList entries name a phone shared by 3 contacts sent"]
 
 
 def test_a_refused_batch_rejects_every_contact_with_the_reason() -> None:
@@ -542,7 +563,8 @@ def test_results_page_orders_and_fetch_every_call_in_chunks_of_500() -> None:
 
     fake = FakeNxtele(answer)
     pages = list(adapter_with(fake).results(TASK))
-    assert [path for path in fake.paths() if path == "listOrder"] == ["listOrder"] * 13
+    # No total in these answers: the 13th page is short, and only the 14th (empty) ends the listing.
+    assert [path for path in fake.paths() if path == "listOrder"] == ["listOrder"] * 14
     assert detail_sizes == [500, 500, 234] and len(pages) == 3
     outcomes = [outcome for page in pages for outcome in page]
     assert len(outcomes) == 2468 and all(outcome.source == OutcomeSource.POLL for outcome in outcomes)

@@ -21,10 +21,12 @@ from dialhub.vendors.nxtele.wire import NxteleAccount
 from local.simulators import SimulatorKnobs
 from local.simulators.nxtele import (
     DEMO_SCENE_ID,
+    QUIRKS,
     SAMPLE_SECRET_KEY,
     SAMPLE_UUID,
     NxteleSimulator,
     create,
+    national_form,
     sign_for,
 )
 
@@ -492,3 +494,94 @@ def test_create_follows_the_knobs() -> None:
         0.7,
     )
     assert simulator.uuid != SAMPLE_UUID and simulator.pending() == 0
+
+
+# --- "unexpected vendor" switches ----------------------------------------------------------------------
+def ours(count: int, campaign: str = "cmp-q") -> list[dict[str, Any]]:
+    """Orders as dialhub writes them: our ids in `other`, Philippine numbers."""
+    return [
+        order | {"userPhone": f"63917{n:07d}", "other": json.dumps({"campaignId": campaign, "contactId": f"c{n}"})}
+        for n, order in enumerate(orders(count), start=1)
+    ]
+
+
+def test_the_switches_are_named_and_an_unknown_one_is_refused() -> None:
+    assert {"short_pages", "national_phones", "silent_refusals"} == QUIRKS
+    with pytest.raises(ValueError, match="no switch"):
+        NxteleSimulator(quirks=frozenset({"page_from_zero"}))
+    assert create(SimulatorKnobs(quirks=frozenset({"short_pages"}))).quirks == {"short_pages"}
+
+
+def test_without_switches_only_genuine_refusals_are_refused_and_recorded(factory: Any) -> None:
+    simulator, client, _ = factory()
+    client.create_task(startupType=1)
+    simulator.blocked_phones.add("639170000007")
+    reply = client.add(ours(200))
+    assert (reply["totalCount"], reply["successCount"]) == (200, 199)
+    assert reply["errList"] == [{"phone": "639170000007", "errMsg": "userPhone is on the blacklist"}]
+    assert client.add(ours(1), user_task_id="no-such-task")["retCode"] == 4  # refused as a whole
+    assert simulator.refused_contacts() == {("cmp-q", "c7")}  # c1 of the refused request was taken before
+    assert client.add(ours(2, campaign="cmp-r"), user_task_id="no-such-task")["retCode"] == 4
+    assert simulator.refused_contacts() == {("cmp-q", "c7"), ("cmp-r", "c1"), ("cmp-r", "c2")}
+
+
+def test_short_pages_caps_every_listing_at_ten_rows_and_keeps_the_total(factory: Any) -> None:
+    simulator, client, _ = factory(quirks=frozenset({"short_pages"}))
+    client.create_task(startupType=1)
+    client.add(ours(25))
+    pages = [client.call("listOrder", {"userTaskID": "task-1", "page": page, "size": 100}) for page in (1, 2, 3, 4)]
+    assert [len(page["orderList"]) for page in pages] == [10, 10, 5, 0] and pages[0]["total"] == 25
+    assert client.call("listTask", {"page": 1, "size": 100})["total"] == 1
+    assert simulator.refused_contacts() == set()  # paging has nothing to do with refusals
+
+
+def _quirky(simulator: NxteleSimulator, client: Client) -> tuple[dict[str, Any], set[str]]:
+    client.create_task(startupType=1)
+    entries = ours(200)
+    reply = client.add(entries)
+    refused = {order["orderID"] for order in entries} - set(simulator.task_snapshot("task-1")["orders"])
+    return reply, refused
+
+
+def test_national_phones_lists_refusals_in_the_national_form_without_an_order_id(factory: Any) -> None:
+    simulator, client, _ = factory(quirks=frozenset({"national_phones"}))
+    reply, refused = _quirky(simulator, client)
+    assert 3 <= len(refused) <= 20  # about 5%, by a hash of the orderID
+    assert reply["successCount"] == 200 - len(refused) and len(reply["errList"]) == len(refused)
+    numbers = {int(order_id.split("-")[1]) for order_id in refused}
+    assert sorted(error["phone"] for error in reply["errList"]) == sorted(f"0917{n:07d}" for n in numbers)
+    assert all(set(error) == {"phone", "errMsg"} for error in reply["errList"])
+    assert simulator.refused_contacts() == {("cmp-q", f"c{n}") for n in numbers}
+    again = client.add(ours(200))  # the same orders again: the refused ones are refused again, alike
+    assert again["successCount"] == 0 and len(again["errList"]) == 200
+    assert simulator.refused_contacts() == {("cmp-q", f"c{n}") for n in numbers}
+
+
+def test_silent_refusals_answer_a_shortfall_with_an_empty_err_list(factory: Any) -> None:
+    simulator, client, _ = factory(quirks=frozenset({"silent_refusals"}))
+    reply, refused = _quirky(simulator, client)
+    assert 3 <= len(refused) <= 20
+    assert (reply["totalCount"], reply["successCount"], reply["errList"]) == (200, 200 - len(refused), [])
+    assert len(simulator.refused_contacts()) == len(refused)
+
+
+def test_the_same_orders_are_refused_whichever_refusal_switch_is_on(factory: Any) -> None:
+    first, first_client, _ = factory(quirks=frozenset({"national_phones"}))
+    second, second_client, _ = factory(quirks=frozenset({"silent_refusals"}))
+    assert _quirky(first, first_client)[1] == _quirky(second, second_client)[1]
+
+
+def test_national_form_drops_the_country_code_for_a_leading_zero() -> None:
+    assert national_form("639171234567") == "09171234567"
+    assert national_form("6281234567890") == "081234567890"
+    assert national_form("447700900123") == "07700900123"
+    assert national_form("12125550123") == "12125550123"  # no trunk 0 known: international digits kept
+
+
+def test_both_refusal_switches_split_the_refusals_between_silence_and_national_phones(factory: Any) -> None:
+    simulator, client, _ = factory(quirks=frozenset({"national_phones", "silent_refusals"}))
+    reply, refused = _quirky(simulator, client)
+    listed = reply["errList"]
+    assert 0 < len(listed) < len(refused) and reply["successCount"] == 200 - len(refused)
+    assert all(error["phone"].startswith("0917") and "orderID" not in error for error in listed)
+    assert len(simulator.refused_contacts()) == len(refused)

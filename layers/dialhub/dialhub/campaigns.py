@@ -39,6 +39,7 @@ from dialhub.vendors import Adapters, UnknownVendor, adapter_class, vendor_names
 from dialhub.vendors.base import DialRequest, TaskAction, VendorError, VendorRejected, VendorUnavailable
 
 MAX_CONTACTS_PER_REQUEST = 10_000
+_AT_VENDOR = frozenset({DialState.SUBMITTED, DialState.UNCONFIRMED})  # cancelled at the vendor, not here
 VariableValue = str | int | float | bool
 
 
@@ -299,7 +300,13 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
     if campaign is None:
         raise NotFound(f"campaign {campaign_id}")
     counts = counters.counts if counters else store.campaign_counts(campaign_id)
-    open_states = {DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING, DialState.SUBMITTED}
+    open_states = {
+        DialState.QUEUED,
+        DialState.PLANNED,
+        DialState.SUBMITTING,
+        DialState.SUBMITTED,
+        DialState.UNCONFIRMED,
+    }
     still_open = sum(counts.by_state.get(state.value, 0) for state in open_states)
     queued_only = counts.by_state.get(DialState.QUEUED.value, 0) == counts.total
     state = "queued" if queued_only else ("in_progress" if still_open else "completed")
@@ -377,7 +384,7 @@ def cancel_contact(
         return contact_view(store, campaign_id, contact_id)
     if contact.state == DialState.SUBMITTING:
         raise Conflict("the contact is being submitted to the vendor right now; try again in a minute")
-    if contact.state != DialState.SUBMITTED:
+    if contact.state not in _AT_VENDOR:
         raise Conflict(f"the contact is {contact.state.value}; only a contact not yet dialled can be cancelled")
     task = store.get_task(campaign_id, campaign.vendor, contact.vendor_task_date) if contact.vendor_task_date else None
     if task is None:
@@ -388,9 +395,7 @@ def cancel_contact(
         raise Conflict(f"the vendor refused to cancel: {exc.reason}") from exc
     except VendorUnavailable as exc:
         raise Conflict(f"the vendor is unavailable, try again: {exc.reason}") from exc
-    if not store.move_contact(
-        campaign_id, contact_id, DialState.CANCELLED, now=now, allowed_from={DialState.SUBMITTED}
-    ):
+    if not store.move_contact(campaign_id, contact_id, DialState.CANCELLED, now=now, allowed_from=_AT_VENDOR):
         raise Conflict("the call finished before it could be cancelled")
     return contact_view(store, campaign_id, contact_id)
 
@@ -473,16 +478,14 @@ def cancel_campaign(store: Store, adapters: Adapters, campaign_id: str, now: dt.
     adapter = adapters.get(campaign.vendor)
     control = _control_open_tasks(campaign, store, adapters, TaskAction.CANCEL)
     notes = control.notes
-    for page in store.iter_contacts(campaign_id, {DialState.SUBMITTED}):
+    for page in store.iter_contacts(campaign_id, _AT_VENDOR):
         for contact in page:
             task = control.tasks.get(contact.vendor_task_date) if contact.vendor_task_date else None
             if task is None:
                 continue
             if task.local_date not in control.done and not _cancel_at_vendor(adapter, task, contact, notes):
                 continue
-            store.move_contact(
-                campaign_id, contact.contact_id, DialState.CANCELLED, now=now, allowed_from={DialState.SUBMITTED}
-            )
+            store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now, allowed_from=_AT_VENDOR)
     return CampaignControlResult(campaign=campaign_view(store, campaign_id), notes=notes[:20])
 
 

@@ -1,9 +1,10 @@
 """Submit one planned batch to its vendor, at most once per contact.
 
 Each contact is claimed (moved to SUBMITTING under this batch and task) before the vendor call and
-settled (SUBMITTED or FAILED) after it. A redelivered message re-sends only contacts still SUBMITTING
-under the same batch and the same vendor task; vendors ignore a record id they already hold, so a crash
-between the vendor's acceptance and our write cannot dial anyone twice.
+settled after it: SUBMITTED, FAILED, or UNCONFIRMED when the vendor's answer leaves it in doubt. A
+redelivered message re-sends only contacts still SUBMITTING under the same batch and the same vendor
+task; vendors ignore a record id they already hold, so a crash between the vendor's acceptance and our
+write cannot dial anyone twice.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dialhub.parallel import each
 from dialhub.policies import campaign_policy
 from dialhub.store import DialRecord, Store
 from dialhub.vendors import Adapters
-from dialhub.vendors.base import DialRequest, Submission, VendorAdapter, VendorRejected
+from dialhub.vendors.base import DialRequest, Submission, SubmitResult, VendorAdapter, VendorRejected
 
 _CLAIMABLE = frozenset({DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING})
 
@@ -27,6 +28,7 @@ _CLAIMABLE = frozenset({DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTIN
 @dataclass
 class DispatchSummary:
     submitted: int = 0
+    unconfirmed: int = 0  # the vendor may hold them; never sent again, settled by the poller
     failed: int = 0
     skipped: int = 0
     held: int = 0  # back in the queue (campaign paused, or held by compliance) or cancelled with their campaign
@@ -81,6 +83,12 @@ def _hold(campaign: Campaign, contacts: list[Contact], store: Store, now: dt.dat
     if held and campaign.status is CampaignStatus.PAUSED:
         store.mark_campaign_due(campaign, campaign.dial_date)
     return held
+
+
+def _doubt(vendor: str, result: SubmitResult) -> str:
+    """Why a contact is unconfirmed, as shown on it (and kept when it fails at the horizon)."""
+    what = "; ".join(result.mismatches) or "its answer did not account for every request"
+    return f"{vendor}'s answer disagreed with what was sent ({what})"[:500]
 
 
 def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: dt.datetime) -> DispatchSummary:
@@ -155,17 +163,20 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
             return contact.model_copy(update={"claimed_at": claimed_at}), False
         return None, False
 
-    def mark_sent(accepted: tuple[str, str], job_id: str | None) -> bool:
+    def mark_sent(accepted: tuple[str, str], job_id: str | None, state: DialState, doubt: str | None) -> bool:
         # A contact whose callback raced ahead of this write is already final: the move is skipped.
         contact_id, record_id = accepted
+        sets: dict[str, str | None] = {"vendorRecordId": record_id, "vendorJobId": job_id}
+        if doubt:
+            sets["reason"] = doubt
         return store.move_contact(
             campaign.campaign_id,
             contact_id,
-            DialState.SUBMITTED,
+            state,
             now=now,
             allowed_from={DialState.SUBMITTING},
             batch_id=batch.batch_id,
-            sets={"vendorRecordId": record_id, "vendorJobId": job_id},
+            sets=sets,
         )
 
     claims = each(claim, eligible)
@@ -183,8 +194,10 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
             )
         )
         # Remembered for the frequency cap before anything else: a crash after this point redelivers the
-        # batch, which writes the same records again (same claim time, same keys) rather than none.
+        # batch, which writes the same records again (same claim time, same keys) rather than none. A contact
+        # in doubt may be dialled, so it counts like an accepted one.
         sent = {contact.contact_id: contact for contact in chunk}
+        held = result.accepted | result.unconfirmed
         calls = adapter.calls_per_request(campaign.vendor_options)
         store.record_dials(
             [
@@ -196,7 +209,7 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
                     attempt=sent[contact_id].attempt,
                     calls=calls,
                 )
-                for contact_id in result.accepted
+                for contact_id in held
             ],
             now,
         )
@@ -204,12 +217,33 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
         # this many results are final, so a crash while settling must not lose the count of contacts already
         # settled, which a redelivery does not send again. The contacts it does send again are counted twice:
         # an over-count only polls longer, while an under-count could stop before a dropped callback is found.
-        store.add_task_submissions(task, len(result.accepted), result.job_id)
-        each(partial(mark_sent, job_id=result.job_id), list(result.accepted.items()))
+        store.add_task_submissions(task, len(held), result.job_id, unconfirmed=len(result.unconfirmed))
+        each(
+            partial(mark_sent, job_id=result.job_id, state=DialState.SUBMITTED, doubt=None),
+            list(result.accepted.items()),
+        )
+        if result.unconfirmed or result.mismatches:
+            count_metric("VendorAnswerMismatch", len(result.mismatches) or 1, vendor=campaign.vendor)
+            logger.warning(
+                "vendor answer disagrees with what was sent",
+                extra={
+                    "batch_id": batch.batch_id,
+                    "vendor": campaign.vendor,
+                    "unconfirmed": len(result.unconfirmed),
+                    "mismatches": result.mismatches[:10],
+                },
+            )
+        each(
+            partial(
+                mark_sent, job_id=result.job_id, state=DialState.UNCONFIRMED, doubt=_doubt(campaign.vendor, result)
+            ),
+            list(result.unconfirmed.items()),
+        )
         summary.failed += sum(
             each(lambda rejected: _fail(store, contacts[rejected[0]], rejected[1], now), list(result.rejected.items()))
         )
         summary.submitted += len(result.accepted)
+        summary.unconfirmed += len(result.unconfirmed)
     count_metric("ContactsSubmitted", summary.submitted, vendor=campaign.vendor)
     count_metric("ContactsRejectedByVendor", summary.failed, vendor=campaign.vendor)
     logger.info(
@@ -218,6 +252,7 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
             "batch_id": batch.batch_id,
             "vendor": campaign.vendor,
             "submitted": summary.submitted,
+            "unconfirmed": summary.unconfirmed,
             "failed": summary.failed,
             "skipped": summary.skipped,
         },

@@ -62,6 +62,7 @@ class DialState(StrEnum):
     PLANNED = "planned"  # in a dispatch batch on the queue
     SUBMITTING = "submitting"  # claimed by the dispatcher: the vendor call is in flight (recorded intent)
     SUBMITTED = "submitted"  # the vendor accepted it; waiting for the call
+    UNCONFIRMED = "unconfirmed"  # the vendor's answer disagreed with what was sent: settled by its results
     FINAL = "final"  # a call reached a final outcome
     CANCELLED = "cancelled"  # cancelled before it was dialled
     FAILED = "failed"  # the vendor refused it for good; `reason` says why
@@ -235,6 +236,7 @@ class VendorTask(WireModel):
     vendor_task_id: str
     job_ids: list[str] = Field(default_factory=list, description="Vendor-side jobs or tasks under this task")
     submitted: int = 0
+    unconfirmed: int = 0  # requests sent whose acceptance the vendor's answer left in doubt, not yet settled
     open: bool = True
     created_at: dt.datetime | None = None
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from dialhub.models import DialState, VendorTask
+from dialhub.models import CallOutcome, DialState, VendorTask
 from dialhub.observability import count_metric, logger
 from dialhub.outcomes import record_polled
 from dialhub.store import RecordResult, Store
 from dialhub.vendors import Adapters
 from dialhub.vendors.base import VendorError
+
+_AWAITING = frozenset({DialState.SUBMITTED, DialState.UNCONFIRMED})
 
 
 @dataclass
@@ -21,40 +23,80 @@ class PollSummary:
     closed: int = 0
     failed_tasks: int = 0
     unresolved: int = 0  # contacts still waiting for a result when their task was given up
+    confirmed: int = 0  # contacts in doubt whose results showed the vendor held them
 
 
 def _fail_unresolved(store: Store, task: VendorTask, horizon_days: int, now: dt.datetime) -> int:
     """Contacts the vendor never reported on within the horizon: failed, with a reason, not left open."""
-    reason = f"no result from {task.vendor} within {horizon_days} days of the dial date"
+    silence = f"no result from {task.vendor} within {horizon_days} days of the dial date"
     failed = 0
-    for page in store.iter_contacts(task.campaign_id, {DialState.SUBMITTED}):
+    for page in store.iter_contacts(task.campaign_id, _AWAITING):
         for contact in page:
             if contact.vendor_task_date == task.local_date:
+                reason = f"{contact.reason}; {silence}" if contact.state is DialState.UNCONFIRMED else silence
                 failed += store.move_contact(
                     task.campaign_id,
                     contact.contact_id,
                     DialState.FAILED,
                     now=now,
-                    allowed_from={DialState.SUBMITTED},
-                    sets={"reason": reason},
+                    allowed_from={contact.state},
+                    sets={"reason": reason[:700]},
                 )
     if failed:
         count_metric("ContactsWithoutVendorResult", failed, vendor=task.vendor)
     return failed
 
 
+def _in_doubt(store: Store, task: VendorTask) -> dict[str, VendorTask]:
+    """The task's contacts whose acceptance the vendor's answer left in doubt (read only while there are any)."""
+    if not task.unconfirmed:
+        return {}
+    return {
+        contact.contact_id: task
+        for page in store.iter_contacts(task.campaign_id, {DialState.UNCONFIRMED})
+        for contact in page
+        if contact.vendor_task_date == task.local_date
+    }
+
+
+def _settle_doubts(store: Store, doubted: dict[str, VendorTask], page: list[CallOutcome], now: dt.datetime) -> int:
+    """A result from the vendor proves it holds the request: a closing one has already made the contact final
+    (or queued it for a redial), any other moves it to SUBMITTED, where it waits like every other."""
+    settled = 0
+    for outcome in page:
+        task = doubted.pop(outcome.contact_id or "", None)
+        if task is None or outcome.campaign_id not in (None, task.campaign_id):
+            continue
+        settled += 1
+        if not outcome.closes:
+            store.move_contact(
+                task.campaign_id,
+                outcome.contact_id or "",
+                DialState.SUBMITTED,
+                now=now,
+                allowed_from={DialState.UNCONFIRMED},
+                sets={"reason": None},
+            )
+    return settled
+
+
 def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_days: int) -> PollSummary:
+    """Read every open task's results; a task past its horizon (dial date + `horizon_days`, in the vendor's
+    day; a negative horizon means every task is past it) is closed, failing what still waits for a result."""
     summary = PollSummary()
     for task in store.iter_open_tasks():
         summary.tasks += 1
         adapter = adapters.get(task.vendor)
         closed_contacts = 0
+        doubted = _in_doubt(store, task)
         try:
             for page in adapter.results(task):
                 summary.results += len(page)
                 closed_contacts += sum(1 for outcome in page if outcome.closes)
                 recorded = record_polled(task.vendor, page, store, now)
                 summary.recovered += recorded[RecordResult.STORED] + recorded[RecordResult.REDIAL]
+                if doubted:
+                    summary.confirmed += _settle_doubts(store, doubted, page, now)
         except VendorError as exc:
             # One vendor's outage must not stop the others; this task is simply polled again next time.
             summary.failed_tasks += 1
@@ -63,6 +105,8 @@ def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_
                 extra={"vendor": task.vendor, "reason": exc.reason, "campaign_id": task.campaign_id},
             )
             continue
+        if task.unconfirmed and not doubted:
+            store.clear_task_doubts(task)
         expired = task.local_date + dt.timedelta(days=horizon_days) < adapter.today()
         if adapter.task_complete(task, closed_contacts) or expired:
             if expired:

@@ -1,7 +1,8 @@
 """Vendor callbacks: authenticate, read, store, then answer exactly what the vendor expects.
 
 Statuses: 401 when authentication fails and 400 when the body cannot be read (nothing stored, so the
-vendor stops retrying); 404 for an unknown vendor or callback kind; an error while storing propagates
+vendor stops retrying); 422 when entries carry no result (the readable ones are stored; the vendor
+retries); 404 for an unknown vendor or callback kind; an error while storing propagates
 (the handler answers 5xx) so the vendor retries; the vendor's ack only after the outcome is durable.
 """
 
@@ -57,6 +58,11 @@ def handle_callback(
             "orphans": results[RecordResult.ORPHAN],
         },
     )
+    if parsed.unread:
+        # What could be read is stored (a retry finds it stored once); the rest is not acknowledged.
+        count_metric("WebhookRejected", parsed.unread, vendor=vendor, reason="no_result")
+        logger.warning("callback carried entries without a result", extra={"vendor": vendor, "unread": parsed.unread})
+        return Reply(422, {"message": f"{parsed.unread} entries carry no call result; nothing stored for them"})
     return adapter.acknowledge(callback)
 
 

@@ -259,7 +259,9 @@ class OutcomeTable(Table):
         return {
             "TableName": self.table_name,
             "Key": contact_key(outcome.campaign_id, outcome.contact_id),
-            "UpdateExpression": f"SET {sets}{self._conversation_set(outcome, values, now)} REMOVE gsi1pk, gsi1sk",
+            "UpdateExpression": (
+                f"SET {sets}{self._conversation_set(outcome, values, now)} REMOVE gsi1pk, gsi1sk, reason"
+            ),
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#st": "state"},
             "ExpressionAttributeValues": to_item(values),
@@ -281,6 +283,7 @@ class OutcomeTable(Table):
             ":contact": outcome.contact_id,
             ":submitting": DialState.SUBMITTING.value,
             ":submitted": DialState.SUBMITTED.value,
+            ":unconfirmed": DialState.UNCONFIRMED.value,
         }
         sets = (
             "#st = :queued, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
@@ -289,8 +292,8 @@ class OutcomeTable(Table):
         return {
             "TableName": self.table_name,
             "Key": contact_key(outcome.campaign_id, outcome.contact_id),
-            "UpdateExpression": f"SET {sets}{self._conversation_set(outcome, values, now)} REMOVE batchId",
-            "ConditionExpression": "#st IN (:submitting, :submitted) AND attempt < :max",
+            "UpdateExpression": f"SET {sets}{self._conversation_set(outcome, values, now)} REMOVE batchId, reason",
+            "ConditionExpression": "#st IN (:submitting, :submitted, :unconfirmed) AND attempt < :max",
             "ExpressionAttributeNames": {"#st": "state", "#hold": "hold"},
             "ExpressionAttributeValues": to_item(values),
         }

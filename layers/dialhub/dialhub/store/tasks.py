@@ -51,8 +51,11 @@ class TaskTable(Table):
             return existing
         return task
 
-    def add_task_submissions(self, task: VendorTask, count: int, job_id: str | None = None) -> None:
-        """Count accepted requests (and remember the vendor job they went into); reopens a closed task."""
+    def add_task_submissions(
+        self, task: VendorTask, count: int, job_id: str | None = None, unconfirmed: int = 0
+    ) -> None:
+        """Count requests the vendor may hold (and remember the vendor job they went into); reopens a closed
+        task. `unconfirmed` of them are in doubt: the poller looks for their results while that count is set."""
         if count <= 0:
             return
         values: dict[str, Any] = {
@@ -62,6 +65,9 @@ class TaskTable(Table):
             ":sk": {"S": f"{task.vendor}#{task.local_date.isoformat()}#{task.campaign_id}"},
         }
         adds = "ADD submitted :n"
+        if unconfirmed > 0:
+            adds += ", unconfirmed :u"
+            values[":u"] = {"N": str(unconfirmed)}
         if job_id:
             adds += ", jobIds :job"
             values[":job"] = {"SS": [job_id]}
@@ -72,6 +78,23 @@ class TaskTable(Table):
             ExpressionAttributeNames={"#open": "open"},
             ExpressionAttributeValues=values,
         )
+
+    def clear_task_doubts(self, task: VendorTask) -> bool:
+        """Every contact in doubt has been settled: stop looking for them. Conditional on the count read at
+        the start of the poll, so doubts a dispatcher added meanwhile are not forgotten."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=task_key(task.campaign_id, task.vendor, task.local_date),
+                UpdateExpression="REMOVE unconfirmed",
+                ConditionExpression="unconfirmed = :seen",
+                ExpressionAttributeValues={":seen": {"N": str(task.unconfirmed)}},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return False
+        return True
 
     def close_task(self, task: VendorTask) -> None:
         self._update(

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from dialhub.vendors.base import VendorAdapter
 
-_NOT_VENDORS = frozenset({"base"})
+_NOT_VENDORS = frozenset({"base", "contract"})
 
 
 @cache

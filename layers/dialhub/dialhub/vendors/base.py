@@ -99,11 +99,25 @@ class Submission:
 
 @dataclass
 class SubmitResult:
-    """Per-contact result of one submission: accepted (with the vendor's record id) or rejected (why)."""
+    """Per-contact result of one submission: accepted (with the vendor's record id), rejected (why), or
+    unconfirmed (with the record id): the vendor's own counts or lists disagree with what was sent, so it
+    may or may not hold the request. An unconfirmed contact is never sent again; the poller settles it
+    from the vendor's results, and fails it at the horizon when none comes. `mismatches` says, for the
+    log and the `VendorAnswerMismatch` metric, what disagreed (no phone numbers)."""
 
     accepted: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
+    unconfirmed: dict[str, str] = field(default_factory=dict)
+    mismatches: list[str] = field(default_factory=list)
     job_id: str | None = None  # the vendor's id for this submission; kept on the task and polled with it
+
+    def doubt(self, what: str, record_ids: dict[str, str]) -> None:
+        """The vendor's answer disagrees with the request for these contacts: none of them counts as accepted."""
+        self.mismatches.append(what)
+        for contact_id, record_id in list(record_ids.items()):  # record_ids may be `self.accepted` itself
+            self.accepted.pop(contact_id, None)
+            if contact_id not in self.rejected:
+                self.unconfirmed[contact_id] = record_id
 
 
 class TaskAction(StrEnum):
@@ -125,9 +139,14 @@ class InboundCallback:
 
 @dataclass(frozen=True)
 class OutcomeReport:
-    """A callback that reports call outcomes (possibly none, e.g. a status ping)."""
+    """A callback that reports call outcomes (possibly none, e.g. a status ping).
+
+    `unread` counts entries that should have been call results but carry none we can store (no call id):
+    an adapter sets it only where its vendor retries a callback answered with anything but success, so the
+    result comes again (or is found by polling) instead of being acknowledged as if it had been stored."""
 
     outcomes: list[CallOutcome]
+    unread: int = 0
 
 
 @dataclass(frozen=True)
@@ -255,6 +274,16 @@ def call_seconds(value: Any) -> int | None:
         and 0 <= value <= MAX_CALL_SECONDS
     ):
         return int(value)
+    return None
+
+
+def vendor_count(value: Any) -> int | None:
+    """A count as a vendor may send it, a JSON integer or its digits as text; None for anything else, which
+    is no count at all (and so never evidence that every request was taken)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 9:
+        return int(value.strip())
     return None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -17,10 +16,16 @@ from dialhub.errors import field_path
 from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
 from dialhub.observability import count_metric, logger
+from dialhub.vendors.airudder.answers import SentNumber, read_create_answer
 from dialhub.vendors.airudder.codes import (
     CALL_STATUSES,
+    DETAIL_PAGE_SIZE,
     DUPLICATE_TASK_NAME,
     INTENTIONS,
+    LIST_PAGE_SIZE,
+    MAX_LISTING_PAGES,
+    PAGE_NUMBER,
+    PAGE_SIZE,
     PATH_AUTH,
     PATH_CANCEL_CALL,
     PATH_CREATE_TASK,
@@ -36,7 +41,6 @@ from dialhub.vendors.airudder.codes import (
     USER_AGENT,
     VENDOR,
     describe_error,
-    mask_digits,
 )
 from dialhub.vendors.airudder.crypto import decrypt_body, encrypted_text, signature_ok
 from dialhub.vendors.airudder.tokens import AccountKey, cached_token, pause_queries, queries_paused_until
@@ -50,9 +54,11 @@ from dialhub.vendors.airudder.wire import (
     comments_for,
     data_of,
     dial_problem,
+    listing_total,
     message_of,
     raw_without_pii,
     refusal,
+    row_key,
     rows_of,
     schedule_window,
     split_comments,
@@ -72,6 +78,7 @@ from dialhub.vendors.base import (
     Submission,
     SubmitResult,
     TaskAction,
+    VendorError,
     VendorRejected,
     VendorUnavailable,
     get_json,
@@ -85,6 +92,19 @@ if TYPE_CHECKING:  # httpx (and stamina) are imported where a request is sent: c
 
 def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value).strip() or None
+
+
+def _sent_number(request: DialRequest, detail: dict[str, Any]) -> SentNumber:
+    return SentNumber(request.contact_id, detail["Comments"], request.phone)
+
+
+def _mismatch(what: str, path: str, params: Mapping[str, str], rows: int, total: int | None) -> None:
+    """A listing that disagrees with itself: logged (no phone numbers) and counted per vendor."""
+    count_metric("VendorAnswerMismatch", vendor=VENDOR)
+    logger.warning(
+        "airudder listing disagrees with its own total",
+        extra={"problem": what, "path": path, "query": dict(params), "rows": rows, "total": total},
+    )
 
 
 class AirudderAdapter(AccountAdapter):
@@ -286,32 +306,32 @@ class AirudderAdapter(AccountAdapter):
             result.rejected.update({request.contact_id: exc.reason for request, _ in sent})
             return result
         if code_of(payload) == DUPLICATE_TASK_NAME:
-            # Our earlier try of this very chunk created it (its answer was lost): nobody is dialled twice.
-            existing_id = self._existing_task_id(name)
-            result.accepted.update({request.contact_id: detail["Comments"] for request, detail in sent})
-            result.job_id = existing_id
-            logger.info(
-                "airudder task already existed",
-                extra={"task_name": name, "task_id": existing_id, "accepted": len(sent)},
-            )
-            return result
-        data = data_of(payload) if isinstance(data_of(payload), dict) else {}
-        result.rejected.update(self._row_errors(data.get("detail_error_list"), sent))
-        remaining = [(request, detail) for request, detail in sent if request.contact_id not in result.rejected]
-        task_id = _text(data.get("TaskID"))
+            return self._created_earlier(name, sent, result)
+        data = data_of(payload)
+        reading = read_create_answer(data, [_sent_number(request, detail) for request, detail in sent])
+        task_id = _text(data.get("TaskID")) if isinstance(data, dict) else None
         if not succeeded(payload) or task_id is None:
             error = refusal(payload) if not succeeded(payload) else None
             if isinstance(error, VendorUnavailable):
                 raise error
             if error is not None:
                 reason = error.reason
-            elif options.perform == 3 and len(remaining) < len(sent):
+            elif options.perform == 3 and isinstance(data, dict) and data.get("detail_error_list"):
                 reason = f"{VENDOR}: task not created because other numbers of the chunk were refused (Perform 3)"
             else:
                 reason = f"{VENDOR}: task not created (no TaskID in the answer)"
-            result.rejected.update({request.contact_id: reason for request, _ in remaining})
+            # No task: nobody is dialled, whatever the answer left in doubt.
+            result.rejected.update(
+                {request.contact_id: reading.refused.get(request.contact_id, reason) for request, _ in sent}
+            )
             return result
-        result.accepted.update({request.contact_id: detail["Comments"] for request, detail in remaining})
+        result.rejected.update(reading.refused)
+        comments = {request.contact_id: detail["Comments"] for request, detail in sent}
+        result.accepted.update(
+            {contact_id: value for contact_id, value in comments.items() if contact_id not in reading.refused}
+        )
+        for what, contact_ids in reading.doubts:
+            result.doubt(what, {contact_id: comments[contact_id] for contact_id in contact_ids})
         result.job_id = task_id
         logger.info(
             "airudder task created",
@@ -320,40 +340,102 @@ class AirudderAdapter(AccountAdapter):
                 "task_id": task_id,
                 "accepted": len(result.accepted),
                 "rejected": len(result.rejected),
+                "unconfirmed": len(result.unconfirmed),
             },
         )
         return result
 
-    def _row_errors(self, entries: Any, sent: list[tuple[DialRequest, dict[str, Any]]]) -> dict[str, str]:
-        """detail_error_list entries mapped to our contacts: by Comments when it names one, else by index."""
-        if not isinstance(entries, list):
-            return {}
-        by_comments = {detail["Comments"]: request.contact_id for request, detail in sent}
-        errors: dict[str, str] = {}
-        unmapped = 0
-        for entry in entries:
-            fields = Fields(entry) if isinstance(entry, dict) else Fields({})
-            contact_id = by_comments.get(fields.text("comments") or "")
-            if contact_id is None:
-                match = re.search(r"\[(\d+)\]", fields.text("field") or "")
-                index = int(match.group(1)) if match else -1
-                contact_id = sent[index][0].contact_id if 0 <= index < len(sent) else None
-            if contact_id is None:
-                unmapped += 1
-                continue
-            problem = mask_digits(fields.text("msg", "message") or "invalid")
-            errors[contact_id] = f"{VENDOR} refused the number: {problem}"
-        if unmapped:
-            count_metric("UnmappedVendorRowErrors", unmapped, vendor=VENDOR)
-            logger.warning("airudder row errors that name no number of the chunk", extra={"count": unmapped})
-        return errors
+    def _created_earlier(
+        self, name: str, sent: list[tuple[DialRequest, dict[str, Any]]], result: SubmitResult
+    ) -> SubmitResult:
+        """10508: an earlier try of this very chunk created the task and its answer was lost, with whatever
+        detail_error_list it held. Nobody is dialled twice; the numbers the task's detail shows are accepted,
+        the others are unconfirmed (AIRudder keeps no row for a number it refused) and settled by polling."""
+        existing_id = self._existing_task_id(name)
+        result.job_id = existing_id
+        held = self._numbers_held(existing_id)
+        comments = {request.contact_id: detail["Comments"] for request, detail in sent}
+        result.accepted.update(
+            {contact_id: value for contact_id, value in comments.items() if held is not None and value in held}
+        )
+        missing = {contact_id: value for contact_id, value in comments.items() if contact_id not in result.accepted}
+        if missing:
+            shown = "could not be read" if held is None else "does not show them"
+            result.doubt(
+                f"duplicate task name (10508): an earlier create made the task and its answer, with the numbers "
+                f"it refused, was lost; the task's detail {shown}",
+                missing,
+            )
+        logger.info(
+            "airudder task already existed",
+            extra={
+                "task_name": name,
+                "task_id": existing_id,
+                "accepted": len(result.accepted),
+                "unconfirmed": len(result.unconfirmed),
+            },
+        )
+        return result
+
+    def _numbers_held(self, task_id: str) -> set[str] | None:
+        """The Comments of every number an AIRudder task holds, or None when its detail cannot be read now."""
+        try:
+            return {
+                comments
+                for rows in self._listing(PATH_DETAIL, {"TaskID": task_id}, DETAIL_PAGE_SIZE)
+                for row in rows
+                if (comments := Fields(row).text("Comments", "Comment"))
+            }
+        except VendorError as exc:
+            logger.warning(
+                "airudder task detail unreadable after 10508", extra={"task_id": task_id, "reason": exc.reason}
+            )
+            return None
 
     def _existing_task_id(self, name: str) -> str:
-        for row in rows_of(self._query(PATH_LIST, {"TaskName": name})):
-            fields = Fields(row)
-            if fields.text("TaskName") == name and (task_id := fields.text("TaskID")):
-                return task_id
+        for rows in self._listing(PATH_LIST, {"TaskName": name}, LIST_PAGE_SIZE):
+            for row in rows:
+                fields = Fields(row)
+                if fields.text("TaskName") == name and (task_id := fields.text("TaskID")):
+                    return task_id
         raise VendorUnavailable(VENDOR, f"{VENDOR}: task {name} exists (10508) but the list does not show it yet")
+
+    def _listing(self, path: str, params: Mapping[str, str], page_size: int) -> Iterator[list[dict[str, Any]]]:
+        """The rows of a listing, page by page (ASSUMPTION A9: `PageNumber` from 1 and `PageSize`), read until
+        an empty page, a page of rows already read (the page number ignored), or the listing's own total,
+        and never beyond MAX_LISTING_PAGES. A listing that disagrees with its total is logged and counted."""
+        seen: set[str] = set()
+        total: int | None = None
+        for page in range(1, MAX_LISTING_PAGES + 1):
+            payload, paged = self._page(path, params, page, page_size)
+            total = listing_total(payload) if listing_total(payload) is not None else total
+            fresh = []
+            for row in rows_of(payload):
+                if (key := row_key(row)) not in seen:
+                    seen.add(key)
+                    fresh.append(row)
+            if fresh:
+                yield fresh
+            if not fresh or not paged or (total is not None and len(seen) >= total):
+                break
+        else:
+            _mismatch(f"{path} still had rows after {MAX_LISTING_PAGES} pages", path, params, len(seen), total)
+            return
+        if total is not None and len(seen) != total:
+            _mismatch(f"{path} gave {len(seen)} rows where its total says {total}", path, params, len(seen), total)
+
+    def _page(self, path: str, params: Mapping[str, str], page: int, page_size: int) -> tuple[dict[str, Any], bool]:
+        """One page of a listing, and whether it was paged. Should AIRudder refuse the (undocumented) paging
+        parameters themselves, the first page is asked without them, once, and read as the whole listing."""
+        try:
+            return self._query(path, {**params, PAGE_NUMBER: str(page), PAGE_SIZE: str(page_size)}), True
+        except VendorRejected as exc:
+            if page != 1 or exc.code in TASK_GONE_ERRORS:
+                raise
+            payload = self._query(path, params)
+        count_metric("VendorAnswerMismatch", vendor=VENDOR)
+        logger.warning("airudder refused the paging parameters; listing read unpaged", extra={"path": path})
+        return payload, False
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
         if not request.vendor_job_id:
@@ -371,27 +453,20 @@ class AirudderAdapter(AccountAdapter):
     def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
         for job_id in task.job_ids:
             try:
-                payload = self._query(PATH_DETAIL, {"TaskID": job_id})
+                for rows in self._listing(PATH_DETAIL, {"TaskID": job_id}, DETAIL_PAGE_SIZE):
+                    outcomes = [
+                        outcome
+                        for outcome in (
+                            self._outcome(row, OutcomeSource.POLL, job_id, task.campaign_id) for row in rows
+                        )
+                        if outcome is not None and outcome.final
+                    ]
+                    if outcomes:
+                        yield outcomes
             except VendorRejected as exc:
                 if exc.code not in TASK_GONE_ERRORS:
                     raise
                 logger.warning("airudder task not found while polling", extra={"task_id": job_id, "code": exc.code})
-                continue
-            rows = rows_of(payload)
-            data = data_of(payload)
-            total = Fields(data).number("total", "Total", "count") if isinstance(data, dict) else None
-            if total is not None and total > len(rows):
-                logger.warning(
-                    "airudder detail returned fewer rows than its total",
-                    extra={"task_id": job_id, "rows": len(rows), "total": total},
-                )
-            outcomes = [
-                outcome
-                for outcome in (self._outcome(row, OutcomeSource.POLL, job_id, task.campaign_id) for row in rows)
-                if outcome is not None and outcome.final
-            ]
-            if outcomes:
-                yield outcomes
 
     def task_complete(self, task: VendorTask, closed_contacts: int) -> bool:
         # One call-level result per number per AIRudder task: done once every accepted number has one.
@@ -421,13 +496,13 @@ class AirudderAdapter(AccountAdapter):
                     extra={"task_id": fields.text("TaskID"), "status": fields.text("Status", "TaskStatus")},
                 )
             return OutcomeReport([])
-        outcomes = []
-        for item in items:
-            outcome = self._outcome(item, OutcomeSource.WEBHOOK)
-            if outcome is None:
-                raise CallbackRejected("call notification without CallID (or TaskID and Comments)")
-            outcomes.append(outcome)
-        return OutcomeReport(outcomes)
+        outcomes = [self._outcome(item, OutcomeSource.WEBHOOK) for item in items]
+        read = [outcome for outcome in outcomes if outcome is not None]
+        if not read:
+            raise CallbackRejected("call notification without CallID (or TaskID and Comments)")
+        # AIRudder sends a call webhook again when it is not answered 200 (ASSUMPTION A18): what could be read
+        # is stored, and the entries without a result are not acknowledged as if they had been.
+        return OutcomeReport(read, unread=len(outcomes) - len(read))
 
     def _plain_body(self, raw: bytes) -> Any:
         """The JSON of a callback body, decrypted first when the account has AIRudder encrypt callbacks."""

@@ -27,7 +27,16 @@ QUERY_LIMIT_EXCEEDED = 10705
 TRANSIENT_ERRORS = frozenset({10201, QUERY_LIMIT_EXCEEDED})
 TASK_GONE_ERRORS = frozenset({10502, 10506, 10702, 10703})
 
+# Listings (ASSUMPTION A9): AIRudder documents no paging for /service/cloud/detail or /service/cloud/list, so
+# these names follow the PascalCase of every documented name; a listing that ignores them is still read whole.
+PAGE_NUMBER = "PageNumber"  # counted from 1
+PAGE_SIZE = "PageSize"
+DETAIL_PAGE_SIZE = 1_000  # rows asked per detail page: a 5,000-number task in 5 requests if AIRudder honours it
+LIST_PAGE_SIZE = 100  # rows asked per page of the task list (read only after a 10508)
+SHORTEST_PAGE = 10  # the smallest page cap paging is built to read to the end
+
 MAX_TASK_SIZE = 10_000  # Details per task (S004)
+MAX_LISTING_PAGES = MAX_TASK_SIZE // SHORTEST_PAGE + 1  # a whole task in pages of 10, and the page that ends it
 DEFAULT_TASK_SIZE = 5_000  # AIRudder's recommendation (S004)
 TASK_NAME_LIMIT = 64
 COMMENTS_LIMIT = 64

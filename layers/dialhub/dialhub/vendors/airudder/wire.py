@@ -292,6 +292,25 @@ def data_of(payload: Mapping[str, Any]) -> Any:
     return payload.get("data")
 
 
+def listing_total(payload: Mapping[str, Any]) -> int | None:
+    """The number of rows a listing says it holds in all (`total`), or None. Never `count`: in the vendors'
+    documents that is the number of rows of one page, and a page's count read as the total ends paging early."""
+    data = data_of(payload)
+    if not isinstance(data, dict):
+        return None
+    total = Fields(data).number("total", "TotalCount", "TotalNum", "TotalRecords")
+    return total if total is not None and total >= 0 else None
+
+
+def row_key(row: Mapping[str, Any]) -> str:
+    """What tells two listing rows apart: our Comments and the call, else the whole row."""
+    fields = Fields(row)
+    comments, call_id = fields.text("Comments", "Comment"), fields.text("CallID", "CallUUID")
+    if comments or call_id:
+        return f"{comments or ''}\x1f{call_id or ''}"
+    return json.dumps(row, sort_keys=True, default=str)
+
+
 def rows_of(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows of a list/detail answer: `data` itself, or the first list inside it."""
     data = data_of(payload)
@@ -322,16 +341,40 @@ def refusal(payload: Mapping[str, Any]) -> VendorRejected | VendorUnavailable:
     return VendorRejected(VENDOR, code, reason)
 
 
+_RECORD_LISTS = ("data", "body", "list", "records", "calls", "details")
+
+
 def callback_items(body: Any) -> list[dict[str, Any]]:
-    """The result objects of a callback: a bare object, a list, or one wrapped in `data` or `body`."""
-    if isinstance(body, dict) and Fields(body).get("TaskID", "CallID", "Comments") is None:
-        inner = Fields(body).get("data", "body")
-        if isinstance(inner, dict | list):
-            body = inner
+    """The result objects of a callback: a bare object, a list, or either one in an envelope (`data`, `body`,
+    `list`, `records`...): an object that names no call holding a list of records, or one record. The
+    envelope's TaskID is carried onto the records that have none of their own; nothing else of it is (its
+    `Status` is the task's, not a call's)."""
+    if isinstance(body, dict):
+        outer = Fields(body)
+        inner = outer.get(*_RECORD_LISTS)
+        if not _is_record(outer) and (
+            isinstance(inner, list)
+            or (isinstance(inner, dict) and (outer.get("TaskID") is None or _is_record(Fields(inner))))
+        ):
+            task_id = outer.text("TaskID")
+            records = inner if isinstance(inner, list) else [inner]
+            body = [_with_task(record, task_id) for record in records]
     items = body if isinstance(body, list) else [body]
     if not items or not all(isinstance(item, dict) for item in items):
         raise CallbackRejected("expected a JSON object (or a list of them)")
     return items
+
+
+def _is_record(fields: Fields) -> bool:
+    """A call result names its call or our Comments; its own nested values (e.g. `details`) stay its own."""
+    return fields.get("CallID", "CallUUID", "Comments") is not None
+
+
+def _with_task(record: Any, task_id: str | None) -> Any:
+    if task_id is None or not isinstance(record, dict) or Fields(record).text("TaskID") is not None:
+        return record
+    own = [key for key in record if _normalised(str(key)) == "taskid"]  # an empty one of its own is replaced
+    return {**{key: value for key, value in record.items() if key not in own}, "TaskID": task_id}
 
 
 def raw_without_pii(item: Mapping[str, Any]) -> dict[str, Any]:

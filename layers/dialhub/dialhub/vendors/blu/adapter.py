@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dialhub.dispositions import CallStatus
 from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
+from dialhub.observability import count_metric, logger
 from dialhub.phones import national_digits
 from dialhub.vendors.base import (
     AccountAdapter,
@@ -29,6 +30,7 @@ from dialhub.vendors.base import (
     call_seconds,
     post_json,
     source_ip_allowed,
+    vendor_count,
 )
 from dialhub.vendors.blu.codes import (
     CODES,
@@ -83,6 +85,12 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def _mismatch(what: str, **details: Any) -> None:
+    """Blu's answer disagrees with itself or with what was asked: logged and counted, never guessed past."""
+    logger.warning("blu answer mismatch", extra={"vendor": VENDOR, "problem": what, **details})
+    count_metric("VendorAnswerMismatch", vendor=VENDOR)
+
+
 class BluAdapter(AccountAdapter):
     name: ClassVar[str] = VENDOR
     batch_limit: ClassVar[int] = UPLOAD_LIMIT
@@ -102,9 +110,13 @@ class BluAdapter(AccountAdapter):
             "Content-Type": "application/json",
         }
 
-    def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def answer_to(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Blu's answer to a signed request, whatever its `code` (the contract check reads refusals too)."""
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        payload = post_json(VENDOR, self.http, path, content=content, headers=self._headers)
+        return post_json(VENDOR, self.http, path, content=content, headers=self._headers)
+
+    def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        payload = self.answer_to(path, body)
         if payload.get("code") != SUCCESS:
             raise VendorRejected(VENDOR, payload.get("code"), str(payload.get("message") or "no message"))
         return payload
@@ -171,10 +183,25 @@ class BluAdapter(AccountAdapter):
         except VendorRejected as exc:
             result.rejected = {request.contact_id: exc.reason for request in requests}
             return result
-        # Blu answers only a count (of newly accepted records): every record of a successful upload is in.
         result.accepted = {req.contact_id: str(rec["id"]) for req, rec in zip(requests, records, strict=True)}
         result.job_id = _text(payload.get("jobId"))
+        self._check_upload_count(payload.get("count"), result)
         return result
+
+    @staticmethod
+    def _check_upload_count(answered: Any, result: SubmitResult) -> None:
+        """Blu answers only how many records it took (A16), never which. Fewer than sent, or no readable
+        count, and none of the upload counts as accepted: the poller settles each from Blu's results (a
+        record Blu already held under A3 also lowers the count; it settles the same way)."""
+        uploaded = dict(result.accepted)
+        sent = len(uploaded)
+        count = vendor_count(answered)
+        if count is None:
+            result.doubt(f"uploadAndStartJob answered no readable count ({type(answered).__name__})", uploaded)
+        elif count < sent:
+            result.doubt(f"uploadAndStartJob counted {count} of the {sent} records sent", uploaded)
+        elif count > sent:
+            result.mismatches.append(f"uploadAndStartJob counted {count}, more than the {sent} records sent")
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
         self._call(
@@ -190,19 +217,58 @@ class BluAdapter(AccountAdapter):
         return False  # Blu publishes no task pause/resume/stop; contacts are cancelled one by one instead
 
     def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
+        """Every result of the task, read until an empty page (Blu gives no total; A13).
+
+        Blu documents only its default of 10 rows a page, so a page shorter than asked proves nothing: the
+        reading goes on. When the first page is short, the rest is asked in pages of its length, which
+        reaches the same rows whether Blu counts its page offsets in the size asked or in the size it
+        served. A page that brings no call not already read (Blu ignoring `pageNo`) ends the reading,
+        as does MAX_PAGES; both are counted as VendorAnswerMismatch.
+        """
         page_size = self.account.page_size
+        seen: set[str] = set()
+        shrunk_from: int | None = None
         for page_no in range(1, MAX_PAGES + 1):
-            payload = self._call(
-                PATH_RESULTS, {"taskId": task.vendor_task_id, "pageNo": page_no, "pageSize": page_size}
-            )
-            rows = payload.get("data") or []
-            if not isinstance(rows, list):
-                raise VendorRejected(VENDOR, payload.get("code"), "queryCallResult data is not a list")
-            outcomes = [o for o in (self._outcome(row, OutcomeSource.POLL) for row in rows) if o is not None]
-            if outcomes:
-                yield outcomes
-            if len(rows) < page_size:
+            body = {"taskId": task.vendor_task_id, "pageNo": page_no, "pageSize": page_size}
+            rows = self._result_rows(self._call(PATH_RESULTS, body), page_no)
+            if not rows:
                 return
+            if shrunk_from is not None and page_no == 2:
+                _mismatch(
+                    "queryCallResult serves fewer rows a page than asked; set the account's pageSize to it",
+                    asked=shrunk_from,
+                    served=page_size,
+                )
+            outcomes = [
+                outcome
+                for outcome in (self._outcome(row, OutcomeSource.POLL) for row in rows)
+                if outcome is not None and outcome.vendor_call_id not in seen
+            ]
+            if not outcomes:
+                _mismatch("queryCallResult page brings no call not already read", page_no=page_no, rows=len(rows))
+                return
+            seen.update(outcome.vendor_call_id for outcome in outcomes)
+            yield outcomes
+            if page_no == 1 and len(rows) < page_size:
+                shrunk_from, page_size = page_size, len(rows)
+        _mismatch("queryCallResult still had rows after the page limit", pages=MAX_PAGES)
+
+    @staticmethod
+    def _result_rows(payload: dict[str, Any], page_no: int) -> list[dict[str, Any]]:
+        """The rows of one result page; `count` is documented as the rows on that page."""
+        rows = payload.get("data") or []
+        if not isinstance(rows, list):
+            raise VendorRejected(VENDOR, payload.get("code"), "queryCallResult data is not a list")
+        objects = [row for row in rows if isinstance(row, dict)]
+        count = vendor_count(payload.get("count"))
+        if len(objects) != len(rows) or (count is not None and count != len(rows)):
+            _mismatch(
+                "queryCallResult page disagrees with its own count or holds rows that are not objects",
+                page_no=page_no,
+                count=payload.get("count") if count is not None else None,
+                rows=len(rows),
+            )
+        return objects
 
     def task_complete(self, task: VendorTask, closed_contacts: int) -> bool:
         # One call per record per task: the task is done once every submitted record has a final result.
@@ -224,9 +290,16 @@ class BluAdapter(AccountAdapter):
             raise CallbackRejected(str(exc)) from exc
         if callback.kind == "predial":
             return self._predial_question(body)
-        return OutcomeReport(self._outcomes_in(body))
+        items = self._result_items(body)
+        outcomes = [self._outcome(item, OutcomeSource.WEBHOOK) for item in items]
+        # Blu sends a callback again unless answered 200 (A6): an entry with no call id is not acknowledged
+        # as if stored, so the webhook answers 422 for it and Blu retries; polling finds the call regardless.
+        readable = [outcome for outcome in outcomes if outcome is not None]
+        return OutcomeReport(readable, unread=len(outcomes) - len(readable))
 
-    def _outcomes_in(self, body: Any) -> list[CallOutcome]:
+    @staticmethod
+    def _result_items(body: Any) -> list[dict[str, Any]]:
+        """The call results in a callback body, each carrying the envelope's `taskId` where it has none."""
         if isinstance(body, list):
             items = body
         elif isinstance(body, dict) and "callId" in body:
@@ -234,12 +307,15 @@ class BluAdapter(AccountAdapter):
         elif isinstance(body, dict) and isinstance(body.get("data"), list | dict):
             items = body["data"] if isinstance(body["data"], list) else [body["data"]]
         elif isinstance(body, dict) and isinstance(body.get("records"), list):
-            items = body["records"]  # the documented placeholder shape; records without callId carry no result
+            items = body["records"]  # the documented shape: one task, its records
         else:
             raise CallbackRejected("no call result in body: expected callId, data[] or records[]")
         if not all(isinstance(item, dict) for item in items):
             raise CallbackRejected("every call result must be a JSON object")
-        return [o for o in (self._outcome(item, OutcomeSource.WEBHOOK) for item in items) if o is not None]
+        envelope_task = body.get("taskId") if isinstance(body, dict) and "callId" not in body else None
+        if _text(envelope_task) is None:
+            return items
+        return [item if _text(item.get("taskId")) is not None else item | {"taskId": envelope_task} for item in items]
 
     def _predial_question(self, body: Any) -> PredialQuestion:
         if not isinstance(body, dict):

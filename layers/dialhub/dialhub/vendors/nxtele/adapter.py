@@ -17,8 +17,7 @@ from dialhub.dispositions import CallStatus, CodeMeaning, Disposition, VendorCod
 from dialhub.errors import field_path
 from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.models import CallOutcome, Campaign, Contact, OutcomeSource, VendorTask
-from dialhub.observability import logger
-from dialhub.phones import mask_phone
+from dialhub.observability import count_metric, logger
 from dialhub.vendors.base import (
     AccountAdapter,
     CallbackRejected,
@@ -35,13 +34,14 @@ from dialhub.vendors.base import (
     call_seconds,
     post_json,
     source_ip_allowed,
+    vendor_count,
 )
+from dialhub.vendors.nxtele.batch import settle_batch
 from dialhub.vendors.nxtele.codes import (
     ACK,
     BUSY_RETRY_ATTEMPTS,
     CALLBACK_KINDS,
     DEFAULT_INTENTS,
-    EXISTING_ORDER_WORDS,
     LINE_STATUS_BY_CAUSE,
     LINE_STATUS_BY_SIP,
     MAX_CHUNK,
@@ -49,6 +49,7 @@ from dialhub.vendors.nxtele.codes import (
     MILLISECONDS_THRESHOLD,
     ORDER_PAGE_SIZE,
     ORDER_ROW_KEYS,
+    ORDER_TOTAL_KEYS,
     PATH_ADD_BATCH_CALL,
     PATH_CREATE_TASK,
     PATH_LIST_ORDER,
@@ -352,47 +353,8 @@ class NxteleAdapter(AccountAdapter):
         except VendorRejected as exc:
             result.rejected |= {request.contact_id: exc.reason for request in sendable}
             return result
-        refused = self._refused_contacts(answer.get("errList"), sendable, entries)
-        result.rejected |= refused
-        result.accepted = {
-            request.contact_id: entry["orderID"]
-            for request, entry in zip(sendable, entries, strict=True)
-            if request.contact_id not in refused
-        }
+        settle_batch(answer, sendable, [entry["orderID"] for entry in entries], result)
         return result
-
-    @staticmethod
-    def _refused_contacts(errors: Any, requests: list[DialRequest], entries: list[dict[str, Any]]) -> dict[str, str]:
-        """Map errList entries back to contacts (by orderID, else by phone in request order); an order NXTele
-        already holds is a retry, not a refusal."""
-        by_order = {entry["orderID"]: request.contact_id for request, entry in zip(requests, entries, strict=True)}
-        by_phone: dict[str, list[str]] = {}
-        for request, entry in zip(requests, entries, strict=True):
-            by_phone.setdefault(entry["userPhone"], []).append(request.contact_id)
-        refused: dict[str, str] = {}
-        for error in errors if isinstance(errors, list) else []:
-            if not isinstance(error, dict):
-                continue
-            message = str(error.get("errMsg") or "refused")
-            contact_id = by_order.get(str(error.get("orderID") or ""))
-            if contact_id is None:
-                waiting = [c for c in by_phone.get(phone_digits(str(error.get("phone") or "")), []) if c not in refused]
-                contact_id = waiting[0] if waiting else None
-            if contact_id is None:
-                logger.warning(
-                    "nxtele errList entry matches no contact",
-                    extra={"phone": mask_phone(str(error.get("phone") or "")), "problem": message},
-                )
-                continue
-            if _names_existing_order(message):
-                continue  # NXTele holds this order already: a retry, the contact is in
-            code = error.get("retCode")
-            refused[contact_id] = (
-                f"{VENDOR} error {code}: {message}"
-                if code not in (None, "")
-                else f"{VENDOR} refused the contact: {message}"
-            )
-        return refused
 
     def cancel(self, task: VendorTask, request: DialRequest) -> None:
         oid = order_id(request.campaign_id, request.contact_id, request.attempt)
@@ -411,7 +373,14 @@ class NxteleAdapter(AccountAdapter):
         return True
 
     def results(self, task: VendorTask) -> Iterator[list[CallOutcome]]:
+        """Every order of the task, page by page, then every call of those orders in chunks of 500.
+
+        A page shorter than the size asked is not the end (A7, A21): NXTele may cap its pages. The listing
+        ends at an empty page or once NXTele's `total` rows are read; a page of rows already read (the
+        page number ignored) or MAX_PAGES pages end it too, and are logged and counted as a mismatch."""
         waiting: list[str] = []
+        seen: set[str] = set()
+        rows_read = 0
         for page in range(1, MAX_PAGES + 1):
             answer = self._call(
                 PATH_LIST_ORDER, {"userTaskID": task.vendor_task_id, "page": page, "size": ORDER_PAGE_SIZE}
@@ -419,13 +388,36 @@ class NxteleAdapter(AccountAdapter):
             rows = next((answer[key] for key in ORDER_ROW_KEYS if key in answer), None) or []
             if not isinstance(rows, list):
                 raise VendorUnavailable(VENDOR, "nxtele listOrder rows are not a list")
-            waiting.extend(str(row["orderID"]) for row in rows if isinstance(row, dict) and row.get("orderID"))
+            total = next(
+                (count for key in ORDER_TOTAL_KEYS if (count := vendor_count(answer.get(key))) is not None), None
+            )
+            if not rows:
+                if total is not None and rows_read < total:
+                    _listing_mismatch(task, f"listOrder ended at page {page} with {rows_read} of its total {total}")
+                break
+            fresh = [
+                oid
+                for oid in dict.fromkeys(
+                    str(row["orderID"]) for row in rows if isinstance(row, dict) and row.get("orderID")
+                )
+                if oid not in seen
+            ]
+            if not fresh:
+                _listing_mismatch(task, f"listOrder page {page} has no order not read before (page number ignored?)")
+                break
+            seen.update(fresh)
+            waiting.extend(fresh)
+            rows_read += len(rows)
             while len(waiting) >= MAX_CHUNK:
                 chunk, waiting = waiting[:MAX_CHUNK], waiting[MAX_CHUNK:]
                 if outcomes := self._order_details(task, chunk):
                     yield outcomes
-            if len(rows) < ORDER_PAGE_SIZE:
+            if total is not None and rows_read >= total:
+                if rows_read > total:
+                    _listing_mismatch(task, f"listOrder gave {rows_read} rows for its total {total}")
                 break
+        else:
+            _listing_mismatch(task, f"listOrder still had rows after {MAX_PAGES} pages")
         if waiting and (outcomes := self._order_details(task, waiting)):
             yield outcomes
 
@@ -547,9 +539,10 @@ class NxteleAdapter(AccountAdapter):
         )
 
 
-def _names_existing_order(message: str) -> bool:
-    text = message.casefold()
-    return all(any(word in text for word in words) for words in EXISTING_ORDER_WORDS)
+def _listing_mismatch(task: VendorTask, what: str) -> None:
+    """A listing that disagrees with itself: what was read is kept, the rest comes at the next poll."""
+    count_metric("VendorAnswerMismatch", vendor=VENDOR)
+    logger.warning("nxtele listing disagrees with itself", extra={"campaign_id": task.campaign_id, "problem": what})
 
 
 def _missing_variable(variables: Mapping[str, Any], options: NxteleOptions) -> str | None:

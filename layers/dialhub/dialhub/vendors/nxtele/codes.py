@@ -17,12 +17,13 @@ PATH_MGR_TASK_STATUS = f"{API}/mgrTaskStatus"
 
 SUCCESS = 0
 MAX_CHUNK = 500  # contacts per addBatchCall (ASSUMPTION) and order ids per listOrderDetail (documented)
-ORDER_PAGE_SIZE = 100  # listOrder page size (ASSUMPTION: the largest NXTele accepts)
-MAX_PAGES = 10_000  # a safety stop for paging, far above any real task
+ORDER_PAGE_SIZE = 100  # listOrder page size asked (A7: the largest NXTele accepts); a smaller page is not the end
+MAX_PAGES = 10_000  # a safety stop for paging, far above any real task (100,000 orders even in pages of 10)
 STARTUP_IMMEDIATE = 3
 TASK_OPERATION = {TaskAction.RESUME: 1, TaskAction.PAUSE: 2, TaskAction.CANCEL: 3}
 CALLBACK_KINDS = frozenset({"call", "order", "task"})
 ORDER_ROW_KEYS = ("orderList", "orderData", "list", "data")  # listOrder rows: the first key present
+ORDER_TOTAL_KEYS = ("total", "totalCount")  # listOrder's count of the task's orders (A21), when it gives one
 # An errList message meaning "this orderID is already there": names the order and says it is a repeat.
 EXISTING_ORDER_WORDS = (("order", "订单"), ("already exist", "duplicate", "repeat", "已存在", "重复"))
 MILLISECONDS_THRESHOLD = 10**11  # an epoch timestamp above this is in milliseconds
