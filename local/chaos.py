@@ -187,26 +187,26 @@ class ExportCrashes:
     def installed(self) -> Iterator[None]:
         from botocore.exceptions import ClientError
 
-        from dialhub.objects import ExportObjects
+        from dialhub.objects import BucketObjects
 
-        real_part, real_put = ExportObjects.upload_part, ExportObjects.put
+        real_part, real_put = BucketObjects.upload_part, BucketObjects.put
 
-        def part_then_crash(objects: ExportObjects, key: str, *args: Any) -> str:
+        def part_then_crash(objects: BucketObjects, key: str, *args: Any) -> str:
             etag = real_part(objects, key, *args)
             if self._first_write(key):
                 raise ClientError({"Error": {"Code": "InternalError", "Message": "injected crash"}}, "UploadPart")
             return etag
 
-        def put_then_crash(objects: ExportObjects, key: str, *args: Any) -> None:
+        def put_then_crash(objects: BucketObjects, key: str, *args: Any) -> None:
             real_put(objects, key, *args)
             if self._first_write(key):
                 raise ClientError({"Error": {"Code": "InternalError", "Message": "injected crash"}}, "PutObject")
 
-        ExportObjects.upload_part, ExportObjects.put = part_then_crash, put_then_crash  # type: ignore[method-assign, assignment]  # the fault, in place
+        BucketObjects.upload_part, BucketObjects.put = part_then_crash, put_then_crash  # type: ignore[method-assign, assignment]  # the fault, in place
         try:
             yield
         finally:
-            ExportObjects.upload_part, ExportObjects.put = real_part, real_put  # type: ignore[method-assign]
+            BucketObjects.upload_part, BucketObjects.put = real_part, real_put  # type: ignore[method-assign]
 
 
 class FeedReader:

@@ -6,6 +6,7 @@ import sys
 import time
 from collections import Counter
 
+from local.file_imports import ImportResult, run_file_imports
 from local.scenario import ScenarioResult, VendorResult, run_scenario
 from local.stack import LocalStack
 
@@ -130,6 +131,24 @@ def report(result: ScenarioResult) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def imports_report(results: list[ImportResult]) -> tuple[str, bool]:
+    lines = [""]
+    for result in results:
+        view = result.view
+        lines.append(
+            f"  import of {result.name}: {view.get('state')}, {view.get('rowsRead')} rows read: "
+            f"{view.get('accepted')} accepted, {view.get('rejected')} rejected, {view.get('duplicates')} duplicates "
+            f"(every row accounted for: {'yes' if result.ok else 'NO'})"
+        )
+        chosen = view.get("chosenColumns") or {}
+        lines.append(
+            f"    columns chosen: contactId <- {chosen.get('contactId')!r}, phone <- {chosen.get('phone')!r}, "
+            f"name <- {chosen.get('name')!r}, variables {sorted((chosen.get('variables') or {}).values())}"
+        )
+        lines += [f"    {line}" for line in result.rejection_lines[:4]]
+    return "\n".join(lines), all(result.ok for result in results)
+
+
 def main() -> int:
     started = time.monotonic()
     print(
@@ -139,8 +158,12 @@ def main() -> int:
     with LocalStack() as stack:
         print(f"dialhub API: {stack.url}   vendors: {', '.join(stack.simulators)}")
         result = run_scenario(stack, progress=print)
+        imported = run_file_imports(stack, next(iter(stack.simulators)), progress=print)
     text, ok = report(result)
     print(text)
+    imports_text, imports_ok = imports_report(imported)
+    print(imports_text)
+    ok = ok and imports_ok
     print(f"demo {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
     return 0 if ok else 1
 

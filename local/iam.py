@@ -9,7 +9,8 @@ made on the invoking thread.
 What is emulated: Allow statements (Action and Resource, with IAM's `*` and `?` wildcards), the two SAM policy
 templates the template uses, and the resource each request names (a DynamoDB table or index, each table of a
 batch and each item of a transaction, an S3 object or bucket, an SQS queue, a secret, the bus of each event).
-Conditions, Deny and resource policies other than the bucket's (which moto applies) are not.
+Conditions, Deny and resource policies other than the bucket's (which moto applies) are not. A presigned link
+is checked when the function signs it (local/stack.py): S3 would refuse it when used, as a request of its signer.
 """
 
 from __future__ import annotations
@@ -41,8 +42,16 @@ _S3_ACTIONS = {
     "ListParts": "ListMultipartUploadParts",
     "ListObjectsV2": "ListBucket",
     "ListObjects": "ListBucket",
+    "HeadBucket": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+    "UploadPartCopy": "PutObject",
+    "CopyObject": "PutObject",
+    "DeleteObjects": "DeleteObject",
 }
-_S3_BUCKET_ACTIONS = frozenset({"ListBucket"})
+# A request naming a version of an object needs the version's own action.
+_S3_VERSION_ACTIONS = {"GetObject": "GetObjectVersion", "DeleteObject": "DeleteObjectVersion"}
+_S3_BUCKET_ACTIONS = frozenset({"ListBucket", "ListBucketVersions", "ListBucketMultipartUploads"})
 _TRANSACTION_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -104,9 +113,7 @@ class Requests:
         if service == "dynamodb":
             return self._dynamodb(operation, params)
         if service == "s3":
-            action = _S3_ACTIONS.get(operation, operation)
-            bucket = f"arn:aws:s3:::{params.get('Bucket', '')}"
-            return [(f"s3:{action}", bucket if action in _S3_BUCKET_ACTIONS else f"{bucket}/{params.get('Key', '')}")]
+            return self._s3(operation, params)
         if service == "sqs":
             name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
             action = "SendMessage" if operation == "SendMessageBatch" else operation
@@ -119,6 +126,35 @@ class Requests:
             secret = str(params.get("SecretId", ""))
             return [(f"secretsmanager:{operation}", self.secret_arns.get(secret, secret))]
         return [(f"{service}:{operation}", "*")]
+
+    def _s3(self, operation: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """IAM's action on the object (bucket/key) or, for a listing, on the bucket; a copy also reads its source,
+        a batch delete deletes each of its keys."""
+        action = _S3_ACTIONS.get(operation, operation)
+        bucket = f"arn:aws:s3:::{params.get('Bucket', '')}"
+        if action in _S3_BUCKET_ACTIONS:
+            return [(f"s3:{action}", bucket)]
+        if operation == "DeleteObjects":
+            return [
+                (f"s3:{_S3_VERSION_ACTIONS[action] if 'VersionId' in item else action}", f"{bucket}/{item['Key']}")
+                for item in (params.get("Delete") or {}).get("Objects", [])
+            ]
+        if "VersionId" in params:
+            action = _S3_VERSION_ACTIONS.get(action, action)
+        requests = [(f"s3:{action}", f"{bucket}/{params.get('Key', '')}")]
+        if operation in ("CopyObject", "UploadPartCopy"):
+            requests.append(self._copy_source(params.get("CopySource")))
+        return requests
+
+    @staticmethod
+    def _copy_source(source: Any) -> tuple[str, str]:
+        """The read a copy makes: CopySource is "bucket/key[?versionId=...]" or {"Bucket", "Key"[, "VersionId"]}."""
+        if isinstance(source, Mapping):
+            bucket, key, versioned = str(source.get("Bucket", "")), str(source.get("Key", "")), "VersionId" in source
+        else:
+            path, _, query = str(source or "").lstrip("/").partition("?versionId=")
+            (bucket, _, key), versioned = path.partition("/"), bool(query)
+        return (f"s3:{'GetObjectVersion' if versioned else 'GetObject'}", f"arn:aws:s3:::{bucket}/{key}")
 
     def _bus(self, name_or_arn: str | None) -> str:
         name = name_or_arn or "default"

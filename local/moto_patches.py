@@ -50,6 +50,17 @@ And one for EventBridge:
    eight JSONPath expressions, parsing each again for every event with a parser generator: thousands of
    events took minutes. A parsed path only reads the event it is given, so one parse serves every event.
 
+And one for S3's notifications through EventBridge, which the import bucket depends on:
+12. An "Object Created" event as S3 sends it. moto gives every S3 event the same `id` (its documentation
+   example's) and sequencer, spells the ETag `eTag` where S3 writes `etag`, gives `reason` as "ObjectCreated"
+   where S3 names the request ("PutObject", "POST Object", "CopyObject", "CompleteMultipartUpload"), writes a
+   `version-id` of "null" for an unversioned bucket (S3 leaves it out), hands the event to the rules of every
+   bus, disabled ones too (S3 sends to the default bus, and a disabled rule matches nothing), and sends a
+   completed multipart upload twice (once as a PutObject). A consumer that deduplicates by event id would drop
+   every upload but the first. Here each event has its own id, request id and an increasing sequencer.
+   (moto's "Object Tags Added" event with every PUT, tagged or not, is left as it is: it is a detail-type of its
+   own, which a rule for "Object Created" does not match.)
+
 The local stack applies them while it runs and restores moto's own when it stops; the tests' in-process moto
 applies them too, since dispatch settles contacts on several threads while callbacks arrive on others.
 """
@@ -59,15 +70,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import pickle
+import secrets
+import string
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from jsonpath_ng import ext as jsonpath_ext
 from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import unix_time
 from moto.dynamodb import comparisons as moto_comparisons
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -83,7 +99,9 @@ from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: i
 from moto.dynamodb.parsing.validators import ActionCountValidator
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.events.utils import EventMessageType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3 import notifications as s3_notifications
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 
@@ -377,6 +395,80 @@ _parsed_path = functools.lru_cache(maxsize=256)(_ORIGINAL_JSONPATH_PARSE)
 _ORIGINAL_STREAM_SERIALIZED = DynamoDBStreamsHandler.serialized
 
 
+_ORIGINAL_SEND_EVENT_BRIDGE_MESSAGE = s3_notifications._send_event_bridge_message
+# What S3 names the request that made an object, in an "Object Created" event's `reason`.
+_S3_REASONS = {
+    s3_notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT.value: "PutObject",
+    s3_notifications.S3NotificationEvent.OBJECT_CREATED_POST_EVENT.value: "POST Object",
+    s3_notifications.S3NotificationEvent.OBJECT_CREATED_COPY_EVENT.value: "CopyObject",
+    s3_notifications.S3NotificationEvent.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD_EVENT.value: (
+        "CompleteMultipartUpload"
+    ),
+}
+_log = logging.getLogger(__name__)
+
+
+class _Sequencer:
+    """Hex, increasing from one event to the next (S3's orders the events of a key)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def next(self) -> str:
+        with self._lock:
+            self._last = max(self._last + 1, time.time_ns())
+            return f"{self._last:018X}"
+
+
+_s3_sequencer = _Sequencer()
+
+
+def s3_event_bridge_event(account_id: str, bucket: FakeBucket, event_name: str, key: Any) -> EventMessageType:
+    """The event S3 puts on the default bus for `event_name` on `key` (`time` in epoch seconds, as moto's
+    EventBridge writes it out when it delivers)."""
+    name = str(getattr(event_name, "value", event_name))
+    obj: dict[str, Any] = {"key": key.name, "size": key.size, "etag": key.etag.replace('"', "")}
+    if bucket.is_versioned:
+        obj["version-id"] = key.version_id
+    obj["sequencer"] = _s3_sequencer.next()
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": s3_notifications._detail_type(name),
+        "source": "aws.s3",
+        "account": account_id,
+        "time": unix_time(),
+        "region": bucket.region_name,
+        "resources": [bucket.arn],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
+            "requester": account_id,
+            "source-ip-address": "127.0.0.1",
+            "reason": _S3_REASONS.get(name, name.split(":")[1]),
+        },
+    }
+
+
+def _send_event_bridge_message(account_id: str, bucket: FakeBucket, event_name: str, key: Any) -> None:
+    name = str(getattr(event_name, "value", event_name))
+    if name == s3_notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT.value and key.multipart is not None:
+        return  # moto's multipart completion: its CompleteMultipartUpload event follows
+    from moto.events.models import events_backends
+
+    try:
+        event = s3_event_bridge_event(account_id, bucket, event_name, key)
+        default_bus = events_backends[account_id][bucket.region_name].event_buses["default"]
+        for rule in list(default_bus.rules.values()):
+            if rule.state != "DISABLED":
+                rule.send_to_targets(event, transform_input=False)
+    except Exception:  # S3 answers the request whatever becomes of its notification, as moto does
+        _log.exception("S3 EventBridge notification for %s/%s failed", bucket.name, key.name)
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
     (DynamoDBBackend, "transact_write_items", _transact_write_items),
     (DynamoHandler, "call_action", _call_action),
@@ -396,6 +488,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (FakeBucket, "get_permission", _get_permission),
     (StreamShard, "add", _stream_add),
     (jsonpath_ext, "parse", _parsed_path),
+    (s3_notifications, "_send_event_bridge_message", _send_event_bridge_message),
 ]
 _INHERITED = object()  # the owner's own namespace did not hold the attribute: restoring removes it
 _replaced: list[tuple[Any, str, Any]] = []  # (owner, attribute, what the owner's own namespace held)

@@ -1,5 +1,5 @@
 """The offline stack's resources as template.yaml declares them: the boto3 calls that make its table, queues,
-bucket and secrets (what CloudFormation would do), read from the SamTemplate."""
+buckets, rules and secrets (what CloudFormation would do), read from the SamTemplate."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class BucketSetup:
     encryption: dict[str, Any] | None = None
     lifecycle: dict[str, Any] | None = None
     policies: list[dict[str, Any]] = field(default_factory=list)  # from the AWS::S3::BucketPolicy resources on it
+    notification: dict[str, Any] | None = None  # put_bucket_notification_configuration's NotificationConfiguration
 
 
 # AWS::S3::Bucket properties the offline stack builds; any other is refused rather than silently dropped.
@@ -32,8 +33,52 @@ _BUCKET_KEYS = {
     "OwnershipControls",
     "BucketEncryption",
     "LifecycleConfiguration",
+    "NotificationConfiguration",
 }
 _LIFECYCLE_RULE_KEYS = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload"}
+# S3 notifications the offline stack delivers: to EventBridge (moto then hands them to the rules of the default
+# bus). Queue, topic and Lambda configurations would need deliveries the local stack does not make.
+_NOTIFICATION_KEYS = {"EventBridgeConfiguration"}
+
+
+@dataclass(frozen=True)
+class EventRuleSetup:
+    """An AWS::Events::Rule as the EventBridge calls that make it: put_rule's and put_targets' keyword arguments."""
+
+    logical_id: str
+    rule: dict[str, Any]
+    targets: list[dict[str, Any]]
+
+    @property
+    def name(self) -> str:
+        return str(self.rule["Name"])
+
+    @property
+    def event_bus_name(self) -> str:
+        return str(self.rule["EventBusName"])
+
+    @property
+    def ref(self) -> str:
+        """What CloudFormation's Ref gives for the rule: its name, prefixed with its bus off the default bus."""
+        bus = self.event_bus_name.rsplit("/", 1)[-1]  # a bus ARN ends with its name
+        return self.name if bus == "default" else f"{bus}|{self.name}"
+
+
+@dataclass(frozen=True)
+class QueuePolicySetup:
+    """An AWS::SQS::QueuePolicy as the set_queue_attributes calls that apply it (one per queue URL)."""
+
+    logical_id: str
+    queue_urls: list[str]
+    policy: dict[str, Any]
+
+
+# AWS::Events::Rule properties, and properties of its targets, that the offline stack builds; others are refused:
+# a schedule rule would never fire (no clock offline: a ScheduleV2 event on the function does), and a target's
+# input transformation or a role would be ignored by moto.
+_RULE_KEYS = {"Name", "Description", "EventBusName", "EventPattern", "State", "Targets"}
+_RULE_TARGET_KEYS = {"Id", "Arn", "RetryPolicy", "DeadLetterConfig", "SqsParameters"}
+_QUEUE_POLICY_KEYS = {"Queues", "PolicyDocument"}
 
 
 # Keys of a CloudFormation table that boto3's create_table accepts unchanged. TTL, PITR, SSE and
@@ -189,6 +234,7 @@ def bucket_setup(template: SamTemplate, logical_id: str, resolver: Resolver) -> 
     unknown = sorted(set(properties) - _BUCKET_KEYS)
     if unknown:
         raise TemplateError(f"{logical_id}: the offline stack cannot build {unknown}")
+    _refuse_undelivered_notifications(logical_id, properties.get("NotificationConfiguration") or {})
     resolved = resolver.resolve(properties, logical_id)
     encryption = None
     if "BucketEncryption" in resolved:
@@ -206,6 +252,9 @@ def bucket_setup(template: SamTemplate, logical_id: str, resolver: Resolver) -> 
         lifecycle = {
             "Rules": [_lifecycle_rule(logical_id, rule) for rule in resolved["LifecycleConfiguration"]["Rules"]]
         }
+    notification = None
+    if "NotificationConfiguration" in resolved:
+        notification = _notification(logical_id, resolved["NotificationConfiguration"])
     policies = []
     for policy_id, policy in template.bucket_policies.items():
         bucket = policy.get("Bucket")
@@ -218,7 +267,29 @@ def bucket_setup(template: SamTemplate, logical_id: str, resolver: Resolver) -> 
         encryption=encryption,
         lifecycle=lifecycle,
         policies=policies,
+        notification=notification,
     )
+
+
+def _refuse_undelivered_notifications(logical_id: str, configuration: Mapping[str, Any]) -> None:
+    """A kind of notification the offline stack would not deliver is refused, so the template cannot rely on one
+    that silently never arrives."""
+    unsupported = sorted(set(configuration) - _NOTIFICATION_KEYS)
+    if unsupported:
+        raise TemplateError(
+            f"{logical_id}.NotificationConfiguration: the offline stack does not deliver {unsupported}; "
+            "it delivers S3 notifications through EventBridge only (EventBridgeConfiguration and an "
+            "AWS::Events::Rule to an SQS queue)"
+        )
+
+
+def _notification(logical_id: str, configuration: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The NotificationConfiguration S3 is given (None: nothing to turn on)."""
+    _refuse_undelivered_notifications(logical_id, configuration)
+    event_bridge = configuration.get("EventBridgeConfiguration") or {}
+    if parameter_text(event_bridge.get("EventBridgeEnabled", False)) != "true":
+        return None
+    return {"EventBridgeConfiguration": {}}
 
 
 def _lifecycle_rule(logical_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,6 +314,74 @@ def _bucket(template: SamTemplate, logical_id: str) -> dict[str, Any]:
         return template.buckets[logical_id]
     except KeyError:
         raise TemplateError(f"no bucket {logical_id}; the template has {sorted(template.buckets)}") from None
+
+
+# --------------------------------------------------------------------------- EventBridge rules
+
+
+def event_rule_setup(template: SamTemplate, logical_id: str, resolver: Resolver) -> EventRuleSetup:
+    """What EventBridge must be told to make the rule. `resolver` must know what its pattern and targets name
+    (a bucket's Ref, a queue's Arn, the bus)."""
+    try:
+        properties = template.event_rules[logical_id]
+    except KeyError:
+        raise TemplateError(f"no rule {logical_id}; the template has {sorted(template.event_rules)}") from None
+    unknown = sorted(set(properties) - _RULE_KEYS)
+    if unknown:
+        raise TemplateError(f"{logical_id}: the offline stack cannot build {unknown}")
+    if "EventPattern" not in properties:
+        raise TemplateError(f"{logical_id}: a rule without EventPattern never fires offline (no clock)")
+    resolved = resolver.resolve({key: value for key, value in properties.items() if key != "Targets"}, logical_id)
+    rule: dict[str, Any] = {
+        "Name": str(resolved["Name"]) if "Name" in resolved else f"{resolver.stack_name}-{logical_id}"[:64],
+        "EventBusName": str(resolved.get("EventBusName", "default")),
+        "EventPattern": json.dumps(_json_object(resolved["EventPattern"])),
+        "State": str(resolved.get("State", "ENABLED")),
+    }
+    if "Description" in resolved:
+        rule["Description"] = str(resolved["Description"])
+    targets = [
+        _rule_target(f"{logical_id}.Targets[{index}]", target, resolver)
+        for index, target in enumerate(properties.get("Targets") or [])
+    ]
+    return EventRuleSetup(logical_id=logical_id, rule=rule, targets=targets)
+
+
+def _rule_target(where: str, target: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
+    unknown = sorted(set(target) - _RULE_TARGET_KEYS)
+    if unknown:
+        raise TemplateError(f"{where}: the offline stack cannot deliver to a target with {unknown}")
+    resolved = resolver.resolve(dict(target), where)
+    arn = str(resolved["Arn"])
+    if not arn.startswith("arn:aws:sqs:"):
+        raise TemplateError(f"{where}: the offline stack delivers a rule's events to SQS queues only, not {arn}")
+    built: dict[str, Any] = {"Id": str(resolved["Id"]), "Arn": arn}
+    if "RetryPolicy" in resolved:
+        built["RetryPolicy"] = {key: int(value) for key, value in resolved["RetryPolicy"].items()}
+    if "DeadLetterConfig" in resolved:
+        built["DeadLetterConfig"] = {"Arn": str(resolved["DeadLetterConfig"]["Arn"])}
+    if "SqsParameters" in resolved:
+        built["SqsParameters"] = {"MessageGroupId": str(resolved["SqsParameters"]["MessageGroupId"])}
+    return built
+
+
+# --------------------------------------------------------------------------- SQS queue policies
+
+
+def queue_policy_setup(template: SamTemplate, logical_id: str, resolver: Resolver) -> QueuePolicySetup:
+    """The queues an AWS::SQS::QueuePolicy applies to and its document, resolved. `resolver` must know the queues'
+    Refs (URLs) and whatever the document names (queue and rule ARNs)."""
+    try:
+        properties = template.queue_policies[logical_id]
+    except KeyError:
+        known = sorted(template.queue_policies)
+        raise TemplateError(f"no queue policy {logical_id}; the template has {known}") from None
+    unknown = sorted(set(properties) - _QUEUE_POLICY_KEYS)
+    if unknown:
+        raise TemplateError(f"{logical_id}: the offline stack cannot build {unknown}")
+    queue_urls = [str(url) for url in resolver.resolve(properties["Queues"], f"{logical_id}.Queues")]
+    policy = _json_object(resolver.resolve(properties["PolicyDocument"], f"{logical_id}.PolicyDocument"))
+    return QueuePolicySetup(logical_id=logical_id, queue_urls=queue_urls, policy=policy)
 
 
 # --------------------------------------------------------------------------- Secrets Manager

@@ -3,7 +3,8 @@ poller kept busy; the events published on the bus are printed as they come.
 
 Locally the IAM-protected routes are served without SigV4 (there is no IAM here); in AWS they need it. The
 local S3 speaks TLS with a certificate made at start-up (the export bucket refuses plain HTTP, as in AWS):
-download links need it trusted, `curl --cacert <the printed path>`.
+download and upload links need it trusted, `curl --cacert <the printed path>` (`-T file` to upload; the upload
+reaches the import queue, and the importer, as S3 -> EventBridge -> SQS would deliver it).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
         print(f"dialhub API: {stack.url}", flush=True)
         print("  the daily schedule does not fire by itself here: POST /campaigns/{id}/dispatch sends a campaign now")
         print(f'  export download links are served over TLS: curl --cacert {stack.ca_bundle} "<url>"')
+        print(f'  contact file upload links likewise: curl --cacert {stack.ca_bundle} -T contacts.csv "<uploadUrl>"')
         for vendor, simulator in stack.simulators.items():
             print(f"  {vendor} simulator: {simulator.base_url}   callbacks -> {stack.url}/webhooks/{vendor}/...")
         print("  Ctrl-C to stop", flush=True)

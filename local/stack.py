@@ -6,6 +6,11 @@ handlers run in-process behind a gateway that serves the template's routes; driv
 schedules, feed the queues to their functions and the table's stream to the events function; the vendor
 simulators dial and call back over HTTP. A tap (a rule on each bus to a queue of the stack's own, as a
 consumer would subscribe) keeps every event published, for `events()`.
+
+S3 notifications take the deployed path: a bucket whose template enables EventBridge notifications announces
+each object to the default bus (moto, with S3's own event: see moto_patches), the template's rules match it and
+put it on their queues, and the queues' SQS drivers hand it to their functions. An upload over HTTP (a
+presigned PUT or POST, `curl -T`) reaches moto's TLS server and the same path.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 import boto3
 import botocore.client
+import botocore.signers
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -43,9 +49,11 @@ from local.resources import (
     bucket_name,
     bucket_setup,
     create_table_kwargs,
+    event_rule_setup,
     queue_attributes,
     queue_creation_order,
     queue_name,
+    queue_policy_setup,
     ttl_attribute,
 )
 from local.simulators import SimulatorKnobs, VendorSimulator
@@ -132,7 +140,31 @@ def create_buckets(template: SamTemplate, resolver: Resolver, s3: Any) -> Resolv
             s3.put_bucket_lifecycle_configuration(Bucket=setup.name, LifecycleConfiguration=setup.lifecycle)
         for policy in setup.policies:
             s3.put_bucket_policy(Bucket=setup.name, Policy=json.dumps(policy))
+        if setup.notification:
+            s3.put_bucket_notification_configuration(Bucket=setup.name, NotificationConfiguration=setup.notification)
     return resolver
+
+
+def create_event_rules(template: SamTemplate, resolver: Resolver, eventbridge: Any) -> Resolver:
+    """Every AWS::Events::Rule of the template with its targets, as CloudFormation would make them (after the
+    buckets, queues and buses they name); the resolver returned also knows each rule's Ref and Arn."""
+    refs: dict[str, str] = {}
+    attributes: dict[tuple[str, str], str] = {}
+    for rule_id in template.event_rules:
+        setup = event_rule_setup(template, rule_id, resolver)
+        attributes[(rule_id, "Arn")] = eventbridge.put_rule(**setup.rule)["RuleArn"]
+        refs[rule_id] = setup.ref
+        if setup.targets:
+            eventbridge.put_targets(Rule=setup.name, EventBusName=setup.event_bus_name, Targets=setup.targets)
+    return resolver.with_values(refs=refs, attributes=attributes)
+
+
+def apply_queue_policies(template: SamTemplate, resolver: Resolver, sqs: Any) -> None:
+    """Every AWS::SQS::QueuePolicy of the template on its queues (after the rules its conditions name)."""
+    for policy_id in template.queue_policies:
+        setup = queue_policy_setup(template, policy_id, resolver)
+        for url in setup.queue_urls:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(setup.policy)})
 
 
 @dataclass(frozen=True)
@@ -242,6 +274,8 @@ class LocalStack:
         self.simulators: dict[str, VendorSimulator] = {}
         self.secret_arns: dict[str, str] = {}  # name -> ARN of each vendor account secret made
         self._saved_api_call: Any = None
+        self._saved_emit_api_params: Any = None
+        self._saved_presigned_post: Any = None
         # Every AWS call a function made (retries of one call are one here): (function, service, operation).
         self.aws_calls: Counter[tuple[str, str, str]] = Counter()
         self._calls_lock = threading.Lock()
@@ -346,6 +380,8 @@ class LocalStack:
             self._saved_session_client = None
         if self._saved_api_call is not None:
             botocore.client.BaseClient._make_api_call = self._saved_api_call
+            botocore.client.BaseClient._emit_api_params = self._saved_emit_api_params
+            botocore.signers.S3PostPresigner.generate_presigned_post = self._saved_presigned_post
             self._saved_api_call = None
         components = [
             *getattr(self, "stream_drivers", {}).values(),
@@ -434,7 +470,9 @@ class LocalStack:
             for table_id, name in self.table_names.items()
         }
         attributes |= {(qid, "QueueName"): url.rsplit("/", 1)[-1] for qid, url in self.queue_urls.items()}
-        self.resolver = create_buckets(self.template, self.template.resolver(refs=refs, attributes=attributes), self.s3)
+        resolver = create_buckets(self.template, self.template.resolver(refs=refs, attributes=attributes), self.s3)
+        self.resolver = create_event_rules(self.template, resolver, self.eventbridge)
+        apply_queue_policies(self.template, self.resolver, self.sqs)
         self.bucket_names = {bucket_id: self.resolver.refs[bucket_id] for bucket_id in self.template.buckets}
         environment: dict[str, str] = {}
         for function_id in self.template.functions:
@@ -499,28 +537,61 @@ class LocalStack:
             requests=Requests(resolver.region, resolver.account_id, self.secret_arns),
         )
         original = self._saved_api_call = botocore.client.BaseClient._make_api_call
+        original_params = self._saved_emit_api_params = botocore.client.BaseClient._emit_api_params
+        original_post = self._saved_presigned_post = botocore.signers.S3PostPresigner.generate_presigned_post
         stack = self
 
         def checked_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
             function_id = getattr(stack._running, "function_id", None)
             if function_id is not None:
+                service = client.meta.service_model.service_name
                 with stack._calls_lock:
-                    stack.aws_calls[(function_id, client.meta.service_model.service_name, operation)] += 1
-                denied = stack.permissions.check(function_id, client.meta.service_model.service_name, operation, params)
-                if denied:
-                    raise ClientError(
-                        {
-                            "Error": {
-                                "Code": "AccessDeniedException",
-                                "Message": f"{function_id} is not authorized to perform: {'; '.join(denied)} "
-                                "(template.yaml Policies)",
-                            }
-                        },
-                        operation,
-                    )
+                    stack.aws_calls[(function_id, service, operation)] += 1
+                stack._refuse_unless_granted(function_id, service, operation, params)
             return original(client, operation, params)
 
+        def checked_presigned_url(client: Any, api_params: Any, operation_model: Any, context: Any) -> Any:
+            """A link is only as good as its signer's grants: S3 refuses it if they do not allow the request it
+            makes, so signing one the function may not use is refused here, at once. (A presigned POST signs a
+            CreateBucket request, which is not what it grants: see checked_presigned_post.)"""
+            params = original_params(client, api_params, operation_model, context)
+            function_id = getattr(stack._running, "function_id", None)
+            if function_id is not None and context.get("is_presign_request") and operation_model.name != "CreateBucket":
+                service = client.meta.service_model.service_name
+                stack._refuse_unless_granted(function_id, service, operation_model.name, params, presigned=True)
+            return params
+
+        def checked_presigned_post(
+            presigner: Any, request_dict: Any, fields: Any = None, conditions: Any = None, **kwargs: Any
+        ) -> Any:
+            function_id = getattr(stack._running, "function_id", None)
+            if function_id is not None:
+                bucket = next((c["bucket"] for c in conditions or [] if isinstance(c, dict) and "bucket" in c), "")
+                params = {"Bucket": bucket, "Key": (fields or {}).get("key", "")}
+                stack._refuse_unless_granted(function_id, "s3", "PutObject", params, presigned=True)
+            return original_post(presigner, request_dict, fields, conditions, **kwargs)
+
         botocore.client.BaseClient._make_api_call = checked_call
+        botocore.client.BaseClient._emit_api_params = checked_presigned_url
+        botocore.signers.S3PostPresigner.generate_presigned_post = checked_presigned_post
+
+    def _refuse_unless_granted(
+        self, function_id: str, service: str, operation: str, params: dict[str, Any], *, presigned: bool = False
+    ) -> None:
+        """AccessDenied, as AWS answers, for a request the function's template Policies do not allow."""
+        denied = self.permissions.check(function_id, service, operation, params)
+        if denied:
+            signed = " (a presigned link it signs would be refused)" if presigned else ""
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "AccessDeniedException",
+                        "Message": f"{function_id} is not authorized to perform: {'; '.join(denied)}{signed} "
+                        "(template.yaml Policies)",
+                    }
+                },
+                operation,
+            )
 
     @property
     def blu(self) -> Any:

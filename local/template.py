@@ -517,6 +517,14 @@ class SamTemplate:
             logical_id: resource.get("Properties") or {}
             for logical_id, resource in self._resources_of_type("AWS::Events::EventBus")
         }
+        self.event_rules: dict[str, dict[str, Any]] = {
+            logical_id: resource.get("Properties") or {}
+            for logical_id, resource in self._resources_of_type("AWS::Events::Rule")
+        }
+        self.queue_policies: dict[str, dict[str, Any]] = {
+            logical_id: resource.get("Properties") or {}
+            for logical_id, resource in self._resources_of_type("AWS::SQS::QueuePolicy")
+        }
         self.functions: dict[str, FunctionSpec] = {
             logical_id: self._function_spec(logical_id, resource)
             for logical_id, resource in self._resources_of_type("AWS::Serverless::Function")

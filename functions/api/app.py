@@ -16,7 +16,8 @@ from dialhub.observability import logger
 from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
 
-require("dispatch_queue_url", "export_bucket", "export_queue_url")  # else the cold start fails, naming the variable
+# else the cold start fails, naming the variable
+require("dispatch_queue_url", "export_bucket", "export_queue_url", "import_bucket")
 
 
 def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import gc
 
 gc.disable()  # cold start: the imports below build objects to keep, never garbage; resumed at the end
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from dialhub.exports import ExportMessage, run_export
 from dialhub.observability import log_keys, logger
+from dialhub.queue import retry_or_give_up
 from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
 
@@ -43,17 +45,11 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
                     deps.clock,
                 )
         except Exception:  # noqa: BLE001 - a failed export is retried by SQS from its saved progress
-            attempts = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-            logger.exception(
-                "export failed; SQS will deliver it again"
-                if attempts < MAX_EXPORT_ATTEMPTS
-                else "export failed for good",
-                extra={"export_id": message.export_id, "attempt": attempts},
+            give_up = partial(
+                deps.store.fail_export, message.export_id, "internal error; it has been logged", deps.clock()
             )
-            if attempts >= MAX_EXPORT_ATTEMPTS:
-                deps.store.fail_export(message.export_id, "internal error; it has been logged", deps.clock())
-            else:
-                failures.append({"itemIdentifier": record.get("messageId", "")})
+            failure = retry_or_give_up(record, "export", MAX_EXPORT_ATTEMPTS, give_up, export_id=message.export_id)
+            failures += [failure] if failure else []
     return {"batchItemFailures": failures}
 
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dialhub import settings as settings_module
-from dialhub.objects import ExportObjects
+from dialhub.objects import BucketObjects
 from dialhub.secrets import vendor_account
 from dialhub.settings import MissingSetting
 from dialhub.wiring import Dependencies
@@ -20,11 +20,11 @@ PART = b"x" * (5 * 1024 * 1024)  # S3's smallest part but the last
 
 
 @pytest.fixture
-def objects(export_deps: Dependencies) -> ExportObjects:
+def objects(export_deps: Dependencies) -> BucketObjects:
     return export_deps.objects
 
 
-def _uploaded(objects: ExportObjects, key: str) -> tuple[str, list[tuple[int, str]]]:
+def _uploaded(objects: BucketObjects, key: str) -> tuple[str, list[tuple[int, str]]]:
     upload_id = objects.start_upload(key, "text/csv", "export.csv")
     return upload_id, [
         (1, objects.upload_part(key, upload_id, 1, PART)),
@@ -32,7 +32,7 @@ def _uploaded(objects: ExportObjects, key: str) -> tuple[str, list[tuple[int, st
     ]
 
 
-def test_a_completion_retried_after_it_succeeded_counts_as_done(objects: ExportObjects) -> None:
+def test_a_completion_retried_after_it_succeeded_counts_as_done(objects: BucketObjects) -> None:
     upload_id, parts = _uploaded(objects, "exports/a.csv")
     objects.complete("exports/a.csv", upload_id, parts)
     objects.complete("exports/a.csv", upload_id, parts)  # the retry of a crash after S3 took the completion
@@ -55,27 +55,27 @@ class _ForgetfulS3:
 
 
 def test_a_completion_s3_does_not_know_is_done_only_when_the_file_is_there() -> None:
-    ExportObjects("bucket", client=_ForgetfulS3(file_there=True)).complete("exports/b.csv", "u-1", [(1, "e")])
+    BucketObjects("bucket", client=_ForgetfulS3(file_there=True)).complete("exports/b.csv", "u-1", [(1, "e")])
     with pytest.raises(ClientError) as failed:
-        ExportObjects("bucket", client=_ForgetfulS3(file_there=False)).complete("exports/b.csv", "u-1", [(1, "e")])
+        BucketObjects("bucket", client=_ForgetfulS3(file_there=False)).complete("exports/b.csv", "u-1", [(1, "e")])
     assert failed.value.response["Error"]["Code"] == "NoSuchUpload"
 
 
-def test_aborting_an_upload_already_gone_is_not_an_error(objects: ExportObjects) -> None:
+def test_aborting_an_upload_already_gone_is_not_an_error(objects: BucketObjects) -> None:
     upload_id, _ = _uploaded(objects, "exports/c.csv")
     objects.abort("exports/c.csv", upload_id)
     objects.abort("exports/c.csv", upload_id)
     assert not objects.exists("exports/c.csv")
 
 
-def test_a_bucket_that_refuses_the_look_is_an_error_not_a_missing_file(objects: ExportObjects) -> None:
+def test_a_bucket_that_refuses_the_look_is_an_error_not_a_missing_file(objects: BucketObjects) -> None:
     with pytest.raises(ClientError):
-        ExportObjects("no-such-bucket-here", client=objects.client).exists("exports/d.csv")
+        BucketObjects("no-such-bucket-here", client=objects.client).exists("exports/d.csv")
 
 
 def test_objects_made_without_a_bucket_name_it_when_used() -> None:
     with pytest.raises(MissingSetting, match=r"^EXPORT_BUCKET not set$"):
-        ExportObjects(None).put("exports/e.csv", b"", "text/csv", "e.csv")
+        BucketObjects(None).put("exports/e.csv", b"", "text/csv", "e.csv")
 
 
 def test_a_vendor_secret_that_is_not_a_json_object_is_refused(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:

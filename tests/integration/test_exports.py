@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from dialhub import exports
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome
-from dialhub.objects import ExportObjects
+from dialhub.objects import BucketObjects
 from dialhub.outcomes import record_outcomes
 from dialhub.wiring import Dependencies
 from local.drivers import SqsDriver
@@ -212,17 +212,17 @@ def test_a_crash_part_way_is_retried_from_the_last_saved_part_into_one_whole_fil
     campaign_id = _campaign(export_deps, 1_500)
     _close(export_deps, campaign_id, [f"exp-{index:05d}" for index in range(0, 1_500, 2)])
     view = _start(export_deps, campaign_id)
-    real_upload = ExportObjects.upload_part
+    real_upload = BucketObjects.upload_part
     uploads: Counter[int] = Counter()
 
-    def crash_on_the_second_part(self: ExportObjects, key: str, upload_id: str, number: int, body: bytes) -> str:
+    def crash_on_the_second_part(self: BucketObjects, key: str, upload_id: str, number: int, body: bytes) -> str:
         uploads[number] += 1
         etag = real_upload(self, key, upload_id, number, body)
         if number == 2 and uploads[2] == 1:  # uploaded, but the progress after it never saved
             raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "UploadPart")
         return etag
 
-    monkeypatch.setattr(ExportObjects, "upload_part", crash_on_the_second_part)
+    monkeypatch.setattr(BucketObjects, "upload_part", crash_on_the_second_part)
     answers = _run(export_deps, template)
     assert answers[0]["batchItemFailures"]  # the crash went back to SQS, which delivered it again
     assert answers[-1] == {"batchItemFailures": []}
@@ -326,7 +326,7 @@ def test_an_export_that_keeps_failing_ends_failed_with_a_reason(
     def broken(*_: Any, **__: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "PutObject")
 
-    monkeypatch.setattr(ExportObjects, "put", broken)
+    monkeypatch.setattr(BucketObjects, "put", broken)
     answers = _run(export_deps, template)
     assert len(answers) == 3 and answers[-1] == {"batchItemFailures": []}
     failed = _view(export_deps, view["exportId"])

@@ -270,3 +270,88 @@ def test_an_event_reaches_a_rules_queue_the_same_with_and_without_the_kept_paths
         finally:
             moto_patches.restore()
     assert plain["count"] == 2 and patched == plain
+
+
+def test_an_upload_reaches_the_default_buses_rules_as_moto_sends_it_with_s3s_own_fields() -> None:
+    """The same rules match and the same object is named; what S3 writes differently from moto is S3's: a fresh
+    id and increasing sequencer per event, `etag`, the request as `reason`, no version-id on an unversioned bucket,
+    no event for a custom bus or a disabled rule, and one event (not two) for a completed multipart upload."""
+    import json
+
+    def delivered() -> dict[str, list[dict[str, Any]]]:
+        s3, events, sqs = boto3.client("s3"), boto3.client("events"), boto3.client("sqs")
+        s3.create_bucket(Bucket="uploads-here")
+        s3.put_bucket_notification_configuration(
+            Bucket="uploads-here", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        events.create_event_bus(Name="custom")
+        pattern = {"source": ["aws.s3"], "detail": {"object": {"key": [{"prefix": "uploads/"}]}}}
+        queues = {}
+        for name, bus, state in (
+            ("default", "default", "ENABLED"),
+            ("custom", "custom", "ENABLED"),
+            ("off", "default", "DISABLED"),
+        ):
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State=state)
+            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+            queues[name] = url
+        s3.put_object(Bucket="uploads-here", Key="uploads/a.csv", Body=b"phone\n1\n")
+        s3.put_object(Bucket="uploads-here", Key="elsewhere/b.csv", Body=b"phone\n1\n")
+        upload = s3.create_multipart_upload(Bucket="uploads-here", Key="uploads/big.csv")["UploadId"]
+        etag = s3.upload_part(Bucket="uploads-here", Key="uploads/big.csv", UploadId=upload, PartNumber=1, Body=b"x")
+        s3.complete_multipart_upload(
+            Bucket="uploads-here",
+            Key="uploads/big.csv",
+            UploadId=upload,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag["ETag"]}]},
+        )
+        bodies: dict[str, list[dict[str, Any]]] = {name: [] for name in queues}
+        for name, url in queues.items():
+            while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                bodies[name] += [json.loads(message["Body"]) for message in messages]
+                for message in messages:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        # moto also announces "Object Tags Added" with every PUT, tagged or not: left as it is (not corrected).
+        return {
+            name: [body for body in found if body["detail-type"] == "Object Created"] for name, found in bodies.items()
+        }
+
+    with mock_aws():
+        plain = delivered()
+    with mock_aws():
+        moto_patches.apply()
+        try:
+            patched = delivered()
+        finally:
+            moto_patches.restore()
+
+    def named(event: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            event["source"],
+            event["detail-type"],
+            event["account"],
+            event["region"],
+            event["resources"],
+            event["detail"]["bucket"],
+            event["detail"]["object"]["key"],
+            event["detail"]["object"]["size"],
+        )
+
+    # moto: every bus's rules, disabled ones too, and the multipart upload twice (as a PutObject first).
+    assert [event["detail"]["reason"] for event in plain["default"]] == ["ObjectCreated"] * 3
+    assert len(plain["custom"]) == len(plain["off"]) == 3
+    assert len({event["id"] for event in plain["default"]}) == 1
+    expected = [plain["default"][0], plain["default"][2]]
+    assert [named(event) for event in patched["default"]] == [named(event) for event in expected]
+    assert patched["custom"] == patched["off"] == []
+    assert [event["detail"]["reason"] for event in patched["default"]] == ["PutObject", "CompleteMultipartUpload"]
+    assert [event["detail"]["object"]["etag"] for event in patched["default"]] == [
+        event["detail"]["object"]["eTag"] for event in expected
+    ]
+    assert all(set(event["detail"]["object"]) == {"key", "size", "etag", "sequencer"} for event in patched["default"])
+    assert len({event["id"] for event in patched["default"]}) == 2
+    assert len({event["detail"]["request-id"] for event in patched["default"]}) == 2
+    first, second = (int(event["detail"]["object"]["sequencer"], 16) for event in patched["default"])
+    assert first < second

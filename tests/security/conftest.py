@@ -112,11 +112,15 @@ def deps_for(
 
 @pytest.fixture
 def every_vendor(table_name: str, queue_url: str, vendor_secrets: VendorSecrets, template: SamTemplate) -> Dependencies:
-    """Every vendor, and the export queue and bucket (built from template.yaml) the results routes use."""
+    """Every vendor, and the export and import queues and buckets (built from template.yaml) the results and
+    import routes use."""
     deps = deps_for(table_name, queue_url, vendor_secrets)
-    bucket = create_buckets(template, template.resolver(), boto3.client("s3")).refs["ExportBucket"]
+    buckets = create_buckets(template, template.resolver(), boto3.client("s3")).refs
     exports_url = boto3.client("sqs").create_queue(QueueName="dialhub-test-exports")["QueueUrl"]
-    settings = deps.settings.model_copy(update={"export_bucket": bucket, "export_queue_url": exports_url})
+    settings = deps.settings.model_copy(
+        update={"export_bucket": buckets["ExportBucket"], "export_queue_url": exports_url},
+    )
+    settings = settings.model_copy(update={"import_bucket": buckets["ImportBucket"]})
     return Dependencies(settings=settings, store=deps.store, queue=deps.queue, adapters=deps.adapters)
 
 

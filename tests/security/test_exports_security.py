@@ -78,17 +78,31 @@ def _s3_grants(function: str) -> list[tuple[list[str], Any]]:
     return grants
 
 
-def test_only_the_api_and_the_exports_function_reach_the_bucket_each_for_what_it_does() -> None:
-    objects = {"Fn::Sub": "${ExportBucket.Arn}/exports/*"}
-    assert _s3_grants("ApiFunction") == [(["s3:GetObject"], objects)]  # it signs download links, nothing more
+def test_each_function_reaches_the_buckets_only_for_what_it_does() -> None:
+    exports = {"Fn::Sub": "${ExportBucket.Arn}/exports/*"}
+    uploads = {"Fn::Sub": "${ImportBucket.Arn}/uploads/*"}
+    rejections = {"Fn::Sub": "${ImportBucket.Arn}/rejections/*"}
+    # The API signs links, nothing more: downloads of exports, uploads of contact files, downloads of rejections.
+    assert _s3_grants("ApiFunction") == [
+        (["s3:GetObject"], exports),
+        (["s3:PutObject"], uploads),
+        (["s3:GetObject"], rejections),
+    ]
     assert _s3_grants("ExportsFunction") == [
-        (["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], objects),
+        (["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], exports),
         (["s3:ListBucket"], {"Fn::GetAtt": ["ExportBucket", "Arn"]}),
+    ]
+    # The importer reads (and, when too large, deletes) uploads, and writes rejections; it writes no upload.
+    assert _s3_grants("ImporterFunction") == [
+        (["s3:DeleteObject", "s3:GetObject"], uploads),
+        (["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], rejections),
+        (["s3:ListBucket"], {"Fn::GetAtt": ["ImportBucket", "Arn"]}),
     ]
     others = [
         name
         for name, resource in RESOURCES.items()
-        if resource["Type"] == "AWS::Serverless::Function" and name not in ("ApiFunction", "ExportsFunction")
+        if resource["Type"] == "AWS::Serverless::Function"
+        and name not in ("ApiFunction", "ExportsFunction", "ImporterFunction")
     ]
     assert others and all(_s3_grants(name) == [] for name in others)
 

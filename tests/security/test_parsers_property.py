@@ -150,7 +150,7 @@ def test_a_parser_reads_storable_outcomes_or_refuses_with_a_reason(vendor: str, 
 @pytest.mark.parametrize("vendor", sorted(KINDS))
 @settings(max_examples=HANDLER_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_through_the_handler_any_authenticated_body_is_200_or_a_400_that_stores_nothing(
+def test_through_the_handler_any_authenticated_body_is_200_a_422_or_a_400_that_stores_nothing(
     every_vendor: Dependencies, vendor_secrets: VendorSecrets, vendor: str, data: st.DataObject
 ) -> None:
     kind = data.draw(st.sampled_from(KINDS[vendor]), label="kind")
@@ -159,7 +159,11 @@ def test_through_the_handler_any_authenticated_body_is_200_or_a_400_that_stores_
     answer = send_callback(every_vendor, vendor_secrets, vendor, body, kind=kind)
     _figures[f"{vendor}_handler_examples"] += 1
     _figures[f"{vendor}_handler_status_{answer.status}"] += 1
-    assert answer.status in (200, 400), (answer.status, answer.body[:300])
+    assert answer.status in (200, 400, 422), (answer.status, answer.body[:300])
+    if answer.status == 422:
+        # Entries that should have been call results and carry none: the readable ones stored, the rest not
+        # acknowledged, so a vendor that retries anything but 200 sends them again (NXTele is not relied on to).
+        assert vendor != "nxtele" and "carry no call result" in answer.json()["message"], answer.body[:300]
     if answer.status == 400:
         message = answer.json()["message"]
         assert message.startswith("malformed callback: ") and len(message) > len("malformed callback: "), message

@@ -165,6 +165,7 @@ TABLE_GRANTS: dict[str, tuple[set[str], set[str]]] = {
     "PollerFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi1"}),
     "ExportsFunction": ({"GetItem", "UpdateItem", "Query", "BatchGetItem"}, set()),
     "EventsFunction": ({"GetItem", "UpdateItem", "BatchGetItem"}, set()),
+    "ImporterFunction": ({"GetItem", "UpdateItem", "BatchGetItem", "BatchWriteItem"}, set()),
 }
 
 

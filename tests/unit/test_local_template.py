@@ -12,18 +12,23 @@ import boto3
 import pytest
 from aws_lambda_powertools import Logger
 from moto import mock_aws
+from moto.s3.models import s3_backends
 
+from local import moto_patches
 from local.handlers import FakeLambdaContext, handler_module_name, load_handler, template_environment_set
 from local.resources import (
     bucket_name,
     bucket_setup,
     create_secret_kwargs,
     create_table_kwargs,
+    event_rule_setup,
     queue_attributes,
     queue_creation_order,
     queue_name,
+    queue_policy_setup,
     ttl_attribute,
 )
+from local.stack import apply_queue_policies, create_buckets, create_event_rules
 from local.template import ResolutionError, Resolver, Route, SamTemplate, TemplateError, load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +38,7 @@ LOCAL_REFS = {
     "DispatchQueue": "http://localhost:5000/123456789012/dialhub-dev-dispatch",
     "ExportQueue": "http://localhost:5000/123456789012/dialhub-dev-exports",
     "ExportBucket": "dialhub-dev-exports-123456789012-us-east-1",
+    "ImportBucket": "dialhub-dev-imports-123456789012-us-east-1",
 }
 
 
@@ -173,6 +179,9 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
         "POST /campaigns/{campaignId}/exports",
         "GET /exports/{exportId}",
         "POST /campaigns/{campaignId}/recount",
+        "POST /campaigns/{campaignId}/imports",
+        "POST /imports",
+        "GET /imports/{importId}",
     }
     assert {route.auth for route in api_routes.values()} == {"AWS_IAM"}
 
@@ -190,7 +199,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 23
+    assert len(template.routes) == 26
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:
@@ -234,14 +243,16 @@ def test_dispatcher_reads_the_dispatch_queue_with_partial_batch_responses(templa
     assert source.report_batch_item_failures is True
 
 
-def test_exports_read_the_export_queue_one_job_at_a_time(template: SamTemplate) -> None:
+def test_exports_and_imports_read_their_queues_one_job_at_a_time(template: SamTemplate) -> None:
     assert {source.function_id: source.queue_id for source in template.sqs_sources} == {
         "DispatcherFunction": "DispatchQueue",
         "ExportsFunction": "ExportQueue",
+        "ImporterFunction": "ImportQueue",
     }
-    source = template.sqs_source("ExportsFunction")
-    assert source.batch_size == 1
-    assert source.report_batch_item_failures is True
+    for function_id in ("ExportsFunction", "ImporterFunction"):
+        source = template.sqs_source(function_id)
+        assert source.batch_size == 1
+        assert source.report_batch_item_failures is True
 
 
 def test_the_events_function_reads_the_tables_stream_as_declared(template: SamTemplate) -> None:
@@ -272,6 +283,7 @@ def test_function_specs_apply_globals(template: SamTemplate) -> None:
         "DispatcherFunction",
         "PollerFunction",
         "ExportsFunction",
+        "ImporterFunction",
         "EventsFunction",
     }
     api = template.functions["ApiFunction"]
@@ -364,6 +376,8 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
         "DispatchQueue",
         "ExportDeadLetterQueue",
         "ExportQueue",
+        "ImportDeadLetterQueue",
+        "ImportQueue",
         "StreamFailureQueue",
     ]
     with mock_aws():
@@ -478,3 +492,141 @@ def test_a_bucket_property_the_offline_stack_cannot_build_is_refused_not_dropped
     document["Resources"]["ExportBucket"]["Properties"]["VersioningConfiguration"] = {"Status": "Enabled"}
     with pytest.raises(TemplateError, match="VersioningConfiguration"):
         bucket_setup(SamTemplate(document, directory=REPO_ROOT), "ExportBucket", template.resolver(refs=LOCAL_REFS))
+
+
+# --------------------------------------------------------------------------- uploads: S3 -> EventBridge -> SQS
+
+IMPORT_BUCKET = LOCAL_REFS["ImportBucket"]
+IMPORT_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:dialhub-dev-imports"
+UPLOAD_RULE_ARN = "arn:aws:events:us-east-1:123456789012:rule/dialhub-local-ImportUploadedRule"
+
+
+def _upload_resolver(template: SamTemplate) -> Resolver:
+    return template.resolver(
+        refs={**LOCAL_REFS, "ImportQueue": "http://localhost:5000/123456789012/dialhub-dev-imports"},
+        attributes={
+            ("ImportBucket", "Arn"): f"arn:aws:s3:::{IMPORT_BUCKET}",
+            ("ImportQueue", "Arn"): IMPORT_QUEUE_ARN,
+            ("ImportUploadedRule", "Arn"): UPLOAD_RULE_ARN,
+        },
+    )
+
+
+def test_the_import_bucket_announces_new_objects_to_eventbridge(template: SamTemplate) -> None:
+    setup = bucket_setup(template, "ImportBucket", _upload_resolver(template))
+    assert setup.name == IMPORT_BUCKET
+    assert setup.notification == {"EventBridgeConfiguration": {}}
+    assert setup.lifecycle is not None and setup.lifecycle["Rules"][0]["Expiration"] == {"Days": 3}
+    export = bucket_setup(
+        template, "ExportBucket", template.resolver(refs=LOCAL_REFS, attributes={("ExportBucket", "Arn"): "arn"})
+    )
+    assert export.notification is None
+
+
+@pytest.mark.parametrize("kind", ["QueueConfigurations", "TopicConfigurations", "LambdaConfigurations"])
+def test_a_notification_the_offline_stack_would_not_deliver_is_refused(template: SamTemplate, kind: str) -> None:
+    document = copy.deepcopy(template.raw)
+    notification = document["Resources"]["ImportBucket"]["Properties"]["NotificationConfiguration"]
+    notification[kind] = [{"Event": "s3:ObjectCreated:*", "Queue": {"Fn::GetAtt": ["ImportQueue", "Arn"]}}]
+    with pytest.raises(TemplateError, match=rf"ImportBucket\.NotificationConfiguration.*{kind}.*EventBridge"):
+        # refused before anything is resolved: the queue it names need not exist
+        bucket_setup(SamTemplate(document, directory=REPO_ROOT), "ImportBucket", template.resolver(refs=LOCAL_REFS))
+
+
+def test_the_upload_rule_is_built_from_the_template(template: SamTemplate) -> None:
+    setup = event_rule_setup(template, "ImportUploadedRule", _upload_resolver(template))
+    assert setup.name == setup.ref == "dialhub-local-ImportUploadedRule"
+    assert setup.event_bus_name == "default"
+    assert setup.rule["State"] == "ENABLED"
+    assert json.loads(setup.rule["EventPattern"]) == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [IMPORT_BUCKET]}, "object": {"key": [{"prefix": "uploads/"}]}},
+    }
+    assert setup.targets == [
+        {
+            "Id": "ImportQueue",
+            "Arn": IMPORT_QUEUE_ARN,
+            "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+        }
+    ]
+
+
+def test_the_import_queue_policy_lets_only_the_upload_rule_send(template: SamTemplate) -> None:
+    setup = queue_policy_setup(template, "ImportQueuePolicy", _upload_resolver(template))
+    assert setup.queue_urls == ["http://localhost:5000/123456789012/dialhub-dev-imports"]
+    [statement] = setup.policy["Statement"]
+    assert statement["Resource"] == IMPORT_QUEUE_ARN
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": UPLOAD_RULE_ARN}}
+
+
+def test_a_rule_the_offline_stack_cannot_run_is_refused(template: SamTemplate) -> None:
+    def rule_with(**changes: object) -> SamTemplate:
+        document = copy.deepcopy(template.raw)
+        document["Resources"]["ImportUploadedRule"]["Properties"].update(changes)
+        return SamTemplate(document, directory=REPO_ROOT)
+
+    resolver = _upload_resolver(template)
+    with pytest.raises(TemplateError, match="ScheduleExpression"):
+        event_rule_setup(rule_with(ScheduleExpression="rate(1 minute)"), "ImportUploadedRule", resolver)
+    to_a_function = [{"Id": "f", "Arn": "arn:aws:lambda:us-east-1:123456789012:function:importer"}]
+    with pytest.raises(TemplateError, match="SQS queues only"):
+        event_rule_setup(rule_with(Targets=to_a_function), "ImportUploadedRule", resolver)
+    transformed = [{"Id": "q", "Arn": IMPORT_QUEUE_ARN, "InputTransformer": {"InputTemplate": "<x>"}}]
+    with pytest.raises(TemplateError, match="InputTransformer"):
+        event_rule_setup(rule_with(Targets=transformed), "ImportUploadedRule", resolver)
+    on_the_stack_bus = event_rule_setup(
+        rule_with(EventBusName={"Ref": "EventBus"}), "ImportUploadedRule", resolver.with_values(refs={"EventBus": "b"})
+    )
+    assert on_the_stack_bus.ref == "b|dialhub-local-ImportUploadedRule"  # CloudFormation's Ref off the default bus
+
+
+def test_bucket_rule_and_queue_policy_are_made_under_moto(template: SamTemplate, aws_credentials: None) -> None:
+    with mock_aws():
+        sqs, events, s3 = (boto3.client(name, region_name="us-east-1") for name in ("sqs", "events", "s3"))
+        resolver = template.resolver()
+        urls: dict[str, str] = {}
+        arns: dict[str, str] = {}
+        for queue_id in queue_creation_order(template):
+            attributes = queue_attributes(template, queue_id, resolver, arn_of=arns.__getitem__)
+            urls[queue_id] = sqs.create_queue(
+                QueueName=queue_name(template, queue_id, resolver), Attributes=attributes
+            )["QueueUrl"]
+            arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+        resolver = create_buckets(
+            template,
+            template.resolver(refs=urls, attributes={(queue_id, "Arn"): arn for queue_id, arn in arns.items()}),
+            s3,
+        )
+        resolver = create_event_rules(template, resolver, events)
+        apply_queue_policies(template, resolver, sqs)
+
+        bucket = resolver.refs["ImportBucket"]
+        # moto's GetBucketNotificationConfiguration leaves EventBridgeConfiguration out: ask its bucket.
+        notification = s3_backends["123456789012"]["aws"].buckets[bucket].notification_configuration
+        moto_patches.apply()  # the bucket policy's TLS condition, honoured as S3 honours it
+        try:
+            s3.put_object(Bucket=bucket, Key="uploads/imp_1", Body=b"phone\n+639171234567\n")
+        finally:
+            moto_patches.restore()
+        [message] = sqs.receive_message(QueueUrl=urls["ImportQueue"], MaxNumberOfMessages=10)["Messages"]
+        rule = events.describe_rule(Name="dialhub-local-ImportUploadedRule")
+        [target] = events.list_targets_by_rule(Rule="dialhub-local-ImportUploadedRule")["Targets"]
+        policy = json.loads(
+            sqs.get_queue_attributes(QueueUrl=urls["ImportQueue"], AttributeNames=["Policy"])["Attributes"]["Policy"]
+        )
+
+    assert bucket == "dialhub-dev-imports-123456789012-us-east-1"
+    assert notification is not None and notification.event_bridge == {}
+    assert json.loads(message["Body"])["detail"]["object"]["key"] == "uploads/imp_1"
+    assert rule["Arn"] == resolver.get_att("ImportUploadedRule", "Arn") == UPLOAD_RULE_ARN
+    assert resolver.ref("ImportUploadedRule") == "dialhub-local-ImportUploadedRule"
+    assert rule["EventBusName"] == "default" and rule["State"] == "ENABLED"
+    assert json.loads(rule["EventPattern"])["detail"]["bucket"]["name"] == [bucket]
+    assert target["Arn"] == arns["ImportQueue"] == IMPORT_QUEUE_ARN
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    [statement] = policy["Statement"]
+    assert statement["Resource"] == IMPORT_QUEUE_ARN
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == UPLOAD_RULE_ARN

@@ -44,6 +44,14 @@ from dialhub.compliance import POLICY_NAME_PATTERN, Policy
 from dialhub.dispositions import Disposition
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
 from dialhub.exports import ExportRequest, ExportView, export_view, start_export
+from dialhub.imports.service import (
+    CampaignImportRequest,
+    ImportRequest,
+    ImportView,
+    import_view,
+    start_campaign_import,
+    start_import,
+)
 from dialhub.jsonguard import JsonRefused, read_json
 from dialhub.listing import (
     DEFAULT_PAGE,
@@ -487,6 +495,41 @@ def post_export(campaignId: CampaignId, body: ExportRequest) -> Response[dict[st
 def get_export(exportId: Annotated[str, Path(pattern=ID_PATTERN, description="Export id")]) -> ExportView:  # noqa: N803
     deps = _deps()
     return export_view(deps.store, deps.objects, deps.settings, exportId, deps.clock())
+
+
+@app.post(
+    "/campaigns/<campaignId>/imports",
+    summary="Add contacts from a CSV or XLSX file: an upload link, then progress",
+    tags=["contacts"],
+    responses=_responses(ImportView, 404, 409, 422, status=201, description="PUT the file to uploadUrl"),
+)
+def post_import(campaignId: CampaignId, body: ImportRequest) -> Response[dict[str, Any]]:  # noqa: N803
+    deps = _deps()
+    view = start_import(deps.store, deps.import_objects, deps.settings, campaignId, body, _caller(), deps.clock())
+    return Response(status_code=201, content_type="application/json", body=view.to_wire())
+
+
+@app.post(
+    "/imports",
+    summary="A new campaign and its contact file in one call",
+    tags=["contacts"],
+    responses=_responses(ImportView, 409, 422, status=201, description="PUT the file to uploadUrl"),
+)
+def post_campaign_import(body: CampaignImportRequest) -> Response[dict[str, Any]]:
+    deps = _deps()
+    view = start_campaign_import(deps.store, deps.import_objects, deps.settings, body, _caller(), deps.clock())
+    return Response(status_code=201, content_type="application/json", body=view.to_wire())
+
+
+@app.get(
+    "/imports/<importId>",
+    summary="An import's progress: rows read, accepted, rejected, duplicates; the rejected rows once done",
+    tags=["contacts"],
+    responses=_responses(ImportView, 404),
+)
+def get_import(importId: Annotated[str, Path(pattern=ID_PATTERN, description="Import id")]) -> ImportView:  # noqa: N803
+    deps = _deps()
+    return import_view(deps.store, deps.import_objects, deps.settings, importId, deps.clock())
 
 
 Phone = Annotated[str, Path(min_length=3, max_length=40, description="E.164 (+ as %2B), or national")]

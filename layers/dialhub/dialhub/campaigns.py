@@ -36,7 +36,14 @@ from dialhub.queue import DispatchQueue
 from dialhub.store import CampaignCounts, Store
 from dialhub.store.counting import totals_of
 from dialhub.vendors import Adapters, UnknownVendor, adapter_class, vendor_names
-from dialhub.vendors.base import DialRequest, TaskAction, VendorError, VendorRejected, VendorUnavailable
+from dialhub.vendors.base import (
+    DialRequest,
+    TaskAction,
+    VendorAdapter,
+    VendorError,
+    VendorRejected,
+    VendorUnavailable,
+)
 
 MAX_CONTACTS_PER_REQUEST = 10_000
 _AT_VENDOR = frozenset({DialState.SUBMITTED, DialState.UNCONFIRMED})  # cancelled at the vendor, not here
@@ -183,6 +190,44 @@ def _new_campaign_id() -> str:
     return f"cmp_{secrets.token_hex(10)}"
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why one contact is not taken: the field at fault (None when it is the contact as a whole) and why."""
+
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+def checked_contact(
+    campaign: Campaign, raw: Any, vendor: type[VendorAdapter], default_region: str, now: dt.datetime
+) -> Contact | Refusal:
+    """One contact through every rule of the campaign and its vendor, however it arrived (a request, a file)."""
+    try:
+        contact_in = ContactIn.model_validate(raw)
+        phone = normalise_phone(contact_in.phone, default_region)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        return Refusal(field_path(error, "contact"), error["msg"])
+    except InvalidPhone as exc:
+        return Refusal("phone", str(exc))
+    contact = Contact(
+        campaign_id=campaign.campaign_id,
+        contact_id=contact_in.contact_id,
+        phone=phone,
+        name=contact_in.name,
+        timezone=contact_in.timezone,
+        variables=contact_in.variables,
+        created_at=now,
+        updated_at=now,
+    )
+    if problem := vendor.contact_problem(contact, campaign.vendor_options):
+        return Refusal(None, problem)
+    return contact
+
+
 def intake_contacts(
     campaign: Campaign, raw_contacts: list[Any], store: Store, default_region: str, now: dt.datetime
 ) -> IntakeResult:
@@ -193,30 +238,9 @@ def intake_contacts(
     for index, raw in enumerate(raw_contacts):
         contact_id = raw.get("contactId") if isinstance(raw, dict) else None
         contact_id = contact_id if isinstance(contact_id, str) else None
-        try:
-            contact_in = ContactIn.model_validate(raw)
-            phone = normalise_phone(contact_in.phone, default_region)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            result.rejections.append(
-                Rejection(index=index, contact_id=contact_id, reason=f"{field_path(error, 'contact')}: {error['msg']}")
-            )
-            continue
-        except InvalidPhone as exc:
-            result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=f"phone: {exc}"))
-            continue
-        contact = Contact(
-            campaign_id=campaign.campaign_id,
-            contact_id=contact_in.contact_id,
-            phone=phone,
-            name=contact_in.name,
-            timezone=contact_in.timezone,
-            variables=contact_in.variables,
-            created_at=now,
-            updated_at=now,
-        )
-        if problem := vendor.contact_problem(contact, campaign.vendor_options):
-            result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=problem))
+        contact = checked_contact(campaign, raw, vendor, default_region, now)
+        if isinstance(contact, Refusal):
+            result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=str(contact)))
             continue
         if contact.contact_id in candidates:
             result.rejections.append(

@@ -40,7 +40,7 @@ from dialhub.models import (
     ExportState,
     WireModel,
 )
-from dialhub.objects import ExportObjects
+from dialhub.objects import BucketObjects
 from dialhub.observability import count_metric, logger
 from dialhub.queue import ExportQueue
 from dialhub.settings import Settings
@@ -156,7 +156,7 @@ def start_export(
     return _view(job, None, settings, now)
 
 
-def _view(job: ExportJob, objects: ExportObjects | None, settings: Settings, now: dt.datetime) -> ExportView:
+def _view(job: ExportJob, objects: BucketObjects | None, settings: Settings, now: dt.datetime) -> ExportView:
     state, url, expires_at = job.state, None, None
     if state is ExportState.DONE:
         if now >= job.created_at + dt.timedelta(days=settings.export_retention_days):
@@ -181,7 +181,7 @@ def _view(job: ExportJob, objects: ExportObjects | None, settings: Settings, now
 
 
 def export_view(
-    store: Store, objects: ExportObjects, settings: Settings, export_id: str, now: dt.datetime
+    store: Store, objects: BucketObjects, settings: Settings, export_id: str, now: dt.datetime
 ) -> ExportView:
     job = store.get_export(export_id)
     if job is None:
@@ -323,7 +323,7 @@ class _Run:
     job: ExportJob
     campaign: Campaign
     store: Store
-    objects: ExportObjects
+    objects: BucketObjects
     part_bytes: int
     owner: str
     seconds_left: Callable[[], float]
@@ -434,7 +434,7 @@ class ExportOutcome:
 def run_export(
     export_id: str,
     store: Store,
-    objects: ExportObjects,
+    objects: BucketObjects,
     queue: ExportQueue,
     settings: Settings,
     seconds_left: Callable[[], float],

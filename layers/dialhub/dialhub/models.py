@@ -172,6 +172,7 @@ class Contact(WireModel):
     last_call_id: str | None = None
     last_call_vendor: str | None = None  # whose call `last_call_id` is: its outcome's key, with no campaign read
     last_conversation_at: dt.datetime | None = None  # the end of its last answered call
+    origin: str | None = None  # "<importId>#<row>" for a contact read from a file: a re-read row is not a duplicate
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
 
@@ -296,5 +297,51 @@ class ExportJob(WireModel):
     object_key: str
     progress: ExportProgress = Field(default_factory=ExportProgress)
     error: str | None = None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None
+
+
+class ImportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class ImportState(StrEnum):
+    AWAITING_UPLOAD = "awaiting_upload"  # the link is out; no file yet
+    IMPORTING = "importing"  # the file landed; rows are being read
+    DONE = "done"
+    FAILED = "failed"  # the file as a whole could not be imported (`error` says why); nothing of it stored
+    EXPIRED = "expired"  # shown when the upload link ran out with no file
+
+
+class ImportProgress(WireModel):
+    """How far an import got, saved with each batch of rows: a later invocation carries on from `checkpoint` and
+    reads every row once (the counts are of the rows before it)."""
+
+    checkpoint: dict[str, int] | None = None  # where the next row starts (the reader's Checkpoint, as JSON)
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rejection_parts: int = 0  # rejection files written so far, one per batch that had any
+    invocations: int = 0
+
+
+class ImportJob(WireModel):
+    import_id: str
+    campaign_id: str
+    format: ImportFormat
+    encoding: str | None = None
+    sheet: str | None = None
+    columns: dict[str, Any] | None = None  # the caller's column mapping, as sent
+    chosen_columns: dict[str, Any] | None = None  # what the importer chose, once it has read the header
+    state: ImportState = ImportState.AWAITING_UPLOAD
+    upload_key: str
+    upload_expires_at: dt.datetime
+    file_etag: str | None = None  # the uploaded object being read (a new upload of the same key starts over)
+    file_bytes: int | None = None
+    progress: ImportProgress = Field(default_factory=ImportProgress)
+    error: str | None = None
+    requested_by: str | None = None
     created_at: dt.datetime
     finished_at: dt.datetime | None = None

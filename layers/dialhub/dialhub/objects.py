@@ -1,4 +1,5 @@
-"""The only code that touches S3: export files, written whole or in parts, and read through short-lived links.
+"""The only code that touches S3: export files, written whole or in parts, and read through short-lived links;
+uploaded contact files, read as a stream, and the rejections of their import.
 
 An object appears only once it is whole: a small export is one PUT, a large one a multipart upload that S3
 shows under its key only when completed. Uploads left incomplete are removed by the bucket's lifecycle rule.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from botocore.config import Config
@@ -24,20 +25,27 @@ class DownloadLink:
     expires_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    etag: str
+
+
 def _download_name(name: str) -> str:
     """A file name any browser and spreadsheet accepts (S3 metadata headers are ASCII)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:150] or "export"
 
 
-class ExportObjects:
-    def __init__(self, bucket: str | None, client: Any = None) -> None:
+class BucketObjects:
+    def __init__(self, bucket: str | None, client: Any = None, setting: str = "EXPORT_BUCKET") -> None:
         self._bucket = bucket
         self._client = client
+        self._setting = setting
 
     @property
     def bucket(self) -> str:
-        if self._bucket is None:  # only a function that does not touch exports is made without it
-            raise MissingSetting("EXPORT_BUCKET not set")
+        if self._bucket is None:  # only a function that does not touch this bucket is made without it
+            raise MissingSetting(f"{self._setting} not set")
         return self._bucket
 
     @property
@@ -103,3 +111,39 @@ class ExportObjects:
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=minutes * 60
         )
         return DownloadLink(url, now + dt.timedelta(minutes=minutes))
+
+    def upload_link(self, key: str, minutes: int, now: dt.datetime) -> DownloadLink:
+        """A plain-PUT link (`curl -T file URL`), signed like download links; the size is checked on arrival."""
+        url = self.client.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=minutes * 60
+        )
+        return DownloadLink(url, now + dt.timedelta(minutes=minutes))
+
+    def describe(self, key: str) -> StoredObject | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return StoredObject(int(head["ContentLength"]), str(head["ETag"]).strip('"'))
+
+    def stream(self, key: str, etag: str) -> IO[bytes]:
+        """The object as a seekable stream read by ranged GETs (Powertools' S3Object), never whole in memory;
+        each read is of this very version (If-Match), so a file replaced while it is read fails loudly."""
+        from aws_lambda_powertools.utilities.streaming import S3Object
+
+        return S3Object(bucket=self.bucket, key=key, boto3_client=self.client, IfMatch=f'"{etag}"')
+
+    def keys_under(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(str(item["Key"]) for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def read(self, key: str) -> bytes:
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)

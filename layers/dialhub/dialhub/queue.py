@@ -1,13 +1,15 @@
-"""The queues functions hand work on through: dispatch batches, and export jobs."""
+"""The queues functions hand work on through: dispatch batches, export and import jobs."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
 
 from dialhub.models import DispatchBatch
+from dialhub.observability import logger
 from dialhub.settings import MissingSetting
 
 SEND_BATCH_LIMIT = 10
@@ -62,3 +64,30 @@ class ExportQueue(_Queue):
 
     def send(self, export_id: str) -> None:
         self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"exportId": export_id}))
+
+
+class ImportQueue(_Queue):
+    """Where an import carries on when an invocation ran out of time (uploads arrive here from S3 too)."""
+
+    setting = "IMPORT_QUEUE_URL"
+
+    def send(self, import_id: str) -> None:
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"importId": import_id}))
+
+
+def retry_or_give_up(
+    record: Mapping[str, Any], job: str, max_attempts: int, give_up: Callable[[], object], **keys: str
+) -> dict[str, str] | None:
+    """A job whose message failed: back to SQS for another try (the batch item failure to answer), or, after
+    `max_attempts` deliveries, given up (`give_up` records why on the job) and the message deleted, so a job
+    never waits in the dead-letter queue while its record says it is still running."""
+    attempts = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    final = attempts >= max_attempts
+    logger.exception(
+        f"{job} failed for good" if final else f"{job} failed; SQS will deliver it again",
+        extra={**keys, "attempt": attempts},
+    )
+    if final:
+        give_up()
+        return None
+    return {"itemIdentifier": str(record.get("messageId", ""))}

@@ -37,6 +37,10 @@ class Settings(BaseModel):
     # An export is uploaded in parts of this size (S3 takes 5 MiB at least for every part but the last).
     export_part_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     event_bus_name: str | None = Field(default=None, min_length=1)  # where the events function publishes
+    import_bucket: str | None = Field(default=None, min_length=1)
+    import_queue_url: str | None = Field(default=None, min_length=1)
+    import_max_megabytes: int = Field(default=200, ge=1, le=5000)
+    import_retention_days: int = Field(default=3, ge=1)
 
     @field_validator("default_timezone")
     @classmethod

@@ -13,14 +13,15 @@ Items (pk / sk):
   PHONE#<e164> / DIAL#<at>#<campaign>#<contact>#<attempt>
                                            a request sent to a vendor for that number, counted as `calls`
   EXPORT#<exportId> / EXPORT               an export of a campaign's results and how far it has got
+  IMPORT#<importId> / IMPORT               a contact file's import and how far it has got
   CAMPAIGN#<id> / COUNTERS                 the campaign's live counts, kept from the stream (counters.py)
 
 State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
 move a contact or an outcome forward, never back.
 
 The items are read and written by one mixin per group (campaigns.py, counters.py, outcomes.py, compliance.py,
-tasks.py, exports.py) over the shared request shapes of table.py; keys.py says where each item lives and codec.py how
-its values are held. Callers import from this package only, and type what they are given as `Store`.
+tasks.py, exports.py, imports.py) over the shared request shapes of table.py; keys.py says where each item lives
+and codec.py how its values are held. Callers import from this package only, and type what they are given as `Store`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dialhub.store.compliance import ComplianceTable, DialRecord
 from dialhub.store.counters import Counters, CounterTable
 from dialhub.store.counting import CampaignCounts
 from dialhub.store.exports import ExportTable
+from dialhub.store.imports import ImportTable
 from dialhub.store.outcomes import FeedPage, OutcomeTable, RecordResult, RedialRequest
 from dialhub.store.protocol import Store
 from dialhub.store.table import Page, utc_now
@@ -49,5 +51,5 @@ __all__ = [
 ]
 
 
-class DynamoStore(CampaignTable, CounterTable, OutcomeTable, ComplianceTable, TaskTable, ExportTable):
+class DynamoStore(CampaignTable, CounterTable, OutcomeTable, ComplianceTable, TaskTable, ExportTable, ImportTable):
     """The store on the DynamoDB table: every group's operations over one client."""

@@ -57,6 +57,10 @@ def feed_key(vendor: str, vendor_call_id: str, recorded_at: dt.datetime) -> str:
     return f"{stamp(recorded_at)}#{vendor}#{vendor_call_id}"
 
 
+def import_key(import_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"IMPORT#{import_id}"}, "sk": {"S": "IMPORT"}}
+
+
 def export_key(export_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"EXPORT#{export_id}"}, "sk": {"S": "EXPORT"}}
 
