@@ -108,9 +108,25 @@ def run_file_imports(
         ImportResult("loan-system export (.csv, GBK, ';')", 400, bad),
         ImportResult("collections workbook (.xlsx)", 150, 0),
     ]
+    # The ids, phones and names are recognised from the headers; the amounts and dates are mapped to the
+    # variables the bot's script reads (every vendor's demo script reads amountDue and dueDate).
     requests = [
-        ({"format": "csv", "encoding": "gbk"}, content),
-        ({"format": "xlsx", "sheet": "Tagihan"}, collections_xlsx(150)),
+        (
+            {
+                "format": "csv",
+                "encoding": "gbk",
+                "columns": {"variables": {"应还金额": "amountDue", "到期日": "dueDate"}},
+            },
+            content,
+        ),
+        (
+            {
+                "format": "xlsx",
+                "sheet": "Tagihan",
+                "columns": {"variables": {"Jumlah": "amountDue", "Jatuh Tempo": "dueDate"}},
+            },
+            collections_xlsx(150),
+        ),
     ]
     for result, (request, data) in zip(results, requests, strict=True):
         campaign = {"name": f"import: {result.name}", "vendor": vendor, "vendorOptions": options}
