@@ -9,7 +9,9 @@ One campaign per vendor runs through the real API, schedules, queue, dispatcher,
 - the webhooks function's DynamoDB calls are throttled at `dynamodb_fault_rate`,
 - the gateway serves callbacks with several workers, and a burst replays delivered callbacks at the end,
 - a reader follows the outcome feed (GET /outcomes) all the while, one campaign is exported while calls are
-  still coming in, and every export's first write to S3 crashes after S3 took it (SQS delivers it again).
+  still coming in, and every export's first write to S3 crashes after S3 took it (SQS delivers it again),
+- a contact file is imported into a new campaign meanwhile: uploaded twice (S3 announces each), and each of
+  its writes to S3 crashes once after S3 took it (the importer is retried from its checkpoint).
 
 Then it counts, from the simulators' accepted dial requests and from the table and the API, whether anyone
 was dialled twice or never, lost an outcome, got two, or went backwards; and whether the concatenated feed
@@ -23,6 +25,9 @@ Time is compressed, as in every local run: calls last under a second, a vendor "
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import io
 import json
 import random
 import sys
@@ -485,6 +490,7 @@ def _run(
         feed = FeedReader(stack.url)
         feed.start()
         stack.sqs_drivers["ExportsFunction"].run_in_background(0.2)
+        stack.sqs_drivers["ImporterFunction"].run_in_background(0.2)
         stack.stream_drivers["EventsFunction"].run_in_background(0.2)
         campaigns: dict[str, str] = {}
         accepted: dict[str, int] = {}
@@ -503,6 +509,8 @@ def _run(
             campaigns[vendor] = answer.json()["campaignId"]
             accepted[vendor] = answer.json()["accepted"]
         step(f"campaigns created: {accepted}")
+        file_import = _start_file_import(client, stack, next(iter(stack.simulators)))
+        step(f"contact file uploaded twice for import {file_import.import_id} ({file_import.rows} rows)")
         planned = stack.fire("DailyTaskCreation")
         step(f"daily schedule: {planned.get('contacts')} contacts in {planned.get('batches')} batches")
         with crashes.installed():
@@ -565,7 +573,17 @@ def _run(
         _idempotency(report, stack, final, tally)
         _events(report, stack, campaigns, final, recounts)
         _results_out(report, campaigns, accepted, final, feed, export_during, exports_after)
-        _fault_figures(report, stack, crashes, late, burst, len(export_crashes.crashed))
+        _imports(report, stack, file_import)
+        exports_crashed = sum(key.startswith("exports/") for key in export_crashes.crashed)
+        _fault_figures(report, stack, crashes, late, burst, exports_crashed)
+        report.faults.append(
+            (
+                "import crashes after S3 took a write, and the upload announced twice",
+                f"{len(export_crashes.crashed) - exports_crashed}",
+                f"rows stored once or rejected with their reason: {report.measured['import_rows_accounted']} of "
+                f"{report.measured['import_rows']}",
+            )
+        )
         report.check("vendors idle at the end (calls, callbacks)", True, settled and burst_settled)
         report.check(
             "dispatch and export queues empty / dead-letter queues empty", "0 / 0", f"{work_depth} / {dead_letters}"
@@ -809,6 +827,90 @@ def _invariants(
     report.measured["regressed"] = regressed
 
 
+@dataclass
+class FileImport:
+    import_id: str
+    campaign_id: str
+    rows: int
+    contact_ids: list[str]  # of the file, in row order
+
+
+def _start_file_import(client: httpx.Client, stack: LocalStack, vendor: str) -> FileImport:
+    """A new campaign (dialled tomorrow, so this run's invariants stay about the others) and its contact file,
+    uploaded twice: S3 announces each upload, and the second finds the import already under way or done."""
+    from local.file_imports import loan_system_csv
+
+    rows = 300
+    content, _ = loan_system_csv(rows)
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).date().isoformat()
+    campaign = {
+        "name": "chaos import",
+        "vendor": vendor,
+        "vendorOptions": stack.simulators[vendor].demo_options(),
+        "dialDate": tomorrow,
+        "timezone": "UTC",
+    }
+    mapping = {"variables": {"应还金额": "amountDue", "到期日": "dueDate"}}
+    started = client.post(
+        "/imports", json={"format": "csv", "encoding": "gbk", "columns": mapping, "campaign": campaign}
+    )
+    started.raise_for_status()
+    view = started.json()
+    bucket = stack.bucket_names["ImportBucket"]
+    for _ in range(2):
+        stack.s3.put_object(Bucket=bucket, Key=f"uploads/{view['importId']}", Body=content)
+    reader = csv.reader(io.StringIO(content.decode("gbk")), delimiter=";")
+    next(reader)
+    return FileImport(view["importId"], view["campaignId"], rows, [row[0] for row in reader])
+
+
+def _imports(report: ChaosReport, stack: LocalStack, file_import: FileImport) -> None:
+    """Every row of the file stored once or in the rejections file with its reason, and the counts exact."""
+    deadline = time.monotonic() + 60
+    while True:
+        job = _import_job(stack, file_import.import_id)
+        if job.get("state") in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    progress = job.get("progress", {})
+    stored = [
+        item for (campaign_id, _), item in read_table(stack).contacts.items() if campaign_id == file_import.campaign_id
+    ]
+    origins = Counter(str(item.get("origin", "")).rsplit("#", 1)[0] for item in stored)
+    rejected_ids: Counter[str] = Counter()
+    if progress.get("rejectionParts"):
+        body = stack.s3.get_object(
+            Bucket=stack.bucket_names["ImportBucket"], Key=f"rejections/{file_import.import_id}.csv"
+        )
+        lines = list(csv.reader(io.StringIO(body["Body"].read().decode("utf-8-sig"))))[1:]
+        rejected_ids.update(line[1] for line in lines)
+    stored_ids = Counter(str(item["contactId"]) for item in stored)
+    accounted = sum(
+        1 for contact_id in file_import.contact_ids if stored_ids[contact_id] == 1 or rejected_ids[contact_id] > 0
+    )
+    counted = progress.get("accepted", 0) + progress.get("rejected", 0) + progress.get("duplicates", 0)
+    report.check("contact file imported: done", "done", job.get("state"))
+    report.check("file rows stored once or rejected with their reason", file_import.rows, accounted)
+    report.check(
+        "import counts = rows read = stored + rejections file lines",
+        f"{file_import.rows} = {file_import.rows}",
+        f"{counted} = {len(stored) + sum(rejected_ids.values())}",
+        holds=counted == file_import.rows == len(stored) + sum(rejected_ids.values())
+        and origins == Counter({file_import.import_id: len(stored)}),
+    )
+    report.measured |= {"import_rows": file_import.rows, "import_rows_accounted": accounted}
+
+
+def _import_job(stack: LocalStack, import_id: str) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    item = stack.dynamodb.get_item(
+        TableName=stack.table_name, Key={"pk": {"S": f"IMPORT#{import_id}"}, "sk": {"S": "IMPORT"}}, ConsistentRead=True
+    ).get("Item", {})
+    deserializer = TypeDeserializer()
+    return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+
 def _poll_at_the_horizon(stack: LocalStack) -> int:
     """The poller's last run on every open task, as it runs once the horizon has passed (time is compressed
     here, and the vendors' clocks cannot be moved): whatever is still waiting for a result fails."""
@@ -856,24 +958,26 @@ def _doubts(
 
 
 def _idempotency(report: ChaosReport, stack: LocalStack, final: TableView, tally: OutcomeTally) -> None:
-    """What each delivery of a callback wrote, measured. Of all the deliveries of one callback answered 200 (its
-    copies, retries after success, replays, different late copies), one may change the table; every other
-    must change no item, raw payload included. Copies run at once, so which one writes is not known in advance,
-    only that no second one does."""
+    """What each delivery of a callback wrote, measured by item. Of all the deliveries of one callback answered
+    200 (its copies, retries after success, replays, different late copies), each item may be changed by one;
+    no delivery may change an item another delivery of the same callback changed, raw payload included. Copies
+    run at once, so which one writes is not known in advance, only that no item is written twice. (A do-not-call
+    outcome is two writes by design, the suppression first: two racing copies may share them, one each.)"""
     by_key: dict[str, list[Any]] = {}
     for delivery in stack.deliveries:
         by_key.setdefault(delivery.key, []).append(delivery)
     answered = [[delivery for delivery in deliveries if delivery.status == 200] for deliveries in by_key.values()]
     repeats = sum(max(0, len(deliveries) - 1) for deliveries in answered)
-    second_writers = sum(
-        max(0, sum(1 for delivery in deliveries if delivery.items_written) - 1) for deliveries in answered
-    )
-    report.check("repeated deliveries of a callback that changed the table again", 0, second_writers)
+    second_writers = 0
+    for key, deliveries in zip(by_key, answered, strict=True):
+        changed: Counter[str] = Counter(item for delivery in deliveries for item in delivery.items)
+        again = sum(1 for delivery in deliveries if any(changed[item] > 1 for item in delivery.items))
+        second_writers += max(0, again - 1)
+        if again > 1:
+            shown = ", ".join(f"{d.status}/{d.write_requests} req/{d.items_written} items" for d in by_key[key])
+            report.notes.append(f"callback {key} changed an item more than once: {shown}")
+    report.check("repeated deliveries of a callback that changed an item again", 0, second_writers)
     report.measured["second_writers"] = second_writers
-    for key, deliveries in by_key.items():
-        if sum(1 for delivery in deliveries if delivery.status == 200 and delivery.items_written) > 1:
-            shown = ", ".join(f"{d.status}/{d.write_requests} req/{d.items_written} items" for d in deliveries)
-            report.notes.append(f"callback {key} changed the table more than once: {shown}")
     requests = sum(delivery.write_requests for delivery in stack.deliveries)
     written = sum(delivery.items_written for delivery in stack.deliveries)
     per_delivery = requests / max(1, len(stack.deliveries))

@@ -176,15 +176,31 @@ class Delivery:
     status: int | None
     write_requests: int
     items_written: int
+    items: frozenset[str] = frozenset()  # the keys ("pk|sk") of the items it changed
 
 
-def _items_in(operation: str, params: dict[str, Any]) -> int:
-    """How many items a write request changes if it succeeds."""
+def _key_of(key_or_item: dict[str, Any]) -> str:
+    return "|".join(str(next(iter(key_or_item.get(name, {}).values()), "")) for name in ("pk", "sk"))
+
+
+def _items_in(operation: str, params: dict[str, Any]) -> list[str]:
+    """The items a write request changes if it succeeds, by key."""
     if operation == "TransactWriteItems":
-        return len(params.get("TransactItems", []))
+        keys = []
+        for entry in params.get("TransactItems", []):
+            for action in ("Put", "Update", "Delete"):
+                if action in entry:
+                    keys.append(_key_of(entry[action].get("Item") or entry[action].get("Key") or {}))
+        return keys
     if operation == "BatchWriteItem":
-        return sum(len(requests) for requests in params.get("RequestItems", {}).values())
-    return 1 if operation in ("PutItem", "UpdateItem", "DeleteItem") else 0
+        return [
+            _key_of(request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key") or {})
+            for requests in params.get("RequestItems", {}).values()
+            for request in requests
+        ]
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return [_key_of(params.get("Item") or params.get("Key") or {})]
+    return []
 
 
 @dataclass(frozen=True)
@@ -639,7 +655,8 @@ class LocalStack:
             and http_response.status_code < 300
             and getattr(self._running, "delivery", None) is not None
         ):
-            self._running.items_written += context["dialhub_items"]
+            self._running.items_written += len(context["dialhub_items"])
+            self._running.items_changed.update(context["dialhub_items"])
 
     def _maybe_fail(self, model: Any, **_: Any) -> None:
         faults = self.dynamodb_faults
@@ -679,6 +696,7 @@ class LocalStack:
         self._running.function_id, self._running.met_fault = function_id, False
         self._running.delivery = (event.get("headers") or {}).get(DELIVERY_HEADER.lower())
         self._running.write_requests = self._running.items_written = 0
+        self._running.items_changed = set()
         status: int | None = 500  # what API Gateway answers when the function fails
         try:
             result = handler(event, context)
@@ -692,7 +710,11 @@ class LocalStack:
                 with self._deliveries_lock:
                     self.deliveries.append(
                         Delivery(
-                            self._running.delivery, status, self._running.write_requests, self._running.items_written
+                            self._running.delivery,
+                            status,
+                            self._running.write_requests,
+                            self._running.items_written,
+                            frozenset(self._running.items_changed),
                         )
                     )
                 self._running.delivery = None

@@ -123,7 +123,6 @@ def test_the_same_upload_announced_twice_and_a_crash_mid_file_store_every_row_on
     monkeypatch.setattr(deps.store, "save_import_progress", crash_on_the_third_batch)
     assert _run(deps, _announced(deps, view["importId"]))["batchItemFailures"]  # SQS will deliver it again
     monkeypatch.setattr(deps.store, "save_import_progress", real_save)
-    _expire_lease(deps, view["importId"])
 
     assert _run(deps, _announced(deps, view["importId"])) == {"batchItemFailures": []}
     assert _run(deps, _announced(deps, view["importId"])) == {"batchItemFailures": []}  # S3 announced it twice
@@ -134,15 +133,6 @@ def test_the_same_upload_announced_twice_and_a_crash_mid_file_store_every_row_on
     )  # fmt: skip
     assert deps.store.campaign_counts(campaign_id).total == 10
     assert len(_rejections(deps, view["importId"])) == 2  # the header and row 8, once
-
-
-def _expire_lease(deps: Dependencies, import_id: str) -> None:
-    """The crashed invocation's lease runs out (its timeout passed) before SQS delivers the message again."""
-    deps.store.client.update_item(
-        TableName=deps.store.table_name,
-        Key={"pk": {"S": f"IMPORT#{import_id}"}, "sk": {"S": "IMPORT"}},
-        UpdateExpression="REMOVE leaseOwner, leaseUntil",
-    )
 
 
 def test_an_import_out_of_time_continues_from_its_checkpoint(import_deps: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ stored once and the counts are exact, however often S3 announces the file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -397,8 +398,10 @@ def run_import(
         return ImportOutcome(import_id, "failed")
     owner = uuid.uuid4().hex
     now = clock()
+    # Leased for the invocation's own time: no retry of its message can come before that ends (the queue's
+    # visibility timeout is longer than the function's).
     claimed = store.claim_import(
-        import_id, stored.etag, stored.size, owner, now + dt.timedelta(seconds=remaining() + 60), now
+        import_id, stored.etag, stored.size, owner, now + dt.timedelta(seconds=remaining()), now
     )
     if claimed is None:
         logger.info("import held by another invocation, or of another file", extra={"import_id": import_id})
@@ -429,6 +432,10 @@ def run_import(
     except _LeaseLost:
         logger.warning("import lease lost; the holder carries on", extra={"import_id": import_id})
         return ImportOutcome(import_id, "skipped")
+    except BaseException:
+        with contextlib.suppress(Exception):  # else the lease lapses with the invocation, before SQS retries
+            store.release_import(import_id, owner)  # the retry SQS makes may take over at once
+        raise
     logger.info(
         "import done",
         extra={
