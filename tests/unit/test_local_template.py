@@ -7,6 +7,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -367,6 +368,21 @@ def test_create_table_kwargs_create_the_template_table(template: SamTemplate, aw
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
 
 
+def _create_queues(template: SamTemplate, resolver: Resolver, sqs: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Every queue of the template, made in its creation order (a DLQ before the queue naming it): URLs and ARNs."""
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    for queue_id in queue_creation_order(template):
+        attributes = queue_attributes(template, queue_id, resolver, arn_of=arns.__getitem__)
+        urls[queue_id] = sqs.create_queue(QueueName=queue_name(template, queue_id, resolver), Attributes=attributes)[
+            "QueueUrl"
+        ]
+        arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+    return urls, arns
+
+
 def test_queue_attributes_create_the_queues_with_their_redrive_policy(
     template: SamTemplate, aws_credentials: None
 ) -> None:
@@ -382,16 +398,7 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
     ]
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        arns: dict[str, str] = {}
-        urls: dict[str, str] = {}
-        for queue_id in queue_creation_order(template):
-            attributes = queue_attributes(template, queue_id, resolver, arn_of=arns.__getitem__)
-            urls[queue_id] = sqs.create_queue(
-                QueueName=queue_name(template, queue_id, resolver), Attributes=attributes
-            )["QueueUrl"]
-            arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
+        urls, arns = _create_queues(template, resolver, sqs)
         dispatch = sqs.get_queue_attributes(QueueUrl=urls["DispatchQueue"], AttributeNames=["All"])["Attributes"]
 
     assert urls["DispatchQueue"].endswith("/dialhub-dev-dispatch")
@@ -585,16 +592,7 @@ def test_bucket_rule_and_queue_policy_are_made_under_moto(template: SamTemplate,
     with mock_aws():
         sqs, events, s3 = (boto3.client(name, region_name="us-east-1") for name in ("sqs", "events", "s3"))
         resolver = template.resolver()
-        urls: dict[str, str] = {}
-        arns: dict[str, str] = {}
-        for queue_id in queue_creation_order(template):
-            attributes = queue_attributes(template, queue_id, resolver, arn_of=arns.__getitem__)
-            urls[queue_id] = sqs.create_queue(
-                QueueName=queue_name(template, queue_id, resolver), Attributes=attributes
-            )["QueueUrl"]
-            arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
+        urls, arns = _create_queues(template, resolver, sqs)
         resolver = create_buckets(
             template,
             template.resolver(refs=urls, attributes={(queue_id, "Arn"): arn for queue_id, arn in arns.items()}),
