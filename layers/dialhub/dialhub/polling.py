@@ -47,31 +47,31 @@ def _fail_unresolved(store: Store, task: VendorTask, horizon_days: int, now: dt.
     return failed
 
 
-def _in_doubt(store: Store, task: VendorTask) -> dict[str, VendorTask]:
+def _in_doubt(store: Store, task: VendorTask) -> set[str]:
     """The task's contacts whose acceptance the vendor's answer left in doubt (read only while there are any)."""
     if not task.unconfirmed:
-        return {}
+        return set()
     return {
-        contact.contact_id: task
+        contact.contact_id
         for page in store.iter_contacts(task.campaign_id, {DialState.UNCONFIRMED})
         for contact in page
         if contact.vendor_task_date == task.local_date
     }
 
 
-def _settle_doubts(store: Store, doubted: dict[str, VendorTask], page: list[CallOutcome], now: dt.datetime) -> int:
+def _settle_doubts(store: Store, task: VendorTask, doubted: set[str], page: list[CallOutcome], now: dt.datetime) -> int:
     """A result from the vendor proves it holds the request: a closing one has already made the contact final
     (or queued it for a redial), any other moves it to SUBMITTED, where it waits like every other."""
     settled = 0
     for outcome in page:
-        task = doubted.pop(outcome.contact_id or "", None)
-        if task is None or outcome.campaign_id not in (None, task.campaign_id):
+        if outcome.contact_id not in doubted or outcome.campaign_id not in (None, task.campaign_id):
             continue
+        doubted.discard(outcome.contact_id)
         settled += 1
         if not outcome.closes:
             store.move_contact(
                 task.campaign_id,
-                outcome.contact_id or "",
+                outcome.contact_id,
                 DialState.SUBMITTED,
                 now=now,
                 allowed_from={DialState.UNCONFIRMED},
@@ -96,7 +96,7 @@ def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_
                 recorded = record_polled(task.vendor, page, store, now)
                 summary.recovered += recorded[RecordResult.STORED] + recorded[RecordResult.REDIAL]
                 if doubted:
-                    summary.confirmed += _settle_doubts(store, doubted, page, now)
+                    summary.confirmed += _settle_doubts(store, task, doubted, page, now)
         except VendorError as exc:
             # One vendor's outage must not stop the others; this task is simply polled again next time.
             summary.failed_tasks += 1
