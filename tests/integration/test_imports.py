@@ -274,3 +274,25 @@ def test_contacts_imported_into_a_campaign_already_dialling_join_its_next_plan(i
     _run(deps, _announced(deps, view["importId"]))
     assert _view(deps, view["importId"])["accepted"] == 4
     assert plan_now(deps)["contacts"] == 4  # the imported ones, in the next plan; none of the first three again
+
+
+def test_a_crash_between_writing_a_batch_and_marking_the_campaign_due_still_gets_it_planned(
+    import_deps: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import plan_now
+
+    deps = import_deps
+    campaign_id = _campaign(deps, count=0)
+    view = _start(deps, campaign_id)
+    _upload(deps, view["importId"], _file(5))
+    real_mark = deps.store.mark_campaign_due
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the invocation died after writing the contacts")
+
+    monkeypatch.setattr(deps.store, "mark_campaign_due", crash)
+    assert _run(deps, _announced(deps, view["importId"]))["batchItemFailures"]
+    monkeypatch.setattr(deps.store, "mark_campaign_due", real_mark)
+    assert _run(deps, _announced(deps, view["importId"])) == {"batchItemFailures": []}
+    assert _view(deps, view["importId"])["accepted"] == 5  # the re-read batch found its own contacts
+    assert plan_now(deps)["contacts"] == 5  # and the campaign is due, so they are dialled

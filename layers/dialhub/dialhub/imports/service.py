@@ -279,6 +279,9 @@ class _Run:
         if new:
             self.store.add_contacts(new, self.clock())
             self.store.mark_campaign_due(self.campaign, self.campaign.dial_date, new_contacts=len(new))
+        elif accepted:
+            # All written by an earlier try that may have crashed before marking the campaign due: due it is.
+            self.store.mark_campaign_due(self.campaign, self.campaign.dial_date)
         if batch.rejections:
             self._write_rejections(rows[0].number, sorted(batch.rejections, key=lambda rejection: int(rejection[0])))
         progress = self.progress
