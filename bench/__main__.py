@@ -10,7 +10,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import callback_cost, cold_start, gateway_throughput, plan_dispatch, results_out, stream_events
+from bench import (
+    callback_cost,
+    cold_start,
+    gateway_throughput,
+    imports_run,
+    plan_dispatch,
+    results_out,
+    stream_events,
+)
 from bench.report import ROOT, Row, machine, markdown_table, terminal_table
 
 LAST_RUN = ROOT / ".reports" / "bench-last-run.json"
@@ -43,6 +51,7 @@ def measure(quick: bool) -> dict[str, Any]:
     _timed("6 gateway throughput", lambda: gateway_throughput.measure(60 if quick else 300), rows)
     _timed("7 results out", lambda: results_out.measure(3_000 if quick else 100_000), rows)
     _timed("8 stream and events", lambda: stream_events.measure(300 if quick else 1_000), rows)
+    _timed("9 contact file in", lambda: imports_run.measure(20_000 if quick else 1_000_000), rows)
     return {"host": host, "quick": quick, "seconds": time.monotonic() - started, "rows": [asdict(row) for row in rows]}
 
 
