@@ -10,14 +10,11 @@ the figure counts the invocations it took.
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from bench.instrument import memory_kb, reset_peak_memory
-from bench.report import ROOT, Row, run_worker
+from bench.report import Row, drain_in_this_process, run_worker
 
 MEMORY_GOAL_MB = 256
 REQUESTS_PER_ROW_GOAL = 0.06
@@ -26,49 +23,15 @@ BAD_EVERY = 50  # one row in 50 has a phone no numbering plan has
 
 # --------------------------------------------------------------------------- the importer's interpreter
 def worker(config_path: str, result_path: str) -> None:
-    import boto3
-
-    from bench.instrument import AwsRequestCounter
-    from local.drivers import SqsDriver
-    from local.handlers import FakeLambdaContext, load_handler
-    from local.template import SamTemplate
-
-    config = json.loads(Path(config_path).read_text())
-    template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": config["stage"]})
-    spec = template.functions["ImporterFunction"]
-    handler = load_handler(spec)  # the cold start is not what this figure measures
-    from dialhub.wiring import default_dependencies
-
-    deps = default_dependencies()  # what lambda_handler uses: the counters see the function's own requests
-    s3, ddb, sqs = AwsRequestCounter(), AwsRequestCounter(), AwsRequestCounter()
-    s3.attach(deps.import_objects.client)
-    ddb.attach(deps.store.client)
-    sqs.attach(deps.import_queue.client)
-    invocations: list[dict[str, Any]] = []
-
-    def invoke(_: str, event: dict[str, Any]) -> Any:
-        invocations.append(handler(event, FakeLambdaContext.for_invoke(spec)))
-        return invocations[-1]
-
-    driver = SqsDriver(boto3.client("sqs"), template.sqs_source("ImporterFunction"), config["queue_url"], invoke)
-    reset_peak_memory()
-    rss_before = memory_kb("VmRSS")
-    wall, cpu = time.perf_counter(), time.process_time()
-    driver.drain(max_rounds=1_000)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    Path(result_path).write_text(
-        json.dumps(
-            {
-                "wall": wall,
-                "cpu": cpu,
-                "rss_before_kb": rss_before,
-                "peak_kb": memory_kb("VmHWM"),
-                "invocations": invocations,
-                "s3": dict(s3.by_operation),
-                "dynamodb": dict(ddb.by_operation),
-                "sqs": dict(sqs.by_operation),
-            }
-        )
+    drain_in_this_process(
+        "ImporterFunction",
+        config_path,
+        result_path,
+        lambda deps: {
+            "s3": deps.import_objects.client,
+            "dynamodb": deps.store.client,
+            "sqs": deps.import_queue.client,
+        },
     )
 
 

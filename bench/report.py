@@ -9,6 +9,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,56 @@ def run_worker(module: str, config: dict[str, Any]) -> dict[str, Any]:
             raise RuntimeError(f"{module} worker failed:\n{completed.stderr[-3000:]}")
         result: dict[str, Any] = json.loads(result_path.read_text())
         return result
+
+
+def drain_in_this_process(
+    function_id: str,
+    config_path: str,
+    result_path: str,
+    clients: Callable[[Any], dict[str, Any]],
+    details: Callable[[Any], dict[str, Any]] = lambda _: {},
+) -> None:
+    """The worker side of `run_worker` for a queue-fed function: its queue (`config["queue_url"]`) drained to its
+    `lambda_handler` as Lambda would; written to `result_path`: peak memory, CPU time, the invocations' answers,
+    the AWS requests of `clients(deps)` (named clients of the function's own dependencies) and `details(deps)`."""
+    import time
+
+    import boto3
+
+    from bench.instrument import AwsRequestCounter, memory_kb, reset_peak_memory
+    from local.drivers import SqsDriver
+    from local.handlers import FakeLambdaContext, load_handler
+    from local.template import SamTemplate
+
+    config: dict[str, Any] = json.loads(Path(config_path).read_text())
+    template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": config["stage"]})
+    spec = template.functions[function_id]
+    handler = load_handler(spec)  # the cold start is not what these figures measure
+    from dialhub.wiring import default_dependencies
+
+    deps = default_dependencies()  # what lambda_handler uses: the counters see the function's own requests
+    counters = {name: AwsRequestCounter() for name in clients(deps)}
+    for name, client in clients(deps).items():
+        counters[name].attach(client)
+    invocations: list[dict[str, Any]] = []
+
+    def invoke(_: str, event: dict[str, Any]) -> Any:
+        invocations.append(handler(event, FakeLambdaContext.for_invoke(spec)))
+        return invocations[-1]
+
+    driver = SqsDriver(boto3.client("sqs"), template.sqs_source(function_id), config["queue_url"], invoke)
+    reset_peak_memory()
+    rss_before = memory_kb("VmRSS")
+    wall, cpu = time.perf_counter(), time.process_time()
+    driver.drain(max_rounds=1_000)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    result = {
+        "wall": wall,
+        "cpu": cpu,
+        "rss_before_kb": rss_before,
+        "peak_kb": memory_kb("VmHWM"),
+        "invocations": invocations,
+        **{name: dict(counter.by_operation) for name, counter in counters.items()},
+        **details(deps),
+    }
+    Path(result_path).write_text(json.dumps(result))

@@ -24,12 +24,10 @@ import re
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from bench.aws import api_event
-from bench.instrument import memory_kb, reset_peak_memory
-from bench.report import ROOT, Row, run_worker
+from bench.report import Row, drain_in_this_process, run_worker
 
 API_CONTACTS_PER_REQUEST = 10_000
 CAMPAIGN_ID = "cmp-bench-results"
@@ -47,50 +45,12 @@ DISPOSITIONS = ("promise_to_pay", "refused_to_pay", "callback_requested", "alrea
 
 # --------------------------------------------------------------------------- the export's interpreter
 def worker(config_path: str, result_path: str) -> None:
-    import boto3
-
-    from bench.instrument import AwsRequestCounter
-    from local.drivers import SqsDriver
-    from local.handlers import FakeLambdaContext, load_handler
-    from local.template import SamTemplate
-
-    config = json.loads(Path(config_path).read_text())
-    template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": config["stage"]})
-    spec = template.functions["ExportsFunction"]
-    handler = load_handler(spec)  # the cold start is not what this figure measures
-    from dialhub.wiring import default_dependencies
-
-    deps = default_dependencies()  # what lambda_handler uses: the counters see the function's own requests
-    s3, ddb, sqs = AwsRequestCounter(), AwsRequestCounter(), AwsRequestCounter()
-    s3.attach(deps.objects.client)
-    ddb.attach(deps.store.client)
-    sqs.attach(deps.export_queue.client)
-    invocations: list[dict[str, Any]] = []
-
-    def invoke(_: str, event: dict[str, Any]) -> Any:
-        invocations.append(handler(event, FakeLambdaContext.for_invoke(spec)))
-        return invocations[-1]
-
-    driver = SqsDriver(boto3.client("sqs"), template.sqs_source("ExportsFunction"), config["queue_url"], invoke)
-    reset_peak_memory()
-    rss_before = memory_kb("VmRSS")
-    wall, cpu = time.perf_counter(), time.process_time()
-    driver.drain(max_rounds=1_000)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    Path(result_path).write_text(
-        json.dumps(
-            {
-                "wall": wall,
-                "cpu": cpu,
-                "rss_before_kb": rss_before,
-                "peak_kb": memory_kb("VmHWM"),
-                "invocations": invocations,
-                "part_bytes": deps.settings.export_part_bytes,
-                "s3": dict(s3.by_operation),
-                "dynamodb": dict(ddb.by_operation),
-                "sqs": dict(sqs.by_operation),
-            }
-        )
+    drain_in_this_process(
+        "ExportsFunction",
+        config_path,
+        result_path,
+        lambda deps: {"s3": deps.objects.client, "dynamodb": deps.store.client, "sqs": deps.export_queue.client},
+        lambda deps: {"part_bytes": deps.settings.export_part_bytes},
     )
 
 
