@@ -338,7 +338,9 @@ class LocalGateway:
     """Serves `routes` over HTTP, invoking `invoke(function_id, event)` for each matched request.
 
     Requests to one function are serialized by a semaphore of `workers_per_function`, as one Lambda
-    execution environment handles one request at a time.
+    execution environment handles one request at a time. Here every environment of a function shares one
+    module, so a function that keeps the request in module state (Powertools' resolver keeps it on its `app`)
+    is named in `one_at_a_time`: two of its requests at once would read each other's, which Lambda never does.
     """
 
     def __init__(
@@ -349,6 +351,7 @@ class LocalGateway:
         port: int = 0,
         workers_per_function: int = 1,
         *,
+        one_at_a_time: frozenset[str] = frozenset(),
         stage: str = "$default",
         access_log: Callable[[AccessLogEntry], None] | None = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
@@ -364,7 +367,10 @@ class LocalGateway:
         self.access_log = access_log
         self.account_id = account_id
         self._function_slots = {
-            route.function_id: threading.BoundedSemaphore(workers_per_function) for route in self.routes
+            route.function_id: threading.BoundedSemaphore(
+                1 if route.function_id in one_at_a_time else workers_per_function
+            )
+            for route in self.routes
         }
         self._server: _GatewayServer | None = None
         self._thread: threading.Thread | None = None

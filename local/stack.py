@@ -203,6 +203,12 @@ def _items_in(operation: str, params: dict[str, Any]) -> list[str]:
     return []
 
 
+# The API function answers through Powertools' resolver, which keeps the request it is answering on the
+# module's `app`: the gateway gives it one request at a time (its many environments in AWS share nothing).
+# The webhooks function keeps no request in module state, so concurrent callbacks race in DynamoDB as in AWS.
+REQUEST_IN_MODULE_STATE = frozenset({"ApiFunction"})
+
+
 @dataclass(frozen=True)
 class DynamoDbFaults:
     """Transient DynamoDB errors in one function's writes: throttling as the code sees it once the SDK's own
@@ -349,7 +355,11 @@ class LocalStack:
         self._shorten_vendor_timeouts()
         self._install_dynamodb_faults()
         self.gateway = LocalGateway(
-            self.template.routes, self.invoke, port=self.port, workers_per_function=self.gateway_workers
+            self.template.routes,
+            self.invoke,
+            port=self.port,
+            workers_per_function=self.gateway_workers,
+            one_at_a_time=REQUEST_IN_MODULE_STATE,
         ).start()
         self._start_simulators()
         self._apply_permissions()

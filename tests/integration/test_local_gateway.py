@@ -234,6 +234,41 @@ def test_one_function_handles_one_request_at_a_time(gateway: LocalGateway, funct
     assert len(functions.events) == 3
 
 
+def test_a_function_that_keeps_the_request_in_module_state_gets_one_request_at_a_time(
+    functions: FakeFunctions,
+) -> None:
+    with (
+        LocalGateway([*TEMPLATE.routes, *EXTRA_ROUTES], functions, workers_per_function=3) as concurrent,
+        LocalGateway(
+            [*TEMPLATE.routes, *EXTRA_ROUTES],
+            functions,
+            workers_per_function=3,
+            one_at_a_time=frozenset({"SlowFunction"}),
+        ) as one_at_a_time,
+    ):
+        for gateway, most in ((concurrent, 3), (one_at_a_time, 1)):
+            functions.max_active_slow = 0
+            threads = [threading.Thread(target=request, args=(gateway, "GET", "/slow")) for _ in range(3)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert functions.max_active_slow == most
+
+
+def test_the_local_stack_serves_one_request_at_a_time_to_every_function_answering_through_a_resolver() -> None:
+    from local.stack import REQUEST_IN_MODULE_STATE
+
+    served = {route.function_id for route in TEMPLATE.routes}
+    resolving = {
+        function_id
+        for function_id in served
+        for spec in [TEMPLATE.functions[function_id]]
+        if ".resolve(" in (spec.code_uri / f"{spec.handler.split('.')[0]}.py").read_text()
+    }
+    assert resolving == {"ApiFunction"} and resolving <= REQUEST_IN_MODULE_STATE
+
+
 def test_more_specific_routes_win() -> None:
     table = RouteTable(
         [

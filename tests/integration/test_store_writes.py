@@ -25,6 +25,8 @@ from dialhub.models import (
     VendorTask,
 )
 from dialhub.store import DynamoStore, RedialRequest
+from dialhub.store.compliance import DIAL_HISTORY_RETENTION, DialRecord
+from dialhub.store.keys import stamp
 from tests.conftest import table_items
 
 T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
@@ -125,6 +127,25 @@ def test_a_task_made_by_a_racing_writer_first_is_the_one_used_and_a_zero_count_w
     store.add_task_submissions(first, 3, "job-9")
     [task] = store.iter_open_tasks()
     assert (task.vendor_task_id, task.submitted, task.job_ids) == ("t-1", 3, ["job-9"])
+
+
+def test_submissions_and_doubts_add_up_and_reopen_a_closed_task(
+    store: DynamoStore,
+) -> None:
+    task = store.create_task(VendorTask(campaign_id="cmp", vendor="blu", local_date=T0.date(), vendor_task_id="t"), T0)
+    key = ("CAMPAIGN#cmp", f"TASK#blu#{T0.date().isoformat()}")
+    created = _item(store, *key)
+    assert (created["gsi1pk"], created["gsi1sk"]) == ({"S": "OPENTASK"}, {"S": f"blu#{T0.date().isoformat()}#cmp"})
+    assert int(created["expiresAt"]["N"]) > T0.timestamp() and "jobIds" not in created
+    store.add_task_submissions(task, 1, "job-1")
+    store.close_task(task)
+    store.add_task_submissions(task, 4, "job-2", unconfirmed=2)
+    store.add_task_submissions(task, 2, unconfirmed=1)
+    item = _item(store, *key)
+    assert (item["open"], item["gsi1pk"]) == ({"BOOL": True}, {"S": "OPENTASK"})
+    assert item["gsi1sk"] == {"S": f"blu#{T0.date().isoformat()}#cmp"}
+    [reopened] = store.iter_open_tasks()
+    assert (reopened.submitted, reopened.unconfirmed, sorted(reopened.job_ids)) == (7, 3, ["job-1", "job-2"])
 
 
 def _running_export(store: DynamoStore) -> ExportJob:
@@ -272,3 +293,39 @@ def test_a_raw_payload_that_is_not_utf8_is_kept_with_replacement_characters(stor
     [raw] = [item for (pk, sk), item in table_items(store).items() if sk.startswith("RAW#")]
     assert raw["body"] == {"S": '{"callId": "call-7", "note": "\ufffd\ufffd"}'}
     assert raw["receivedAt"] == {"S": T0.isoformat()}
+
+
+def test_every_dial_record_is_kept_when_dynamodb_leaves_part_of_a_write_unprocessed(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dials = [
+        DialRecord(
+            phone=f"+6391712300{i % 3:02d}",
+            at=T0 + dt.timedelta(minutes=i),
+            campaign_id="cmp",
+            contact_id=f"c{i}",
+            attempt=1 + i % 2,
+            calls=i % 4,
+        )
+        for i in range(30)  # two write requests of at most 25
+    ]
+    write, requests = store.client.batch_write_item, []
+
+    def partly_unprocessed(RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+        requests.append(len(RequestItems[store.table_name]))
+        if len(requests) == 1:  # DynamoDB takes the first five and hands the rest back
+            taken, left = RequestItems[store.table_name][:5], RequestItems[store.table_name][5:]
+            write(RequestItems={store.table_name: taken})
+            return {"UnprocessedItems": {store.table_name: left}}
+        return write(RequestItems=RequestItems)
+
+    monkeypatch.setattr(store.client, "batch_write_item", partly_unprocessed)
+    store.record_dials(dials, T0)
+
+    assert requests == [25, 20, 5]
+    kept = [record for phone in sorted({dial.phone for dial in dials}) for record in store.dial_history(phone, T0)]
+    assert sorted(kept, key=lambda record: record.at) == dials
+    for dial in dials:
+        sk = f"DIAL#{stamp(dial.at)}#cmp#{dial.contact_id}#{dial.attempt}"
+        item = _item(store, f"PHONE#{dial.phone}", sk)
+        assert int(item["expiresAt"]["N"]) == int((dial.at + DIAL_HISTORY_RETENTION).timestamp())
