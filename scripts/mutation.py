@@ -14,8 +14,8 @@ answer to. Those marked `heavy` (seconds of volume or racing threads) are left o
 hour on two cores; what they guard is guarded by smaller tests too. A run is two passes: the first runs each
 mutant against the tests known to kill its module's mutants (scripts/mutation_killers.json, learnt from every
 run), the unit tests and the store's item-by-item tests; the second runs the first's survivors against every
-test that reaches them, so a mutant is reported surviving only when no test of the suite kills it. The second
-run stops after --minutes (55 by default) wherever it is; the report names what it did not reach.
+test that reaches them, so a mutant is reported surviving only when no test of the suite kills it. A run
+stops after --minutes (55 by default) wherever it is; the report names what it did not reach.
 MUTATION.md gets the score per module and every surviving mutant, with why it survives where that was looked
 into (scripts/mutation_notes.json).
 """
@@ -339,7 +339,7 @@ def run(
     max_children: int, mutants: list[str] | None = None, focused: bool = False, minutes: float | None = None
 ) -> int:
     """mutmut's run (of every mutant, or of those named), its progress kept in .mutation/run.log. Stopped
-    after `minutes` (exit code None then): mutmut records each verdict as it comes, so those are kept."""
+    after `minutes` (answering OUT_OF_TIME): mutmut records each verdict as it comes, so those are kept."""
     environment = {**os.environ, "PYTHONPATH": "", "MUTATION_KILLS": str(KILLS)}
     if focused:
         environment["MUTATION_FOCUS"] = str(KILLERS)
