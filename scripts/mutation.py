@@ -639,7 +639,7 @@ def main() -> int:
         code = 0 if stopped else code
         learn_killers()
         log = (STAGE / "run.log").read_text(errors="replace")
-        failed = ("failed to collect stats", "Failed to run clean test")
+        failed = ("failed to collect stats", "Failed to collect list of tests", "Failed to run clean test")
         if not stopped:  # test processes stopped mid-run print theirs
             failed += ("Traceback (most recent call last)",)
         if code not in (0, 1) or any(sign in log for sign in failed):
