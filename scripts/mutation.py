@@ -621,20 +621,28 @@ def main() -> int:
         def minutes_left() -> float | None:
             return max(0.5, arguments.minutes - (time.monotonic() - started) / 60) if arguments.minutes else None
 
+        def against_every_test(survivors: list[str]) -> int:
+            """Survivors of a first pass run against every test that reaches them; those the time did not
+            reach are written down for the report."""
+            before = _durations()
+            code = run(arguments.max_children, survivors, minutes=minutes_left())
+            if code == OUT_OF_TIME:
+                after = _durations()
+                left = [name for name in survivors if after.get(name) == before.get(name)]
+                LEFT_UNCHECKED.write_text(json.dumps(left, indent=1))
+            return code
+
         (STAGE / "run.log").write_text("")
-        code = run(arguments.max_children, again, focused=again is None, minutes=minutes_left())
         LEFT_UNCHECKED.unlink(missing_ok=True)
-        if code in (0, 1) and again is None:  # the first pass's survivors, against every test that reaches them
-            second = _unexplained_survivors(set())
-            learn_killers()
-            if second:
-                before = _durations()
-                code = run(arguments.max_children, second, minutes=minutes_left())
-                if code == OUT_OF_TIME:
-                    after = _durations()
-                    LEFT_UNCHECKED.write_text(
-                        json.dumps([name for name in second if after.get(name) == before.get(name)], indent=1)
-                    )
+        if again is not None:
+            code = against_every_test(again) if again else 0
+        else:
+            code = run(arguments.max_children, focused=True, minutes=minutes_left())
+            if code in (0, 1):  # the first pass's survivors, against every test that reaches them
+                second = _unexplained_survivors(set())
+                learn_killers()
+                if second:
+                    code = against_every_test(second)
         stopped = code == OUT_OF_TIME  # what it did not reach is in the report
         code = 0 if stopped else code
         learn_killers()
