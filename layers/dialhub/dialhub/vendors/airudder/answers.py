@@ -99,13 +99,13 @@ def _read_error_list(entries: Any, sent: list[SentNumber]) -> tuple[CreateReadin
     return reading, len(refused_rows)
 
 
-def _check_counts(data: Fields, sent: list[SentNumber], reading: CreateReading, refused_rows: int) -> None:
+def _check_counts(fields: Fields, sent: list[SentNumber], reading: CreateReading, refused_rows: int) -> None:
     """Counts in the answer that disagree with what was sent and what its error list refuses: a total other
     than the rows sent, or a success count other than those the errors leave, puts in doubt whoever it
     cannot account for (every number not refused when it is lower, the refused ones when it is higher)."""
     everyone = {number.contact_id for number in sent}
-    total = data.number("TotalCount", "TotalNum", "Total")
-    success = data.number("SuccessCount", "SuccessNum", "Success", "SucceedCount")
+    total = fields.number("TotalCount", "TotalNum", "Total")
+    success = fields.number("SuccessCount", "SuccessNum", "Success", "SucceedCount")
     not_refused = everyone - set(reading.refused)
     if total is not None and total != len(sent):
         reading.doubts.append((f"the answer counts {total} numbers where {len(sent)} were sent", not_refused))
@@ -140,15 +140,12 @@ def _regions(phones: Iterable[str]) -> set[str]:
 
 
 def _by_phone(raw: str | None, sent: list[SentNumber]) -> set[str]:
-    """The contacts whose number an entry's phone is, read as E.164, as national in a region of the chunk,
-    and as international digits written without their "+"."""
+    """The contacts whose number an entry's phone is, read in each region of the chunk: as E.164, as national,
+    or as international digits without their "+" (phonenumbers takes the region's country code off those)."""
     if not raw:
         return set()
     text = raw.strip()
-    readings = [(text, region) for region in sorted(_regions(number.phone for number in sent))] or [(text, "ZZ")]
-    digits = "".join(char for char in text if char.isdigit())
-    if digits and not text.startswith("+"):
-        readings.append(("+" + digits, "ZZ"))
+    readings = [(text, region) for region in sorted(_regions(number.phone for number in sent))]
     numbers = set()
     for candidate, region in readings:
         try:
