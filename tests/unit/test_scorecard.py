@@ -70,13 +70,13 @@ def test_cost_per_call_per_started_minute_and_per_answered_call_and_per_promise(
 
 def test_promised_amounts_add_up_when_collected_and_words_are_not_amounts() -> None:
     card = Scorecard("blu")
-    assert card.total_promised is None
+    assert card.promised_amount is None
     for contact_id, amount in (("a", "1,250.50"), ("b", 300), ("c", "next Friday"), ("d", "NaN"), ("e", True)):
         promise = _call(contact_id, 1, ANSWERED, Disposition.PROMISE_TO_PAY, variables={"promisedAmount": amount})
         card.add(_contact(contact_id), [promise])
     refusal = _call("f", 1, ANSWERED, Disposition.REFUSED_TO_PAY, variables={"promisedAmount": "999"})
     card.add(_contact("f"), [refusal])
-    assert card.promised == 5 and card.total_promised == Decimal("1550.50")
+    assert card.promised == 5 and card.promised_amount == Decimal("1550.50")
 
 
 def test_how_promptly_calls_were_reported_and_how_many_only_the_poll_found() -> None:

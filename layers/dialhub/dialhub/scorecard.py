@@ -9,7 +9,7 @@ reached), so vendors that redial more do not look better for it; talk time, atte
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from dialhub.dispositions import CallStatus, Disposition
@@ -82,12 +82,11 @@ class Scorecard:
     calls: int = 0
     answered_calls: int = 0
     talk_seconds: int = 0
-    promised_amount: Decimal = Decimal(0)
+    promised_amount: Decimal | None = None  # None while no promise came with an amount (the bot may not ask)
     reported_calls: int = 0  # calls with both an end time and when dialhub first heard of them
     report_delay_seconds: float = 0.0
     polled_calls: int = 0
     cost: Decimal = Decimal(0)
-    _amount_seen: bool = field(default=False, repr=False)
 
     def add(self, contact: Contact, calls: Iterable[CallOutcome]) -> None:
         """A contact assigned to this vendor, with every final call the vendor made to it."""
@@ -112,8 +111,7 @@ class Scorecard:
             self.talk_seconds += call.duration_seconds or 0
         amount = _amount(call.variables.get(PROMISED_AMOUNT)) if call.disposition in PROMISE else None
         if amount is not None:
-            self.promised_amount += amount
-            self._amount_seen = True
+            self.promised_amount = (self.promised_amount or Decimal(0)) + amount
         if call.ended_at is not None and call.first_seen_at is not None:
             self.reported_calls += 1
             self.report_delay_seconds += max(0.0, (call.first_seen_at - call.ended_at).total_seconds())
@@ -139,11 +137,6 @@ class Scorecard:
     @property
     def polled_share(self) -> float | None:
         return self.polled_calls / self.calls if self.calls else None
-
-    @property
-    def total_promised(self) -> Decimal | None:
-        """None when no promise came with an amount (the bot does not collect one)."""
-        return self.promised_amount if self._amount_seen else None
 
     @property
     def cost_per_contact(self) -> Decimal | None:
