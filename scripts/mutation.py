@@ -35,7 +35,9 @@ import sys
 import time
 import tomllib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / ".mutation"
@@ -364,13 +366,18 @@ def _function_of(mutant: str) -> str:
     return mangled.rpartition("ǁ")[-1] if "ǁ" in mangled else mangled.removeprefix("x_")
 
 
+def _metas() -> Iterator[tuple[str, dict[str, Any]]]:
+    """mutmut's record of each mutated file: (its path, e.g. `dialhub/store/table.py`, the record)."""
+    for meta in sorted((STAGE / "mutants" / "dialhub").rglob("*.py.meta")):
+        yield meta.relative_to(STAGE / "mutants").as_posix().removesuffix(".meta"), json.loads(meta.read_text())
+
+
 def _records() -> dict[str, dict[str, int]]:
     """mutmut's exit code of every mutant in scope, by module (records of code since left alone are skipped)."""
     found: dict[str, dict[str, int]] = {}
-    for meta in sorted((STAGE / "mutants" / "dialhub").rglob("*.py.meta")):
-        path = meta.relative_to(STAGE / "mutants").as_posix().removesuffix(".meta")
+    for path, meta in _metas():
         scope = SCOPE.get(path.removeprefix("dialhub/"), frozenset())
-        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        codes = meta.get("exit_code_by_key", {})
         found[path] = {name: code for name, code in codes.items() if scope is None or _function_of(name) in scope}
     return found
 
@@ -378,8 +385,8 @@ def _records() -> dict[str, dict[str, int]]:
 def _durations() -> dict[str, float]:
     """How long each mutant's latest verdict took: changed for a mutant that was run again."""
     found: dict[str, float] = {}
-    for meta in (STAGE / "mutants" / "dialhub").rglob("*.py.meta"):
-        found.update(json.loads(meta.read_text()).get("durations_by_key", {}))
+    for _, meta in _metas():
+        found.update(meta.get("durations_by_key", {}))
     return found
 
 
