@@ -13,9 +13,10 @@ The unit and integration tests are the ones run against each mutant: they hold t
 answer to. Those marked `heavy` (seconds of volume or racing threads) are left out, so that a run fits in an
 hour on two cores; what they guard is guarded by smaller tests too. A run is two passes: the first runs each
 mutant against the tests known to kill its module's mutants (scripts/mutation_killers.json, learnt from every
-run), the unit tests and the store's item-by-item tests; the second runs the first's survivors against every
-test that reaches them, so a mutant is reported surviving only when no test of the suite kills it. A run
-stops after --minutes (55 by default) wherever it is; the report names what it did not reach.
+run), the unit tests and a few seconds of integration tests named per module (FIRST_PASS_FILES); the second
+runs the first's survivors against every test that reaches them, so a mutant is reported surviving only when
+no test of the suite kills it. A run stops after --minutes (55 by default) wherever it is; the report names
+what it did not reach.
 MUTATION.md gets the score per module and every surviving mutant, with why it survives where that was looked
 into (scripts/mutation_notes.json).
 """
@@ -160,9 +161,50 @@ PACKAGE = ROOT / "layers" / "dialhub" / "dialhub"
 PRAGMA = "# pragma: no mutate"
 TESTS = ["tests/unit", "tests/integration", "-m", "not heavy"]
 GOAL = 0.90
-# Tests written to pin what the store writes and what planning marks, item by item: seconds in all, so the
-# first pass runs them for every mutant (besides its module's known killers and the unit tests).
-FIRST_PASS_FILES = ["tests/integration/test_store_writes.py", "tests/integration/test_planning_writes.py"]
+# Besides its module's known killers and the unit tests, the first pass runs these integration files for a
+# module's mutants: the store's and planning's item-by-item tests for every module ("*"), and for the modules
+# only flows can reach, the few seconds of flows that exercise them. A mutant those kill never waits for the
+# second pass, which runs every test reaching a function and so has time for a few hundred survivors only.
+_FLOWS = "tests/integration/"
+FIRST_PASS_FILES: dict[str, list[str]] = {
+    "*": [f"{_FLOWS}test_store_writes.py", f"{_FLOWS}test_planning_writes.py"],
+    "dialhub.outcomes": [
+        f"{_FLOWS}test_polled_outcomes.py",
+        f"{_FLOWS}test_outcome_metrics.py",
+        f"{_FLOWS}test_retention.py",
+        f"{_FLOWS}test_unconfirmed.py",
+        f"{_FLOWS}test_redials.py",
+        f"{_FLOWS}test_blu_flow.py",
+    ],
+    "dialhub.store.outcomes": [
+        f"{_FLOWS}test_store.py",
+        f"{_FLOWS}test_polled_outcomes.py",
+        f"{_FLOWS}test_outcome_metrics.py",
+        f"{_FLOWS}test_retention.py",
+        f"{_FLOWS}test_redials.py",
+        f"{_FLOWS}test_blu_flow.py",
+    ],
+    "dialhub.dispatch": [
+        f"{_FLOWS}test_dispatch_batches.py",
+        f"{_FLOWS}test_campaign_control.py",
+        f"{_FLOWS}test_unconfirmed.py",
+        f"{_FLOWS}test_redials.py",
+    ],
+    "dialhub.planning": [
+        f"{_FLOWS}test_dispatch_batches.py",
+        f"{_FLOWS}test_campaign_control.py",
+        f"{_FLOWS}test_redials.py",
+        f"{_FLOWS}test_policies.py",
+    ],
+    "dialhub.store.campaigns": [
+        f"{_FLOWS}test_store.py",
+        f"{_FLOWS}test_dispatch_batches.py",
+        f"{_FLOWS}test_campaign_control.py",
+        f"{_FLOWS}test_imports.py",
+    ],
+    "dialhub.store.codec": [f"{_FLOWS}test_store.py", f"{_FLOWS}test_events.py"],
+    "dialhub.admission": [f"{_FLOWS}test_suppressions.py", f"{_FLOWS}test_policies.py"],
+}
 # A run (both passes) stops after this long by default, so that `make mutation` ends within the hour; what it
 # did not reach is named in the report (mutants not checked, or survivors only the first pass ran).
 RUN_MINUTES = 55.0
@@ -258,13 +300,14 @@ def _kill_counts(mutant):
 
 def _focus(mutant, items, killed_in_module):
     """The tests a first pass runs for this mutant: its module's known killers (learnt before this run, and
-    in it so far), the unit tests and the store's item-by-item tests."""
+    in it so far), the unit tests and the integration files named for its module (FIRST_PASS_FILES)."""
     focus = os.environ.get("MUTATION_FOCUS")
     if not focus or "__mutmut_" not in (mutant or ""):
         return items
     killers = set(json.loads(Path(focus).read_text()).get(_scopes(mutant)[1], []))
     killers |= {test for test, kills in killed_in_module.items() if kills}
-    always = tuple(json.loads(os.environ.get("MUTATION_FIRST_PASS_FILES", "[]")))
+    files = json.loads(os.environ.get("MUTATION_FIRST_PASS_FILES", "{}"))
+    always = tuple(files.get("*", []) + files.get(_scopes(mutant)[1], []))
     return [
         item
         for item in items
