@@ -629,7 +629,8 @@ def test_a_paused_batch_with_nothing_left_to_hold_does_not_mark_the_campaign_due
 
 
 def _cut(contacts: list[Contact], limit: int = 5_000) -> list[list[str]]:
-    batches = _batches(_campaign(CampaignStatus.ACTIVE), [contacts], limit, dt.date(2026, 11, 25))
+    campaign = _campaign(CampaignStatus.ACTIVE)
+    batches = _batches(campaign, [contacts], {campaign.vendor: limit}, dt.date(2026, 11, 25))
     return [batch.contact_ids for batch in batches]
 
 
@@ -656,7 +657,8 @@ def test_a_batch_id_names_campaign_and_day_and_changes_only_with_the_attempts_it
     assert batch_id("cmp", day, ["c2#1", "c1#1"]) == one  # the same contacts in another order: replanned
     assert batch_id("cmp", day, ["c1#1", "c2#2"]) != one  # a redial of one of them: a new batch
     assert batch_id("cmp", day, ["c1#1"]) != one
-    redial = _batches(_campaign(CampaignStatus.ACTIVE), [[_contact("c1", attempt=2), _contact("c2")]], 10, day)
+    campaign = _campaign(CampaignStatus.ACTIVE)
+    redial = _batches(campaign, [[_contact("c1", attempt=2), _contact("c2")]], {campaign.vendor: 10}, day)
     assert [batch.batch_id for batch in redial] == [batch_id("cmp", day, ["c1#2", "c2#1"])]
 
 

@@ -26,7 +26,7 @@ class _QueuedStore:
 
 
 def _plan(ids: list[str], limit: int) -> list[Any]:
-    return list(_batches(CAMPAIGN, _QueuedStore(ids).iter_queued_contacts("cmp"), limit, T0.date()))
+    return list(_batches(CAMPAIGN, _QueuedStore(ids).iter_queued_contacts("cmp"), {CAMPAIGN.vendor: limit}, T0.date()))
 
 
 def test_batches_follow_the_vendor_limit_when_ids_are_short() -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, ValidationError, WithJsonSchema
 
 from dialhub.compliance import narrower_window, vendor_window
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
@@ -25,6 +25,8 @@ from dialhub.models import (
     DialState,
     Hold,
     IanaZone,
+    RedialVia,
+    VendorShare,
     VendorTask,
     WireModel,
 )
@@ -33,13 +35,13 @@ from dialhub.phones import InvalidPhone, mask_phone, normalise_phone
 from dialhub.planning import PlanSummary, campaign_today, plan_campaign
 from dialhub.policies import find_policy
 from dialhub.queue import DispatchQueue
+from dialhub.split import assign
 from dialhub.store import CampaignCounts, Store
 from dialhub.store.counting import totals_of
-from dialhub.vendors import Adapters, UnknownVendor, adapter_class, vendor_names
+from dialhub.vendors import Adapters, adapter_class, vendor_names
 from dialhub.vendors.base import (
     DialRequest,
     TaskAction,
-    VendorAdapter,
     VendorError,
     VendorRejected,
     VendorUnavailable,
@@ -70,9 +72,39 @@ _CONTACTS_SCHEMA = {
 ContactList = Annotated[list[Any], Field(max_length=MAX_CONTACTS_PER_REQUEST), WithJsonSchema(_CONTACTS_SCHEMA)]
 
 
+def _known_vendor(value: str) -> str:
+    if value not in vendor_names():
+        raise ValueError(f"unknown vendor; expected one of: {', '.join(vendor_names())}")
+    return value
+
+
+KnownVendor = Annotated[str, AfterValidator(_known_vendor)]
+
+
+class VendorShareIn(WireModel):
+    """One vendor of a split campaign (champion first, then its challengers)."""
+
+    vendor: KnownVendor = Field(description="blu, nxtele or airudder (as deployed)")
+    share: int = Field(ge=1, le=100, description="Percent of the campaign's contacts; the shares add up to 100")
+    vendor_options: dict[str, Any] = Field(default_factory=dict, description="This vendor's task settings")
+
+
 class CreateCampaignRequest(WireModel):
     name: str = Field(min_length=1, max_length=200)
-    vendor: str = Field(description="Voice-bot vendor: blu, nxtele or airudder (as deployed)")
+    vendor: KnownVendor | None = Field(
+        default=None, description="Voice-bot vendor: blu, nxtele or airudder (as deployed); or give `vendors`"
+    )
+    vendors: list[VendorShareIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="A split campaign: each contact goes to one of these vendors, by a hash of campaign and "
+        "contact id, in these shares; the first is the champion the others are compared with",
+    )
+    redial_via: RedialVia = Field(
+        default=RedialVia.SAME,
+        description="Where a split campaign's policy redials go: the vendor that dialled (same) or the next one",
+    )
     campaign_id: str | None = Field(
         default=None, pattern=ID_PATTERN, description="Optional: your own id; creating it again is idempotent"
     )
@@ -86,15 +118,8 @@ class CreateCampaignRequest(WireModel):
         description="Compliance policy: a preset (strict-default, "
         "us-regulation-f, korea-debt-collection) or one stored with PUT /policies",
     )
-    vendor_options: dict[str, Any] = Field(default_factory=dict, description="Vendor task settings")
+    vendor_options: dict[str, Any] = Field(default_factory=dict, description="Vendor task settings (with `vendor`)")
     contacts: ContactList = Field(default_factory=list)
-
-    @field_validator("vendor")
-    @classmethod
-    def _known_vendor(cls, value: str) -> str:
-        if value not in vendor_names():
-            raise ValueError(f"unknown vendor; expected one of: {', '.join(vendor_names())}")
-        return value
 
 
 class AddContactsRequest(WireModel):
@@ -118,7 +143,9 @@ class IntakeResult(WireModel):
 class CampaignView(WireModel):
     campaign_id: str
     name: str
-    vendor: str
+    vendor: str = Field(description="The campaign's vendor; of a split campaign, the champion (first of vendors)")
+    vendors: list[VendorShare] = Field(description="Every vendor with its share of the contacts")
+    redial_via: RedialVia
     dial_date: dt.date
     timezone: str
     status: CampaignStatus
@@ -170,6 +197,7 @@ class ContactView(WireModel):
     campaign_id: str
     contact_id: str
     phone: str = Field(description="Masked: only the last four digits")
+    vendor: str = Field(description="The vendor this contact is assigned to")
     state: DialState
     attempt: int
     reason: str | None = None
@@ -201,10 +229,15 @@ class Refusal:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-def checked_contact(
-    campaign: Campaign, raw: Any, vendor: type[VendorAdapter], default_region: str, now: dt.datetime
-) -> Contact | Refusal:
-    """One contact through every rule of the campaign and its vendor, however it arrived (a request, a file)."""
+def assigned_vendor(campaign: Campaign, contact_id: str) -> str:
+    if not campaign.split:
+        return campaign.vendor
+    return assign(campaign.campaign_id, contact_id, [(share.vendor, share.share) for share in campaign.vendors])
+
+
+def checked_contact(campaign: Campaign, raw: Any, default_region: str, now: dt.datetime) -> Contact | Refusal:
+    """One contact through every rule of the campaign and of the vendor it is assigned to, however it arrived
+    (a request, a file)."""
     try:
         contact_in = ContactIn.model_validate(raw)
         phone = normalise_phone(contact_in.phone, default_region)
@@ -213,6 +246,7 @@ def checked_contact(
         return Refusal(field_path(error, "contact"), error["msg"])
     except InvalidPhone as exc:
         return Refusal("phone", str(exc))
+    vendor = assigned_vendor(campaign, contact_in.contact_id)
     contact = Contact(
         campaign_id=campaign.campaign_id,
         contact_id=contact_in.contact_id,
@@ -220,10 +254,11 @@ def checked_contact(
         name=contact_in.name,
         timezone=contact_in.timezone,
         variables=contact_in.variables,
+        vendor=vendor,
         created_at=now,
         updated_at=now,
     )
-    if problem := vendor.contact_problem(contact, campaign.vendor_options):
+    if problem := adapter_class(vendor).contact_problem(contact, campaign.for_vendor(vendor).vendor_options):
         return Refusal(None, problem)
     return contact
 
@@ -233,12 +268,11 @@ def intake_contacts(
 ) -> IntakeResult:
     """Validate each contact on its own; queue the valid new ones; never queue a contactId twice."""
     result = IntakeResult(campaign_id=campaign.campaign_id)
-    vendor = adapter_class(campaign.vendor)
     candidates: dict[str, tuple[int, Contact]] = {}
     for index, raw in enumerate(raw_contacts):
         contact_id = raw.get("contactId") if isinstance(raw, dict) else None
         contact_id = contact_id if isinstance(contact_id, str) else None
-        contact = checked_contact(campaign, raw, vendor, default_region, now)
+        contact = checked_contact(campaign, raw, default_region, now)
         if isinstance(contact, Refusal):
             result.rejections.append(Rejection(index=index, contact_id=contact_id, reason=str(contact)))
             continue
@@ -272,13 +306,7 @@ def create_campaign(
     request: CreateCampaignRequest, store: Store, default_region: str, default_timezone: str, now: dt.datetime
 ) -> IntakeResult:
     timezone = request.timezone or default_timezone
-    try:
-        options = adapter_class(request.vendor).validate_options(request.vendor_options)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise InvalidField(f"vendorOptions.{field_path(error)}", error["msg"]) from exc
-    except UnknownVendor as exc:
-        raise InvalidField("vendor", str(exc)) from exc
+    vendors = _vendor_shares(request)
     policy = find_policy(store, request.policy) if request.policy is not None else None
     if request.policy is not None and policy is None:
         raise InvalidField("policy", f"no policy named {request.policy}")
@@ -295,19 +323,66 @@ def create_campaign(
         campaign_id=request.campaign_id or _new_campaign_id(),
         name=request.name,
         policy=request.policy,
-        vendor=request.vendor,
+        vendor=vendors[0].vendor,
         timezone=timezone,
-        vendor_options=options,
+        vendor_options=vendors[0].vendor_options,
+        vendors=vendors,
+        redial_via=request.redial_via,
         created_at=now,
         calling_window=calling_window,
         dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date(),
     )
     if not store.create_campaign(campaign):
         existing = store.get_campaign(campaign.campaign_id)
-        if existing is None or (existing.name, existing.vendor) != (campaign.name, campaign.vendor):
-            raise Conflict(f"campaign {campaign.campaign_id} exists with another name or vendor")
+        if existing is None or (existing.name, _split_of(existing)) != (campaign.name, _split_of(campaign)):
+            raise Conflict(f"campaign {campaign.campaign_id} exists with another name or vendors")
         campaign = existing
     return intake_contacts(campaign, request.contacts, store, default_region, now)
+
+
+def _vendor_options(vendor: str, options: dict[str, Any], field: str) -> dict[str, Any]:
+    try:
+        return adapter_class(vendor).validate_options(options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InvalidField(f"{field}.{field_path(error)}", error["msg"]) from exc
+
+
+def _vendor_shares(request: CreateCampaignRequest) -> list[VendorShare]:
+    """The campaign's vendors, each with its options checked by its adapter; one vendor takes every contact."""
+    if request.vendor is not None and request.vendors is not None:
+        raise InvalidField("vendors", "give vendor or vendors, not both")
+    if request.vendors is None:
+        if request.vendor is None:
+            raise InvalidField("vendor", "name the campaign's vendor, or split it across several with vendors")
+        if request.redial_via is RedialVia.OTHER:
+            raise InvalidField("redialVia", "other needs a campaign split across vendors")
+        options = _vendor_options(request.vendor, request.vendor_options, "vendorOptions")
+        return [VendorShare(vendor=request.vendor, share=100, vendor_options=options)]
+    if request.vendor_options:
+        raise InvalidField("vendorOptions", "with vendors, each vendor's options go in vendors.N.vendorOptions")
+    named: set[str] = set()
+    for index, share in enumerate(request.vendors):
+        if share.vendor in named:
+            raise InvalidField(f"vendors.{index}.vendor", f"{share.vendor} is named twice")
+        named.add(share.vendor)
+    total = sum(share.share for share in request.vendors)
+    if total != 100:
+        raise InvalidField("vendors", f"the shares add up to {total}, not 100")
+    if request.redial_via is RedialVia.OTHER and len(request.vendors) < 2:
+        raise InvalidField("redialVia", "other needs a campaign split across vendors")
+    return [
+        VendorShare(
+            vendor=share.vendor,
+            share=share.share,
+            vendor_options=_vendor_options(share.vendor, share.vendor_options, f"vendors.{index}.vendorOptions"),
+        )
+        for index, share in enumerate(request.vendors)
+    ]
+
+
+def _split_of(campaign: Campaign) -> list[tuple[str, int]]:
+    return [(share.vendor, share.share) for share in campaign.vendors]
 
 
 def require_campaign(store: Store, campaign_id: str) -> Campaign:
@@ -338,6 +413,8 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
         campaign_id=campaign.campaign_id,
         name=campaign.name,
         vendor=campaign.vendor,
+        vendors=campaign.vendors,
+        redial_via=campaign.redial_via,
         dial_date=campaign.dial_date,
         timezone=campaign.timezone,
         state=state,
@@ -373,6 +450,7 @@ def recount_campaign(store: Store, campaign_id: str, now: dt.datetime) -> Recoun
 
 
 def contact_view(store: Store, campaign_id: str, contact_id: str) -> ContactView:
+    campaign = require_campaign(store, campaign_id)
     contact = store.get_contact(campaign_id, contact_id)
     if contact is None:
         raise NotFound(f"contact {contact_id} in campaign {campaign_id}")
@@ -380,6 +458,7 @@ def contact_view(store: Store, campaign_id: str, contact_id: str) -> ContactView
         campaign_id=campaign_id,
         contact_id=contact_id,
         phone=mask_phone(contact.phone),
+        vendor=campaign.vendor_of(contact),
         state=contact.state,
         attempt=contact.attempt,
         reason=contact.reason,
@@ -410,11 +489,12 @@ def cancel_contact(
         raise Conflict("the contact is being submitted to the vendor right now; try again in a minute")
     if contact.state not in _AT_VENDOR:
         raise Conflict(f"the contact is {contact.state.value}; only a contact not yet dialled can be cancelled")
-    task = store.get_task(campaign_id, campaign.vendor, contact.vendor_task_date) if contact.vendor_task_date else None
+    vendor = campaign.vendor_of(contact)
+    task = store.get_task(campaign_id, vendor, contact.vendor_task_date) if contact.vendor_task_date else None
     if task is None:
         raise Conflict("the contact's vendor task is unknown; it cannot be cancelled at the vendor")
     try:
-        adapters.get(campaign.vendor).cancel(task, DialRequest.for_contact(contact))
+        adapters.get(vendor).cancel(task, DialRequest.for_contact(contact))
     except VendorRejected as exc:
         raise Conflict(f"the vendor refused to cancel: {exc.reason}") from exc
     except VendorUnavailable as exc:
@@ -437,25 +517,28 @@ def dispatch_now(
 
 @dataclass
 class _TaskControl:
-    tasks: dict[dt.date, VendorTask]  # the campaign's open vendor tasks, by local day
-    done: set[dt.date]  # those the vendor applied the action to
-    unsupported: bool  # the vendor has no such task operation
+    tasks: dict[tuple[str, dt.date], VendorTask]  # the campaign's open vendor tasks, by vendor and local day
+    done: set[tuple[str, dt.date]]  # those the vendor applied the action to
+    unsupported: list[str]  # the vendors with no such task operation
     notes: list[str]  # vendor errors, for the operator
 
 
 def _control_open_tasks(campaign: Campaign, store: Store, adapters: Adapters, action: TaskAction) -> _TaskControl:
-    """Apply the action to each of the campaign's open vendor tasks."""
-    adapter = adapters.get(campaign.vendor)
-    tasks = {task.local_date: task for task in store.campaign_tasks(campaign.campaign_id, campaign.vendor) if task.open}
-    control = _TaskControl(tasks=tasks, done=set(), unsupported=False, notes=[])
-    for local_date, task in tasks.items():
-        try:
-            if adapter.control_task(task, action):
-                control.done.add(local_date)
-            else:
-                control.unsupported = True
-        except VendorError as exc:
-            control.notes.append(f"task {local_date.isoformat()}: {exc.reason}")
+    """Apply the action to each of the campaign's open vendor tasks, at each of its vendors."""
+    control = _TaskControl(tasks={}, done=set(), unsupported=[], notes=[])
+    for share in campaign.vendors:
+        adapter = adapters.get(share.vendor)
+        for task in store.campaign_tasks(campaign.campaign_id, share.vendor):
+            if not task.open:
+                continue
+            control.tasks[share.vendor, task.local_date] = task
+            try:
+                if adapter.control_task(task, action):
+                    control.done.add((share.vendor, task.local_date))
+                elif share.vendor not in control.unsupported:
+                    control.unsupported.append(share.vendor)
+            except VendorError as exc:
+                control.notes.append(f"{share.vendor} task {task.local_date.isoformat()}: {exc.reason}")
     return control
 
 
@@ -484,8 +567,8 @@ def _set_status(
         raise Conflict("the campaign is cancelled; that is for good")
     control = _control_open_tasks(campaign, store, adapters, action)
     notes = control.notes
-    if control.unsupported:
-        notes.append(f"{campaign.vendor} cannot {action.value} a task: contacts it holds are unaffected")
+    for vendor in control.unsupported:
+        notes.append(f"{vendor} cannot {action.value} a task: contacts it holds are unaffected")
     return CampaignControlResult(campaign=campaign_view(store, campaign_id), notes=notes)
 
 
@@ -499,15 +582,17 @@ def cancel_campaign(store: Store, adapters: Adapters, campaign_id: str, now: dt.
         for contact in page:
             store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now, allowed_from=local)
     store.clear_campaign_due(campaign_id)
-    adapter = adapters.get(campaign.vendor)
     control = _control_open_tasks(campaign, store, adapters, TaskAction.CANCEL)
     notes = control.notes
     for page in store.iter_contacts(campaign_id, _AT_VENDOR):
         for contact in page:
-            task = control.tasks.get(contact.vendor_task_date) if contact.vendor_task_date else None
+            vendor = campaign.vendor_of(contact)
+            task = control.tasks.get((vendor, contact.vendor_task_date)) if contact.vendor_task_date else None
             if task is None:
                 continue
-            if task.local_date not in control.done and not _cancel_at_vendor(adapter, task, contact, notes):
+            if (vendor, task.local_date) not in control.done and not _cancel_at_vendor(
+                adapters.get(vendor), task, contact, notes
+            ):
                 continue
             store.move_contact(campaign_id, contact.contact_id, DialState.CANCELLED, now=now, allowed_from=_AT_VENDOR)
     return CampaignControlResult(campaign=campaign_view(store, campaign_id), notes=notes[:20])

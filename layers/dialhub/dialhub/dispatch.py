@@ -97,6 +97,10 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
     if campaign is None:
         logger.warning("batch for unknown campaign dropped", extra={"batch_id": batch.batch_id})
         return summary
+    if batch.vendor is not None and batch.vendor not in {share.vendor for share in campaign.vendors}:
+        logger.warning("batch for a vendor not of its campaign dropped", extra={"batch_id": batch.batch_id})
+        return summary
+    campaign = campaign.for_vendor(batch.vendor or campaign.vendor)  # the one vendor this batch goes to
     contacts = store.get_contacts(campaign.campaign_id, batch.contact_ids)
     if campaign.status is not CampaignStatus.ACTIVE:
         summary.held = _hold(campaign, list(contacts.values()), store, now)
@@ -107,8 +111,11 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
     eligible = [
         c
         for c in contacts.values()
-        if c.state in (DialState.QUEUED, DialState.PLANNED)
-        or (c.state == DialState.SUBMITTING and c.batch_id == batch.batch_id)
+        if (
+            c.state in (DialState.QUEUED, DialState.PLANNED)
+            or (c.state == DialState.SUBMITTING and c.batch_id == batch.batch_id)
+        )
+        and campaign.vendor_of(c) == campaign.vendor
     ]
     summary.skipped = len(batch.contact_ids) - len(eligible)
     # Compliance again, just before sending: a number suppressed since planning is not sent.

@@ -105,19 +105,58 @@ class CampaignStatus(StrEnum):
     CANCELLED = "cancelled"  # for good: nothing not yet dialled will be
 
 
+class VendorShare(WireModel):
+    """One vendor of a campaign: the share of its contacts that vendor dials, and its task settings."""
+
+    vendor: str
+    share: int = Field(ge=1, le=100, description="Percent of the campaign's contacts")
+    vendor_options: dict[str, Any] = Field(default_factory=dict)
+
+
+class RedialVia(StrEnum):
+    SAME = "same"  # a contact's redials go to the vendor that dialled it
+    OTHER = "other"  # to the next vendor of the split (the champion's go to the first challenger)
+
+
 class Campaign(WireModel):
     campaign_id: str
     name: str
-    vendor: str
+    vendor: str  # the champion: the first of `vendors`, which is all of them in a campaign with one vendor
     dial_date: dt.date
     timezone: str
     calling_window: CallingWindow = Field(default_factory=CallingWindow)
-    vendor_options: dict[str, Any] = Field(default_factory=dict)
+    vendor_options: dict[str, Any] = Field(default_factory=dict)  # the champion's
+    vendors: list[VendorShare] = Field(default_factory=list)  # filled from `vendor` when stored before splits
+    redial_via: RedialVia = RedialVia.SAME
     status: CampaignStatus = CampaignStatus.ACTIVE
     policy: str | None = None  # compliance policy name (a preset or a stored one)
     last_planned_on: dt.date | None = None  # campaign-local day of its last planning run: it is running then
     created_at: dt.datetime
     total_contacts: int = 0  # contacts taken in, counted by the same write that marks the campaign due
+
+    @model_validator(mode="after")
+    def _vendors_named(self) -> Campaign:
+        if not self.vendors:
+            self.vendors = [VendorShare(vendor=self.vendor, share=100, vendor_options=self.vendor_options)]
+        return self
+
+    @property
+    def split(self) -> bool:
+        return len(self.vendors) > 1
+
+    def vendor_of(self, contact: Contact) -> str:
+        """A contact stored before splits existed has no vendor of its own: it is the champion's."""
+        return contact.vendor or self.vendor
+
+    def for_vendor(self, vendor: str) -> Campaign:
+        """The campaign as one of its vendors sees it (its name and options), for code that serves one
+        vendor at a time: dispatch, the adapters, the vendor tasks."""
+        if vendor == self.vendor:
+            return self
+        share = next((share for share in self.vendors if share.vendor == vendor), None)
+        if share is None:
+            raise ValueError(f"{vendor} is not a vendor of campaign {self.campaign_id}")
+        return self.model_copy(update={"vendor": vendor, "vendor_options": share.vendor_options})
 
 
 REDIAL_HOLD = "redial"  # the hold reason of a contact the campaign's policy calls again after `until`
@@ -157,6 +196,7 @@ class Contact(WireModel):
     name: str = ""
     timezone: str | None = None  # the recipient's own zone, when known better than the number tells
     variables: dict[str, Any] = Field(default_factory=dict)
+    vendor: str | None = None  # of a split campaign, assigned at intake (None: the campaign's one vendor)
     state: DialState = DialState.QUEUED
     attempt: int = 1
     batch_id: str | None = None
@@ -247,6 +287,7 @@ class DispatchBatch(WireModel):
 
     batch_id: str = Field(min_length=1, max_length=200)
     campaign_id: str = Field(pattern=ID_PATTERN)
+    vendor: str | None = None  # every contact's; None in a message planned before splits: the campaign's
     contact_ids: list[str] = Field(min_length=1, max_length=10_000)
 
 

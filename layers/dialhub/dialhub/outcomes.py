@@ -7,7 +7,7 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from dialhub.compliance import redial_plan
-from dialhub.models import REDIAL_HOLD, CallOutcome, Hold
+from dialhub.models import REDIAL_HOLD, CallOutcome, Campaign, Hold, RedialVia
 from dialhub.observability import count_metric
 from dialhub.policies import campaign_policies
 from dialhub.store import RecordResult, RedialRequest, Store
@@ -58,8 +58,22 @@ def _redial_request(outcome: CallOutcome, store: Store, now: dt.datetime) -> Red
         reason=REDIAL_HOLD, detail=f"{outcome.disposition.value}; policy {policy.name}", until=plan.at, checked_at=now
     )
     return RedialRequest(
-        hold=hold, max_attempts=plan.max_attempts, dial_date=plan.at.astimezone(ZoneInfo(campaign.timezone)).date()
+        hold=hold,
+        max_attempts=plan.max_attempts,
+        dial_date=plan.at.astimezone(ZoneInfo(campaign.timezone)).date(),
+        vendor=_redial_vendor(campaign, outcome.vendor),
     )
+
+
+def _redial_vendor(campaign: Campaign, called_by: str) -> str | None:
+    """With redialVia "other", the vendor after the one that called, in the campaign's order (the last one's
+    redials go to the champion); None keeps the contact with its vendor."""
+    if campaign.redial_via is not RedialVia.OTHER:
+        return None
+    vendors = [share.vendor for share in campaign.vendors]
+    if called_by not in vendors:
+        return None
+    return vendors[(vendors.index(called_by) + 1) % len(vendors)]
 
 
 def record_polled(vendor: str, outcomes: list[CallOutcome], store: Store, now: dt.datetime) -> Counter[RecordResult]:

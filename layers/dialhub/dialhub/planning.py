@@ -69,29 +69,36 @@ def _admitted_pages(
 
 
 def _batches(
-    campaign: Campaign, pages: Iterable[list[Contact]], limit: int, dial_date: dt.date
+    campaign: Campaign, pages: Iterable[list[Contact]], limits: dict[str, int], dial_date: dt.date
 ) -> Iterator[DispatchBatch]:
-    pending: list[Contact] = []
-    size = 0
+    """Each vendor's contacts in batches of that vendor's size (a split campaign's vendors fill theirs side by
+    side, so planning reads each contact once however many vendors there are)."""
+    pending: dict[str, list[Contact]] = {vendor: [] for vendor in limits}
+    sizes = dict.fromkeys(limits, 0)
 
-    def cut() -> DispatchBatch:
-        nonlocal pending, size
-        batch, pending, size = pending, [], 0
+    def cut(vendor: str) -> DispatchBatch:
+        batch, pending[vendor], sizes[vendor] = pending[vendor], [], 0
         attempts = [f"{contact.contact_id}#{contact.attempt}" for contact in batch]
         return DispatchBatch(
             batch_id=batch_id(campaign.campaign_id, dial_date, attempts),
             campaign_id=campaign.campaign_id,
+            vendor=vendor,
             contact_ids=[contact.contact_id for contact in batch],
         )
 
     for page in pages:
         for contact in page:
-            if pending and (len(pending) == limit or size + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET):
-                yield cut()
-            pending.append(contact)
-            size += len(contact.contact_id) + 3
-    if pending:
-        yield cut()
+            vendor = campaign.vendor_of(contact)
+            waiting = pending[vendor]
+            if waiting and (
+                len(waiting) == limits[vendor] or sizes[vendor] + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET
+            ):
+                yield cut(vendor)
+            pending[vendor].append(contact)
+            sizes[vendor] += len(contact.contact_id) + 3
+    for vendor in limits:
+        if pending[vendor]:
+            yield cut(vendor)
 
 
 def plan_campaign(
@@ -134,7 +141,8 @@ def plan_campaign(
         outgoing.clear()
 
     pages = _admitted_pages(campaign, store, now, summary)
-    for batch in _batches(campaign, pages, adapters.get(campaign.vendor).batch_limit, dial_date):
+    limits = {share.vendor: adapters.get(share.vendor).batch_limit for share in campaign.vendors}
+    for batch in _batches(campaign, pages, limits, dial_date):
         outgoing.append(batch)
         if len(outgoing) == SEND_BATCH_LIMIT:
             flush()

@@ -43,7 +43,6 @@ from dialhub.observability import count_metric, logger
 from dialhub.queue import ImportQueue
 from dialhub.settings import Settings
 from dialhub.store import Store
-from dialhub.vendors import adapter_class
 
 UPLOAD_LINK_MINUTES = 15
 ROWS_PER_BATCH = 1000  # 40 BatchWriteItem and 10 BatchGetItem requests at most, and one checkpoint
@@ -233,7 +232,6 @@ class _Run:
     clock: Callable[[], dt.datetime]
 
     def __post_init__(self) -> None:
-        self.vendor = adapter_class(self.campaign.vendor)
         self.progress = self.job.progress.model_copy()
 
     def read(self, remaining: Callable[[], float]) -> bool:
@@ -302,7 +300,7 @@ class _Run:
                 batch.rejections.append([row.number, reported_contact_id(row, chosen) or "", "", row.error])
                 continue
             checked = checked_contact(
-                self.campaign, contact_fields(row, chosen), self.vendor, self.settings.default_phone_region, now
+                self.campaign, contact_fields(row, chosen), self.settings.default_phone_region, now
             )
             if isinstance(checked, Refusal):
                 field_name = (checked.field or "").removeprefix("contact.").removeprefix("contact")

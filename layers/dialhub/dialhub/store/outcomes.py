@@ -42,6 +42,7 @@ class RedialRequest:
     hold: Hold  # reason "redial", until = from when
     max_attempts: int  # attempts in all: redialled only while the contact has made fewer
     dial_date: dt.date  # campaign-local day of the redial, to mark the campaign due
+    vendor: str | None = None  # the vendor of the next attempt, when it is not the one that called (redialVia)
 
 
 class RecordResult(StrEnum):
@@ -289,6 +290,9 @@ class OutcomeTable(Table):
             "#st = :queued, disposition = :disposition, lastCallId = :call, lastCallVendor = :vendor, "
             "updatedAt = :now, #hold = :hold, attempt = attempt + :one, gsi1pk = :queue, gsi1sk = :contact"
         )
+        if redial.vendor is not None:
+            values[":next"] = redial.vendor
+            sets += ", vendor = :next"
         return {
             "TableName": self.table_name,
             "Key": contact_key(outcome.campaign_id, outcome.contact_id),

@@ -1,0 +1,260 @@
+"""One campaign across several vendors: each contact assigned by its hash and shown, each vendor sent only its
+own contacts in its own batches and tasks, compliance still per number across the split, redials routed as the
+campaign says, and every way of asking for a split wrongly answered with a 422 naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from dialhub.models import CallOutcome, DialState, DispatchBatch
+from dialhub.outcomes import record_outcomes
+from dialhub.queue import DispatchQueue
+from dialhub.settings import Settings
+from dialhub.split import assign
+from dialhub.store import DynamoStore, RecordResult
+from dialhub.vendors import StaticAdapters
+from dialhub.vendors.airudder.tokens import forget_tokens
+from dialhub.vendors.nxtele.adapter import NxteleAdapter
+from dialhub.wiring import Dependencies
+from local.simulators.airudder import AirudderSimulator
+from local.simulators.nxtele import DEMO_SCENE_ID, SAMPLE_SECRET_KEY, SAMPLE_UUID, NxteleSimulator
+from tests.conftest import api_event, call_api, dispatch_records, drain_queue, plan_now, states
+from tests.integration.test_airudder_flow import APP_KEY, APP_SECRET, _adapter
+from tests.integration.test_airudder_flow import OPTIONS as AIRUDDER_OPTIONS
+from tests.integration.test_nxtele_flow import nx_account
+
+NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)  # 11:00 in Manila
+ALWAYS = [{"weekdays": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59:59.999999"}]
+SPLIT = [
+    {"vendor": "blu", "share": 60, "vendorOptions": {"botId": 7}},
+    {
+        "vendor": "nxtele",
+        "share": 25,
+        "vendorOptions": {"sceneID": DEMO_SCENE_ID, "scriptVariables": ["amountDue", "dueDate"]},
+    },
+    {"vendor": "airudder", "share": 15, "vendorOptions": AIRUDDER_OPTIONS},
+]
+SHARES = [(share["vendor"], share["share"]) for share in SPLIT]
+
+
+@pytest.fixture
+def nx_sim() -> Any:
+    simulator = NxteleSimulator(
+        SAMPLE_UUID, SAMPLE_SECRET_KEY, dial_delay=(0.01, 0.04), max_retries=0, retry_interval=0.01
+    ).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def ar_sim() -> Any:
+    forget_tokens()
+    simulator = AirudderSimulator(APP_KEY, APP_SECRET, dial_delay=(0.01, 0.05), minute_seconds=0.01, seed=13).start()
+    yield simulator
+    simulator.stop()
+    forget_tokens()
+
+
+@pytest.fixture
+def deps(table_name: str, queue_url: str, blu: Any, nx_sim: NxteleSimulator, ar_sim: AirudderSimulator) -> Any:
+    settings = Settings(table_name=table_name, dispatch_queue_url=queue_url, default_phone_region="PH")
+    adapters = {"blu": blu, "nxtele": NxteleAdapter.from_account(nx_account(nx_sim)), "airudder": _adapter(ar_sim)}
+    deps = Dependencies(
+        settings=settings,
+        store=DynamoStore(table_name),
+        queue=DispatchQueue(queue_url),
+        adapters=StaticAdapters(adapters),
+    )
+    deps.clock = lambda: NOW
+    return deps
+
+
+def _contacts(ids: list[str], phone: str | None = None) -> list[dict[str, Any]]:
+    return [
+        {
+            "contactId": contact_id,
+            "phone": phone or f"0917{index:07d}",
+            "name": "Maria",
+            "variables": {"amountDue": 1500, "dueDate": "2026-11-30"},
+        }
+        for index, contact_id in enumerate(ids)
+    ]
+
+
+def _create(deps: Any, ids: list[str], **changes: Any) -> tuple[int, Any]:
+    body = {"name": "split", "campaignId": "cmp_split", "vendors": SPLIT, "contacts": _contacts(ids)} | changes
+    return call_api(deps, api_event("api/create_campaign.json", body=body))
+
+
+def _stored_vendors(deps: Any, campaign_id: str) -> dict[str, str]:
+    vendors: dict[str, str] = {}
+    for page in deps.store.iter_contacts(campaign_id, list(DialState)):
+        vendors |= {contact.contact_id: contact.vendor for contact in page}
+    return vendors
+
+
+def test_each_contact_goes_to_the_vendor_its_hash_names_and_the_api_shows_it(deps: Any) -> None:
+    ids = [f"loan-{n}" for n in range(400)]
+    status, created = _create(deps, ids)
+    assert status == 201 and created["accepted"] == 400, created
+    stored = _stored_vendors(deps, "cmp_split")
+    assert stored == {contact_id: assign("cmp_split", contact_id, SHARES) for contact_id in ids}
+    got = Counter(stored.values())
+    for vendor, share in SHARES:  # 400 contacts: within 8 points of the share (more than 3 standard deviations)
+        assert abs(got[vendor] / 400 - share / 100) < 0.08, got
+    status, view = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": "cmp_split"}))
+    assert status == 200 and view["vendor"] == "blu" and view["redialVia"] == "same"
+    assert [(share["vendor"], share["share"]) for share in view["vendors"]] == SHARES
+    assert view["vendors"][1]["vendorOptions"]["sceneID"] == DEMO_SCENE_ID
+    contact_id = next(cid for cid, vendor in stored.items() if vendor == "airudder")
+    path = {"campaignId": "cmp_split", "contactId": contact_id}
+    status, contact = call_api(deps, api_event("api/get_contact.json", path=path))
+    assert status == 200 and contact["vendor"] == "airudder"
+
+
+def test_contacts_added_later_leave_the_earlier_ones_with_their_vendors(deps: Any) -> None:
+    assert _create(deps, [f"c{n}" for n in range(100)])[0] == 201
+    before = _stored_vendors(deps, "cmp_split")
+    body = {"contacts": _contacts([f"c{n}" for n in range(100, 200)])}
+    status, added = call_api(deps, api_event("api/add_contacts.json", path={"campaignId": "cmp_split"}, body=body))
+    assert status == 200 and added["accepted"] == 100, added
+    after = _stored_vendors(deps, "cmp_split")
+    assert {contact_id: after[contact_id] for contact_id in before} == before
+    assert set(after.values()) == {"blu", "nxtele", "airudder"}
+
+
+def test_each_vendor_is_sent_only_its_contacts_in_its_own_batches_and_task_each_dialled_once(
+    deps: Any, template: Any, blu_sim: Any, nx_sim: Any, ar_sim: Any
+) -> None:
+    ids = [f"c{n}" for n in range(300)]
+    assert _create(deps, ids)[0] == 201
+    assigned = Counter(_stored_vendors(deps, "cmp_split").values())
+    assert plan_now(deps)["contacts"] == 300
+    records = drain_queue(deps, template)
+    batches = [DispatchBatch.model_validate_json(record["body"]) for record in records]
+    for batch in batches:
+        vendors = {deps.store.get_contact("cmp_split", cid).vendor for cid in batch.contact_ids}
+        assert vendors == {batch.vendor}, batch.batch_id
+    assert {batch.vendor for batch in batches} == {"blu", "nxtele", "airudder"}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}  # redelivered: nobody dialled again
+    assert states(deps.store, "cmp_split") == {"submitted": 300}
+    for vendor, simulator in (("blu", blu_sim), ("nxtele", nx_sim), ("airudder", ar_sim)):
+        assert sum(simulator.dial_requests.values()) == assigned[vendor], vendor
+        assert max(simulator.dial_requests.values()) == 1, vendor
+        [task] = deps.store.campaign_tasks("cmp_split", vendor)
+        assert task.submitted == assigned[vendor]
+
+
+def _ids_with_vendors(wanted: list[str]) -> list[str]:
+    """Contact ids of cmp_split that the hash gives to these vendors, in this order."""
+    found: list[str] = []
+    for vendor in wanted:
+        found.append(next(f"p{n}" for n in range(1_000) if assign("cmp_split", f"p{n}", SHARES) == vendor))
+    return found
+
+
+def test_a_number_in_two_vendors_shares_is_capped_once_across_the_split(
+    deps: Any, template: Any, blu_sim: Any, nx_sim: Any
+) -> None:
+    """Compliance is per number: the daily cap counts a call by any vendor of the campaign (or another)."""
+    policy = {"name": "once-a-day", "windows": ALWAYS, "frequencyCap": {"attempts": 1, "days": 1}}
+    assert call_api(deps, api_event("api/put_policy.json", path={"name": "once-a-day"}, body=policy))[0] == 200
+    ids = _ids_with_vendors(["blu", "nxtele"])
+    body = {"contacts": _contacts(ids, phone="09171230001"), "policy": "once-a-day"}
+    assert _create(deps, [], **body)[0] == 201
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
+    assert sum(blu_sim.dial_requests.values()) + sum(nx_sim.dial_requests.values()) == 1
+    assert states(deps.store, "cmp_split") == {"submitted": 1, "queued": 1}
+    [held] = [deps.store.get_contact("cmp_split", cid) for cid in ids if deps.store.get_contact("cmp_split", cid).hold]
+    assert held.hold.reason == "capped"
+
+
+def test_a_suppressed_number_is_held_whichever_vendor_it_is_assigned_to(
+    deps: Any, template: Any, blu_sim: Any, nx_sim: Any, ar_sim: Any
+) -> None:
+    body = {"reason": "asked not to be called"}
+    status, _ = call_api(deps, api_event("api/put_suppression.json", path={"phone": "+639171230001"}, body=body))
+    assert status in (200, 201)
+    ids = _ids_with_vendors(["blu", "nxtele", "airudder"])
+    assert _create(deps, [], contacts=_contacts(ids, phone="09171230001"))[0] == 201
+    assert plan_now(deps)["held"] == 3
+    assert states(deps.store, "cmp_split") == {"queued": 3}
+    assert sum(sim.dial_requests.total() for sim in (blu_sim, nx_sim, ar_sim)) == 0
+
+
+@pytest.mark.parametrize(("redial_via", "next_vendor"), [("same", "nxtele"), ("other", "airudder")])
+def test_a_policy_redial_goes_to_the_vendor_the_campaign_says(
+    deps: Any, template: Any, blu_sim: Any, nx_sim: Any, ar_sim: Any, redial_via: str, next_vendor: str
+) -> None:
+    policy = {
+        "name": "retry-unreached",
+        "windows": ALWAYS,
+        "redial": {"not_connected": {"retryAfterMinutes": 240, "maxAttempts": 3}},
+    }
+    assert call_api(deps, api_event("api/put_policy.json", path={"name": policy["name"]}, body=policy))[0] == 200
+    [contact_id] = _ids_with_vendors(["nxtele"])
+    body = {"contacts": _contacts([contact_id]), "policy": "retry-unreached", "redialVia": redial_via}
+    assert _create(deps, [], **body)[0] == 201
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
+    outcome = CallOutcome(
+        vendor="nxtele",
+        vendor_call_id="nx-call-1",
+        campaign_id="cmp_split",
+        contact_id=contact_id,
+        status="no_answer",
+        disposition="not_connected",
+        ended_at=NOW,
+        source="poll",
+    )
+    assert record_outcomes([outcome], deps.store, NOW) == {RecordResult.REDIAL: 1}
+    contact = deps.store.get_contact("cmp_split", contact_id)
+    assert (contact.state, contact.attempt, contact.vendor) == (DialState.QUEUED, 2, next_vendor)
+    assert contact.last_call_vendor == "nxtele"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"vendors": [{"vendor": "blu", "share": 60}, {"vendor": "nxtele", "share": 30}]}, "vendors"),
+        ({"vendors": [{"vendor": "blu", "share": 50}, {"vendor": "blu", "share": 50}]}, "vendors.1.vendor"),
+        ({"vendors": [{"vendor": "blu", "share": 50}, {"vendor": "acme", "share": 50}]}, "vendors.1.vendor"),
+        ({"vendors": [{"vendor": "blu", "share": 0}, {"vendor": "nxtele", "share": 100}]}, "vendors.0.share"),
+        ({"vendors": []}, "vendors"),
+        ({"vendor": "blu"}, "vendors"),
+        ({"vendors": None}, "vendor"),
+        ({"vendorOptions": {"botId": 7}}, "vendorOptions"),
+        ({"vendors": [{"vendor": "blu", "share": 100}], "redialVia": "other"}, "redialVia"),
+        ({"redialVia": "elsewhere"}, "redialVia"),
+        (
+            {
+                "vendors": [
+                    {**SPLIT[0], "share": 60},
+                    {**SPLIT[1], "share": 40, "vendorOptions": {"sceneID": 1, "maxRingTime": 0}},
+                ]
+            },
+            "vendors.1.vendorOptions.maxRingTime",
+        ),
+    ],
+)
+def test_a_wrong_split_is_a_422_naming_the_field(deps: Any, changes: dict[str, Any], field: str) -> None:
+    status, answer = _create(deps, ["c1"], **changes)
+    assert status == 422, answer
+    # Checked by the schema ("body." in front) or by the campaign's rules: either way the field is named.
+    assert [error["field"].removeprefix("body.") for error in answer["errors"]] == [field], answer
+    assert deps.store.get_campaign("cmp_split") is None  # nothing written half-way
+
+
+def test_creating_a_split_again_is_idempotent_and_another_split_under_its_id_is_a_conflict(deps: Any) -> None:
+    assert _create(deps, ["c1"])[0] == 201
+    status, again = _create(deps, ["c1"])
+    assert status == 201 and again["duplicates"] == 1
+    other = [{**SPLIT[0], "share": 50}, {**SPLIT[1], "share": 50}]
+    status, answer = _create(deps, ["c2"], vendors=other)
+    assert status == 409, answer
