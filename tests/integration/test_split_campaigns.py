@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -258,3 +259,87 @@ def test_creating_a_split_again_is_idempotent_and_another_split_under_its_id_is_
     other = [{**SPLIT[0], "share": 50}, {**SPLIT[1], "share": 50}]
     status, answer = _create(deps, ["c2"], vendors=other)
     assert status == 409, answer
+
+
+# ------------------------------------------------------------------ the comparison
+
+CONNECTED_IN_TEN = {"blu": 3, "nxtele": 6, "airudder": 3}  # contacts connected, of every ten sent, by vendor
+PRICES = {"blu": {"currency": "PHP", "pricePerCall": "0.50", "pricePerMinute": 2}, "nxtele": {"currency": "PHP"}}
+
+
+def _results(deps: Any, template: Any, count: int) -> dict[str, list[CallOutcome]]:
+    """A split campaign sent, and a closing call recorded for every contact by a rule of its index: each
+    vendor connects its share of every ten, one in ten promises to pay; answered calls last 61 seconds."""
+    assert _create(deps, [f"c{n:04d}" for n in range(count)])[0] == 201
+    plan_now(deps)
+    dispatch_records(deps, drain_queue(deps, template))
+    calls: dict[str, list[CallOutcome]] = {"blu": [], "nxtele": [], "airudder": []}
+    for contact_id, vendor in sorted(_stored_vendors(deps, "cmp_split").items()):
+        index = len(calls[vendor])
+        answered = index % 10 < CONNECTED_IN_TEN[vendor]
+        outcome = CallOutcome(
+            vendor=vendor,
+            vendor_call_id=f"{vendor}-{contact_id}",
+            campaign_id="cmp_split",
+            contact_id=contact_id,
+            status="answered" if answered else "no_answer",
+            disposition=("promise_to_pay" if index % 10 == 0 else "refused_to_pay") if answered else "not_connected",
+            duration_seconds=61 if answered else 0,
+            ended_at=NOW - dt.timedelta(minutes=5),
+            source="poll" if index % 4 == 0 else "webhook",
+        )
+        assert record_outcomes([outcome], deps.store, NOW) == {RecordResult.STORED: 1}
+        calls[vendor].append(outcome)
+    return calls
+
+
+def test_the_comparison_counts_what_is_stored_and_tells_a_better_challenger_from_an_equal_one(
+    deps: Any, template: Any, blu_sim: Any, nx_sim: Any, ar_sim: Any
+) -> None:
+    deps.adapters = StaticAdapters({vendor: deps.adapters.get(vendor) for vendor in CONNECTED_IN_TEN}, PRICES)
+    calls = _results(deps, template, 500)
+    status, view = call_api(deps, api_event("api/get_comparison.json", path={"campaignId": "cmp_split"}))
+    assert status == 200, view
+    assert view["champion"] == "blu" and [v["vendor"] for v in view["vendors"]] == ["blu", "nxtele", "airudder"]
+    by_vendor = {v["vendor"]: v for v in view["vendors"]}
+    for vendor, made in calls.items():
+        figures = by_vendor[vendor]
+        connected = sum(call.status == "answered" for call in made)
+        promised = sum(call.disposition == "promise_to_pay" for call in made)
+        assert (figures["assigned"], figures["sent"], figures["calls"]) == (len(made), len(made), len(made))
+        rates = figures["rates"]
+        assert (rates["connected"]["count"], rates["connected"]["of"]) == (connected, len(made))
+        assert rates["rightParty"]["count"] == connected  # every answered call here reached the debtor
+        assert rates["promiseToPay"]["count"] == promised
+        assert rates["connected"]["low"] < rates["connected"]["rate"] < rates["connected"]["high"]
+        assert figures["meanTalkSeconds"] == 61.0 and figures["attemptsPerContact"] == 1.0
+        assert figures["polledShare"] == pytest.approx(sum(call.source == "poll" for call in made) / len(made))
+    assert by_vendor["blu"]["againstChampion"] is None
+    nxtele, airudder = by_vendor["nxtele"]["againstChampion"], by_vendor["airudder"]["againstChampion"]
+    assert nxtele["connected"]["verdict"] == "challenger better" and nxtele["connected"]["pValue"] < 0.001
+    assert airudder["connected"]["verdict"] == "not yet distinguishable" and airudder["connected"]["pValue"] > 0.5
+    assert nxtele["optedOut"] == {"pValue": None, "verdict": "too few calls to tell"}  # nobody opted out
+    # Blu: 0.50 a call and 2 a started minute (61 seconds: two minutes) for each answered call.
+    blu_calls = calls["blu"]
+    cost = Decimal("0.50") * len(blu_calls) + 4 * sum(call.status == "answered" for call in blu_calls)
+    assert by_vendor["blu"]["currency"] == "PHP" and Decimal(by_vendor["blu"]["cost"]) == cost
+    assert Decimal(by_vendor["blu"]["costPerContact"]) == cost / len(blu_calls)
+    assert Decimal(by_vendor["nxtele"]["cost"]) == 0  # a currency and no prices: free, as the secret says
+    assert by_vendor["airudder"]["cost"] is None and by_vendor["airudder"]["currency"] is None
+
+
+def test_contacts_not_yet_sent_count_as_assigned_only_and_unreadable_prices_are_a_note(deps: Any) -> None:
+    deps.adapters = StaticAdapters(
+        {vendor: deps.adapters.get(vendor) for vendor in CONNECTED_IN_TEN},
+        {"blu": {"currency": "PHP", "pricePerCall": "free"}},
+    )
+    assert _create(deps, [f"c{n}" for n in range(50)])[0] == 201
+    status, view = call_api(deps, api_event("api/get_comparison.json", path={"campaignId": "cmp_split"}))
+    assert status == 200, view
+    assert sum(v["assigned"] for v in view["vendors"]) == 50 and {v["sent"] for v in view["vendors"]} == {0}
+    assert {v["rates"]["connected"]["rate"] for v in view["vendors"]} == {None}
+    assert view["notes"] == [
+        "blu's prices cannot be read (pricePerCall: a price at or above zero, as a number): its cost is left out"
+    ]
+    status, _ = call_api(deps, api_event("api/get_comparison.json", path={"campaignId": "cmp_unknown"}))
+    assert status == 404

@@ -161,6 +161,7 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
     assert set(api_routes) == {
         "POST /campaigns",
         "POST /campaigns/{campaignId}/contacts",
+        "GET /campaigns/{campaignId}/comparison",
         "POST /campaigns/{campaignId}/pause",
         "POST /campaigns/{campaignId}/resume",
         "POST /campaigns/{campaignId}/cancel",
@@ -200,7 +201,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 26
+    assert len(template.routes) == 27
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:

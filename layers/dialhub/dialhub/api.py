@@ -40,6 +40,7 @@ from dialhub.campaigns import (
     require_campaign,
     resume_campaign,
 )
+from dialhub.comparison import ComparisonView, campaign_comparison
 from dialhub.compliance import POLICY_NAME_PATTERN, Policy
 from dialhub.dispositions import Disposition
 from dialhub.errors import Conflict, InvalidField, NotFound, field_path
@@ -374,6 +375,17 @@ def get_campaign(campaignId: CampaignId) -> CampaignView:  # noqa: N803
 def post_recount(campaignId: CampaignId) -> RecountView:  # noqa: N803
     deps = _deps()
     return recount_campaign(deps.store, campaignId, deps.clock())
+
+
+@app.get(
+    "/campaigns/<campaignId>/comparison",
+    summary="The campaign's vendors side by side: rates with 95% intervals, cost, and each challenger's verdict",
+    tags=["campaigns"],
+    responses=_responses(ComparisonView, 404),
+)
+def get_comparison(campaignId: CampaignId) -> ComparisonView:  # noqa: N803
+    deps = _deps()
+    return campaign_comparison(deps.store, deps.adapters, campaignId, deps.clock())
 
 
 @app.get(

@@ -181,7 +181,8 @@ def _closing(outcome: CallOutcome) -> ClosingOutcome:
     )
 
 
-def _closing_call(contact: Contact) -> tuple[str, str] | None:
+def closing_call(contact: Contact) -> tuple[str, str] | None:
+    """The key (vendor, call id) of the call that closed a final contact."""
     if contact.state is not DialState.FINAL or not contact.last_call_id or not contact.last_call_vendor:
         return None
     return contact.last_call_vendor, contact.last_call_id
@@ -189,11 +190,11 @@ def _closing_call(contact: Contact) -> tuple[str, str] | None:
 
 def contact_results(store: Store, contacts: list[Contact], include_phone: bool = False) -> list[ContactResult]:
     """Each contact with its closing outcome, read for the whole page at once (100 calls to a request)."""
-    closing_calls = [call for contact in contacts if (call := _closing_call(contact))]
+    closing_calls = [call for contact in contacts if (call := closing_call(contact))]
     outcomes = store.closing_outcomes(closing_calls) if closing_calls else {}
     results = []
     for contact in contacts:
-        call = _closing_call(contact)
+        call = closing_call(contact)
         outcome = outcomes.get(call) if call else None
         results.append(
             ContactResult(

@@ -8,9 +8,11 @@ reached), so vendors that redial more do not look better for it; talk time, atte
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, Contact, DialState, OutcomeSource
@@ -62,6 +64,28 @@ class Prices:
     per_call: Decimal = Decimal(0)
     per_connected_call: Decimal = Decimal(0)
 
+    @classmethod
+    def from_price_list(cls, prices: Mapping[str, Any]) -> Prices | None:
+        """From a vendor secret's price keys; None when it names no currency (the vendor's prices are not
+        known). A price that is not a number at or above zero raises ValueError naming its key."""
+        currency = prices.get("currency")
+        if currency is None:
+            return None
+        if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValueError("currency: an ISO 4217 code such as PHP or USD")
+        amounts: dict[str, Decimal] = {}
+        for key, field in (
+            ("pricePerMinute", "per_minute"),
+            ("pricePerCall", "per_call"),
+            ("pricePerConnectedCall", "per_connected_call"),
+        ):
+            value = prices.get(key, 0)
+            amount = _amount(value)
+            if amount is None:
+                raise ValueError(f"{key}: a price at or above zero, as a number")
+            amounts[field] = amount
+        return cls(currency=currency, **amounts)
+
     def of(self, call: CallOutcome) -> Decimal:
         minutes = -(-(call.duration_seconds or 0) // 60)
         answered = call.status is CallStatus.ANSWERED
@@ -80,6 +104,7 @@ class Scorecard:
     opted_out: int = 0
     complained: int = 0
     calls: int = 0
+    attempts: int = 0
     answered_calls: int = 0
     talk_seconds: int = 0
     promised_amount: Decimal | None = None  # None while no promise came with an amount (the bot may not ask)
@@ -88,13 +113,15 @@ class Scorecard:
     polled_calls: int = 0
     cost: Decimal = Decimal(0)
 
-    def add(self, contact: Contact, calls: Iterable[CallOutcome]) -> None:
-        """A contact assigned to this vendor, with every final call the vendor made to it."""
+    def add(self, contact: Contact, calls: Iterable[CallOutcome], attempts: int | None = None) -> None:
+        """A contact assigned to this vendor, with the final calls the vendor made to it, and how many attempts
+        it took when not every call is given (by default, one per call)."""
         finished = [call for call in calls if call.final]
         self.assigned += 1
         if contact.state not in SENT_STATES and not finished:
             return
         self.sent += 1
+        self.attempts += len(finished) if attempts is None else attempts
         dispositions = {call.disposition for call in finished if call.status is CallStatus.ANSWERED}
         self.connected += bool(dispositions)
         self.right_party += bool(dispositions & RIGHT_PARTY)
@@ -128,7 +155,7 @@ class Scorecard:
 
     @property
     def attempts_per_contact(self) -> float | None:
-        return self.calls / self.sent if self.sent else None
+        return self.attempts / self.sent if self.sent else None
 
     @property
     def mean_report_delay_seconds(self) -> float | None:

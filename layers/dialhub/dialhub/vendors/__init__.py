@@ -46,8 +46,14 @@ class Adapters(Protocol):
     def refreshed(self, vendor: str) -> VendorAdapter | None:
         """The adapter rebuilt from a freshly read secret, or None when that is not possible now."""
 
+    def price_list(self, vendor: str) -> dict[str, Any]:
+        """What the vendor's account says it charges (PRICE_KEYS of its secret; empty when it says nothing)."""
+
 
 AccountLoader = Callable[..., dict[str, Any]]
+# Keys of a vendor's account secret that price its calls, for the campaign comparison: nothing else of the
+# secret leaves the adapters.
+PRICE_KEYS = ("currency", "pricePerMinute", "pricePerCall", "pricePerConnectedCall")
 REFRESH_INTERVAL_SECONDS = 30.0
 
 
@@ -81,12 +87,20 @@ class AdapterProvider:
         self._built[vendor] = (fingerprint, adapter)
         return adapter
 
+    def price_list(self, vendor: str) -> dict[str, Any]:
+        adapter_class(vendor)  # an unknown vendor is refused, as by get()
+        account = self._load_account(vendor)
+        return {key: account[key] for key in PRICE_KEYS if key in account}
+
 
 class StaticAdapters:
     """Ready-made adapters by name; for tests and tools that build adapters themselves."""
 
-    def __init__(self, adapters: dict[str, VendorAdapter]) -> None:
+    def __init__(
+        self, adapters: dict[str, VendorAdapter], price_lists: dict[str, dict[str, Any]] | None = None
+    ) -> None:
         self._adapters = adapters
+        self._price_lists = price_lists or {}
 
     def get(self, vendor: str) -> VendorAdapter:
         if vendor not in self._adapters:
@@ -95,3 +109,7 @@ class StaticAdapters:
 
     def refreshed(self, vendor: str) -> VendorAdapter | None:
         return None
+
+    def price_list(self, vendor: str) -> dict[str, Any]:
+        self.get(vendor)
+        return self._price_lists.get(vendor, {})
