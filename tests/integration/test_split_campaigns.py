@@ -1,29 +1,49 @@
 """One campaign across several vendors: each contact assigned by its hash and shown, each vendor sent only its
 own contacts in its own batches and tasks, compliance still per number across the split, redials routed as the
-campaign says, and every way of asking for a split wrongly answered with a 422 naming the field."""
+campaign says, every way of asking for a split wrongly answered with a 422 naming the field, the comparison,
+and failover: contacts a vendor never took go to the fallback, and none it may hold ever does."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
-from dialhub.models import CallOutcome, DialState, DispatchBatch
+from dialhub.models import CallOutcome, Campaign, DialState, DispatchBatch, VendorShare
 from dialhub.outcomes import record_outcomes
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
 from dialhub.split import assign
-from dialhub.store import DynamoStore, RecordResult
+from dialhub.store import Circuit, DynamoStore, RecordResult
+from dialhub.store.circuits import FAILURES_TO_OPEN, OPEN_FOR
 from dialhub.vendors import StaticAdapters
 from dialhub.vendors.airudder.tokens import forget_tokens
+from dialhub.vendors.blu.adapter import BluAdapter
+from dialhub.vendors.blu.codes import PATH_CREATE_TASK as BLU_CREATE_TASK
+from dialhub.vendors.blu.codes import PATH_UPLOAD as BLU_UPLOAD
 from dialhub.vendors.nxtele.adapter import NxteleAdapter
 from dialhub.wiring import Dependencies
 from local.simulators.airudder import AirudderSimulator
 from local.simulators.nxtele import DEMO_SCENE_ID, SAMPLE_SECRET_KEY, SAMPLE_UUID, NxteleSimulator
-from tests.conftest import api_event, call_api, dispatch_records, drain_queue, plan_now, states
+from tests.conftest import (
+    RecordingEvents,
+    api_event,
+    blu_account,
+    call_api,
+    dispatch_records,
+    drain_queue,
+    function_module,
+    load_event,
+    plan_now,
+    replay_stream,
+    states,
+    stream_records,
+)
 from tests.integration.test_airudder_flow import APP_KEY, APP_SECRET, _adapter
 from tests.integration.test_airudder_flow import OPTIONS as AIRUDDER_OPTIONS
 from tests.integration.test_nxtele_flow import nx_account
@@ -343,3 +363,180 @@ def test_contacts_not_yet_sent_count_as_assigned_only_and_unreadable_prices_are_
     ]
     status, _ = call_api(deps, api_event("api/get_comparison.json", path={"campaignId": "cmp_unknown"}))
     assert status == 404
+
+
+# ------------------------------------------------------------------ failover
+
+
+class _Blu(httpx.BaseTransport):
+    """Blu as the simulator serves it, except for the paths told to fail, and a count of what reached it."""
+
+    def __init__(self, simulator: Any) -> None:
+        self.real = httpx.HTTPTransport()
+        self.failing: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
+        self.reached: Counter[str] = Counter()
+        self.simulator = simulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.reached[request.url.path] += 1
+        if fail := self.failing.get(request.url.path):
+            return fail(request)
+        return self.real.handle_request(request)
+
+
+def _refused_connection(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def _timed_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("no answer", request=request)
+
+
+def _unavailable(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, json={"message": "maintenance"})
+
+
+def _unauthorised(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(401, json={"message": "bad credentials"})
+
+
+@pytest.fixture
+def blu_wire(deps: Any, blu_sim: Any) -> _Blu:
+    """Blu's adapter in `deps` talking through a transport the test can break."""
+    wire = _Blu(blu_sim)
+    client = httpx.Client(base_url=blu_sim.base_url, transport=wire)
+    adapters = {"blu": BluAdapter(blu_account(blu_sim.base_url), http=client)}
+    adapters |= {vendor: deps.adapters.get(vendor) for vendor in ("nxtele", "airudder")}
+    deps.adapters = StaticAdapters(adapters)
+    return wire
+
+
+def _with_fallback(deps: Any, count: int, **changes: Any) -> None:
+    body = {
+        "vendor": "blu",
+        "vendorOptions": {"botId": 7},
+        "vendors": None,
+        "fallback": [{"vendor": "airudder", "vendorOptions": AIRUDDER_OPTIONS}],
+    } | changes
+    assert _create(deps, [f"c{n}" for n in range(count)], **body)[0] == 201
+
+
+def _send(deps: Any, template: Any) -> dict[str, Any]:
+    plan_now(deps)
+    return dispatch_records(deps, drain_queue(deps, template))
+
+
+def _replan_and_send(deps: Any, template: Any) -> dict[str, Any]:
+    function_module("scheduler").handle(load_event("schedules/replan.json"), deps)
+    return dispatch_records(deps, drain_queue(deps, template))
+
+
+@pytest.mark.parametrize(
+    ("path", "failure", "cause"),
+    [
+        (BLU_CREATE_TASK, _refused_connection, "vendor_down"),
+        (BLU_CREATE_TASK, _unavailable, "vendor_down"),
+        (BLU_CREATE_TASK, _timed_out, "vendor_down"),  # no task yet: none of the batch reached Blu
+        (BLU_CREATE_TASK, _unauthorised, "batch_refused"),
+        (BLU_UPLOAD, _refused_connection, "vendor_down"),
+        (BLU_UPLOAD, _unavailable, "vendor_down"),
+    ],
+)
+def test_contacts_the_vendor_never_took_go_to_the_fallback_and_are_dialled_there_once(
+    deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any, ar_sim: Any, path: str, failure: Any, cause: str
+) -> None:
+    _with_fallback(deps, count=6)
+    blu_wire.failing[path] = failure
+    assert _send(deps, template) == {"batchItemFailures": []}
+    assert states(deps.store, "cmp_split") == {"queued": 6}
+    contact = deps.store.get_contact("cmp_split", "c1")
+    assert (contact.vendor, contact.failed_over_from, contact.failover_cause) == ("airudder", "blu", cause)
+    replay_stream(deps.store, stream_records(deps.settings.table_name), RecordingEvents())  # the live counters
+    status, view = call_api(deps, api_event("api/get_campaign.json", path={"campaignId": "cmp_split"}))
+    assert status == 200
+    assert view["failedOver"] == [{"fromVendor": "blu", "toVendor": "airudder", "cause": cause, "contacts": 6}]
+    status, shown = call_api(
+        deps, api_event("api/get_contact.json", path={"campaignId": "cmp_split", "contactId": "c1"})
+    )
+    assert shown["vendor"] == "airudder" and shown["failedOverFrom"] == "blu" and "blu" in shown["failoverReason"]
+    assert _replan_and_send(deps, template) == {"batchItemFailures": []}
+    assert states(deps.store, "cmp_split") == {"submitted": 6}
+    assert sum(ar_sim.dial_requests.values()) == 6 and max(ar_sim.dial_requests.values()) == 1
+    assert sum(blu_sim.dial_requests.values()) == 0
+
+
+def test_a_submission_blu_may_have_taken_is_never_sent_to_another_vendor(
+    deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any, ar_sim: Any
+) -> None:
+    """The upload timed out: Blu may hold the records. They stay Blu's, claimed, for SQS to deliver again; a
+    later delivery that cannot connect at all still leaves them with Blu, since the first may have landed."""
+    _with_fallback(deps, count=4)
+    plan_now(deps)
+    records = drain_queue(deps, template)
+    blu_wire.failing[BLU_UPLOAD] = _timed_out
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
+    assert states(deps.store, "cmp_split") == {"submitting": 4}
+    blu_wire.failing[BLU_UPLOAD] = _refused_connection
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
+    assert states(deps.store, "cmp_split") == {"submitting": 4}
+    assert {deps.store.get_contact("cmp_split", f"c{n}").vendor for n in range(4)} == {"blu"}
+    del blu_wire.failing[BLU_UPLOAD]
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
+    assert states(deps.store, "cmp_split") == {"submitted": 4}
+    assert sum(blu_sim.dial_requests.values()) == 4 and sum(ar_sim.dial_requests.values()) == 0
+
+
+def test_refusals_of_single_contacts_fail_them_and_never_fail_over(
+    deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any, ar_sim: Any
+) -> None:
+    """A vendor that answers the upload with an error code of its own refuses those records: their fault, or
+    at least not an outage, so they fail with its reason rather than try another vendor."""
+    _with_fallback(deps, count=3)
+    blu_wire.failing[BLU_UPLOAD] = lambda request: httpx.Response(200, json={"code": 4001, "message": "bad phone"})
+    assert _send(deps, template) == {"batchItemFailures": []}
+    assert states(deps.store, "cmp_split") == {"failed": 3}
+    assert deps.store.get_contact("cmp_split", "c0").failed_over_from is None
+    assert sum(ar_sim.dial_requests.values()) == 0
+
+
+def test_without_a_fallback_an_outage_leaves_the_batch_to_sqs_as_before(
+    deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any
+) -> None:
+    _with_fallback(deps, count=2, fallback=[])
+    blu_wire.failing[BLU_CREATE_TASK] = _unavailable
+    assert len(_send(deps, template)["batchItemFailures"]) == 1
+    assert states(deps.store, "cmp_split") == {"planned": 2}
+
+
+def test_after_five_failed_submissions_the_circuit_sends_contacts_on_without_trying_the_vendor(
+    deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any, ar_sim: Any
+) -> None:
+    for _ in range(FAILURES_TO_OPEN):
+        deps.store.record_submission_failure("blu", NOW)
+    _with_fallback(deps, count=3)
+    assert _send(deps, template) == {"batchItemFailures": []}
+    assert blu_wire.reached.total() == 0  # not even asked for a task
+    assert deps.store.get_contact("cmp_split", "c0").failover_cause == "circuit_open"
+    # Once the circuit's pause is over Blu is tried again, and a success closes it.
+    deps.clock = lambda: NOW + OPEN_FOR + dt.timedelta(seconds=1)
+    _with_fallback(deps, count=0, campaignId="cmp_after", contacts=_contacts(["d0"]))
+    assert _send(deps, template) == {"batchItemFailures": []}
+    assert deps.store.get_contact("cmp_after", "d0").state is DialState.SUBMITTED
+    assert deps.store.get_circuit("blu") == Circuit()
+
+
+def test_a_failing_fallback_passes_contacts_down_the_line_never_back() -> None:
+    line = Campaign(
+        campaign_id="c",
+        name="n",
+        vendor="blu",
+        dial_date=NOW.date(),
+        timezone="Asia/Manila",
+        created_at=NOW,
+        vendors=[
+            VendorShare(vendor="blu", share=100),
+            VendorShare(vendor="airudder", share=0),
+            VendorShare(vendor="nxtele", share=0),
+        ],
+    )
+    assert [line.fallback_for(vendor) for vendor in ("blu", "airudder", "nxtele")] == ["airudder", "nxtele", None]

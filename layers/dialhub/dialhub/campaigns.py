@@ -23,6 +23,7 @@ from dialhub.models import (
     CampaignStatus,
     Contact,
     DialState,
+    FailoverCause,
     Hold,
     IanaZone,
     RedialVia,
@@ -89,6 +90,13 @@ class VendorShareIn(WireModel):
     vendor_options: dict[str, Any] = Field(default_factory=dict, description="This vendor's task settings")
 
 
+class FallbackIn(WireModel):
+    """A vendor that takes the contacts another vendor of the campaign could not (an outage, a refused batch)."""
+
+    vendor: KnownVendor = Field(description="blu, nxtele or airudder (as deployed)")
+    vendor_options: dict[str, Any] = Field(default_factory=dict, description="This vendor's task settings")
+
+
 class CreateCampaignRequest(WireModel):
     name: str = Field(min_length=1, max_length=200)
     vendor: KnownVendor | None = Field(
@@ -104,6 +112,12 @@ class CreateCampaignRequest(WireModel):
     redial_via: RedialVia = Field(
         default=RedialVia.SAME,
         description="Where a split campaign's policy redials go: the vendor that dialled (same) or the next one",
+    )
+    fallback: list[FallbackIn] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Vendors tried in this order for contacts a vendor of the campaign never accepted because it "
+        "was down, refused the whole batch, or kept failing; a contact any vendor may hold is never sent to another",
     )
     campaign_id: str | None = Field(
         default=None, pattern=ID_PATTERN, description="Optional: your own id; creating it again is idempotent"
@@ -140,6 +154,24 @@ class IntakeResult(WireModel):
     rejections: list[Rejection] = Field(default_factory=list)
 
 
+class FailoverCount(WireModel):
+    from_vendor: str = Field(description="The vendor that could not take the contacts")
+    to_vendor: str = Field(description="The fallback they went to")
+    cause: FailoverCause
+    contacts: int
+
+    @classmethod
+    def listed(cls, failed_over: dict[str, int]) -> list[FailoverCount]:
+        """From the counters' "<from>.<to>.<cause>" names."""
+        counts = []
+        for name, contacts in sorted(failed_over.items()):
+            from_vendor, to_vendor, cause = name.split(".", 2)
+            counts.append(
+                cls(from_vendor=from_vendor, to_vendor=to_vendor, cause=FailoverCause(cause), contacts=contacts)
+            )
+        return counts
+
+
 class CampaignView(WireModel):
     campaign_id: str
     name: str
@@ -160,6 +192,9 @@ class CampaignView(WireModel):
     by_vendor: dict[str, dict[str, int]] = Field(
         default_factory=dict, description="Closing dispositions per vendor (the vendor of each contact's last call)"
     )
+    failed_over: list[FailoverCount] = Field(
+        default_factory=list, description="Contacts sent to a fallback vendor: from which vendor, to which, and why"
+    )
     counted_at: dt.datetime | None = Field(
         default=None,
         description="When the live counters last moved (they follow the table's stream within seconds); "
@@ -173,6 +208,7 @@ class CountsView(WireModel):
     by_disposition: dict[str, int]
     held_back: dict[str, int]
     by_vendor: dict[str, dict[str, int]]
+    failed_over: list[FailoverCount]
 
     @classmethod
     def of(cls, counts: CampaignCounts) -> CountsView:
@@ -182,6 +218,7 @@ class CountsView(WireModel):
             by_disposition=counts.by_disposition,
             held_back=counts.held_back,
             by_vendor=counts.by_vendor,
+            failed_over=FailoverCount.listed(counts.failed_over),
         )
 
 
@@ -198,6 +235,8 @@ class ContactView(WireModel):
     contact_id: str
     phone: str = Field(description="Masked: only the last four digits")
     vendor: str = Field(description="The vendor this contact is assigned to")
+    failed_over_from: str | None = Field(default=None, description="Set when a fallback took it from this vendor")
+    failover_reason: str | None = Field(default=None, description="Why: that vendor's error")
     state: DialState
     attempt: int
     reason: str | None = None
@@ -232,7 +271,7 @@ class Refusal:
 def assigned_vendor(campaign: Campaign, contact_id: str) -> str:
     if not campaign.split:
         return campaign.vendor
-    return assign(campaign.campaign_id, contact_id, [(share.vendor, share.share) for share in campaign.vendors])
+    return assign(campaign.campaign_id, contact_id, campaign.shares)
 
 
 def checked_contact(campaign: Campaign, raw: Any, default_region: str, now: dt.datetime) -> Contact | Refusal:
@@ -306,7 +345,8 @@ def create_campaign(
     request: CreateCampaignRequest, store: Store, default_region: str, default_timezone: str, now: dt.datetime
 ) -> IntakeResult:
     timezone = request.timezone or default_timezone
-    vendors = _vendor_shares(request)
+    split = _vendor_shares(request)
+    vendors = split + _fallbacks(request, split)
     policy = find_policy(store, request.policy) if request.policy is not None else None
     if request.policy is not None and policy is None:
         raise InvalidField("policy", f"no policy named {request.policy}")
@@ -381,8 +421,20 @@ def _vendor_shares(request: CreateCampaignRequest) -> list[VendorShare]:
     ]
 
 
+def _fallbacks(request: CreateCampaignRequest, split: list[VendorShare]) -> list[VendorShare]:
+    named = {share.vendor for share in split}
+    fallbacks = []
+    for index, fallback in enumerate(request.fallback):
+        if fallback.vendor in named:
+            raise InvalidField(f"fallback.{index}.vendor", f"{fallback.vendor} is named already")
+        named.add(fallback.vendor)
+        options = _vendor_options(fallback.vendor, fallback.vendor_options, f"fallback.{index}.vendorOptions")
+        fallbacks.append(VendorShare(vendor=fallback.vendor, share=0, vendor_options=options))
+    return fallbacks
+
+
 def _split_of(campaign: Campaign) -> list[tuple[str, int]]:
-    return [(share.vendor, share.share) for share in campaign.vendors]
+    return [(share.vendor, share.share) for share in campaign.vendors]  # fallbacks included, with share 0
 
 
 def require_campaign(store: Store, campaign_id: str) -> Campaign:
@@ -427,6 +479,7 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
         by_disposition=counts.by_disposition,
         held_back=counts.held_back,
         by_vendor=counts.by_vendor,
+        failed_over=FailoverCount.listed(counts.failed_over),
         counted_at=counters.updated_at if counters else None,
     )
 
@@ -459,6 +512,8 @@ def contact_view(store: Store, campaign_id: str, contact_id: str) -> ContactView
         contact_id=contact_id,
         phone=mask_phone(contact.phone),
         vendor=campaign.vendor_of(contact),
+        failed_over_from=contact.failed_over_from,
+        failover_reason=contact.failover_reason,
         state=contact.state,
         attempt=contact.attempt,
         reason=contact.reason,

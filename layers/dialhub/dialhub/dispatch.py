@@ -14,13 +14,21 @@ from dataclasses import dataclass
 from functools import partial
 
 from dialhub.admission import admit
-from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, VendorTask
+from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, FailoverCause, VendorTask
 from dialhub.observability import count_metric, logger
 from dialhub.parallel import each
 from dialhub.policies import campaign_policy
-from dialhub.store import DialRecord, Store
+from dialhub.store import Circuit, DialRecord, Store
 from dialhub.vendors import Adapters
-from dialhub.vendors.base import DialRequest, Submission, SubmitResult, VendorAdapter, VendorRejected
+from dialhub.vendors.base import (
+    DialRequest,
+    Submission,
+    SubmitResult,
+    VendorAdapter,
+    VendorError,
+    VendorRejected,
+    VendorUnavailable,
+)
 
 _CLAIMABLE = frozenset({DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING})
 
@@ -32,6 +40,7 @@ class DispatchSummary:
     failed: int = 0
     skipped: int = 0
     held: int = 0  # back in the queue (campaign paused, or held by compliance) or cancelled with their campaign
+    failed_over: int = 0  # back in the queue for the campaign's fallback vendor: this one never took them
 
 
 def ensure_task(campaign: Campaign, adapter: VendorAdapter, store: Store, now: dt.datetime) -> VendorTask:
@@ -91,6 +100,58 @@ def _doubt(vendor: str, result: SubmitResult) -> str:
     return f"{vendor}'s answer disagreed with what was sent ({what})"[:500]
 
 
+@dataclass
+class _Failover:
+    """Where the contacts of this batch that its vendor never took can go, and the vendor's circuit."""
+
+    campaign: Campaign  # as the batch's vendor sees it
+    store: Store
+    now: dt.datetime
+    batch_id: str
+    circuit: Circuit
+
+    @property
+    def to(self) -> str | None:
+        return self.campaign.fallback_for(self.campaign.vendor)
+
+    def failed(self) -> None:
+        self.circuit = self.store.record_submission_failure(self.campaign.vendor, self.now)
+
+    def succeeded(self) -> None:
+        if self.circuit.failures:
+            self.store.record_submission_success(self.campaign.vendor)
+            self.circuit = Circuit()
+
+    def move(self, contacts: list[Contact], cause: FailoverCause, reason: str) -> int:
+        """The contacts to the fallback (none without one); how many moved."""
+        to = self.to
+        if to is None or not contacts:
+            return 0
+        moved = sum(
+            each(
+                lambda contact: self.store.fail_over_contact(
+                    contact, self.batch_id, self.campaign.vendor, to, cause, reason, self.now
+                ),
+                contacts,
+            )
+        )
+        if moved:
+            self.store.mark_campaign_due(self.campaign, self.campaign.dial_date)  # the next planning run sends them
+            count_metric("ContactsFailedOver", moved, vendor=self.campaign.vendor)
+            logger.warning(
+                "contacts failed over",
+                extra={
+                    "campaign_id": self.campaign.campaign_id,
+                    "batch_id": self.batch_id,
+                    "vendor": self.campaign.vendor,
+                    "to_vendor": to,
+                    "cause": cause.value,
+                    "contacts": moved,
+                },
+            )
+        return moved
+
+
 def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: dt.datetime) -> DispatchSummary:
     summary = DispatchSummary()
     campaign = store.get_campaign(batch.campaign_id)
@@ -129,10 +190,30 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
     if not eligible:
         return summary
     adapter = adapters.get(campaign.vendor)
+    # Contacts this delivery found unsent: only they may go to another vendor. One found SUBMITTING was claimed
+    # by an earlier delivery of this batch, whose request the vendor may have taken.
+    unsent = {contact.contact_id for contact in eligible if contact.state != DialState.SUBMITTING}
+    failover = _Failover(campaign, store, now, batch.batch_id, store.get_circuit(campaign.vendor))
+    if failover.to is not None and failover.circuit.is_open(now):
+        reason = f"{campaign.vendor} failed its last {failover.circuit.failures} submissions; not tried"
+        moving = [contact for contact in eligible if contact.contact_id in unsent]
+        summary.failed_over += failover.move(moving, FailoverCause.CIRCUIT_OPEN, reason)
+        eligible = [contact for contact in eligible if contact.contact_id not in unsent]
+        if not eligible:
+            return summary
     try:
         task = ensure_task(campaign, adapter, store, now)
-    except VendorRejected as exc:
-        summary.failed += sum(_fail(store, contact, exc.reason, now) for contact in eligible)
+    except VendorError as exc:
+        # No task today: nothing of this batch reached the vendor in this delivery, so its unsent contacts may
+        # go to a fallback, whatever the failure.
+        failover.failed()
+        cause = FailoverCause.BATCH_REFUSED if isinstance(exc, VendorRejected) else FailoverCause.VENDOR_DOWN
+        moving = [contact for contact in eligible if contact.contact_id in unsent]
+        summary.failed_over += failover.move(moving, cause, exc.reason)
+        left = [contact for contact in eligible if contact.contact_id not in unsent or failover.to is None]
+        if isinstance(exc, VendorUnavailable) and left:
+            raise  # SQS delivers the batch again, and the vendor is tried again
+        summary.failed += sum(_fail(store, contact, exc.reason, now) for contact in left)
         return summary
 
     def claim(contact: Contact) -> tuple[Contact | None, bool]:
@@ -192,14 +273,26 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
 
     for start in range(0, len(claimed), adapter.batch_limit):
         chunk = claimed[start : start + adapter.batch_limit]
-        result = adapter.submit(
-            Submission(
-                campaign=campaign,
-                task=task,
-                key=f"{batch.batch_id}#{start}",
-                requests=[DialRequest.for_contact(contact) for contact in chunk],
+        try:
+            result = adapter.submit(
+                Submission(
+                    campaign=campaign,
+                    task=task,
+                    key=f"{batch.batch_id}#{start}",
+                    requests=[DialRequest.for_contact(contact) for contact in chunk],
+                )
             )
-        )
+        except VendorUnavailable as exc:
+            failover.failed()
+            # Only when no try can have reached the vendor may a contact go to another: any doubt, and it
+            # stays with this vendor (claimed for this batch) for SQS's next delivery.
+            moving = [] if exc.maybe_received else [contact for contact in chunk if contact.contact_id in unsent]
+            moved = failover.move(moving, FailoverCause.VENDOR_DOWN, exc.reason)
+            summary.failed_over += moved
+            if moved < len(chunk):
+                raise
+            continue
+        failover.succeeded()
         # Remembered for the frequency cap before anything else: a crash after this point redelivers the
         # batch, which writes the same records again (same claim time, same keys) rather than none. A contact
         # in doubt may be dialled, so it counts like an accepted one.

@@ -109,7 +109,7 @@ class VendorShare(WireModel):
     """One vendor of a campaign: the share of its contacts that vendor dials, and its task settings."""
 
     vendor: str
-    share: int = Field(ge=1, le=100, description="Percent of the campaign's contacts")
+    share: int = Field(ge=0, le=100, description="Percent of the campaign's contacts; 0 for a fallback vendor")
     vendor_options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -126,7 +126,9 @@ class Campaign(WireModel):
     timezone: str
     calling_window: CallingWindow = Field(default_factory=CallingWindow)
     vendor_options: dict[str, Any] = Field(default_factory=dict)  # the champion's
-    vendors: list[VendorShare] = Field(default_factory=list)  # filled from `vendor` when stored before splits
+    # Every vendor, the split's first (shares above 0, in order), then the fallbacks (share 0, in the order they
+    # are tried); filled from `vendor` for a campaign stored before splits.
+    vendors: list[VendorShare] = Field(default_factory=list)
     redial_via: RedialVia = RedialVia.SAME
     status: CampaignStatus = CampaignStatus.ACTIVE
     policy: str | None = None  # compliance policy name (a preset or a stored one)
@@ -141,8 +143,20 @@ class Campaign(WireModel):
         return self
 
     @property
+    def shares(self) -> list[tuple[str, int]]:
+        """The split: (vendor, share) for each vendor contacts are assigned to at intake."""
+        return [(share.vendor, share.share) for share in self.vendors if share.share]
+
+    @property
     def split(self) -> bool:
-        return len(self.vendors) > 1
+        return len(self.shares) > 1
+
+    def fallback_for(self, vendor: str) -> str | None:
+        """The next vendor in line for contacts `vendor` could not take: the first fallback for a vendor of the
+        split, the one after it for a fallback (so contacts move down the line, never round it)."""
+        line = [share.vendor for share in self.vendors if not share.share]
+        after = line[line.index(vendor) + 1 :] if vendor in line else line
+        return after[0] if after else None
 
     def vendor_of(self, contact: Contact) -> str:
         """A contact stored before splits existed has no vendor of its own: it is the champion's."""
@@ -187,6 +201,12 @@ class Suppression(WireModel):
         return self.until is None or self.until > now
 
 
+class FailoverCause(StrEnum):
+    VENDOR_DOWN = "vendor_down"  # connection failures or error answers past the retries; nothing was taken
+    BATCH_REFUSED = "batch_refused"  # the vendor refused the whole request (its task, or its account)
+    CIRCUIT_OPEN = "circuit_open"  # the vendor's last submissions all failed: not tried
+
+
 class Contact(WireModel):
     """A person to call in one campaign, with the state of their dial request."""
 
@@ -196,7 +216,10 @@ class Contact(WireModel):
     name: str = ""
     timezone: str | None = None  # the recipient's own zone, when known better than the number tells
     variables: dict[str, Any] = Field(default_factory=dict)
-    vendor: str | None = None  # of a split campaign, assigned at intake (None: the campaign's one vendor)
+    vendor: str | None = None  # assigned at intake, or a fallback's after a failover (None: stored before splits)
+    failed_over_from: str | None = None  # the vendor that could not take it, when it went to a fallback
+    failover_cause: FailoverCause | None = None
+    failover_reason: str | None = None  # that vendor's error, as shown to an operator
     state: DialState = DialState.QUEUED
     attempt: int = 1
     batch_id: str | None = None

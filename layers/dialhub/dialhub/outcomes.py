@@ -70,7 +70,7 @@ def _redial_vendor(campaign: Campaign, called_by: str) -> str | None:
     redials go to the champion); None keeps the contact with its vendor."""
     if campaign.redial_via is not RedialVia.OTHER:
         return None
-    vendors = [share.vendor for share in campaign.vendors]
+    vendors = [vendor for vendor, _ in campaign.shares]
     if called_by not in vendors:
         return None
     return vendors[(vendors.index(called_by) + 1) % len(vendors)]

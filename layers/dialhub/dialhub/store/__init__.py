@@ -15,18 +15,22 @@ Items (pk / sk):
   EXPORT#<exportId> / EXPORT               an export of a campaign's results and how far it has got
   IMPORT#<importId> / IMPORT               a contact file's import and how far it has got
   CAMPAIGN#<id> / COUNTERS                 the campaign's live counts, kept from the stream (counters.py)
+  VENDOR#<vendor> / CIRCUIT                submissions to the vendor failed in a row, and until when it is
+                                           treated as down (circuits.py)
 
 State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
 move a contact or an outcome forward, never back.
 
 The items are read and written by one mixin per group (campaigns.py, counters.py, outcomes.py, compliance.py,
-tasks.py, exports.py, imports.py) over the shared request shapes of table.py; keys.py says where each item lives
-and codec.py how its values are held. Callers import from this package only, and type what they are given as `Store`.
+tasks.py, exports.py, imports.py, circuits.py) over the shared request shapes of table.py; keys.py says where
+each item lives and codec.py how its values are held. Callers import from this package only, and type what they
+are given as `Store`.
 """
 
 from __future__ import annotations
 
 from dialhub.store.campaigns import CampaignTable
+from dialhub.store.circuits import Circuit, CircuitTable
 from dialhub.store.compliance import ComplianceTable, DialRecord
 from dialhub.store.counters import Counters, CounterTable
 from dialhub.store.counting import CampaignCounts
@@ -39,6 +43,7 @@ from dialhub.store.tasks import TaskTable
 
 __all__ = [
     "CampaignCounts",
+    "Circuit",
     "Counters",
     "DialRecord",
     "DynamoStore",
@@ -51,5 +56,7 @@ __all__ = [
 ]
 
 
-class DynamoStore(CampaignTable, CounterTable, OutcomeTable, ComplianceTable, TaskTable, ExportTable, ImportTable):
+class DynamoStore(
+    CampaignTable, CounterTable, OutcomeTable, ComplianceTable, TaskTable, ExportTable, ImportTable, CircuitTable
+):
     """The store on the DynamoDB table: every group's operations over one client."""

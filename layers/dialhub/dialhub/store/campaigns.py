@@ -13,6 +13,7 @@ from dialhub.models import (
     CampaignStatus,
     Contact,
     DialState,
+    FailoverCause,
     Hold,
 )
 from dialhub.store.codec import from_item, to_item
@@ -204,7 +205,7 @@ class CampaignTable(Table):
         for page in self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
             ExpressionAttributeValues={":pk": {"S": campaign_pk(campaign_id)}, ":contact": {"S": "CONTACT#"}},
-            ProjectionExpression="#state, disposition, #hold.reason, lastCallVendor",
+            ProjectionExpression="#state, disposition, #hold.reason, lastCallVendor, vendor, failedOverFrom, failoverCause",
             ExpressionAttributeNames={"#state": "state", "#hold": "hold"},
         ):
             add_up(totals, page)
@@ -254,6 +255,48 @@ class CampaignTable(Table):
             condition="#st IN (:queued, :planned)",
             names={"#st": "state"},
             values={":queued": DialState.QUEUED.value, ":planned": DialState.PLANNED.value},
+        )
+
+    def fail_over_contact(
+        self,
+        contact: Contact,
+        batch_id: str,
+        from_vendor: str,
+        to_vendor: str,
+        cause: FailoverCause,
+        reason: str,
+        now: dt.datetime,
+    ) -> bool:
+        """Back in the queue for the fallback vendor, from the vendor that never took it: only while it is still
+        that vendor's (a contact stored before splits is its campaign's first vendor's) and not yet sent, or
+        claimed by this very batch, whose submission failed; never a contact another claim holds."""
+        return self._update(
+            contact_key(contact.campaign_id, contact.contact_id),
+            {
+                "state": DialState.QUEUED.value,
+                "vendor": to_vendor,
+                "failedOverFrom": from_vendor,
+                "failoverCause": cause.value,
+                "failoverReason": reason[:500],
+                "updatedAt": now.isoformat(),
+                "batchId": None,
+                "hold": None,
+                "claimedAt": None,
+                "vendorTaskId": None,
+                "vendorTaskDate": None,
+                "gsi1pk": f"QUEUE#{contact.campaign_id}",
+                "gsi1sk": contact.contact_id,
+            },
+            condition="(#vendor = :from OR attribute_not_exists(#vendor)) AND "
+            "(#st IN (:queued, :planned) OR (#st = :submitting AND batchId = :batch))",
+            names={"#st": "state", "#vendor": "vendor"},
+            values={
+                ":from": from_vendor,
+                ":batch": batch_id,
+                ":queued": DialState.QUEUED.value,
+                ":planned": DialState.PLANNED.value,
+                ":submitting": DialState.SUBMITTING.value,
+            },
         )
 
     def iter_contacts(self, campaign_id: str, states: Iterable[DialState]) -> Iterator[list[Contact]]:

@@ -13,7 +13,7 @@ from typing import Any
 from dialhub.models import DialState
 
 TOTAL = "total"
-COUNT_KINDS = ("state", "disposition", "held", "vendor")
+COUNT_KINDS = ("state", "disposition", "held", "vendor", "failover")
 
 
 @dataclass
@@ -23,6 +23,7 @@ class CampaignCounts:
     by_disposition: dict[str, int] = field(default_factory=dict)
     held_back: dict[str, int] = field(default_factory=dict)  # queued contacts held by compliance, by reason
     by_vendor: dict[str, dict[str, int]] = field(default_factory=dict)  # closing dispositions per vendor
+    failed_over: dict[str, int] = field(default_factory=dict)  # "<from>.<to>.<cause>": contacts moved so
 
     @property
     def closed(self) -> int:
@@ -40,6 +41,8 @@ def contributions(contact: Mapping[str, Any] | None) -> dict[str, int]:
         counts[f"disposition.{disposition}"] = 1
         if vendor := contact.get("lastCallVendor"):
             counts[f"vendor.{vendor}.{disposition}"] = 1
+    if (origin := contact.get("failedOverFrom")) and (vendor := contact.get("vendor")):
+        counts[f"failover.{origin}.{vendor}.{contact.get('failoverCause', 'unknown')}"] = 1
     hold = contact.get("hold")
     if state == DialState.QUEUED.value and isinstance(hold, Mapping) and (reason := hold.get("reason")):
         counts[f"held.{reason}"] = 1
@@ -67,6 +70,8 @@ def counts_from(totals: Mapping[str, Any]) -> CampaignCounts:
             counts.by_disposition[rest] = int(value)
         elif kind == "held":
             counts.held_back[rest] = int(value)
+        elif kind == "failover":
+            counts.failed_over[rest] = int(value)
         elif kind == "vendor":
             vendor, _, disposition = rest.partition(".")
             counts.by_vendor.setdefault(vendor, {})[disposition] = int(value)
@@ -92,6 +97,7 @@ def totals_of(counts: CampaignCounts) -> dict[str, int]:
         ("state", counts.by_state),
         ("disposition", counts.by_disposition),
         ("held", counts.held_back),
+        ("failover", counts.failed_over),
     ):
         totals |= {f"{kind}.{name}": count for name, count in values.items()}
     for vendor, dispositions in counts.by_vendor.items():

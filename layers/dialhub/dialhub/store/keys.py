@@ -40,6 +40,10 @@ def task_key(campaign_id: str, vendor: str, local_date: dt.date) -> dict[str, An
     return {"pk": {"S": campaign_pk(campaign_id)}, "sk": {"S": f"TASK#{vendor}#{local_date.isoformat()}"}}
 
 
+def circuit_key(vendor: str) -> dict[str, Any]:
+    return {"pk": {"S": f"VENDOR#{vendor}"}, "sk": {"S": "CIRCUIT"}}
+
+
 def suppression_key(phone: str) -> dict[str, Any]:
     return {"pk": {"S": f"SUPPRESSION#{phone}"}, "sk": {"S": "SUPPRESSION"}}
 

@@ -19,12 +19,14 @@ from dialhub.models import (
     DialState,
     ExportJob,
     ExportProgress,
+    FailoverCause,
     Hold,
     ImportJob,
     ImportProgress,
     Suppression,
     VendorTask,
 )
+from dialhub.store.circuits import Circuit
 from dialhub.store.compliance import DialRecord
 from dialhub.store.counters import Counters
 from dialhub.store.counting import CampaignCounts
@@ -74,6 +76,16 @@ class Store(Protocol):
     def requeue_contact(
         self, campaign_id: str, contact_id: str, now: dt.datetime, hold: Hold | None = None
     ) -> bool: ...
+    def fail_over_contact(
+        self,
+        contact: Contact,
+        batch_id: str,
+        from_vendor: str,
+        to_vendor: str,
+        cause: FailoverCause,
+        reason: str,
+        now: dt.datetime,
+    ) -> bool: ...
     def iter_contacts(self, campaign_id: str, states: Iterable[DialState]) -> Iterator[list[Contact]]: ...
     def hold_contact(self, campaign_id: str, contact_id: str, hold: Hold) -> bool: ...
     # live counters (counters.py)
@@ -113,6 +125,10 @@ class Store(Protocol):
     def close_task(self, task: VendorTask) -> None: ...
     def campaign_tasks(self, campaign_id: str, vendor: str) -> list[VendorTask]: ...
     def iter_open_tasks(self) -> Iterator[VendorTask]: ...
+    # vendor circuits (circuits.py)
+    def get_circuit(self, vendor: str) -> Circuit: ...
+    def record_submission_failure(self, vendor: str, now: dt.datetime) -> Circuit: ...
+    def record_submission_success(self, vendor: str) -> None: ...
     # exports (exports.py)
     def create_export(self, job: ExportJob, expires_at: dt.datetime) -> None: ...
     def get_export(self, export_id: str) -> ExportJob | None: ...

@@ -40,7 +40,14 @@ class VendorError(Exception):
 
 
 class VendorUnavailable(VendorError):
-    """Timeout, connection failure, 5xx or throttling that outlived the retries: try again later."""
+    """Timeout, connection failure, 5xx or throttling that outlived the retries: try again later.
+
+    `maybe_received` is False only when no try can have reached the vendor's application: every one failed to
+    connect or was answered with an error status. Only then may the requests go to another vendor."""
+
+    def __init__(self, vendor: str, reason: str, maybe_received: bool = True) -> None:
+        super().__init__(vendor, reason)
+        self.maybe_received = maybe_received
 
 
 class VendorRejected(VendorError):
@@ -327,14 +334,27 @@ def _json_with_retries(vendor: str, send: Callable[[], httpx.Response]) -> dict[
     import httpx
     import stamina
 
+    maybe_received = False  # until a try fails in a way that leaves it open whether the vendor took it
+
+    def sent() -> httpx.Response:
+        nonlocal maybe_received
+        try:
+            return send()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise  # never left this process, or never reached the vendor
+        except httpx.TransportError:
+            maybe_received = True  # a timeout or a reset after the request went out
+            raise
+
     try:
         for attempt in stamina.retry_context(on=_transient, attempts=4, wait_initial=0.2, wait_max=3.0, timeout=25.0):
             with attempt:
-                response = send()
+                response = sent()
                 response.raise_for_status()
     except (httpx.TransportError, httpx.HTTPStatusError) as exc:
         if _transient(exc):
-            raise VendorUnavailable(vendor, f"{vendor} unavailable: {type(exc).__name__}") from exc
+            reason = f"{vendor} unavailable: {type(exc).__name__}"
+            raise VendorUnavailable(vendor, reason, maybe_received=maybe_received) from exc
         status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
         raise VendorRejected(vendor, f"HTTP {status}", "request refused") from exc
     try:
