@@ -51,7 +51,7 @@ def _callback_event(result: dict[str, Any], token: str = WEBHOOK_TOKEN) -> dict[
 def test_schedule_plans_vendor_sized_batches_on_the_queue(deps: Any, template: Any) -> None:
     campaign_id = _campaign(deps, count=450)
     summary = plan_now(deps)
-    assert summary == {"campaigns": 1, "batches": 3, "contacts": 450, "held": 0, "unfinished": 0}
+    assert summary == {"campaigns": 1, "batches": 3, "contacts": 450, "held": 0, "unfinished": 0, "failed_over": 0}
     records = drain_queue(deps, template)
     sizes = sorted(len(json.loads(r["body"])["contactIds"]) for r in records)
     assert sizes == [50, 200, 200]

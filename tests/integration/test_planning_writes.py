@@ -31,6 +31,9 @@ class _Adapters:
     def refreshed(self, vendor: str) -> Any:
         return None
 
+    def terms(self, vendor: str) -> dict[str, Any]:
+        return {}  # no daily cap
+
 
 def _sent_batches(queue_url: str) -> dict[str, list[str]]:
     sqs, batches = boto3.client("sqs"), {}

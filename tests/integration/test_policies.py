@@ -80,7 +80,7 @@ def test_only_recipients_inside_their_own_calling_window_are_sent(deps: Any, tem
         == 1
     )
 
-    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 3, "held": 1, "unfinished": 0}
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 3, "held": 1, "unfinished": 0, "failed_over": 0}
     dispatch_records(deps, drain_queue(deps, template))
     assert sum(blu_sim.dial_requests.values()) == 3
     _, view = call_api(deps, api_event("api/get_contact.json", path={"campaignId": campaign_id, "contactId": "abroad"}))
@@ -112,7 +112,7 @@ def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(
     deps.store.record_dials(earlier, NOW)
 
     campaign_id = _campaign(deps, count=3, policy="twice-a-week")
-    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 2, "held": 1, "unfinished": 0}
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 2, "held": 1, "unfinished": 0, "failed_over": 0}
     held = deps.store.get_contact(campaign_id, "c1").hold
     assert held.reason == "capped" and held.until == NOW + dt.timedelta(days=1)  # the 6-day-old call ages out
 
@@ -153,7 +153,7 @@ def test_a_campaign_sends_exactly_its_allowed_contacts(deps: Any, template: Any,
     abroad = {"contactId": "abroad", "phone": "+639171239999", "timezone": "America/New_York"}
     call_api(deps, api_event("api/add_contacts.json", path={"campaignId": campaign_id}, body={"contacts": [abroad]}))
 
-    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 4, "held": 3, "unfinished": 0}
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 4, "held": 3, "unfinished": 0, "failed_over": 0}
     late = api_event("api/put_suppression.json", path={"phone": "+639171230005"}, body={"reason": "complained"})
     assert call_api(deps, late)[0] == 200  # between planning and dispatch
     dispatch_records(deps, drain_queue(deps, template))

@@ -411,14 +411,20 @@ def blu_wire(deps: Any, blu_sim: Any) -> _Blu:
     return wire
 
 
-def _with_fallback(deps: Any, count: int, **changes: Any) -> None:
+def _with_fallback_answer(deps: Any, count: int = 1, **changes: Any) -> tuple[int, Any]:
+    """A Blu campaign with AIRudder as its fallback (unless `changes` say otherwise)."""
     body = {
         "vendor": "blu",
         "vendorOptions": {"botId": 7},
         "vendors": None,
         "fallback": [{"vendor": "airudder", "vendorOptions": AIRUDDER_OPTIONS}],
     } | changes
-    assert _create(deps, [f"c{n}" for n in range(count)], **body)[0] == 201
+    return _create(deps, [f"c{n}" for n in range(count)], **body)
+
+
+def _with_fallback(deps: Any, count: int, **changes: Any) -> None:
+    status, answer = _with_fallback_answer(deps, count, **changes)
+    assert status == 201, answer
 
 
 def _send(deps: Any, template: Any) -> dict[str, Any]:
@@ -540,3 +546,75 @@ def test_a_failing_fallback_passes_contacts_down_the_line_never_back() -> None:
         ],
     )
     assert [line.fallback_for(vendor) for vendor in ("blu", "airudder", "nxtele")] == ["airudder", "nxtele", None]
+
+
+# ------------------------------------------------------------------ daily caps
+
+
+@pytest.fixture
+def capped(deps: Any, blu_sim: Any) -> dict[str, dt.datetime]:
+    """Blu with a daily cap of 5, on a clock the test moves (Blu's account-local day follows it)."""
+    clock = {"now": NOW}
+    deps.clock = lambda: clock["now"]
+    adapters = {vendor: deps.adapters.get(vendor) for vendor in ("nxtele", "airudder")}
+
+    class BluOnTheTestsClock(BluAdapter):
+        """Its day follows the test's clock; its signatures keep the real one, which Blu checks."""
+
+        def today(self) -> dt.date:
+            return clock["now"].astimezone(self._zone).date()
+
+    adapters["blu"] = BluOnTheTestsClock(blu_account(blu_sim.base_url))
+    deps.adapters = StaticAdapters(adapters, {"blu": {"dailyCap": 5}})
+    return clock
+
+
+def test_a_vendors_daily_cap_holds_across_campaigns_and_the_rest_waits_for_its_next_day(
+    deps: Any, template: Any, capped: dict[str, dt.datetime], blu_sim: Any
+) -> None:
+    for campaign_id in ("cmp_one", "cmp_two"):
+        _with_fallback(deps, count=0, campaignId=campaign_id, fallback=[], contacts=_contacts(["a", "b", "c", "d"]))
+    assert plan_now(deps)["contacts"] == 5
+    planned = states(deps.store, "cmp_one").get("planned", 0) + states(deps.store, "cmp_two").get("planned", 0)
+    assert planned == 5
+    held = [
+        contact
+        for campaign_id in ("cmp_one", "cmp_two")
+        for page in deps.store.iter_contacts(campaign_id, [DialState.QUEUED])
+        for contact in page
+    ]
+    midnight_in_manila = dt.datetime(2026, 11, 25, 16, 0, tzinfo=dt.UTC)
+    assert [(contact.hold.reason, contact.hold.until) for contact in held] == [
+        ("vendor_capacity", midnight_in_manila)
+    ] * 3
+    assert "5 requests" in held[0].hold.detail
+    assert deps.store.take_capacity("blu", NOW.date(), 1, 5) == 0  # what planning took and did not use was given back
+    assert function_module("scheduler").handle(load_event("schedules/replan.json"), deps)["contacts"] == 0
+    assert dispatch_records(deps, drain_queue(deps, template)) == {"batchItemFailures": []}
+    assert sum(blu_sim.dial_requests.values()) == 5
+    capped["now"] = midnight_in_manila + dt.timedelta(hours=1)  # Blu's next day
+    assert plan_now(deps)["contacts"] == 3
+    dispatch_records(deps, drain_queue(deps, template))
+    assert sum(blu_sim.dial_requests.values()) == 8 and max(blu_sim.dial_requests.values()) == 1
+
+
+def test_the_overflow_of_a_daily_cap_goes_to_the_fallback_when_the_campaign_says_so(
+    deps: Any, template: Any, capped: dict[str, dt.datetime], blu_sim: Any, ar_sim: Any
+) -> None:
+    _with_fallback(deps, count=7, capacityOverflow="fallback")
+    summary = plan_now(deps)
+    assert (summary["contacts"], summary["failed_over"]) == (5, 2)
+    moved = [deps.store.get_contact("cmp_split", f"c{n}") for n in range(7)]
+    assert sorted((c.vendor, c.failover_cause) for c in moved if c.failed_over_from) == [("airudder", "capacity")] * 2
+    dispatch_records(deps, drain_queue(deps, template))
+    function_module("scheduler").handle(load_event("schedules/replan.json"), deps)
+    dispatch_records(deps, drain_queue(deps, template))
+    assert states(deps.store, "cmp_split") == {"submitted": 7}
+    assert (sum(blu_sim.dial_requests.values()), sum(ar_sim.dial_requests.values())) == (5, 2)
+
+
+def test_an_overflow_to_a_fallback_needs_one(deps: Any) -> None:
+    status, answer = _with_fallback_answer(deps, capacityOverflow="fallback", fallback=[])
+    assert status == 422 and answer["errors"] == [
+        {"field": "capacityOverflow", "problem": "fallback needs a fallback vendor"}
+    ]

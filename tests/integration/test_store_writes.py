@@ -24,7 +24,8 @@ from dialhub.models import (
     Suppression,
     VendorTask,
 )
-from dialhub.store import DynamoStore, RedialRequest
+from dialhub.store import Circuit, DynamoStore, RedialRequest
+from dialhub.store.circuits import FAILURES_TO_OPEN, OPEN_FOR
 from dialhub.store.compliance import DIAL_HISTORY_RETENTION, DialRecord
 from dialhub.store.keys import stamp
 from tests.conftest import table_items
@@ -329,3 +330,29 @@ def test_every_dial_record_is_kept_when_dynamodb_leaves_part_of_a_write_unproces
         sk = f"DIAL#{stamp(dial.at)}#cmp#{dial.contact_id}#{dial.attempt}"
         item = _item(store, f"PHONE#{dial.phone}", sk)
         assert int(item["expiresAt"]["N"]) == int((dial.at + DIAL_HISTORY_RETENTION).timestamp())
+
+
+def test_a_daily_cap_is_never_handed_out_past_its_size_and_what_is_given_back_can_be_taken_again(
+    store: DynamoStore,
+) -> None:
+    day = T0.date()
+    assert store.take_capacity("blu", day, 200, 5) == 5  # more asked than the cap, on a day not begun
+    assert store.take_capacity("blu", day, 1, 5) == 0
+    store.give_back_capacity("blu", day, 2)
+    assert store.take_capacity("blu", day, 10, 5) == 2
+    assert store.take_capacity("blu", day + dt.timedelta(days=1), 3, 5) == 3  # another day, its own count
+    item = _item(store, "VENDOR#blu", f"TAKEN#{day.isoformat()}")
+    assert item["taken"] == {"N": "5"}
+    assert item["expiresAt"] == {"N": str(int(dt.datetime(2026, 12, 2, tzinfo=dt.UTC).timestamp()))}
+
+
+def test_a_circuit_opens_on_the_fifth_failure_in_a_row_and_a_success_closes_it(store: DynamoStore) -> None:
+    for failures in range(1, FAILURES_TO_OPEN):
+        assert store.record_submission_failure("blu", T0) == Circuit(failures)
+    opened = store.record_submission_failure("blu", T0)
+    assert opened == Circuit(FAILURES_TO_OPEN, T0 + OPEN_FOR) == store.get_circuit("blu")
+    assert opened.is_open(T0 + OPEN_FOR - dt.timedelta(seconds=1)) and not opened.is_open(T0 + OPEN_FOR)
+    assert store.get_circuit("nxtele") == Circuit()  # each vendor its own
+    store.record_submission_success("blu")
+    assert store.get_circuit("blu") == Circuit()
+    assert store.record_submission_failure("blu", T0) == Circuit(1)

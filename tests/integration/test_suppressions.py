@@ -59,7 +59,7 @@ def test_suppressed_numbers_are_held_at_planning_and_at_dispatch_and_never_diall
 
     # Lifted: the next run sends it, and only it.
     call_api(deps, api_event("api/delete_suppression.json", path={"phone": SUPPRESSED}))
-    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 1, "held": 1, "unfinished": 0}
+    assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 1, "held": 1, "unfinished": 0, "failed_over": 0}
     dispatch_records(deps, drain_queue(deps, template))
     assert sum(blu_sim.dial_requests.values()) == 3 and max(blu_sim.dial_requests.values()) == 1
 

@@ -21,6 +21,7 @@ from dialhub.models import (
     CallOutcome,
     Campaign,
     CampaignStatus,
+    CapacityOverflow,
     Contact,
     DialState,
     FailoverCause,
@@ -113,6 +114,11 @@ class CreateCampaignRequest(WireModel):
         default=RedialVia.SAME,
         description="Where a split campaign's policy redials go: the vendor that dialled (same) or the next one",
     )
+    capacity_overflow: CapacityOverflow = Field(
+        default=CapacityOverflow.WAIT,
+        description="Contacts beyond a vendor's daily cap (dailyCap in its secret): wait for its next day, or go "
+        "to the fallback vendor",
+    )
     fallback: list[FallbackIn] = Field(
         default_factory=list,
         max_length=10,
@@ -176,8 +182,11 @@ class CampaignView(WireModel):
     campaign_id: str
     name: str
     vendor: str = Field(description="The campaign's vendor; of a split campaign, the champion (first of vendors)")
-    vendors: list[VendorShare] = Field(description="Every vendor with its share of the contacts")
+    vendors: list[VendorShare] = Field(
+        description="Every vendor with its share of the contacts; fallback vendors have a share of 0"
+    )
     redial_via: RedialVia
+    capacity_overflow: CapacityOverflow
     dial_date: dt.date
     timezone: str
     status: CampaignStatus
@@ -347,6 +356,8 @@ def create_campaign(
     timezone = request.timezone or default_timezone
     split = _vendor_shares(request)
     vendors = split + _fallbacks(request, split)
+    if request.capacity_overflow is CapacityOverflow.FALLBACK and len(vendors) == len(split):
+        raise InvalidField("capacityOverflow", "fallback needs a fallback vendor")
     policy = find_policy(store, request.policy) if request.policy is not None else None
     if request.policy is not None and policy is None:
         raise InvalidField("policy", f"no policy named {request.policy}")
@@ -368,6 +379,7 @@ def create_campaign(
         vendor_options=vendors[0].vendor_options,
         vendors=vendors,
         redial_via=request.redial_via,
+        capacity_overflow=request.capacity_overflow,
         created_at=now,
         calling_window=calling_window,
         dial_date=request.dial_date or now.astimezone(ZoneInfo(timezone)).date(),
@@ -467,6 +479,7 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
         vendor=campaign.vendor,
         vendors=campaign.vendors,
         redial_via=campaign.redial_via,
+        capacity_overflow=campaign.capacity_overflow,
         dial_date=campaign.dial_date,
         timezone=campaign.timezone,
         state=state,

@@ -93,7 +93,7 @@ class ComparisonView(WireModel):
 
 def _prices(adapters: Adapters, vendor: str, notes: list[str]) -> Prices | None:
     try:
-        return Prices.from_price_list(adapters.price_list(vendor))
+        return Prices.from_terms(adapters.terms(vendor))
     except ValueError as exc:
         notes.append(f"{vendor}'s prices cannot be read ({exc}): its cost is left out")
         return None

@@ -113,6 +113,11 @@ class VendorShare(WireModel):
     vendor_options: dict[str, Any] = Field(default_factory=dict)
 
 
+class CapacityOverflow(StrEnum):
+    WAIT = "wait"  # contacts beyond a vendor's daily cap wait for its next day
+    FALLBACK = "fallback"  # they go to the campaign's fallback vendor
+
+
 class RedialVia(StrEnum):
     SAME = "same"  # a contact's redials go to the vendor that dialled it
     OTHER = "other"  # to the next vendor of the split (the champion's go to the first challenger)
@@ -130,6 +135,7 @@ class Campaign(WireModel):
     # are tried); filled from `vendor` for a campaign stored before splits.
     vendors: list[VendorShare] = Field(default_factory=list)
     redial_via: RedialVia = RedialVia.SAME
+    capacity_overflow: CapacityOverflow = CapacityOverflow.WAIT
     status: CampaignStatus = CampaignStatus.ACTIVE
     policy: str | None = None  # compliance policy name (a preset or a stored one)
     last_planned_on: dt.date | None = None  # campaign-local day of its last planning run: it is running then
@@ -205,6 +211,7 @@ class FailoverCause(StrEnum):
     VENDOR_DOWN = "vendor_down"  # connection failures or error answers past the retries; nothing was taken
     BATCH_REFUSED = "batch_refused"  # the vendor refused the whole request (its task, or its account)
     CIRCUIT_OPEN = "circuit_open"  # the vendor's last submissions all failed: not tried
+    CAPACITY = "capacity"  # the vendor's daily cap was reached, and the campaign sends the overflow on
 
 
 class Contact(WireModel):

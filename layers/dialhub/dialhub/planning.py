@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from dialhub.admission import admit
-from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch
+from dialhub.capacity import CAPACITY_HOLD, DailyCaps
+from dialhub.models import (
+    Campaign,
+    CampaignStatus,
+    CapacityOverflow,
+    Contact,
+    DialState,
+    DispatchBatch,
+    FailoverCause,
+    Hold,
+)
 from dialhub.observability import logger
 from dialhub.parallel import each
 from dialhub.policies import campaign_policy
@@ -35,7 +45,8 @@ class PlanSummary:
     campaigns: int = 0
     batches: int = 0
     contacts: int = 0
-    held: int = 0  # held back by compliance; they stay queued and are looked at again next run
+    held: int = 0  # held back by compliance or a vendor's daily cap; they stay queued and are looked at again
+    failed_over: int = 0  # beyond a vendor's daily cap, sent on to the campaign's fallback vendor
     unfinished: int = 0  # campaigns left due when the run's time was up: the next run goes on with them
 
     def __iadd__(self, other: PlanSummary) -> PlanSummary:
@@ -43,6 +54,7 @@ class PlanSummary:
         self.batches += other.batches
         self.contacts += other.contacts
         self.held += other.held
+        self.failed_over += other.failed_over
         self.unfinished += other.unfinished
         return self
 
@@ -69,10 +81,16 @@ def _admitted_pages(
 
 
 def _batches(
-    campaign: Campaign, pages: Iterable[list[Contact]], limits: dict[str, int], dial_date: dt.date
+    campaign: Campaign,
+    pages: Iterable[list[Contact]],
+    limits: dict[str, int],
+    dial_date: dt.date,
+    caps: DailyCaps | None = None,
+    overflow: list[Contact] | None = None,
 ) -> Iterator[DispatchBatch]:
     """Each vendor's contacts in batches of that vendor's size (a split campaign's vendors fill theirs side by
-    side, so planning reads each contact once however many vendors there are)."""
+    side, so planning reads each contact once however many vendors there are); a contact beyond its vendor's
+    daily cap goes to `overflow` instead."""
     pending: dict[str, list[Contact]] = {vendor: [] for vendor in limits}
     sizes = dict.fromkeys(limits, 0)
 
@@ -89,6 +107,9 @@ def _batches(
     for page in pages:
         for contact in page:
             vendor = campaign.vendor_of(contact)
+            if caps is not None and overflow is not None and not caps.allows(vendor):
+                overflow.append(contact)
+                continue
             waiting = pending[vendor]
             if waiting and (
                 len(waiting) == limits[vendor] or sizes[vendor] + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET
@@ -99,6 +120,30 @@ def _batches(
     for vendor in limits:
         if pending[vendor]:
             yield cut(vendor)
+
+
+def _overflow(
+    campaign: Campaign, contacts: list[Contact], caps: DailyCaps, store: Store, now: dt.datetime, summary: PlanSummary
+) -> None:
+    """Contacts beyond their vendor's daily cap: to the fallback vendor when the campaign says so and has one,
+    else held until the vendor's next day (a contact held so already is left as it is)."""
+    for contact in contacts:
+        vendor = campaign.vendor_of(contact)
+        cap = f"{vendor}'s daily cap of {caps.cap_of(vendor)} requests is reached"
+        fallback = campaign.fallback_for(vendor)
+        if campaign.capacity_overflow is CapacityOverflow.FALLBACK and fallback is not None:
+            summary.failed_over += store.fail_over_contact(
+                contact, "", vendor, fallback, FailoverCause.CAPACITY, cap, now
+            )
+            continue
+        until = caps.next_day_starts(vendor)
+        summary.held += 1
+        if contact.hold is None or (contact.hold.reason, contact.hold.until) != (CAPACITY_HOLD, until):
+            store.hold_contact(
+                campaign.campaign_id,
+                contact.contact_id,
+                Hold(reason=CAPACITY_HOLD, detail=cap, until=until, checked_at=now),
+            )
 
 
 def plan_campaign(
@@ -142,7 +187,9 @@ def plan_campaign(
 
     pages = _admitted_pages(campaign, store, now, summary)
     limits = {share.vendor: adapters.get(share.vendor).batch_limit for share in campaign.vendors}
-    for batch in _batches(campaign, pages, limits, dial_date):
+    caps = DailyCaps(store, adapters, limits.__getitem__)
+    overflow: list[Contact] = []
+    for batch in _batches(campaign, pages, limits, dial_date, caps, overflow):
         outgoing.append(batch)
         if len(outgoing) == SEND_BATCH_LIMIT:
             flush()
@@ -151,7 +198,9 @@ def plan_campaign(
                 break
     if outgoing:
         flush()
-    if summary.held or summary.unfinished:
+    caps.give_back()
+    _overflow(campaign, overflow, caps, store, now, summary)
+    if summary.held or summary.unfinished or summary.failed_over:
         store.mark_campaign_due(campaign, dial_date)  # held contacts are looked at again on the next run
     logger.info(
         "campaign planned",

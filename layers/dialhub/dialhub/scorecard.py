@@ -65,7 +65,7 @@ class Prices:
     per_connected_call: Decimal = Decimal(0)
 
     @classmethod
-    def from_price_list(cls, prices: Mapping[str, Any]) -> Prices | None:
+    def from_terms(cls, prices: Mapping[str, Any]) -> Prices | None:
         """From a vendor secret's price keys; None when it names no currency (the vendor's prices are not
         known). A price that is not a number at or above zero raises ValueError naming its key."""
         currency = prices.get("currency")

@@ -17,6 +17,8 @@ Items (pk / sk):
   CAMPAIGN#<id> / COUNTERS                 the campaign's live counts, kept from the stream (counters.py)
   VENDOR#<vendor> / CIRCUIT                submissions to the vendor failed in a row, and until when it is
                                            treated as down (circuits.py)
+  VENDOR#<vendor> / TAKEN#<localDate>      requests planned for the vendor that account-local day, against
+                                           the daily cap of its secret (circuits.py)
 
 State moves are conditional writes, so a redelivered message, a retried callback or a racing poll can only
 move a contact or an outcome forward, never back.

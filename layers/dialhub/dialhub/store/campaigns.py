@@ -205,7 +205,9 @@ class CampaignTable(Table):
         for page in self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
             ExpressionAttributeValues={":pk": {"S": campaign_pk(campaign_id)}, ":contact": {"S": "CONTACT#"}},
-            ProjectionExpression="#state, disposition, #hold.reason, lastCallVendor, vendor, failedOverFrom, failoverCause",
+            ProjectionExpression=(
+                "#state, disposition, #hold.reason, lastCallVendor, vendor, failedOverFrom, failoverCause"
+            ),
             ExpressionAttributeNames={"#state": "state", "#hold": "hold"},
         ):
             add_up(totals, page)

@@ -44,6 +44,10 @@ def circuit_key(vendor: str) -> dict[str, Any]:
     return {"pk": {"S": f"VENDOR#{vendor}"}, "sk": {"S": "CIRCUIT"}}
 
 
+def capacity_key(vendor: str, local_date: dt.date) -> dict[str, Any]:
+    return {"pk": {"S": f"VENDOR#{vendor}"}, "sk": {"S": f"TAKEN#{local_date.isoformat()}"}}
+
+
 def suppression_key(phone: str) -> dict[str, Any]:
     return {"pk": {"S": f"SUPPRESSION#{phone}"}, "sk": {"S": "SUPPRESSION"}}
 

@@ -46,14 +46,15 @@ class Adapters(Protocol):
     def refreshed(self, vendor: str) -> VendorAdapter | None:
         """The adapter rebuilt from a freshly read secret, or None when that is not possible now."""
 
-    def price_list(self, vendor: str) -> dict[str, Any]:
-        """What the vendor's account says it charges (PRICE_KEYS of its secret; empty when it says nothing)."""
+    def terms(self, vendor: str) -> dict[str, Any]:
+        """What the vendor's account says it charges and how many requests a day it takes (TERM_KEYS of its
+        secret; empty when it says nothing)."""
 
 
 AccountLoader = Callable[..., dict[str, Any]]
-# Keys of a vendor's account secret that price its calls, for the campaign comparison: nothing else of the
-# secret leaves the adapters.
-PRICE_KEYS = ("currency", "pricePerMinute", "pricePerCall", "pricePerConnectedCall")
+# Keys of a vendor's account secret that price its calls (for the campaign comparison) and cap its requests a
+# day (for planning): nothing else of the secret leaves the adapters.
+TERM_KEYS = ("currency", "pricePerMinute", "pricePerCall", "pricePerConnectedCall", "dailyCap")
 REFRESH_INTERVAL_SECONDS = 30.0
 
 
@@ -87,20 +88,18 @@ class AdapterProvider:
         self._built[vendor] = (fingerprint, adapter)
         return adapter
 
-    def price_list(self, vendor: str) -> dict[str, Any]:
+    def terms(self, vendor: str) -> dict[str, Any]:
         adapter_class(vendor)  # an unknown vendor is refused, as by get()
         account = self._load_account(vendor)
-        return {key: account[key] for key in PRICE_KEYS if key in account}
+        return {key: account[key] for key in TERM_KEYS if key in account}
 
 
 class StaticAdapters:
     """Ready-made adapters by name; for tests and tools that build adapters themselves."""
 
-    def __init__(
-        self, adapters: dict[str, VendorAdapter], price_lists: dict[str, dict[str, Any]] | None = None
-    ) -> None:
+    def __init__(self, adapters: dict[str, VendorAdapter], terms: dict[str, dict[str, Any]] | None = None) -> None:
         self._adapters = adapters
-        self._price_lists = price_lists or {}
+        self._terms = terms or {}
 
     def get(self, vendor: str) -> VendorAdapter:
         if vendor not in self._adapters:
@@ -110,6 +109,6 @@ class StaticAdapters:
     def refreshed(self, vendor: str) -> VendorAdapter | None:
         return None
 
-    def price_list(self, vendor: str) -> dict[str, Any]:
+    def terms(self, vendor: str) -> dict[str, Any]:
         self.get(vendor)
-        return self._price_lists.get(vendor, {})
+        return self._terms.get(vendor, {})

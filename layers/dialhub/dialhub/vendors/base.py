@@ -183,6 +183,9 @@ class VendorAdapter(Protocol):
     def today(self) -> dt.date:
         """The vendor account's local date (vendor tasks live per local day)."""
 
+    def day_starts(self, local_date: dt.date) -> dt.datetime:
+        """When that account-local day begins, in UTC."""
+
     @classmethod
     def contact_problem(cls, contact: Contact, options: dict[str, Any]) -> str | None:
         """Why this vendor cannot take the contact under the campaign's (validated) vendor options, or None:
@@ -254,6 +257,9 @@ class AccountAdapter:
 
     def today(self) -> dt.date:
         return self._clock().astimezone(self._zone).date()
+
+    def day_starts(self, local_date: dt.date) -> dt.datetime:
+        return dt.datetime.combine(local_date, dt.time(), self._zone).astimezone(dt.UTC)
 
 
 def _networks(value: list[str]) -> list[str]:
