@@ -8,6 +8,7 @@ from collections import Counter
 
 from local.file_imports import ImportResult, run_file_imports
 from local.scenario import ScenarioResult, VendorResult, run_scenario
+from local.split_scenario import run_split, split_report
 from local.stack import LocalStack
 
 
@@ -159,11 +160,14 @@ def main() -> int:
         print(f"dialhub API: {stack.url}   vendors: {', '.join(stack.simulators)}")
         result = run_scenario(stack, progress=print)
         imported = run_file_imports(stack, next(iter(stack.simulators)), progress=print)
+        split = run_split(stack, progress=print)
     text, ok = report(result)
     print(text)
     imports_text, imports_ok = imports_report(imported)
     print(imports_text)
-    ok = ok and imports_ok
+    split_text, split_ok = split_report(split)
+    print(split_text)
+    ok = ok and imports_ok and split_ok
     print(f"demo {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
     return 0 if ok else 1
 

@@ -536,7 +536,7 @@ class LocalStack:
         for vendor in self.vendors or vendor_names():
             quirks = simulators.quirks_of(vendor) if self.unexpected_vendors else frozenset()
             simulator = self.simulators[vendor] = simulators.create(vendor, replace(knobs, quirks=quirks)).start()
-            account = simulator.connect(self.gateway.url)
+            account = simulator.connect(self.gateway.url) | simulators.DEMO_PRICES.get(vendor, {})
             created = self.secretsmanager.create_secret(Name=f"{prefix}{vendor}", SecretString=json.dumps(account))
             self.secret_arns[created["Name"]] = created["ARN"]
 

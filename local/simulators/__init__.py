@@ -15,6 +15,14 @@ from typing import Any, Protocol, Self
 
 from local.simulators.plumbing import ApiFaults, CallbackCourier, CallbackFaults, FaultyApi
 
+# What each simulated account says it charges (pesos), so the campaign comparison has costs to show; made up
+# for the demo, in the shapes the vendors price in: per minute, per call, per answered call.
+DEMO_PRICES: dict[str, dict[str, Any]] = {
+    "blu": {"currency": "PHP", "pricePerMinute": "3.00", "pricePerCall": "0.20"},
+    "nxtele": {"currency": "PHP", "pricePerCall": "0.40", "pricePerConnectedCall": "1.60"},
+    "airudder": {"currency": "PHP", "pricePerMinute": "2.40", "pricePerCall": "0.35"},
+}
+
 
 @dataclass(frozen=True)
 class SimulatorKnobs:

@@ -66,6 +66,7 @@ class ApiFaults:
     kinds: tuple[str, ...] = API_FAULT_KINDS
     timeout_seconds: float = 11.0  # beyond the adapters' read timeout (10 s) unless the stack shortens it
     slow_seconds: float = 0.5
+    from_request: int = 0  # requests up to this number (counted since the simulator started) are spared
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ class FaultyApi:
     def _pick(self) -> str | None:
         with self._lock:
             self.requests += 1
-            if not self.faults.kinds or self._rng.random() >= self.faults.rate:
+            spared = self.requests <= self.faults.from_request
+            if not self.faults.kinds or spared or self._rng.random() >= self.faults.rate:
                 return None
             kind = self._rng.choice(self.faults.kinds)
             self.injected[kind] += 1

@@ -136,3 +136,21 @@ def test_the_demos_contact_files_go_in_through_upload_links_and_every_row_is_acc
     assert csv_import.rejection_lines[1].startswith("26,LN000024,phone,")  # row 26: the 25th data row
     assert xlsx_import.view["accepted"] == 150 and xlsx_import.view["chosenColumns"]["contactId"] == "ID Pinjaman"
     assert "ImporterFunction" in stack.permissions.used and "ImporterFunction" not in stack.permissions.refused
+
+
+def test_the_demos_split_campaign_is_compared_and_its_failover_drill_dials_everyone_once(stack: LocalStack) -> None:
+    """The comparison read back through the gateway agrees with the campaign's own counts, and when Blu goes down
+    after one batch the contacts it never took are dialled by the fallback, each contact by one vendor, once."""
+    from local.split_scenario import FALLBACK, run_split, split_report
+
+    result = run_split(stack)
+    _, ok = split_report(result)
+    assert ok, split_report(result)[0]
+    vendors = {entry["vendor"]: entry for entry in result.comparison["vendors"]}
+    assert set(vendors) == {"blu", "nxtele", "airudder"} and vendors["blu"]["againstChampion"] is None
+    assert sum(entry["assigned"] for entry in vendors.values()) == result.campaign["totalContacts"] == 300
+    assert all(entry["currency"] == "PHP" for entry in vendors.values())  # the local accounts' prices
+    [moved] = result.failover_campaign["failedOver"]
+    assert (moved["fromVendor"], moved["toVendor"], moved["cause"]) == ("blu", FALLBACK, "vendor_down")
+    assert result.dials[FALLBACK] == moved["contacts"] > 0 and result.dialled_twice == 0
+    assert "ApiFunction" not in stack.permissions.refused and "DispatcherFunction" not in stack.permissions.refused
