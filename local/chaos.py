@@ -42,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from local.chaos_split import FAILING, FALLBACK, SplitDrill, comparison_from_table, run_split_drill
 from local.scenario import demo_contacts
 from local.simulators.plumbing import API_FAULT_KINDS, ApiFaults, CallbackFaults, Reported
 from local.stack import DynamoDbFaults, LocalStack
@@ -598,6 +599,46 @@ def _run(
             f"outcomes recovered by polling: {recovered}"
         )
         report.notes.append(f"adapter retries of vendor requests: {sum(retries.values()):,} {dict(retries)}")
+        drill = run_split_drill(
+            client, stack, plan.contacts_per_vendor // 2, plan.seed, lambda: _wait(stack, plan.settle_timeout), step
+        )
+        _split_campaign(report, stack, drill, read_table(stack))
+
+
+def _split_campaign(report: ChaosReport, stack: LocalStack, drill: SplitDrill, table: TableView) -> None:
+    """After the run, under the same faults: a campaign split between two vendors, one failing hard."""
+    taken = drill.taken
+    vendors = list(taken)
+    overlap = sum(len(taken[one] & taken[other]) for index, one in enumerate(vendors) for other in vendors[index + 1 :])
+    report.check("split campaign: contacts taken by two vendors", 0, overlap)
+    contacts = {key: item for key, item in table.contacts.items() if key[0] == drill.campaign_id}
+    moved = {key for key, item in contacts.items() if item.get("failedOverFrom") == FAILING}
+    report.check("split campaign: contacts failed over from the failing vendor", "> 0", len(moved), len(moved) > 0)
+    report.check("split campaign: of them, taken by the failing vendor", 0, len(moved & taken[FAILING]))
+    final = {key for key, item in contacts.items() if item.get("state") == "final"}
+    once = sum(sum(key in taken[vendor] for vendor in vendors) == 1 for key in final)
+    report.check("split campaign: final contacts taken by exactly one vendor", len(final), once)
+    dialled_twice = sum(
+        max(count - 1, 0) for simulator in stack.simulators.values() for count in simulator.dial_requests.values()
+    )
+    report.check("split campaign: dial requests above one per contact, any vendor", 0, dialled_twice)
+    stored = comparison_from_table(drill.campaign_id, table.contacts, table.calls)
+    compared = {
+        entry["vendor"]: (entry["assigned"], entry["sent"], entry["rates"]["connected"]["count"])
+        for entry in drill.comparison["vendors"]
+    }
+    differing = [vendor for vendor, counts in compared.items() if counts != stored.get(vendor, (0, 0, 0))]
+    report.check("split campaign: comparison counts that differ from the table", 0, len(differing))
+    left = sum(
+        _queue_depth(stack, url)
+        for queue_id, url in stack.queue_urls.items()
+        if queue_id == "DispatchQueue" or queue_id.endswith("DeadLetterQueue")
+    )
+    report.check("split campaign: messages left in the dispatch and dead-letter queues", 0, left)
+    report.notes.append(
+        f"split campaign {drill.campaign_id}: {drill.contacts} contacts, {len(moved)} failed over to {FALLBACK}, "
+        f"{len(final)} final; comparison (assigned, sent, connected) {compared}; replans {drill.replans}"
+    )
 
 
 def _fault_figures(

@@ -66,6 +66,9 @@ class VendorSimulator(Protocol):
 
     def wait_idle(self, timeout: float) -> bool: ...
 
+    def taken_contacts(self) -> set[tuple[str, str]]:
+        """(campaignId, contactId) of every dial request the vendor took: one vendor's, never another's."""
+
     def refused_contacts(self) -> set[tuple[str, str]]:
         """(campaignId, contactId) of every request it refused and never accepted: none may count as sent."""
 

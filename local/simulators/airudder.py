@@ -223,6 +223,16 @@ def encrypt_body(plaintext: bytes, key: str, iv: str) -> bytes:
     return base64.b64encode(encryptor.update(padded) + encryptor.finalize())
 
 
+def _contacts_in(all_comments: set[str]) -> set[tuple[str, str]]:
+    """(campaignId, contactId) named by Comments values dialhub wrote; others are left out."""
+    return {
+        (campaign_id, contact_id)
+        for comments in all_comments
+        for campaign_id, separator, contact_id in [comments.partition("|")]
+        if separator and campaign_id and contact_id
+    }
+
+
 class AirudderSimulator(ServedSimulator):
     """AIRudder's cloud task API on loopback, plus counters that prove exactly-once dialling and delivery."""
 
@@ -358,16 +368,14 @@ class AirudderSimulator(ServedSimulator):
                 if number.state == _DONE and number.call_id
             }
 
+    def taken_contacts(self) -> set[tuple[str, str]]:
+        with self._lock:
+            return _contacts_in(set(self.dial_requests))
+
     def refused_contacts(self) -> set[tuple[str, str]]:
         """(campaignId, contactId), from Comments, of every number a create carried that no task took."""
         with self._lock:
-            never_taken = self._offered - set(self.dial_requests)
-        return {
-            (campaign_id, contact_id)
-            for comments in never_taken
-            for campaign_id, separator, contact_id in [comments.partition("|")]
-            if separator and campaign_id and contact_id
-        }
+            return _contacts_in(self._offered - set(self.dial_requests))
 
     # --- test hooks ------------------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 503) -> None:

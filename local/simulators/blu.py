@@ -340,6 +340,10 @@ class BluSimulator(ServedSimulator):
         """True once nothing is pending; False if `timeout` seconds pass first."""
         return wait_until_idle(self.pending, timeout)
 
+    def taken_contacts(self) -> set[tuple[str, str]]:
+        with self._lock:
+            return set(self._taken)
+
     def refused_contacts(self) -> set[tuple[str, str]]:
         """(campaignId, contactId) of every record refused (a refused upload, or left out by `undercount`)
         and never taken; read from the records' extVars, so records without our ids are not in it."""

@@ -318,6 +318,10 @@ class NxteleSimulator(ServedSimulator):
         with self._lock:
             return {str(call["callID"]) for call in self.calls_made}
 
+    def taken_contacts(self) -> set[tuple[str, str]]:
+        with self._lock:
+            return set(self._taken)
+
     def refused_contacts(self) -> set[tuple[str, str]]:
         """(campaignId, contactId) of every order refused (whole requests too) whose contact no order of
         which was ever taken; read from `other`, so only dialhub's orders (our ids as JSON) are known."""
