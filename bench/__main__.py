@@ -47,7 +47,10 @@ def measure(quick: bool) -> dict[str, Any]:
     rows: list[Row] = []
     _timed("1 cold start", lambda: cold_start.measure(5 if quick else 15), rows)
     _timed("2-3 warm callbacks", lambda: callback_cost.measure(60 if quick else 300), rows)
-    _timed("4-5 plan and dispatch", lambda: plan_dispatch.measure(3_000 if quick else plan_dispatch.FULL_SCALE), rows)
+    day: dict[str, Any] = {}
+    scale = 3_000 if quick else plan_dispatch.FULL_SCALE
+    _timed("4-5 plan and dispatch", lambda: plan_dispatch.measure(scale, keep=day), rows)
+    _timed("10 split campaign planning", lambda: plan_dispatch.measure_split(scale, day), rows)
     _timed("6 gateway throughput", lambda: gateway_throughput.measure(60 if quick else 300), rows)
     _timed("7 results out", lambda: results_out.measure(3_000 if quick else 100_000), rows)
     _timed("8 stream and events", lambda: stream_events.measure(300 if quick else 1_000), rows)
