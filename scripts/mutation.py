@@ -67,7 +67,11 @@ SCOPE: dict[str, frozenset[str] | None] = {
             "move_contact",
             "requeue_contact",
             "hold_contact",
+            "fail_over_contact",
         }
+    ),
+    "store/circuits.py": frozenset(
+        {"take_capacity", "give_back_capacity", "record_submission_failure", "record_submission_success"}
     ),
     "store/compliance.py": frozenset({"put_suppression", "delete_suppression", "record_dials"}),
     "store/tasks.py": frozenset({"create_task", "add_task_submissions", "close_task"}),
@@ -93,6 +97,7 @@ SCOPE: dict[str, frozenset[str] | None] = {
     "planning.py": None,
     "compliance.py": None,
     "admission.py": None,
+    "capacity.py": None,
     "suppressions.py": None,
     "vendors/base.py": frozenset({"doubt", "call_seconds", "vendor_count", "source_ip_allowed"}),
     "vendors/blu/wire.py": frozenset({"sign"}),
@@ -185,6 +190,7 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
         f"{_FLOWS}test_blu_flow.py",
     ],
     "dialhub.dispatch": [
+        f"{_FLOWS}test_split_campaigns.py",
         f"{_FLOWS}test_dispatch_batches.py",
         f"{_FLOWS}test_campaign_control.py",
         f"{_FLOWS}test_unconfirmed.py",
@@ -203,6 +209,8 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
         f"{_FLOWS}test_imports.py",
     ],
     "dialhub.store.codec": [f"{_FLOWS}test_store.py", f"{_FLOWS}test_events.py"],
+    "dialhub.capacity": [f"{_FLOWS}test_split_campaigns.py"],
+    "dialhub.store.circuits": [f"{_FLOWS}test_split_campaigns.py"],
     "dialhub.admission": [f"{_FLOWS}test_suppressions.py", f"{_FLOWS}test_policies.py"],
 }
 # A run (both passes) stops after this long by default, so that `make mutation` ends within the hour; what it
