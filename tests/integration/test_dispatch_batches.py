@@ -11,6 +11,8 @@ import pytest
 from dialhub.dispatch import dispatch_batch
 from dialhub.models import Contact, DialState, DispatchBatch, Hold
 from dialhub.store import DialRecord
+from dialhub.vendors import StaticAdapters
+from dialhub.vendors.base import Submission, SubmitResult
 from tests.conftest import api_event, call_api
 from tests.integration.test_blu_flow import _campaign
 
@@ -264,3 +266,94 @@ def test_a_plan_of_more_batches_than_one_queue_request_counts_every_batch(
         contact.batch_id for contact in contacts.values()
     }  # each planned contact knows its batch
     assert contacts["c0"].hold is None  # the lapsed hold is cleared once it is planned
+
+
+class _Scripted:
+    """A vendor whose answers the test writes: per chunk of two, which contacts it accepts, refuses or leaves in
+    doubt; and a record of what dispatch asked of it."""
+
+    batch_limit = 2
+
+    def __init__(self, campaign_id: str, answers: list[SubmitResult]) -> None:
+        self.campaign_id = campaign_id
+        self.answers = answers
+        self.submissions: list[Submission] = []
+        self.options_seen: list[Any] = []
+
+    def today(self) -> dt.date:
+        return dt.date(2026, 11, 25)
+
+    def create_task(self, campaign: Any, local_date: dt.date) -> str:
+        return "task-1"
+
+    def contact_problem(self, contact: Contact, options: Any) -> str | None:
+        self.options_seen.append(options)
+        return None
+
+    def calls_per_request(self, options: Any) -> int:
+        self.options_seen.append(options)
+        return 3
+
+    def submit(self, submission: Submission) -> SubmitResult:
+        self.submissions.append(submission)
+        return self.answers[len(self.submissions) - 1]
+
+
+def test_every_answer_of_the_vendor_is_settled_counted_and_measured(deps: Any, blu_sim: Any, metrics: Any) -> None:
+    """Two chunks: the first accepted but for one refusal, the second with one contact left in doubt."""
+    campaign_id = _campaign(deps, count=4)
+    campaign = deps.store.get_campaign(campaign_id)
+    long_mismatch = "x" * 600
+    vendor = _Scripted(
+        campaign_id,
+        [
+            SubmitResult(accepted={"c0": "r0"}, rejected={"c1": "number barred"}, job_id="job-1"),
+            SubmitResult(accepted={"c2": "r2"}, unconfirmed={"c3": "r3"}, mismatches=[long_mismatch], job_id="job-2"),
+        ],
+    )
+    now = deps.clock()
+    summary = dispatch_batch(
+        _batch(campaign_id, ["c0", "c1", "c2", "c3"]), deps.store, StaticAdapters({"blu": vendor}), now
+    )
+    assert (summary.submitted, summary.failed, summary.unconfirmed) == (2, 1, 1)
+    assert [submission.key for submission in vendor.submissions] == ["b-1#0", "b-1#2"]
+    assert all(submission.campaign == campaign for submission in vendor.submissions)
+    assert vendor.options_seen and all(options == campaign.vendor_options for options in vendor.options_seen)
+    contacts = {cid: deps.store.get_contact(campaign_id, cid) for cid in ("c0", "c1", "c2", "c3")}
+    assert (contacts["c0"].state, contacts["c0"].vendor_record_id, contacts["c0"].vendor_job_id) == (
+        DialState.SUBMITTED,
+        "r0",
+        "job-1",
+    )
+    assert (contacts["c1"].state, contacts["c1"].reason) == (DialState.FAILED, "number barred")
+    assert (contacts["c3"].state, contacts["c3"].vendor_job_id) == (DialState.UNCONFIRMED, "job-2")
+    assert contacts["c3"].reason == f"blu's answer disagreed with what was sent ({long_mismatch})"[:500]
+    assert len(contacts["c3"].reason) == 500
+    [task] = deps.store.campaign_tasks(campaign_id, "blu")
+    assert (task.submitted, task.unconfirmed, task.job_ids) == (3, 1, ["job-1", "job-2"])
+    dials = deps.store.dial_history("+639171230000", now - dt.timedelta(days=1))
+    assert [(dial.at, dial.calls) for dial in dials] == [(now, 3)]
+    assert metrics() == {
+        ("ContactsSubmitted", (("vendor", "blu"), ("service", "dialhub"))): 2,
+        ("ContactsRejectedByVendor", (("vendor", "blu"), ("service", "dialhub"))): 1,
+        ("VendorAnswerMismatch", (("vendor", "blu"), ("service", "dialhub"))): 1,
+    }
+
+
+def test_a_doubt_without_a_named_mismatch_says_the_answer_did_not_account_for_every_request(
+    deps: Any, blu_sim: Any, metrics: Any
+) -> None:
+    campaign_id = _campaign(deps, count=1)
+    vendor = _Scripted(campaign_id, [SubmitResult(unconfirmed={"c0": "r0"})])
+    dispatch_batch(_batch(campaign_id, ["c0"]), deps.store, StaticAdapters({"blu": vendor}), deps.clock())
+    contact = deps.store.get_contact(campaign_id, "c0")
+    assert contact.reason == "blu's answer disagreed with what was sent (its answer did not account for every request)"
+    assert metrics()[("VendorAnswerMismatch", (("vendor", "blu"), ("service", "dialhub")))] == 1
+
+
+def test_a_mismatch_on_accepted_contacts_alone_is_still_counted(deps: Any, blu_sim: Any, metrics: Any) -> None:
+    campaign_id = _campaign(deps, count=2)
+    answer = SubmitResult(accepted={"c0": "r0", "c1": "r1"}, mismatches=["counted 3, more than the 2 sent", "again"])
+    vendor = _Scripted(campaign_id, [answer])
+    dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, StaticAdapters({"blu": vendor}), deps.clock())
+    assert metrics()[("VendorAnswerMismatch", (("vendor", "blu"), ("service", "dialhub")))] == 2

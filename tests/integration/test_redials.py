@@ -9,7 +9,7 @@ from typing import Any
 
 from dialhub.dispositions import Disposition
 from dialhub.models import CallOutcome, DialState
-from dialhub.outcomes import record_outcomes
+from dialhub.outcomes import _redial_request, record_outcomes
 from dialhub.store import RecordResult
 from tests.conftest import (
     api_event,
@@ -219,3 +219,25 @@ def test_a_late_copy_of_a_redialled_call_never_closes_the_contact_waiting_for_it
         [outcome.model_copy(update={"disposition": Disposition.PROMISE_TO_PAY})], deps.store, NOW
     ) == {RecordResult.DUPLICATE: 1}
     assert deps.store.get_contact(campaign_id, "c0") == waiting
+
+
+def test_a_redial_is_asked_only_after_a_closing_call_and_names_its_reason_and_the_campaigns_day(deps: Any) -> None:
+    deps.clock = lambda: NOW
+    _put_policy(deps, RETRY_UNREACHED)
+    campaign_id = _campaign(deps, count=1, policy="retry-unreached", timezone="Asia/Manila")
+    ended = dt.datetime(2026, 11, 25, 12, 30, tzinfo=dt.UTC)  # four hours later it is the 26th in Manila, not in UTC
+    outcome = CallOutcome(
+        vendor="blu",
+        vendor_call_id="r1",
+        campaign_id=campaign_id,
+        contact_id="c0",
+        status="no_answer",
+        disposition="not_connected",
+        ended_at=ended,
+    )
+    request = _redial_request(outcome, deps.store, NOW)
+    assert request is not None
+    assert (request.hold.reason, request.hold.detail) == ("redial", "not_connected; policy retry-unreached")
+    assert request.hold.until == ended + dt.timedelta(minutes=240) and request.dial_date == dt.date(2026, 11, 26)
+    assert _redial_request(outcome.model_copy(update={"closes_contact": False}), deps.store, NOW) is None
+    assert _redial_request(outcome.model_copy(update={"campaign_id": None}), deps.store, NOW) is None
