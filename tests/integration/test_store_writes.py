@@ -24,10 +24,10 @@ from dialhub.models import (
     Suppression,
     VendorTask,
 )
-from dialhub.store import Circuit, DynamoStore, RedialRequest
+from dialhub.store import Circuit, DynamoStore, RecordResult, RedialRequest
 from dialhub.store.circuits import FAILURES_TO_OPEN, OPEN_FOR
 from dialhub.store.compliance import DIAL_HISTORY_RETENTION, DialRecord
-from dialhub.store.keys import stamp
+from dialhub.store.keys import feed_key, stamp
 from tests.conftest import table_items
 
 T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
@@ -356,3 +356,71 @@ def test_a_circuit_opens_on_the_fifth_failure_in_a_row_and_a_success_closes_it(s
     store.record_submission_success("blu")
     assert store.get_circuit("blu") == Circuit()
     assert store.record_submission_failure("blu", T0) == Circuit(1)
+
+
+def _call(call_id: str = "call-1", **changes: Any) -> CallOutcome:
+    fields: dict[str, Any] = {
+        "vendor": "blu",
+        "vendor_call_id": call_id,
+        "campaign_id": "cmp",
+        "contact_id": "c1",
+        "status": CallStatus.ANSWERED,
+        "disposition": Disposition.PROMISE_TO_PAY,
+    }
+    return CallOutcome(**(fields | changes))
+
+
+def test_a_closing_outcome_enters_the_feed_and_its_contact_closes_on_it(store: DynamoStore) -> None:
+    _campaign_with_contact(store)
+    store.move_contact("cmp", "c1", DialState.SUBMITTED, allowed_from=[DialState.QUEUED], now=T0)
+    talked = T0 + dt.timedelta(minutes=4)
+    later = T0 + dt.timedelta(minutes=5)
+    outcome = _call(answered_at=talked, started_at=T0 + dt.timedelta(minutes=1))
+    before = feed_key("blu", "call-1", store.clock())
+    assert store.record_outcome(outcome, later, raw=b"{}") is RecordResult.STORED
+    after = feed_key("blu", "call-1", store.clock())
+    item = _item(store, "CALL#blu#call-1", "CALL")
+    assert item["gsi3pk"] == {"S": "FEED"}
+    assert before <= item["gsi3sk"]["S"] <= after  # stamped with the store's clock when it was recorded
+    assert item["gsi3sk"]["S"].endswith("Z#blu#call-1")
+    assert item["gsi2pk"] == {"S": "CONTACT#cmp#c1"}
+    assert item["gsi2sk"] == {"S": f"{(T0 + dt.timedelta(minutes=1)).isoformat()}#call-1"}
+    contact = _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
+    assert contact["state"] == {"S": "final"} and contact["lastCallId"] == {"S": "call-1"}
+    assert contact["lastCallVendor"] == {"S": "blu"} and contact["updatedAt"] == {"S": later.isoformat()}
+    assert contact["lastConversationAt"] == {"S": talked.isoformat()}  # no end: from when it was answered
+
+
+def test_an_attempt_stays_out_of_the_feed_keeps_its_first_sighting_and_its_raw_payload(store: DynamoStore) -> None:
+    _campaign_with_contact(store)
+    ringing = _call(status=CallStatus.IN_PROGRESS, disposition=Disposition.UNKNOWN)
+    assert store.record_outcome(ringing, T0, raw=b'{"state": "ringing"}') is RecordResult.STORED
+    item = _item(store, "CALL#blu#call-1", "CALL")
+    assert "gsi3pk" not in item and "gsi3sk" not in item
+    assert item["gsi2sk"] == {"S": f"{T0.isoformat()}#call-1"}  # no start time: from when it was recorded
+    store.record_outcome(ringing.model_copy(update={"duration_seconds": 3}), T0 + dt.timedelta(minutes=1))
+    item = _item(store, "CALL#blu#call-1", "CALL")
+    assert item["firstSeenAt"] == {"S": T0.isoformat()}
+    assert item["lastUpdatedAt"] == {"S": (T0 + dt.timedelta(minutes=1)).isoformat()}
+    assert [sk for (pk, sk) in table_items(store) if pk == "CALL#blu#call-1" and sk.startswith("RAW#")] == [
+        f"RAW#{stamp(T0)}"
+    ]
+
+
+def test_a_campaign_planned_today_says_so_and_leaves_the_due_index(store: DynamoStore) -> None:
+    _campaign_with_contact(store)
+    campaign = store.get_campaign("cmp")
+    store.mark_campaign_due(campaign, T0.date())
+    assert _item(store, "CAMPAIGN#cmp", "CAMPAIGN")["gsi1pk"] == {"S": "DUE"}
+    store.clear_campaign_due("cmp", planned_on=T0.date())
+    item = _item(store, "CAMPAIGN#cmp", "CAMPAIGN")
+    assert item["lastPlannedOn"] == {"S": T0.date().isoformat()} and "gsi1pk" not in item and "gsi1sk" not in item
+    store.clear_campaign_due("cmp")  # cleared without planning (a cancel): the day it last ran stays
+    assert _item(store, "CAMPAIGN#cmp", "CAMPAIGN")["lastPlannedOn"] == {"S": T0.date().isoformat()}
+
+
+def test_a_contact_moved_says_when(store: DynamoStore) -> None:
+    _campaign_with_contact(store)
+    moved = T0 + dt.timedelta(minutes=7)
+    assert store.move_contact("cmp", "c1", DialState.PLANNED, allowed_from=[DialState.QUEUED], now=moved)
+    assert _item(store, "CAMPAIGN#cmp", "CONTACT#c1")["updatedAt"] == {"S": moved.isoformat()}
