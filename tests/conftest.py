@@ -32,6 +32,7 @@ from local.drivers import SqsDriver
 from local.handlers import function_module
 from local.resources import create_table_kwargs
 from local.simulators.blu import BluSimulator
+from local.simulators.nxtele import SAMPLE_SECRET_KEY, SAMPLE_UUID, NxteleSimulator
 from local.stack import create_buckets
 from local.template import SamTemplate
 
@@ -103,6 +104,15 @@ def store(table_name: str) -> DynamoStore:
 def blu_sim() -> Any:
     simulator = BluSimulator(
         BLU_APP_ID, BLU_APP_KEY, timezone="Asia/Manila", dial_delay=(0.01, 0.05), retry_interval=0.05
+    ).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def nx_sim() -> Any:
+    simulator = NxteleSimulator(
+        SAMPLE_UUID, SAMPLE_SECRET_KEY, dial_delay=(0.01, 0.04), max_retries=0, retry_interval=0.01
     ).start()
     yield simulator
     simulator.stop()

@@ -44,15 +44,6 @@ from tests.conftest import (
 ACK = (200, {"retCode": 0, "retMsg": "success"})
 
 
-@pytest.fixture
-def nx_sim() -> Any:
-    simulator = NxteleSimulator(
-        SAMPLE_UUID, SAMPLE_SECRET_KEY, dial_delay=(0.01, 0.04), max_retries=0, retry_interval=0.01
-    ).start()
-    yield simulator
-    simulator.stop()
-
-
 def nx_account(simulator: NxteleSimulator, **overrides: Any) -> dict[str, Any]:
     # Callbacks go to a closed port: the tests replay them by hand (or leave them to the poller).
     return {

@@ -29,7 +29,7 @@ from dialhub.vendors.blu.codes import PATH_UPLOAD as BLU_UPLOAD
 from dialhub.vendors.nxtele.adapter import NxteleAdapter
 from dialhub.wiring import Dependencies
 from local.simulators.airudder import AirudderSimulator
-from local.simulators.nxtele import DEMO_SCENE_ID, SAMPLE_SECRET_KEY, SAMPLE_UUID, NxteleSimulator
+from local.simulators.nxtele import DEMO_SCENE_ID, NxteleSimulator
 from tests.conftest import (
     RecordingEvents,
     api_event,
@@ -60,15 +60,6 @@ SPLIT = [
     {"vendor": "airudder", "share": 15, "vendorOptions": AIRUDDER_OPTIONS},
 ]
 SHARES = [(share["vendor"], share["share"]) for share in SPLIT]
-
-
-@pytest.fixture
-def nx_sim() -> Any:
-    simulator = NxteleSimulator(
-        SAMPLE_UUID, SAMPLE_SECRET_KEY, dial_delay=(0.01, 0.04), max_retries=0, retry_interval=0.01
-    ).start()
-    yield simulator
-    simulator.stop()
 
 
 @pytest.fixture
