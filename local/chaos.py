@@ -42,7 +42,14 @@ from typing import Any
 
 import httpx
 
-from local.chaos_split import FAILING, FALLBACK, SplitDrill, comparison_from_table, run_split_drill
+from local.chaos_split import (
+    BATCHES_AT_LEAST,
+    FAILING,
+    FALLBACK,
+    SplitDrill,
+    comparison_from_table,
+    run_split_drill,
+)
 from local.scenario import demo_contacts
 from local.simulators.plumbing import API_FAULT_KINDS, ApiFaults, CallbackFaults, Reported
 from local.stack import DynamoDbFaults, LocalStack
@@ -599,9 +606,8 @@ def _run(
             f"outcomes recovered by polling: {recovered}"
         )
         report.notes.append(f"adapter retries of vendor requests: {sum(retries.values()):,} {dict(retries)}")
-        drill = run_split_drill(
-            client, stack, plan.contacts_per_vendor // 2, plan.seed, lambda: _wait(stack, plan.settle_timeout), step
-        )
+        drill_size = max(plan.contacts_per_vendor // 2, BATCHES_AT_LEAST * plan.batch_size)
+        drill = run_split_drill(client, stack, drill_size, plan.seed, lambda: _wait(stack, plan.settle_timeout), step)
         _split_campaign(report, stack, drill, read_table(stack))
 
 

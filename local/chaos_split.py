@@ -1,5 +1,6 @@
 """The chaos run's split campaign: two vendors sharing a campaign under every fault of the run, one of them
-failing hard part-way (every request answered 5xx once it has taken a little), the third as its fallback.
+failing hard part-way (every request answered 5xx once it has made the day's task and taken one batch), the
+third as its fallback.
 
 What it must show: no contact taken by two vendors, none of the failed-over contacts taken by the vendor
 that failed, and the campaign's comparison counting exactly what the table holds.
@@ -21,7 +22,8 @@ from local.stack import LocalStack
 SPLIT = (("blu", 50), ("nxtele", 50))
 FALLBACK = "airudder"
 FAILING = "nxtele"
-FAILING_AFTER = 3  # requests the failing vendor still answers as usual (its faults included)
+FAILING_AFTER = 2  # requests the failing vendor still answers, without faults: its task and one submission
+BATCHES_AT_LEAST = 5  # the drill's contacts, in batches of the run's size: the failing vendor gets 2 or more
 REPLAN_ROUNDS = 5
 SENT = {"submitted", "unconfirmed", "final"}
 
