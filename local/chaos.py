@@ -307,6 +307,7 @@ class TableView:
     contacts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (campaign, contact)
     calls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (vendor, vendor call id)
     dial_records: Counter[tuple[str, str]] = field(default_factory=Counter)  # (campaign, contact)
+    dial_stamps: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (campaign, contact) -> at#attempt
     raw_payloads: Counter[tuple[str, str]] = field(default_factory=Counter)  # (vendor, vendor call id)
     open_tasks: int = 0  # vendor tasks the poller still considers open
 
@@ -332,8 +333,9 @@ def read_table(stack: LocalStack) -> TableView:
             elif pk.startswith("CAMPAIGN#") and sk.startswith("TASK#"):
                 view.open_tasks += bool(item.get("open"))
             elif pk.startswith("PHONE#") and sk.startswith("DIAL#"):
-                _, _, campaign_id, contact_id, _ = sk.split("#")
+                _, sent_at, campaign_id, contact_id, attempt = sk.split("#")
                 view.dial_records[(campaign_id, contact_id)] += 1
+                view.dial_stamps.setdefault((campaign_id, contact_id), []).append(f"{sent_at}#{attempt}")
     return view
 
 
@@ -758,6 +760,12 @@ def _fault_figures(
     )
 
 
+def _dial_record_case(key: tuple[str, str], contact: dict[str, Any], stamps: list[str]) -> str:
+    fields = ("state", "attempt", "batchId", "claimedAt", "vendorTaskId", "lastCallId")
+    shown = {name: contact.get(name) for name in fields}
+    return f"{key[1]} {shown} records {stamps}"
+
+
 def _invariants(
     report: ChaosReport,
     plan: ChaosPlan,
@@ -773,6 +781,7 @@ def _invariants(
     dialled_once = dialled_twice = never = 0
     finals = closing_ok = one_closing = 0
     dial_records: Counter[int] = Counter()  # records per contact -> contacts
+    odd_records: list[str] = []  # a few contacts without exactly one, to say why in the report
     outcome_mismatch = 0
     counts_exact = True
     for vendor, campaign_id in campaigns.items():
@@ -806,6 +815,8 @@ def _invariants(
                 and call.get("disposition") == contact.get("disposition")
             )
             dial_records[final.dial_records[key]] += 1
+            if final.dial_records[key] != 1 and len(odd_records) < 5:
+                odd_records.append(_dial_record_case(key, contact, final.dial_stamps.get(key, [])))
         reported = simulator.reported_call_ids()
         outcome_mismatch += len(reported ^ stored_ids)
         view = views[vendor]
@@ -835,7 +846,7 @@ def _invariants(
     if dial_records[1] != expected_total:
         report.notes.append(
             f"dial-history records per contact (the frequency cap's count): "
-            f"{dict(sorted(dial_records.items()))} (records: contacts)"
+            f"{dict(sorted(dial_records.items()))} (records: contacts); for example: {'; '.join(odd_records)}"
         )
     report.notes.append(
         f"vendor tasks still open after the poll: {final.open_tasks} (a task closes once its "

@@ -1,6 +1,6 @@
 """The chaos run's split campaign: two vendors sharing a campaign under every fault of the run, one of them
-failing hard part-way (every request answered 5xx once it has made the day's task and taken one batch), the
-third as its fallback.
+failing hard part-way (every request answered 503 once it has made the day's task and taken one batch), the third
+as its fallback.
 
 What it must show: no contact taken by two vendors, none of the failed-over contacts taken by the vendor
 that failed, and the campaign's comparison counting exactly what the table holds.
@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from local.scenario import demo_contacts
-from local.simulators.plumbing import ApiFaults
+from local.simulators.plumbing import OUTAGE, ApiFaults
 from local.stack import LocalStack
 
 SPLIT = (("blu", 50), ("nxtele", 50))
@@ -61,7 +61,7 @@ def run_split_drill(
     usual = failing.api.faults if failing.api else ApiFaults()
     answered = failing.api.requests if failing.api else 0
     failing.use_faults(
-        ApiFaults(rate=1.0, kinds=("error_5xx",), from_request=answered + FAILING_AFTER), failing.courier.faults
+        ApiFaults(rate=1.0, kinds=(OUTAGE,), from_request=answered + FAILING_AFTER), failing.courier.faults
     )
     stack.fire("DailyTaskCreation")
     stack.drain_dispatch_queue()

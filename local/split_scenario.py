@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from local.scenario import demo_contacts
-from local.simulators.plumbing import ApiFaults
+from local.simulators.plumbing import OUTAGE, ApiFaults
 from local.stack import LocalStack
 
 SPLIT = (("blu", 60), ("nxtele", 25), ("airudder", 15))
@@ -96,9 +96,9 @@ def run_split(stack: LocalStack, progress: Callable[[str], None] = lambda _: Non
     down = stack.simulators[DOWN]
     faults = down.api.faults if down.api else ApiFaults()
     answered = down.api.requests if down.api else 0
-    outage = ApiFaults(rate=1.0, kinds=("error_5xx",), from_request=answered + DOWN_AFTER)
+    outage = ApiFaults(rate=1.0, kinds=(OUTAGE,), from_request=answered + DOWN_AFTER)
     down.use_faults(outage, down.courier.faults)
-    progress(f"  {DOWN} goes down once it has taken one batch: every later request is answered 5xx")
+    progress(f"  {DOWN} goes down once it has taken one batch: every later request is answered 503")
     stack.drain_dispatch_queue()
     stack.fire("HeldContactReplanning")  # the failed-over contacts, planned for the fallback
     stack.drain_dispatch_queue()

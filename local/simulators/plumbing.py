@@ -56,6 +56,7 @@ API_FAULT_KINDS = (
     "accepted_then_reset",  # processed, then the connection is reset
     "accepted_then_timeout",  # processed, then no answer within the client's timeout
 )
+OUTAGE = "unavailable"  # 503, nothing processed: a vendor that is down (drills ask for it; not in the random mix)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class FaultyApi:
             return self._answer(method, path, headers, body)
         if kind == "error_5xx":
             return random.choice((500, 502, 503)), {"message": "injected server error"}
+        if kind == OUTAGE:
+            return 503, {"message": "injected outage"}
         if kind == "reset":
             raise DropConnection
         if kind == "timeout":

@@ -483,6 +483,37 @@ def test_a_submission_blu_may_have_taken_is_never_sent_to_another_vendor(
     assert sum(blu_sim.dial_requests.values()) == 4 and sum(ar_sim.dial_requests.values()) == 0
 
 
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_an_upload_blu_took_whose_answer_came_back_as_an_error_stays_with_blu_and_counts_as_dialled(
+    deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any, ar_sim: Any, status: int
+) -> None:
+    """A 500 may come after Blu acted, and a gateway's 502 or 504 after Blu answered; here Blu took the records
+    each time. They stay Blu's, and the frequency cap counts them at once: their calls may close them before
+    SQS delivers the batch again, which then sends nothing and writes no record of its own."""
+
+    def taken_then_lost(request: httpx.Request) -> httpx.Response:
+        blu_wire.real.handle_request(request).read()
+        return httpx.Response(status, json={"message": "upstream answer lost"})
+
+    _with_fallback(deps, count=3)
+    plan_now(deps)
+    records = drain_queue(deps, template)
+    blu_wire.failing[BLU_UPLOAD] = taken_then_lost
+    assert len(dispatch_records(deps, records)["batchItemFailures"]) == 1
+    assert states(deps.store, "cmp_split") == {"submitting": 3}
+    assert {deps.store.get_contact("cmp_split", f"c{n}").vendor for n in range(3)} == {"blu"}
+    since = NOW - dt.timedelta(days=1)
+    phones = [deps.store.get_contact("cmp_split", f"c{n}").phone for n in range(3)]
+    assert [len(deps.store.dial_history(phone, since)) for phone in phones] == [1, 1, 1]
+    del blu_wire.failing[BLU_UPLOAD]
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
+    # Blu's answer to records it already holds need not account for them: then they are in doubt, for the poller.
+    after = states(deps.store, "cmp_split")
+    assert sum(after.values()) == 3 and set(after) <= {"submitted", "unconfirmed"}
+    assert [len(deps.store.dial_history(phone, since)) for phone in phones] == [1, 1, 1]  # the same records
+    assert sum(blu_sim.dial_requests.values()) == 3 and sum(ar_sim.dial_requests.values()) == 0
+
+
 def test_refusals_of_single_contacts_fail_them_and_never_fail_over(
     deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any, ar_sim: Any
 ) -> None:

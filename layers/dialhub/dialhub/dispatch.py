@@ -100,6 +100,27 @@ def _doubt(vendor: str, result: SubmitResult) -> str:
     return f"{vendor}'s answer disagreed with what was sent ({what})"[:500]
 
 
+def _remember_dials(
+    store: Store, campaign: Campaign, adapter: VendorAdapter, contacts: list[Contact], now: dt.datetime
+) -> None:
+    """Dial-history records for the frequency cap, keyed by claim time: a batch sent again writes the same ones."""
+    calls = adapter.calls_per_request(campaign.vendor_options)
+    store.record_dials(
+        [
+            DialRecord(
+                phone=contact.phone,
+                at=contact.claimed_at or now,
+                campaign_id=campaign.campaign_id,
+                contact_id=contact.contact_id,
+                attempt=contact.attempt,
+                calls=calls,
+            )
+            for contact in contacts
+        ],
+        now,
+    )
+
+
 @dataclass
 class _Failover:
     """Where the contacts of this batch that its vendor never took can go, and the vendor's circuit."""
@@ -284,6 +305,11 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
             )
         except VendorUnavailable as exc:
             failover.failed()
+            if exc.maybe_received:
+                # The vendor may be dialling them already, and their calls may close them before SQS delivers
+                # the batch again (which then sends nothing): counted for the frequency cap now, under the keys
+                # that delivery would write.
+                _remember_dials(store, campaign, adapter, chunk, now)
             # Only when no try can have reached the vendor may a contact go to another: any doubt, and it
             # stays with this vendor (claimed for this batch) for SQS's next delivery.
             moving = [] if exc.maybe_received else [contact for contact in chunk if contact.contact_id in unsent]
@@ -296,23 +322,8 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
         # Remembered for the frequency cap before anything else: a crash after this point redelivers the
         # batch, which writes the same records again (same claim time, same keys) rather than none. A contact
         # in doubt may be dialled, so it counts like an accepted one.
-        sent = {contact.contact_id: contact for contact in chunk}
         held = result.accepted | result.unconfirmed
-        calls = adapter.calls_per_request(campaign.vendor_options)
-        store.record_dials(
-            [
-                DialRecord(
-                    phone=sent[contact_id].phone,
-                    at=sent[contact_id].claimed_at or now,
-                    campaign_id=campaign.campaign_id,
-                    contact_id=contact_id,
-                    attempt=sent[contact_id].attempt,
-                    calls=calls,
-                )
-                for contact_id in held
-            ],
-            now,
-        )
+        _remember_dials(store, campaign, adapter, [contact for contact in chunk if contact.contact_id in held], now)
         # Counted (with the vendor job they went into) before any contact is settled: polling stops only once
         # this many results are final, so a crash while settling must not lose the count of contacts already
         # settled, which a redelivery does not send again. The contacts it does send again are counted twice:

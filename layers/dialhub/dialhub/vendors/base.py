@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 HTTP_TIMEOUT_SECONDS = 10.0
 HTTP_CONNECT_TIMEOUT_SECONDS = 5.0
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Answers saying the request was not handled: timeout before it was read, too early, slow down, unavailable. A 500
+# may come after the vendor's application acted, and a gateway's 502 or 504 says nothing about what went on behind
+# it, so those leave a request in doubt.
+NOT_HANDLED_HTTP_STATUSES = frozenset({408, 425, 429, 503})
 
 
 class VendorError(Exception):
@@ -43,7 +47,8 @@ class VendorUnavailable(VendorError):
     """Timeout, connection failure, 5xx or throttling that outlived the retries: try again later.
 
     `maybe_received` is False only when no try can have reached the vendor's application: every one failed to
-    connect or was answered with an error status. Only then may the requests go to another vendor."""
+    connect or was answered with a status saying it was not handled. Only then may the requests go to another
+    vendor."""
 
     def __init__(self, vendor: str, reason: str, maybe_received: bool = True) -> None:
         super().__init__(vendor, reason)
@@ -345,12 +350,15 @@ def _json_with_retries(vendor: str, send: Callable[[], httpx.Response]) -> dict[
     def sent() -> httpx.Response:
         nonlocal maybe_received
         try:
-            return send()
+            response = send()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
             raise  # never left this process, or never reached the vendor
         except httpx.TransportError:
             maybe_received = True  # a timeout or a reset after the request went out
             raise
+        if response.is_server_error and response.status_code not in NOT_HANDLED_HTTP_STATUSES:
+            maybe_received = True
+        return response
 
     try:
         for attempt in stamina.retry_context(on=_transient, attempts=4, wait_initial=0.2, wait_max=3.0, timeout=25.0):
