@@ -10,9 +10,9 @@ import pytest
 
 from dialhub.dispatch import dispatch_batch
 from dialhub.models import Contact, DialState, DispatchBatch, Hold
-from dialhub.store import DialRecord
+from dialhub.store import Circuit, DialRecord
 from dialhub.vendors import StaticAdapters
-from dialhub.vendors.base import Submission, SubmitResult
+from dialhub.vendors.base import Submission, SubmitResult, VendorUnavailable
 from tests.conftest import api_event, call_api
 from tests.integration.test_blu_flow import _campaign
 
@@ -274,7 +274,7 @@ class _Scripted:
 
     batch_limit = 2
 
-    def __init__(self, campaign_id: str, answers: list[SubmitResult]) -> None:
+    def __init__(self, campaign_id: str, answers: list[SubmitResult | Exception]) -> None:
         self.campaign_id = campaign_id
         self.answers = answers
         self.submissions: list[Submission] = []
@@ -296,7 +296,10 @@ class _Scripted:
 
     def submit(self, submission: Submission) -> SubmitResult:
         self.submissions.append(submission)
-        return self.answers[len(self.submissions) - 1]
+        answer = self.answers[len(self.submissions) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 def test_every_answer_of_the_vendor_is_settled_counted_and_measured(deps: Any, blu_sim: Any, metrics: Any) -> None:
@@ -357,3 +360,44 @@ def test_a_mismatch_on_accepted_contacts_alone_is_still_counted(deps: Any, blu_s
     vendor = _Scripted(campaign_id, [answer])
     dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, StaticAdapters({"blu": vendor}), deps.clock())
     assert metrics()[("VendorAnswerMismatch", (("vendor", "blu"), ("service", "dialhub")))] == 2
+
+
+def test_a_chunk_no_try_reached_fails_over_and_the_vendors_circuit_counts_each_chunk(
+    deps: Any, blu_sim: Any, metrics: Any
+) -> None:
+    """One batch, three chunks: the first never reached Blu (to the fallback), the next two were taken. The
+    circuit counts the failure and the first success closes it; a later batch's failure counts from zero."""
+    from tests.integration.test_airudder_flow import OPTIONS as AIRUDDER_OPTIONS
+
+    campaign_id = _campaign(deps, count=9, fallback=[{"vendor": "airudder", "vendorOptions": AIRUDDER_OPTIONS}])
+    now = deps.clock()
+    store = deps.store
+    store.record_submission_failure("blu", now)
+    down = VendorUnavailable("blu", "blu unavailable: ConnectError", maybe_received=False)
+    vendor = _Scripted(
+        campaign_id,
+        [
+            down,
+            SubmitResult(accepted={"c2": "r2", "c3": "r3"}, job_id="job-2"),
+            SubmitResult(accepted={"c4": "r4", "c5": "r5"}, job_id="job-3"),
+            down,
+            VendorUnavailable("blu", "blu unavailable: ReadTimeout"),  # it may have reached Blu
+        ],
+    )
+    adapters = StaticAdapters({"blu": vendor})
+    summary = dispatch_batch(_batch(campaign_id, [f"c{i}" for i in range(6)]), store, adapters, now)
+    assert (summary.submitted, summary.failed_over) == (4, 2)
+    moved = [store.get_contact(campaign_id, f"c{i}") for i in (0, 1)]
+    assert {(c.state, c.vendor, c.failover_cause) for c in moved} == {(DialState.QUEUED, "airudder", "vendor_down")}
+    assert store.get_circuit("blu") == Circuit()
+    assert metrics() == {
+        ("ContactsFailedOver", (("vendor", "blu"), ("service", "dialhub"))): 2,
+        ("ContactsSubmitted", (("vendor", "blu"), ("service", "dialhub"))): 4,
+    }
+    assert dispatch_batch(_batch(campaign_id, ["c6", "c7"], "b-2"), store, adapters, now).failed_over == 2
+    assert store.get_circuit("blu") == Circuit(1)
+    with pytest.raises(VendorUnavailable):  # left to SQS: the one contact stays Blu's, claimed
+        dispatch_batch(_batch(campaign_id, ["c8"], "b-3"), store, adapters, now)
+    in_doubt = store.get_contact(campaign_id, "c8")
+    assert (in_doubt.state, in_doubt.vendor) == (DialState.SUBMITTING, "blu")
+    assert len(store.dial_history(in_doubt.phone, now - dt.timedelta(days=1))) == 1  # counted as dialled

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dialhub.models import CallOutcome, Campaign, DialState, DispatchBatch, VendorShare
+from dialhub.models import CallOutcome, Campaign, DialState, DispatchBatch, FailoverCause, Hold, VendorShare
 from dialhub.outcomes import record_outcomes
 from dialhub.queue import DispatchQueue
 from dialhub.settings import Settings
@@ -43,6 +43,7 @@ from tests.conftest import (
     replay_stream,
     states,
     stream_records,
+    table_items,
 )
 from tests.integration.test_airudder_flow import APP_KEY, APP_SECRET, _adapter
 from tests.integration.test_airudder_flow import OPTIONS as AIRUDDER_OPTIONS
@@ -620,6 +621,23 @@ def test_a_vendors_daily_cap_holds_across_campaigns_and_the_rest_waits_for_its_n
     assert sum(blu_sim.dial_requests.values()) == 8 and max(blu_sim.dial_requests.values()) == 1
 
 
+def test_a_daily_cap_of_zero_sends_nothing_and_what_a_run_used_up_it_gives_nothing_back(
+    deps: Any, capped: dict[str, dt.datetime], blu_sim: Any
+) -> None:
+    """A cap of 0 is a vendor switched off for the day, not a vendor without a cap."""
+    adapters = {vendor: deps.adapters.get(vendor) for vendor in ("blu", "nxtele", "airudder")}
+    deps.adapters = StaticAdapters(adapters, {"blu": {"dailyCap": 0}})
+    _with_fallback(deps, count=3, capacityOverflow="wait")  # AIRudder is its fallback, for outages only
+    lapsed = Hold(reason="outside_window", until=NOW - dt.timedelta(hours=1), checked_at=NOW - dt.timedelta(hours=2))
+    assert deps.store.hold_contact("cmp_split", "c1", lapsed)
+    summary = plan_now(deps)
+    assert (summary["contacts"], summary["held"], summary["failed_over"]) == (0, 3, 0)
+    for contact_id in ("c0", "c1"):  # a hold for another reason that has lapsed is replaced
+        held = deps.store.get_contact("cmp_split", contact_id)
+        assert held.hold.reason == "vendor_capacity" and "daily cap of 0 requests" in held.hold.detail
+    assert not [key for key in table_items(deps.store) if key[1].startswith("TAKEN#")]  # nothing taken or given
+
+
 def test_the_overflow_of_a_daily_cap_goes_to_the_fallback_when_the_campaign_says_so(
     deps: Any, template: Any, capped: dict[str, dt.datetime], blu_sim: Any, ar_sim: Any
 ) -> None:
@@ -633,6 +651,24 @@ def test_the_overflow_of_a_daily_cap_goes_to_the_fallback_when_the_campaign_says
     dispatch_records(deps, drain_queue(deps, template))
     assert states(deps.store, "cmp_split") == {"submitted": 7}
     assert (sum(blu_sim.dial_requests.values()), sum(ar_sim.dial_requests.values())) == (5, 2)
+
+
+def test_the_overflow_of_a_capped_fallback_goes_on_down_the_line(
+    deps: Any, capped: dict[str, dt.datetime], blu_sim: Any, ar_sim: Any, nx_sim: Any
+) -> None:
+    """Contacts already failed over to AIRudder, whose cap is used up, go to the vendor after it in the line."""
+    adapters = {vendor: deps.adapters.get(vendor) for vendor in ("blu", "nxtele", "airudder")}
+    deps.adapters = StaticAdapters(adapters, {"airudder": {"dailyCap": 0}})
+    line = [
+        {"vendor": "airudder", "vendorOptions": AIRUDDER_OPTIONS},
+        {"vendor": "nxtele", "vendorOptions": {"sceneID": DEMO_SCENE_ID}},
+    ]
+    _with_fallback(deps, count=2, capacityOverflow="fallback", fallback=line)
+    for contact in deps.store.get_contacts("cmp_split", ["c0", "c1"]).values():
+        assert deps.store.fail_over_contact(contact, "", "blu", "airudder", FailoverCause.VENDOR_DOWN, "down", NOW)
+    assert plan_now(deps)["failed_over"] == 2
+    moved = deps.store.get_contacts("cmp_split", ["c0", "c1"]).values()
+    assert {(c.vendor, c.failed_over_from, c.failover_cause) for c in moved} == {("nxtele", "airudder", "capacity")}
 
 
 def test_an_overflow_to_a_fallback_needs_one(deps: Any) -> None:

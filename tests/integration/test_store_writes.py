@@ -20,6 +20,7 @@ from dialhub.models import (
     ExportPhase,
     ExportProgress,
     ExportState,
+    FailoverCause,
     Hold,
     Suppression,
     VendorTask,
@@ -344,6 +345,87 @@ def test_a_daily_cap_is_never_handed_out_past_its_size_and_what_is_given_back_ca
     item = _item(store, "VENDOR#blu", f"TAKEN#{day.isoformat()}")
     assert item["taken"] == {"N": "5"}
     assert item["expiresAt"] == {"N": str(int(dt.datetime(2026, 12, 2, tzinfo=dt.UTC).timestamp()))}
+
+
+def test_a_contact_fails_over_only_from_its_own_vendor_and_its_claim_and_hold_go_with_it(store: DynamoStore) -> None:
+    _campaign_with_contact(store)
+    store.add_contacts([Contact(campaign_id="cmp", contact_id="c2", phone=PHONE, vendor="nxtele")], T0)
+    store.hold_contact("cmp", "c1", Hold(reason="outside_window", until=T0 + dt.timedelta(hours=1), checked_at=T0))
+    claim = {"batchId": "b-1", "claimedAt": T0.isoformat(), "vendorTaskId": "t-1", "vendorTaskDate": "2026-11-25"}
+    assert store.move_contact("cmp", "c1", DialState.SUBMITTING, allowed_from=[DialState.QUEUED], now=T0, sets=claim)
+    claimed, other = store.get_contact("cmp", "c1"), store.get_contact("cmp", "c2")
+    assert claimed is not None and other is not None
+    later = T0 + dt.timedelta(minutes=3)
+    assert not store.fail_over_contact(claimed, "b-2", "blu", "airudder", FailoverCause.VENDOR_DOWN, "x", later)
+    assert not store.fail_over_contact(other, "", "blu", "airudder", FailoverCause.VENDOR_DOWN, "x", later)
+    assert store.get_contact("cmp", "c2") == other  # NXTele's, whatever Blu's outage
+    assert store.fail_over_contact(claimed, "b-1", "blu", "airudder", FailoverCause.VENDOR_DOWN, "y" * 600, later)
+    item = _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
+    assert {name: item[name] for name in ("state", "vendor", "failedOverFrom", "failoverCause", "updatedAt")} == {
+        "state": {"S": "queued"},
+        "vendor": {"S": "airudder"},
+        "failedOverFrom": {"S": "blu"},
+        "failoverCause": {"S": "vendor_down"},
+        "updatedAt": {"S": later.isoformat()},
+    }
+    assert item["failoverReason"] == {"S": "y" * 500}
+    assert (item["gsi1pk"], item["gsi1sk"]) == ({"S": "QUEUE#cmp"}, {"S": "c1"})  # back in the queue index
+    assert not {"batchId", "hold", "claimedAt", "vendorTaskId", "vendorTaskDate"} & set(item)
+
+
+def _capacity_requests(store: DynamoStore, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Every request take_capacity makes: ("update", the amount it asks for) or ("read", its ConsistentRead)."""
+    requests: list[tuple[str, Any]] = []
+    update, get = store.client.update_item, store.client.get_item
+
+    def counted_update(**kwargs: Any) -> Any:
+        if wanted := kwargs["ExpressionAttributeValues"].get(":wanted"):  # not a give-back
+            requests.append(("update", int(wanted["N"])))
+        return update(**kwargs)
+
+    def counted_get(**kwargs: Any) -> Any:
+        requests.append(("read", kwargs.get("ConsistentRead")))
+        return get(**kwargs)
+
+    monkeypatch.setattr(store.client, "update_item", counted_update)
+    monkeypatch.setattr(store.client, "get_item", counted_get)
+    return requests
+
+
+def test_a_partly_taken_cap_costs_one_refused_write_one_consistent_read_and_one_write(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = T0.date()
+    assert store.take_capacity("blu", day, 7, 10) == 7
+    requests = _capacity_requests(store, monkeypatch)
+    assert store.take_capacity("blu", day, 5, 10) == 3  # what is left of the cap, read back after the refusal
+    assert requests == [("update", 5), ("read", True), ("update", 3)]
+    requests.clear()
+    assert store.take_capacity("blu", day, 1, 10) == 0
+    assert requests == [("update", 1), ("read", True)]  # nothing left: no write of nothing
+    requests.clear()
+    assert store.take_capacity("nxtele", day, 200, 0) == 0
+    assert requests == []  # a cap of 0 is never asked for
+
+
+def test_capacity_given_back_while_a_planner_was_refused_is_taken_without_asking_for_more_than_it_wanted(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planner's write is refused (the cap is used up); before it reads the count, another run gives all
+    of it back. It asks again for one less than before (so a run under contention always ends), not more."""
+    day = T0.date()
+    assert store.take_capacity("blu", day, 10, 10) == 10
+    requests = _capacity_requests(store, monkeypatch)
+    get = store.client.get_item
+
+    def given_back_first(**kwargs: Any) -> Any:
+        store.give_back_capacity("blu", day, 10)
+        return get(**kwargs)
+
+    monkeypatch.setattr(store.client, "get_item", given_back_first)
+    assert store.take_capacity("blu", day, 5, 10) == 4
+    assert requests == [("update", 5), ("read", True), ("update", 4)]
+    assert _item(store, "VENDOR#blu", f"TAKEN#{day.isoformat()}")["taken"] == {"N": "4"}
 
 
 def test_a_circuit_opens_on_the_fifth_failure_in_a_row_and_a_success_closes_it(store: DynamoStore) -> None:

@@ -48,9 +48,11 @@ class DailyCaps:
         self._left[vendor] -= 1
         return True
 
-    def cap_of(self, vendor: str) -> int | None:
+    def cap_of(self, vendor: str) -> int:
+        """The cap of a vendor that has one (planning asks only about contacts a cap turned away)."""
         found = self._cap(vendor)
-        return found[0] if found else None
+        assert found is not None
+        return found[0]
 
     def next_day_starts(self, vendor: str) -> dt.datetime:
         """When the vendor's account-local day after this one begins, in UTC: a held contact waits for it."""
@@ -59,8 +61,8 @@ class DailyCaps:
         return self._adapters.get(vendor).day_starts(found[1] + dt.timedelta(days=1))
 
     def give_back(self) -> None:
+        """What was taken and not planned, once, at the end of the planning run."""
         for vendor, left in self._left.items():
             found = self._caps[vendor]
             if left and found is not None:
                 self._store.give_back_capacity(vendor, found[1], left)
-                self._left[vendor] = 0
