@@ -296,3 +296,24 @@ def test_a_crash_between_writing_a_batch_and_marking_the_campaign_due_still_gets
     assert _run(deps, _announced(deps, view["importId"])) == {"batchItemFailures": []}
     assert _view(deps, view["importId"])["accepted"] == 5  # the re-read batch found its own contacts
     assert plan_now(deps)["contacts"] == 5  # and the campaign is due, so they are dialled
+
+
+def test_rows_imported_into_a_split_campaign_go_to_the_vendor_their_hash_names(import_deps: Any) -> None:
+    """A file adds to a split the same way the API does: each row's vendor from the campaign and its id, so
+    rows already assigned keep their vendor and the shares hold for the file's rows too."""
+    from dialhub.split import assign
+    from tests.integration.test_split_campaigns import SHARES, SPLIT, _stored_vendors
+
+    deps = import_deps
+    status, created = call_api(
+        deps, api_event("api/create_campaign.json", body={"name": "split", "campaignId": "cmp_file", "vendors": SPLIT})
+    )
+    assert status == 201, created
+    view = _start(deps, "cmp_file")
+    rows = [f"L{n:05d},0917{n:07d},Maria,{100 + n},2026-12-15\n" for n in range(300)]
+    _upload(deps, view["importId"], ("loan_id,phone,name,amountDue,dueDate\n" + "".join(rows)).encode())
+    _run(deps, _announced(deps, view["importId"]))
+    assert _view(deps, view["importId"])["accepted"] == 300
+    stored = _stored_vendors(deps, "cmp_file")
+    assert stored == {f"L{n:05d}": assign("cmp_file", f"L{n:05d}", SHARES) for n in range(300)}
+    assert set(stored.values()) == {"blu", "nxtele", "airudder"}

@@ -438,6 +438,7 @@ def _replan_and_send(deps: Any, template: Any) -> dict[str, Any]:
         (BLU_CREATE_TASK, _unauthorised, "batch_refused"),
         (BLU_UPLOAD, _refused_connection, "vendor_down"),
         (BLU_UPLOAD, _unavailable, "vendor_down"),
+        (BLU_UPLOAD, _unauthorised, "batch_refused"),  # our account, not the records: none of them taken
     ],
 )
 def test_contacts_the_vendor_never_took_go_to_the_fallback_and_are_dialled_there_once(
@@ -526,6 +527,16 @@ def test_refusals_of_single_contacts_fail_them_and_never_fail_over(
     assert states(deps.store, "cmp_split") == {"failed": 3}
     assert deps.store.get_contact("cmp_split", "c0").failed_over_from is None
     assert sum(ar_sim.dial_requests.values()) == 0
+
+
+def test_without_a_fallback_an_account_blu_refuses_fails_the_contacts_with_its_reason(
+    deps: Any, template: Any, blu_wire: _Blu, blu_sim: Any
+) -> None:
+    _with_fallback(deps, count=2, fallback=[])
+    blu_wire.failing[BLU_UPLOAD] = _unauthorised
+    assert _send(deps, template) == {"batchItemFailures": []}
+    assert states(deps.store, "cmp_split") == {"failed": 2}
+    assert deps.store.get_contact("cmp_split", "c0").reason == "blu error HTTP 401: request refused"
 
 
 def test_without_a_fallback_an_outage_leaves_the_batch_to_sqs_as_before(

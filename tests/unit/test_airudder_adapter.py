@@ -385,6 +385,23 @@ def test_a_refused_token_is_refreshed_once_and_the_request_repeated(vendor: Fake
     assert vendor.auth_calls == 2  # the new token is cached
 
 
+@pytest.mark.parametrize("refusal", [401, {"code": 10813, "status": "Failed", "message": "token expired"}])
+def test_a_task_whose_token_is_refused_even_after_a_refresh_is_the_accounts_doing(
+    vendor: FakeAirudder, refusal: Any
+) -> None:
+    """Raised rather than failing the numbers, so dispatch may send them to another vendor."""
+    vendor.script(PATH_CREATE_TASK, refusal, refusal)
+    with pytest.raises(VendorRejected) as refused:
+        vendor.adapter().submit(_submission())
+    assert refused.value.account_refused and vendor.auth_calls == 2
+
+
+def test_a_task_refused_for_what_it_asked_fails_its_numbers(vendor: FakeAirudder) -> None:
+    vendor.script(PATH_CREATE_TASK, {"code": 10301, "status": "Failed", "message": "robot not found"})
+    result = vendor.adapter().submit(_submission())
+    assert len(result.rejected) == 3 and result.accepted == {}
+
+
 def test_a_token_refused_twice_is_an_error_not_a_loop(vendor: FakeAirudder) -> None:
     expired = {"code": 10813, "status": "Failed", "message": "token expired"}
     vendor.script(PATH_CANCEL_CALL, expired, expired, expired)

@@ -426,6 +426,24 @@ def test_submit_sends_digits_our_ids_and_exactly_the_script_variables() -> None:
     assert result.rejected == {} and result.job_id is None
 
 
+@pytest.mark.parametrize(("code", "account"), [(6, True), (6002, True), (6003, True), (3, False), (4001, False)])
+def test_a_refused_batch_is_the_accounts_doing_only_for_signature_account_and_permission_codes(
+    code: int, account: bool
+) -> None:
+    """Our account refused: raised, so dispatch may send the contacts to another vendor. The batch refused
+    for what it asked: every contact fails with NXTele's reason."""
+    fake = FakeNxtele(lambda path, body: {"retCode": code, "retMsg": "refused"})
+    submission = Submission(campaign(), TASK, [dial("c1"), dial("c2", "+639181234567")], "k")
+    if account:
+        with pytest.raises(VendorRejected) as refused:
+            adapter_with(fake).submit(submission)
+        assert refused.value.account_refused and refused.value.code == code
+    else:
+        result = adapter_with(fake).submit(submission)
+        assert set(result.rejected) == {"c1", "c2"} and result.accepted == {}
+        assert all(f"nxtele error {code}" in reason for reason in result.rejected.values())
+
+
 def test_err_list_is_mapped_back_to_each_contact_and_an_existing_order_counts_as_accepted() -> None:
     errors = [
         {"phone": "639181234567", "errMsg": "number is blacklisted"},

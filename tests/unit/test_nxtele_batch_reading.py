@@ -89,3 +89,69 @@ def test_a_number_written_after_00_is_read_even_where_00_is_not_the_way_out_of_t
     result = SubmitResult()
     settle_batch({"successCount": 1, "errList": [{"phone": "00 1 415 555 2671"}]}, requests, ORDERS[:2], result)
     assert result.rejected == {"us1": "nxtele refused the contact: refused"}
+
+
+def test_a_repeated_order_stays_accepted_when_the_answer_leaves_the_others_in_doubt() -> None:
+    """NXTele holds an order it calls a repeat: the contact is in, whatever else the answer fails to account for."""
+    errors = [{"orderID": "o0", "errMsg": "order already exists"}, {"phone": "+15550000000"}]
+    answer = {"successCount": 3, "errList": errors}
+    result = _settle(answer)
+    assert result.accepted == {"c0": "o0"}
+    assert result.unconfirmed == {f"c{row}": f"o{row}" for row in range(1, 5)}
+    assert result.mismatches == ["addBatchCall: 1 errList entries match no contact sent"]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param("not an entry", id="not-an-object"),
+        pytest.param({"phone": "+15550000000"}, id="matches-nobody"),
+        pytest.param({"orderID": "o0", "errMsg": "order already exists"}, id="repeated-order"),
+        pytest.param({"phone": REQUESTS[4].phone}, id="shared-phone"),
+    ],
+)
+def test_every_entry_after_one_that_refuses_nobody_is_still_read(first: Any) -> None:
+    requests = [*REQUESTS[:3], DialRequest("cmp", "c3", 1, REQUESTS[4].phone, "", {}), REQUESTS[4]]
+    result = _settle({"successCount": 3, "errList": [first, {"orderID": "o1", "errMsg": "blacklisted"}]}, requests)
+    assert result.rejected == {"c1": "nxtele refused the contact: blacklisted"}
+
+
+def test_an_entry_about_a_shared_phone_means_the_contact_no_earlier_entry_refused() -> None:
+    """Two contacts share a number; one is refused by its orderID, so a later entry naming that number can only
+    mean the other."""
+    requests = [*REQUESTS[:4], DialRequest("cmp", "c4", 1, REQUESTS[0].phone, "", {})]
+    answer = {"successCount": 3, "errList": [{"orderID": "o0", "errMsg": "bad"}, {"phone": REQUESTS[0].phone}]}
+    result = _settle(answer, requests)
+    assert result.rejected == {"c0": "nxtele refused the contact: bad", "c4": "nxtele refused the contact: refused"}
+    assert (result.mismatches, result.unconfirmed) == ([], {})
+
+
+def test_a_contact_an_entry_names_by_its_order_is_not_doubted_for_sharing_a_phone_named_earlier() -> None:
+    """A phone two contacts share leaves both in doubt, but one of them an entry names by its orderID is known:
+    a repeated order stays accepted, and only the other is doubted."""
+    requests = [*REQUESTS[:4], DialRequest("cmp", "c4", 1, REQUESTS[0].phone, "", {})]
+    errors = [{"phone": REQUESTS[0].phone, "errMsg": "bad"}, {"orderID": "o0", "errMsg": "order already exists"}]
+    result = _settle({"successCount": 4, "errList": errors}, requests)
+    assert result.accepted == {"c0": "o0", "c1": "o1", "c2": "o2", "c3": "o3"}
+    assert result.unconfirmed == {"c4": "o4"}
+    assert result.mismatches == ["addBatchCall: 1 errList entries name a phone shared by 1 contacts sent"]
+
+
+def test_a_number_written_with_a_plus_is_read_as_exactly_its_digits() -> None:
+    """'+63 0917…' keeps a national 0 after the country code: it is not guessed to be +63917…, so the entry
+    matches nobody and the answer is doubted."""
+    result = _settle({"successCount": 4, "errList": [{"phone": "+63 0917 123 4502", "errMsg": "blacklisted"}]})
+    assert result.rejected == {}
+    assert result.mismatches == ["addBatchCall: 1 errList entries match no contact sent"]
+
+
+def test_a_national_number_is_read_in_every_country_sent_even_after_one_that_cannot_read_it() -> None:
+    """In Singapore "021…" is a way out of the country, followed by no valid country code; in Indonesia it is
+    Jakarta's area code: the Singapore number sent first does not stop the Indonesian reading."""
+    requests = [DialRequest("cmp", "sg", 1, "+6591234567", "", {}), DialRequest("cmp", "id", 1, "+62218350123", "", {})]
+    result = SubmitResult()
+    settle_batch(
+        {"successCount": 1, "errList": [{"phone": "(021) 8350123", "errMsg": "x"}]}, requests, ORDERS[:2], result
+    )
+    assert result.rejected == {"id": "nxtele refused the contact: x"}
+    assert (result.accepted, result.mismatches) == ({"sg": "o0"}, [])

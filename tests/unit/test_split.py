@@ -3,12 +3,14 @@ within a few points of the asked shares on a large list."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dialhub.models import Campaign, VendorShare
 from dialhub.split import assign
 
 SHARES = [("blu", 60), ("nxtele", 25), ("airudder", 15)]
@@ -48,3 +50,30 @@ def test_a_single_vendor_takes_everything_and_a_split_without_a_positive_share_i
         assign("cmp", "c1", [("blu", 100), ("airudder", 0)])
     with pytest.raises(ValueError, match="at least one vendor"):
         assign("cmp", "c1", [])
+
+
+def test_each_vendor_of_a_campaign_sees_its_own_options_and_the_campaign_as_its_own() -> None:
+    campaign = Campaign(
+        campaign_id="cmp_1",
+        name="n",
+        vendor="blu",
+        vendor_options={"botId": 7},
+        vendors=[
+            VendorShare(vendor="blu", share=70, vendor_options={"botId": 7}),
+            VendorShare(vendor="nxtele", share=30, vendor_options={"sceneID": "s"}),
+            VendorShare(vendor="airudder", share=0, vendor_options={"voiceId": "v"}),
+        ],
+        dial_date=dt.date(2026, 11, 25),
+        timezone="Asia/Manila",
+        created_at=dt.datetime(2026, 11, 25, tzinfo=dt.UTC),
+    )
+    assert [campaign.options_of(vendor) for vendor in ("blu", "nxtele", "airudder")] == [
+        {"botId": 7},
+        {"sceneID": "s"},
+        {"voiceId": "v"},
+    ]
+    assert campaign.for_vendor("blu") is campaign
+    fallback = campaign.for_vendor("airudder")
+    assert (fallback.vendor, fallback.vendor_options, fallback.campaign_id) == ("airudder", {"voiceId": "v"}, "cmp_1")
+    with pytest.raises(ValueError, match="stranger is not a vendor of campaign cmp_1"):
+        campaign.options_of("stranger")

@@ -306,7 +306,7 @@ def checked_contact(campaign: Campaign, raw: Any, default_region: str, now: dt.d
         created_at=now,
         updated_at=now,
     )
-    if problem := adapter_class(vendor).contact_problem(contact, campaign.for_vendor(vendor).vendor_options):
+    if problem := adapter_class(vendor).contact_problem(contact, campaign.options_of(vendor)):
         return Refusal(None, problem)
     return contact
 

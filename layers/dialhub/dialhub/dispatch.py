@@ -318,6 +318,17 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
             if moved < len(chunk):
                 raise
             continue
+        except VendorRejected as exc:
+            # From a submission the adapters raise it only when the vendor refused our account (a request
+            # refused for what it asked fails its contacts in the answer): nothing of it was taken.
+            failover.failed()
+            fresh = [contact for contact in chunk if contact.contact_id in unsent]
+            summary.failed_over += failover.move(fresh, FailoverCause.BATCH_REFUSED, exc.reason)
+            if failover.to is None:
+                summary.failed += sum(_fail(store, contact, exc.reason, now) for contact in fresh)
+            if len(fresh) < len(chunk):
+                raise  # the others were claimed by an earlier delivery, which may have reached the vendor
+            continue
         failover.succeeded()
         # Remembered for the frequency cap before anything else: a crash after this point redelivers the
         # batch, which writes the same records again (same claim time, same keys) rather than none. A contact

@@ -168,15 +168,21 @@ class Campaign(WireModel):
         """A contact stored before splits existed has no vendor of its own: it is the champion's."""
         return contact.vendor or self.vendor
 
+    def options_of(self, vendor: str) -> dict[str, Any]:
+        """One of the campaign's vendors' task settings (a fallback's included)."""
+        if vendor == self.vendor:
+            return self.vendor_options
+        share = next((share for share in self.vendors if share.vendor == vendor), None)
+        if share is None:
+            raise ValueError(f"{vendor} is not a vendor of campaign {self.campaign_id}")
+        return share.vendor_options
+
     def for_vendor(self, vendor: str) -> Campaign:
         """The campaign as one of its vendors sees it (its name and options), for code that serves one
         vendor at a time: dispatch, the adapters, the vendor tasks."""
         if vendor == self.vendor:
             return self
-        share = next((share for share in self.vendors if share.vendor == vendor), None)
-        if share is None:
-            raise ValueError(f"{vendor} is not a vendor of campaign {self.campaign_id}")
-        return self.model_copy(update={"vendor": vendor, "vendor_options": share.vendor_options})
+        return self.model_copy(update={"vendor": vendor, "vendor_options": self.options_of(vendor)})
 
 
 REDIAL_HOLD = "redial"  # the hold reason of a contact the campaign's policy calls again after `until`

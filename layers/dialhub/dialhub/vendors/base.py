@@ -32,6 +32,7 @@ TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # may come after the vendor's application acted, and a gateway's 502 or 504 says nothing about what went on behind
 # it, so those leave a request in doubt.
 NOT_HANDLED_HTTP_STATUSES = frozenset({408, 425, 429, 503})
+ACCOUNT_REFUSED_HTTP_STATUSES = frozenset({401, 403})  # our credentials or permissions, not the request
 
 
 class VendorError(Exception):
@@ -56,12 +57,16 @@ class VendorUnavailable(VendorError):
 
 
 class VendorRejected(VendorError):
-    """The vendor answered and said no; retrying the same request will not help."""
+    """The vendor answered and said no; retrying the same request will not help.
 
-    def __init__(self, vendor: str, code: str | int | None, message: str) -> None:
+    `account_refused`: it refused our account (credentials, signature, permission), not what was asked, so
+    none of the request's contacts is at fault and another vendor may take them."""
+
+    def __init__(self, vendor: str, code: str | int | None, message: str, account_refused: bool = False) -> None:
         super().__init__(vendor, f"{vendor} error {code}: {message}" if code is not None else message)
         self.code = code
         self.message = message
+        self.account_refused = account_refused
 
 
 class CallbackRejected(ValueError):
@@ -370,7 +375,9 @@ def _json_with_retries(vendor: str, send: Callable[[], httpx.Response]) -> dict[
             reason = f"{vendor} unavailable: {type(exc).__name__}"
             raise VendorUnavailable(vendor, reason, maybe_received=maybe_received) from exc
         status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
-        raise VendorRejected(vendor, f"HTTP {status}", "request refused") from exc
+        raise VendorRejected(
+            vendor, f"HTTP {status}", "request refused", account_refused=status in ACCOUNT_REFUSED_HTTP_STATUSES
+        ) from exc
     try:
         payload = response.json()
     except ValueError as exc:

@@ -142,12 +142,15 @@ class AirudderAdapter(AccountAdapter):
                 headers=lambda: {"Content-Type": "application/json", "User-Agent": USER_AGENT},
             )
         except VendorRejected as exc:
-            raise VendorRejected(VENDOR, exc.code, "authentication refused: check appKey and appSecret") from exc
+            raise VendorRejected(
+                VENDOR, exc.code, "authentication refused: check appKey and appSecret", account_refused=True
+            ) from exc
         data = data_of(payload)
         token = _text(data.get("token")) if isinstance(data, dict) else None
         if not succeeded(payload) or token is None:
             code = code_of(payload)
-            raise VendorRejected(VENDOR, code, f"authentication failed: {describe_error(code, message_of(payload))}")
+            reason = f"authentication failed: {describe_error(code, message_of(payload))}"
+            raise VendorRejected(VENDOR, code, reason, account_refused=True)
         logger.info("airudder token obtained", extra={"vendor": VENDOR})
         return token
 
@@ -303,6 +306,8 @@ class AirudderAdapter(AccountAdapter):
             }
             payload = self._call("POST", PATH_CREATE_TASK, body=body)
         except VendorRejected as exc:
+            if exc.account_refused:
+                raise  # not the numbers' doing: dispatch may send them to another vendor
             result.rejected.update({request.contact_id: exc.reason for request, _ in sent})
             return result
         if code_of(payload) == DUPLICATE_TASK_NAME:
@@ -312,7 +317,7 @@ class AirudderAdapter(AccountAdapter):
         task_id = _text(data.get("TaskID")) if isinstance(data, dict) else None
         if not succeeded(payload) or task_id is None:
             error = refusal(payload) if not succeeded(payload) else None
-            if isinstance(error, VendorUnavailable):
+            if isinstance(error, VendorUnavailable) or (error is not None and error.account_refused):
                 raise error
             if error is not None:
                 reason = error.reason

@@ -33,6 +33,7 @@ from dialhub.vendors.airudder.codes import (
     START_LEAD,
     SUCCESS_CODES,
     TASK_NAME_LIMIT,
+    TOKEN_ERRORS,
     TRANSIENT_ERRORS,
     VENDOR,
     describe_error,
@@ -338,7 +339,7 @@ def refusal(payload: Mapping[str, Any]) -> VendorRejected | VendorUnavailable:
         return QueryLimited(VENDOR, f"{VENDOR} error {code}: {reason}")
     if code in TRANSIENT_ERRORS:
         return VendorUnavailable(VENDOR, f"{VENDOR} error {code}: {reason}")
-    return VendorRejected(VENDOR, code, reason)
+    return VendorRejected(VENDOR, code, reason, account_refused=code in TOKEN_ERRORS)  # refused after a refresh
 
 
 _RECORD_LISTS = ("data", "body", "list", "records", "calls", "details")

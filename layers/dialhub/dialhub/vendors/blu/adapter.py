@@ -181,6 +181,8 @@ class BluAdapter(AccountAdapter):
         try:
             payload = self._call(PATH_UPLOAD, {"taskId": self._task_id(task), "records": records})
         except VendorRejected as exc:
+            if exc.account_refused:
+                raise  # not the records' doing: dispatch may send them to another vendor
             result.rejected = {request.contact_id: exc.reason for request in requests}
             return result
         result.accepted = {req.contact_id: str(rec["id"]) for req, rec in zip(requests, records, strict=True)}

@@ -38,6 +38,7 @@ from dialhub.vendors.base import (
 )
 from dialhub.vendors.nxtele.batch import settle_batch
 from dialhub.vendors.nxtele.codes import (
+    ACCOUNT_RET_CODES,
     ACK,
     BUSY_RETRY_ATTEMPTS,
     CALLBACK_KINDS,
@@ -253,7 +254,8 @@ class NxteleAdapter(AccountAdapter):
         if code is None:
             raise VendorUnavailable(VENDOR, "nxtele answered without a retCode")
         if code != SUCCESS:
-            raise VendorRejected(VENDOR, code, ret_code_reason(code, str(answer.get("retMsg") or "")))
+            reason = ret_code_reason(code, str(answer.get("retMsg") or ""))
+            raise VendorRejected(VENDOR, code, reason, account_refused=code in ACCOUNT_RET_CODES)
         return answer
 
     @classmethod
@@ -351,6 +353,8 @@ class NxteleAdapter(AccountAdapter):
         try:
             answer = self._call(PATH_ADD_BATCH_CALL, body)
         except VendorRejected as exc:
+            if exc.account_refused:
+                raise  # not the orders' doing: dispatch may send them to another vendor
             result.rejected |= {request.contact_id: exc.reason for request in sendable}
             return result
         settle_batch(answer, sendable, [entry["orderID"] for entry in entries], result)

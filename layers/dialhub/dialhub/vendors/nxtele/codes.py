@@ -46,6 +46,7 @@ RET_CODE_REASONS: dict[int, str] = {
     1001: "batch import in progress",
 }
 TEMPORARY_RET_CODES = frozenset({5, 5001, 7, 1001})
+ACCOUNT_RET_CODES = frozenset({6, 6001, 6002, 6003})  # signature, account or permission: not the request's
 
 LINE_STATUS_BY_SIP: dict[str, CallStatus] = {
     "486": CallStatus.BUSY,
