@@ -12,7 +12,7 @@ from dialhub.dispatch import dispatch_batch
 from dialhub.models import Contact, DialState, DispatchBatch, Hold
 from dialhub.store import Circuit, DialRecord
 from dialhub.vendors import StaticAdapters
-from dialhub.vendors.base import Submission, SubmitResult, VendorUnavailable
+from dialhub.vendors.base import Submission, SubmitResult, VendorRejected, VendorUnavailable
 from tests.conftest import api_event, call_api
 from tests.integration.test_blu_flow import _campaign
 
@@ -401,3 +401,25 @@ def test_a_chunk_no_try_reached_fails_over_and_the_vendors_circuit_counts_each_c
     in_doubt = store.get_contact(campaign_id, "c8")
     assert (in_doubt.state, in_doubt.vendor) == (DialState.SUBMITTING, "blu")
     assert len(store.dial_history(in_doubt.phone, now - dt.timedelta(days=1))) == 1  # counted as dialled
+
+
+def test_an_account_refusal_moves_only_contacts_this_delivery_found_unsent(deps: Any, blu_sim: Any) -> None:
+    """One contact was claimed by an earlier delivery, which may have reached Blu: it stays Blu's, and the batch
+    goes back to SQS; the other goes to the fallback."""
+    from tests.integration.test_airudder_flow import OPTIONS as AIRUDDER_OPTIONS
+
+    campaign_id = _campaign(deps, count=2, fallback=[{"vendor": "airudder", "vendorOptions": AIRUDDER_OPTIONS}])
+    now = deps.clock()
+    store = deps.store
+    sets = {"batchId": "b-1", "claimedAt": now.isoformat(), "vendorTaskId": "task-1"}
+    assert store.move_contact(
+        campaign_id, "c0", DialState.SUBMITTING, allowed_from=[DialState.QUEUED], now=now, sets=sets
+    )
+    refused = VendorRejected("blu", "HTTP 401", "request refused", account_refused=True)
+    adapters = StaticAdapters({"blu": _Scripted(campaign_id, [refused])})
+    with pytest.raises(VendorRejected):
+        dispatch_batch(_batch(campaign_id, ["c0", "c1"]), store, adapters, now)
+    kept, moved = store.get_contact(campaign_id, "c0"), store.get_contact(campaign_id, "c1")
+    assert (kept.state, kept.vendor) == (DialState.SUBMITTING, "blu")
+    assert (moved.state, moved.vendor, moved.failover_cause) == (DialState.QUEUED, "airudder", "batch_refused")
+    assert store.get_circuit("blu").failures == 1
