@@ -155,3 +155,15 @@ def test_a_national_number_is_read_in_every_country_sent_even_after_one_that_can
     )
     assert result.rejected == {"id": "nxtele refused the contact: x"}
     assert (result.accepted, result.mismatches) == ({"sg": "o0"}, [])
+
+
+def test_a_number_sent_that_cannot_be_read_does_not_hide_the_countries_of_the_numbers_after_it() -> None:
+    """The national reading of an entry's phone needs the country of the numbers sent; one that is no number
+    at all is skipped, not the end of the list."""
+    requests = [DialRequest("cmp", "odd", 1, "+", "", {}), DialRequest("cmp", "ph", 1, "+639171234501", "", {})]
+    result = SubmitResult()
+    settle_batch(
+        {"successCount": 1, "errList": [{"phone": "09171234501", "errMsg": "x"}]}, requests, ORDERS[:2], result
+    )
+    assert result.rejected == {"ph": "nxtele refused the contact: x"}
+    assert (result.accepted, result.mismatches) == ({"odd": "o0"}, [])
