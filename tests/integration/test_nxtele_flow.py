@@ -401,6 +401,11 @@ def test_cancel_after_submission_stops_the_order_at_nxtele(deps: Any, template: 
         deps, api_event("api/cancel_contact.json", path={"campaignId": campaign_id, "contactId": "c0"})
     )
     assert status == 200 and body["state"] == "cancelled"
+    # A stopped order reports nothing: the task counts it, so c1's result alone completes it, not the horizon.
+    [task] = deps.store.campaign_tasks(campaign_id, "nxtele")
+    assert (task.submitted, task.cancelled) == (2, 1)  # the repeated cancel counted nothing more
+    adapter = deps.adapters.get("nxtele")
+    assert not adapter.task_complete(task, closed_contacts=0) and adapter.task_complete(task, closed_contacts=1)
 
 
 def test_cancel_of_a_dialled_order_is_refused(deps: Any, template: Any, nx_sim: NxteleSimulator) -> None:

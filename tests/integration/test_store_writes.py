@@ -116,6 +116,17 @@ def test_a_closed_task_leaves_the_open_tasks_index(store: DynamoStore) -> None:
     assert list(store.iter_open_tasks()) == []
 
 
+def test_cancellations_add_up_on_their_task_and_never_make_one(store: DynamoStore) -> None:
+    task = VendorTask(campaign_id="cmp", vendor="nxtele", local_date=T0.date(), vendor_task_id="t-1")
+    store.create_task(task, T0)
+    store.add_task_cancellation(task)
+    store.add_task_cancellation(task)
+    assert store.get_task("cmp", "nxtele", T0.date()).cancelled == 2
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        store.add_task_cancellation(task.model_copy(update={"local_date": T0.date() + dt.timedelta(days=1)}))
+    assert len([key for key in table_items(store) if key[1].startswith("TASK#")]) == 1
+
+
 def test_a_task_made_by_a_racing_writer_first_is_the_one_used_and_a_zero_count_writes_nothing(
     store: DynamoStore,
 ) -> None:

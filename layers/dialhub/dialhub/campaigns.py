@@ -569,6 +569,7 @@ def cancel_contact(
         raise Conflict(f"the vendor is unavailable, try again: {exc.reason}") from exc
     if not store.move_contact(campaign_id, contact_id, DialState.CANCELLED, now=now, allowed_from=_AT_VENDOR):
         raise Conflict("the call finished before it could be cancelled")
+    store.add_task_cancellation(task)
     return contact_view(store, campaign_id, contact_id)
 
 

@@ -314,6 +314,7 @@ class VendorTask(WireModel):
     job_ids: list[str] = Field(default_factory=list, description="Vendor-side jobs or tasks under this task")
     submitted: int = 0
     unconfirmed: int = 0  # requests sent whose acceptance the vendor's answer left in doubt, not yet settled
+    cancelled: int = 0  # contacts cancelled at the vendor after they were sent: some vendors report no result
     open: bool = True
     created_at: dt.datetime | None = None
 

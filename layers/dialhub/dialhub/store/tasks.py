@@ -79,6 +79,17 @@ class TaskTable(Table):
             ExpressionAttributeValues=values,
         )
 
+    def add_task_cancellation(self, task: VendorTask) -> None:
+        """A contact of the task cancelled at the vendor: for a vendor that reports nothing for it, the task is
+        done without its result."""
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=task_key(task.campaign_id, task.vendor, task.local_date),
+            UpdateExpression="ADD cancelled :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
     def clear_task_doubts(self, task: VendorTask) -> bool:
         """Every contact in doubt has been settled: stop looking for them. Conditional on the count read at
         the start of the poll, so doubts a dispatcher added meanwhile are not forgotten."""

@@ -444,8 +444,9 @@ class NxteleAdapter(AccountAdapter):
         return outcomes
 
     def task_complete(self, task: VendorTask, closed_contacts: int) -> bool:
-        # One order per contact: the task is done once every submitted order's last call closed its contact.
-        return task.submitted > 0 and closed_contacts >= task.submitted
+        # One order per contact: the task is done once every submitted order's last call closed its contact,
+        # or the order was stopped (a stopped order reports nothing).
+        return task.submitted > 0 and closed_contacts + task.cancelled >= task.submitted
 
     # ------------------------------------------------------------------ inbound
     def authenticate(self, callback: InboundCallback) -> bool:
