@@ -357,6 +357,22 @@ def test_contacts_not_yet_sent_count_as_assigned_only_and_unreadable_prices_are_
     assert status == 404
 
 
+def test_listing_by_vendor_finds_every_campaign_using_it_in_its_split_or_as_a_fallback(deps: Any) -> None:
+    assert _create(deps, ["c0"])[0] == 201  # blu 60, nxtele 25, airudder 15
+    _with_fallback(deps, 1, campaignId="cmp_fallback")  # blu, airudder as its fallback
+    _with_fallback(deps, 1, campaignId="cmp_blu_only", fallback=[])
+
+    def listed(**query: str) -> list[str]:
+        status, page = call_api(deps, api_event("api/list_campaigns.json", query=query))
+        assert status == 200, page
+        return sorted(campaign["campaignId"] for campaign in page["items"])
+
+    assert listed(vendor="airudder") == ["cmp_fallback", "cmp_split"]
+    assert listed(vendor="nxtele") == ["cmp_split"]
+    assert listed(vendor="blu") == ["cmp_blu_only", "cmp_fallback", "cmp_split"]
+    assert listed(vendor="blu", status="paused") == []
+
+
 # ------------------------------------------------------------------ failover
 
 

@@ -439,7 +439,7 @@ Cursor = Annotated[str | None, Query(description="The nextCursor of the previous
 )
 def get_campaigns(
     status: Annotated[CampaignStatus | None, Query(description="Only campaigns in this status")] = None,
-    vendor: Annotated[str | None, Query(description="Only campaigns of this vendor")] = None,
+    vendor: Annotated[str | None, Query(description="Only campaigns using this vendor (split or fallback)")] = None,
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
 ) -> CampaignPage:

@@ -41,6 +41,7 @@ class CampaignTable(Table):
             "gsi2pk": CAMPAIGNS,
             "gsi2sk": f"{stamp(campaign.created_at)}#{campaign.campaign_id}",
             "expiresAt": self._expires_at(campaign.created_at),
+            "vendorList": _vendor_list(share.vendor for share in campaign.vendors),
         }
         try:
             self.client.put_item(
@@ -114,8 +115,16 @@ class CampaignTable(Table):
             "ScanIndexForward": False,
             "ExpressionAttributeValues": {":campaigns": {"S": CAMPAIGNS}},
         }
-        filters = {"#status": ("status", status.value if status else None), "#vendor": ("vendor", vendor)}
-        self._add_filters(query, filters)
+        self._add_filters(query, {"#status": ("status", status.value if status else None)})
+        if vendor is not None:  # any of its vendors: the split's or a fallback (older campaigns: their one vendor)
+            query["FilterExpression"] = " AND ".join(
+                [*filter(None, [query.get("FilterExpression")]), "(#vendor = :vendor OR contains(#vendors, :listed))"]
+            )
+            query["ExpressionAttributeNames"] = query.get("ExpressionAttributeNames", {}) | {
+                "#vendor": "vendor",
+                "#vendors": "vendorList",
+            }
+            query["ExpressionAttributeValues"] |= {":vendor": {"S": vendor}, ":listed": {"S": _vendor_list([vendor])}}
         start = None
         if after is not None:
             campaign_id = after.rsplit("#", 1)[-1]
@@ -326,3 +335,8 @@ class CampaignTable(Table):
             names={"#st": "state"},
             values={":queued": DialState.QUEUED.value},
         )
+
+
+def _vendor_list(vendors: Iterable[str]) -> str:
+    """Every vendor of a campaign in one string ("|blu|airudder|"), so a filter can ask whether it holds one."""
+    return "|" + "|".join(vendors) + "|"
