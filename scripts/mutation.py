@@ -164,7 +164,9 @@ MODULES = list(SCOPE)
 LINKED = ["tests", "local", "bench", "functions", "events", "docs", "template.yaml", "BENCHMARKS.md", "README.md"]
 PACKAGE = ROOT / "layers" / "dialhub" / "dialhub"
 PRAGMA = "# pragma: no mutate"
-TESTS = ["tests/unit", "tests/integration", "-m", "not heavy"]
+# The template's alarms are checked against the library's source text, which mutmut rewrites (every mutant is
+# in it), so that file says nothing about a mutant and is left out.
+TESTS = ["tests/unit", "tests/integration", "-m", "not heavy", "--ignore=tests/unit/test_operations_template.py"]
 GOAL = 0.90
 # Besides its module's known killers and the unit tests, the first pass runs these integration files for a
 # module's mutants: the store's and planning's item-by-item tests for every module ("*"), and for the modules

@@ -93,6 +93,7 @@ def scan_metric_calls(root: Path = LIBRARY) -> list[MetricCall]:
                 )
             )
             calls.append(MetricCall(first.value, frozenset(dimensions), literals, where))
+    assert calls, f"no count_metric call under {root}"
     return calls
 
 
