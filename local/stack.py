@@ -120,6 +120,22 @@ class TlsMotoServer(ThreadedMotoServer):
         return f"https://127.0.0.1:{self._port}"
 
 
+def create_topics(template: SamTemplate, sns: Any) -> dict[str, str]:
+    """Every AWS::SNS::Topic of the template (its Ref is its ARN), and each subscription whose condition holds."""
+    resolver = template.resolver()
+    arns = {}
+    for topic_id, properties in template.topics.items():
+        name = resolver.resolve(properties["TopicName"], f"{topic_id}.TopicName")
+        arns[topic_id] = str(sns.create_topic(Name=name)["TopicArn"])
+    resolver = template.resolver(refs=arns)
+    for subscription_id, resource in template.subscriptions.items():
+        if "Condition" in resource and not resolver.condition(resource["Condition"]):
+            continue
+        properties = resolver.resolve(resource["Properties"], subscription_id)
+        sns.subscribe(TopicArn=properties["TopicArn"], Protocol=properties["Protocol"], Endpoint=properties["Endpoint"])
+    return arns
+
+
 def create_buckets(template: SamTemplate, resolver: Resolver, s3: Any) -> Resolver:
     """Every AWS::S3::Bucket of the template (with the AWS::S3::BucketPolicy on it), made as CloudFormation
     would make it; the resolver returned also knows each bucket's Ref and Arn."""
@@ -449,6 +465,7 @@ class LocalStack:
         self.s3 = boto3.client("s3")
         self.secretsmanager = boto3.client("secretsmanager")
         self.eventbridge = boto3.client("events")
+        self.sns = boto3.client("sns")
         # botocore sends stream calls to an endpoint named by the account, which moto does not serve.
         self.streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
         resolver = self.template.resolver()
@@ -486,7 +503,8 @@ class LocalStack:
             for bus_id, name in self.bus_names.items()
         }
         self._tap_buses()
-        refs = {**self.table_names, **self.queue_urls, **self.bus_names}
+        self.topic_arns = create_topics(self.template, self.sns)
+        refs = {**self.table_names, **self.queue_urls, **self.bus_names, **self.topic_arns}
         attributes: dict[tuple[str, str], str] = {(qid, "Arn"): arn for qid, arn in self.queue_arns.items()}
         attributes |= {(table_id, "StreamArn"): arn for table_id, arn in self.stream_arns.items()}
         attributes |= {(bus_id, "Arn"): arn for bus_id, arn in bus_arns.items()}

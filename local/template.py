@@ -517,6 +517,11 @@ class SamTemplate:
             logical_id: resource.get("Properties") or {}
             for logical_id, resource in self._resources_of_type("AWS::Events::EventBus")
         }
+        self.topics: dict[str, dict[str, Any]] = {
+            logical_id: resource.get("Properties") or {}
+            for logical_id, resource in self._resources_of_type("AWS::SNS::Topic")
+        }
+        self.subscriptions: dict[str, dict[str, Any]] = dict(self._resources_of_type("AWS::SNS::Subscription"))
         self.event_rules: dict[str, dict[str, Any]] = {
             logical_id: resource.get("Properties") or {}
             for logical_id, resource in self._resources_of_type("AWS::Events::Rule")

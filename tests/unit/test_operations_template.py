@@ -486,3 +486,18 @@ def test_the_dashboard_shows_every_function_queue_and_the_table() -> None:
     ]
     for name in table_metrics:
         assert set(TEMPLATE.tables) <= graphed[("AWS/DynamoDB", name, "Sum")], name
+
+
+def test_the_local_stack_makes_the_alarm_topic_from_the_template_and_mails_only_an_address_given(aws: Any) -> None:
+    import boto3
+
+    from local.stack import create_topics
+
+    sns = boto3.client("sns")
+    arns = create_topics(SamTemplate(TEMPLATE_PATH, parameters={"Stage": "test"}), sns)
+    assert set(arns) == {TOPIC} and arns[TOPIC].endswith(":dialhub-test-alarms")
+    assert sns.list_subscriptions()["Subscriptions"] == []
+    mailed = SamTemplate(TEMPLATE_PATH, parameters={"Stage": "mail", "AlarmEmail": "oncall@example.com"})
+    arns = create_topics(mailed, sns)
+    [subscription] = sns.list_subscriptions_by_topic(TopicArn=arns[TOPIC])["Subscriptions"]
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "oncall@example.com")
