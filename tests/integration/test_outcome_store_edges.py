@@ -10,18 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dialhub.dispositions import CallStatus, Disposition
-from dialhub.models import CallOutcome, Campaign, Contact, DialState
+from dialhub.models import CallOutcome, DialState
 from dialhub.store import DynamoStore, RecordResult
 from tests.conftest import table_items
-
-T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
-
-
-def _campaign_with_contact(store: DynamoStore) -> None:
-    store.create_campaign(
-        Campaign(campaign_id="cmp", name="n", vendor="blu", dial_date=T0.date(), timezone="Asia/Manila", created_at=T0)
-    )
-    store.add_contacts([Contact(campaign_id="cmp", contact_id="c1", phone="+639171234567")], T0)
+from tests.integration.test_store_writes import T0, _campaign_with_contact
 
 
 def _call(**changes: Any) -> CallOutcome:
