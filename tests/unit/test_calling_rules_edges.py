@@ -45,7 +45,7 @@ from dialhub.models import (
     Hold,
     Suppression,
 )
-from dialhub.planning import MESSAGE_ID_BUDGET, PlanSummary, _batches, batch_id, campaign_today
+from dialhub.planning import MESSAGE_ID_BUDGET, PlanSummary, _Batches, batch_id, campaign_today
 from dialhub.store import DialRecord
 from dialhub.suppressions import suppress_after_outcome
 
@@ -630,7 +630,7 @@ def test_a_paused_batch_with_nothing_left_to_hold_does_not_mark_the_campaign_due
 
 def _cut(contacts: list[Contact], limit: int = 5_000) -> list[list[str]]:
     campaign = _campaign(CampaignStatus.ACTIVE)
-    batches = _batches(campaign, [contacts], {campaign.vendor: limit}, dt.date(2026, 11, 25))
+    batches = _Batches(campaign, {campaign.vendor: limit}, dt.date(2026, 11, 25)).cut_from([contacts])
     return [batch.contact_ids for batch in batches]
 
 
@@ -658,7 +658,7 @@ def test_a_batch_id_names_campaign_and_day_and_changes_only_with_the_attempts_it
     assert batch_id("cmp", day, ["c1#1", "c2#2"]) != one  # a redial of one of them: a new batch
     assert batch_id("cmp", day, ["c1#1"]) != one
     campaign = _campaign(CampaignStatus.ACTIVE)
-    redial = _batches(campaign, [[_contact("c1", attempt=2), _contact("c2")]], {campaign.vendor: 10}, day)
+    redial = _Batches(campaign, {campaign.vendor: 10}, day).cut_from([[_contact("c1", attempt=2), _contact("c2")]])
     assert [batch.batch_id for batch in redial] == [batch_id("cmp", day, ["c1#2", "c2#1"])]
 
 

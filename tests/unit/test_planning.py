@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from dialhub import planning
 from dialhub.models import Campaign, CampaignStatus, Contact, VendorShare
-from dialhub.planning import MESSAGE_ID_BUDGET, PlanSummary, _batches, plan_campaign, plan_due_campaigns
+from dialhub.planning import (
+    ADMISSION_CHUNK,
+    MESSAGE_ID_BUDGET,
+    PlanSummary,
+    _Batches,
+    plan_campaign,
+    plan_due_campaigns,
+)
 from dialhub.queue import SEND_BATCH_LIMIT
 
 T0 = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
@@ -30,7 +38,8 @@ class _QueuedStore:
 
 
 def _plan(ids: list[str], limit: int) -> list[Any]:
-    return list(_batches(CAMPAIGN, _QueuedStore(ids).iter_queued_contacts("cmp"), {CAMPAIGN.vendor: limit}, T0.date()))
+    pages = _QueuedStore(ids).iter_queued_contacts("cmp")
+    return list(_Batches(CAMPAIGN, {CAMPAIGN.vendor: limit}, T0.date()).cut_from(pages))
 
 
 def test_batches_follow_the_vendor_limit_when_ids_are_short() -> None:
@@ -60,7 +69,7 @@ def test_a_split_campaigns_vendors_fill_their_own_batches_side_by_side() -> None
         Contact(campaign_id="cmp", contact_id=f"c{n}", phone="+639171234567", vendor=("blu", "airudder")[n % 2])
         for n in range(7)
     ]
-    batches = list(_batches(split, [contacts], {"airudder": 2, "blu": 3}, T0.date()))
+    batches = list(_Batches(split, {"airudder": 2, "blu": 3}, T0.date()).cut_from([contacts]))
     assert [(batch.vendor, batch.contact_ids) for batch in batches] == [
         ("airudder", ["c1", "c3"]),  # cut when its third contact comes
         ("blu", ["c0", "c2", "c4"]),
@@ -73,22 +82,27 @@ def test_a_split_campaigns_vendors_fill_their_own_batches_side_by_side() -> None
 
 
 class _PlanStore:
-    """Queued contacts to plan, and a record of the writes planning makes."""
+    """Queued contacts to plan (in query pages of `page` contacts), and a record of what planning reads and writes."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, page: int = 10_000, vendors: tuple[str, ...] = ("airudder",)) -> None:
         self.contacts = [
-            Contact(campaign_id="cmp", contact_id=f"c{n:03d}", phone="+639171234567") for n in range(count)
+            Contact(campaign_id="cmp", contact_id=f"c{n:03d}", phone=f"+63917{n:07d}", vendor=vendors[n % len(vendors)])
+            for n in range(count)
         ]
+        self.page = page
         self.planned: list[str] = []
         self.due: list[tuple[str, dt.date, bool]] = []
+        self.suppression_reads: list[int] = []
 
     def clear_campaign_due(self, campaign_id: str, planned_on: dt.date | None = None) -> None:
         pass
 
     def iter_queued_contacts(self, campaign_id: str) -> Iterator[list[Contact]]:
-        yield self.contacts
+        for start in range(0, len(self.contacts), self.page):
+            yield self.contacts[start : start + self.page]
 
     def suppressions(self, phones: Any, now: dt.datetime) -> dict[str, Any]:
+        self.suppression_reads.append(len(list(phones)))
         return {}
 
     def move_contact(self, campaign_id: str, contact_id: str, to: Any, **_: Any) -> bool:
@@ -136,6 +150,43 @@ def test_past_its_deadline_a_run_stops_after_a_send_and_leaves_the_campaign_due(
     assert queue.sends == [SEND_BATCH_LIMIT] and len(store.planned) == SEND_BATCH_LIMIT
     assert summary.unfinished == 1 and summary.contacts == SEND_BATCH_LIMIT
     assert store.due == [("cmp", T0.date(), False)]  # the next run goes on with the rest
+
+
+class _Limits:
+    """Vendors with these batch limits and no daily cap."""
+
+    def __init__(self, **limits: int) -> None:
+        self.limits = limits
+
+    def get(self, vendor: str) -> Any:
+        return SimpleNamespace(batch_limit=self.limits[vendor])
+
+    def terms(self, vendor: str) -> dict[str, Any]:
+        return {}
+
+
+def test_admission_takes_the_queue_a_full_read_at_a_time_whatever_its_pages() -> None:
+    store, queue = _PlanStore(250, page=37), _Queue()
+    summary = plan_campaign(CAMPAIGN, store, queue, _Limits(airudder=5_000), T0.date(), T0)  # type: ignore[arg-type]
+    assert store.suppression_reads == [ADMISSION_CHUNK, ADMISSION_CHUNK, 50]
+    assert summary.contacts == 250 and store.planned == [contact.contact_id for contact in store.contacts]
+
+
+def test_a_split_run_stopped_at_its_deadline_sends_what_its_other_vendors_had_read_and_reads_no_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    split = CAMPAIGN.model_copy(
+        update={"vendors": [VendorShare(vendor="airudder", share=50), VendorShare(vendor="blu", share=50)]}
+    )
+    store, queue = _PlanStore(400, page=30, vendors=("blu", "airudder")), _Queue()
+    monkeypatch.setattr(planning.time, "monotonic", lambda: 100.0)
+    adapters = _Limits(blu=1, airudder=1_000)
+    summary = plan_campaign(split, store, queue, adapters, T0.date(), T0, deadline=99.0)  # type: ignore[arg-type]
+    # Ten one-contact blu batches fill the first send; the airudder contacts read beside them go out with it.
+    assert queue.sends == [SEND_BATCH_LIMIT, 1] and summary.batches == SEND_BATCH_LIMIT + 1
+    assert sorted(store.planned) == [f"c{n:03d}" for n in range(20)]  # c020 came with the tenth cut: read again
+    assert store.suppression_reads == [ADMISSION_CHUNK]  # the first hundred only: 80 of them are read again
+    assert summary.unfinished == 1 and store.due == [("cmp", T0.date(), False)]
 
 
 class _DueStore:

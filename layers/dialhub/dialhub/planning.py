@@ -31,6 +31,7 @@ from dialhub.parallel import each
 from dialhub.policies import campaign_policy
 from dialhub.queue import SEND_BATCH_LIMIT, DispatchQueue
 from dialhub.store import Store
+from dialhub.store.table import BATCH_GET_LIMIT
 from dialhub.vendors import Adapters
 
 # Every zone's "today" has begun by the time UTC reaches this offset (UTC+14 is the furthest ahead).
@@ -38,6 +39,8 @@ _FURTHEST_AHEAD = dt.timedelta(hours=14)
 # Contact ids per SQS message are bounded by bytes too (SQS takes 256 KiB): 5,000 ids of 128 characters
 # would not fit, so a batch closes early when its ids reach this many characters.
 MESSAGE_ID_BUDGET = 200_000
+# Admission reads suppressions (and recent conversations) this many numbers a request.
+ADMISSION_CHUNK = BATCH_GET_LIMIT
 
 
 @dataclass
@@ -69,57 +72,75 @@ def batch_id(campaign_id: str, dial_date: dt.date, attempts: list[str]) -> str:
     return f"{campaign_id}:{dial_date.isoformat()}:{digest}"
 
 
-def _admitted_pages(
-    campaign: Campaign, store: Store, now: dt.datetime, summary: PlanSummary
-) -> Iterator[list[Contact]]:
+def _admitted(campaign: Campaign, store: Store, now: dt.datetime, summary: PlanSummary) -> Iterator[list[Contact]]:
+    """The queue's contacts that may go out, admitted 100 at a time whatever the query's pages: every
+    suppression read is then a full one, and a run stopped at its deadline has read at most 100 contacts
+    it leaves for the next run to read again."""
     policy = campaign_policy(store, campaign)
-    for page in store.iter_queued_contacts(campaign.campaign_id):
-        admission = admit(page, store, now, policy)
+    for contacts in _regrouped(store.iter_queued_contacts(campaign.campaign_id), ADMISSION_CHUNK):
+        admission = admit(contacts, store, now, policy)
         for contact_id, hold in admission.held.items():
             summary.held += store.hold_contact(campaign.campaign_id, contact_id, hold)
         yield admission.admitted
 
 
-def _batches(
-    campaign: Campaign,
-    pages: Iterable[list[Contact]],
-    limits: dict[str, int],
-    dial_date: dt.date,
-    caps: DailyCaps | None = None,
-    overflow: list[Contact] | None = None,
-) -> Iterator[DispatchBatch]:
+def _regrouped(pages: Iterable[list[Contact]], size: int) -> Iterator[list[Contact]]:
+    group: list[Contact] = []
+    for page in pages:
+        for contact in page:
+            group.append(contact)
+            if len(group) == size:
+                yield group
+                group = []
+    if group:
+        yield group
+
+
+class _Batches:
     """Each vendor's contacts in batches of that vendor's size (a split campaign's vendors fill theirs side by
     side, so planning reads each contact once however many vendors there are); a contact beyond its vendor's
     daily cap goes to `overflow` instead."""
-    pending: dict[str, list[Contact]] = {vendor: [] for vendor in limits}
-    sizes = dict.fromkeys(limits, 0)
 
-    def cut(vendor: str) -> DispatchBatch:
-        batch, pending[vendor], sizes[vendor] = pending[vendor], [], 0
+    def __init__(
+        self, campaign: Campaign, limits: dict[str, int], dial_date: dt.date, caps: DailyCaps | None = None
+    ) -> None:
+        self.campaign, self.limits, self.dial_date, self.caps = campaign, limits, dial_date, caps
+        self.pending: dict[str, list[Contact]] = {vendor: [] for vendor in limits}
+        self.sizes = dict.fromkeys(limits, 0)
+        self.overflow: list[Contact] = []
+
+    def cut_from(self, pages: Iterable[list[Contact]]) -> Iterator[DispatchBatch]:
+        """Every full batch as it fills, then what is left of each vendor's."""
+        for page in pages:
+            for contact in page:
+                vendor = self.campaign.vendor_of(contact)
+                if self.caps is not None and not self.caps.allows(vendor):
+                    self.overflow.append(contact)
+                    continue
+                waiting = self.pending[vendor]
+                if waiting and (
+                    len(waiting) == self.limits[vendor]
+                    or self.sizes[vendor] + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET
+                ):
+                    yield self._cut(vendor)
+                self.pending[vendor].append(contact)
+                self.sizes[vendor] += len(contact.contact_id) + 3
+        yield from self.rest()
+
+    def rest(self) -> list[DispatchBatch]:
+        """What is left of each vendor's batch: sent when a run stops early too, since a split campaign's other
+        vendors may hold contacts from many pages back that would otherwise be read again."""
+        return [self._cut(vendor) for vendor in self.limits if self.pending[vendor]]
+
+    def _cut(self, vendor: str) -> DispatchBatch:
+        batch, self.pending[vendor], self.sizes[vendor] = self.pending[vendor], [], 0
         attempts = [f"{contact.contact_id}#{contact.attempt}" for contact in batch]
         return DispatchBatch(
-            batch_id=batch_id(campaign.campaign_id, dial_date, attempts),
-            campaign_id=campaign.campaign_id,
+            batch_id=batch_id(self.campaign.campaign_id, self.dial_date, attempts),
+            campaign_id=self.campaign.campaign_id,
             vendor=vendor,
             contact_ids=[contact.contact_id for contact in batch],
         )
-
-    for page in pages:
-        for contact in page:
-            vendor = campaign.vendor_of(contact)
-            if caps is not None and overflow is not None and not caps.allows(vendor):
-                overflow.append(contact)
-                continue
-            waiting = pending[vendor]
-            if waiting and (
-                len(waiting) == limits[vendor] or sizes[vendor] + len(contact.contact_id) + 3 > MESSAGE_ID_BUDGET
-            ):
-                yield cut(vendor)
-            pending[vendor].append(contact)
-            sizes[vendor] += len(contact.contact_id) + 3
-    for vendor in limits:
-        if pending[vendor]:
-            yield cut(vendor)
 
 
 def _overflow(
@@ -185,21 +206,21 @@ def plan_campaign(
         summary.contacts += len(moves)
         outgoing.clear()
 
-    pages = _admitted_pages(campaign, store, now, summary)
     limits = {share.vendor: adapters.get(share.vendor).batch_limit for share in campaign.vendors}
     caps = DailyCaps(store, adapters, limits.__getitem__)
-    overflow: list[Contact] = []
-    for batch in _batches(campaign, pages, limits, dial_date, caps, overflow):
+    batches = _Batches(campaign, limits, dial_date, caps)
+    for batch in batches.cut_from(_admitted(campaign, store, now, summary)):
         outgoing.append(batch)
         if len(outgoing) == SEND_BATCH_LIMIT:
             flush()
             if time.monotonic() > deadline:
                 summary.unfinished = 1
+                outgoing.extend(batches.rest())
                 break
     if outgoing:
         flush()
     caps.give_back()
-    _overflow(campaign, overflow, caps, store, now, summary)
+    _overflow(campaign, batches.overflow, caps, store, now, summary)
     if summary.held or summary.unfinished or summary.failed_over:
         store.mark_campaign_due(campaign, dial_date)  # held contacts are looked at again on the next run
     logger.info(
