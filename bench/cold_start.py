@@ -53,6 +53,25 @@ seconds = time.perf_counter() - started
 print(json.dumps({{"seconds": seconds, "modules": [m for m in {heavy!r} if m in sys.modules]}}))
 """
 
+# What a first request does before its first AWS call, after the import: the dependencies and their boto3 clients
+# (no request is sent). With SnapStart the import above is in the snapshot, and this too if it is done at init.
+_FIRST_REQUEST = """
+import importlib.util, json, sys, time
+sys.path[:0] = [{layer!r}, {function_dir!r}]
+spec = importlib.util.spec_from_file_location("app", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+started = time.perf_counter()
+from dialhub.wiring import default_dependencies
+deps = default_dependencies()
+deps.store.client
+{more}
+print(json.dumps({{"seconds": time.perf_counter() - started, "modules": []}}))
+"""
+# The HTTP functions, whose cold starts a caller waits on (the SnapStart parameter's), and what else their first
+# request makes: the API's queue client, the webhooks' nothing more (a vendor's secret is a network read).
+SETUP_AFTER_IMPORT = {"api": "deps.queue.client", "webhooks": ""}
+
 
 def _environment(pycache: str) -> dict[str, str]:
     """What the template gives every function, minus anything that would reach AWS at import time."""
@@ -104,6 +123,11 @@ def measure(repetitions: int) -> list[Row]:
     programs = {"boto3": _BASELINE} | {name: _handler_code(name) for name in functions}
     # The first callback also imports its vendor's adapter module: shown apart, it is not the module import.
     programs["webhooks + blu adapter"] = _handler_code("webhooks", ("dialhub.vendors.blu",))
+    for function, more in SETUP_AFTER_IMPORT.items():
+        function_dir = FUNCTIONS / function
+        programs[f"{function} first request"] = _FIRST_REQUEST.format(
+            layer=str(LAYER), function_dir=str(function_dir), path=str(function_dir / "app.py"), more=more
+        )
     with tempfile.TemporaryDirectory(prefix="dialhub-bench-pycache-") as pycache:
         env = _environment(pycache)
         for code in programs.values():  # warm the bytecode cache and the OS page cache
@@ -128,6 +152,17 @@ def measure(repetitions: int) -> list[Row]:
             f"below divides the fastest import of a handler by it",
         )
     ]
+    for function in SETUP_AFTER_IMPORT:
+        seconds = min(samples[f"{function} first request"])
+        rows.append(
+            Row(
+                "1",
+                f"first request's setup after the cold start `{function}` (its clients made, nothing sent)",
+                f"{seconds * 1000:.0f} ms",
+                note="paid by the first request of every new environment; with SnapStart (parameter, off) the "
+                "import is in the snapshot, and this setup too only if the function made it at init",
+            )
+        )
     for name in [*functions, "webhooks + blu adapter"]:
         seconds = min(samples[name])
         ratio = seconds / floor

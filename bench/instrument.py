@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections import Counter
@@ -34,6 +35,9 @@ class AwsRequestCounter:
 
     def __init__(self) -> None:
         self.by_operation: Counter[str] = Counter()
+        # DynamoDB writes of one item, by the kind of item (its sort key's first word: CONTACT, CAMPAIGN, TASK...):
+        # what grows with the contacts apart from what a run does once per campaign.
+        self.writes_by_item: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def attach(self, client: Any) -> Any:
@@ -41,9 +45,12 @@ class AwsRequestCounter:
         client.meta.events.register(f"request-created.{service}", self._count)
         return client
 
-    def _count(self, operation_name: str, **_: Any) -> None:
+    def _count(self, operation_name: str, request: Any = None, **_: Any) -> None:
+        kind = _item_kind(request) if operation_name in _ONE_ITEM_WRITES else None
         with self._lock:
             self.by_operation[operation_name] += 1
+            if kind is not None:
+                self.writes_by_item[f"{operation_name} {kind}"] += 1
 
     @property
     def total(self) -> int:
@@ -52,6 +59,18 @@ class AwsRequestCounter:
     def reset(self) -> None:
         with self._lock:
             self.by_operation.clear()
+            self.writes_by_item.clear()
+
+
+_ONE_ITEM_WRITES = {"UpdateItem", "PutItem", "DeleteItem"}
+
+
+def _item_kind(request: Any) -> str:
+    try:
+        body = json.loads(request.body)
+        return str(body["Key"]["sk"]["S"] if "Key" in body else body["Item"]["sk"]["S"]).split("#", 1)[0]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return "unknown"
 
 
 def item_size(value: dict[str, Any]) -> int:

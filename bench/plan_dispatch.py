@@ -50,6 +50,7 @@ def _phase(run: Any, ddb: Any, sqs: Any) -> dict[str, Any]:
         "rss_before_kb": rss_before,
         "peak_kb": memory_kb("VmHWM"),
         "dynamodb": dict(ddb.by_operation),
+        "dynamodb_writes_by_item": dict(ddb.writes_by_item),
         "sqs": dict(sqs.by_operation),
     }
 
@@ -306,29 +307,50 @@ def measure(total: int, keep: dict[str, Any] | None = None) -> list[Row]:
 SPLIT = (("blu", 60), ("nxtele", 25), ("airudder", 15))
 
 
+def _per_contact_requests(phase: dict[str, Any]) -> int:
+    """Planning's DynamoDB requests that grow with the contacts: the queue's pages, admission's reads and the
+    contacts' own writes, without the campaign item's (due, cleared), which a run makes once per campaign."""
+    once_per_run = sum(
+        count for name, count in phase.get("dynamodb_writes_by_item", {}).items() if not name.endswith(" CONTACT")
+    )
+    return _requests(phase) - once_per_run
+
+
 def measure_split(total: int, single: dict[str, Any]) -> list[Row]:
     """Figure 10: planning one campaign split across the three vendors, against the same number of contacts in
-    one campaign per vendor (figure 5's day): DynamoDB requests per contact."""
+    one campaign per vendor (figure 5's day): DynamoDB requests per contact. A run that stops at its deadline
+    makes a few more writes to the campaign item; how many runs planning takes here depends on moto's speed, so
+    those are shown apart."""
     day = _run_day(total, SPLIT)
     plan = day["plan"]
     contacts = total
-    per_contact = _requests(plan) / contacts
-    baseline = _requests(single["plan"]) / sum(single["per_vendor"].values())
+    per_contact = _per_contact_requests(plan) / contacts
+    baseline = _per_contact_requests(single["plan"]) / sum(single["per_vendor"].values())
     planned = plan["result"]["contacts"]
     return [
         Row(
             "10",
             f"DynamoDB requests per contact to plan a {contacts:,}-contact campaign split 60/25/15",
-            f"{per_contact:.3f}",
-            f"<= {baseline:.3f} (one vendor per campaign, figure 5)",
+            f"{per_contact:.4f}",
+            f"<= {baseline:.4f} (one vendor per campaign, figure 5)",
             per_contact <= baseline and planned == contacts,
             f"{planned:,} planned in {plan['result']['batches']:,} batches and "
             f"{plan['result']['invocations']} scheduler invocation(s) (figure 5's day: "
-            f"{single['plan']['result']['invocations']}); {dict(sorted(plan['dynamodb'].items()))}; figure 5's "
-            f"day: {dict(sorted(single['plan']['dynamodb'].items()))}. Each vendor's batches fill side by side "
-            f"from one read of the queue, so the split adds no request per contact",
+            f"{single['plan']['result']['invocations']}); {dict(sorted(plan['dynamodb'].items()))}, of them once "
+            f"per run and campaign {_once_per_run(plan)}; figure 5's day: "
+            f"{dict(sorted(single['plan']['dynamodb'].items()))}, once per run and campaign "
+            f"{_once_per_run(single['plan'])}. Each vendor's batches fill side by side from one read of the queue, "
+            f"so the split adds no request per contact",
         )
     ]
+
+
+def _once_per_run(phase: dict[str, Any]) -> dict[str, int]:
+    return {
+        name: count
+        for name, count in sorted(phase.get("dynamodb_writes_by_item", {}).items())
+        if not name.endswith(" CONTACT")
+    }
 
 
 if __name__ == "__main__":

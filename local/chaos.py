@@ -42,6 +42,8 @@ from typing import Any
 
 import httpx
 
+from local.chaos_outage import VENDOR as OUTAGE_VENDOR
+from local.chaos_outage import OutageDrill, run_outage_drill
 from local.chaos_split import (
     BATCHES_AT_LEAST,
     FAILING,
@@ -53,6 +55,8 @@ from local.chaos_split import (
 from local.scenario import demo_contacts
 from local.simulators.plumbing import API_FAULT_KINDS, ApiFaults, CallbackFaults, Reported
 from local.stack import DynamoDbFaults, LocalStack
+
+OUTAGE_BATCHES = 2  # the outage drill's campaign, in batches of the run's size
 
 
 @dataclass(frozen=True)
@@ -418,16 +422,6 @@ def _wait(stack: LocalStack, timeout: float) -> bool:
     return True
 
 
-def _queue_depth(stack: LocalStack, queue_url: str) -> int:
-    names = [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-    ]
-    attributes = stack.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
-    return sum(int(attributes.get(name, 0)) for name in names)
-
-
 @contextmanager
 def counting_retries(retries: Counter[str]) -> Iterator[None]:
     """The adapters retry transient vendor failures with stamina: count those retries (instead of logging them)."""
@@ -565,13 +559,9 @@ def _run(
         recounts = {
             vendor: client.post(f"/campaigns/{campaign_id}/recount").json() for vendor, campaign_id in campaigns.items()
         }
-        work_depth = sum(
-            _queue_depth(stack, stack.queue_urls[queue_id]) for queue_id in ("DispatchQueue", "ExportQueue")
-        )
+        work_depth = sum(stack.queue_depth(stack.queue_urls[queue_id]) for queue_id in ("DispatchQueue", "ExportQueue"))
         dead_letters = sum(
-            _queue_depth(stack, url)
-            for queue_id, url in stack.queue_urls.items()
-            if queue_id.endswith("DeadLetterQueue")
+            stack.queue_depth(url) for queue_id, url in stack.queue_urls.items() if queue_id.endswith("DeadLetterQueue")
         )
 
         refused_by_vendor = {
@@ -611,6 +601,45 @@ def _run(
         drill_size = max(plan.contacts_per_vendor // 2, BATCHES_AT_LEAST * plan.batch_size)
         drill = run_split_drill(client, stack, drill_size, plan.seed, lambda: _wait(stack, plan.settle_timeout), step)
         _split_campaign(report, stack, drill, read_table(stack))
+        outage = run_outage_drill(
+            client, stack, OUTAGE_BATCHES * plan.batch_size, plan.seed, lambda: _wait(stack, plan.settle_timeout), step
+        )
+        _outage(report, stack, outage)
+
+
+def _outage(report: ChaosReport, stack: LocalStack, drill: OutageDrill) -> None:
+    """Last: a vendor down until SQS gave up on a campaign's batches, then the re-drive."""
+    report.check(
+        f"outage: batches dead-lettered while {OUTAGE_VENDOR} was down",
+        f">= {OUTAGE_BATCHES}",
+        drill.dead_lettered,
+        drill.dead_lettered >= OUTAGE_BATCHES,
+    )
+    report.check("outage: contacts left submitting by the outage", drill.contacts, drill.stuck.get("submitting", 0))
+    dead_letter_alarm = next((name for name in drill.alarms_dead_lettered if name.endswith("-dispatch-dlq")), None)
+    report.check(
+        "outage: the dispatch-dlq alarm fired (evaluated offline)",
+        "fired",
+        dead_letter_alarm or "silent",
+        dead_letter_alarm is not None,
+    )
+    report.check(
+        "outage: the dispatch-dlq alarm after the re-drive",
+        "cleared",
+        "firing" if dead_letter_alarm in drill.alarms_after else "cleared",
+    )
+    report.check("outage: re-drives answered 202", "all", drill.statuses, set(drill.statuses) == {202})
+    report.check("outage: batches the re-drives moved back", drill.dead_lettered, drill.moved[0] if drill.moved else 0)
+    report.check("outage: contacts submitting after the re-drive", 0, drill.after.get("submitting", 0))
+    report.check(f"outage: contacts {OUTAGE_VENDOR} took", drill.contacts, len(drill.taken))
+    dialled_twice = sum(
+        max(count - 1, 0) for simulator in stack.simulators.values() for count in simulator.dial_requests.values()
+    )
+    report.check("outage: dial requests above one per contact, any vendor, whole run", 0, dialled_twice)
+    report.notes.append(
+        f"outage campaign {drill.campaign_id}: {drill.contacts} contacts, {drill.dead_lettered} batch(es) "
+        f"dead-lettered, re-drives moved {drill.moved}; states after: {drill.after}"
+    )
 
 
 def _split_campaign(report: ChaosReport, stack: LocalStack, drill: SplitDrill, table: TableView) -> None:
@@ -638,7 +667,7 @@ def _split_campaign(report: ChaosReport, stack: LocalStack, drill: SplitDrill, t
     differing = [vendor for vendor, counts in compared.items() if counts != stored.get(vendor, (0, 0, 0))]
     report.check("split campaign: comparison counts that differ from the table", 0, len(differing))
     left = sum(
-        _queue_depth(stack, url)
+        stack.queue_depth(url)
         for queue_id, url in stack.queue_urls.items()
         if queue_id == "DispatchQueue" or queue_id.endswith("DeadLetterQueue")
     )

@@ -140,11 +140,15 @@ def _function_spec(name: str) -> tuple[SamTemplate, FunctionSpec]:
 
 
 def template_environment(name: str) -> dict[str, str]:
-    """The environment template.yaml gives the function in functions/<name>/, each resource standing in by its
-    logical id: what a function's import checks it has (the values are the caller's to give, with its deps)."""
+    """The environment template.yaml gives the function in functions/<name>/, each resource (and its ARN) standing
+    in by its logical id: what a function's import checks it has (the values are the caller's to give, with its
+    deps)."""
     template, spec = _function_spec(name)
     resources = template.document.get("Resources") or {}
-    return template.function_environment(spec.logical_id, template.resolver(refs={rid: rid for rid in resources}))
+    resolver = template.resolver(
+        refs={rid: rid for rid in resources}, attributes={(rid, "Arn"): rid for rid in resources}
+    )
+    return template.function_environment(spec.logical_id, resolver)
 
 
 @contextlib.contextmanager

@@ -115,6 +115,8 @@ class Requests:
         if service == "s3":
             return self._s3(operation, params)
         if service == "sqs":
+            if source := params.get("SourceArn"):  # a message-move task is authorised on its source queue
+                return [(f"sqs:{operation}", str(source))]
             name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
             action = "SendMessage" if operation == "SendMessageBatch" else operation
             return [(f"sqs:{action}", f"arn:aws:sqs:{self.region}:{self.account_id}:{name}")]

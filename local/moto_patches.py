@@ -61,6 +61,14 @@ And one for S3's notifications through EventBridge, which the import bucket depe
    (moto's "Object Tags Added" event with every PUT, tagged or not, is left as it is: it is a detail-type of its
    own, which a rule for "Object Created" does not match.)
 
+And one for SQS:
+13. SQS's message-move task (StartMessageMoveTask, ListMessageMoveTasks), which moto does not have: the
+   re-drive of a dead-letter queue. Here the task runs at once, inside the start request: every message of the
+   dead-letter queue is sent to the queue whose redrive policy names it (or to the destination asked for) as a
+   new message, received zero times, and deleted from the dead-letter queue; the listing then shows the task
+   COMPLETED with the number moved. SQS moves them over seconds to minutes, so a caller reads the listing for
+   progress either way.
+
 The local stack applies them while it runs and restores moto's own when it stops; the tests' in-process moto
 applies them too, since dispatch settles contacts on several threads while callbacks arrive on others.
 """
@@ -104,6 +112,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
+from moto.sqs.exceptions import QueueDoesNotExist, SQSException
+from moto.sqs.responses import SQSResponse
 
 _TRANSACTIONS = threading.Lock()
 _ONE_REQUEST_AT_A_TIME = threading.RLock()
@@ -469,7 +479,52 @@ def _send_event_bridge_message(account_id: str, bucket: FakeBucket, event_name: 
         _log.exception("S3 EventBridge notification for %s/%s failed", bucket.name, key.name)
 
 
+_MOVE_TASKS: dict[str, dict[str, Any]] = {}  # source queue ARN -> its last message-move task, as listed
+
+
+def _start_message_move_task(self: SQSResponse) -> ActionResult:
+    backend = self.sqs_backend
+    source_arn = str(self._get_param("SourceArn"))
+    by_arn = {queue.queue_arn: queue for queue in backend.queues.values()}
+    if source_arn not in by_arn:
+        raise QueueDoesNotExist()
+    destination_arn = self._get_param("DestinationArn")
+    origins = [
+        queue
+        for queue in backend.queues.values()
+        if (queue.redrive_policy or {}).get("deadLetterTargetArn") == source_arn
+    ]
+    destination = by_arn.get(destination_arn) if destination_arn else (origins[0] if len(origins) == 1 else None)
+    if destination is None:
+        raise SQSException("InvalidParameterValue", "no destination queue for this dead-letter queue")
+    source = by_arn[source_arn]
+    moved = 0
+    while messages := backend.receive_message(source.name, 10, 0, 30):
+        for message in messages:
+            backend.send_message(destination.name, message.body)
+            backend.delete_message(source.name, str(message.receipt_handle))
+            moved += 1
+    handle = f"{source_arn}#{uuid.uuid4()}"
+    _MOVE_TASKS[source_arn] = {
+        "TaskHandle": handle,
+        "Status": "COMPLETED",
+        "SourceArn": source_arn,
+        "DestinationArn": destination.queue_arn,
+        "ApproximateNumberOfMessagesMoved": moved,
+        "ApproximateNumberOfMessagesToMove": moved,
+        "StartedTimestamp": int(time.time() * 1000),
+    }
+    return ActionResult({"TaskHandle": handle})
+
+
+def _list_message_move_tasks(self: SQSResponse) -> ActionResult:
+    task = _MOVE_TASKS.get(str(self._get_param("SourceArn")))
+    return ActionResult({"Results": [task] if task else []})
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
+    (SQSResponse, "start_message_move_task", _start_message_move_task),
+    (SQSResponse, "list_message_move_tasks", _list_message_move_tasks),
     (DynamoDBBackend, "transact_write_items", _transact_write_items),
     (DynamoHandler, "call_action", _call_action),
     (Table, "query", _query),

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.template import QueueSpec, Resolver, SamTemplate, TableSpec, TemplateError, parameter_text
+from local.template import NO_VALUE, QueueSpec, Resolver, SamTemplate, TableSpec, TemplateError, parameter_text
 
 
 @dataclass(frozen=True)
@@ -170,11 +170,13 @@ def queue_attributes(
 ) -> dict[str, str]:
     """Attributes for boto3 sqs.create_queue; arn_of(logical_id) gives a created queue's ARN."""
     properties = _queue(template, logical_id).properties
-    attributes = {
-        key: parameter_text(resolver.resolve(properties[key], f"{logical_id}.{key}"))
+    resolved = {
+        key: resolver.resolve(properties[key], f"{logical_id}.{key}")
         for key in _QUEUE_ATTRIBUTE_KEYS
         if key in properties
     }
+    # A property the template leaves out with !Ref AWS::NoValue (a customer key not given) is not set at all.
+    attributes = {key: parameter_text(value) for key, value in resolved.items() if value is not NO_VALUE}
     if "RedrivePolicy" in properties:
         policy = _json_object(properties["RedrivePolicy"])
         target = policy.get("deadLetterTargetArn")

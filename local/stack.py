@@ -40,9 +40,11 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from dialhub.observability import METRIC_LISTENERS
 from local import moto_patches, simulators
+from local.alarms import LocalAlarms, LocalMetrics
 from local.drivers import ScheduleDriver, SqsDriver, StreamDriver
-from local.gateway import LocalGateway
+from local.gateway import AccessLogEntry, LocalGateway
 from local.handlers import FakeLambdaContext, load_handler
 from local.iam import Permissions, Requests, function_grants
 from local.resources import (
@@ -310,6 +312,7 @@ class LocalStack:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._saved_session_client: Any = None
         self.simulators: dict[str, VendorSimulator] = {}
+        self.metrics = LocalMetrics()  # what the template's alarms are evaluated on (`alarms`)
         self.secret_arns: dict[str, str] = {}  # name -> ARN of each vendor account secret made
         self._saved_api_call: Any = None
         self._saved_emit_api_params: Any = None
@@ -376,7 +379,9 @@ class LocalStack:
             port=self.port,
             workers_per_function=self.gateway_workers,
             one_at_a_time=REQUEST_IN_MODULE_STATE,
+            access_log=self._count_answer,
         ).start()
+        self._watch_alarms()
         self._start_simulators()
         self._apply_permissions()
         self.schedules = ScheduleDriver(self.template, self.invoke)
@@ -416,7 +421,38 @@ class LocalStack:
 
         boto3.session.Session.client = client
 
+    def _watch_alarms(self) -> None:
+        """The template's alarms on what this stack measures (local/alarms.py): `alarms.evaluate()`."""
+        names = {
+            function_id: self.template.function_name(function_id, self.resolver)
+            for function_id in self.template.functions
+        }
+        apis = {route.api_id: route.api_id for route in self.template.routes if route.api_id}
+        self.alarms = LocalAlarms(
+            self.template, self.resolver.with_values(refs={**names, **apis}), self.metrics, self._gauge
+        )
+        METRIC_LISTENERS.append(self._count_metric)
+
+    def _count_metric(self, name: str, value: int, dimensions: dict[str, str]) -> None:
+        self.metrics.add("Dialhub", name, dimensions, value)
+
+    def _count_answer(self, entry: AccessLogEntry) -> None:
+        if entry.status >= 500:
+            [api_id] = {route.api_id for route in self.template.routes if route.route_key == entry.route_key} or {None}
+            self.metrics.add("AWS/ApiGateway", "5xx", {"ApiId": str(api_id)}, 1)
+
+    def _gauge(self, namespace: str, name: str, dimensions: frozenset[tuple[str, str]]) -> float | None:
+        """A gauge read now: the messages waiting in a queue, by its name."""
+        queue_name = dict(dimensions).get("QueueName")
+        url = next((url for url in self.queue_urls.values() if url.rsplit("/", 1)[-1] == queue_name), None)
+        if url is None:
+            return None
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        return float(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
     def stop(self) -> None:
+        if self._count_metric in METRIC_LISTENERS:
+            METRIC_LISTENERS.remove(self._count_metric)
         if self._saved_session_client is not None:
             boto3.session.Session.client = self._saved_session_client
             self._saved_session_client = None
@@ -730,6 +766,9 @@ class LocalStack:
             result = handler(event, context)
             status = result.get("statusCode") if isinstance(result, dict) else None
             return result
+        except Exception:
+            self.metrics.add("AWS/Lambda", "Errors", {"FunctionName": context.function_name}, 1)
+            raise
         finally:
             if self._running.met_fault:
                 with self._fault_lock:
@@ -772,6 +811,16 @@ class LocalStack:
 
     def drain_dispatch_queue(self) -> Any:
         return self.sqs_driver.drain()
+
+    def queue_depth(self, queue_url: str) -> int:
+        """Messages in the queue: waiting, in flight and delayed."""
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes.get(name, 0)) for name in names)
 
     def drain_stream(self) -> Any:
         """Hand the table's stream, up to now, to the events function."""

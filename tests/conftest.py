@@ -30,7 +30,7 @@ from dialhub.wiring import Dependencies
 from local import moto_patches
 from local.drivers import SqsDriver
 from local.handlers import function_module
-from local.resources import create_table_kwargs
+from local.resources import create_table_kwargs, queue_attributes, queue_creation_order, queue_name
 from local.simulators.blu import BluSimulator
 from local.simulators.nxtele import SAMPLE_SECRET_KEY, SAMPLE_UUID, NxteleSimulator
 from local.stack import create_buckets
@@ -88,6 +88,21 @@ def table_name(aws: Any, template: SamTemplate) -> str:
     kwargs = create_table_kwargs(template, "DialhubTable", template.resolver())
     boto3.client("dynamodb").create_table(**kwargs)
     return kwargs["TableName"]
+
+
+def create_template_queues(template: SamTemplate, sqs: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Every queue of the template, dead-letter redrive included, as the local stack makes them: (urls, ARNs)."""
+    resolver = template.resolver()
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    for queue_id in queue_creation_order(template):
+        urls[queue_id] = sqs.create_queue(
+            QueueName=queue_name(template, queue_id, resolver),
+            Attributes=queue_attributes(template, queue_id, resolver, arn_of=arns.__getitem__),
+        )["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])["Attributes"]
+        arns[queue_id] = attributes["QueueArn"]
+    return urls, arns
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
 
 # else the cold start fails, naming the variable
-require("dispatch_queue_url", "export_bucket", "export_queue_url", "import_bucket")
+require("dispatch_queue_url", "dispatch_dead_letter_arn", "export_bucket", "export_queue_url", "import_bucket")
 
 
 def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) -> dict[str, Any]:

@@ -29,11 +29,16 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
     for record in event.get("Records", []):
         try:
             batch = DispatchBatch.model_validate_json(record["body"])
-            with log_keys(message_id=record.get("messageId"), batch_id=batch.batch_id, campaign_id=batch.campaign_id):
+            with log_keys(
+                correlation_id=record.get("messageId"),
+                batch_id=batch.batch_id,
+                campaign_id=batch.campaign_id,
+                vendor=batch.vendor,
+            ):
                 dispatch_batch(batch, deps.store, deps.adapters, deps.clock())
         except Exception:  # noqa: BLE001 - any failure leaves this record to SQS, the others go on
             logger.exception(
-                "dispatch record failed; SQS will deliver it again", extra={"message_id": record.get("messageId")}
+                "dispatch record failed; SQS will deliver it again", extra={"correlation_id": record.get("messageId")}
             )
             failures.append({"itemIdentifier": record.get("messageId", "")})
     return {"batchItemFailures": failures}

@@ -40,7 +40,8 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(event, context, default_dependencies())
+    with log_keys(correlation_id=context.aws_request_id):
+        return handle(event, context, default_dependencies())
 
 
 # What the imports built lives as long as the container: frozen, no collection ever walks it again.

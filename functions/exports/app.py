@@ -31,10 +31,10 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
         try:
             message = ExportMessage.model_validate_json(record["body"])
         except ValidationError:
-            logger.error("unreadable export message dropped", extra={"message_id": record.get("messageId")})
+            logger.error("unreadable export message dropped", extra={"correlation_id": record.get("messageId")})
             continue
         try:
-            with log_keys(message_id=record.get("messageId"), export_id=message.export_id):
+            with log_keys(correlation_id=record.get("messageId"), export_id=message.export_id):
                 run_export(
                     message.export_id,
                     deps.store,

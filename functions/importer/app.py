@@ -51,10 +51,10 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
     for record in event.get("Records", []):
         import_id = import_named_by(record.get("body", ""), deps.import_objects.bucket)
         if import_id is None:
-            logger.error("message names no import; dropped", extra={"message_id": record.get("messageId")})
+            logger.error("message names no import; dropped", extra={"correlation_id": record.get("messageId")})
             continue
         try:
-            with log_keys(message_id=record.get("messageId"), import_id=import_id):
+            with log_keys(correlation_id=record.get("messageId"), import_id=import_id):
                 run_import(
                     import_id,
                     deps.store,

@@ -46,7 +46,8 @@ def handle(event: dict[str, Any], deps: Dependencies, remaining_seconds: float =
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return handle(event, default_dependencies(), context.get_remaining_time_in_millis() / 1000)
+    with log_keys(correlation_id=context.aws_request_id):  # a schedule's event carries no id of its own
+        return handle(event, default_dependencies(), context.get_remaining_time_in_millis() / 1000)
 
 
 # What the imports built lives as long as the container: frozen, no collection ever walks it again.

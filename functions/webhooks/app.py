@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dialhub.observability import logger
+from dialhub.observability import log_keys, logger
 from dialhub.settings import require
 from dialhub.vendors.base import InboundCallback
 from dialhub.webhooks import handle_callback
@@ -46,9 +46,14 @@ def _callback(event: dict[str, Any]) -> InboundCallback:
 
 def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
     vendor = (event.get("pathParameters") or {}).get("vendor", "")
+    with log_keys(vendor=vendor or None):
+        return _handled(vendor, event, deps)
+
+
+def _handled(vendor: str, event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
     callback = _callback(event)
     if len(callback.body) > MAX_CALLBACK_BYTES:
-        logger.warning("callback too large", extra={"vendor": vendor, "bytes": len(callback.body)})
+        logger.warning("callback too large", extra={"bytes": len(callback.body)})
         return _response(413, {"message": f"body larger than {MAX_CALLBACK_BYTES} bytes"})
     try:
         reply = handle_callback(
@@ -56,7 +61,7 @@ def handle(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
         )
     except Exception:  # noqa: BLE001 - whatever failed, the vendor must retry
         # Not stored: a 5xx makes the vendor deliver it again later.
-        logger.exception("callback could not be stored", extra={"vendor": vendor})
+        logger.exception("callback could not be stored")
         return _response(503, {"message": "temporarily unavailable, retry later"})
     return _response(reply.status, reply.body)
 

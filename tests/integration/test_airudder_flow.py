@@ -253,6 +253,26 @@ def test_a_lost_create_answer_is_retried_into_10508_and_nobody_is_dialled_twice(
     assert sim.create_requests == 2 and sum(sim.dial_requests.values()) == 4
 
 
+def test_a_number_refused_inside_a_create_whose_answer_was_lost_fails_at_once_on_the_10508_retry(
+    deps: Any, template: Any, sim: AirudderSimulator
+) -> None:
+    """The lost answer carried AIRudder's refusal of one number: the retry meets 10508, the task's detail has no
+    row for that number, so it fails now with the reason, and is neither dialled nor left for the horizon."""
+    contacts = [*_contacts(3), {**_contacts(4)[3], "phone": "09991234567"}]  # +63999...: the simulator refuses it
+    campaign_id = _campaign(deps, contacts=contacts)
+    plan_now(deps)
+    records = drain_queue(deps, template)
+    deps.adapters.get("airudder")._token()  # the token is cached: the next request is the create
+    sim.lose_next_responses(1)
+    assert dispatch_records(deps, records) == {"batchItemFailures": []}
+    assert sim.create_requests == 2 and max(sim.dial_requests.values()) == 1
+    assert states(deps.store, campaign_id) == {"submitted": 3, "failed": 1}
+    refused = deps.store.get_contact(campaign_id, "c3")
+    assert "10508" in refused.reason and "does not hold the number" in refused.reason
+    [task] = deps.store.campaign_tasks(campaign_id, "airudder")
+    assert (task.submitted, task.unconfirmed) == (3, 0)  # the poller waits for three results, not four
+
+
 def test_crash_between_airudder_acceptance_and_our_write_dials_nobody_twice(
     deps: Any, template: Any, sim: AirudderSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

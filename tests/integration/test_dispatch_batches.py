@@ -162,7 +162,6 @@ def test_a_redialled_contact_is_claimed_at_the_time_of_its_new_attempt(deps: Any
         allowed_from=[DialState.QUEUED],
         now=first,
         sets={"claimedAt": first.isoformat(), "attempt": 2},
-        leave_queue=False,
     )
     later = first + dt.timedelta(hours=3)
     assert dispatch_batch(_batch(campaign_id, ["c0"]), store, deps.adapters, later).submitted == 1

@@ -19,8 +19,8 @@ from moto import mock_aws
 from local.drivers import ScheduleDriver, SqsDriver
 from local.gateway import MAX_REQUEST_BODY_BYTES, AccessLogEntry, LocalGateway, RouteTable
 from local.handlers import FakeLambdaContext
-from local.resources import queue_attributes, queue_creation_order, queue_name
 from local.template import Route, SamTemplate
+from tests.conftest import create_template_queues
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = SamTemplate(REPO_ROOT / "template.yaml")
@@ -343,17 +343,7 @@ def sqs_queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[str,
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
-        resolver = TEMPLATE.resolver()
-        urls: dict[str, str] = {}
-        arns: dict[str, str] = {}
-        for queue_id in queue_creation_order(TEMPLATE):
-            urls[queue_id] = sqs.create_queue(
-                QueueName=queue_name(TEMPLATE, queue_id, resolver),
-                Attributes=queue_attributes(TEMPLATE, queue_id, resolver, arn_of=arns.__getitem__),
-            )["QueueUrl"]
-            arns[queue_id] = sqs.get_queue_attributes(QueueUrl=urls[queue_id], AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
+        urls, _ = create_template_queues(TEMPLATE, sqs)
         yield sqs, urls
 
 

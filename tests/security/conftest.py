@@ -116,9 +116,18 @@ def every_vendor(table_name: str, queue_url: str, vendor_secrets: VendorSecrets,
     import routes use."""
     deps = deps_for(table_name, queue_url, vendor_secrets)
     buckets = create_buckets(template, template.resolver(), boto3.client("s3")).refs
-    exports_url = boto3.client("sqs").create_queue(QueueName="dialhub-test-exports")["QueueUrl"]
+    sqs = boto3.client("sqs")
+    exports_url = sqs.create_queue(QueueName="dialhub-test-exports")["QueueUrl"]
+    dead_letters_url = sqs.create_queue(QueueName="dialhub-test-dispatch-dlq")["QueueUrl"]
+    dead_letters = sqs.get_queue_attributes(QueueUrl=dead_letters_url, AttributeNames=["QueueArn"])["Attributes"]
+    redrive = {"deadLetterTargetArn": dead_letters["QueueArn"], "maxReceiveCount": "5"}
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"RedrivePolicy": json.dumps(redrive)})
     settings = deps.settings.model_copy(
-        update={"export_bucket": buckets["ExportBucket"], "export_queue_url": exports_url},
+        update={
+            "export_bucket": buckets["ExportBucket"],
+            "export_queue_url": exports_url,
+            "dispatch_dead_letter_arn": dead_letters["QueueArn"],
+        },
     )
     settings = settings.model_copy(update={"import_bucket": buckets["ImportBucket"]})
     return Dependencies(settings=settings, store=deps.store, queue=deps.queue, adapters=deps.adapters)

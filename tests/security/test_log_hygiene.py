@@ -35,6 +35,25 @@ def _found(text: str, needle: str) -> bool:
     return needle in text
 
 
+def _unattributed(lines: list[str]) -> list[str]:
+    """The service's lines logged inside an invocation that cannot be tied to it (no correlation id), and those
+    about one campaign that do not say which vendor: each given as function and message, never whole."""
+    found = []
+    for text in lines:
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue  # another logger's line, not the service's JSON
+        if not isinstance(line, dict) or "function_name" not in line:
+            continue
+        where = f"{line['function_name'].rsplit('-', 1)[-1]}: {line.get('message')}"
+        if not line.get("correlation_id"):
+            found.append(f"{where} (no correlation id)")
+        elif "campaign_id" in line and not line.get("vendor") and not where.startswith("api:"):
+            found.append(f"{where} (campaign without vendor)")
+    return found
+
+
 def test_no_log_line_or_metric_of_the_end_to_end_run_holds_a_phone_a_name_or_a_secret(
     captured_logs: CapturedLogs, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,6 +79,9 @@ def test_no_log_line_or_metric_of_the_end_to_end_run_holds_a_phone_a_name_or_a_s
     assert any("+63" in phone for phone in phones) and credentials, "the needles must be real"
     leaks = [redacted(needle) for needle in sorted(phones | names | credentials) if _found(text, needle)]
     assert leaks == []
+    # Ready to query: every line an invocation wrote carries its correlation id, and one about a campaign its vendor.
+    unattributed = _unattributed(captured_logs.lines)
+    assert unattributed == []
     record_figures(
         "log_hygiene",
         {
@@ -70,5 +92,6 @@ def test_no_log_line_or_metric_of_the_end_to_end_run_holds_a_phone_a_name_or_a_s
             "names_searched": len(names),
             "secrets_searched": len(credentials),
             "leaks": len(leaks),
+            "lines_without_correlation_or_vendor": len(unattributed),
         },
     )

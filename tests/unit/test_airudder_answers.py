@@ -185,12 +185,14 @@ def _duplicate(vendor: FakeAirudder, detail: Any) -> SubmitResult:
     return vendor.adapter(queryRetries=0, queryBackoffSeconds=0).submit(submission)
 
 
-def test_a_duplicate_name_accepts_only_the_numbers_the_earlier_task_holds(vendor: FakeAirudder) -> None:
-    # The first create refused c1 (its answer, with the detail_error_list, was lost): the task has no row for it.
+def test_a_duplicate_name_accepts_the_numbers_the_earlier_task_holds_and_refuses_the_rest(vendor: FakeAirudder) -> None:
+    # The first create refused c1 (its answer, with the detail_error_list, was lost): the task has no row for it,
+    # so nothing will ever be dialled or reported for it: it fails now, not at the poll horizon.
     rows = [_row(0, TaskID="t-earlier", CallStatus="Waiting"), _row(2, TaskID="t-earlier", CallStatus="Waiting")]
     result = _duplicate(vendor, [{"code": 200, "status": "OK", "data": {"total": 2, "list": rows}}])
-    assert result.job_id == "t-earlier" and set(result.accepted) == {"c0", "c2"} and result.rejected == {}
-    assert result.unconfirmed == {"c1": "cmp-1|c1"} and "10508" in result.mismatches[0]
+    assert result.job_id == "t-earlier" and set(result.accepted) == {"c0", "c2"} and result.unconfirmed == {}
+    assert set(result.rejected) == {"c1"} and "10508" in result.rejected["c1"]
+    assert "does not hold the number" in result.rejected["c1"]
 
 
 def test_a_duplicate_name_whose_task_cannot_be_read_leaves_the_chunk_unconfirmed(vendor: FakeAirudder) -> None:

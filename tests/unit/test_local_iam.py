@@ -69,6 +69,9 @@ def test_a_grant_matches_actions_in_any_case_and_resources_with_wildcards() -> N
     assert not grant.allows("sqs:ReceiveMessage", "arn:aws:s3:::bucket/exports/x")
 
 
+DEAD_LETTERS = "arn:aws:sqs:us-east-1:123456789012:dialhub-local-dispatch-dlq"
+
+
 def _template_resolver() -> tuple[SamTemplate, Resolver]:
     template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": "local"})
     return template, template.resolver(
@@ -87,6 +90,7 @@ def _template_resolver() -> tuple[SamTemplate, Resolver]:
             ("DispatchQueue", "QueueName"): "dispatch",
             ("ExportQueue", "QueueName"): "exports",
             ("ImportQueue", "QueueName"): "dialhub-local-imports",
+            ("DispatchDeadLetterQueue", "Arn"): DEAD_LETTERS,
         },
     )
 
@@ -119,7 +123,11 @@ def test_the_templates_policies_become_grants_and_a_policy_it_cannot_apply_is_re
         f"dynamodb:Scan on {TABLE}"
     ]
     assert permissions.check("ApiFunction", "sqs", "SendMessage", {"QueueUrl": "http://h/1/exports"}) == []
+    # A message-move task is checked on the queue it moves from, as IAM checks it.
+    assert permissions.check("ApiFunction", "sqs", "StartMessageMoveTask", {"SourceArn": DEAD_LETTERS}) == []
+    assert permissions.check("ApiFunction", "sqs", "ListMessageMoveTasks", {"SourceArn": DEAD_LETTERS}) == []
     assert sum(permissions.refused["ApiFunction"].values()) == 1
+    assert permissions.check("ApiFunction", "sqs", "StartMessageMoveTask", {"SourceArn": "arn:aws:sqs:x:1:other"})
     unused = permissions.unused("ApiFunction")
     assert "dynamodb:DeleteItem" in unused and "dynamodb:Query" not in unused and "sqs:SendMessage*" not in unused
     with pytest.raises(TemplateError, match="cannot apply"):

@@ -41,6 +41,7 @@ LOCAL_REFS = {
     "ExportBucket": "dialhub-dev-exports-123456789012-us-east-1",
     "ImportBucket": "dialhub-dev-imports-123456789012-us-east-1",
 }
+LOCAL_ATTRIBUTES = {("DispatchDeadLetterQueue", "Arn"): "arn:aws:sqs:us-east-1:123456789012:dialhub-dev-dispatch-dlq"}
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +185,7 @@ def test_api_function_routes_are_all_iam_protected(template: SamTemplate) -> Non
         "POST /campaigns/{campaignId}/imports",
         "POST /imports",
         "GET /imports/{importId}",
+        "POST /admin/dlq/redrive",
     }
     assert {route.auth for route in api_routes.values()} == {"AWS_IAM"}
 
@@ -201,7 +203,7 @@ def test_webhook_routes_override_the_default_authorizer_with_none(template: SamT
             "DialhubApi",
         ),
     ]
-    assert len(template.routes) == 27
+    assert len(template.routes) == 28
 
 
 def test_schedules_carry_their_expression_timezone_and_input(template: SamTemplate) -> None:
@@ -302,9 +304,11 @@ def test_function_specs_apply_globals(template: SamTemplate) -> None:
 
 
 def test_function_environment_is_resolved_to_strings(template: SamTemplate) -> None:
-    environment = template.function_environment("ApiFunction", template.resolver(refs=LOCAL_REFS))
+    resolver = template.resolver(refs=LOCAL_REFS, attributes=LOCAL_ATTRIBUTES)
+    environment = template.function_environment("ApiFunction", resolver)
     assert environment["TABLE_NAME"] == "dialhub-dev"
     assert environment["DISPATCH_QUEUE_URL"] == LOCAL_REFS["DispatchQueue"]
+    assert environment["DISPATCH_DEAD_LETTER_ARN"] == LOCAL_ATTRIBUTES[("DispatchDeadLetterQueue", "Arn")]
     assert environment["VENDOR_SECRET_PREFIX"] == "dialhub/dev/vendors/"
     assert environment["OUTCOME_RETENTION_DAYS"] == "400"
     assert environment["PREDIAL_FAIL_OPEN"] == "false"
@@ -315,7 +319,8 @@ def test_function_environment_is_resolved_to_strings(template: SamTemplate) -> N
     assert all(isinstance(value, str) for value in environment.values())
 
     qa = SamTemplate(TEMPLATE_PATH, parameters={"Stage": "qa"})
-    qa_environment = qa.function_environment("ApiFunction", qa.resolver(refs={**LOCAL_REFS, "DialhubTable": "t"}))
+    qa_resolver = qa.resolver(refs={**LOCAL_REFS, "DialhubTable": "t"}, attributes=LOCAL_ATTRIBUTES)
+    qa_environment = qa.function_environment("ApiFunction", qa_resolver)
     assert qa_environment["VENDOR_SECRET_PREFIX"] == "dialhub/qa/vendors/"
     assert qa_environment["TABLE_NAME"] == "t"
 
@@ -396,6 +401,7 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
         "ImportDeadLetterQueue",
         "ImportQueue",
         "StreamFailureQueue",
+        "ScheduledRunDeadLetterQueue",
     ]
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -406,6 +412,7 @@ def test_queue_attributes_create_the_queues_with_their_redrive_policy(
     assert urls["DispatchDeadLetterQueue"].endswith("/dialhub-dev-dispatch-dlq")
     assert dispatch["VisibilityTimeout"] == "1800"
     assert dispatch["MessageRetentionPeriod"] == "345600"
+    assert dispatch["SqsManagedSseEnabled"] == "true" and "KmsMasterKeyId" not in dispatch  # no customer key given
     redrive = json.loads(dispatch["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == arns["DispatchDeadLetterQueue"]
     assert int(redrive["maxReceiveCount"]) == 5

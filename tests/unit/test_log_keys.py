@@ -50,3 +50,16 @@ def test_the_keys_are_removed_when_the_work_inside_fails(lines: list[dict[str, o
     logger.info("next record")
     [line] = lines
     assert "export_id" not in line
+
+
+def test_an_inner_block_leaves_the_outer_blocks_keys_as_they_were(lines: list[dict[str, object]]) -> None:
+    with log_keys(correlation_id="run-1", campaign_id="cmp-outer"):
+        with log_keys(campaign_id="cmp-inner", vendor="blu"):
+            logger.info("inside")
+        logger.info("outer again")
+    logger.info("after")
+    inside, outer_again, after = lines
+    assert (inside["campaign_id"], inside["vendor"], inside["correlation_id"]) == ("cmp-inner", "blu", "run-1")
+    assert (outer_again["campaign_id"], outer_again["correlation_id"]) == ("cmp-outer", "run-1")
+    assert "vendor" not in outer_again
+    assert not {"campaign_id", "correlation_id", "vendor"} & set(after)

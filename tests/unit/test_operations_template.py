@@ -501,3 +501,32 @@ def test_the_local_stack_makes_the_alarm_topic_from_the_template_and_mails_only_
     arns = create_topics(mailed, sns)
     [subscription] = sns.list_subscriptions_by_topic(TopicArn=arns[TOPIC])["Subscriptions"]
     assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "oncall@example.com")
+
+
+def test_the_sweep_waits_until_the_dispatch_queue_has_given_up_on_a_batch() -> None:
+    """A claim younger than the dispatch queue's last delivery may still be sent by that delivery: the sweep
+    must not settle it first (its horizon is the setting's default unless the template sets another)."""
+    from dialhub.settings import Settings
+
+    queue = TEMPLATE.resources["DispatchQueue"]["Properties"]
+    deliveries = queue["RedrivePolicy"]["maxReceiveCount"] * queue["VisibilityTimeout"]
+    environment = TEMPLATE.resources["PollerFunction"]["Properties"].get("Environment", {}).get("Variables", {})
+    minutes = int(environment.get("STUCK_CLAIM_MINUTES", Settings.model_fields["stuck_claim_minutes"].default))
+    assert minutes * 60 > deliveries
+
+
+def test_snapstart_is_a_parameter_off_by_default_on_the_http_functions_behind_an_alias() -> None:
+    """SnapStart restores published versions only: the HTTP functions publish one per deploy (alias "live",
+    which the HTTP API calls), and the parameter, off unless asked, switches the snapshots on for them alone."""
+    parameter = TEMPLATE.raw["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "None" and set(parameter["AllowedValues"]) == {"None", "PublishedVersions"}
+    with_snapstart = {
+        function_id
+        for function_id, function in TEMPLATE.functions.items()
+        if function.properties.get("SnapStart") == {"ApplyOn": {"Ref": "SnapStart"}}
+    }
+    assert with_snapstart == {"ApiFunction", "WebhooksFunction"}
+    assert {TEMPLATE.functions[function_id].properties.get("AutoPublishAlias") for function_id in with_snapstart} == {
+        "live"
+    }
+    assert TEMPLATE.raw["Globals"]["Function"]["Runtime"] == "python3.12"  # SnapStart takes Python 3.12 and later

@@ -68,6 +68,8 @@ from dialhub.listing import (
 from dialhub.models import ID_PATTERN, CallOutcome, CampaignStatus, DialState, Suppression, WireModel
 from dialhub.observability import logger
 from dialhub.policies import require_policy, save_policy
+from dialhub.redrive import RedriveView, redrive_dispatch
+from dialhub.settings import MissingSetting
 from dialhub.suppressions import SuppressionRequest, find_suppression, lift_suppression, suppress
 from dialhub.vendors import vendor_names
 from dialhub.wiring import Dependencies
@@ -321,6 +323,21 @@ def post_contacts(campaignId: CampaignId, body: AddContactsRequest) -> IntakeRes
 def post_dispatch(campaignId: CampaignId) -> DispatchResult:  # noqa: N803
     deps = _deps()
     return dispatch_now(deps.store, deps.queue, deps.adapters, campaignId, deps.clock())
+
+
+@app.post(
+    "/admin/dlq/redrive",
+    summary="Move the batches the dispatch queue gave up on back to it (SQS's message-move task)",
+    tags=["operations"],
+    responses=_responses(RedriveView, 409, status=202, description="The move started (or, offline, finished)"),
+)
+def post_redrive() -> Response[dict[str, Any]]:
+    deps = _deps()
+    dead_letters = deps.settings.dispatch_dead_letter_arn
+    if dead_letters is None:
+        raise MissingSetting("DISPATCH_DEAD_LETTER_ARN not set")
+    view = redrive_dispatch(deps.queue, dead_letters)
+    return Response(status_code=202, content_type="application/json", body=view.to_wire())
 
 
 @app.post(

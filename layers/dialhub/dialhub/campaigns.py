@@ -160,6 +160,12 @@ class IntakeResult(WireModel):
     rejections: list[Rejection] = Field(default_factory=list)
 
 
+SWEPT = (
+    "Contacts whose dispatch never finished, found by the stuck-claim sweep, by the state they are in now "
+    "(unconfirmed: waiting for the vendor's results; failed with reason dispatch_abandoned: nothing could settle them)"
+)
+
+
 class FailoverCount(WireModel):
     from_vendor: str = Field(description="The vendor that could not take the contacts")
     to_vendor: str = Field(description="The fallback they went to")
@@ -204,6 +210,7 @@ class CampaignView(WireModel):
     failed_over: list[FailoverCount] = Field(
         default_factory=list, description="Contacts sent to a fallback vendor: from which vendor, to which, and why"
     )
+    swept: dict[str, int] = Field(default_factory=dict, description=SWEPT)
     counted_at: dt.datetime | None = Field(
         default=None,
         description="When the live counters last moved (they follow the table's stream within seconds); "
@@ -218,6 +225,7 @@ class CountsView(WireModel):
     held_back: dict[str, int]
     by_vendor: dict[str, dict[str, int]]
     failed_over: list[FailoverCount]
+    swept: dict[str, int] = Field(default_factory=dict, description=SWEPT)
 
     @classmethod
     def of(cls, counts: CampaignCounts) -> CountsView:
@@ -228,6 +236,7 @@ class CountsView(WireModel):
             held_back=counts.held_back,
             by_vendor=counts.by_vendor,
             failed_over=FailoverCount.listed(counts.failed_over),
+            swept=counts.swept,
         )
 
 
@@ -493,6 +502,7 @@ def campaign_view(store: Store, campaign_id: str) -> CampaignView:
         held_back=counts.held_back,
         by_vendor=counts.by_vendor,
         failed_over=FailoverCount.listed(counts.failed_over),
+        swept=counts.swept,
         counted_at=counters.updated_at if counters else None,
     )
 

@@ -10,13 +10,24 @@ write cannot dial anyone twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 
 from dialhub.admission import admit
-from dialhub.models import Campaign, CampaignStatus, Contact, DialState, DispatchBatch, FailoverCause, VendorTask
+from dialhub.models import (
+    CLAIMABLE,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    DialState,
+    DispatchBatch,
+    FailoverCause,
+    VendorTask,
+)
 from dialhub.observability import count_metric, logger
 from dialhub.parallel import each
+from dialhub.phones import mask_numbers_in
 from dialhub.policies import campaign_policy
 from dialhub.store import Circuit, DialRecord, Store
 from dialhub.vendors import Adapters
@@ -29,8 +40,6 @@ from dialhub.vendors.base import (
     VendorRejected,
     VendorUnavailable,
 )
-
-_CLAIMABLE = frozenset({DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING})
 
 
 @dataclass
@@ -68,7 +77,7 @@ def _fail(store: Store, contact: Contact, reason: str, now: dt.datetime) -> bool
         contact.contact_id,
         DialState.FAILED,
         now=now,
-        allowed_from=_CLAIMABLE,
+        allowed_from=CLAIMABLE,
         sets={"reason": reason},
     )
 
@@ -255,20 +264,7 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
             return None, _fail(store, contact, problem, now)
         # A redelivery keeps the first claim's time: the dial-history record it names is then the same one.
         claimed_at = contact.claimed_at if contact.state == DialState.SUBMITTING and contact.claimed_at else now
-        if store.move_contact(
-            campaign.campaign_id,
-            contact.contact_id,
-            DialState.SUBMITTING,
-            now=now,
-            allowed_from=_CLAIMABLE,
-            batch_id=batch.batch_id,
-            sets={
-                "batchId": batch.batch_id,
-                "vendorTaskId": task.vendor_task_id,
-                "vendorTaskDate": task.local_date.isoformat(),
-                "claimedAt": claimed_at.isoformat(),
-            },
-        ):
+        if store.claim_contact(contact, batch.batch_id, task, claimed_at, now):
             return contact.model_copy(update={"claimed_at": claimed_at}), False
         return None, False
 
@@ -364,6 +360,17 @@ def dispatch_batch(batch: DispatchBatch, store: Store, adapters: Adapters, now: 
         summary.failed += sum(
             each(lambda rejected: _fail(store, contacts[rejected[0]], rejected[1], now), list(result.rejected.items()))
         )
+        if result.rejected:
+            logger.warning(
+                "contacts refused by the vendor",
+                extra={
+                    "refused": len(result.rejected),
+                    "reasons": dict(
+                        Counter(mask_numbers_in(reason)[:200] for reason in result.rejected.values()).most_common(5)
+                    ),
+                    "contact_ids": sorted(result.rejected)[:20],
+                },
+            )
         summary.submitted += len(result.accepted)
         summary.unconfirmed += len(result.unconfirmed)
     count_metric("ContactsSubmitted", summary.submitted, vendor=campaign.vendor)

@@ -72,6 +72,10 @@ class DialState(StrEnum):
         return self in (DialState.FINAL, DialState.CANCELLED, DialState.FAILED)
 
 
+# Where the dispatcher may claim a contact from: not yet sent, or claimed by an earlier delivery of its batch.
+CLAIMABLE = frozenset({DialState.QUEUED, DialState.PLANNED, DialState.SUBMITTING})
+
+
 class OutcomeSource(StrEnum):
     WEBHOOK = "webhook"
     POLL = "poll"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from aws_lambda_powertools import Logger
@@ -18,14 +18,22 @@ logger = Logger(service="dialhub")
 
 @contextmanager
 def log_keys(**keys: str | None) -> Iterator[None]:
-    """Every log line inside carries these keys: what one SQS record or schedule run is about, so its lines
-    can be found together (a request's correlation id does that for the HTTP functions)."""
+    """Every log line inside carries these keys: what one SQS record, schedule run, campaign or vendor task is
+    about, so its lines can be found together. Blocks nest: leaving one puts back what an outer one had set."""
     given = {name: value for name, value in keys.items() if value is not None}
+    current = logger.get_current_keys()
+    outer = {name: current[name] for name in given if name in current}
     logger.append_keys(**given)
     try:
         yield
     finally:
-        logger.remove_keys(list(given))
+        logger.remove_keys([name for name in given if name not in outer])
+        logger.append_keys(**outer)
+
+
+# Told of every count as it is made (name, value, dimensions with service): the offline stack evaluates the
+# template's alarms on them (local/alarms.py). Empty in Lambda, where CloudWatch reads the printed line.
+METRIC_LISTENERS: list[Callable[[str, int, dict[str, str]], None]] = []
 
 
 def count_metric(name: str, value: int = 1, **dimensions: str) -> None:
@@ -35,11 +43,15 @@ def count_metric(name: str, value: int = 1, **dimensions: str) -> None:
     then `service` from POWERTOOLS_SERVICE_NAME), without its per-call objects and validation: it runs on
     every stored callback, where it cost more than a tenth of the handler's own time (`make bench`).
     """
-    if value <= 0 or is_metrics_disabled():
+    if value <= 0:
         return
     values: dict[str, str] = dict(dimensions)
     if service := os.environ.get("POWERTOOLS_SERVICE_NAME"):
         values["service"] = service
+    for listener in METRIC_LISTENERS:
+        listener(name, value, values)
+    if is_metrics_disabled():
+        return
     print(
         json.dumps(
             {

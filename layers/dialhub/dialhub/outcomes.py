@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from dialhub.compliance import redial_plan
 from dialhub.models import REDIAL_HOLD, CallOutcome, Campaign, Hold, RedialVia
-from dialhub.observability import count_metric
+from dialhub.observability import count_metric, logger
 from dialhub.policies import campaign_policies
 from dialhub.store import RecordResult, RedialRequest, Store
 from dialhub.suppressions import suppress_after_outcome
@@ -38,7 +38,29 @@ def record_outcomes(
             count_metric("OrphanOutcomes", vendor=outcome.vendor)
         if result is RecordResult.REDIAL:
             count_metric("PolicyRedials", vendor=outcome.vendor, disposition=outcome.disposition.value)
+        if result is not RecordResult.DUPLICATE:
+            _log_recorded(outcome, result, now)
     return results
+
+
+def _log_recorded(outcome: CallOutcome, result: RecordResult, now: dt.datetime) -> None:
+    """One line per outcome stored: a contact's story and slow callbacks can be found in the logs (the README's
+    Logs Insights queries read these fields). Ids only, never a number or a name."""
+    ended = outcome.ended_at
+    logger.info(
+        "outcome recorded",
+        extra={
+            "campaign_id": outcome.campaign_id,
+            "contact_id": outcome.contact_id,
+            "vendor": outcome.vendor,
+            "vendor_call_id": outcome.vendor_call_id,
+            "disposition": outcome.disposition.value,
+            "final": outcome.final,
+            "source": outcome.source.value,
+            "result": result.value,
+            "delay_seconds": round((now - ended).total_seconds(), 1) if ended is not None else None,
+        },
+    )
 
 
 def _redial_request(outcome: CallOutcome, store: Store, now: dt.datetime) -> RedialRequest | None:

@@ -26,7 +26,7 @@ from dialhub.models import (
     FailoverCause,
     Hold,
 )
-from dialhub.observability import logger
+from dialhub.observability import log_keys, logger
 from dialhub.parallel import each
 from dialhub.policies import campaign_policy
 from dialhub.queue import SEND_BATCH_LIMIT, DispatchQueue
@@ -262,5 +262,6 @@ def plan_due_campaigns(
             store.mark_campaign_due(campaign, today, running=True)  # the next (frequent) run plans it
             total.unfinished += 1
             continue
-        total += plan_campaign(campaign, store, queue, adapters, today, now, deadline)
+        with log_keys(campaign_id=campaign.campaign_id, vendor=campaign.vendor):
+            total += plan_campaign(campaign, store, queue, adapters, today, now, deadline)
     return total

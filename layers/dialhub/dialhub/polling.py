@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dialhub.models import CallOutcome, DialState, VendorTask
-from dialhub.observability import count_metric, logger
+from dialhub.observability import count_metric, log_keys, logger
 from dialhub.outcomes import record_polled
 from dialhub.store import RecordResult, Store
 from dialhub.vendors import Adapters
-from dialhub.vendors.base import VendorError
+from dialhub.vendors.base import VendorAdapter, VendorError
 
 _AWAITING = frozenset({DialState.SUBMITTED, DialState.UNCONFIRMED})
 
@@ -80,39 +80,42 @@ def _settle_doubts(store: Store, task: VendorTask, doubted: set[str], page: list
     return settled
 
 
+def _poll_task(
+    store: Store, adapter: VendorAdapter, task: VendorTask, now: dt.datetime, horizon_days: int, summary: PollSummary
+) -> None:
+    summary.tasks += 1
+    closed_contacts = 0
+    doubted = _in_doubt(store, task)
+    try:
+        for page in adapter.results(task):
+            summary.results += len(page)
+            closed_contacts += sum(1 for outcome in page if outcome.closes)
+            recorded = record_polled(task.vendor, page, store, now)
+            summary.recovered += recorded[RecordResult.STORED] + recorded[RecordResult.REDIAL]
+            if doubted:
+                summary.confirmed += _settle_doubts(store, task, doubted, page, now)
+    except VendorError as exc:
+        # One vendor's outage must not stop the others; this task is simply polled again next time.
+        summary.failed_tasks += 1
+        logger.warning("polling a task failed", extra={"reason": exc.reason})
+        return
+    if task.unconfirmed and not doubted:
+        store.clear_task_doubts(task)
+    expired = task.local_date + dt.timedelta(days=horizon_days) < adapter.today()
+    if adapter.task_complete(task, closed_contacts) or expired:
+        if expired:
+            summary.unresolved += _fail_unresolved(store, task, horizon_days, now)
+        store.close_task(task)
+        summary.closed += 1
+
+
 def poll_open_tasks(store: Store, adapters: Adapters, now: dt.datetime, horizon_days: int) -> PollSummary:
     """Read every open task's results; a task past its horizon (dial date + `horizon_days`, in the vendor's
     day; a negative horizon means every task is past it) is closed, failing what still waits for a result."""
     summary = PollSummary()
     for task in store.iter_open_tasks():
-        summary.tasks += 1
-        adapter = adapters.get(task.vendor)
-        closed_contacts = 0
-        doubted = _in_doubt(store, task)
-        try:
-            for page in adapter.results(task):
-                summary.results += len(page)
-                closed_contacts += sum(1 for outcome in page if outcome.closes)
-                recorded = record_polled(task.vendor, page, store, now)
-                summary.recovered += recorded[RecordResult.STORED] + recorded[RecordResult.REDIAL]
-                if doubted:
-                    summary.confirmed += _settle_doubts(store, task, doubted, page, now)
-        except VendorError as exc:
-            # One vendor's outage must not stop the others; this task is simply polled again next time.
-            summary.failed_tasks += 1
-            logger.warning(
-                "polling a task failed",
-                extra={"vendor": task.vendor, "reason": exc.reason, "campaign_id": task.campaign_id},
-            )
-            continue
-        if task.unconfirmed and not doubted:
-            store.clear_task_doubts(task)
-        expired = task.local_date + dt.timedelta(days=horizon_days) < adapter.today()
-        if adapter.task_complete(task, closed_contacts) or expired:
-            if expired:
-                summary.unresolved += _fail_unresolved(store, task, horizon_days, now)
-            store.close_task(task)
-            summary.closed += 1
+        with log_keys(campaign_id=task.campaign_id, vendor=task.vendor):
+            _poll_task(store, adapters.get(task.vendor), task, now, horizon_days, summary)
     count_metric("OutcomesRecoveredByPolling", summary.recovered)
     logger.info("poll finished", extra=summary.__dict__)
     return summary

@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
+from dialhub.errors import Conflict
 from dialhub.models import DispatchBatch
 from dialhub.observability import logger
 from dialhub.settings import MissingSetting
@@ -55,6 +57,17 @@ class DispatchQueue(_Queue):
             failed.extend(chunk[int(entry["Id"])].batch_id for entry in response.get("Failed", []))
         if failed:
             raise RuntimeError(f"could not queue {len(failed)} dispatch batches: {', '.join(failed)}")
+
+    def redrive(self, dead_letter_arn: str) -> dict[str, Any]:
+        """Move the dead-letter queue's batches back here with SQS's own message-move task, and return the task
+        as SQS lists it (its status and how many messages it moved or has to move). A re-driven batch goes
+        through the dispatcher's claims like any delivery: nothing it already sent is sent again."""
+        try:
+            self.client.start_message_move_task(SourceArn=dead_letter_arn)
+        except ClientError as exc:
+            raise Conflict(f"SQS would not start the re-drive: {exc.response['Error'].get('Message', '')}") from exc
+        tasks = self.client.list_message_move_tasks(SourceArn=dead_letter_arn, MaxResults=1)["Results"]
+        return dict(tasks[0]) if tasks else {}
 
 
 class ExportQueue(_Queue):

@@ -17,6 +17,7 @@ class Settings(BaseModel):
     table_name: str = Field(min_length=1)
     # What only some functions use is None where it is not set; each function requires its own (`require`).
     dispatch_queue_url: str | None = Field(default=None, min_length=1)
+    dispatch_dead_letter_arn: str | None = Field(default=None, min_length=1)  # where the API re-drives from
     vendor_secret_prefix: str = "dialhub/dev/vendors/"  # noqa: S105 - a name, not a secret
     default_phone_region: str = Field(default="PH", pattern=r"^[A-Z]{2}$")
     default_timezone: str = "Asia/Manila"
@@ -26,6 +27,9 @@ class Settings(BaseModel):
     raw_payload_retention_days: int = Field(default=30, ge=1)
     # A vendor task stops being polled this many days after its dial date, whatever is still missing.
     poll_horizon_days: int = Field(default=2, ge=1, le=45)
+    # A contact still claimed this long after its claim was given up by its dispatch message (longer than the
+    # dispatch queue goes on delivering it: the template checks); the poller's sweep settles it.
+    stuck_claim_minutes: int = Field(default=360, ge=1)
     parameters_max_age: int = Field(default=300, ge=0)
     # The outcome feed serves an outcome once it is this old: longer than any outcome write can take to commit
     # and reach the feed's index (store/table.py bounds a write's attempts), so a reader never passes one on its way.

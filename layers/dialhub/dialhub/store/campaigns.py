@@ -9,22 +9,27 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dialhub.models import (
+    CLAIMABLE,
     Campaign,
     CampaignStatus,
     Contact,
     DialState,
     FailoverCause,
     Hold,
+    VendorTask,
 )
 from dialhub.store.codec import from_item, to_item
 from dialhub.store.counting import CampaignCounts, add_up, counts_from
 from dialhub.store.keys import (
     CAMPAIGNS,
+    CLAIM_SHARDS,
     DUE,
     GSI_LISTING,
     GSI_WORK,
     campaign_key,
     campaign_pk,
+    claim_index,
+    claim_partition,
     contact_key,
     plain_key,
     stamp,
@@ -215,7 +220,7 @@ class CampaignTable(Table):
             KeyConditionExpression="pk = :pk AND begins_with(sk, :contact)",
             ExpressionAttributeValues={":pk": {"S": campaign_pk(campaign_id)}, ":contact": {"S": "CONTACT#"}},
             ProjectionExpression=(
-                "#state, disposition, #hold.reason, lastCallVendor, vendor, failedOverFrom, failoverCause"
+                "#state, disposition, #hold.reason, lastCallVendor, vendor, failedOverFrom, failoverCause, sweptAt"
             ),
             ExpressionAttributeNames={"#state": "state", "#hold": "hold"},
         ):
@@ -232,9 +237,9 @@ class CampaignTable(Table):
         now: dt.datetime,
         sets: dict[str, Any] | None = None,
         batch_id: str | None = None,
-        leave_queue: bool = True,
     ) -> bool:
-        """Move a contact forward if it is in one of `allowed_from` (and, with batch_id, in that batch)."""
+        """Move a contact forward if it is in one of `allowed_from` (and, with batch_id, in that batch); it leaves
+        the work index (its campaign's queue, or the claims in flight) unless `sets` puts it back there."""
         states = sorted({state.value for state in allowed_from})
         placeholders = {f":from{index}": state for index, state in enumerate(states)}
         condition = f"attribute_exists(pk) AND #st IN ({', '.join(placeholders)})"
@@ -245,11 +250,56 @@ class CampaignTable(Table):
         return self._update(
             contact_key(campaign_id, contact_id),
             {"state": to.value, "updatedAt": now.isoformat(), **(sets or {})},
-            removes=("gsi1pk", "gsi1sk") if leave_queue else (),
+            removes=() if "gsi1pk" in (sets or {}) else ("gsi1pk", "gsi1sk"),
             condition=condition,
             values=values,
             names={"#st": "state"},
         )
+
+    def claim_contact(
+        self, contact: Contact, batch_id: str, task: VendorTask, claimed_at: dt.datetime, now: dt.datetime
+    ) -> bool:
+        """Claim a contact for this batch and task before its request goes out (a redelivery of the batch claims
+        it again). The claim is indexed by its time until a move settles it, so one never settled is found by
+        the sweep."""
+        index_pk, index_sk = claim_index(contact.contact_id, claimed_at)
+        return self.move_contact(
+            contact.campaign_id,
+            contact.contact_id,
+            DialState.SUBMITTING,
+            allowed_from=CLAIMABLE,
+            now=now,
+            batch_id=batch_id,
+            sets={
+                "batchId": batch_id,
+                "vendorTaskId": task.vendor_task_id,
+                "vendorTaskDate": task.local_date.isoformat(),
+                "claimedAt": claimed_at.isoformat(),
+                "gsi1pk": index_pk,
+                "gsi1sk": index_sk,
+            },
+        )
+
+    def iter_stuck_claims(self, claimed_before: dt.datetime, since: dt.datetime) -> Iterator[list[Contact]]:
+        """Contacts still claimed (SUBMITTING) that were claimed between `since` and `claimed_before`."""
+        day = since.astimezone(dt.UTC).date()
+        while day <= claimed_before.astimezone(dt.UTC).date():
+            for shard in range(CLAIM_SHARDS):
+                for page in self._query(
+                    IndexName=GSI_WORK,
+                    KeyConditionExpression="gsi1pk = :claims AND gsi1sk BETWEEN :since AND :before",
+                    FilterExpression="#st = :submitting",
+                    ExpressionAttributeNames={"#st": "state"},
+                    ExpressionAttributeValues={
+                        ":claims": {"S": claim_partition(day, shard)},
+                        ":since": {"S": stamp(since)},
+                        ":before": {"S": stamp(claimed_before)},
+                        ":submitting": {"S": DialState.SUBMITTING.value},
+                    },
+                ):
+                    if page:
+                        yield [Contact.model_validate(item) for item in page]
+            day += dt.timedelta(days=1)
 
     def requeue_contact(self, campaign_id: str, contact_id: str, now: dt.datetime, hold: Hold | None = None) -> bool:
         """Put a planned contact back in its campaign's queue: its campaign was paused, or compliance holds it."""

@@ -13,7 +13,7 @@ from typing import Any
 from dialhub.models import DialState
 
 TOTAL = "total"
-COUNT_KINDS = ("state", "disposition", "held", "vendor", "failover")
+COUNT_KINDS = ("state", "disposition", "held", "vendor", "failover", "swept")
 
 
 @dataclass
@@ -24,6 +24,7 @@ class CampaignCounts:
     held_back: dict[str, int] = field(default_factory=dict)  # queued contacts held by compliance, by reason
     by_vendor: dict[str, dict[str, int]] = field(default_factory=dict)  # closing dispositions per vendor
     failed_over: dict[str, int] = field(default_factory=dict)  # "<from>.<to>.<cause>": contacts moved so
+    swept: dict[str, int] = field(default_factory=dict)  # contacts the sweep found stuck, by their state now
 
     @property
     def closed(self) -> int:
@@ -43,6 +44,8 @@ def contributions(contact: Mapping[str, Any] | None) -> dict[str, int]:
             counts[f"vendor.{vendor}.{disposition}"] = 1
     if (origin := contact.get("failedOverFrom")) and (vendor := contact.get("vendor")):
         counts[f"failover.{origin}.{vendor}.{contact.get('failoverCause', 'unknown')}"] = 1
+    if contact.get("sweptAt"):
+        counts[f"swept.{state}"] = 1
     hold = contact.get("hold")
     if state == DialState.QUEUED.value and isinstance(hold, Mapping) and (reason := hold.get("reason")):
         counts[f"held.{reason}"] = 1
@@ -72,6 +75,8 @@ def counts_from(totals: Mapping[str, Any]) -> CampaignCounts:
             counts.held_back[rest] = int(value)
         elif kind == "failover":
             counts.failed_over[rest] = int(value)
+        elif kind == "swept":
+            counts.swept[rest] = int(value)
         elif kind == "vendor":
             vendor, _, disposition = rest.partition(".")
             counts.by_vendor.setdefault(vendor, {})[disposition] = int(value)
@@ -98,6 +103,7 @@ def totals_of(counts: CampaignCounts) -> dict[str, int]:
         ("disposition", counts.by_disposition),
         ("held", counts.held_back),
         ("failover", counts.failed_over),
+        ("swept", counts.swept),
     ):
         totals |= {f"{kind}.{name}": count for name, count in values.items()}
     for vendor, dispositions in counts.by_vendor.items():

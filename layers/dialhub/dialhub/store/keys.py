@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from typing import Any
 
 DUE = "DUE"
@@ -55,6 +56,21 @@ def suppression_key(phone: str) -> dict[str, Any]:
 def stamp(moment: dt.datetime) -> str:
     """A UTC time that sorts as text (fixed width), for sort keys."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# Claims in flight are indexed under the day they were made, spread over this many keys so that a day's
+# claims, thousands a second at the dispatcher's peak, do not all write to one index partition.
+CLAIM_SHARDS = 8
+
+
+def claim_index(contact_id: str, claimed_at: dt.datetime) -> tuple[str, str]:
+    """The work index's key of a contact claimed for sending and not yet settled: found by the sweep by age."""
+    shard = zlib.crc32(contact_id.encode()) % CLAIM_SHARDS
+    return claim_partition(claimed_at.astimezone(dt.UTC).date(), shard), f"{stamp(claimed_at)}#{contact_id}"
+
+
+def claim_partition(day: dt.date, shard: int) -> str:
+    return f"CLAIMED#{day.isoformat()}#{shard}"
 
 
 def history_pk(campaign_id: str, contact_id: str) -> str:

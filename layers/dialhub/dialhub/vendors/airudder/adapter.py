@@ -354,29 +354,36 @@ class AirudderAdapter(AccountAdapter):
         self, name: str, sent: list[tuple[DialRequest, dict[str, Any]]], result: SubmitResult
     ) -> SubmitResult:
         """10508: an earlier try of this very chunk created the task and its answer was lost, with whatever
-        detail_error_list it held. Nobody is dialled twice; the numbers the task's detail shows are accepted,
-        the others are unconfirmed (AIRudder keeps no row for a number it refused) and settled by polling."""
+        detail_error_list it held. Nobody is dialled twice. The numbers the task's detail shows are accepted; the
+        others were refused by that create (AIRudder keeps no row for a number it refused: ASSUMPTION A8) and
+        fail now with that reason, rather than wait for results that cannot come. Only when the detail cannot be
+        read is the chunk left unconfirmed, for polling to settle."""
         existing_id = self._existing_task_id(name)
         result.job_id = existing_id
         held = self._numbers_held(existing_id)
         comments = {request.contact_id: detail["Comments"] for request, detail in sent}
-        result.accepted.update(
-            {contact_id: value for contact_id, value in comments.items() if held is not None and value in held}
-        )
-        missing = {contact_id: value for contact_id, value in comments.items() if contact_id not in result.accepted}
-        if missing:
-            shown = "could not be read" if held is None else "does not show them"
+        if held is None:
             result.doubt(
-                f"duplicate task name (10508): an earlier create made the task and its answer, with the numbers "
-                f"it refused, was lost; the task's detail {shown}",
-                missing,
+                "duplicate task name (10508): an earlier create made the task and its answer, with the numbers "
+                "it refused, was lost; the task's detail could not be read",
+                comments,
             )
+        else:
+            for contact_id, value in comments.items():
+                if value in held:
+                    result.accepted[contact_id] = value
+                else:
+                    result.rejected[contact_id] = (
+                        f"{VENDOR}: refused by an earlier create of this chunk whose answer was lost (10508); "
+                        "its task does not hold the number"
+                    )
         logger.info(
             "airudder task already existed",
             extra={
                 "task_name": name,
                 "task_id": existing_id,
                 "accepted": len(result.accepted),
+                "rejected": len(result.rejected),
                 "unconfirmed": len(result.unconfirmed),
             },
         )
