@@ -12,6 +12,7 @@ the template's alarms), the re-drive moved each back and the alarm cleared, and 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ class OutageDrill:
     taken: set[tuple[str, str]] = field(default_factory=set)  # of this campaign, what the vendor took
     alarms_dead_lettered: set[str] = field(default_factory=set)  # the template's alarms firing then (local/alarms.py)
     alarms_after: set[str] = field(default_factory=set)  # and once re-driven and settled
+    failed_reasons: dict[str, int] = field(default_factory=dict)  # why the contacts that failed did
 
 
 def run_outage_drill(
@@ -84,6 +86,8 @@ def run_outage_drill(
             break
     drill.after = _states(client, campaign_id)
     drill.alarms_after = set(stack.alarms.evaluate().firing)
+    failed = client.get(f"/campaigns/{campaign_id}/contacts", params={"state": "failed", "limit": 500}).json()
+    drill.failed_reasons = dict(Counter(str(contact.get("reason"))[:80] for contact in failed.get("items", [])))
     drill.taken = {key for key in simulator.taken_contacts() if key[0] == campaign_id}
     return drill
 

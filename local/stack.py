@@ -40,7 +40,6 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from dialhub.observability import METRIC_LISTENERS
 from local import moto_patches, simulators
 from local.alarms import LocalAlarms, LocalMetrics
 from local.drivers import ScheduleDriver, SqsDriver, StreamDriver
@@ -431,6 +430,10 @@ class LocalStack:
         self.alarms = LocalAlarms(
             self.template, self.resolver.with_values(refs={**names, **apis}), self.metrics, self._gauge
         )
+        # Imported here, not with this module: the service's logger is made at this import and takes its level
+        # from the environment the stack has set up by now (POWERTOOLS_LOG_LEVEL).
+        from dialhub.observability import METRIC_LISTENERS
+
         METRIC_LISTENERS.append(self._count_metric)
 
     def _count_metric(self, name: str, value: int, dimensions: dict[str, str]) -> None:
@@ -451,8 +454,11 @@ class LocalStack:
         return float(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
     def stop(self) -> None:
-        if self._count_metric in METRIC_LISTENERS:
-            METRIC_LISTENERS.remove(self._count_metric)
+        if hasattr(self, "alarms"):
+            from dialhub.observability import METRIC_LISTENERS
+
+            if self._count_metric in METRIC_LISTENERS:
+                METRIC_LISTENERS.remove(self._count_metric)
         if self._saved_session_client is not None:
             boto3.session.Session.client = self._saved_session_client
             self._saved_session_client = None

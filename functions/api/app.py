@@ -8,11 +8,10 @@ gc.disable()  # cold start: the imports below build objects to keep, never garba
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialhub.api import app, unreadable_body
-from dialhub.observability import logger
+from dialhub.observability import http_request_id, log_keys, logger
 from dialhub.settings import require
 from dialhub.wiring import Dependencies, default_dependencies
 
@@ -28,9 +27,10 @@ def handle(event: dict[str, Any], context: LambdaContext, deps: Dependencies) ->
     return app.resolve(event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(event, context, default_dependencies())
+    with log_keys(correlation_id=http_request_id(event)):
+        return handle(event, context, default_dependencies())
 
 
 # What the imports built lives as long as the container: frozen, no collection ever walks it again.

@@ -10,10 +10,9 @@ import base64
 import json
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dialhub.observability import log_keys, logger
+from dialhub.observability import http_request_id, log_keys, logger
 from dialhub.settings import require
 from dialhub.vendors.base import InboundCallback
 from dialhub.webhooks import handle_callback
@@ -66,9 +65,10 @@ def _handled(vendor: str, event: dict[str, Any], deps: Dependencies) -> dict[str
     return _response(reply.status, reply.body)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(event, default_dependencies())
+    with log_keys(correlation_id=http_request_id(event)):
+        return handle(event, default_dependencies())
 
 
 # What the imports built lives as long as the container: frozen, no collection ever walks it again.

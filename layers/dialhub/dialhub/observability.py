@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -19,16 +20,25 @@ logger = Logger(service="dialhub")
 @contextmanager
 def log_keys(**keys: str | None) -> Iterator[None]:
     """Every log line inside carries these keys: what one SQS record, schedule run, campaign or vendor task is
-    about, so its lines can be found together. Blocks nest: leaving one puts back what an outer one had set."""
+    about, so its lines can be found together. Blocks nest: leaving one puts back what an outer one had set.
+    The keys belong to this thread (and to the writes `parallel.each` runs for it), so work running beside
+    it, as the offline stack runs every function in one process, neither sees nor removes them."""
     given = {name: value for name, value in keys.items() if value is not None}
-    current = logger.get_current_keys()
+    current = dict(logger.thread_safe_get_current_keys())
     outer = {name: current[name] for name in given if name in current}
-    logger.append_keys(**given)
+    logger.thread_safe_append_keys(**given)
     try:
         yield
     finally:
-        logger.remove_keys([name for name in given if name not in outer])
-        logger.append_keys(**outer)
+        logger.thread_safe_remove_keys([name for name in given if name not in outer])
+        logger.thread_safe_append_keys(**outer)
+
+
+def http_request_id(event: Mapping[str, Any]) -> str | None:
+    """The HTTP API's id of a request (its access log's too): the correlation id of the HTTP functions' lines."""
+    context = event.get("requestContext")
+    found = context.get("requestId") if isinstance(context, Mapping) else None
+    return str(found) if found else None
 
 
 # Told of every count as it is made (name, value, dimensions with service): the offline stack evaluates the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from typing import TypeVar
 
 PARALLEL_WRITES = 16
@@ -23,4 +24,6 @@ def each(function: Callable[[_In], _Out], items: Sequence[_In]) -> list[_Out]:
     if len(items) <= 1:
         return [function(item) for item in items]
     with ThreadPoolExecutor(min(PARALLEL_WRITES, len(items)), thread_name_prefix="write") as writers:
-        return list(writers.map(function, items))
+        # Each call in a copy of the caller's context: its log keys (observability.log_keys) come along.
+        futures = [writers.submit(copy_context().run, function, item) for item in items]
+        return [future.result() for future in futures]
