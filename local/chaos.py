@@ -631,6 +631,7 @@ def _outage(report: ChaosReport, stack: LocalStack, drill: OutageDrill) -> None:
     report.check("outage: re-drives answered 202", "all", drill.statuses, set(drill.statuses) == {202})
     report.check("outage: batches the re-drives moved back", drill.dead_lettered, drill.moved[0] if drill.moved else 0)
     report.check("outage: contacts submitting after the re-drive", 0, drill.after.get("submitting", 0))
+    report.check("outage: claims the sweep finds stuck past its horizon, after the re-drive", 0, drill.swept)
     # Under the unexpected vendors' quirks some are refused or left in doubt by the vendor's own answer (failed or
     # unconfirmed, as in the main run): every contact the vendor accepted must be one it took, once.
     accepted = sum(drill.after.get(state, 0) for state in ("submitted", "final"))

@@ -12,6 +12,7 @@ the template's alarms), the re-drive moved each back and the alarm cleared, and 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class OutageDrill:
     alarms_dead_lettered: set[str] = field(default_factory=set)  # the template's alarms firing then (local/alarms.py)
     alarms_after: set[str] = field(default_factory=set)  # and once re-driven and settled
     failed_reasons: dict[str, int] = field(default_factory=dict)  # why the contacts that failed did
+    swept: int = -1  # claims the poller's sweep found stuck once its horizon had passed (after the re-drive)
 
 
 def run_outage_drill(
@@ -81,6 +83,7 @@ def run_outage_drill(
         if not stack.queue_depth(dead_letters):
             break
     wait()
+    drill.swept = _sweep_later()
     for _ in range(3):
         if not stack.fire("ResultPolling").get("failed_tasks"):
             break
@@ -96,3 +99,15 @@ def _states(client: httpx.Client, campaign_id: str) -> dict[str, int]:
     """The campaign's contacts by state, counted now from every contact (the live counters may lag)."""
     recount: dict[str, Any] = client.post(f"/campaigns/{campaign_id}/recount").json()
     return dict(recount["recounted"]["byState"])
+
+
+def _sweep_later() -> int:
+    """The poller's sweep as it will run once the stuck horizon has passed (its clock moved on, the table this
+    stack's functions use): claims still SUBMITTING then, which a re-drive in time leaves none of."""
+    from dialhub.sweep import sweep_stuck_claims
+    from dialhub.wiring import default_dependencies
+
+    deps = default_dependencies()
+    stuck_after = dt.timedelta(minutes=deps.settings.stuck_claim_minutes)
+    later = dt.datetime.now(dt.UTC) + stuck_after + dt.timedelta(minutes=1)
+    return sweep_stuck_claims(deps.store, deps.adapters, later, stuck_after, deps.settings.poll_horizon_days).stuck
