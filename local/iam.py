@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.template import Resolver, TemplateError
+from local.template import Resolver, SamTemplate, TemplateError
 
 # SAM policy templates, as SAM expands them (the actions SAM lists; the resources made from the parameters).
 _SAM_TEMPLATES: dict[str, Callable[[Mapping[str, str], Resolver], dict[str, Any]]] = {
@@ -98,6 +98,27 @@ def function_grants(policies: Iterable[Any], resolver: Resolver, where: str) -> 
             for statement in statements
             if statement.get("Effect") == "Allow"
         )
+    return grants
+
+
+def role_policy_grants(template: SamTemplate, resolver: Resolver) -> dict[str, list[Grant]]:
+    """The template's own AWS::IAM::Policy resources on the roles SAM makes for the functions (`<Function>Role`),
+    as grants of those functions: only when the policy's condition holds, as CloudFormation creates it then."""
+    grants: dict[str, list[Grant]] = {}
+    for logical_id, resource in template.resources.items():
+        if resource.get("Type") != "AWS::IAM::Policy":
+            continue
+        if (condition := resource.get("Condition")) and not resolver.condition(condition):
+            continue
+        properties = resource["Properties"]
+        document = properties["PolicyDocument"]
+        for role in properties.get("Roles", []):
+            function_id = str(role.get("Ref", "")).removesuffix("Role") if isinstance(role, Mapping) else ""
+            if function_id not in template.functions:
+                raise TemplateError(f"{logical_id}: the offline stack knows no function whose role is {role!r}")
+            grants.setdefault(function_id, []).extend(
+                function_grants([document], resolver, f"{logical_id}.PolicyDocument")
+            )
     return grants
 
 

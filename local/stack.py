@@ -45,7 +45,7 @@ from local.alarms import LocalAlarms, LocalMetrics
 from local.drivers import ScheduleDriver, SqsDriver, StreamDriver
 from local.gateway import AccessLogEntry, LocalGateway
 from local.handlers import FakeLambdaContext, load_handler
-from local.iam import Permissions, Requests, function_grants
+from local.iam import Permissions, Requests, function_grants, role_policy_grants
 from local.resources import (
     bucket_name,
     bucket_setup,
@@ -615,9 +615,11 @@ class LocalStack:
                 for secret_id, name in names.items()
             }
         )
+        by_role = role_policy_grants(self.template, resolver)
         self.permissions = Permissions(
             grants={
                 function_id: function_grants(spec.properties.get("Policies") or [], resolver, f"{function_id}.Policies")
+                + by_role.get(function_id, [])
                 for function_id, spec in self.template.functions.items()
             },
             requests=Requests(resolver.region, resolver.account_id, self.secret_arns),

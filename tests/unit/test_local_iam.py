@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.iam import Grant, Permissions, Requests, function_grants
+from local.iam import Grant, Permissions, Requests, function_grants, role_policy_grants
 from local.template import Resolver, SamTemplate, TemplateError
 from tests.conftest import ROOT
 
@@ -185,3 +185,17 @@ def test_the_api_may_sign_upload_links_and_rejection_downloads_only() -> None:
     assert permissions.check("ApiFunction", "s3", "GetObject", {"Bucket": "imports", "Key": "rejections/i.csv"}) == []
     assert permissions.check("ApiFunction", "s3", "GetObject", {"Bucket": "imports", "Key": "uploads/imp_1"}) != []
     assert permissions.check("ApiFunction", "s3", "PutObject", {"Bucket": "imports", "Key": "rejections/i"}) != []
+
+
+def test_the_customer_key_policy_grants_every_function_the_key_only_when_a_key_is_given() -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-111122223333"
+    template = SamTemplate(ROOT / "template.yaml", parameters={"Stage": "local", "KmsKeyArn": key})
+    granted = role_policy_grants(template, template.resolver())
+    assert set(granted) == set(template.functions)
+    assert all(
+        any(grant.allows("kms:Decrypt", key) and grant.allows("kms:GenerateDataKey", key) for grant in grants)
+        for grants in granted.values()
+    )
+    assert not any(grant.allows("kms:Decrypt", key + "-other") for grants in granted.values() for grant in grants)
+    without = SamTemplate(ROOT / "template.yaml", parameters={"Stage": "local"})
+    assert role_policy_grants(without, without.resolver()) == {}
