@@ -4,6 +4,7 @@ name of its own, and the context object it is called with."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import re
@@ -134,9 +135,17 @@ class FakeLambdaContext:
 
 def _function_spec(name: str) -> tuple[SamTemplate, FunctionSpec]:
     root = Path(__file__).resolve().parent.parent
-    template = SamTemplate(root / "template.yaml", parameters={"Stage": "local"})
+    path = root / "template.yaml"
+    template = _local_template(path, path.stat().st_mtime_ns)
     [spec] = [spec for spec in template.functions.values() if spec.code_uri == (root / "functions" / name).resolve()]
     return template, spec
+
+
+@functools.lru_cache(maxsize=2)
+def _local_template(path: Path, modified_ns: int) -> SamTemplate:
+    """template.yaml read once while it is unchanged: a test or benchmark calling handlers asks for it at every
+    call, and parsing it takes longer than most handlers run."""
+    return SamTemplate(path, parameters={"Stage": "local"})
 
 
 def template_environment(name: str) -> dict[str, str]:

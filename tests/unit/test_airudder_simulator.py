@@ -3,6 +3,7 @@ encrypted, dropped, retried), the query limit, cancelling a call and operating a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -171,6 +172,14 @@ def _in(minutes: float) -> str:
     return _local(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Later:
+    """A time `minutes` from when the test runs, not from when the parameters were collected (a slow suite can
+    reach a test long after, and these cases sit 30 minutes from a limit)."""
+
+    minutes: float
+
+
 @pytest.mark.parametrize(
     ("changes", "code"),
     [
@@ -185,16 +194,18 @@ def _in(minutes: float) -> str:
         ({"RepeatNumber": -1}, 10521),
         ({"RepeatInterval": 31}, 10521),
         ({"RepeatInterval": "5"}, 10521),
-        ({"ScheduleStartTime": _in(-30)}, 10509),
-        ({"ScheduleStartTime": _in(5 * 24 * 60 + 30), "ScheduleEndTime": _in(5 * 24 * 60 + 90)}, 10501),
-        ({"ScheduleEndTime": _in(5 * 24 * 60 + 30)}, 10501),
-        ({"ScheduleEndTime": _in(20)}, 10620),
+        ({"ScheduleStartTime": _Later(-30)}, 10509),
+        ({"ScheduleStartTime": _Later(5 * 24 * 60 + 30), "ScheduleEndTime": _Later(5 * 24 * 60 + 90)}, 10501),
+        ({"ScheduleEndTime": _Later(5 * 24 * 60 + 30)}, 10501),
+        ({"ScheduleEndTime": _Later(20)}, 10620),
         ({"ScheduleStartTime": "2026/11/25 10:00"}, 10501),
         ({"Details": []}, 10505),
     ],
 )
 def test_task_creation_rules(sim: AirudderSimulator, client: Client, changes: dict[str, Any], code: int) -> None:
-    answer = client.create(**changes)
+    answer = client.create(
+        **{key: _in(value.minutes) if isinstance(value, _Later) else value for key, value in changes.items()}
+    )
     assert answer["code"] == code, answer
     assert sim.task_ids() == [] and not sim.dial_requests
 
