@@ -310,10 +310,7 @@ SPLIT = (("blu", 60), ("nxtele", 25), ("airudder", 15))
 def _per_contact_requests(phase: dict[str, Any]) -> int:
     """Planning's DynamoDB requests that grow with the contacts: the queue's pages, admission's reads and the
     contacts' own writes, without the campaign item's (due, cleared), which a run makes once per campaign."""
-    once_per_run = sum(
-        count for name, count in phase.get("dynamodb_writes_by_item", {}).items() if not name.endswith(" CONTACT")
-    )
-    return _requests(phase) - once_per_run
+    return _requests(phase) - sum(_once_per_run(phase).values())
 
 
 def measure_split(total: int, single: dict[str, Any]) -> list[Row]:
@@ -346,6 +343,7 @@ def measure_split(total: int, single: dict[str, Any]) -> list[Row]:
 
 
 def _once_per_run(phase: dict[str, Any]) -> dict[str, int]:
+    """The writes to items other than contacts (the campaign item's), by operation and kind of item."""
     return {
         name: count
         for name, count in sorted(phase.get("dynamodb_writes_by_item", {}).items())

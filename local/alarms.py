@@ -99,7 +99,6 @@ class LocalAlarm:
 @dataclass
 class AlarmStates:
     firing: dict[str, LocalAlarm] = field(default_factory=dict)  # alarm name -> alarm, those in ALARM
-    not_evaluated: dict[str, str] = field(default_factory=dict)  # alarm name -> why it cannot be here
 
 
 class LocalAlarms:
@@ -174,7 +173,7 @@ class LocalAlarms:
         return self.metrics.statistic(metric.namespace, metric.name, metric.dimensions, metric.stat, metric.period)
 
     def evaluate(self) -> AlarmStates:
-        states = AlarmStates(not_evaluated=dict(self.not_evaluated))
+        states = AlarmStates()
         for alarm in self.alarms:
             values = {metric_id: self._value(metric) for metric_id, metric in alarm.metrics.items()}
             value = values["m"] if alarm.expression is None else _evaluate(alarm.expression, values)
