@@ -55,7 +55,7 @@ LAST_FRESH_RUN = STAGE / "last-fresh-run.json"
 # the store's reads and the adapters' request plumbing, is what the simulators and flows exercise).
 SCOPE: dict[str, frozenset[str] | None] = {
     "store/codec.py": frozenset({"_attribute", "to_item"}),
-    "store/keys.py": frozenset({"feed_key"}),
+    "store/keys.py": frozenset({"feed_key", "claim_index"}),
     "store/table.py": frozenset({"_update"}),
     "store/campaigns.py": frozenset(
         {
@@ -65,6 +65,8 @@ SCOPE: dict[str, frozenset[str] | None] = {
             "clear_campaign_due",
             "add_contacts",
             "move_contact",
+            "claim_contact",
+            "iter_stuck_claims",
             "requeue_contact",
             "hold_contact",
             "fail_over_contact",
@@ -99,6 +101,8 @@ SCOPE: dict[str, frozenset[str] | None] = {
     "admission.py": None,
     "capacity.py": None,
     "suppressions.py": None,
+    "sweep.py": None,
+    "redrive.py": None,
     "vendors/base.py": frozenset({"doubt", "call_seconds", "vendor_count", "source_ip_allowed"}),
     "vendors/blu/wire.py": frozenset({"sign"}),
     "vendors/blu/adapter.py": frozenset(
@@ -213,6 +217,8 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
     "dialhub.capacity": [f"{_FLOWS}test_split_campaigns.py"],
     "dialhub.store.circuits": [f"{_FLOWS}test_split_campaigns.py"],
     "dialhub.admission": [f"{_FLOWS}test_suppressions.py", f"{_FLOWS}test_policies.py"],
+    "dialhub.sweep": [f"{_FLOWS}test_stuck_claims.py"],
+    "dialhub.redrive": [f"{_FLOWS}test_redrive.py"],
 }
 # A run (both passes) stops after this long by default, so that `make mutation` ends within the hour; what it
 # did not reach is named in the report (mutants not checked, or survivors only the first pass ran).
