@@ -215,7 +215,7 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
     ],
     "dialhub.store.codec": [f"{_FLOWS}test_store.py", f"{_FLOWS}test_events.py"],
     "dialhub.capacity": [f"{_FLOWS}test_split_campaigns.py"],
-    "dialhub.store.circuits": [f"{_FLOWS}test_split_campaigns.py"],
+    "dialhub.store.circuits": [f"{_FLOWS}test_split_campaigns.py", f"{_FLOWS}test_circuit_writes.py"],
     "dialhub.admission": [f"{_FLOWS}test_suppressions.py", f"{_FLOWS}test_policies.py"],
     "dialhub.sweep": [f"{_FLOWS}test_stuck_claims.py"],
     "dialhub.redrive": [f"{_FLOWS}test_redrive.py"],
