@@ -202,6 +202,7 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
         f"{_FLOWS}test_redials.py",
     ],
     "dialhub.planning": [
+        f"{_FLOWS}test_planning_edges.py",
         f"{_FLOWS}test_dispatch_batches.py",
         f"{_FLOWS}test_campaign_control.py",
         f"{_FLOWS}test_redials.py",
