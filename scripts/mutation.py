@@ -196,6 +196,7 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
         f"{_FLOWS}test_blu_flow.py",
     ],
     "dialhub.dispatch": [
+        f"{_FLOWS}test_dispatch_edges.py",
         f"{_FLOWS}test_dispatch_batches.py",
         f"{_FLOWS}test_campaign_control.py",
         f"{_FLOWS}test_unconfirmed.py",

@@ -62,7 +62,7 @@ def test_a_number_capped_since_planning_is_held_at_dispatch_by_the_campaigns_pol
     since_planning = DialRecord(
         phone="+639171230001", at=now - dt.timedelta(hours=1), campaign_id="other", contact_id="x", attempt=1, calls=1
     )
-    deps.store.record_dials([since_planning], now)
+    deps.store.record_dials([since_planning])
     summary = dispatch_batch(_batch(campaign_id, ["c0", "c1"]), deps.store, deps.adapters, now)
     assert (summary.submitted, summary.held) == (1, 1)
     held = deps.store.get_contact(campaign_id, "c1").hold  # type: ignore[union-attr]
@@ -133,8 +133,7 @@ def test_every_contact_held_at_dispatch_is_counted(deps: Any, blu_sim: Any) -> N
                 calls=1,
             )
             for i in (1, 2)
-        ],
-        now,
+        ]
     )
     summary = dispatch_batch(_batch(campaign_id, ["c0", "c1", "c2"]), deps.store, deps.adapters, now)
     assert (summary.submitted, summary.held) == (1, 2)

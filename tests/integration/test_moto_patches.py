@@ -87,8 +87,7 @@ def _story(store: DynamoStore) -> Iterator[Any]:
                 calls=1,
             )
             for m in range(3)
-        ],
-        T0,
+        ]
     )
     yield store.dial_history("+639171230001", T0 - dt.timedelta(days=1))
     yield [

@@ -109,7 +109,7 @@ def test_a_number_at_its_frequency_cap_waits_and_every_request_sent_counts(
         )
         for days in (6, 2)
     ]
-    deps.store.record_dials(earlier, NOW)
+    deps.store.record_dials(earlier)
 
     campaign_id = _campaign(deps, count=3, policy="twice-a-week")
     assert plan_now(deps) == {"campaigns": 1, "batches": 1, "contacts": 2, "held": 1, "unfinished": 0, "failed_over": 0}
@@ -142,8 +142,7 @@ def test_a_campaign_sends_exactly_its_allowed_contacts(deps: Any, template: Any,
                 attempt=1,
                 calls=1,
             )
-        ],
-        NOW,
+        ]
     )
     suppress = api_event(
         "api/put_suppression.json", path={"phone": "+639171230003"}, body={"reason": "asked us to stop"}

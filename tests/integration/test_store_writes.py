@@ -333,7 +333,7 @@ def test_every_dial_record_is_kept_when_dynamodb_leaves_part_of_a_write_unproces
         return write(RequestItems=RequestItems)
 
     monkeypatch.setattr(store.client, "batch_write_item", partly_unprocessed)
-    store.record_dials(dials, T0)
+    store.record_dials(dials)
 
     assert requests == [25, 20, 5]
     kept = [record for phone in sorted({dial.phone for dial in dials}) for record in store.dial_history(phone, T0)]

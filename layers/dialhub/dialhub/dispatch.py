@@ -125,8 +125,7 @@ def _remember_dials(
                 calls=calls,
             )
             for contact in contacts
-        ],
-        now,
+        ]
     )
 
 

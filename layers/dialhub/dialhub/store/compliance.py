@@ -75,7 +75,7 @@ class ComplianceTable(Table):
         found = (Suppression.model_validate(item) for item in self._batch_get(keys))
         return {item.phone: item for item in found if item.active(now)}
 
-    def record_dials(self, dials: list[DialRecord], now: dt.datetime) -> None:
+    def record_dials(self, dials: list[DialRecord]) -> None:
         """Remember requests sent per number, across campaigns and vendors (25 per write request)."""
         requests = []
         for dial in dials:
