@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from dialhub.vendors.nxtele.signing import sign
-from local.scenario import run_scenario
+from local.scenario import demo_contacts, run_scenario
 from local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -57,3 +57,19 @@ def test_the_gateway_refuses_a_forged_callback(stack: LocalStack) -> None:
     headers["sign"] = sign(simulator.secret_key, body, create_ts, request_id, simulator.uuid, "SHA256")
     reply = httpx.post(f"{stack.url}/webhooks/nxtele/task", content=body, headers=headers)
     assert (reply.status_code, reply.json()) == (200, {"retCode": 0, "retMsg": "success"})
+
+
+def test_a_campaign_dispatched_through_the_gateway_is_queued_at_once(stack: LocalStack) -> None:
+    """The route runs under the API function's own permissions (planning reads the work index), not the scheduler's."""
+    body = {
+        "name": "dispatched by hand",
+        "vendor": "nxtele",
+        "vendorOptions": stack.simulators["nxtele"].demo_options(),
+        "contacts": demo_contacts(3, prefix="by-hand"),
+    }
+    created = httpx.post(f"{stack.url}/campaigns", json=body)
+    assert created.status_code == 201, created.text
+    campaign_id = created.json()["campaignId"]
+    dispatched = httpx.post(f"{stack.url}/campaigns/{campaign_id}/dispatch")
+    assert dispatched.status_code == 200, dispatched.text
+    assert dispatched.json()["contacts"] == 3
