@@ -24,6 +24,7 @@ $(VENV_STAMP): requirements-dev.txt layers/dialhub/requirements.txt
 	$(VENV_PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .  # .venv/bin/dialhub, the command line
 	@touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
@@ -44,9 +45,11 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Strict on the layer's library; local/ (the offline stack) checked too; each function on its own (all are app.py).
+# Strict on the layer's library and the command line; local/ (the offline stack) checked too; each function on its
+# own (all are app.py).
 typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy --strict layers/dialhub/dialhub
+	$(VENV)/bin/mypy --strict cli/dialhub_cli
 	$(VENV)/bin/mypy local
 	@for function in functions/*/; do $(VENV)/bin/mypy --strict $$function || exit 1; done
 

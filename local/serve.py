@@ -13,8 +13,12 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from contextlib import nullcontext
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from local.stack import LocalStack
+from local.tls import certificate_published
 
 # The deployed schedules poll every 10 minutes and re-plan running campaigns every 30; locally time is compressed.
 POLL_EVERY_SECONDS = 15.0
@@ -67,13 +71,16 @@ def main() -> None:
         print("  the daily schedule does not fire by itself here: POST /campaigns/{id}/dispatch sends a campaign now")
         print(f'  export download links are served over TLS: curl --cacert {stack.ca_bundle} "<url>"')
         print(f'  contact file upload links likewise: curl --cacert {stack.ca_bundle} -T contacts.csv "<uploadUrl>"')
+        print(f"  the dialhub command line finds that certificate by itself: .venv/bin/dialhub --url {stack.url} …")
         for vendor, simulator in stack.simulators.items():
             print(f"  {vendor} simulator: {simulator.base_url}   callbacks -> {stack.url}/webhooks/{vendor}/...")
         watched = len(stack.alarms.alarms)
         print(f"  alarms: {watched} of the template's evaluated here, printed when they fire and clear", flush=True)
         print("  Ctrl-C to stop", flush=True)
         try:
-            stop.wait()
+            api_port = urlsplit(stack.url).port or port
+            with certificate_published(Path(stack.ca_bundle), api_port) if stack.ca_bundle else nullcontext():
+                stop.wait()
         except KeyboardInterrupt:
             pass
         finally:

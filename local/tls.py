@@ -2,14 +2,20 @@
 
 Made at start-up, trusted only by the processes the stack points at it (AWS_CA_BUNDLE, and the `ca_bundle`
 path the demo and tests hand to their HTTP client); it is valid for 127.0.0.1 and localhost for a day.
+`make serve` also leaves a copy where the `dialhub` command line looks for it (`published_certificate`, by
+the API's port), so its downloads from this stack need no --ca-bundle.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
+import os
+import shutil
 import ssl
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,3 +62,22 @@ def make_certificate(directory: Path | None = None) -> LocalCertificate:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return paths
+
+
+def published_certificate(api_port: int) -> Path:
+    """Where `make serve` leaves its certificate for the command line (cli/dialhub_cli/tls.py reads the same)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "dialhub" / f"local-stack-{api_port}-ca.pem"
+
+
+@contextlib.contextmanager
+def certificate_published(certificate: Path, api_port: int) -> Iterator[Path]:
+    """The certificate copied to `published_certificate` while the stack runs, removed when it stops."""
+    target = published_certificate(api_port)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(certificate, target)
+    try:
+        yield target
+    finally:
+        with contextlib.suppress(OSError):
+            target.unlink()

@@ -1,0 +1,3 @@
+from dialhub_cli.app import main
+
+main()
