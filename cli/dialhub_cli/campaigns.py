@@ -13,7 +13,7 @@ import typer
 from rich.live import Live
 
 from dialhub_cli import imports, render
-from dialhub_cli.client import CliError
+from dialhub_cli.client import ApiError, CliError
 from dialhub_cli.session import JsonFlag, UsageProblem, interrupt_after, session
 
 app = typer.Typer(help="Create, list, watch and control campaigns.", no_args_is_help=True)
@@ -173,8 +173,21 @@ def create(
         except ValueError:
             raise typer.BadParameter("not JSON", param_hint="--columns") from None
     request.update({key: value for key, value in (("encoding", encoding), ("sheet", sheet)) if value is not None})
-    with interrupt_after():
-        view = s.api.call("POST", "/imports", body=request)
+    view: dict[str, Any] | None = None
+    try:
+        with interrupt_after():
+            view = s.api.call("POST", "/imports", body=request)
+    except KeyboardInterrupt:
+        if view is not None:  # answered, then Ctrl-C: the campaign and its import exist, the file was not sent
+            imports.settle_unfinished_upload(s, view, made_here)
+        raise
+    except CliError as exc:
+        if made_here and not isinstance(exc, ApiError):  # no answer: it may or may not have been made
+            exc.details.append(
+                f"campaign {body['campaignId']} may have been made without contacts: see dialhub campaigns show "
+                f"{body['campaignId']}, and cancel it if so"
+            )
+        raise
     s.out.note(f"campaign {view['campaignId']}, import {view['importId']}: uploading {file.name}")
     imports.upload_file(s, view, file, made_here)
     if not wait:
