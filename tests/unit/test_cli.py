@@ -474,14 +474,14 @@ def test_export_waits_for_the_file_and_saves_it_under_the_servers_name(api: resp
         ]
     )
     content = b"\xef\xbb\xbfcontactId\r\nL-1\r\nL-2\r\nL-3\r\n"
-    headers = {"content-disposition": 'attachment; filename="../Dec-2026-12-01-exp_1.csv"'}
+    headers = {"content-disposition": "attachment; filename*=UTF-8''..%2FDec-2026-12-01-exp_1.csv"}
     api.get(DOWNLOAD).respond(200, content=content, headers=headers)
     result = run("export", "cmp_1", "--format", "jsonl", "--state", "final", "--json")
     assert result.exit_code == 0, result.stderr
     assert sent(start) == {"format": "jsonl", "includePhone": False, "state": "final"}
     answer = json.loads(result.stdout)
     assert answer["file"] == "Dec-2026-12-01-exp_1.csv" and answer["bytes"] == len(content) and answer["rows"] == 3
-    assert (tmp_path / "Dec-2026-12-01-exp_1.csv").read_bytes() == content  # the name only: never ../
+    assert (tmp_path / "Dec-2026-12-01-exp_1.csv").read_bytes() == content  # the name only: never a folder
     assert [path.name for path in tmp_path.iterdir() if path.is_file()] == ["Dec-2026-12-01-exp_1.csv"]
 
 
@@ -632,6 +632,16 @@ def test_the_command_line_looks_for_the_certificate_where_make_serve_leaves_it(t
         == published_certificate(3000)
         == tmp_path / "cache/dialhub/local-stack-3000-ca.pem"
     )
+
+
+def test_make_serve_leaves_its_certificate_there_while_it_runs(tmp_path: Path) -> None:
+    from dialhub_cli.tls import local_stack_certificate
+    from local.tls import certificate_published, make_certificate
+
+    made = make_certificate(tmp_path).certificate
+    with certificate_published(made, 3000) as published:
+        assert published == local_stack_certificate(3000) and published.read_bytes() == made.read_bytes()
+    assert not published.exists()
 
 
 def test_which_certificates_are_trusted_for_a_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
