@@ -29,7 +29,7 @@ class ExportFormat(StrEnum):
     jsonl = "jsonl"
 
 
-Output = Annotated[
+OutputFile = Annotated[
     Path | None,
     typer.Option(
         "--output", "-o", dir_okay=False, help="Where to save the file (default: its own name, here; - for stdout)"
@@ -128,7 +128,7 @@ def export(
         bool,
         typer.Option("--include-phone", help="Full phone numbers (your identity is logged); default last four digits"),
     ] = False,
-    output: Output = None,
+    output: OutputFile = None,
     max_wait: MaxWait = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -145,7 +145,7 @@ def report(
     ctx: typer.Context,
     campaign_id: Annotated[str, typer.Argument(help="The campaign's id")],
     open_it: Annotated[bool, typer.Option("--open", help="Open it in the browser once saved")] = False,
-    output: Output = None,
+    output: OutputFile = None,
     max_wait: MaxWait = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -165,7 +165,7 @@ def report(
 def download_export(
     ctx: typer.Context,
     export_id: Annotated[str, typer.Argument(help="The export's id (exp_…)")],
-    output: Output = None,
+    output: OutputFile = None,
     max_wait: MaxWait = None,
     json_output: JsonFlag = False,
 ) -> None:

@@ -101,6 +101,12 @@ def test_a_url_given_on_the_command_line_wins_over_a_stack_from_the_environment(
     assert json.loads(result.stdout) == {"items": [], "nextCursor": None}
 
 
+def test_json_may_also_come_before_the_command(api: respx.MockRouter) -> None:
+    api.get(API + "/campaigns").respond(200, json={"items": [], "nextCursor": None})
+    result = CliRunner().invoke(app, ["--url", API, "--json", "campaigns", "list"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"items": [], "nextCursor": None}
+
+
 def test_an_api_error_prints_its_message_and_each_field_on_stderr_and_exits_1(api: respx.MockRouter) -> None:
     problems = [{"field": "body.campaign.vendor", "problem": "unknown vendor"}, {"field": "body.name", "problem": "x"}]
     api.post(API + "/campaigns").respond(422, json={"message": "invalid request", "errors": problems})
@@ -451,6 +457,21 @@ def test_show_draws_the_totals_for_people(api: respx.MockRouter) -> None:
     assert result.exit_code == 0
     assert "Dec (cmp_1)" in result.stdout and "state in_progress" in result.stdout
     assert re.search(r"promise_to_pay\s+2", result.stdout) and re.search(r"submitted\s+1", result.stdout)
+
+
+def test_the_controls_post_and_say_what_happened(api: respx.MockRouter) -> None:
+    dispatch = api.post(API + "/campaigns/cmp_1/dispatch").respond(
+        200, json={"campaignId": "cmp_1", "dialDate": "2026-12-01", "batches": 2, "contacts": 350}
+    )
+    result = run("campaigns", "dispatch", "cmp_1")
+    assert result.exit_code == 0 and dispatch.call_count == 1
+    assert result.stdout.strip() == "campaign cmp_1: 350 contacts queued for dispatch in 2 batches"
+    notes = ["airudder cannot pause a task: contacts it holds are unaffected"]
+    api.post(API + "/campaigns/cmp_1/pause").respond(200, json={"campaign": campaign("in_progress", 2), "notes": notes})
+    paused = run("campaigns", "pause", "cmp_1")
+    assert paused.exit_code == 0 and f"note: {notes[0]}" in paused.stdout and "Dec (cmp_1)" in paused.stdout
+    api.post(API + "/campaigns/cmp_1/cancel").respond(409, json={"message": "the campaign is cancelled"})
+    assert run("campaigns", "cancel", "cmp_1").stderr.strip() == "error: 409: the campaign is cancelled"
 
 
 # --------------------------------------------------------------------------- results out
