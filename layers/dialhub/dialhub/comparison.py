@@ -15,7 +15,7 @@ from pydantic import Field
 
 from dialhub.campaigns import require_campaign
 from dialhub.listing import closing_call
-from dialhub.models import Campaign, DialState, WireModel
+from dialhub.models import CallOutcome, Campaign, Contact, DialState, WireModel
 from dialhub.proportions import Rate, compare
 from dialhub.scorecard import Prices, Scorecard
 from dialhub.store import Store
@@ -99,17 +99,30 @@ def _prices(adapters: Adapters, vendor: str, notes: list[str]) -> Prices | None:
         return None
 
 
+def empty_scorecards(campaign: Campaign, prices: dict[str, Prices | None]) -> dict[str, Scorecard]:
+    return {share.vendor: Scorecard(share.vendor, prices.get(share.vendor)) for share in campaign.vendors}
+
+
+def score_page(
+    cards: dict[str, Scorecard],
+    campaign: Campaign,
+    contacts: list[Contact],
+    closing: dict[tuple[str, str], CallOutcome],
+) -> None:
+    """A page of contacts onto their vendors' scorecards, each with the call that closed it (`closing`)."""
+    for contact in contacts:
+        call = closing_call(contact)
+        outcome = closing.get(call) if call else None
+        card = cards.get(campaign.vendor_of(contact))
+        if card is not None:
+            card.add(contact, [outcome] if outcome else [], attempts=contact.attempt)
+
+
 def scorecards(campaign: Campaign, store: Store, prices: dict[str, Prices | None]) -> dict[str, Scorecard]:
-    cards = {share.vendor: Scorecard(share.vendor, prices.get(share.vendor)) for share in campaign.vendors}
+    cards = empty_scorecards(campaign, prices)
     for page in store.iter_contacts(campaign.campaign_id, list(DialState)):
         calls = [call for contact in page if (call := closing_call(contact))]
-        closing = store.closing_outcomes(calls) if calls else {}
-        for contact in page:
-            call = closing_call(contact)
-            outcome = closing.get(call) if call else None
-            card = cards.get(campaign.vendor_of(contact))
-            if card is not None:
-                card.add(contact, [outcome] if outcome else [], attempts=contact.attempt)
+        score_page(cards, campaign, page, store.closing_outcomes(calls) if calls else {})
     return cards
 
 
@@ -127,7 +140,13 @@ def campaign_comparison(store: Store, adapters: Adapters, campaign_id: str, now:
     campaign = require_campaign(store, campaign_id)
     notes: list[str] = []
     prices = {share.vendor: _prices(adapters, share.vendor, notes) for share in campaign.vendors}
-    cards = scorecards(campaign, store, prices)
+    return comparison_of(campaign, scorecards(campaign, store, prices), notes, now)
+
+
+def comparison_of(
+    campaign: Campaign, cards: dict[str, Scorecard], notes: list[str], now: dt.datetime
+) -> ComparisonView:
+    """The comparison of scorecards already filled (one per vendor of the campaign), with `notes` kept."""
     champion = _rates(cards[campaign.vendor])
     vendors = []
     for share in campaign.vendors:
@@ -161,7 +180,7 @@ def campaign_comparison(store: Store, adapters: Adapters, campaign_id: str, now:
             )
         )
     if not campaign.split:
-        notes.append("the campaign has one vendor: there is nothing to compare it with")
+        notes = [*notes, "the campaign has one vendor: there is nothing to compare it with"]
     return ComparisonView(
         campaign_id=campaign.campaign_id, champion=campaign.vendor, vendors=vendors, notes=notes, counted_at=now
     )

@@ -1,4 +1,4 @@
-"""A campaign's results as one file in S3: CSV for spreadsheets, JSON Lines for programs.
+"""A campaign's results as one file in S3: CSV for spreadsheets, JSON Lines for programs, or its report (html).
 
 The API records the job and queues it; the exports function streams the campaign page by page (one row per
 contact, with its closing outcome) into parts of a multipart upload, so memory stays flat whatever the size.
@@ -9,6 +9,9 @@ file appears only when whole.
 A CSV has one column per contact variable and per collected variable, so its header needs every variable
 name before the first row: the campaign is read once for the names, then again for the rows. A name first
 seen while writing (an outcome that arrived in between) starts the rows again with it.
+
+A report (report.py reads its figures, report_page.py draws them) is one page of charts, not rows: it is read
+and written whole in one invocation, and only this function, on that path, imports what draws it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from pydantic import Field
 
 from dialhub.campaigns import require_campaign
-from dialhub.errors import NotFound
+from dialhub.errors import InvalidField, NotFound
 from dialhub.listing import ContactResult, contact_results
 from dialhub.models import (
     Campaign,
@@ -72,15 +75,25 @@ FIXED_COLUMNS = (
     "durationSeconds",
     "recordingUrl",
 )
-CONTENT_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.JSONL: "application/x-ndjson"}
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.JSONL: "application/x-ndjson",
+    ExportFormat.HTML: "text/html; charset=utf-8",
+}
 
 
 class ExportRequest(WireModel):
-    format: ExportFormat = Field(default=ExportFormat.CSV, description="csv (opens in Excel) or jsonl")
-    state: DialState | None = Field(default=None, description="Only contacts in this state (default: all)")
+    format: ExportFormat = Field(
+        default=ExportFormat.CSV,
+        description="csv (opens in Excel), jsonl, or html: the campaign report, one page of charts and figures",
+    )
+    state: DialState | None = Field(
+        default=None, description="Only contacts in this state (default: all); not with html, which reports all"
+    )
     include_phone: bool = Field(
         default=False,
-        description="Full phone numbers instead of the last four digits; the caller's IAM principal is logged",
+        description="Full phone numbers instead of the last four digits; the caller's IAM principal is logged. "
+        "Not with html: a report holds no numbers",
     )
 
 
@@ -115,7 +128,19 @@ def _new_export_id() -> str:
 
 
 def _file_name(campaign: Campaign, job: ExportJob) -> str:
+    if job.format is ExportFormat.HTML:
+        return f"{campaign.name}-report.html"
     return f"{campaign.name} {job.created_at.date().isoformat()} {job.export_id}.{job.format.value}"
+
+
+def _check_report_request(request: ExportRequest) -> None:
+    """A report covers every contact and holds figures only: a filter or phone numbers are refused, by name."""
+    if request.format is not ExportFormat.HTML:
+        return
+    if request.state is not None:
+        raise InvalidField("state", "a report (html) covers every contact; leave state out")
+    if request.include_phone:
+        raise InvalidField("includePhone", "a report (html) holds no phone numbers")
 
 
 def start_export(
@@ -127,6 +152,7 @@ def start_export(
     principal: str | None,
     now: dt.datetime,
 ) -> ExportView:
+    _check_report_request(request)
     campaign = require_campaign(store, campaign_id)
     export_id = _new_export_id()
     job = ExportJob(
@@ -431,6 +457,39 @@ class ExportOutcome:
     skipped: bool = False
 
 
+def _run_report(
+    job: ExportJob,
+    campaign: Campaign,
+    store: Store,
+    objects: BucketObjects,
+    owner: str,
+    seconds_left: Callable[[], float],
+    now: Callable[[], dt.datetime],
+) -> ExportOutcome:
+    """The campaign's report, read and written whole in this invocation (a page has no parts to carry on
+    from); a campaign too large to read in the time left fails the export, saying so."""
+    from dialhub.report import ReportTooLarge, gather_report
+    from dialhub.report_page import render_report
+
+    try:
+        figures = gather_report(store, campaign, now, seconds_left)
+        body = render_report(figures).encode("utf-8")
+        objects.put(job.object_key, body, CONTENT_TYPES[job.format], _file_name(campaign, job))
+    except ReportTooLarge as exc:
+        store.fail_export(job.export_id, str(exc), now())
+        logger.warning("report not written", extra={"export_id": job.export_id, "reason": str(exc)})
+        return ExportOutcome(ended=True)
+    except BaseException:
+        with contextlib.suppress(Exception):  # as for rows: the retry SQS makes may take over at once
+            store.release_export(job.export_id, owner)
+        raise
+    progress = ExportProgress(phase=ExportPhase.COMPLETING, rows=figures.funnel.contacts, bytes=len(body))
+    store.finish_export(job.export_id, owner, progress, now())
+    count_metric("ExportsDone", format=job.format.value)
+    logger.info("report done", extra={"export_id": job.export_id, "contacts": progress.rows, "bytes": progress.bytes})
+    return ExportOutcome(ended=True)
+
+
 def run_export(
     export_id: str,
     store: Store,
@@ -449,6 +508,8 @@ def run_export(
     if campaign is None:
         store.fail_export(export_id, f"campaign {job.campaign_id} no longer exists", started)
         return ExportOutcome(ended=True)
+    if job.format is ExportFormat.HTML:
+        return _run_report(job, campaign, store, objects, owner, seconds_left, now)
     run = _Run(job, campaign, store, objects, settings.export_part_bytes, owner, seconds_left)
     try:
         while run.progress.phase is not ExportPhase.COMPLETING:

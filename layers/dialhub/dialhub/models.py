@@ -335,6 +335,7 @@ class DispatchBatch(WireModel):
 class ExportFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
+    HTML = "html"  # the campaign report: charts and their figures, no contact rows
 
 
 class ExportState(StrEnum):
