@@ -77,3 +77,32 @@ def test_the_api_validates_requests_without_powertools_openapi_validation() -> N
 def test_each_handler_imports_with_collection_paused_and_leaves_it_running(function: str) -> None:
     after = "import gc\nassert gc.isenabled(), 'collection left paused'\nassert gc.get_freeze_count() > 10_000\n"
     assert "dialhub.wiring" in _modules_after_import(function, after)
+
+
+@pytest.mark.parametrize("function", ["api", "webhooks", "exports"])
+def test_no_function_loads_plotly_or_the_report_when_it_starts(function: str) -> None:
+    """Bench figure 1 stays where it is: the report is drawn only by the exports function, on an html export."""
+    modules = _modules_after_import(function)
+    assert "dialhub.wiring" in modules
+    assert not {"plotly", "narwhals", "dialhub.report", "dialhub.report_page"} & modules
+
+
+def test_starting_a_report_through_the_api_loads_neither_plotly_nor_the_report() -> None:
+    start = (
+        "import datetime as dt\n"
+        "from unittest import mock\n"
+        "from dialhub.models import Campaign\n"
+        "deps = mock.Mock()\n"
+        "deps.clock.return_value = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)\n"
+        "deps.settings.export_retention_days = 7\n"
+        "deps.store.get_campaign.return_value = Campaign(campaign_id='cmp-demo-1', name='n', vendor='blu', "
+        "dial_date=dt.date(2026, 11, 25), timezone='Asia/Manila', created_at=deps.clock.return_value)\n"
+        "event = json.load(open(" + repr(str(ROOT / "events" / "api" / "start_export.json")) + "))\n"
+        "event['body'] = json.dumps({'format': 'html'})\n"
+        "answer = app.handle(event, None, deps)\n"
+        "assert answer['statusCode'] == 202 and '\"format\":\"html\"' in answer['body'], answer\n"
+        "deps.export_queue.send.assert_called_once()\n"
+    )
+    modules = _modules_after_import("api", start)
+    assert "dialhub.exports" in modules
+    assert not {"plotly", "dialhub.report", "dialhub.report_page"} & modules

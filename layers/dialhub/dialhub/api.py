@@ -505,7 +505,7 @@ def _caller() -> str | None:
 
 @app.post(
     "/campaigns/<campaignId>/exports",
-    summary="Export a campaign's results to a file (CSV or JSON Lines)",
+    summary="Export a campaign's results to a file (CSV or JSON Lines), or its report (HTML)",
     tags=["results"],
     responses=_responses(ExportView, 404, status=202, description="Accepted: poll GET /exports/{exportId}"),
 )

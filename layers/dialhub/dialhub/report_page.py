@@ -114,7 +114,7 @@ def _layout(title: str, height: int = 380, **more: Any) -> dict[str, Any]:
         "font": {"family": FONT, "size": 13, "color": "#111"},
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         **more,
     }
 
@@ -176,6 +176,7 @@ def _dispositions(figures: ReportFigures, go: Any) -> _Section:
                     marker=_series_marker(index),
                     text=[figures.dispositions[vendor].get(disposition, 0) for disposition in reversed(order)],
                     textposition="outside",
+                    constraintext="none",
                 )
                 for index, vendor in enumerate(vendors)
             ],
@@ -214,6 +215,7 @@ def _hours(figures: ReportFigures, go: Any) -> _Section:
                 marker={"color": COLOURS[0], "line": {"color": OUTLINE, "width": 1}},
                 text=[f"{count.answered}/{count.calls}" if count.calls else "" for count in hours],
                 textposition="outside",
+                constraintext="none",
                 name="connect rate",
             ),
             layout=_layout(
@@ -254,6 +256,7 @@ def _calls(figures: ReportFigures, go: Any) -> _Section:
                     marker=_series_marker(index),
                     text=[figures.calls_per_contact[vendor].get(calls, 0) for calls in steps],
                     textposition="outside",
+                    constraintext="none",
                 )
                 for index, vendor in enumerate(vendors)
             ],
@@ -292,6 +295,7 @@ def _held(figures: ReportFigures, go: Any) -> _Section:
                 marker={"color": COLOURS[1], "line": {"color": OUTLINE, "width": 1}},
                 text=[figures.held[reason] for reason in reversed(order)],
                 textposition="outside",
+                constraintext="none",
             ),
             layout=_layout(
                 TITLE_HELD,
