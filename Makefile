@@ -14,7 +14,7 @@ VENV_STAMP := $(VENV)/.installed-$(shell $(VENV_PYTHON) -c 'import sys; print("%
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/dialhub
 
-.PHONY: setup test lint typecheck validate security pytest chaos bench mutation demo serve build openapi clean
+.PHONY: setup test lint typecheck validate security pytest chromium chaos bench mutation demo serve build openapi clean
 
 setup: $(VENV_STAMP) $(TOOLS)/.installed
 
@@ -62,8 +62,22 @@ security: $(CHECKOV_ENV)/.installed
 	$(CHECKOV_ENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file template.yaml
 
 # Prints the layer's line and branch coverage (the README quotes it).
-pytest: $(VENV_STAMP)
+pytest: $(VENV_STAMP) chromium
 	$(VENV)/bin/pytest -q --cov=dialhub --cov-branch --cov-report=term:skip-covered
+
+# The campaign report's browser test opens it in Debian's Chromium: installed here when it is missing and apt-get
+# can (as root, or with sudo that asks no password); otherwise that test skips, saying why.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then as_root=""; elif sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	else echo "chromium: $(CHROMIUM) is missing and apt-get needs root: the report's browser test will skip"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "chromium: no apt-get here: the report's browser test will skip"; exit 0; fi; \
+	echo "chromium: installing Debian's chromium package for the report's browser test"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$as_root apt-get install -y -q chromium >/dev/null 2>&1 || \
+	{ $$as_root apt-get update -q >/dev/null 2>&1 && $$as_root apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	echo "chromium: apt-get could not install it: the report's browser test will skip"
 
 # Faults, bad input and attack against the running local stack; prints the figures the README quotes.
 chaos: $(VENV_STAMP)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from pathlib import Path
+
+import httpx
 
 from local.file_imports import ImportResult, run_file_imports
-from local.scenario import ScenarioResult, VendorResult, run_scenario
+from local.scenario import ReportResult, ScenarioResult, VendorResult, report_campaign, run_scenario
 from local.split_scenario import run_split, split_report
 from local.stack import LocalStack
+
+REPORTS = Path(".reports")  # git ignores it
 
 
 def _side_by_side(title: str, columns: dict[str, Counter[str]]) -> str:
@@ -150,6 +155,17 @@ def imports_report(results: list[ImportResult]) -> tuple[str, bool]:
     return "\n".join(lines), all(result.ok for result in results)
 
 
+def campaign_report_lines(report: ReportResult) -> tuple[str, bool]:
+    ok = report.state == "done" and report.path is not None and report.content_type.startswith("text/html")
+    if not ok:
+        return f"  report of {report.campaign_id}: {report.state} (FAILED)", False
+    return (
+        f"  report of {report.campaign_id} ({report.size:,} bytes, one file, opens offline in any browser): "
+        f"{', '.join(report.sections)}\n  campaign report written to {report.path}",
+        True,
+    )
+
+
 def main() -> int:
     started = time.monotonic()
     print(
@@ -161,13 +177,17 @@ def main() -> int:
         result = run_scenario(stack, progress=print)
         imported = run_file_imports(stack, next(iter(stack.simulators)), progress=print)
         split = run_split(stack, progress=print)
+        client = httpx.Client(base_url=stack.url, timeout=60)
+        campaign_report = report_campaign(client, stack, split.comparison["campaignId"], REPORTS)
     text, ok = report(result)
     print(text)
     imports_text, imports_ok = imports_report(imported)
     print(imports_text)
     split_text, split_ok = split_report(split)
     print(split_text)
-    ok = ok and imports_ok and split_ok
+    report_text, report_ok = campaign_report_lines(campaign_report)
+    print(report_text)
+    ok = ok and imports_ok and split_ok and report_ok
     print(f"demo {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
     return 0 if ok else 1
 

@@ -5,11 +5,14 @@ One campaign per vendor runs at the same time through the same API, schedules an
 
 from __future__ import annotations
 
+import html
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -192,6 +195,42 @@ def export_campaign(client: httpx.Client, stack: LocalStack, campaign_id: str) -
         len(lines) - 1,
         lines[:6],
         Counter(line.split(",", 1)[0] for line in lines[1:]),
+    )
+
+
+@dataclass
+class ReportResult:
+    """One campaign's report (an html export), downloaded as a person would, with a plain GET of its link."""
+
+    campaign_id: str
+    state: str
+    path: Path | None = None  # where it was saved
+    content_type: str = ""
+    size: int = 0
+    sections: list[str] = field(default_factory=list)  # the titles of the page's sections, in order
+
+
+def report_campaign(client: httpx.Client, stack: LocalStack, campaign_id: str, directory: Path) -> ReportResult:
+    """POST an html export, let the exports function draw it, and save it as <directory>/<campaign>-report.html."""
+    started = client.post(f"/campaigns/{campaign_id}/exports", json={"format": "html"})
+    started.raise_for_status()
+    stack.run_exports()
+    job = client.get(f"/exports/{started.json()['exportId']}").json()
+    if job["state"] != "done":
+        return ReportResult(campaign_id, job["state"])
+    download = httpx.get(job["url"], verify=stack.https_verify(), timeout=60)
+    download.raise_for_status()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{campaign_id}-report.html"
+    path.write_bytes(download.content)
+    sections = re.findall(r'<section id="\w+"[^>]* data-title="([^"]+)"', download.text)
+    return ReportResult(
+        campaign_id,
+        job["state"],
+        path,
+        download.headers.get("content-type", ""),
+        len(download.content),
+        [html.unescape(title) for title in sections],
     )
 
 

@@ -11,9 +11,10 @@ import httpx
 import jsonschema
 import pytest
 
+from dialhub.report_page import TITLE_CALLS, TITLE_COMPARISON, TITLE_DISPOSITIONS, TITLE_FUNNEL, TITLE_HELD, TITLE_HOURS
 from local import moto_patches
 from local.demo import events_by_campaign
-from local.scenario import demo_contacts, run_scenario
+from local.scenario import demo_contacts, report_campaign, run_scenario
 from local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +26,7 @@ def stack() -> LocalStack:
         yield running
 
 
-def test_every_contact_of_every_vendor_reaches_exactly_one_closing_outcome(stack: LocalStack) -> None:
+def test_every_contact_of_every_vendor_reaches_exactly_one_closing_outcome(stack: LocalStack, tmp_path: Path) -> None:
     result = run_scenario(stack, contacts=60, cancel=2, settle_timeout=90)
     assert set(result.vendors) == set(stack.simulators)
     assert result.recovered_by_polling > 0
@@ -51,6 +52,26 @@ def test_every_contact_of_every_vendor_reaches_exactly_one_closing_outcome(stack
     # Every function but the importer made AWS calls (checked against its Policies); the file imports come next.
     assert set(stack.permissions.used) == set(stack.template.functions) - {"ImporterFunction"}
     _every_event_as_promised(result)
+    _the_report_of(
+        stack, result.vendors["blu"].campaign_id, tmp_path, sent=58, contacts=demo_contacts(60, prefix="blu")
+    )
+
+
+def _the_report_of(
+    stack: LocalStack, campaign_id: str, directory: Path, sent: int, contacts: list[dict[str, Any]], split: bool = False
+) -> None:
+    """The campaign's report, asked for over HTTP and downloaded with its link: one HTML page with every chart,
+    the campaign's counts beside them, and not one of its phone numbers."""
+    client = httpx.Client(base_url=stack.url, timeout=60)
+    report = report_campaign(client, stack, campaign_id, directory)
+    assert report.state == "done" and report.content_type.startswith("text/html")
+    assert report.path == directory / f"{campaign_id}-report.html"
+    titles = [TITLE_FUNNEL, TITLE_DISPOSITIONS + (" by vendor" if split else ""), TITLE_HOURS, TITLE_CALLS, TITLE_HELD]
+    assert report.sections == titles + ([TITLE_COMPARISON] if split else [])
+    page = report.path.read_text(encoding="utf-8")
+    assert f"<td>contacts</td><td>{len(contacts)}</td>" in page and f"<td>sent</td><td>{sent}</td>" in page
+    assert not [contact for contact in contacts if contact["phone"][1:] in page or contact["contactId"] in page]
+    assert "ExportsFunction" not in stack.permissions.refused  # the history reads are granted by its Policies
 
 
 def _every_event_as_promised(result: Any) -> None:
@@ -138,7 +159,9 @@ def test_the_demos_contact_files_go_in_through_upload_links_and_every_row_is_acc
     assert "ImporterFunction" in stack.permissions.used and "ImporterFunction" not in stack.permissions.refused
 
 
-def test_the_demos_split_campaign_is_compared_and_its_failover_drill_dials_everyone_once(stack: LocalStack) -> None:
+def test_the_demos_split_campaign_is_compared_and_its_failover_drill_dials_everyone_once(
+    stack: LocalStack, tmp_path: Path
+) -> None:
     """The comparison read back through the gateway agrees with the campaign's own counts, and when Blu goes down
     after one batch the contacts it never took are dialled by the fallback, each contact by one vendor, once."""
     from local.split_scenario import FALLBACK, run_split, split_report
@@ -154,3 +177,11 @@ def test_the_demos_split_campaign_is_compared_and_its_failover_drill_dials_every
     assert (moved["fromVendor"], moved["toVendor"], moved["cause"]) == ("blu", FALLBACK, "vendor_down")
     assert result.dials[FALLBACK] == moved["contacts"] > 0 and result.dialled_twice == 0
     assert "ApiFunction" not in stack.permissions.refused and "DispatcherFunction" not in stack.permissions.refused
+    _the_report_of(
+        stack,
+        result.comparison["campaignId"],
+        tmp_path,
+        sent=300,
+        contacts=demo_contacts(300, prefix="champion"),
+        split=True,
+    )
