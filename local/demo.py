@@ -156,12 +156,11 @@ def imports_report(results: list[ImportResult]) -> tuple[str, bool]:
 
 
 def campaign_report_lines(report: ReportResult) -> tuple[str, bool]:
-    ok = report.state == "done" and report.path is not None and report.content_type.startswith("text/html")
-    if not ok:
+    if report.state != "done" or report.path is None or not report.content_type.startswith("text/html"):
         return f"  report of {report.campaign_id}: {report.state} (FAILED)", False
     return (
         f"  report of {report.campaign_id} ({report.size:,} bytes, one file, opens offline in any browser): "
-        f"{', '.join(report.sections)}\n  campaign report written to {report.path}",
+        f"{', '.join(report.sections)}\n  campaign report written to {report.path.resolve()}",
         True,
     )
 
