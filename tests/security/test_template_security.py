@@ -163,7 +163,7 @@ TABLE_GRANTS: dict[str, tuple[set[str], set[str]]] = {
     "SchedulerFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi1"}),
     "DispatcherFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem", "BatchWriteItem"}, set()),
     "PollerFunction": ({"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi1"}),
-    "ExportsFunction": ({"GetItem", "UpdateItem", "Query", "BatchGetItem"}, set()),
+    "ExportsFunction": ({"GetItem", "UpdateItem", "Query", "BatchGetItem"}, {"gsi2"}),  # gsi2: a report's histories
     "EventsFunction": ({"GetItem", "UpdateItem", "BatchGetItem"}, set()),
     "ImporterFunction": ({"GetItem", "UpdateItem", "BatchGetItem", "BatchWriteItem"}, set()),
 }
