@@ -228,3 +228,31 @@ def test_a_campaign_too_large_to_read_in_one_invocation_fails_the_export_saying_
     assert failed["url"] is None
     listing = export_deps.objects.client.list_objects_v2(Bucket=export_deps.objects.bucket)
     assert "Contents" not in listing  # no half a report
+
+
+def test_a_crash_while_drawing_is_retried_by_sqs_and_the_retry_writes_the_report(
+    export_deps: Dependencies, template: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dialhub import report_page
+
+    report_campaign(export_deps)
+    real_render = report_page.render_report
+    drawn: list[int] = []
+
+    def crash_once(figures: Any) -> str:
+        drawn.append(1)
+        if len(drawn) == 1:
+            raise MemoryError("injected")
+        return real_render(figures)
+
+    monkeypatch.setattr(report_page, "render_report", crash_once)
+    status, started = call_api(
+        export_deps, api_event("api/start_export.json", path={"campaignId": CAMPAIGN}, body={"format": "html"})
+    )
+    assert status == 202
+    answers = _run(export_deps, template)
+    assert answers[0]["batchItemFailures"] and answers[-1] == {"batchItemFailures": []}
+    # The crash gave the lease back, so SQS's next delivery took the export over at once and finished it.
+    assert len(drawn) == 2 and len(answers) == 2
+    done = _view(export_deps, started["exportId"])
+    assert done["state"] == "done" and done["rows"] == 20
