@@ -118,11 +118,12 @@ def test_campaigns_are_created_from_a_csv_and_an_xlsx_file(made: dict[str, Any],
 
 @pytest.fixture(scope="module")
 def watched(made: dict[str, Any], stack: LocalStack) -> dict[str, list[dict[str, Any]]]:
-    """The daily schedule fired, then each campaign watched (--watch --json) until every contact is done."""
-    stack.fire("DailyTaskCreation")
+    """Each campaign dispatched now (`campaigns dispatch`), watched (--watch --json) until every contact is done."""
     lines: dict[str, list[dict[str, Any]]] = {}
-    for made_from in ("csv", "xlsx"):
+    for made_from, contacts in (("csv", CSV_ROWS), ("xlsx", XLSX_ROWS)):
         campaign_id = made[made_from]["campaignId"]
+        dispatched = answer(dialhub(stack, "campaigns", "dispatch", campaign_id, "--json"))
+        assert (dispatched["campaignId"], dispatched["contacts"]) == (campaign_id, contacts)
         result = dialhub(
             stack, "campaigns", "show", campaign_id, "--watch", "--interval", "0.5", "--max-wait", "180", "--json"
         )
