@@ -31,6 +31,10 @@ HEAVY_MODULES = (
     "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
     "aws_lambda_powertools.utilities.parameters",
     "aws_lambda_powertools.utilities.batch",
+    "openpyxl",  # the importer's, for XLSX files only
+    "plotly",  # the exports function's, for reports only
+    "dialhub.report",
+    "dialhub.report_page",
 )
 
 _BASELINE = """
