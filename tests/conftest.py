@@ -249,6 +249,23 @@ def table_items(store: DynamoStore) -> dict[tuple[str, str], dict[str, Any]]:
     return items
 
 
+def first_batch_write_left_partly_unprocessed(store: DynamoStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """DynamoDB takes five items of the store's first batch write and hands the rest back as unprocessed; the
+    list answered fills with each batch write's item count."""
+    write, requests = store.client.batch_write_item, []
+
+    def partly_unprocessed(RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+        requests.append(len(RequestItems[store.table_name]))
+        if len(requests) == 1:
+            taken, left = RequestItems[store.table_name][:5], RequestItems[store.table_name][5:]
+            write(RequestItems={store.table_name: taken})
+            return {"UnprocessedItems": {store.table_name: left}}
+        return write(RequestItems=RequestItems)
+
+    monkeypatch.setattr(store.client, "batch_write_item", partly_unprocessed)
+    return requests
+
+
 def what_it_wrote(store: DynamoStore, deliver: Callable[[], Any]) -> tuple[dict[str, int], int]:
     """What one delivery cost the table: its DynamoDB write requests by operation, and how many items it added,
     changed or removed (the whole table before and after; the clock moves, so even a same-content rewrite

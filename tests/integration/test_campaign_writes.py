@@ -24,7 +24,7 @@ from dialhub.models import (
 )
 from dialhub.store import DynamoStore
 from dialhub.store.codec import to_item
-from tests.conftest import table_items
+from tests.conftest import first_batch_write_left_partly_unprocessed, table_items
 
 T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
 MANILA = dt.timezone(dt.timedelta(hours=8))
@@ -152,17 +152,7 @@ def test_every_contact_is_written_when_dynamodb_leaves_part_of_a_write_unprocess
     store: DynamoStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.create_campaign(_campaign())
-    write, requests = store.client.batch_write_item, []
-
-    def partly_unprocessed(RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
-        requests.append(len(RequestItems[store.table_name]))
-        if len(requests) == 1:  # DynamoDB takes the first five and hands the rest back
-            taken, left = RequestItems[store.table_name][:5], RequestItems[store.table_name][5:]
-            write(RequestItems={store.table_name: taken})
-            return {"UnprocessedItems": {store.table_name: left}}
-        return write(RequestItems=RequestItems)
-
-    monkeypatch.setattr(store.client, "batch_write_item", partly_unprocessed)
+    requests = first_batch_write_left_partly_unprocessed(store, monkeypatch)
     store.add_contacts([Contact(campaign_id="cmp", contact_id=f"c{i:02d}", phone=PHONE) for i in range(30)], T0)
     assert requests == [25, 20, 5]
     assert sorted(sk for pk, sk in table_items(store) if sk.startswith("CONTACT#")) == [

@@ -29,7 +29,7 @@ from dialhub.store import Circuit, DynamoStore, RecordResult, RedialRequest
 from dialhub.store.circuits import FAILURES_TO_OPEN, OPEN_FOR
 from dialhub.store.compliance import DIAL_HISTORY_RETENTION, DialRecord
 from dialhub.store.keys import feed_key, stamp
-from tests.conftest import table_items
+from tests.conftest import first_batch_write_left_partly_unprocessed, table_items
 
 T0 = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
 PHONE = "+639171234567"
@@ -322,17 +322,7 @@ def test_every_dial_record_is_kept_when_dynamodb_leaves_part_of_a_write_unproces
         )
         for i in range(30)  # two write requests of at most 25
     ]
-    write, requests = store.client.batch_write_item, []
-
-    def partly_unprocessed(RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
-        requests.append(len(RequestItems[store.table_name]))
-        if len(requests) == 1:  # DynamoDB takes the first five and hands the rest back
-            taken, left = RequestItems[store.table_name][:5], RequestItems[store.table_name][5:]
-            write(RequestItems={store.table_name: taken})
-            return {"UnprocessedItems": {store.table_name: left}}
-        return write(RequestItems=RequestItems)
-
-    monkeypatch.setattr(store.client, "batch_write_item", partly_unprocessed)
+    requests = first_batch_write_left_partly_unprocessed(store, monkeypatch)
     store.record_dials(dials)
 
     assert requests == [25, 20, 5]
