@@ -54,8 +54,9 @@ def session(ctx: typer.Context, json_output: bool) -> Session:
 @contextlib.contextmanager
 def interrupt_after(_: Any = None) -> Iterator[None]:
     """Ctrl-C pressed while the block runs takes effect when it ends: a short request that creates something is
-    answered (so the caller knows what it created, and can undo it) instead of cut off mid-way."""
-    if threading.current_thread() is not threading.main_thread():
+    answered (so the caller knows what it created, and can undo it) instead of cut off mid-way. A process that
+    ignores Ctrl-C (started in the background, or under nohup) goes on ignoring it."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield
         return
     pressed: list[int] = []

@@ -635,13 +635,36 @@ def test_unsuppressing_a_number_not_suppressed_is_the_apis_404(api: respx.MockRo
 # --------------------------------------------------------------------------- the pieces
 
 
+@pytest.fixture
+def sigint_handler() -> Iterator[None]:
+    """The test's own SIGINT handling, whatever the runner inherited (a background job ignores SIGINT)."""
+    inherited = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+
+
+@pytest.mark.usefixtures("sigint_handler")
 def test_ctrl_c_inside_interrupt_after_waits_for_the_block_to_end() -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
     finished = False
     with pytest.raises(KeyboardInterrupt), interrupt_after():
         os.kill(os.getpid(), signal.SIGINT)
         finished = True
     assert finished
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.usefixtures("sigint_handler")
+def test_a_command_started_with_ctrl_c_ignored_goes_on_ignoring_it() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as nohup or a background job starts it
+    try:
+        with interrupt_after():
+            os.kill(os.getpid(), signal.SIGINT)
+    except KeyboardInterrupt:
+        pytest.fail("a Ctrl-C the process ignores interrupted the command")
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_the_command_line_looks_for_the_certificate_where_make_serve_leaves_it(tmp_path: Path) -> None:
