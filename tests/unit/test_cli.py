@@ -348,6 +348,18 @@ def test_ctrl_c_after_the_file_arrived_leaves_the_import_running(
     assert "the file had arrived: import imp_1 is importing" in result.stderr
 
 
+@pytest.fixture
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """SIGINT raising KeyboardInterrupt, as in a terminal, whatever the runner inherited (a background job, or
+    nohup, ignores it), restored after."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+
+
+@pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
 def test_ctrl_c_while_the_import_is_created_takes_effect_once_it_is_answered(
     api: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -635,19 +647,8 @@ def test_unsuppressing_a_number_not_suppressed_is_the_apis_404(api: respx.MockRo
 # --------------------------------------------------------------------------- the pieces
 
 
-@pytest.fixture
-def sigint_handler() -> Iterator[None]:
-    """The test's own SIGINT handling, whatever the runner inherited (a background job ignores SIGINT)."""
-    inherited = signal.getsignal(signal.SIGINT)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, inherited)
-
-
-@pytest.mark.usefixtures("sigint_handler")
+@pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
 def test_ctrl_c_inside_interrupt_after_waits_for_the_block_to_end() -> None:
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
     finished = False
     with pytest.raises(KeyboardInterrupt), interrupt_after():
         os.kill(os.getpid(), signal.SIGINT)
@@ -656,7 +657,7 @@ def test_ctrl_c_inside_interrupt_after_waits_for_the_block_to_end() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-@pytest.mark.usefixtures("sigint_handler")
+@pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
 def test_a_command_started_with_ctrl_c_ignored_goes_on_ignoring_it() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as nohup or a background job starts it
     try:
