@@ -19,11 +19,14 @@ import respx
 from packaging.requirements import Requirement
 from typer.testing import CliRunner, Result
 
+import dialhub_cli
 from dialhub_cli import imports, results
 from dialhub_cli.app import app
 from dialhub_cli.session import interrupt_after
 
-ROOT = Path(__file__).resolve().parents[2]
+# The checkout the command line was installed from (`make setup`): the tests may run from a copy of tests/,
+# as `make mutation` runs them, where the packaging files are not beside them.
+ROOT = Path(dialhub_cli.__file__).resolve().parents[2]
 API = "http://dialhub.test"
 UPLOAD = "https://imports.s3.test/uploads/imp_1?X-Amz-Signature=up"
 REJECTIONS = "https://imports.s3.test/rejections/imp_1.csv?X-Amz-Signature=rej"
