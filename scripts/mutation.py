@@ -221,7 +221,7 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
     "dialhub.capacity": [f"{_FLOWS}test_split_campaigns.py"],
     "dialhub.store.circuits": [f"{_FLOWS}test_split_campaigns.py", f"{_FLOWS}test_circuit_writes.py"],
     "dialhub.admission": [f"{_FLOWS}test_suppressions.py", f"{_FLOWS}test_policies.py"],
-    "dialhub.sweep": [f"{_FLOWS}test_stuck_claims.py"],
+    "dialhub.sweep": [f"{_FLOWS}test_sweep_edges.py", f"{_FLOWS}test_stuck_claims.py"],
     "dialhub.redrive": [f"{_FLOWS}test_redrive.py"],
 }
 # A run (both passes) stops after this long by default, so that `make mutation` ends within the hour; what it
