@@ -1,12 +1,15 @@
 """The outcome metrics count what was stored, once: CloudWatch's figures (and the alarms built on them) must agree
-with the table, whatever the vendors repeat."""
+with the table, whatever the vendors repeat. So does the line logged per outcome stored."""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from collections import Counter
 from typing import Any
+
+import pytest
 
 from dialhub.dispositions import CallStatus, Disposition
 from dialhub.models import CallOutcome, DialState
@@ -93,3 +96,34 @@ def test_an_opt_out_heard_on_a_call_the_vendor_redials_suppresses_the_number_at_
     deps.store.delete_suppression(phone)
     record_outcomes([ringing], deps.store, NOW)
     assert deps.store.get_suppression(phone) is None  # not an outcome yet: nothing was said
+
+
+def _recorded_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The fields of each `outcome recorded` line logged since the last call."""
+    lines = [vars(record) for record in caplog.records if record.getMessage() == "outcome recorded"]
+    caplog.clear()
+    return lines
+
+
+def test_each_stored_outcome_is_logged_once_with_how_late_it_came_and_a_repeat_is_not(
+    deps: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The README's Logs Insights queries read this line: a contact's story, and callbacks slow to arrive."""
+    campaign_id = _campaign(deps, count=2)
+    ended = NOW - dt.timedelta(seconds=90)
+    outcome = _outcome(campaign_id, "c0", "m-1", ended_at=ended)
+    caplog.clear()
+    record_outcomes([outcome, outcome], deps.store, NOW)
+    [line] = _recorded_lines(caplog)
+    fields = {name: line[name] for name in ("contact_id", "vendor_call_id", "disposition", "final", "result")}
+    assert fields == {
+        "contact_id": "c0",
+        "vendor_call_id": "m-1",
+        "disposition": "promise_to_pay",
+        "final": True,
+        "result": "stored",
+    }
+    assert line["delay_seconds"] == 90.0
+    record_outcomes([_outcome(campaign_id, "c1", "m-2")], deps.store, NOW)  # the vendor said not when it ended
+    [line] = _recorded_lines(caplog)
+    assert line["contact_id"] == "c1" and line["delay_seconds"] is None
