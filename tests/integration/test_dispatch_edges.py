@@ -194,3 +194,22 @@ def test_contacts_moved_while_the_circuit_was_open_stay_counted_when_todays_task
     moved, failed = store.get_contact(campaign_id, "c0"), store.get_contact(campaign_id, "c1")
     assert (moved.state, moved.vendor) == (DialState.QUEUED, "airudder")
     assert (failed.state, failed.reason) == (DialState.FAILED, ACCOUNT_REFUSED.reason)
+
+
+def test_each_chunk_refused_for_our_account_adds_its_contacts_to_those_moved_or_failed(deps: Any) -> None:
+    """A batch of two chunks whose first never reached Blu and whose second Blu refused: both are counted."""
+    moving = _campaign(deps, count=4, fallback=FALLBACK)
+    vendor = _Scripted(moving, [NEVER_REACHED, ACCOUNT_REFUSED])
+    summary = dispatch_batch(
+        _batch(moving, [f"c{i}" for i in range(4)]), deps.store, StaticAdapters({"blu": vendor}), deps.clock()
+    )
+    assert (summary.failed_over, summary.failed, len(vendor.submissions)) == (4, 0, 2)
+    failing = _campaign(deps, count=4)
+    vendor = _Scripted(failing, [ACCOUNT_REFUSED, ACCOUNT_REFUSED])
+    summary = dispatch_batch(
+        _batch(failing, [f"c{i}" for i in range(4)]), deps.store, StaticAdapters({"blu": vendor}), deps.clock()
+    )
+    assert (summary.failed_over, summary.failed, len(vendor.submissions)) == (0, 4, 2)
+    assert {c.state for c in deps.store.get_contacts(failing, [f"c{i}" for i in range(4)]).values()} == {
+        DialState.FAILED
+    }
