@@ -188,6 +188,7 @@ FIRST_PASS_FILES: dict[str, list[str]] = {
         f"{_FLOWS}test_blu_flow.py",
     ],
     "dialhub.store.outcomes": [
+        f"{_FLOWS}test_outcome_store_edges.py",
         f"{_FLOWS}test_store.py",
         f"{_FLOWS}test_polled_outcomes.py",
         f"{_FLOWS}test_outcome_metrics.py",
