@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 
@@ -309,7 +311,23 @@ def test_the_sweep_finds_nothing_where_nothing_is_claimed(store: DynamoStore) ->
     assert list(store.iter_stuck_claims(T0 - dt.timedelta(seconds=1), T0 - dt.timedelta(days=1))) == []
 
 
-@pytest.mark.parametrize(("host_zone", "offset"), [("MNL-8", 8), ("PST8", -8)])
+@contextmanager
+def _host_in(zone: str, offset: int) -> Iterator[None]:
+    """The host's own time zone (TZ) set to `zone`, `offset` hours from UTC, and put back after."""
+    try:
+        with pytest.MonkeyPatch.context() as host:
+            host.setenv("TZ", zone)
+            time.tzset()
+            assert T0.astimezone().utcoffset() == dt.timedelta(hours=offset)
+            yield
+    finally:
+        time.tzset()
+
+
+HOST_ZONES = pytest.mark.parametrize(("host_zone", "offset"), [("MNL-8", 8), ("PST8", -8)])
+
+
+@HOST_ZONES
 def test_the_sweep_reads_claims_by_their_utc_day_whatever_the_hosts_time_zone(
     store: DynamoStore, host_zone: str, offset: int
 ) -> None:
@@ -319,15 +337,22 @@ def test_the_sweep_reads_claims_by_their_utc_day_whatever_the_hosts_time_zone(
     first, last = _with_contacts(store, "c1", "c2")
     assert store.claim_contact(first, "b-1", TASK, since, T0)
     assert store.claim_contact(last, "b-1", TASK, before - dt.timedelta(hours=2), T0)
-    try:
-        with pytest.MonkeyPatch.context() as host:
-            host.setenv("TZ", host_zone)
-            time.tzset()
-            assert since.astimezone().utcoffset() == dt.timedelta(hours=offset)
-            found = sorted(contact.contact_id for page in store.iter_stuck_claims(before, since) for contact in page)
-    finally:
-        time.tzset()
+    with _host_in(host_zone, offset):
+        found = sorted(contact.contact_id for page in store.iter_stuck_claims(before, since) for contact in page)
     assert found == ["c1", "c2"]
+
+
+@HOST_ZONES
+def test_a_claim_is_indexed_by_its_utc_day_whatever_the_hosts_time_zone(
+    store: DynamoStore, host_zone: str, offset: int
+) -> None:
+    """23:30 UTC is the next day in Manila, 03:00 UTC the day before in Los Angeles: the index keeps UTC's."""
+    late, early = _with_contacts(store, "c1", "c2")
+    with _host_in(host_zone, offset):
+        assert store.claim_contact(late, "b-1", TASK, dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC), T0)
+        assert store.claim_contact(early, "b-1", TASK, dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC), T0)
+    assert _contact_item(store, "c1")["gsi1pk"] == {"S": f"CLAIMED#2026-11-24#{_shard('c1')}"}
+    assert _contact_item(store, "c2")["gsi1pk"] == {"S": f"CLAIMED#2026-11-25#{_shard('c2')}"}
 
 
 # Back to the queue: requeued, held, failed over.

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dialhub import planning
 from dialhub.capacity import CAPACITY_HOLD
 from dialhub.models import (
     Campaign,
@@ -21,6 +22,7 @@ from dialhub.models import (
     Hold,
     VendorShare,
 )
+from dialhub.observability import logger
 from dialhub.planning import plan_campaign, plan_due_campaigns
 from dialhub.queue import SEND_BATCH_LIMIT
 from dialhub.store import DynamoStore
@@ -234,3 +236,23 @@ def test_a_campaign_begun_in_time_stops_at_the_runs_deadline_between_sends(
     left = store.get_contacts("cmp", ids[SEND_BATCH_LIMIT:])
     assert [contact.state for contact in left.values()] == [DialState.QUEUED] * 2
     assert _due_ids(store) == ["cmp"]
+
+
+def test_while_a_campaign_is_planned_every_log_line_names_it_and_its_vendor_and_no_line_after(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the README's Logs Insights queries find a campaign's planning by."""
+    _stored(store, _campaign("a_blu"), _contact("a_blu", "c0", 0))
+    nxtele = _campaign("b_nxtele", vendor="nxtele", vendors=[VendorShare(vendor="nxtele", share=100)])
+    _stored(store, nxtele, _contact("b_nxtele", "c0", 1))
+    keys_seen: list[dict[str, Any]] = []
+
+    def planning_one(campaign: Campaign, *args: Any) -> Any:
+        keys_seen.append(dict(logger.thread_safe_get_current_keys()))
+        return plan_campaign(campaign, *args)
+
+    monkeypatch.setattr(planning, "plan_campaign", planning_one)
+    plan_due_campaigns(store, _Queue(), _Adapters(), NOW)  # type: ignore[arg-type]
+    named = [{name: keys.get(name) for name in ("campaign_id", "vendor")} for keys in keys_seen]
+    assert named == [{"campaign_id": "a_blu", "vendor": "blu"}, {"campaign_id": "b_nxtele", "vendor": "nxtele"}]
+    assert not {"campaign_id", "vendor"} & set(logger.thread_safe_get_current_keys())
