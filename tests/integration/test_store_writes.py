@@ -20,7 +20,6 @@ from dialhub.models import (
     ExportPhase,
     ExportProgress,
     ExportState,
-    FailoverCause,
     Hold,
     Suppression,
     VendorTask,
@@ -346,32 +345,6 @@ def test_a_daily_cap_is_never_handed_out_past_its_size_and_what_is_given_back_ca
     item = _item(store, "VENDOR#blu", f"TAKEN#{day.isoformat()}")
     assert item["taken"] == {"N": "5"}
     assert item["expiresAt"] == {"N": str(int(dt.datetime(2026, 12, 2, tzinfo=dt.UTC).timestamp()))}
-
-
-def test_a_contact_fails_over_only_from_its_own_vendor_and_its_claim_and_hold_go_with_it(store: DynamoStore) -> None:
-    _campaign_with_contact(store)
-    store.add_contacts([Contact(campaign_id="cmp", contact_id="c2", phone=PHONE, vendor="nxtele")], T0)
-    store.hold_contact("cmp", "c1", Hold(reason="outside_window", until=T0 + dt.timedelta(hours=1), checked_at=T0))
-    claim = {"batchId": "b-1", "claimedAt": T0.isoformat(), "vendorTaskId": "t-1", "vendorTaskDate": "2026-11-25"}
-    assert store.move_contact("cmp", "c1", DialState.SUBMITTING, allowed_from=[DialState.QUEUED], now=T0, sets=claim)
-    claimed, other = store.get_contact("cmp", "c1"), store.get_contact("cmp", "c2")
-    assert claimed is not None and other is not None
-    later = T0 + dt.timedelta(minutes=3)
-    assert not store.fail_over_contact(claimed, "b-2", "blu", "airudder", FailoverCause.VENDOR_DOWN, "x", later)
-    assert not store.fail_over_contact(other, "", "blu", "airudder", FailoverCause.VENDOR_DOWN, "x", later)
-    assert store.get_contact("cmp", "c2") == other  # NXTele's, whatever Blu's outage
-    assert store.fail_over_contact(claimed, "b-1", "blu", "airudder", FailoverCause.VENDOR_DOWN, "y" * 600, later)
-    item = _item(store, "CAMPAIGN#cmp", "CONTACT#c1")
-    assert {name: item[name] for name in ("state", "vendor", "failedOverFrom", "failoverCause", "updatedAt")} == {
-        "state": {"S": "queued"},
-        "vendor": {"S": "airudder"},
-        "failedOverFrom": {"S": "blu"},
-        "failoverCause": {"S": "vendor_down"},
-        "updatedAt": {"S": later.isoformat()},
-    }
-    assert item["failoverReason"] == {"S": "y" * 500}
-    assert (item["gsi1pk"], item["gsi1sk"]) == ({"S": "QUEUE#cmp"}, {"S": "c1"})  # back in the queue index
-    assert not {"batchId", "hold", "claimedAt", "vendorTaskId", "vendorTaskDate"} & set(item)
 
 
 def _capacity_requests(store: DynamoStore, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
